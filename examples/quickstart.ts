@@ -1,0 +1,58 @@
+/**
+ * pgfx quickstart: connect, create a table, insert rows with parameters, fetch them, print them.
+ *
+ * Run it with `npm run example`. With no connection settings it starts a throwaway embedded
+ * PostgreSQL 18 (and removes it afterwards). To use an existing server instead, give a URL or
+ * libpq's PG* variables:
+ *
+ *   DATABASE_URL=postgres://user:secret@localhost:5432/mydb npm run example
+ *   PGHOST=localhost PGUSER=postgres PGDATABASE=postgres npm run example
+ */
+import * as PgConnection from "@pgfx/client/PgConnection"
+import * as TempCluster from "@pgfx/testing/TempCluster"
+import { Effect } from "effect"
+
+const program = (options: PgConnection.PgConnectionOptions) =>
+  Effect.gen(function* () {
+    const conn = yield* PgConnection.make(options)
+    console.log(`connected to PostgreSQL ${conn.serverVersion.raw} (backend pid ${conn.serverPid})`)
+
+    yield* conn.execute(`
+      DROP TABLE IF EXISTS pgfx_quickstart;
+      CREATE TABLE pgfx_quickstart (
+        id     int8 PRIMARY KEY,
+        name   text NOT NULL,
+        price  numeric(10, 2),
+        added  timestamptz NOT NULL DEFAULT now()
+      )`)
+
+    for (const [id, name, price] of [
+      [1n, "espresso", "2.50"],
+      [2n, "flat white", "3.80"],
+      [3n, "filter", null],
+    ] as const) {
+      yield* conn.execute("INSERT INTO pgfx_quickstart (id, name, price) VALUES ($1, $2, $3)", [id, name, price])
+    }
+
+    const rows = yield* conn.fetch("SELECT id, name, price FROM pgfx_quickstart WHERE id >= $1 ORDER BY id", [1n])
+    for (const row of rows) console.log(row.toObject())
+
+    const count = yield* conn.fetchVal("SELECT count(*) FROM pgfx_quickstart")
+    console.log(`${count} rows`)
+    yield* conn.execute("DROP TABLE pgfx_quickstart")
+  }).pipe(Effect.scoped)
+
+const hasSettings = ["DATABASE_URL", "PGHOST", "PGPORT", "PGUSER", "PGDATABASE"].some((k) => process.env[k])
+
+const main = hasSettings
+  ? program({ url: process.env.DATABASE_URL })
+  : Effect.gen(function* () {
+      console.log("no connection settings given: starting an embedded PostgreSQL")
+      const cluster = yield* TempCluster.make()
+      yield* program({ host: cluster.host, port: cluster.port, user: cluster.user, database: cluster.database })
+    }).pipe(Effect.scoped)
+
+Effect.runPromise(main).catch((error: unknown) => {
+  console.error(error)
+  process.exitCode = 1
+})

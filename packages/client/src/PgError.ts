@@ -1,0 +1,177 @@
+/**
+ * The typed failures of pgfx. Every failure is a tagged value you can `Effect.catchTag`:
+ *
+ * | tag | when |
+ * | --- | --- |
+ * | `PgServerError` | PostgreSQL answered with an ErrorResponse (carries SQLSTATE and every field) |
+ * | `PgConnectionError` | the socket could not be opened, or died / was closed under a request |
+ * | `PgProtocolError` | the server sent bytes that break the protocol (the session is closed) |
+ * | `PgTimeoutError` | an operation exceeded its timeout (the statement was cancelled) |
+ * | `PgAuthenticationError` | the client refused or could not complete authentication |
+ * | `PgEncodeError` | a parameter value could not be encoded (nothing was sent) |
+ * | `PgDecodeError` | a result value could not be decoded (the query failed; the session is usable) |
+ * | `PgInterfaceError` | the API was misused (e.g. a query on a closed connection) |
+ *
+ * Messages never contain passwords or other secrets.
+ *
+ * @since 0.1.0
+ */
+import { type ErrorFields, parseErrorFields } from "@pgfx/protocol/ErrorFields"
+import {
+  classNameOf,
+  conditionNameOf,
+  type SqlStateName,
+  SqlState,
+} from "@pgfx/protocol/SqlState"
+import { Data, Effect } from "effect"
+
+/**
+ * An ErrorResponse from PostgreSQL: SQLSTATE `code`, its condition name (`unique_violation`),
+ * and every field the server sent.
+ *
+ * @example
+ * ```ts
+ * conn.execute("INSERT INTO t VALUES (1)").pipe(
+ *   Effect.catchTag("PgServerError", (e) =>
+ *     e.condition === "unique_violation" ? Effect.succeed("dup") : Effect.fail(e)),
+ * )
+ * ```
+ * @since 0.1.0
+ */
+export class PgServerError extends Data.TaggedError("PgServerError")<
+  ErrorFields & {
+    /** The condition name of `code` (e.g. `unique_violation`), when PostgreSQL defines it. */
+    readonly condition: SqlStateName | undefined
+    /** The class name of `code`'s first two characters (e.g. `integrity_constraint_violation`). */
+    readonly conditionClass: string | undefined
+    /** The SQL text that failed, when known. */
+    readonly query?: string | undefined
+  }
+> {
+  /** Builds the error from the raw ErrorResponse fields. */
+  static fromFields(
+    fields: ReadonlyArray<readonly [string, string]>,
+    query?: string,
+  ): PgServerError {
+    const parsed = parseErrorFields(fields)
+    return new PgServerError({
+      ...parsed,
+      condition: conditionNameOf(parsed.code),
+      conditionClass: classNameOf(parsed.code),
+      query,
+    })
+  }
+
+  override toString(): string {
+    return `PgServerError: ${this.severity} ${this.code}: ${this.message}`
+  }
+}
+
+/**
+ * Tests whether an error is a {@link PgServerError} of the given condition (name or code).
+ * @since 0.1.0
+ */
+export const isCondition = (
+  error: unknown,
+  condition: SqlStateName | string,
+): error is PgServerError =>
+  error instanceof PgServerError &&
+  (error.condition === condition || error.code === condition ||
+    (condition in SqlState && error.code === SqlState[condition as SqlStateName]))
+
+/**
+ * Recovers from a {@link PgServerError} of one condition, by name (`"unique_violation"`) or
+ * SQLSTATE (`"23505"`); other errors pass through.
+ *
+ * @example
+ * ```ts
+ * insert.pipe(PgError.catchCondition("unique_violation", () => Effect.succeed("exists")))
+ * ```
+ * @since 0.1.0
+ */
+export const catchCondition =
+  <B, E2, R2>(
+    condition: SqlStateName | string,
+    f: (error: PgServerError) => Effect.Effect<B, E2, R2>,
+  ) =>
+  <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A | B, E | E2, R | R2> =>
+    Effect.catchIf(
+      self,
+      (e): e is Extract<E, PgServerError> => isCondition(e, condition),
+      (e) => f(e),
+    ) as Effect.Effect<A | B, E | E2, R | R2>
+
+/** Why a connection-level failure happened. @since 0.1.0 */
+export type ConnectionErrorReason =
+  | "ConnectFailed"
+  | "ConnectTimeout"
+  | "SocketError"
+  | "ClosedByServer"
+  | "Closed"
+
+/** The socket could not be opened, or died or was closed under a request. @since 0.1.0 */
+export class PgConnectionError extends Data.TaggedError("PgConnectionError")<{
+  readonly reason: ConnectionErrorReason
+  readonly message: string
+  readonly cause?: unknown
+}> {}
+
+/** The server broke the protocol; the session is closed. @since 0.1.0 */
+export class PgProtocolError extends Data.TaggedError("PgProtocolError")<{
+  readonly message: string
+  readonly cause?: unknown
+}> {}
+
+/** An operation exceeded its timeout; the running statement was cancelled. @since 0.1.0 */
+export class PgTimeoutError extends Data.TaggedError("PgTimeoutError")<{
+  readonly message: string
+  readonly timeoutMs: number
+}> {}
+
+/** The client refused or could not complete authentication. @since 0.1.0 */
+export class PgAuthenticationError extends Data.TaggedError("PgAuthenticationError")<{
+  readonly message: string
+  readonly method?: string | undefined
+  readonly cause?: unknown
+}> {}
+
+/** A parameter value could not be encoded; nothing was sent. @since 0.1.0 */
+export class PgEncodeError extends Data.TaggedError("PgEncodeError")<{
+  readonly message: string
+  /** 1-based parameter number (`$1` is 1). */
+  readonly parameter: number
+  readonly typeName: string
+  readonly typeOid: number
+  readonly actualType: string
+}> {}
+
+/** A result value could not be decoded; the query failed and the session stays usable. @since 0.1.0 */
+export class PgDecodeError extends Data.TaggedError("PgDecodeError")<{
+  readonly message: string
+  readonly column: string
+  readonly typeOid: number
+  readonly cause?: unknown
+}> {}
+
+/** The API was misused, e.g. a query on a closed connection. @since 0.1.0 */
+export class PgInterfaceError extends Data.TaggedError("PgInterfaceError")<{
+  readonly message: string
+}> {}
+
+/** Every failure a query can produce. @since 0.1.0 */
+export type PgQueryError =
+  | PgServerError
+  | PgConnectionError
+  | PgProtocolError
+  | PgTimeoutError
+  | PgEncodeError
+  | PgDecodeError
+  | PgInterfaceError
+
+/** Every failure connecting can produce. @since 0.1.0 */
+export type PgConnectError =
+  | PgServerError
+  | PgConnectionError
+  | PgProtocolError
+  | PgAuthenticationError
+  | PgTimeoutError

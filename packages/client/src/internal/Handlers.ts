@@ -1,0 +1,218 @@
+/**
+ * The per-request state machines of the query cycle. Each handler receives only the messages of
+ * its own request, in order, and ends on ReadyForQuery. A failure inside a cycle (a server error,
+ * a value that cannot be decoded) is remembered and the handler keeps draining until
+ * ReadyForQuery, so the session stays in sync and usable.
+ *
+ * @internal
+ */
+import * as Backend from "@pgfx/protocol/Backend"
+import * as Frontend from "@pgfx/protocol/Frontend"
+import { PgDecodeError, type PgQueryError, PgServerError } from "../PgError.ts"
+import type { PgRecord } from "../PgRecord.ts"
+import type { Handler, Session, SessionError } from "./Session.ts"
+import type { StatementInfo } from "./Statement.ts"
+
+/** How a handler reports its outcome. */
+export interface Completion<A> {
+  readonly succeed: (value: A) => void
+  readonly fail: (error: PgQueryError) => void
+}
+
+abstract class BaseHandler<A> implements Handler {
+  error: PgQueryError | undefined = undefined
+  settled = false
+  readonly completion: Completion<A>
+  readonly sql: string
+
+  constructor(completion: Completion<A>, sql: string) {
+    this.completion = completion
+    this.sql = sql
+  }
+
+  abstract onMessage(type: number, buf: Uint8Array, view: DataView, start: number, end: number): boolean
+
+  onFailure(error: SessionError): void {
+    this.settle(undefined, error)
+  }
+
+  /** Records a server error of this cycle. */
+  serverError(buf: Uint8Array, view: DataView, start: number, end: number): void {
+    const msg = Backend.decode(Backend.Type.ErrorResponse, buf, view, start, end)
+    if (msg._tag === "ErrorResponse" && this.error === undefined) {
+      this.error = PgServerError.fromFields(msg.fields, this.sql)
+    }
+  }
+
+  settle(value: A | undefined, error: PgQueryError | undefined): void {
+    if (this.settled) return
+    this.settled = true
+    if (error !== undefined) this.completion.fail(error)
+    else this.completion.succeed(value as A)
+  }
+
+  unexpected(type: number): never {
+    throw new Backend.ProtocolViolation({
+      message: `unexpected message '${String.fromCharCode(type)}' during ${this.constructor.name}`,
+    })
+  }
+}
+
+/**
+ * The simple query protocol (Query message): several statements allowed; the result is the
+ * status tag of the last command. Rows are discarded. COPY started this way is refused (COPY IN)
+ * or drained (COPY OUT) so the session stays usable.
+ */
+export class SimpleQueryHandler extends BaseHandler<string> {
+  lastTag = ""
+  readonly session: Session
+
+  constructor(session: Session, completion: Completion<string>, sql: string) {
+    super(completion, sql)
+    this.session = session
+  }
+
+  onMessage(type: number, buf: Uint8Array, view: DataView, start: number, end: number): boolean {
+    switch (type) {
+      case Backend.Type.RowDescription:
+      case Backend.Type.DataRow:
+      case Backend.Type.CopyData:
+      case Backend.Type.CopyDone:
+      case Backend.Type.CopyOutResponse:
+        return false
+      case Backend.Type.CommandComplete: {
+        const msg = Backend.decode(type, buf, view, start, end)
+        if (msg._tag === "CommandComplete") this.lastTag = msg.tag
+        return false
+      }
+      case Backend.Type.EmptyQueryResponse:
+        return false
+      case Backend.Type.CopyInResponse:
+        this.session.write(
+          Frontend.build((w) =>
+            Frontend.copyFail(w, "COPY FROM STDIN is not supported by execute(); use copyToTable"),
+          ),
+        )
+        return false
+      case Backend.Type.ErrorResponse:
+        this.serverError(buf, view, start, end)
+        return false
+      case Backend.Type.ReadyForQuery:
+        this.settle(this.lastTag, this.error)
+        return true
+      default:
+        return this.unexpected(type)
+    }
+  }
+}
+
+/** The description a Parse + Describe('S') + Sync cycle returns. */
+export interface Description {
+  readonly paramOids: ReadonlyArray<number>
+  readonly fields: ReadonlyArray<Backend.FieldDescription>
+}
+
+/** Parse + Describe statement + Sync: learns parameter types and result columns. */
+export class PrepareHandler extends BaseHandler<Description> {
+  paramOids: ReadonlyArray<number> = []
+  fields: ReadonlyArray<Backend.FieldDescription> = []
+
+  onMessage(type: number, buf: Uint8Array, view: DataView, start: number, end: number): boolean {
+    switch (type) {
+      case Backend.Type.ParseComplete:
+      case Backend.Type.CloseComplete:
+      case Backend.Type.NoData:
+        return false
+      case Backend.Type.ParameterDescription: {
+        const msg = Backend.decode(type, buf, view, start, end)
+        if (msg._tag === "ParameterDescription") this.paramOids = msg.typeOids
+        return false
+      }
+      case Backend.Type.RowDescription: {
+        const msg = Backend.decode(type, buf, view, start, end)
+        if (msg._tag === "RowDescription") this.fields = msg.fields
+        return false
+      }
+      case Backend.Type.ErrorResponse:
+        this.serverError(buf, view, start, end)
+        return false
+      case Backend.Type.ReadyForQuery:
+        this.settle({ paramOids: this.paramOids, fields: this.fields }, this.error)
+        return true
+      default:
+        return this.unexpected(type)
+    }
+  }
+}
+
+/** What an execute cycle produced. */
+export interface ExecuteResult {
+  readonly rows: Array<PgRecord>
+  /** The CommandComplete tag, "" when the portal was suspended (row limit reached). */
+  readonly status: string
+}
+
+/** Bind + Execute + Sync for a described statement: decodes every row. */
+export class ExecuteHandler extends BaseHandler<ExecuteResult> {
+  readonly info: StatementInfo
+  readonly rows: Array<PgRecord> = []
+  status = ""
+
+  constructor(completion: Completion<ExecuteResult>, info: StatementInfo) {
+    super(completion, info.sql)
+    this.info = info
+  }
+
+  onMessage(type: number, buf: Uint8Array, view: DataView, start: number, end: number): boolean {
+    switch (type) {
+      case Backend.Type.DataRow: {
+        if (this.error !== undefined) return false
+        try {
+          this.rows.push(this.info.makeRecord(this.info.decodeRow(buf, view, start, end)))
+        } catch (e) {
+          if (e instanceof PgDecodeError) this.error = e
+          else throw e
+        }
+        return false
+      }
+      case Backend.Type.BindComplete:
+      case Backend.Type.ParseComplete:
+      case Backend.Type.PortalSuspended:
+      case Backend.Type.EmptyQueryResponse:
+        return false
+      case Backend.Type.CommandComplete: {
+        const msg = Backend.decode(type, buf, view, start, end)
+        if (msg._tag === "CommandComplete") this.status = msg.tag
+        return false
+      }
+      case Backend.Type.CopyInResponse:
+      case Backend.Type.CopyOutResponse:
+        // COPY through the extended protocol is refused by the server's own rules, but be safe.
+        return this.unexpected(type)
+      case Backend.Type.ErrorResponse:
+        this.serverError(buf, view, start, end)
+        return false
+      case Backend.Type.ReadyForQuery:
+        this.settle({ rows: this.rows, status: this.status }, this.error)
+        return true
+      default:
+        return this.unexpected(type)
+    }
+  }
+}
+
+/** A cycle whose only job is to reach ReadyForQuery (e.g. Close + Sync). */
+export class SyncHandler extends BaseHandler<void> {
+  onMessage(type: number, buf: Uint8Array, view: DataView, start: number, end: number): boolean {
+    switch (type) {
+      case Backend.Type.ErrorResponse:
+        this.serverError(buf, view, start, end)
+        return false
+      case Backend.Type.ReadyForQuery:
+        this.settle(undefined, this.error)
+        return true
+      default:
+        return false
+    }
+  }
+}

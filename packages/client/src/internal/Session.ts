@@ -1,0 +1,223 @@
+/**
+ * The session core: one socket, the incremental reader, and a FIFO of request handlers.
+ *
+ * Hot path rule: everything here is synchronous TypeScript. Each socket chunk is framed by the
+ * protocol `Reader`; asynchronous messages (ParameterStatus, NoticeResponse,
+ * NotificationResponse) are handled here; every other message goes to the handler at the head
+ * of the queue, which returns true once it has consumed its ReadyForQuery (or its terminal
+ * message). Requests are written in the order they are queued, so responses arrive in queue
+ * order: that is what makes pipelining safe.
+ *
+ * When the socket dies or the server breaks the protocol, every queued handler is failed with
+ * the same error and the session is closed for good.
+ *
+ * @internal
+ */
+import * as Backend from "@pgfx/protocol/Backend"
+import * as Frontend from "@pgfx/protocol/Frontend"
+import { InvalidMessageLength, MessageTooLarge, Reader } from "@pgfx/protocol/Reader"
+import type * as net from "node:net"
+import { PgConnectionError, PgProtocolError, PgServerError } from "../PgError.ts"
+
+/** A request in flight: it receives the messages of its own cycle. */
+export interface Handler {
+  /** Handles one message; returns true when the request's cycle is over. */
+  onMessage(type: number, buf: Uint8Array, view: DataView, start: number, end: number): boolean
+  /** The session died before the cycle ended. */
+  onFailure(error: PgConnectionError | PgProtocolError): void
+}
+
+/** A notification delivered by LISTEN/NOTIFY. */
+export interface Notification {
+  readonly processId: number
+  readonly channel: string
+  readonly payload: string
+}
+
+/** What can end a session. */
+export type SessionError = PgConnectionError | PgProtocolError
+
+export class Session {
+  readonly socket: net.Socket
+  readonly reader: Reader
+  readonly parameters = new Map<string, string>()
+  processId = 0
+  secretKey: Uint8Array = new Uint8Array(0)
+  /** Negotiated protocol minor version (0 or 2). */
+  protocolMinor = 0
+  transactionStatus: Backend.TransactionStatus = "I"
+  closed = false
+  closeError: SessionError | undefined = undefined
+  /** A FATAL error the server sent outside any request, kept to explain the close. */
+  fatal: PgServerError | undefined = undefined
+
+  readonly noticeListeners = new Set<(fields: ReadonlyArray<readonly [string, string]>) => void>()
+  readonly notificationListeners = new Set<(n: Notification) => void>()
+  readonly closeListeners = new Set<(error: SessionError | undefined) => void>()
+
+  private held: Array<Uint8Array> | undefined = undefined
+  private queue: Array<Handler> = []
+  private head = 0
+
+  constructor(socket: net.Socket, maxMessageSize?: number) {
+    this.socket = socket
+    this.reader = new Reader(maxMessageSize === undefined ? {} : { maxMessageSize })
+    socket.on("data", (chunk: Buffer) => this.onData(chunk))
+    socket.on("error", (err) =>
+      this.destroy(
+        new PgConnectionError({ reason: "SocketError", message: `socket error: ${err.message}`, cause: err }),
+      ),
+    )
+    socket.on("close", () =>
+      this.destroy(
+        this.fatal !== undefined
+          ? new PgConnectionError({
+              reason: "ClosedByServer",
+              message: `connection closed by the server: ${this.fatal.code} ${this.fatal.message}`,
+              cause: this.fatal,
+            })
+          : new PgConnectionError({ reason: "ClosedByServer", message: "connection closed by the server" }),
+      ),
+    )
+  }
+
+  /** The number of requests queued or in flight. */
+  get pending(): number {
+    return this.queue.length - this.head
+  }
+
+  /** The request currently receiving messages, if any. */
+  get current(): Handler | undefined {
+    return this.queue[this.head]
+  }
+
+  /** Queues `handler` and writes its bytes. A closed session fails the handler at once. */
+  send(handler: Handler, bytes: Uint8Array): void {
+    if (this.closed) {
+      handler.onFailure(
+        this.closeError ?? new PgConnectionError({ reason: "Closed", message: "the connection is closed" }),
+      )
+      return
+    }
+    this.queue.push(handler)
+    if (this.held !== undefined) this.held.push(bytes)
+    else this.socket.write(bytes)
+  }
+
+  /**
+   * Holds back the bytes of requests sent from now on (they are still queued in order) until
+   * {@link release}: used while a cancel request is in flight, so that a late cancel can only
+   * ever reach the statement it was meant for.
+   */
+  hold(): void {
+    this.held ??= []
+  }
+
+  /** Writes the requests held back since {@link hold}. */
+  release(): void {
+    const held = this.held
+    this.held = undefined
+    if (held === undefined || this.closed) return
+    for (const bytes of held) this.socket.write(bytes)
+  }
+
+  /** Writes bytes outside any request (e.g. a CopyData chunk of the current request). */
+  write(bytes: Uint8Array): boolean {
+    if (this.closed) return false
+    return this.socket.write(bytes)
+  }
+
+  private onData(chunk: Uint8Array): void {
+    const reader = this.reader
+    try {
+      reader.push(chunk)
+      while (reader.next()) {
+        const type = reader.type
+        switch (type) {
+          case Backend.Type.ParameterStatus:
+          case Backend.Type.NoticeResponse:
+          case Backend.Type.NotificationResponse: {
+            this.onAsync(Backend.decode(type, reader.buf, reader.view, reader.start, reader.end))
+            continue
+          }
+          case Backend.Type.ReadyForQuery: {
+            const s = reader.buf[reader.start]
+            if (s === 0x49) this.transactionStatus = "I"
+            else if (s === 0x54) this.transactionStatus = "T"
+            else if (s === 0x45) this.transactionStatus = "E"
+            break
+          }
+        }
+        const handler = this.queue[this.head]
+        if (handler === undefined) {
+          this.onUnsolicited(type)
+          continue
+        }
+        if (handler.onMessage(type, reader.buf, reader.view, reader.start, reader.end)) {
+          this.queue[this.head] = undefined as unknown as Handler
+          this.head++
+          if (this.head > 1024 && this.head * 2 > this.queue.length) {
+            this.queue = this.queue.slice(this.head)
+            this.head = 0
+          }
+        }
+        if (this.closed) return
+      }
+    } catch (e) {
+      const message =
+        e instanceof MessageTooLarge || e instanceof InvalidMessageLength || e instanceof Backend.ProtocolViolation
+          ? e.message
+          : `unexpected failure while reading: ${e instanceof Error ? e.message : String(e)}`
+      this.destroy(new PgProtocolError({ message, cause: e }))
+    }
+  }
+
+  private onUnsolicited(type: number): void {
+    const reader = this.reader
+    if (type === Backend.Type.ErrorResponse) {
+      const msg = Backend.decode(type, reader.buf, reader.view, reader.start, reader.end)
+      if (msg._tag === "ErrorResponse") this.fatal = PgServerError.fromFields(msg.fields)
+      return
+    }
+    throw new Backend.ProtocolViolation({
+      message: `unexpected message '${String.fromCharCode(type)}' with no request in flight`,
+    })
+  }
+
+  private onAsync(msg: Backend.BackendMessage): void {
+    switch (msg._tag) {
+      case "ParameterStatus":
+        this.parameters.set(msg.name, msg.value)
+        return
+      case "NoticeResponse":
+        for (const l of this.noticeListeners) l(msg.fields)
+        return
+      case "NotificationResponse":
+        for (const l of this.notificationListeners) l(msg)
+        return
+    }
+  }
+
+  /** Fails every queued request and closes the socket. Idempotent. */
+  destroy(error?: SessionError, destroySocket = true): void {
+    if (this.closed) return
+    this.closed = true
+    this.closeError = error
+    const failed = this.queue.slice(this.head)
+    this.queue = []
+    this.head = 0
+    if (destroySocket) this.socket.destroy()
+    const err = error ?? new PgConnectionError({ reason: "Closed", message: "the connection is closed" })
+    for (const h of failed) h.onFailure(err)
+    for (const l of this.closeListeners) l(error)
+  }
+
+  /** Sends Terminate and closes the socket once it is flushed. */
+  terminate(): void {
+    if (this.closed) return
+    const socket = this.socket
+    this.destroy(new PgConnectionError({ reason: "Closed", message: "the connection is closed" }), false)
+    socket.end(Frontend.TERMINATE)
+    setTimeout(() => socket.destroy(), 1000).unref()
+  }
+}

@@ -1,0 +1,243 @@
+/**
+ * The startup cycle: StartupMessage, authentication (trust, cleartext password, MD5,
+ * SCRAM-SHA-256 and -PLUS), BackendKeyData, ParameterStatus, up to the first ReadyForQuery.
+ *
+ * A synchronous state machine like the query handlers: it answers each authentication request
+ * by writing the response frame itself. Secrets (the password, SCRAM keys) never reach an error
+ * message.
+ *
+ * @internal
+ */
+import * as Backend from "@pgfx/protocol/Backend"
+import * as Frontend from "@pgfx/protocol/Frontend"
+import { md5Password } from "@pgfx/protocol/Md5"
+import * as Scram from "@pgfx/protocol/Scram"
+import { Result } from "effect"
+import { PgAuthenticationError, type PgConnectError, PgProtocolError, PgServerError } from "../PgError.ts"
+import type { Handler, Session, SessionError } from "./Session.ts"
+
+/** The authentication methods a client may accept (libpq's `require_auth` names). */
+export type AuthMethod = "none" | "password" | "md5" | "scram-sha-256"
+
+export interface StartupOptions {
+  readonly user: string
+  readonly password: string | undefined
+  readonly channelBinding: Scram.ChannelBindingMode
+  /** The tls-server-end-point hash of the server certificate, when on TLS. */
+  readonly tlsServerEndPoint: Uint8Array | undefined
+  readonly tls: boolean
+  /** When set, only these methods are accepted (libpq's require_auth). */
+  readonly allowedMethods: ReadonlyArray<AuthMethod> | undefined
+  /** The protocol minor version requested in StartupMessage (0 or 2). */
+  readonly requestedMinor: number
+}
+
+export interface StartupCompletion {
+  readonly succeed: () => void
+  readonly fail: (error: PgConnectError) => void
+}
+
+type ScramState =
+  | { readonly _tag: "None" }
+  | { readonly _tag: "First"; readonly state: Scram.ScramAwaitingServerFirst }
+  | { readonly _tag: "Final"; readonly state: Scram.ScramAwaitingServerFinal }
+
+export class StartupHandler implements Handler {
+  readonly session: Session
+  readonly options: StartupOptions
+  readonly completion: StartupCompletion
+  error: PgConnectError | undefined = undefined
+  settled = false
+  scram: ScramState = { _tag: "None" }
+  /** The method the server asked for (for error messages). */
+  method: AuthMethod | "sasl" | undefined = undefined
+  authenticated = false
+
+  constructor(session: Session, options: StartupOptions, completion: StartupCompletion) {
+    this.session = session
+    this.options = options
+    this.completion = completion
+  }
+
+  onFailure(error: SessionError): void {
+    this.settle(this.error ?? error)
+  }
+
+  private settle(error: PgConnectError | undefined): void {
+    if (this.settled) return
+    this.settled = true
+    if (error === undefined) this.completion.succeed()
+    else this.completion.fail(error)
+  }
+
+  /** Fails the startup and closes the session: authentication cannot continue. */
+  private abort(error: PgConnectError): boolean {
+    this.error ??= error
+    this.settle(this.error)
+    this.session.destroy()
+    return true
+  }
+
+  private refuse(method: AuthMethod, description: string): boolean {
+    return this.abort(
+      new PgAuthenticationError({
+        message: `the server requested ${description}, which the client does not allow (require_auth: ${
+          this.options.allowedMethods?.join(",") ?? ""
+        })`,
+        method,
+      }),
+    )
+  }
+
+  private allowed(method: AuthMethod): boolean {
+    const allowed = this.options.allowedMethods
+    return allowed === undefined || allowed.includes(method)
+  }
+
+  private needPassword(method: AuthMethod): string | undefined {
+    const password = this.options.password
+    if (password === undefined) {
+      this.abort(
+        new PgAuthenticationError({
+          message: `the server requested ${method} authentication, but no password was provided`,
+          method,
+        }),
+      )
+    }
+    return password
+  }
+
+  onMessage(type: number, buf: Uint8Array, view: DataView, start: number, end: number): boolean {
+    if (this.settled) return type === Backend.Type.ReadyForQuery
+    const msg = Backend.decode(type, buf, view, start, end)
+    switch (msg._tag) {
+      case "AuthenticationOk":
+        if (!this.authenticated && this.method === undefined && !this.allowed("none")) {
+          return this.refuse("none", "no authentication")
+        }
+        if (this.scram._tag !== "None") {
+          return this.abort(
+            new PgAuthenticationError({
+              message: "the server ended SCRAM authentication before proving it knows the password",
+              method: "scram-sha-256",
+            }),
+          )
+        }
+        this.authenticated = true
+        return false
+      case "AuthenticationCleartextPassword": {
+        this.method = "password"
+        if (!this.allowed("password")) return this.refuse("password", "cleartext password authentication")
+        const password = this.needPassword("password")
+        if (password === undefined) return true
+        this.session.write(Frontend.build((w) => Frontend.password(w, password)))
+        return false
+      }
+      case "AuthenticationMD5Password": {
+        this.method = "md5"
+        if (!this.allowed("md5")) return this.refuse("md5", "MD5 password authentication")
+        const password = this.needPassword("md5")
+        if (password === undefined) return true
+        const hashed = md5Password(this.options.user, password, msg.salt)
+        this.session.write(Frontend.build((w) => Frontend.password(w, hashed)))
+        return false
+      }
+      case "AuthenticationSASL":
+        return this.saslStart(msg.mechanisms)
+      case "AuthenticationSASLContinue":
+        return this.saslContinue(msg.data)
+      case "AuthenticationSASLFinal":
+        return this.saslFinal(msg.data)
+      case "AuthenticationKerberosV5":
+      case "AuthenticationGSS":
+      case "AuthenticationGSSContinue":
+      case "AuthenticationSSPI":
+        return this.abort(
+          new PgAuthenticationError({
+            message: `the server requested ${msg._tag.replace("Authentication", "")} authentication, which pgfx does not support`,
+          }),
+        )
+      case "BackendKeyData":
+        this.session.processId = msg.processId
+        this.session.secretKey = msg.secretKey
+        return false
+      case "NegotiateProtocolVersion":
+        this.session.protocolMinor = Math.min(msg.newestMinor, this.options.requestedMinor)
+        return false
+      case "ErrorResponse": {
+        const error = PgServerError.fromFields(msg.fields)
+        this.error ??= error
+        // The server closes the connection after a startup error.
+        this.settle(this.error)
+        return false
+      }
+      case "ReadyForQuery":
+        if (this.scram._tag !== "None") {
+          this.abort(
+            new PgAuthenticationError({
+              message: "the server finished startup before SCRAM authentication completed",
+              method: "scram-sha-256",
+            }),
+          )
+          return true
+        }
+        this.settle(this.error)
+        return true
+      default:
+        return this.abort(new PgProtocolError({ message: `unexpected ${msg._tag} during startup` }))
+    }
+  }
+
+  private saslStart(mechanisms: ReadonlyArray<string>): boolean {
+    this.method = "sasl"
+    if (!this.allowed("scram-sha-256")) return this.refuse("scram-sha-256", "SASL (SCRAM) authentication")
+    const password = this.needPassword("scram-sha-256")
+    if (password === undefined) return true
+    const selection = Scram.chooseMechanism(mechanisms, {
+      channelBinding: this.options.channelBinding,
+      tlsServerEndPoint: this.options.tlsServerEndPoint,
+      tls: this.options.tls,
+    })
+    if (Result.isFailure(selection)) {
+      return this.abort(
+        new PgAuthenticationError({ message: selection.failure.message, method: "scram-sha-256", cause: selection.failure }),
+      )
+    }
+    const step = Scram.clientFirst(selection.success)
+    this.scram = { _tag: "First", state: step.state }
+    this.session.write(
+      Frontend.build((w) => Frontend.saslInitialResponse(w, selection.success.mechanism, step.bytes)),
+    )
+    return false
+  }
+
+  private saslContinue(data: Uint8Array): boolean {
+    if (this.scram._tag !== "First") {
+      return this.abort(new PgProtocolError({ message: "unexpected SASLContinue during startup" }))
+    }
+    const step = Scram.handleServerFirst(this.scram.state, data, this.options.password ?? "")
+    if (Result.isFailure(step)) {
+      return this.abort(
+        new PgAuthenticationError({ message: step.failure.message, method: "scram-sha-256", cause: step.failure }),
+      )
+    }
+    this.scram = { _tag: "Final", state: step.success.state }
+    this.session.write(Frontend.build((w) => Frontend.saslResponse(w, step.success.bytes)))
+    return false
+  }
+
+  private saslFinal(data: Uint8Array): boolean {
+    if (this.scram._tag !== "Final") {
+      return this.abort(new PgProtocolError({ message: "unexpected SASLFinal during startup" }))
+    }
+    const outcome = Scram.verifyServerFinal(this.scram.state, data)
+    if (Result.isFailure(outcome)) {
+      return this.abort(
+        new PgAuthenticationError({ message: outcome.failure.message, method: "scram-sha-256", cause: outcome.failure }),
+      )
+    }
+    this.scram = { _tag: "None" }
+    this.authenticated = true
+    return false
+  }
+}

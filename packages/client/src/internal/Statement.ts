@@ -1,0 +1,212 @@
+/**
+ * A described statement: its parameter types and codecs, its result columns, their formats, and
+ * the row decoder compiled once for the statement. Also the parameter encoder that writes a Bind
+ * frame straight from JavaScript values.
+ *
+ * @internal
+ */
+import * as Backend from "@pgfx/protocol/Backend"
+import * as Frontend from "@pgfx/protocol/Frontend"
+import type { Writer } from "@pgfx/protocol/Writer"
+import { type Codec, DecodeError, EncodeError, jsTypeOf } from "@pgfx/types/Codec"
+import type { CodecRegistry } from "@pgfx/types/CodecRegistry"
+import { PgDecodeError, PgEncodeError } from "../PgError.ts"
+import { makeRecordFactory, type PgColumn, type PgRecord } from "../PgRecord.ts"
+
+const utf8 = new TextDecoder("utf-8", { fatal: false })
+
+/** A statement prepared on the server (named) or described for the unnamed slot. */
+export interface StatementInfo {
+  /** Server-side name; "" for the unnamed statement. */
+  readonly name: string
+  readonly sql: string
+  readonly paramOids: ReadonlyArray<number>
+  readonly paramCodecs: ReadonlyArray<Codec | undefined>
+  readonly columns: ReadonlyArray<PgColumn>
+  readonly resultFormats: ReadonlyArray<Frontend.FormatCode>
+  /** Decodes one DataRow body into values. Throws PgDecodeError. */
+  readonly decodeRow: (buf: Uint8Array, view: DataView, start: number, end: number) => Array<unknown>
+  readonly makeRecord: (values: Array<unknown>) => PgRecord
+}
+
+const typeNameOf = (codec: Codec | undefined, oid: number): string => codec?.name ?? `oid ${oid}`
+
+/**
+ * Builds the statement description from ParameterDescription and RowDescription (or NoData).
+ */
+export const makeStatementInfo = (
+  name: string,
+  sql: string,
+  paramOids: ReadonlyArray<number>,
+  fields: ReadonlyArray<Backend.FieldDescription>,
+  registry: CodecRegistry,
+): StatementInfo => {
+  const paramCodecs = paramOids.map((oid) => registry.get(oid))
+  const codecs = fields.map((f) => registry.get(f.typeOid))
+  const resultFormats: Array<Frontend.FormatCode> = codecs.map((c) => (c !== undefined && c.binary ? 1 : 0))
+  const columns: Array<PgColumn> = fields.map((f, i) => ({
+    name: f.name,
+    typeOid: f.typeOid,
+    tableOid: f.tableOid,
+    columnAttribute: f.columnAttribute,
+    typeModifier: f.typeModifier,
+    typeSize: f.typeSize,
+    format: resultFormats[i]!,
+  }))
+  return {
+    name,
+    sql,
+    paramOids,
+    paramCodecs,
+    columns,
+    resultFormats: compactFormats(resultFormats),
+    decodeRow: makeRowDecoder(columns, codecs, resultFormats),
+    makeRecord: makeRecordFactory(columns),
+  }
+}
+
+/** One format code for all columns when they agree (shorter Bind). */
+const compactFormats = (formats: ReadonlyArray<Frontend.FormatCode>): ReadonlyArray<Frontend.FormatCode> => {
+  if (formats.length === 0) return formats
+  const first = formats[0]!
+  for (let i = 1; i < formats.length; i++) if (formats[i] !== first) return formats
+  return [first]
+}
+
+const makeRowDecoder = (
+  columns: ReadonlyArray<PgColumn>,
+  codecs: ReadonlyArray<Codec | undefined>,
+  formats: ReadonlyArray<Frontend.FormatCode>,
+): StatementInfo["decodeRow"] => {
+  const n = columns.length
+  const binary = formats.map((f) => f === 1)
+  const decoders = codecs.map((c) => c ?? null)
+  return (buf, view, start, end) => {
+    let pos = start
+    const count = view.getInt16(pos)
+    pos += 2
+    if (count !== n) {
+      throw new Backend.ProtocolViolation({ message: `DataRow has ${count} fields, expected ${n}` })
+    }
+    const values = new Array<unknown>(n)
+    for (let i = 0; i < n; i++) {
+      const len = view.getInt32(pos)
+      pos += 4
+      if (len < 0) {
+        values[i] = null
+        continue
+      }
+      if (pos + len > end) throw new Backend.ProtocolViolation({ message: "DataRow field runs past the message" })
+      const codec = decoders[i]!
+      try {
+        if (binary[i]) values[i] = codec!.decodeBinary(buf, view, pos, len)
+        else {
+          const text = utf8.decode(buf.subarray(pos, pos + len))
+          values[i] = codec === null ? text : codec.decodeText(text)
+        }
+      } catch (e) {
+        const col = columns[i]!
+        throw new PgDecodeError({
+          message: `cannot decode column "${col.name}" (${typeNameOf(codec ?? undefined, col.typeOid)}): ${
+            e instanceof DecodeError || e instanceof Error ? e.message : String(e)
+          }`,
+          column: col.name,
+          typeOid: col.typeOid,
+          cause: e,
+        })
+      }
+      pos += len
+    }
+    return values
+  }
+}
+
+/** Builds Bind + Execute for `args`; throws PgEncodeError before anything is written. */
+export const writeBindExecute = (
+  w: Writer,
+  info: StatementInfo,
+  args: ReadonlyArray<unknown>,
+  maxRows: number,
+): void => {
+  const n = info.paramOids.length
+  if (args.length !== n) {
+    throw new PgEncodeError({
+      message: `the statement expects ${n} argument${n === 1 ? "" : "s"}, got ${args.length}`,
+      parameter: Math.min(args.length, n) + 1,
+      typeName: "",
+      typeOid: 0,
+      actualType: "",
+    })
+  }
+  const formats = new Array<Frontend.FormatCode>(n)
+  for (let i = 0; i < n; i++) {
+    const codec = info.paramCodecs[i]
+    const v = args[i]
+    formats[i] = codec !== undefined && codec.binary && !codec.sendAsText(v) ? 1 : 0
+  }
+  const start = w.pos
+  try {
+    // The unnamed statement can be replaced by any request in between: re-parse it in this batch.
+    if (info.name === "") Frontend.parse(w, "", info.sql, info.paramOids)
+    Frontend.bindWith(
+      w,
+      "",
+      info.name,
+      formats,
+      n,
+      (i) => args[i] === null || args[i] === undefined,
+      (wr, i) => encodeParam(wr, info, i, args[i], formats[i]!),
+      info.resultFormats,
+    )
+  } catch (e) {
+    w.pos = start
+    throw e
+  }
+  Frontend.execute(w, "", maxRows)
+}
+
+const encodeParam = (
+  w: Writer,
+  info: StatementInfo,
+  i: number,
+  value: unknown,
+  format: Frontend.FormatCode,
+): void => {
+  const codec = info.paramCodecs[i]
+  const oid = info.paramOids[i]!
+  try {
+    if (format === 1) codec!.encodeBinary(value, w)
+    else if (codec !== undefined) w.string(typeof value === "string" ? value : codec.encodeText(value))
+    else w.string(textOfUnknown(value, oid))
+  } catch (e) {
+    if (e instanceof PgEncodeError) throw e
+    throw new PgEncodeError({
+      message: `cannot encode parameter $${i + 1} as ${typeNameOf(codec, oid)}: ${
+        e instanceof EncodeError || e instanceof Error ? e.message : String(e)
+      }`,
+      parameter: i + 1,
+      typeName: typeNameOf(codec, oid),
+      typeOid: oid,
+      actualType: e instanceof EncodeError ? e.actualType : jsTypeOf(value),
+    })
+  }
+}
+
+/** Text for a parameter whose type has no codec: strings as-is, plain scalars stringified. */
+const textOfUnknown = (value: unknown, oid: number): string => {
+  switch (typeof value) {
+    case "string":
+      return value
+    case "number":
+    case "bigint":
+    case "boolean":
+      return String(value)
+    default:
+      throw new EncodeError({
+        typeName: `oid ${oid}`,
+        expected: "a string (the type has no codec, so the value is sent as text)",
+        actualType: jsTypeOf(value),
+        message: `expected a string for a type with no codec, got ${jsTypeOf(value)}`,
+      })
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * The per-connection LRU cache of prepared statements, keyed by SQL text.
+ *
+ * A miss prepares the statement (Parse + Describe + Sync) under a fresh name; an evicted
+ * statement is closed on the server with the next request's batch. With size 0 nothing is named:
+ * each execution re-sends Parse for the unnamed statement in the same batch as its Bind, which is
+ * also what makes pgfx usable behind transaction-pooling proxies.
+ *
+ * A statement the server no longer knows (26000) or whose result type changed after DDL
+ * ("cached plan must not change result type", 0A000) is dropped, so the next call re-prepares.
+ *
+ * @internal
+ */
+import * as Frontend from "@pgfx/protocol/Frontend"
+import type { Writer } from "@pgfx/protocol/Writer"
+import type { CodecRegistry } from "@pgfx/types/CodecRegistry"
+import { Effect } from "effect"
+import { type PgQueryError, PgServerError } from "../PgError.ts"
+import { type Completion, type Description, PrepareHandler } from "./Handlers.ts"
+import type { Handler, Session } from "./Session.ts"
+import { makeStatementInfo, type StatementInfo } from "./Statement.ts"
+
+type Request = <A>(build: (w: Writer) => void, make: (c: Completion<A>) => Handler) => Effect.Effect<A, PgQueryError>
+
+export class StatementCache {
+  readonly session: Session
+  readonly registry: CodecRegistry
+  readonly size: number
+  readonly entries = new Map<string, StatementInfo>()
+  /** Names of evicted statements to close with the next batch. */
+  pendingClose: Array<string> = []
+  private counter = 0
+
+  constructor(session: Session, registry: CodecRegistry, size: number) {
+    this.session = session
+    this.registry = registry
+    this.size = size
+  }
+
+  /** The described statement for `sql`, from the cache or prepared now. */
+  prepare(sql: string, request: Request): Effect.Effect<StatementInfo, PgQueryError> {
+    const hit = this.entries.get(sql)
+    if (hit !== undefined) {
+      // Refresh LRU position.
+      this.entries.delete(sql)
+      this.entries.set(sql, hit)
+      return Effect.succeed(hit)
+    }
+    const name = this.size > 0 ? `pgfx_${++this.counter}` : ""
+    return Effect.map(
+      request<Description>(
+        (w) => {
+          this.writePendingCloses(w)
+          Frontend.parse(w, name, sql)
+          Frontend.describe(w, "S", name)
+          Frontend.sync(w)
+        },
+        (c) => new PrepareHandler(c, sql),
+      ),
+      (d) => {
+        const info = makeStatementInfo(name, sql, d.paramOids, d.fields, this.registry)
+        if (name !== "") this.store(sql, info)
+        return info
+      },
+    )
+  }
+
+  private store(sql: string, info: StatementInfo): void {
+    const existing = this.entries.get(sql)
+    if (existing !== undefined) {
+      // A concurrent prepare of the same SQL won; keep it and close ours.
+      this.pendingClose.push(info.name)
+      return
+    }
+    this.entries.set(sql, info)
+    while (this.entries.size > this.size) {
+      const oldest = this.entries.keys().next().value as string
+      this.pendingClose.push(this.entries.get(oldest)!.name)
+      this.entries.delete(oldest)
+    }
+  }
+
+  /** Writes Close messages for evicted statements (answered by CloseComplete in the same cycle). */
+  writePendingCloses(w: Writer): void {
+    if (this.pendingClose.length === 0) return
+    for (const name of this.pendingClose) Frontend.close(w, "S", name)
+    this.pendingClose = []
+  }
+
+  /** Drops the cached statement when an error says the server's copy is gone or stale. */
+  onError(sql: string, error: PgQueryError): void {
+    if (!(error instanceof PgServerError)) return
+    if (error.code === "26000" || (error.code === "0A000" && /cached plan/.test(error.message))) {
+      const info = this.entries.get(sql)
+      if (info !== undefined) {
+        this.entries.delete(sql)
+        if (error.code !== "26000") this.pendingClose.push(info.name)
+      }
+    }
+  }
+
+  /** Forgets everything (e.g. after DISCARD ALL); the server-side statements are closed lazily. */
+  clear(): void {
+    for (const info of this.entries.values()) this.pendingClose.push(info.name)
+    this.entries.clear()
+  }
+}

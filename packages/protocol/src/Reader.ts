@@ -1,0 +1,177 @@
+/**
+ * The incremental message reader: byte chunks in (as they arrive from a socket), complete
+ * backend messages out, with a size limit.
+ *
+ * Usage: `push(chunk)` then call `next()` until it returns false; after each `true` the current
+ * frame is `type` plus the body `buf[start, end)` (with `view` indexing the same bytes).
+ *
+ * Ownership: a frame usually points into the pushed chunk itself (no copy); a message split
+ * across chunks is assembled into a buffer of its exact size. A frame is valid until the next
+ * call to `next()` or `push()`: decode what you need before moving on. Pushed chunks must not be
+ * mutated afterwards.
+ *
+ * Errors: `next()` throws {@link MessageTooLarge} when a header announces a body over the limit
+ * and {@link InvalidMessageLength} for a length below 4; both leave the reader unusable (the
+ * stream is out of sync). These two classes are the only things the reader throws.
+ *
+ * @since 0.1.0
+ */
+import { Data } from "effect"
+
+/** A header announced a message larger than the configured limit. @since 0.1.0 */
+export class MessageTooLarge extends Data.TaggedError("MessageTooLarge")<{
+  readonly messageType: number
+  readonly size: number
+  readonly limit: number
+}> {
+  override get message(): string {
+    return `message '${String.fromCharCode(this.messageType)}' of ${this.size} bytes exceeds the limit of ${this.limit} bytes`
+  }
+}
+
+/** A header announced a length below 4, which the protocol forbids. @since 0.1.0 */
+export class InvalidMessageLength extends Data.TaggedError("InvalidMessageLength")<{
+  readonly messageType: number
+  readonly length: number
+}> {
+  override get message(): string {
+    return `message '${String.fromCharCode(this.messageType)}' has invalid length ${this.length}`
+  }
+}
+
+/** Options of {@link Reader}. @since 0.1.0 */
+export interface ReaderOptions {
+  /** Largest accepted message body in bytes (default 1 GiB, PostgreSQL's own limit). */
+  readonly maxMessageSize?: number
+}
+
+const EMPTY = new Uint8Array(0)
+const EMPTY_VIEW = new DataView(EMPTY.buffer)
+
+const viewOf = (b: Uint8Array): DataView => new DataView(b.buffer, b.byteOffset, b.byteLength)
+
+/**
+ * Frames PostgreSQL backend messages out of a byte stream.
+ *
+ * @example
+ * ```ts
+ * const reader = new Reader()
+ * reader.push(new Uint8Array([0x5a, 0, 0, 0, 5, 0x49]))
+ * while (reader.next()) console.log(String.fromCharCode(reader.type), reader.end - reader.start)
+ * ```
+ * @since 0.1.0
+ */
+export class Reader {
+  /** Message type byte of the current frame. */
+  type = 0
+  /** Buffer holding the current frame's body. */
+  buf: Uint8Array = EMPTY
+  /** DataView over `buf`, same indexes. */
+  view: DataView = EMPTY_VIEW
+  /** Body start (inclusive). */
+  start = 0
+  /** Body end (exclusive). */
+  end = 0
+
+  readonly maxMessageSize: number
+
+  private cur: Uint8Array = EMPTY
+  private curView: DataView = EMPTY_VIEW
+  private off = 0
+  // A message being assembled across chunks.
+  private big: Uint8Array | undefined = undefined
+  private filled = 0
+  private bigReady = false
+
+  constructor(options: ReaderOptions = {}) {
+    this.maxMessageSize = options.maxMessageSize ?? 1024 * 1024 * 1024
+  }
+
+  /** Bytes pushed but not yet returned as frames. */
+  get buffered(): number {
+    return this.cur.length - this.off + (this.big === undefined ? 0 : this.filled)
+  }
+
+  /**
+   * Adds a chunk of bytes. A Node `Buffer` is viewed as a plain `Uint8Array` (no copy), so that
+   * `slice` in decoders copies as the standard says (a Buffer's `slice` is a view).
+   */
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return
+    if (Object.getPrototypeOf(chunk) !== Uint8Array.prototype) {
+      chunk = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    }
+    if (this.big !== undefined && !this.bigReady) {
+      const need = this.big.length - this.filled
+      if (chunk.length < need) {
+        this.big.set(chunk, this.filled)
+        this.filled += chunk.length
+        return
+      }
+      this.big.set(chunk.subarray(0, need), this.filled)
+      this.filled += need
+      this.bigReady = true
+      chunk = chunk.subarray(need)
+    }
+    const left = this.cur.length - this.off
+    if (left === 0) {
+      this.cur = chunk
+      this.off = 0
+    } else {
+      // Only a partial header (< 5 bytes) or unread frames can remain; merge them.
+      const merged = new Uint8Array(left + chunk.length)
+      merged.set(this.cur.subarray(this.off), 0)
+      merged.set(chunk, left)
+      this.cur = merged
+      this.off = 0
+    }
+    this.curView = viewOf(this.cur)
+  }
+
+  /** Advances to the next complete message; returns false when more bytes are needed. */
+  next(): boolean {
+    if (this.big !== undefined) {
+      if (!this.bigReady) return false
+      const big = this.big
+      this.big = undefined
+      this.bigReady = false
+      this.type = big[0]!
+      this.buf = big
+      this.view = viewOf(big)
+      this.start = 5
+      this.end = big.length
+      return true
+    }
+    const cur = this.cur
+    const off = this.off
+    const left = cur.length - off
+    if (left < 5) return false
+    const type = cur[off]!
+    const length = this.curView.getInt32(off + 1)
+    if (length < 4) throw new InvalidMessageLength({ messageType: type, length })
+    const bodySize = length - 4
+    if (bodySize > this.maxMessageSize) {
+      throw new MessageTooLarge({ messageType: type, size: bodySize, limit: this.maxMessageSize })
+    }
+    const total = length + 1
+    if (left >= total) {
+      this.type = type
+      this.buf = cur
+      this.view = this.curView
+      this.start = off + 5
+      this.end = off + total
+      this.off = off + total
+      return true
+    }
+    // Start assembling a message that spans chunks.
+    const big = new Uint8Array(total)
+    big.set(cur.subarray(off), 0)
+    this.big = big
+    this.filled = left
+    this.bigReady = false
+    this.cur = EMPTY
+    this.curView = EMPTY_VIEW
+    this.off = 0
+    return false
+  }
+}

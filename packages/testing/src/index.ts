@@ -1,0 +1,26 @@
+/**
+ * @pgfx/testing: throwaway PostgreSQL servers and helpers for tests.
+ *
+ * @since 0.1.0
+ */
+
+/**
+ * A throwaway PostgreSQL server as a scoped Effect service.
+ *
+ * @since 0.1.0
+ */
+export * as TempCluster from "./TempCluster.ts"
+
+/**
+ * The error every TempCluster operation fails with.
+ *
+ * @since 0.1.0
+ */
+export * as TempClusterError from "./TempClusterError.ts"
+
+/**
+ * `pg_hba.conf` lines as data.
+ *
+ * @since 0.1.0
+ */
+export * as HbaLine from "./HbaLine.ts"

@@ -1,0 +1,359 @@
+/**
+ * Generic array codec: `elem[]` of any dimension ↔ nested JS arrays.
+ *
+ * Binary format (`array_send` / `array_recv`): int32 ndim, int32 flags (1 = has NULLs), int32
+ * element OID, then per dimension int32 length and int32 lower bound, then every element in
+ * row-major order as int32 length (−1 = NULL) and bytes. An empty array has ndim 0.
+ *
+ * Decoding gives nested arrays (`int4[][]` → `number[][]`), NULL elements as `null`, `[]` for the
+ * empty array. Lower bounds other than 1 (`'[0:1]={1,2}'::int4[]`) are accepted and dropped: the
+ * JS array starts at index 0 whatever the bound.
+ *
+ * Encoding takes nested JS arrays; each nesting level is one dimension, so the value must be
+ * rectangular (ragged arrays are rejected) with at most 6 dimensions. `null` and `undefined`
+ * elements are NULL. Lower bounds are sent as 1.
+ *
+ * Gotcha: for `json[]` / `jsonb[]`, a JS array element is read as a further dimension, not as a
+ * JSON array document; pass such documents as JSON text strings.
+ *
+ * @since 0.1.0
+ */
+import type { Writer } from "@pgfx/protocol/Writer"
+import { type Codec, decodeError, EncodeError, invalidType, make } from "./Codec.ts"
+
+/**
+ * A decoded PostgreSQL array: elements or NULLs, nested once per extra dimension.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type PgArray<A> = Array<A | null | PgArray<A>>
+
+/** PostgreSQL's MAXDIM. */
+const MAX_DIMS = 6
+
+/**
+ * Options of {@link arrayCodec}.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export interface ArrayCodecOptions {
+  /** The array type's OID; defaults to `element.arrayOid`. */
+  readonly oid?: number
+  /** The array type's name; defaults to `"_" + element.name`. */
+  readonly name?: string
+  /** The text-format element delimiter (`pg_type.typdelim`); `","` for all but `box`. */
+  readonly delimiter?: string
+}
+
+const isSpace = (c: number): boolean => c === 32 || (c >= 9 && c <= 13)
+
+/** Quotes an element for an array literal when PostgreSQL's array_in would misread it. */
+const quoteElement = (s: string, delim: number): string => {
+  let needs = s.length === 0 || (s.length === 4 && s.toLowerCase() === "null")
+  if (!needs) {
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i)
+      if (c === 123 || c === 125 || c === 34 || c === 92 || c === delim || isSpace(c)) {
+        needs = true
+        break
+      }
+    }
+  }
+  if (!needs) return s
+  let out = "\""
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c === 34 || c === 92) out += "\\"
+    out += s[i]
+  }
+  return `${out}"`
+}
+
+/**
+ * Rebuilds nested arrays from a flat row-major element list.
+ */
+const reshape = (flat: Array<unknown>, dims: ArrayLike<number>, d: number, start: number): Array<unknown> => {
+  const n = dims[d]
+  const out = new Array<unknown>(n)
+  if (d === dims.length - 1) {
+    for (let i = 0; i < n; i++) out[i] = flat[start + i]
+    return out
+  }
+  let stride = 1
+  for (let k = d + 1; k < dims.length; k++) stride *= dims[k]
+  for (let i = 0; i < n; i++) out[i] = reshape(flat, dims, d + 1, start + i * stride)
+  return out
+}
+
+/**
+ * Builds the codec of `element[]`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const arrayCodec = <A>(element: Codec<A>, options: ArrayCodecOptions = {}): Codec<PgArray<A>> => {
+  const name = options.name ?? `_${element.name}`
+  const oid = options.oid ?? element.arrayOid
+  const delimiter = options.delimiter ?? ","
+  const delim = delimiter.charCodeAt(0)
+  const elementOid = element.oid
+  const decodeElementBinary = element.decodeBinary
+  const encodeElementBinary = element.encodeBinary
+
+  const ragged = (reason: string): EncodeError =>
+    new EncodeError({
+      typeName: name,
+      expected: `a rectangular nested array of at most ${MAX_DIMS} dimensions`,
+      actualType: "Array",
+      message: `cannot encode Array as PostgreSQL ${name}: ${reason}`
+    })
+
+  /** Dimension lengths read along the first elements; throws for non-arrays and too many dims. */
+  const dimsOf = (value: unknown): Array<number> => {
+    if (!Array.isArray(value)) throw invalidType(name, "an array (nested arrays for more dimensions)", value)
+    const dims: Array<number> = []
+    let v: unknown = value
+    while (Array.isArray(v)) {
+      dims.push(v.length)
+      if (dims.length > MAX_DIMS) throw ragged(`more than ${MAX_DIMS} dimensions`)
+      if (v.length === 0) break
+      v = v[0]
+    }
+    return dims
+  }
+
+  /** Checks that `arr` at depth `d` matches `dims` (no writes). */
+  const checkShape = (arr: ReadonlyArray<unknown>, dims: ReadonlyArray<number>, d: number): void => {
+    if (arr.length !== dims[d]) throw ragged(`sub-arrays of different lengths at dimension ${d + 1}`)
+    const last = d === dims.length - 1
+    for (let i = 0; i < arr.length; i++) {
+      const el = arr[i]
+      if (last) {
+        if (Array.isArray(el)) throw ragged(`sub-arrays of different depths`)
+      } else {
+        if (!Array.isArray(el)) throw ragged(`sub-arrays of different depths`)
+        checkShape(el, dims, d + 1)
+      }
+    }
+  }
+
+  /** Writes the elements of `arr` at depth `d`; returns true when a NULL was written. */
+  const writeLevel = (arr: ReadonlyArray<unknown>, dims: ReadonlyArray<number>, d: number, w: Writer): boolean => {
+    if (arr.length !== dims[d]) throw ragged(`sub-arrays of different lengths at dimension ${d + 1}`)
+    let hasNull = false
+    if (d === dims.length - 1) {
+      for (let i = 0; i < arr.length; i++) {
+        const el = arr[i]
+        if (el === null || el === undefined) {
+          w.int32(-1)
+          hasNull = true
+        } else {
+          if (Array.isArray(el)) throw ragged(`sub-arrays of different depths`)
+          const at = w.reserveLength()
+          encodeElementBinary(el, w)
+          w.patchValueLength(at)
+        }
+      }
+    } else {
+      for (let i = 0; i < arr.length; i++) {
+        const el = arr[i]
+        if (!Array.isArray(el)) throw ragged(`sub-arrays of different depths`)
+        if (writeLevel(el, dims, d + 1, w)) hasNull = true
+      }
+    }
+    return hasNull
+  }
+
+  const encodeBinary = (value: unknown, w: Writer): void => {
+    const dims = dimsOf(value)
+    const arr = value as ReadonlyArray<unknown>
+    if (dims[dims.length - 1] === 0) {
+      checkShape(arr, dims, 0)
+      w.int32(0).int32(0).uint32(elementOid)
+      return
+    }
+    w.int32(dims.length)
+    const flagsAt = w.pos
+    w.int32(0).uint32(elementOid)
+    for (let d = 0; d < dims.length; d++) w.int32(dims[d]).int32(1)
+    if (writeLevel(arr, dims, 0, w)) w.view.setInt32(flagsAt, 1)
+  }
+
+  const decodeBinary = (buf: Uint8Array, view: DataView, offset: number, length: number): PgArray<A> => {
+    if (length < 12) throw decodeError(name, `binary value has ${length} bytes, expected at least 12`)
+    const ndim = view.getInt32(offset)
+    if (ndim === 0) return []
+    if (ndim < 0 || ndim > MAX_DIMS) throw decodeError(name, `invalid number of dimensions ${ndim}`)
+    const end = offset + length
+    let pos = offset + 12
+    if (pos + 8 * ndim > end) throw decodeError(name, "truncated dimensions")
+    let total = 1
+    const dims = ndim === 1 ? undefined : new Array<number>(ndim)
+    for (let d = 0; d < ndim; d++) {
+      const n = view.getInt32(pos)
+      if (n < 0) throw decodeError(name, `invalid dimension length ${n}`)
+      if (dims !== undefined) dims[d] = n
+      total *= n
+      pos += 8
+    }
+    if (total === 0) return []
+    if (total * 4 > end - pos) throw decodeError(name, "truncated elements")
+    const out = new Array<A | null>(total)
+    for (let i = 0; i < total; i++) {
+      if (pos + 4 > end) throw decodeError(name, "truncated elements")
+      const len = view.getInt32(pos)
+      pos += 4
+      if (len === -1) {
+        out[i] = null
+      } else {
+        if (len < 0 || pos + len > end) throw decodeError(name, `invalid element length ${len}`)
+        out[i] = decodeElementBinary(buf, view, pos, len)
+        pos += len
+      }
+    }
+    if (pos !== end) throw decodeError(name, `${end - pos} trailing bytes`)
+    return dims === undefined ? out : (reshape(out, dims, 0, 0) as PgArray<A>)
+  }
+
+  const textLevel = (arr: ReadonlyArray<unknown>): string => {
+    let s = "{"
+    for (let i = 0; i < arr.length; i++) {
+      if (i > 0) s += delimiter
+      const el = arr[i]
+      if (el === null || el === undefined) s += "NULL"
+      else if (Array.isArray(el)) s += textLevel(el)
+      else s += quoteElement(typeof el === "string" ? el : element.encodeText(el), delim)
+    }
+    return `${s}}`
+  }
+
+  const encodeText = (value: unknown): string => {
+    const dims = dimsOf(value)
+    const arr = value as ReadonlyArray<unknown>
+    checkShape(arr, dims, 0)
+    return dims[dims.length - 1] === 0 ? "{}" : textLevel(arr)
+  }
+
+  const decodeText = (text: string): PgArray<A> => parseArrayLiteral(text, name, delim, element.decodeText)
+
+  const hasString = (arr: ReadonlyArray<unknown>): boolean => {
+    for (let i = 0; i < arr.length; i++) {
+      const el = arr[i]
+      if (typeof el === "string") return true
+      if (Array.isArray(el) && hasString(el)) return true
+    }
+    return false
+  }
+
+  const sendAsText = !element.binary
+    ? (_value: unknown): boolean => true
+    : element.stringsAsText
+    ? (value: unknown): boolean => typeof value === "string" || (Array.isArray(value) && hasString(value))
+    : (value: unknown): boolean => typeof value === "string"
+
+  return make({
+    name,
+    oid,
+    arrayOid: 0,
+    binary: element.binary,
+    decodeBinary,
+    decodeText,
+    encodeBinary,
+    encodeText,
+    stringsAsText: true,
+    sendAsText
+  })
+}
+
+/**
+ * Parses PostgreSQL's array literal (`{1,2,NULL}`, `{{"a b","c"},{d,e}}`, optionally with a
+ * `[1:2]=` dimension decoration), decoding each element with `decodeElement`.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const parseArrayLiteral = <A>(
+  text: string,
+  typeName: string,
+  delim: number,
+  decodeElement: (text: string) => A
+): PgArray<A> => {
+  let i = 0
+  const n = text.length
+  const fail = (what: string): never => {
+    throw decodeError(typeName, `malformed array literal: ${what} at position ${i}`)
+  }
+  const skipSpace = (): void => {
+    while (i < n && isSpace(text.charCodeAt(i))) i++
+  }
+  skipSpace()
+  if (text.charCodeAt(i) === 91 /* [ */) {
+    const eq = text.indexOf("=", i)
+    if (eq < 0) fail("dimension decoration without '='")
+    i = eq + 1
+    skipSpace()
+  }
+  const level = (): PgArray<A> => {
+    if (text.charCodeAt(i) !== 123) fail("expected '{'")
+    i++
+    const out: PgArray<A> = []
+    skipSpace()
+    if (text.charCodeAt(i) === 125) {
+      i++
+      return out
+    }
+    for (;;) {
+      skipSpace()
+      const c = text.charCodeAt(i)
+      if (c === 123) {
+        out.push(level())
+      } else if (c === 34) {
+        i++
+        let s = ""
+        for (;;) {
+          if (i >= n) fail("unterminated quoted element")
+          const q = text.charCodeAt(i)
+          if (q === 34) break
+          if (q === 92) i++
+          s += text[i]
+          i++
+        }
+        i++
+        out.push(decodeElement(s))
+      } else {
+        let s = ""
+        let escaped = false
+        let lastNonSpace = 0
+        while (i < n) {
+          const q = text.charCodeAt(i)
+          if (q === delim || q === 125) break
+          if (q === 123 || q === 34) fail("unexpected character in unquoted element")
+          if (q === 92) {
+            i++
+            escaped = true
+            s += text[i]
+            lastNonSpace = s.length
+          } else {
+            s += text[i]
+            if (!isSpace(q)) lastNonSpace = s.length
+          }
+          i++
+        }
+        s = s.slice(0, lastNonSpace)
+        if (s.length === 0 && !escaped) fail("empty element")
+        out.push(!escaped && s.length === 4 && s.toLowerCase() === "null" ? null : decodeElement(s))
+      }
+      skipSpace()
+      const d = text.charCodeAt(i)
+      i++
+      if (d === 125) return out
+      if (d !== delim) fail(`expected '${String.fromCharCode(delim)}' or '}'`)
+    }
+  }
+  const result = level()
+  skipSpace()
+  if (i !== n) fail("trailing characters")
+  return result
+}

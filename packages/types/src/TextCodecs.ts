@@ -1,0 +1,181 @@
+/**
+ * Codecs for the text-like types — `text`, `varchar`, `bpchar`, `name`, `xml`, `unknown` — all
+ * `string` ↔ UTF-8 bytes (the client runs with `client_encoding=UTF8`), plus the one-byte `"char"`
+ * type and the generic {@link textCodec} fallback for types without a codec.
+ *
+ * @since 0.1.0
+ */
+import type { Writer } from "@pgfx/protocol/Writer"
+import { type Codec, invalidType, invalidValue, make } from "./Codec.ts"
+import { decodeUtf8 } from "./internal/utf8.ts"
+import { Oids } from "./Oids.ts"
+
+const decodeStringBinary = (buf: Uint8Array, _view: DataView, offset: number, length: number): string =>
+  decodeUtf8(buf, offset, length)
+
+const identity = (text: string): string => text
+
+const stringCodec = (name: string, oid: number, arrayOid: number): Codec<string> => {
+  const encodeBinary = (value: unknown, w: Writer): void => {
+    if (typeof value !== "string") throw invalidType(name, "a string", value)
+    w.string(value)
+  }
+  const encodeText = (value: unknown): string => {
+    if (typeof value !== "string") throw invalidType(name, "a string", value)
+    return value
+  }
+  return make({
+    name,
+    oid,
+    arrayOid,
+    binary: true,
+    decodeBinary: decodeStringBinary,
+    decodeText: identity,
+    encodeBinary,
+    encodeText,
+    stringsAsText: false
+  })
+}
+
+/**
+ * `text` (OID 25) ↔ `string`.
+ *
+ * @since 0.1.0
+ * @category codecs
+ */
+export const text: Codec<string> = stringCodec("text", Oids.text, Oids._text)
+
+/**
+ * `varchar` / `character varying` (OID 1043) ↔ `string`.
+ *
+ * @since 0.1.0
+ * @category codecs
+ */
+export const varchar: Codec<string> = stringCodec("varchar", Oids.varchar, Oids._varchar)
+
+/**
+ * `bpchar` / `character(n)` (OID 1042) ↔ `string`, blank padding included as the server sends it.
+ *
+ * @since 0.1.0
+ * @category codecs
+ */
+export const bpchar: Codec<string> = stringCodec("bpchar", Oids.bpchar, Oids._bpchar)
+
+/**
+ * `name` (OID 19) ↔ `string` (the server truncates to 63 bytes).
+ *
+ * @since 0.1.0
+ * @category codecs
+ */
+export const name: Codec<string> = stringCodec("name", Oids.name, Oids._name)
+
+/**
+ * `xml` (OID 142) ↔ `string`, the document text (not parsed on the client).
+ *
+ * @since 0.1.0
+ * @category codecs
+ */
+export const xml: Codec<string> = stringCodec("xml", Oids.xml, Oids._xml)
+
+/**
+ * `unknown` (OID 705) ↔ `string`: the type of untyped literals such as `SELECT 'a'`.
+ *
+ * @since 0.1.0
+ * @category codecs
+ */
+export const unknown: Codec<string> = stringCodec("unknown", Oids.unknown, 0)
+
+// ---------------------------------------------------------------------------------------------
+// "char"
+
+const OCTAL_ESCAPE = /^\\[0-3][0-7][0-7]$/
+const CHAR_EXPECTED = "a string of at most one ASCII character, or a \\ooo octal escape"
+
+const charByte = (value: unknown): number => {
+  if (typeof value !== "string") throw invalidType("char", CHAR_EXPECTED, value)
+  if (value.length === 0) return 0
+  if (value.length === 1) {
+    const c = value.charCodeAt(0)
+    if (c < 0x80) return c
+  } else if (value.length === 4 && OCTAL_ESCAPE.test(value)) {
+    return parseInt(value.slice(1), 8)
+  }
+  throw invalidValue("char", CHAR_EXPECTED, value, "not a single byte")
+}
+
+const charFromByte = (b: number): string =>
+  b === 0 ? "" : b < 0x80 ? String.fromCharCode(b) : `\\${b.toString(8).padStart(3, "0")}`
+
+const decodeCharBinary = (buf: Uint8Array, _view: DataView, offset: number, length: number): string =>
+  length === 0 ? "" : charFromByte(buf[offset])
+
+const encodeCharBinary = (value: unknown, w: Writer): void => {
+  w.byte(charByte(value))
+}
+
+const encodeCharText = (value: unknown): string => charFromByte(charByte(value))
+
+/**
+ * `"char"` (OID 18), PostgreSQL's internal one-byte type ↔ `string`: `""` for the zero byte, the
+ * character for ASCII bytes, and PostgreSQL's `\ooo` octal escape for bytes ≥ 0x80 (as
+ * `SELECT v::text` shows them since PostgreSQL 15). Encode accepts the same forms.
+ *
+ * @since 0.1.0
+ * @category codecs
+ */
+export const char: Codec<string> = make({
+  name: "char",
+  oid: Oids.char,
+  arrayOid: Oids._char,
+  binary: true,
+  decodeBinary: decodeCharBinary,
+  decodeText: identity,
+  encodeBinary: encodeCharBinary,
+  encodeText: encodeCharText,
+  stringsAsText: false
+})
+
+// ---------------------------------------------------------------------------------------------
+// fallback
+
+const FALLBACK_EXPECTED = "a string (the type's text form), number, bigint or boolean"
+
+/**
+ * A text-format codec for a type with no dedicated codec (enums, extension types, ...).
+ *
+ * Decoding returns the server's text as-is. `binary` is false, so the client asks for and sends
+ * the text format; `decodeBinary`/`encodeBinary` treat the bytes as UTF-8, which is right only for
+ * types whose binary form is their text (enums, `citext`, ...). Encode accepts a string (sent as
+ * the type's input text), or a number, bigint or boolean (sent as `String(value)`).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const textCodec = (oid: number, name: string, arrayOid = 0): Codec<string> => {
+  const encodeText = (value: unknown): string => {
+    switch (typeof value) {
+      case "string":
+        return value
+      case "number":
+      case "bigint":
+      case "boolean":
+        return String(value)
+      default:
+        throw invalidType(name, FALLBACK_EXPECTED, value)
+    }
+  }
+  const encodeBinary = (value: unknown, w: Writer): void => {
+    w.string(encodeText(value))
+  }
+  return make({
+    name,
+    oid,
+    arrayOid,
+    binary: false,
+    decodeBinary: decodeStringBinary,
+    decodeText: identity,
+    encodeBinary,
+    encodeText,
+    stringsAsText: true
+  })
+}

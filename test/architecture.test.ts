@@ -1,0 +1,101 @@
+/**
+ * The package chain of docs/architecture.md, enforced by reading imports:
+ *
+ *   @pgfx/protocol <- @pgfx/types <- @pgfx/client <- @pgfx/sql
+ *   @pgfx/testing may use protocol (never client internals)
+ *
+ * A test fails when an import breaks the chain, or when a package imports something it does
+ * not declare in its package.json.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import * as fs from "node:fs"
+import * as path from "node:path"
+
+const root = path.resolve(import.meta.dirname, "..")
+
+interface Rule {
+  /** Packages (or package prefixes) this package may import. */
+  readonly allow: ReadonlyArray<string>
+  /** Specifiers this package must never import, even when otherwise allowed. */
+  readonly deny: ReadonlyArray<RegExp>
+}
+
+const rules: Record<string, Rule> = {
+  protocol: {
+    allow: ["effect", "node:crypto", "node:buffer"],
+    deny: [/^effect\/Schema$/, /^node:(net|tls|dgram|http|https|fs)$/],
+  },
+  types: {
+    allow: ["effect", "@pgfx/protocol", "node:buffer"],
+    deny: [/^node:(net|tls|dgram|http|https)$/, /^@pgfx\/(client|sql|testing)/],
+  },
+  client: {
+    allow: ["effect", "@effect/platform-node", "@pgfx/protocol", "@pgfx/types", "node:"],
+    deny: [/^effect\/sql/, /^effect\/unstable\/sql/, /^@pgfx\/(sql|testing)/],
+  },
+  sql: {
+    allow: ["effect", "@pgfx/client"],
+    deny: [/^@pgfx\/client\/internal/, /^@pgfx\/(testing)/],
+  },
+  testing: {
+    allow: ["effect", "@effect/platform-node", "@pgfx/protocol", "node:"],
+    deny: [/^@pgfx\/(client|types|sql)/],
+  },
+}
+
+const importRe = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g
+
+const sourceFiles = (dir: string): Array<string> =>
+  fs.existsSync(dir)
+    ? fs.readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts")).map((f) => path.join(dir, f))
+    : []
+
+const importsOf = (file: string): Array<string> => {
+  const text = fs.readFileSync(file, "utf8")
+  const out: Array<string> = []
+  for (const m of text.matchAll(importRe)) out.push((m[1] ?? m[2])!)
+  return out
+}
+
+const packageOf = (spec: string): string => {
+  if (spec.startsWith("node:")) return spec
+  const parts = spec.split("/")
+  return spec.startsWith("@") ? `${parts[0]}/${parts[1]}` : parts[0]!
+}
+
+describe("package dependency chain", () => {
+  for (const [pkg, rule] of Object.entries(rules)) {
+    it(`@pgfx/${pkg} imports only what the chain allows`, () => {
+      const manifest = JSON.parse(fs.readFileSync(path.join(root, "packages", pkg, "package.json"), "utf8")) as {
+        dependencies?: Record<string, string>
+        peerDependencies?: Record<string, string>
+      }
+      const declared = new Set([
+        ...Object.keys(manifest.dependencies ?? {}),
+        ...Object.keys(manifest.peerDependencies ?? {}),
+      ])
+      const violations: Array<string> = []
+      for (const file of sourceFiles(path.join(root, "packages", pkg, "src"))) {
+        for (const spec of importsOf(file)) {
+          if (spec.startsWith(".")) continue
+          const rel = path.relative(root, file)
+          const allowed = rule.allow.some((a) => spec === a || spec.startsWith(a.endsWith(":") ? a : `${a}/`) || packageOf(spec) === a)
+          if (!allowed) violations.push(`${rel}: "${spec}" is not allowed in @pgfx/${pkg}`)
+          if (rule.deny.some((d) => d.test(spec))) violations.push(`${rel}: "${spec}" is forbidden in @pgfx/${pkg}`)
+          if (!spec.startsWith("node:") && !declared.has(packageOf(spec))) {
+            violations.push(`${rel}: "${packageOf(spec)}" is not declared in packages/${pkg}/package.json`)
+          }
+        }
+      }
+      expect(violations).toEqual([])
+    })
+  }
+
+  it("detects a violation (the checker itself works)", () => {
+    const fake = `import * as Net from "node:net"\nimport { x } from "@pgfx/client/PgConnection"\n`
+    const specs = [...fake.matchAll(importRe)].map((m) => m[1] ?? m[2])
+    expect(specs).toEqual(["node:net", "@pgfx/client/PgConnection"])
+    expect(rules.protocol!.deny.some((d) => d.test("node:net"))).toBe(true)
+    expect(rules.testing!.deny.some((d) => d.test("@pgfx/client/PgConnection"))).toBe(true)
+  })
+})
