@@ -23,7 +23,7 @@ import { parseArgs } from "node:util"
 import * as Backend from "@pgfx/protocol/Backend"
 import * as Frontend from "@pgfx/protocol/Frontend"
 import { Reader } from "@pgfx/protocol/Reader"
-import { Writer } from "@pgfx/protocol/Writer"
+import type { Writer } from "@pgfx/protocol/Writer"
 
 interface Target {
   readonly host: string
@@ -231,30 +231,55 @@ const int4 = (n: number): Uint8Array => {
 const session30 = async (t: Target): Promise<{ version: string; steps: Array<Step> }> => {
   const s = steps()
   const c = await RawConn.open(t)
-  const startup = await exchange(c, s.add, "startup", "StartupMessage (protocol 3.0), trust auth",
-    build((w) => Frontend.startup(w, startupParams(t))))
+  const startup = await exchange(
+    c,
+    s.add,
+    "startup",
+    "StartupMessage (protocol 3.0), trust auth",
+    build((w) => Frontend.startup(w, startupParams(t))),
+  )
 
-  await exchange(c, s.add, "simple-query", "several statements in one simple Query",
-    build((w) => Frontend.query(w,
-      "CREATE TEMP TABLE golden_t (a int4, b text); " +
-      "INSERT INTO golden_t VALUES (1, 'one'), (2, NULL); " +
-      "SELECT a, b FROM golden_t ORDER BY a; " +
-      "UPDATE golden_t SET b = 'two' WHERE a = 2")))
+  await exchange(
+    c,
+    s.add,
+    "simple-query",
+    "several statements in one simple Query",
+    build((w) =>
+      Frontend.query(
+        w,
+        "CREATE TEMP TABLE golden_t (a int4, b text); " +
+          "INSERT INTO golden_t VALUES (1, 'one'), (2, NULL); " +
+          "SELECT a, b FROM golden_t ORDER BY a; " +
+          "UPDATE golden_t SET b = 'two' WHERE a = 2",
+      ),
+    ),
+  )
 
-  await exchange(c, s.add, "extended-binary",
+  await exchange(
+    c,
+    s.add,
+    "extended-binary",
     "Parse/Describe S/Bind (binary int4 + text params)/Describe P/Execute/Sync with binary results",
     build((w) => {
-      Frontend.parse(w, "",
+      Frontend.parse(
+        w,
+        "",
         "SELECT $1::int4 + 1 AS n, $2::text AS t, NULL::int8 AS z, 1.5::float8 AS f, " +
-        "'\\x0102'::bytea AS b, true AS ok", [23, 25])
+          "'\\x0102'::bytea AS b, true AS ok",
+        [23, 25],
+      )
       Frontend.describe(w, "S", "")
       Frontend.bind(w, "", "", [1, 0], [int4(41), new TextEncoder().encode("hé")], [1])
       Frontend.describe(w, "P", "")
       Frontend.execute(w, "", 0)
       Frontend.sync(w)
-    }))
+    }),
+  )
 
-  await exchange(c, s.add, "extended-portal",
+  await exchange(
+    c,
+    s.add,
+    "extended-portal",
     "named statement and portal, Execute with a row limit (PortalSuspended), Close both",
     build((w) => {
       Frontend.parse(w, "golden_s", "SELECT g FROM generate_series(1, 5) g", [])
@@ -265,9 +290,13 @@ const session30 = async (t: Target): Promise<{ version: string; steps: Array<Ste
       Frontend.close(w, "P", "golden_p")
       Frontend.close(w, "S", "golden_s")
       Frontend.sync(w)
-    }))
+    }),
+  )
 
-  await exchange(c, s.add, "extended-nodata",
+  await exchange(
+    c,
+    s.add,
+    "extended-nodata",
     "Describe of a statement without a result (NoData); SET reports a ParameterStatus",
     build((w) => {
       Frontend.parse(w, "", "SET application_name = 'pgfx-golden-2'", [])
@@ -275,30 +304,61 @@ const session30 = async (t: Target): Promise<{ version: string; steps: Array<Ste
       Frontend.bind(w, "", "", [], [], [])
       Frontend.execute(w, "", 0)
       Frontend.sync(w)
-    }))
+    }),
+  )
 
-  await exchange(c, s.add, "extended-error",
+  await exchange(
+    c,
+    s.add,
+    "extended-error",
     "Bind with a bad text value: ErrorResponse 22P02, the rest skipped until Sync",
     build((w) => {
       Frontend.parse(w, "", "SELECT $1::int4", [23])
       Frontend.bind(w, "", "", [0], [new TextEncoder().encode("notanint")], [])
       Frontend.execute(w, "", 0)
       Frontend.sync(w)
-    }))
+    }),
+  )
 
-  await exchange(c, s.add, "error", "simple Query on a missing table: ErrorResponse 42P01",
-    build((w) => Frontend.query(w, "SELECT * FROM pgfx_missing_table")))
+  await exchange(
+    c,
+    s.add,
+    "error",
+    "simple Query on a missing table: ErrorResponse 42P01",
+    build((w) => Frontend.query(w, "SELECT * FROM pgfx_missing_table")),
+  )
 
-  await exchange(c, s.add, "error-in-transaction", "BEGIN then division by zero: ReadyForQuery 'E'",
-    build((w) => Frontend.query(w, "BEGIN; SELECT 1/0")))
+  await exchange(
+    c,
+    s.add,
+    "error-in-transaction",
+    "BEGIN then division by zero: ReadyForQuery 'E'",
+    build((w) => Frontend.query(w, "BEGIN; SELECT 1/0")),
+  )
 
-  await exchange(c, s.add, "rollback", "ROLLBACK of the failed transaction",
-    build((w) => Frontend.query(w, "ROLLBACK")))
+  await exchange(
+    c,
+    s.add,
+    "rollback",
+    "ROLLBACK of the failed transaction",
+    build((w) => Frontend.query(w, "ROLLBACK")),
+  )
 
-  await exchange(c, s.add, "notice", "RAISE NOTICE from a DO block",
-    build((w) => Frontend.query(w, "DO $$ BEGIN RAISE NOTICE 'hi'; END $$")))
+  await exchange(
+    c,
+    s.add,
+    "notice",
+    "RAISE NOTICE from a DO block",
+    build((w) => Frontend.query(w, "DO $$ BEGIN RAISE NOTICE 'hi'; END $$")),
+  )
 
-  await exchange(c, s.add, "listen", "LISTEN", build((w) => Frontend.query(w, "LISTEN pgfx_golden")))
+  await exchange(
+    c,
+    s.add,
+    "listen",
+    "LISTEN",
+    build((w) => Frontend.query(w, "LISTEN pgfx_golden")),
+  )
 
   {
     const client = build((w) => Frontend.query(w, "NOTIFY pgfx_golden, 'hello'"))
@@ -315,11 +375,21 @@ const session30 = async (t: Target): Promise<{ version: string; steps: Array<Ste
     })
   }
 
-  await exchange(c, s.add, "copy-out", "COPY TO STDOUT, text format",
-    build((w) => Frontend.query(w, "COPY (SELECT g, 'row ' || g FROM generate_series(1, 3) g) TO STDOUT")))
+  await exchange(
+    c,
+    s.add,
+    "copy-out",
+    "COPY TO STDOUT, text format",
+    build((w) => Frontend.query(w, "COPY (SELECT g, 'row ' || g FROM generate_series(1, 3) g) TO STDOUT")),
+  )
 
-  await exchange(c, s.add, "copy-out-binary", "COPY TO STDOUT, binary format",
-    build((w) => Frontend.query(w, "COPY (SELECT g::int4 FROM generate_series(1, 2) g) TO STDOUT (FORMAT binary)")))
+  await exchange(
+    c,
+    s.add,
+    "copy-out-binary",
+    "COPY TO STDOUT, binary format",
+    build((w) => Frontend.query(w, "COPY (SELECT g::int4 FROM generate_series(1, 2) g) TO STDOUT (FORMAT binary)")),
+  )
 
   {
     const q = build((w) => Frontend.query(w, "COPY golden_t FROM STDIN"))
@@ -355,8 +425,13 @@ const session30 = async (t: Target): Promise<{ version: string; steps: Array<Ste
     })
   }
 
-  await exchange(c, s.add, "empty-query", "an empty Query string: EmptyQueryResponse",
-    build((w) => Frontend.query(w, "")))
+  await exchange(
+    c,
+    s.add,
+    "empty-query",
+    "an empty Query string: EmptyQueryResponse",
+    build((w) => Frontend.query(w, "")),
+  )
 
   // Not recorded: look up int4pl's OID for the FunctionCall step.
   c.send(build((w) => Frontend.query(w, "SELECT 'int4pl'::regproc::oid")))
@@ -364,8 +439,13 @@ const session30 = async (t: Target): Promise<{ version: string; steps: Array<Ste
   const row = lookup.find((f) => f.msg._tag === "DataRow")?.msg
   const oid = row?._tag === "DataRow" && row.fields[0] ? Number(new TextDecoder().decode(row.fields[0])) : 177
 
-  await exchange(c, s.add, "function-call", "FunctionCall int4pl(40, 2), binary: FunctionCallResponse",
-    build((w) => Frontend.functionCall(w, oid, [1], [int4(40), int4(2)], 1)))
+  await exchange(
+    c,
+    s.add,
+    "function-call",
+    "FunctionCall int4pl(40, 2), binary: FunctionCallResponse",
+    build((w) => Frontend.functionCall(w, oid, [1], [int4(40), int4(2)], 1)),
+  )
 
   c.send(build((w) => Frontend.terminate(w)))
   await c.closed()
@@ -376,8 +456,13 @@ const session30 = async (t: Target): Promise<{ version: string; steps: Array<Ste
 const session32 = async (t: Target): Promise<Array<Step>> => {
   const s = steps()
   const c = await RawConn.open(t)
-  const startup = await exchange(c, s.add, "startup-3.2", "StartupMessage (protocol 3.2): a long BackendKeyData key",
-    build((w) => Frontend.startup(w, startupParams(t), Frontend.PROTOCOL_3_2)))
+  const startup = await exchange(
+    c,
+    s.add,
+    "startup-3.2",
+    "StartupMessage (protocol 3.2): a long BackendKeyData key",
+    build((w) => Frontend.startup(w, startupParams(t), Frontend.PROTOCOL_3_2)),
+  )
   const key = startup.find((f) => f.msg._tag === "BackendKeyData")?.msg
   if (key?._tag !== "BackendKeyData") throw new Error("no BackendKeyData")
 
@@ -404,9 +489,13 @@ const session32 = async (t: Target): Promise<Array<Step>> => {
 const negotiate = async (t: Target): Promise<Array<Step>> => {
   const s = steps()
   const c = await RawConn.open(t)
-  await exchange(c, s.add, "negotiate",
+  await exchange(
+    c,
+    s.add,
+    "negotiate",
     "StartupMessage 3.9 with an unknown _pq_ option: NegotiateProtocolVersion",
-    build((w) => Frontend.startup(w, { ...startupParams(t), "_pq_.pgfx_unknown": "1" }, (3 << 16) | 9)))
+    build((w) => Frontend.startup(w, { ...startupParams(t), "_pq_.pgfx_unknown": "1" }, (3 << 16) | 9)),
+  )
   c.send(build((w) => Frontend.terminate(w)))
   await c.closed()
   return s.list
@@ -418,12 +507,27 @@ const encryptionRefused = async (t: Target): Promise<Array<Step>> => {
   const c = await RawConn.open(t)
   const ssl = build((w) => Frontend.sslRequest(w))
   const sslAnswer = await c.oneByteAnswer(ssl)
-  s.add({ name: "ssl-request", description: "SSLRequest: one byte", client: hex(ssl), server: hex(new Uint8Array([sslAnswer])) })
+  s.add({
+    name: "ssl-request",
+    description: "SSLRequest: one byte",
+    client: hex(ssl),
+    server: hex(new Uint8Array([sslAnswer])),
+  })
   const gss = build((w) => Frontend.gssEncRequest(w))
   const gssAnswer = await c.oneByteAnswer(gss)
-  s.add({ name: "gssenc-request", description: "GSSENCRequest: one byte", client: hex(gss), server: hex(new Uint8Array([gssAnswer])) })
-  await exchange(c, s.add, "startup-after-refusal", "StartupMessage after both were refused",
-    build((w) => Frontend.startup(w, startupParams(t))))
+  s.add({
+    name: "gssenc-request",
+    description: "GSSENCRequest: one byte",
+    client: hex(gss),
+    server: hex(new Uint8Array([gssAnswer])),
+  })
+  await exchange(
+    c,
+    s.add,
+    "startup-after-refusal",
+    "StartupMessage after both were refused",
+    build((w) => Frontend.startup(w, startupParams(t))),
+  )
   c.send(build((w) => Frontend.terminate(w)))
   await c.closed()
   return s.list
@@ -437,8 +541,11 @@ const main = async (): Promise<void> => {
   const files: Record<string, { description: string; steps: Array<Step> }> = {
     "session-3.0": { description: "one protocol 3.0 session, step by step", steps: main30.steps },
     "session-3.2-cancel": { description: "protocol 3.2 startup and a cancelled query", steps: await session32(t) },
-    "negotiate": { description: "protocol version negotiation", steps: await negotiate(t) },
-    "encryption-refused": { description: "SSLRequest and GSSENCRequest answered 'N'", steps: await encryptionRefused(t) },
+    negotiate: { description: "protocol version negotiation", steps: await negotiate(t) },
+    "encryption-refused": {
+      description: "SSLRequest and GSSENCRequest answered 'N'",
+      steps: await encryptionRefused(t),
+    },
   }
   for (const [name, f] of Object.entries(files)) {
     const body = {

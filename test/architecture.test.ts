@@ -47,7 +47,10 @@ const importRe = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*["']([^"']+)["']|i
 
 const sourceFiles = (dir: string): Array<string> =>
   fs.existsSync(dir)
-    ? fs.readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts")).map((f) => path.join(dir, f))
+    ? fs
+        .readdirSync(dir, { recursive: true, encoding: "utf8" })
+        .filter((f) => f.endsWith(".ts"))
+        .map((f) => path.join(dir, f))
     : []
 
 const importsOf = (file: string): Array<string> => {
@@ -79,7 +82,9 @@ describe("package dependency chain", () => {
         for (const spec of importsOf(file)) {
           if (spec.startsWith(".")) continue
           const rel = path.relative(root, file)
-          const allowed = rule.allow.some((a) => spec === a || spec.startsWith(a.endsWith(":") ? a : `${a}/`) || packageOf(spec) === a)
+          const allowed = rule.allow.some(
+            (a) => spec === a || spec.startsWith(a.endsWith(":") ? a : `${a}/`) || packageOf(spec) === a,
+          )
           if (!allowed) violations.push(`${rel}: "${spec}" is not allowed in @pgfx/${pkg}`)
           if (rule.deny.some((d) => d.test(spec))) violations.push(`${rel}: "${spec}" is forbidden in @pgfx/${pkg}`)
           if (!spec.startsWith("node:") && !declared.has(packageOf(spec))) {

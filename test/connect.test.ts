@@ -23,7 +23,8 @@ describe("transports", () => {
     Effect.gen(function* () {
       const conn = yield* connect()
       expect(yield* conn.fetchVal("SELECT 1")).toBe(1)
-    }))
+    }),
+  )
 
   it.live("connects over a unix socket directory", () =>
     Effect.gen(function* () {
@@ -31,14 +32,18 @@ describe("transports", () => {
       expect(yield* conn.fetchVal("SELECT 1 + 1")).toBe(2)
       // A unix-socket session has no client address.
       expect(yield* conn.fetchVal("SELECT inet_client_addr()")).toBe(null)
-    }))
+    }),
+  )
 
   it.live("accepts a postgres:// URL", () =>
     Effect.gen(function* () {
       const pg = testCluster()
-      const conn = yield* PgConnection.make(`postgres://${pg.user}@${pg.host}:${pg.port}/${pg.database}?application_name=from-url`)
+      const conn = yield* PgConnection.make(
+        `postgres://${pg.user}@${pg.host}:${pg.port}/${pg.database}?application_name=from-url`,
+      )
       expect(yield* conn.fetchVal("SELECT current_setting('application_name')")).toBe("from-url")
-    }))
+    }),
+  )
 
   it.live("fails with ConnectFailed when nothing listens", () =>
     Effect.gen(function* () {
@@ -49,7 +54,8 @@ describe("transports", () => {
       const error = failureOf(yield* Effect.exit(PgConnection.make({ host: "127.0.0.1", port, user: "x" })))
       expect(error._tag).toBe("PgConnectionError")
       expect(error._tag === "PgConnectionError" && error.reason).toBe("ConnectFailed")
-    }))
+    }),
+  )
 
   it.live("bounds the attempt with connectTimeout when the server never answers", () =>
     Effect.gen(function* () {
@@ -60,7 +66,8 @@ describe("transports", () => {
         Effect.sync(() => {
           for (const s of sockets) s.destroy()
           server.close()
-        }))
+        }),
+      )
       const port = (server.address() as net.AddressInfo).port
       const started = Date.now()
       const error = failureOf(
@@ -68,7 +75,8 @@ describe("transports", () => {
       )
       expect(error._tag === "PgConnectionError" && error.reason).toBe("ConnectTimeout")
       expect(Date.now() - started).toBeLessThan(5_000)
-    }))
+    }),
+  )
 })
 
 describe("authentication", () => {
@@ -88,7 +96,8 @@ describe("authentication", () => {
         expect(yield* currentUser(tcp)).toBe(user.name)
         const unix = yield* PgConnection.make(unixOptions({ user: user.name, password }))
         expect(yield* currentUser(unix)).toBe(user.name)
-      }))
+      }),
+    )
   }
 
   for (const [label, kind] of methods.filter(([, k]) => k !== "trust")) {
@@ -104,7 +113,8 @@ describe("authentication", () => {
         const rendered = `${error.message} ${String(error)} ${JSON.stringify(error)}`
         expect(rendered).not.toContain(wrong)
         expect(rendered).not.toContain(user.password!)
-      }))
+      }),
+    )
 
     it.live(`${label}: no password at all is a typed client-side failure`, () =>
       Effect.gen(function* () {
@@ -113,7 +123,8 @@ describe("authentication", () => {
           yield* Effect.exit(PgConnection.make(tcpOptions({ user: user.name, password: undefined }))),
         )
         expect(error._tag).toBe("PgAuthenticationError")
-      }))
+      }),
+    )
   }
 
   it.live("a Redacted password works and never shows", () =>
@@ -121,7 +132,8 @@ describe("authentication", () => {
       const user = authUser("scram")
       const conn = yield* PgConnection.make(tcpOptions({ user: user.name, password: Redacted.make(user.password!) }))
       expect(yield* currentUser(conn)).toBe(user.name)
-    }))
+    }),
+  )
 
   it.live("requireAuth refuses a method the client does not allow", () =>
     Effect.gen(function* () {
@@ -134,7 +146,8 @@ describe("authentication", () => {
       expect(error._tag).toBe("PgAuthenticationError")
       expect(error.message).toContain("MD5")
       expect(error.message).not.toContain(user.password!)
-    }))
+    }),
+  )
 
   it.live("requireAuth refuses trust when a password method is required", () =>
     Effect.gen(function* () {
@@ -143,13 +156,15 @@ describe("authentication", () => {
         yield* Effect.exit(PgConnection.make(tcpOptions({ user: user.name, requireAuth: ["scram-sha-256"] }))),
       )
       expect(error._tag).toBe("PgAuthenticationError")
-    }))
+    }),
+  )
 
   it.live("an unknown database is SQLSTATE 3D000", () =>
     Effect.gen(function* () {
       const error = failureOf(yield* Effect.exit(connect({ database: "pgfx_no_such_db" })))
       expect(error._tag === "PgServerError" && error.condition).toBe("invalid_catalog_name")
-    }))
+    }),
+  )
 })
 
 describe("server state", () => {
@@ -169,7 +184,8 @@ describe("server state", () => {
       expect(conn.settings.get("TimeZone")).toBe("America/New_York")
       yield* conn.execute("SET application_name = 'renamed'")
       expect(conn.settings.get("application_name")).toBe("renamed")
-    }))
+    }),
+  )
 
   it.live("isInTransaction and transactionStatus follow ReadyForQuery", () =>
     Effect.gen(function* () {
@@ -183,7 +199,8 @@ describe("server state", () => {
       expect(conn.transactionStatus).toBe("failed")
       yield* conn.execute("ROLLBACK")
       expect(conn.isInTransaction).toBe(false)
-    }))
+    }),
+  )
 
   it.live("protocol 3.2 on PostgreSQL 18 (long cancel key), 3.0 on request", () =>
     Effect.gen(function* () {
@@ -193,7 +210,8 @@ describe("server state", () => {
       const legacy = yield* connect({ protocolVersion: "3.0" })
       expect(legacy.protocolVersion).toBe("3.0")
       expect(yield* legacy.fetchVal("SELECT 42")).toBe(42)
-    }))
+    }),
+  )
 })
 
 describe("closing", () => {
@@ -214,15 +232,18 @@ describe("closing", () => {
             yield* Effect.sleep("20 millis")
           }
           return false
-        }))
+        }),
+      )
       expect(gone).toBe(true)
-    }))
+    }),
+  )
 
   it.live("closing the scope closes the connection", () =>
     Effect.gen(function* () {
       const conn = yield* Effect.scoped(Effect.map(connect(), (c) => c))
       expect(conn.isClosed).toBe(true)
-    }))
+    }),
+  )
 
   it.live("a connection killed by the server fails the next call with a typed error", () =>
     Effect.gen(function* () {
@@ -232,5 +253,6 @@ describe("closing", () => {
       const error = failureOf(yield* Effect.exit(conn.fetchVal("SELECT 1")))
       expect(error._tag).toBe("PgConnectionError")
       expect(conn.isClosed).toBe(true)
-    }))
+    }),
+  )
 })

@@ -26,7 +26,8 @@ describe("execute", () => {
       expect(status).toBe("INSERT 0 3")
       expect(yield* conn.execute("UPDATE multi SET a = a + 1 WHERE a > 1")).toBe("UPDATE 2")
       expect(yield* conn.execute("DELETE FROM multi; SELECT 1")).toBe("SELECT 1")
-    }))
+    }),
+  )
 
   it.live("with parameters uses the extended protocol", () =>
     Effect.gen(function* () {
@@ -37,14 +38,16 @@ describe("execute", () => {
         "INSERT 0 4",
       )
       expect(yield* conn.fetchVal("SELECT count(*) FROM params WHERE b = $1", ["y"])).toBe(4n)
-    }))
+    }),
+  )
 
   it.live("an empty query string returns an empty status", () =>
     Effect.gen(function* () {
       const conn = yield* connect()
       expect(yield* conn.execute("")).toBe("")
       expect(yield* conn.execute("  ;  ")).toBe("")
-    }))
+    }),
+  )
 
   it.live("COPY FROM STDIN through execute is refused and the session stays usable", () =>
     Effect.gen(function* () {
@@ -53,7 +56,8 @@ describe("execute", () => {
       const error = failureOf(yield* Effect.exit(conn.execute("COPY c FROM STDIN")))
       expect(error._tag).toBe("PgServerError")
       expect(yield* conn.fetchVal("SELECT 7")).toBe(7)
-    }))
+    }),
+  )
 })
 
 describe("fetch forms", () => {
@@ -76,24 +80,32 @@ describe("fetch forms", () => {
       expect(row.length).toBe(2)
       expect([...row]).toEqual([2, "r2"])
       expect(row.keys()).toEqual(["n", "label"])
-      expect(row.entries()).toEqual([["n", 2], ["label", "r2"]])
-      expect(row.columns.map((c) => [c.name, c.typeOid])).toEqual([["n", 23], ["label", 25]])
+      expect(row.entries()).toEqual([
+        ["n", 2],
+        ["label", "r2"],
+      ])
+      expect(row.columns.map((c) => [c.name, c.typeOid])).toEqual([
+        ["n", 23],
+        ["label", 25],
+      ])
       expect(JSON.stringify(row)).toBe('{"n":2,"label":"r2"}')
-    }))
+    }),
+  )
 
   it.live("records keep table metadata and handle odd column names", () =>
     Effect.gen(function* () {
       const conn = yield* connect()
-      yield* conn.execute("CREATE TEMP TABLE meta (id int, \"get\" text, \"two words\" text)")
+      yield* conn.execute('CREATE TEMP TABLE meta (id int, "get" text, "two words" text)')
       yield* conn.execute("INSERT INTO meta VALUES (1, 'g', 'w')")
-      const row = Option.getOrThrow(yield* conn.fetchRow("SELECT id, \"get\", \"two words\", 5 AS id FROM meta"))
+      const row = Option.getOrThrow(yield* conn.fetchRow('SELECT id, "get", "two words", 5 AS id FROM meta'))
       expect(row.columns[0]!.tableOid).toBeGreaterThan(0)
       expect(row.columns[0]!.columnAttribute).toBe(1)
       expect(row.get("get")).toBe("g")
       expect(row["two words"]).toBe("w")
       expect(row.id).toBe(1) // the first of duplicate names wins
       expect(row.at(3)).toBe(5)
-    }))
+    }),
+  )
 
   it.live("fetchRow returns the first row, or none", () =>
     Effect.gen(function* () {
@@ -102,7 +114,8 @@ describe("fetch forms", () => {
       expect(Option.map(some, (r) => r.g)).toEqual(Option.some(5))
       const none = yield* conn.fetchRow("SELECT 1 WHERE false")
       expect(Option.isNone(none)).toBe(true)
-    }))
+    }),
+  )
 
   it.live("fetchVal returns one value, by column, or null without rows", () =>
     Effect.gen(function* () {
@@ -113,7 +126,8 @@ describe("fetch forms", () => {
       expect(yield* conn.fetchVal("SELECT NULL::int")).toBe(null)
       const error = failureOf(yield* Effect.exit(conn.fetchVal("SELECT 1", [], { column: 5 })))
       expect(error._tag).toBe("PgInterfaceError")
-    }))
+    }),
+  )
 
   it.live("fetch of a command without rows returns no rows", () =>
     Effect.gen(function* () {
@@ -122,7 +136,8 @@ describe("fetch forms", () => {
       expect(yield* conn.fetch("INSERT INTO nr VALUES ($1)", [1])).toEqual([])
       const returning = yield* conn.fetch("INSERT INTO nr VALUES ($1), ($2) RETURNING a", [2, 3])
       expect(returning.map((r) => r.a)).toEqual([2, 3])
-    }))
+    }),
+  )
 })
 
 describe("errors", () => {
@@ -143,7 +158,8 @@ describe("errors", () => {
       expect(error.detail).toContain("already exists")
       expect(error.query).toBe("INSERT INTO uniq VALUES ($1)")
       expect(yield* conn.fetchVal("SELECT count(*) FROM uniq")).toBe(1n)
-    }))
+    }),
+  )
 
   it.live("syntax errors carry a position, in both protocols", () =>
     Effect.gen(function* () {
@@ -154,22 +170,26 @@ describe("errors", () => {
       const extended = failureOf(yield* Effect.exit(conn.fetch("SELECT $1 FROM nowhere_at_all", [1])))
       expect(extended._tag === "PgServerError" && extended.condition).toBe("undefined_table")
       expect(yield* conn.fetchVal("SELECT 'still fine'")).toBe("still fine")
-    }))
+    }),
+  )
 
   it.live("catchCondition recovers by condition name or SQLSTATE", () =>
     Effect.gen(function* () {
       const conn = yield* connect()
-      const byName = yield* conn.fetchVal("SELECT 1/0").pipe(
-        PgError.catchCondition("division_by_zero", () => Effect.succeed("recovered")),
-      )
+      const byName = yield* conn
+        .fetchVal("SELECT 1/0")
+        .pipe(PgError.catchCondition("division_by_zero", () => Effect.succeed("recovered")))
       expect(byName).toBe("recovered")
-      const byCode = yield* conn.fetchVal("SELECT 1/0").pipe(PgError.catchCondition("22012", () => Effect.succeed("code")))
+      const byCode = yield* conn
+        .fetchVal("SELECT 1/0")
+        .pipe(PgError.catchCondition("22012", () => Effect.succeed("code")))
       expect(byCode).toBe("code")
       const other = yield* Effect.exit(
         conn.fetchVal("SELECT 1/0").pipe(PgError.catchCondition("unique_violation", () => Effect.succeed("no"))),
       )
       expect(Exit.isFailure(other)).toBe(true)
-    }))
+    }),
+  )
 
   it.live("an unencodable parameter fails before sending; the connection stays usable", () =>
     Effect.gen(function* () {
@@ -183,7 +203,8 @@ describe("errors", () => {
       const count = failureOf(yield* Effect.exit(conn.fetchVal("SELECT $1::int4", [])))
       expect(count._tag).toBe("PgEncodeError")
       expect(yield* conn.fetchVal("SELECT $1::int4 + $2::int4", [1, 2])).toBe(3)
-    }))
+    }),
+  )
 
   it.live("a failure inside a transaction leaves it failed until rollback", () =>
     Effect.gen(function* () {
@@ -194,7 +215,8 @@ describe("errors", () => {
       expect(blocked._tag === "PgServerError" && blocked.condition).toBe("in_failed_sql_transaction")
       yield* conn.execute("ROLLBACK")
       expect(yield* conn.fetchVal("SELECT 1")).toBe(1)
-    }))
+    }),
+  )
 })
 
 describe("pipelining and timeouts", () => {
@@ -210,7 +232,8 @@ describe("pipelining and timeouts", () => {
         { concurrency: "unbounded" },
       )
       results.forEach((r, i) => expect(r).toBe(i % 37 === 5 ? -1 : i * 2))
-    }))
+    }),
+  )
 
   it.live("a timed-out query fails typed within a second and the connection stays usable", () =>
     Effect.gen(function* () {
@@ -224,7 +247,8 @@ describe("pipelining and timeouts", () => {
       const simple = failureOf(yield* Effect.exit(conn.execute("SELECT pg_sleep(10)", undefined, { timeout: 50 })))
       expect(simple._tag).toBe("PgTimeoutError")
       expect(yield* conn.fetchVal("SELECT 2")).toBe(2)
-    }))
+    }),
+  )
 
   it.live("a query interrupted inside a transaction leaves it failed, not committed", () =>
     Effect.gen(function* () {
@@ -236,7 +260,8 @@ describe("pipelining and timeouts", () => {
       expect(conn.transactionStatus).toBe("failed")
       yield* Effect.exit(conn.execute("COMMIT"))
       expect(yield* conn.fetchVal("SELECT count(*) FROM tx_int")).toBe(0n)
-    }))
+    }),
+  )
 })
 
 describe("statement cache", () => {
@@ -246,19 +271,22 @@ describe("statement cache", () => {
       for (let i = 0; i < 6; i++) yield* conn.fetchVal(`SELECT $1::int4 + ${i}`, [1])
       const named = yield* conn.fetchVal("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'pgfx_%'")
       expect(Number(named)).toBeLessThanOrEqual(3)
-    }))
+    }),
+  )
 
   it.live("size 0 uses only the unnamed statement, also under concurrency", () =>
     Effect.gen(function* () {
       const conn = yield* connect({ statementCacheSize: 0 })
       const results = yield* Effect.forEach(
         Array.from({ length: 50 }, (_, i) => i),
-        (i) => conn.fetchVal(i % 2 === 0 ? "SELECT $1::int4 + 1" : "SELECT $1::text || 'x'", [i % 2 === 0 ? i : String(i)]),
+        (i) =>
+          conn.fetchVal(i % 2 === 0 ? "SELECT $1::int4 + 1" : "SELECT $1::text || 'x'", [i % 2 === 0 ? i : String(i)]),
         { concurrency: "unbounded" },
       )
       results.forEach((r, i) => expect(r).toBe(i % 2 === 0 ? i + 1 : `${i}x`))
       expect(yield* conn.fetchVal("SELECT count(*) FROM pg_prepared_statements")).toBe(0n)
-    }))
+    }),
+  )
 
   it.live("a statement invalidated by DDL is re-prepared on the next call", () =>
     Effect.gen(function* () {
@@ -271,7 +299,8 @@ describe("statement cache", () => {
       const first = yield* Effect.exit(conn.fetch("SELECT * FROM ddl"))
       const rows = Exit.isSuccess(first) ? first.value : yield* conn.fetch("SELECT * FROM ddl")
       expect(rows[0]!.toObject()).toEqual({ a: 1, b: "x" })
-    }))
+    }),
+  )
 })
 
 describe("observed from the server", () => {
@@ -287,7 +316,8 @@ describe("observed from the server", () => {
         admin.fetchVal("SELECT application_name FROM pg_stat_activity WHERE pid = $1", [pid]),
       )
       expect(app).toBe("")
-    }))
+    }),
+  )
 })
 
 export type { PgConnection }

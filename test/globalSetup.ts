@@ -68,8 +68,10 @@ const start = Effect.gen(function* () {
       (error) => error.reason === "Tls",
       (error) =>
         Effect.gen(function* () {
-          console.warn(`\n[pgfx] WARNING: TLS disabled for the integration run: ${error.message}\n` +
-            "[pgfx] WARNING: TLS and cert-auth suites will FAIL. Install openssl.\n")
+          console.warn(
+            `\n[pgfx] WARNING: TLS disabled for the integration run: ${error.message}\n` +
+              "[pgfx] WARNING: TLS and cert-auth suites will FAIL. Install openssl.\n",
+          )
           return yield* TempCluster.make(options(false))
         }),
     ),
@@ -83,9 +85,19 @@ const toContext = (cluster: TempCluster.TempClusterShape) =>
       const clientCerts: Record<string, PgfxClientCert> = {}
       for (const name of ["postgres", users.cert.name]) {
         const cert = yield* cluster.tls.clientCert(name)
-        clientCerts[name] = { certFile: cert.certFile, keyFile: cert.keyFile, certPem: cert.certPem, keyPem: cert.keyPem }
+        clientCerts[name] = {
+          certFile: cert.certFile,
+          keyFile: cert.keyFile,
+          certPem: cert.certPem,
+          keyPem: cert.keyPem,
+        }
       }
-      tls = { caFile: cluster.tls.caFile, caPem: cluster.tls.caPem, serverCertFile: cluster.tls.serverCertFile, clientCerts }
+      tls = {
+        caFile: cluster.tls.caFile,
+        caPem: cluster.tls.caPem,
+        serverCertFile: cluster.tls.serverCertFile,
+        clientCerts,
+      }
     }
     const context: PgfxTestContext = {
       kind: cluster.external ? "external" : "temp",

@@ -17,7 +17,9 @@ export type { PgfxAuthMethod, PgfxClientCert, PgfxTestContext, PgfxTestTls, Pgfx
 export const testCluster = (): PgfxTestContext => {
   const context = inject("pgfx")
   if (context === undefined) {
-    throw new Error('no "pgfx" context: run integration tests through the "integration" vitest project (test/globalSetup.ts)')
+    throw new Error(
+      'no "pgfx" context: run integration tests through the "integration" vitest project (test/globalSetup.ts)',
+    )
   }
   return context
 }

@@ -45,12 +45,14 @@ export interface PgConnectionOptions {
 
 /** Settings after defaults and sources are applied. @since 0.1.0 */
 export interface ResolvedConfig {
-  readonly target: { readonly _tag: "tcp"; readonly host: string; readonly port: number } | {
-    readonly _tag: "unix"
-    readonly path: string
-    readonly host: string
-    readonly port: number
-  }
+  readonly target:
+    | { readonly _tag: "tcp"; readonly host: string; readonly port: number }
+    | {
+        readonly _tag: "unix"
+        readonly path: string
+        readonly host: string
+        readonly port: number
+      }
   readonly user: string
   readonly password: Redacted.Redacted<string> | undefined
   readonly database: string
@@ -81,7 +83,11 @@ interface UrlParts {
 
 const parseUrl = (url: string): UrlParts => {
   if (!/^postgres(ql)?:\/\//.test(url)) {
-    throw new PgConfigError({ source: "url", key: "scheme", message: "the URL must start with postgres:// or postgresql://" })
+    throw new PgConfigError({
+      source: "url",
+      key: "scheme",
+      message: "the URL must start with postgres:// or postgresql://",
+    })
   }
   let u: URL
   try {
@@ -137,15 +143,20 @@ const envInt = (env: NodeJS.ProcessEnv, key: string): number | undefined => {
  * @since 0.1.0
  */
 export const resolve = (options: PgConnectionOptions, env: NodeJS.ProcessEnv = process.env): ResolvedConfig => {
-  const url = options.url === undefined ? { settings: {} } as UrlParts : parseUrl(options.url)
+  const url = options.url === undefined ? ({ settings: {} } as UrlParts) : parseUrl(options.url)
   const host = options.host ?? url.host ?? (env.PGHOST || undefined) ?? defaultHost()
   const port = options.port ?? url.port ?? envInt(env, "PGPORT") ?? 5432
   if (!Number.isInteger(port) || port <= 0 || port > 65535) {
-    throw new PgConfigError({ source: options.port !== undefined ? "options" : "url", key: "port", message: "port must be 1-65535" })
+    throw new PgConfigError({
+      source: options.port !== undefined ? "options" : "url",
+      key: "port",
+      message: "port must be 1-65535",
+    })
   }
   const user = options.user ?? url.user ?? (env.PGUSER || undefined) ?? os.userInfo().username
   const rawPassword = options.password ?? url.password ?? (env.PGPASSWORD || undefined)
-  const password = rawPassword === undefined ? undefined : Redacted.isRedacted(rawPassword) ? rawPassword : Redacted.make(rawPassword)
+  const password =
+    rawPassword === undefined ? undefined : Redacted.isRedacted(rawPassword) ? rawPassword : Redacted.make(rawPassword)
   const database = options.database ?? url.database ?? (env.PGDATABASE || undefined) ?? user
   const applicationName = options.applicationName ?? url.settings.application_name ?? (env.PGAPPNAME || undefined)
   const serverSettings: Record<string, string> = { ...url.settings, ...options.serverSettings }

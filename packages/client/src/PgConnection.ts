@@ -73,7 +73,11 @@ export interface PgConnection {
    */
   execute(sql: string, args?: ReadonlyArray<unknown>, options?: QueryOptions): Effect.Effect<string, PgQueryError>
   /** Runs a query and returns all its rows. */
-  fetch(sql: string, args?: ReadonlyArray<unknown>, options?: QueryOptions): Effect.Effect<Array<PgRecord>, PgQueryError>
+  fetch(
+    sql: string,
+    args?: ReadonlyArray<unknown>,
+    options?: QueryOptions,
+  ): Effect.Effect<Array<PgRecord>, PgQueryError>
   /** Runs a query and returns its first row, if any. */
   fetchRow(
     sql: string,
@@ -110,7 +114,11 @@ const openSocket = (config: ResolvedConfig): Effect.Effect<net.Socket, PgConnect
       socket.destroy()
       resume(
         Effect.fail(
-          new PgConnectionError({ reason: "ConnectFailed", message: `cannot connect to ${where}: ${err.message}`, cause: err }),
+          new PgConnectionError({
+            reason: "ConnectFailed",
+            message: `cannot connect to ${where}: ${err.message}`,
+            cause: err,
+          }),
         ),
       )
     }
@@ -262,10 +270,7 @@ class Connection implements PgConnection {
    * cancelled (exactly that one: later requests are held back until the cancel is settled) and
    * the interruption completes once the session is back in sync.
    */
-  request<A>(
-    build: (w: Writer) => void,
-    make: (c: Completion<A>) => Handler,
-  ): Effect.Effect<A, PgQueryError> {
+  request<A>(build: (w: Writer) => void, make: (c: Completion<A>) => Handler): Effect.Effect<A, PgQueryError> {
     return Effect.callback<A, PgQueryError>((resume) => {
       if (this.session.closed) {
         resume(Effect.fail(this.closedError()))
@@ -336,7 +341,10 @@ class Connection implements PgConnection {
       : new PgConnectionError({ reason: "Closed", message: "the connection is closed" })
   }
 
-  withTimeout<A>(effect: Effect.Effect<A, PgQueryError>, options: QueryOptions | undefined): Effect.Effect<A, PgQueryError> {
+  withTimeout<A>(
+    effect: Effect.Effect<A, PgQueryError>,
+    options: QueryOptions | undefined,
+  ): Effect.Effect<A, PgQueryError> {
     const timeout = options?.timeout
     if (timeout === undefined) return effect
     return Effect.timeoutOrElse(effect, {
@@ -352,14 +360,16 @@ class Connection implements PgConnection {
   }
 
   run(sql: string, args: ReadonlyArray<unknown>, maxRows: number): Effect.Effect<ExecuteResult, PgQueryError> {
-    return Effect.flatMap(this.cache.prepare(sql, (b, m) => this.request(b, m)), (info) =>
-      this.request<ExecuteResult>(
-        (w) => {
-          writeBindExecute(w, info, args, maxRows)
-          Frontend.sync(w)
-        },
-        (c) => new ExecuteHandler(c, info),
-      ).pipe(Effect.tapError((e) => Effect.sync(() => this.cache.onError(sql, e)))),
+    return Effect.flatMap(
+      this.cache.prepare(sql, (b, m) => this.request(b, m)),
+      (info) =>
+        this.request<ExecuteResult>(
+          (w) => {
+            writeBindExecute(w, info, args, maxRows)
+            Frontend.sync(w)
+          },
+          (c) => new ExecuteHandler(c, info),
+        ).pipe(Effect.tapError((e) => Effect.sync(() => this.cache.onError(sql, e)))),
     )
   }
 
@@ -378,8 +388,15 @@ class Connection implements PgConnection {
     return this.withTimeout(effect, options)
   }
 
-  fetch(sql: string, args: ReadonlyArray<unknown> = [], options?: QueryOptions): Effect.Effect<Array<PgRecord>, PgQueryError> {
-    return this.withTimeout(Effect.map(this.run(sql, args, 0), (r) => r.rows), options)
+  fetch(
+    sql: string,
+    args: ReadonlyArray<unknown> = [],
+    options?: QueryOptions,
+  ): Effect.Effect<Array<PgRecord>, PgQueryError> {
+    return this.withTimeout(
+      Effect.map(this.run(sql, args, 0), (r) => r.rows),
+      options,
+    )
   }
 
   fetchRow(
@@ -387,10 +404,17 @@ class Connection implements PgConnection {
     args: ReadonlyArray<unknown> = [],
     options?: QueryOptions,
   ): Effect.Effect<Option.Option<PgRecord>, PgQueryError> {
-    return this.withTimeout(Effect.map(this.run(sql, args, 1), (r) => Option.fromNullishOr(r.rows[0])), options)
+    return this.withTimeout(
+      Effect.map(this.run(sql, args, 1), (r) => Option.fromNullishOr(r.rows[0])),
+      options,
+    )
   }
 
-  fetchVal(sql: string, args: ReadonlyArray<unknown> = [], options?: FetchValOptions): Effect.Effect<unknown, PgQueryError> {
+  fetchVal(
+    sql: string,
+    args: ReadonlyArray<unknown> = [],
+    options?: FetchValOptions,
+  ): Effect.Effect<unknown, PgQueryError> {
     const column = options?.column ?? 0
     return this.withTimeout(
       Effect.flatMap(this.run(sql, args, 1), (r) => {
@@ -407,4 +431,3 @@ class Connection implements PgConnection {
     )
   }
 }
-

@@ -17,12 +17,7 @@
  * @since 0.1.0
  */
 import { type ErrorFields, parseErrorFields } from "@pgfx/protocol/ErrorFields"
-import {
-  classNameOf,
-  conditionNameOf,
-  type SqlStateName,
-  SqlState,
-} from "@pgfx/protocol/SqlState"
+import { classNameOf, conditionNameOf, type SqlStateName, SqlState } from "@pgfx/protocol/SqlState"
 import { Data, Effect } from "effect"
 
 /**
@@ -49,10 +44,7 @@ export class PgServerError extends Data.TaggedError("PgServerError")<
   }
 > {
   /** Builds the error from the raw ErrorResponse fields. */
-  static fromFields(
-    fields: ReadonlyArray<readonly [string, string]>,
-    query?: string,
-  ): PgServerError {
+  static fromFields(fields: ReadonlyArray<readonly [string, string]>, query?: string): PgServerError {
     const parsed = parseErrorFields(fields)
     return new PgServerError({
       ...parsed,
@@ -71,12 +63,10 @@ export class PgServerError extends Data.TaggedError("PgServerError")<
  * Tests whether an error is a {@link PgServerError} of the given condition (name or code).
  * @since 0.1.0
  */
-export const isCondition = (
-  error: unknown,
-  condition: SqlStateName | string,
-): error is PgServerError =>
+export const isCondition = (error: unknown, condition: SqlStateName | string): error is PgServerError =>
   error instanceof PgServerError &&
-  (error.condition === condition || error.code === condition ||
+  (error.condition === condition ||
+    error.code === condition ||
     (condition in SqlState && error.code === SqlState[condition as SqlStateName]))
 
 /**
@@ -90,10 +80,7 @@ export const isCondition = (
  * @since 0.1.0
  */
 export const catchCondition =
-  <B, E2, R2>(
-    condition: SqlStateName | string,
-    f: (error: PgServerError) => Effect.Effect<B, E2, R2>,
-  ) =>
+  <B, E2, R2>(condition: SqlStateName | string, f: (error: PgServerError) => Effect.Effect<B, E2, R2>) =>
   <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A | B, E | E2, R | R2> =>
     Effect.catchIf(
       self,
@@ -102,12 +89,7 @@ export const catchCondition =
     ) as Effect.Effect<A | B, E | E2, R | R2>
 
 /** Why a connection-level failure happened. @since 0.1.0 */
-export type ConnectionErrorReason =
-  | "ConnectFailed"
-  | "ConnectTimeout"
-  | "SocketError"
-  | "ClosedByServer"
-  | "Closed"
+export type ConnectionErrorReason = "ConnectFailed" | "ConnectTimeout" | "SocketError" | "ClosedByServer" | "Closed"
 
 /** The socket could not be opened, or died or was closed under a request. @since 0.1.0 */
 export class PgConnectionError extends Data.TaggedError("PgConnectionError")<{
@@ -170,8 +152,4 @@ export type PgQueryError =
 
 /** Every failure connecting can produce. @since 0.1.0 */
 export type PgConnectError =
-  | PgServerError
-  | PgConnectionError
-  | PgProtocolError
-  | PgAuthenticationError
-  | PgTimeoutError
+  PgServerError | PgConnectionError | PgProtocolError | PgAuthenticationError | PgTimeoutError

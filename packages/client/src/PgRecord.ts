@@ -62,7 +62,19 @@ export interface PgRecord {
   readonly [index: number]: unknown
 }
 
-const RESERVED = new Set(["get", "at", "toObject", "keys", "entries", "values", "columns", "length", "toJSON", "constructor", "__proto__"])
+const RESERVED = new Set([
+  "get",
+  "at",
+  "toObject",
+  "keys",
+  "entries",
+  "values",
+  "columns",
+  "length",
+  "toJSON",
+  "constructor",
+  "__proto__",
+])
 
 class RecordBase {
   readonly values: Array<unknown>
@@ -123,9 +135,7 @@ interface RecordClass {
  * `make(values)` per row.
  * @since 0.1.0
  */
-export const makeRecordFactory = (
-  columns: ReadonlyArray<PgColumn>,
-): ((values: Array<unknown>) => PgRecord) => {
+export const makeRecordFactory = (columns: ReadonlyArray<PgColumn>): ((values: Array<unknown>) => PgRecord) => {
   const index = new Map<string, number>()
   columns.forEach((c, i) => {
     if (!index.has(c.name)) index.set(c.name, i)

@@ -256,10 +256,7 @@ const decodeAuthentication = (r: BodyReader): Authentication => {
   }
 }
 
-const decodeCopyResponse = (
-  r: BodyReader,
-  tag: CopyResponse["_tag"],
-): CopyResponse => {
+const decodeCopyResponse = (r: BodyReader, tag: CopyResponse["_tag"]): CopyResponse => {
   const format = r.int8()
   const n = r.int16()
   const columnFormats: Array<number> = []
@@ -314,13 +311,7 @@ const noBody = <T extends string>(r: BodyReader, tag: T): { readonly _tag: T } =
  * ```
  * @since 0.1.0
  */
-export const decode = (
-  type: number,
-  buf: Uint8Array,
-  view: DataView,
-  start: number,
-  end: number,
-): BackendMessage => {
+export const decode = (type: number, buf: Uint8Array, view: DataView, start: number, end: number): BackendMessage => {
   const r = new BodyReader(buf, view, start, end, type)
   let msg: BackendMessage
   switch (type) {

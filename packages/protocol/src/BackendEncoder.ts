@@ -80,11 +80,7 @@ const authentication = (w: Writer, msg: Authentication): Writer => {
   return w.patchLength(at)
 }
 
-const fieldList = (
-  w: Writer,
-  type: number,
-  fields: ReadonlyArray<readonly [string, string]>,
-): Writer => {
+const fieldList = (w: Writer, type: number, fields: ReadonlyArray<readonly [string, string]>): Writer => {
   const at = begin(w, type)
   for (const [code, value] of fields) w.byte(code.charCodeAt(0)).cstring(value)
   return w.byte(0).patchLength(at)

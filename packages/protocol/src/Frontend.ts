@@ -77,7 +77,11 @@ export const gssEncRequest = (w: Writer): Writer => w.int32(8).int32(GSSENC_REQU
  * @since 0.1.0
  */
 export const cancelRequest = (w: Writer, processId: number, secretKey: Uint8Array): Writer =>
-  w.int32(12 + secretKey.length).int32(CANCEL_REQUEST_CODE).int32(processId).bytes(secretKey)
+  w
+    .int32(12 + secretKey.length)
+    .int32(CANCEL_REQUEST_CODE)
+    .int32(processId)
+    .bytes(secretKey)
 
 const begin = (w: Writer, type: number): number => {
   w.byte(type)
@@ -113,12 +117,7 @@ export const query = (w: Writer, sql: string): Writer => {
  * (0 = let the server infer).
  * @since 0.1.0
  */
-export const parse = (
-  w: Writer,
-  name: string,
-  sql: string,
-  paramTypes: ReadonlyArray<number> = [],
-): Writer => {
+export const parse = (w: Writer, name: string, sql: string, paramTypes: ReadonlyArray<number> = []): Writer => {
   const at = begin(w, 0x50)
   w.cstring(name).cstring(sql).int16(paramTypes.length)
   for (let i = 0; i < paramTypes.length; i++) w.uint32(paramTypes[i]!)
@@ -198,7 +197,10 @@ export const bindWith = (
 /** Describe a prepared statement ('S') or a portal ('P'). @since 0.1.0 */
 export const describe = (w: Writer, kind: "S" | "P", name: string): Writer => {
   const at = begin(w, 0x44)
-  return w.byte(kind === "S" ? 0x53 : 0x50).cstring(name).patchLength(at)
+  return w
+    .byte(kind === "S" ? 0x53 : 0x50)
+    .cstring(name)
+    .patchLength(at)
 }
 
 /** Execute a portal, returning at most `maxRows` rows (0 = all). @since 0.1.0 */
@@ -210,7 +212,10 @@ export const execute = (w: Writer, portal: string, maxRows = 0): Writer => {
 /** Close a prepared statement ('S') or a portal ('P'). @since 0.1.0 */
 export const close = (w: Writer, kind: "S" | "P", name: string): Writer => {
   const at = begin(w, 0x43)
-  return w.byte(kind === "S" ? 0x53 : 0x50).cstring(name).patchLength(at)
+  return w
+    .byte(kind === "S" ? 0x53 : 0x50)
+    .cstring(name)
+    .patchLength(at)
 }
 
 /** Sync: ends an extended-protocol batch; the server answers ReadyForQuery. @since 0.1.0 */

@@ -112,9 +112,7 @@ export type ClientMessage = StartupFrame | FrontendMessage
 export const MAX_STARTUP_PACKET_LENGTH = 10000
 
 const violation = (message: string, messageType?: string): ProtocolViolation =>
-  messageType === undefined
-    ? new ProtocolViolation({ message })
-    : new ProtocolViolation({ message, messageType })
+  messageType === undefined ? new ProtocolViolation({ message }) : new ProtocolViolation({ message, messageType })
 
 class StartupBody extends BodyReader {
   override fail(what: string): never {
@@ -168,13 +166,7 @@ const noBody = <T extends string>(r: BodyReader, tag: T): { readonly _tag: T } =
  * ```
  * @since 0.1.0
  */
-export const decode = (
-  type: number,
-  buf: Uint8Array,
-  view: DataView,
-  start: number,
-  end: number,
-): FrontendMessage => {
+export const decode = (type: number, buf: Uint8Array, view: DataView, start: number, end: number): FrontendMessage => {
   const r = new BodyReader(buf, view, start, end, type)
   let msg: FrontendMessage
   switch (type) {
@@ -232,10 +224,7 @@ export const decode = (
     case Type.Terminate:
       return noBody(r, "Terminate")
     default:
-      throw violation(
-        `unknown frontend message type 0x${type.toString(16)}`,
-        String.fromCharCode(type),
-      )
+      throw violation(`unknown frontend message type 0x${type.toString(16)}`, String.fromCharCode(type))
   }
   r.done()
   return msg

@@ -26,10 +26,7 @@ const textEncoder = new TextEncoder()
  * @since 0.1.0
  */
 export const md5Password = (user: string, password: string, salt: Uint8Array): string => {
-  const inner = createHash("md5")
-    .update(textEncoder.encode(password))
-    .update(textEncoder.encode(user))
-    .digest("hex")
+  const inner = createHash("md5").update(textEncoder.encode(password)).update(textEncoder.encode(user)).digest("hex")
   const outer = createHash("md5").update(inner, "latin1").update(salt).digest("hex")
   return `md5${outer}`
 }

@@ -48,11 +48,7 @@ import {
  * @since 0.1.0
  */
 export type SaslPrepErrorReason =
-  | "InvalidUnicode"
-  | "Empty"
-  | "ProhibitedCharacter"
-  | "UnassignedCodePoint"
-  | "BidiViolation"
+  "InvalidUnicode" | "Empty" | "ProhibitedCharacter" | "UnassignedCodePoint" | "BidiViolation"
 
 /**
  * SASLprep failed. The message never contains the input (it is usually a password).

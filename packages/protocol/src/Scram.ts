@@ -491,8 +491,7 @@ export const saltedPassword = (password: string, salt: Uint8Array, iterations: n
   return new Uint8Array(pbkdf2Sync(normalized, salt, iterations, KEY_LENGTH, "sha256"))
 }
 
-const hmac = (key: Uint8Array, data: string | Uint8Array): Uint8Array =>
-  createHmac("sha256", key).update(data).digest()
+const hmac = (key: Uint8Array, data: string | Uint8Array): Uint8Array => createHmac("sha256", key).update(data).digest()
 
 /**
  * Builds the client-final-message from a parsed server-first-message and the salted password:
@@ -567,7 +566,8 @@ export const handleServerFirst = (
   options?: ServerFirstOptions,
 ): Result.Result<ScramStep<ScramAwaitingServerFinal>, ScramError> =>
   Result.map(parseServerFirst(state, serverFirstMessage, options), (serverFirst) =>
-    clientFinal(state, serverFirst, saltedPassword(password, serverFirst.salt, serverFirst.iterations)))
+    clientFinal(state, serverFirst, saltedPassword(password, serverFirst.salt, serverFirst.iterations)),
+  )
 
 // ---------------------------------------------------------------------------------------------
 // server-final-message

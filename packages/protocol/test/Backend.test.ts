@@ -27,9 +27,7 @@ const samples: Samples = {
     { _tag: "AuthenticationSASL", mechanisms: ["SCRAM-SHA-256-PLUS", "SCRAM-SHA-256"] },
     { _tag: "AuthenticationSASL", mechanisms: [] },
   ],
-  AuthenticationSASLContinue: [
-    { _tag: "AuthenticationSASLContinue", data: text("r=abc,s=c2FsdA==,i=4096") },
-  ],
+  AuthenticationSASLContinue: [{ _tag: "AuthenticationSASLContinue", data: text("r=abc,s=c2FsdA==,i=4096") }],
   AuthenticationSASLFinal: [{ _tag: "AuthenticationSASLFinal", data: text("v=c2lnbmF0dXJl") }],
   BackendKeyData: [
     { _tag: "BackendKeyData", processId: 4242, secretKey: bytes(0xde, 0xad, 0xbe, 0xef) },
@@ -62,7 +60,7 @@ const samples: Samples = {
         ["S", "ERROR"],
         ["V", "ERROR"],
         ["C", "42P01"],
-        ["M", "relation \"nope\" does not exist"],
+        ["M", 'relation "nope" does not exist'],
         ["P", "15"],
       ],
     },
@@ -79,7 +77,14 @@ const samples: Samples = {
   ],
   NoData: [{ _tag: "NoData" }],
   NoticeResponse: [
-    { _tag: "NoticeResponse", fields: [["S", "NOTICE"], ["C", "00000"], ["M", "hi ✓"]] },
+    {
+      _tag: "NoticeResponse",
+      fields: [
+        ["S", "NOTICE"],
+        ["C", "00000"],
+        ["M", "hi ✓"],
+      ],
+    },
   ],
   NotificationResponse: [
     { _tag: "NotificationResponse", processId: 77, channel: "chan", payload: "päyload" },
@@ -143,7 +148,9 @@ const decodeAll = (stream: Uint8Array): Array<Backend.BackendMessage> => {
 /** A frame from a type byte and a body, with a correct length. */
 const frame = (type: number, ...body: Array<number>): Uint8Array => {
   const w = new Writer(16)
-  w.byte(type).int32(body.length + 4).bytes(new Uint8Array(body))
+  w.byte(type)
+    .int32(body.length + 4)
+    .bytes(new Uint8Array(body))
   return w.finishCopy()
 }
 
@@ -194,12 +201,8 @@ describe("Backend round trip", () => {
 
 describe("Backend exact bytes", () => {
   it("ReadyForQuery, AuthenticationOk, ParseComplete", () => {
-    expect(BackendEncoder.toBytes({ _tag: "ReadyForQuery", status: "I" })).toEqual(
-      bytes(0x5a, 0, 0, 0, 5, 0x49),
-    )
-    expect(BackendEncoder.toBytes({ _tag: "AuthenticationOk" })).toEqual(
-      bytes(0x52, 0, 0, 0, 8, 0, 0, 0, 0),
-    )
+    expect(BackendEncoder.toBytes({ _tag: "ReadyForQuery", status: "I" })).toEqual(bytes(0x5a, 0, 0, 0, 5, 0x49))
+    expect(BackendEncoder.toBytes({ _tag: "AuthenticationOk" })).toEqual(bytes(0x52, 0, 0, 0, 8, 0, 0, 0, 0))
     expect(BackendEncoder.toBytes({ _tag: "ParseComplete" })).toEqual(bytes(0x31, 0, 0, 0, 4))
   })
 
@@ -266,9 +269,7 @@ describe("Backend malformed bodies raise ProtocolViolation", () => {
     const r = new Reader()
     r.push(w.finishCopy())
     expect(r.next()).toBe(true)
-    expect(() => Backend.decode(r.type, r.buf, r.view, r.start, r.end)).toThrow(
-      Backend.ProtocolViolation,
-    )
+    expect(() => Backend.decode(r.type, r.buf, r.view, r.start, r.end)).toThrow(Backend.ProtocolViolation)
   })
   it("unknown authentication request", () => {
     violation(frame(0x52, 0, 0, 0, 99))

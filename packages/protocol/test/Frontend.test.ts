@@ -135,9 +135,18 @@ describe("Frontend encoders round trip through FrontendDecoder", () => {
     const values = [bytes(1, 2), null, bytes(), text("héllo")]
     const a = build((w) => Frontend.bind(w, "p", "s", [1], values, [0, 1]))
     const b = build((w) =>
-      Frontend.bindWith(w, "p", "s", [1], values.length, (i) => values[i] === null, (w, i) => {
-        w.bytes(values[i]!)
-      }, [0, 1]),
+      Frontend.bindWith(
+        w,
+        "p",
+        "s",
+        [1],
+        values.length,
+        (i) => values[i] === null,
+        (w, i) => {
+          w.bytes(values[i]!)
+        },
+        [0, 1],
+      ),
     )
     expect(b).toEqual(a)
   })
@@ -174,8 +183,12 @@ describe("'p' message helpers", () => {
     const data = text("n,,n=,r=nonce")
     const m = one((w) => Frontend.saslInitialResponse(w, "SCRAM-SHA-256", data))
     expect(FrontendDecoder.saslInitialResponseOf(m)).toEqual({ mechanism: "SCRAM-SHA-256", data })
-    expect(FrontendDecoder.saslInitialResponseOf({ _tag: "AuthenticationResponse", body: bytes(0x41, 0, 0xff, 0xff, 0xff, 0xff) }))
-      .toEqual({ mechanism: "A", data: null })
+    expect(
+      FrontendDecoder.saslInitialResponseOf({
+        _tag: "AuthenticationResponse",
+        body: bytes(0x41, 0, 0xff, 0xff, 0xff, 0xff),
+      }),
+    ).toEqual({ mechanism: "A", data: null })
   })
 
   it("saslResponseOf", () => {
@@ -273,7 +286,8 @@ describe("startup frames", () => {
   })
 
   it("decodeStartup rejects bad packets", () => {
-    const pv = (b: Uint8Array) => expect(caught(() => FrontendDecoder.decodeStartup(b))).toBeInstanceOf(ProtocolViolation)
+    const pv = (b: Uint8Array) =>
+      expect(caught(() => FrontendDecoder.decodeStartup(b))).toBeInstanceOf(ProtocolViolation)
     pv(bytes(0, 0, 0, 9, 0x04, 0xd2, 0x16, 0x2f)) // length mismatch
     pv(bytes(0, 0, 0, 9, 0x04, 0xd2, 0x16, 0x2f, 0)) // SSLRequest with trailing byte
     pv(bytes(0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x99)) // unknown 1234.x code
@@ -305,7 +319,9 @@ describe("startup frames", () => {
 describe("FrontendDecoder malformed typed messages", () => {
   const typed = (type: number, ...body: Array<number>): Uint8Array => {
     const w = new Writer(16)
-    w.byte(type).int32(body.length + 4).bytes(new Uint8Array(body))
+    w.byte(type)
+      .int32(body.length + 4)
+      .bytes(new Uint8Array(body))
     return w.finishCopy()
   }
   const pv = (b: Uint8Array) => expect(caught(() => readTyped(b))).toBeInstanceOf(ProtocolViolation)

@@ -33,7 +33,7 @@ const randomBytes = (rand: Rand, n: number): Uint8Array => {
 /** Splits a stream into random chunks. */
 const chunks = (rand: Rand, stream: Uint8Array): Array<Uint8Array> => {
   const out: Array<Uint8Array> = []
-  for (let pos = 0; pos < stream.length; ) {
+  for (let pos = 0; pos < stream.length;) {
     const size = 1 + int(rand, rand() < 0.3 ? 4 : 64)
     out.push(stream.subarray(pos, pos + size))
     pos += size
@@ -91,7 +91,11 @@ const backendRun = (rand: Rand, stream: Uint8Array): { msgs: number; error: unkn
   return { msgs, error: undefined }
 }
 
-const frontendRun = (rand: Rand, stream: Uint8Array, reader = new FrontendDecoder.FrontendReader({ maxMessageSize: MAX })): number => {
+const frontendRun = (
+  rand: Rand,
+  stream: Uint8Array,
+  reader = new FrontendDecoder.FrontendReader({ maxMessageSize: MAX }),
+): number => {
   let msgs = 0
   try {
     for (const c of chunks(rand, stream)) {
@@ -100,7 +104,11 @@ const frontendRun = (rand: Rand, stream: Uint8Array, reader = new FrontendDecode
         msgs++
         if (m._tag === "AuthenticationResponse") {
           // The helpers must also fail only with ProtocolViolation.
-          for (const f of [FrontendDecoder.passwordOf, FrontendDecoder.saslInitialResponseOf, FrontendDecoder.saslResponseOf]) {
+          for (const f of [
+            FrontendDecoder.passwordOf,
+            FrontendDecoder.saslInitialResponseOf,
+            FrontendDecoder.saslResponseOf,
+          ]) {
             try {
               f(m)
             } catch (e) {
@@ -126,7 +134,11 @@ const randomFrame = (rand: Rand, types: ReadonlyArray<number>): Uint8Array => {
   // Bias bodies towards small numbers and NULs, where the interesting branches are.
   for (let i = 0; i < body.length; i++) if (rand() < 0.5) body[i] = rand() < 0.5 ? 0 : int(rand, 4)
   const type = rand() < 0.95 ? types[int(rand, types.length)]! : int(rand, 256)
-  return w.byte(type).int32(body.length + 4).bytes(body).finishCopy()
+  return w
+    .byte(type)
+    .int32(body.length + 4)
+    .bytes(body)
+    .finishCopy()
 }
 
 const concat = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
@@ -168,59 +180,83 @@ const serverStreams = goldens.flatMap((g) => g.steps.filter((s) => s.server.leng
 const clientStreams = goldens.map((g) => concat(g.steps.map((s) => s.client)))
 
 describe("Fuzz: backend Reader + decode", () => {
-  it("random bytes raise only typed errors", () => {
-    let errors = 0
-    const n = bounded(1, 5000, BUDGET_MS, (rand) => {
-      if (backendRun(rand, randomBytes(rand, int(rand, 300))).error !== undefined) errors++
-    })
-    expect(n).toBeGreaterThan(100)
-    expect(errors).toBeGreaterThan(0)
-  }, TIMEOUT_MS)
+  it(
+    "random bytes raise only typed errors",
+    () => {
+      let errors = 0
+      const n = bounded(1, 5000, BUDGET_MS, (rand) => {
+        if (backendRun(rand, randomBytes(rand, int(rand, 300))).error !== undefined) errors++
+      })
+      expect(n).toBeGreaterThan(100)
+      expect(errors).toBeGreaterThan(0)
+    },
+    TIMEOUT_MS,
+  )
 
-  it("random well-framed messages raise only ProtocolViolation, and decoded ones re-encode stably", () => {
-    let decoded = 0
-    const n = bounded(2, 20000, BUDGET_MS, (rand) => {
-      const frames = Array.from({ length: 1 + int(rand, 4) }, () => randomFrame(rand, backendTypes))
-      const { msgs, error } = backendRun(rand, concat(frames))
-      decoded += msgs
-      if (error !== undefined) expect(error).toBeInstanceOf(Backend.ProtocolViolation)
-    })
-    expect(n).toBeGreaterThan(100)
-    expect(decoded).toBeGreaterThan(100)
-  }, TIMEOUT_MS)
+  it(
+    "random well-framed messages raise only ProtocolViolation, and decoded ones re-encode stably",
+    () => {
+      let decoded = 0
+      const n = bounded(2, 20000, BUDGET_MS, (rand) => {
+        const frames = Array.from({ length: 1 + int(rand, 4) }, () => randomFrame(rand, backendTypes))
+        const { msgs, error } = backendRun(rand, concat(frames))
+        decoded += msgs
+        if (error !== undefined) expect(error).toBeInstanceOf(Backend.ProtocolViolation)
+      })
+      expect(n).toBeGreaterThan(100)
+      expect(decoded).toBeGreaterThan(100)
+    },
+    TIMEOUT_MS,
+  )
 
-  it("mutated golden server streams raise only typed errors", () => {
-    const n = bounded(3, 5000, BUDGET_MS, (rand) => {
-      backendRun(rand, mutate(rand, serverStreams[int(rand, serverStreams.length)]!))
-    })
-    expect(n).toBeGreaterThan(100)
-  }, TIMEOUT_MS)
+  it(
+    "mutated golden server streams raise only typed errors",
+    () => {
+      const n = bounded(3, 5000, BUDGET_MS, (rand) => {
+        backendRun(rand, mutate(rand, serverStreams[int(rand, serverStreams.length)]!))
+      })
+      expect(n).toBeGreaterThan(100)
+    },
+    TIMEOUT_MS,
+  )
 })
 
 describe("Fuzz: FrontendReader + decode", () => {
-  it("random bytes in the startup phase raise only typed errors", () => {
-    const n = bounded(4, 5000, BUDGET_MS, (rand) => {
-      const prefix = rand() < 0.5 ? new Uint8Array([0, 0, 0, 8 + int(rand, 40)]) : new Uint8Array(0)
-      frontendRun(rand, concat([prefix, randomBytes(rand, int(rand, 200))]))
-    })
-    expect(n).toBeGreaterThan(100)
-  }, TIMEOUT_MS)
+  it(
+    "random bytes in the startup phase raise only typed errors",
+    () => {
+      const n = bounded(4, 5000, BUDGET_MS, (rand) => {
+        const prefix = rand() < 0.5 ? new Uint8Array([0, 0, 0, 8 + int(rand, 40)]) : new Uint8Array(0)
+        frontendRun(rand, concat([prefix, randomBytes(rand, int(rand, 200))]))
+      })
+      expect(n).toBeGreaterThan(100)
+    },
+    TIMEOUT_MS,
+  )
 
-  it("random well-framed typed messages raise only typed errors", () => {
-    const n = bounded(5, 20000, BUDGET_MS, (rand) => {
-      const r = new FrontendDecoder.FrontendReader({ maxMessageSize: MAX })
-      r.push(startup)
-      expect(r.next()?._tag).toBe("StartupMessage")
-      const frames = Array.from({ length: 1 + int(rand, 4) }, () => randomFrame(rand, frontendTypes))
-      frontendRun(rand, concat(frames), r)
-    })
-    expect(n).toBeGreaterThan(100)
-  }, TIMEOUT_MS)
+  it(
+    "random well-framed typed messages raise only typed errors",
+    () => {
+      const n = bounded(5, 20000, BUDGET_MS, (rand) => {
+        const r = new FrontendDecoder.FrontendReader({ maxMessageSize: MAX })
+        r.push(startup)
+        expect(r.next()?._tag).toBe("StartupMessage")
+        const frames = Array.from({ length: 1 + int(rand, 4) }, () => randomFrame(rand, frontendTypes))
+        frontendRun(rand, concat(frames), r)
+      })
+      expect(n).toBeGreaterThan(100)
+    },
+    TIMEOUT_MS,
+  )
 
-  it("mutated golden client streams raise only typed errors", () => {
-    const n = bounded(6, 5000, BUDGET_MS, (rand) => {
-      frontendRun(rand, mutate(rand, clientStreams[int(rand, clientStreams.length)]!))
-    })
-    expect(n).toBeGreaterThan(100)
-  }, TIMEOUT_MS)
+  it(
+    "mutated golden client streams raise only typed errors",
+    () => {
+      const n = bounded(6, 5000, BUDGET_MS, (rand) => {
+        frontendRun(rand, mutate(rand, clientStreams[int(rand, clientStreams.length)]!))
+      })
+      expect(n).toBeGreaterThan(100)
+    },
+    TIMEOUT_MS,
+  )
 })

@@ -4,20 +4,12 @@ import * as BackendEncoder from "@pgfx/protocol/BackendEncoder"
 import * as FrontendDecoder from "@pgfx/protocol/FrontendDecoder"
 import { Reader } from "@pgfx/protocol/Reader"
 import { Writer } from "@pgfx/protocol/Writer"
-import {
-  backendFrames,
-  golden,
-  isOneByteAnswer,
-  loadGoldens,
-  stepOf,
-  type GoldenFile,
-} from "./golden/golden.ts"
+import { backendFrames, golden, isOneByteAnswer, loadGoldens, stepOf, type GoldenFile } from "./golden/golden.ts"
 
 type Msg = Backend.BackendMessage
 const decoder = new TextDecoder()
 
-const messagesOf = (g: GoldenFile, step: string): Array<Msg> =>
-  backendFrames(stepOf(g, step).server).map((f) => f.msg)
+const messagesOf = (g: GoldenFile, step: string): Array<Msg> => backendFrames(stepOf(g, step).server).map((f) => f.msg)
 
 const tags = (ms: ReadonlyArray<Msg>): Array<string> => ms.map((m) => m._tag)
 
@@ -31,9 +23,7 @@ const only = <T extends Msg["_tag"]>(ms: ReadonlyArray<Msg>, tag: T): Array<Msg 
   ms.filter((m): m is Msg & { readonly _tag: T } => m._tag === tag)
 
 const field = (m: Msg, code: string): string | undefined =>
-  m._tag === "ErrorResponse" || m._tag === "NoticeResponse"
-    ? m.fields.find(([c]) => c === code)?.[1]
-    : undefined
+  m._tag === "ErrorResponse" || m._tag === "NoticeResponse" ? m.fields.find(([c]) => c === code)?.[1] : undefined
 
 const cells = (m: Msg): Array<string | null> =>
   as(m, "DataRow").fields.map((f) => (f === null ? null : decoder.decode(f)))
@@ -71,7 +61,10 @@ describe("golden files", () => {
           expect(frames.length).toBeGreaterThan(0)
           for (const f of frames) expect(BackendEncoder.toBytes(f.msg)).toEqual(f.bytes)
           const w = new Writer()
-          BackendEncoder.encodeAll(w, frames.map((f) => f.msg))
+          BackendEncoder.encodeAll(
+            w,
+            frames.map((f) => f.msg),
+          )
           expect(w.finishCopy()).toEqual(s.server)
         })
 
@@ -269,10 +262,16 @@ describe("golden conversation contents", () => {
   it("LISTEN / NOTIFY to itself", () => {
     expect(tags(messagesOf(session, "listen"))).toEqual(["CommandComplete", "ReadyForQuery"])
     const ms = messagesOf(session, "notify")
-    const n = as(ms.find((m) => m._tag === "NotificationResponse"), "NotificationResponse")
+    const n = as(
+      ms.find((m) => m._tag === "NotificationResponse"),
+      "NotificationResponse",
+    )
     expect(n.channel).toBe("pgfx_golden")
     expect(n.payload).toBe("hello")
-    const key = as(messagesOf(session, "startup").find((m) => m._tag === "BackendKeyData"), "BackendKeyData")
+    const key = as(
+      messagesOf(session, "startup").find((m) => m._tag === "BackendKeyData"),
+      "BackendKeyData",
+    )
     expect(n.processId).toBe(key.processId)
     expect(ms.at(-1)?._tag).toBe("ReadyForQuery")
   })
@@ -280,7 +279,11 @@ describe("golden conversation contents", () => {
   it("COPY TO STDOUT, text and binary", () => {
     const text = messagesOf(session, "copy-out")
     expect(as(text[0], "CopyOutResponse")).toEqual({ _tag: "CopyOutResponse", format: 0, columnFormats: [0, 0] })
-    expect(only(text, "CopyData").map((d) => decoder.decode(d.data))).toEqual(["1\trow 1\n", "2\trow 2\n", "3\trow 3\n"])
+    expect(only(text, "CopyData").map((d) => decoder.decode(d.data))).toEqual([
+      "1\trow 1\n",
+      "2\trow 2\n",
+      "3\trow 3\n",
+    ])
     expect(tags(text.slice(-3))).toEqual(["CopyDone", "CommandComplete", "ReadyForQuery"])
     expect(as(text.at(-2), "CommandComplete").tag).toBe("COPY 3")
 
@@ -315,7 +318,10 @@ describe("golden conversation contents", () => {
 
   it("protocol 3.2: long cancel key, and a cancelled query", () => {
     const g = golden("session-3.2-cancel")
-    const key = as(messagesOf(g, "startup-3.2").find((m) => m._tag === "BackendKeyData"), "BackendKeyData")
+    const key = as(
+      messagesOf(g, "startup-3.2").find((m) => m._tag === "BackendKeyData"),
+      "BackendKeyData",
+    )
     expect(key.secretKey.length).toBe(majorVersion >= 18 ? 32 : 4)
     const ms = messagesOf(g, "cancel")
     const err = ms.find((m) => m._tag === "ErrorResponse")!

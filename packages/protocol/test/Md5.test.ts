@@ -6,7 +6,9 @@ import { md5Password } from "../src/Md5.ts"
 const reference = (user: string, password: string, salt: Uint8Array): string => {
   const inner = createHash("md5").update(Buffer.concat([Buffer.from(password, "utf8"), Buffer.from(user, "utf8")]))
   const innerHex = Buffer.from(inner.digest("hex"), "ascii")
-  return `md5${createHash("md5").update(Buffer.concat([innerHex, Buffer.from(salt)])).digest("hex")}`
+  return `md5${createHash("md5")
+    .update(Buffer.concat([innerHex, Buffer.from(salt)]))
+    .digest("hex")}`
 }
 
 describe("Md5", () => {

@@ -24,9 +24,7 @@ const messages: ReadonlyArray<Backend.BackendMessage> = [
   { _tag: "BindComplete" },
   {
     _tag: "RowDescription",
-    fields: [
-      { name: "n", tableOid: 0, columnAttribute: 0, typeOid: 23, typeSize: 4, typeModifier: -1, format: 1 },
-    ],
+    fields: [{ name: "n", tableOid: 0, columnAttribute: 0, typeOid: 23, typeSize: 4, typeModifier: -1, format: 1 }],
   },
   { _tag: "DataRow", fields: [new Uint8Array([0, 0, 0, 1])] },
   { _tag: "DataRow", fields: [null] },
@@ -67,7 +65,12 @@ describe("Reader framing", () => {
 
   it("one byte at a time", () => {
     const r = new Reader()
-    expect(feed(Array.from(stream, (b) => new Uint8Array([b])), r)).toEqual(messages)
+    expect(
+      feed(
+        Array.from(stream, (b) => new Uint8Array([b])),
+        r,
+      ),
+    ).toEqual(messages)
     expect(r.buffered).toBe(0)
   })
 
@@ -89,7 +92,7 @@ describe("Reader framing", () => {
     const rand = prng(42)
     for (let iter = 0; iter < 300; iter++) {
       const chunks: Array<Uint8Array> = []
-      for (let pos = 0; pos < stream.length; ) {
+      for (let pos = 0; pos < stream.length;) {
         const size = 1 + Math.floor(rand() * (rand() < 0.5 ? 8 : 200))
         chunks.push(stream.slice(pos, pos + size))
         pos += size

@@ -155,9 +155,7 @@ describe("Scram", () => {
     it("caps the iteration count", () => {
       expect(reasonOf(`r=clientnonceS,s=QUJD,i=${DEFAULT_MAX_ITERATIONS + 1}`)).toBe("InvalidIterationCount")
       expect(reasonOf("r=clientnonceS,s=QUJD,i=5000", 4096)).toBe("InvalidIterationCount")
-      expect(ok(parseServerFirst(state, "r=clientnonceS,s=QUJD,i=4096", { maxIterations: 4096 })).iterations).toBe(
-        4096,
-      )
+      expect(ok(parseServerFirst(state, "r=clientnonceS,s=QUJD,i=4096", { maxIterations: 4096 })).iterations).toBe(4096)
       expect(reasonOf("r=clientnonceS,s=QUJD,i=0")).toBe("InvalidIterationCount")
       expect(reasonOf("r=clientnonceS,s=QUJD,i=-1")).toBe("InvalidIterationCount")
       expect(reasonOf("r=clientnonceS,s=QUJD,i=12abc")).toBe("InvalidIterationCount")
@@ -186,7 +184,8 @@ describe("Scram", () => {
   })
 
   describe("server-final-message checks", () => {
-    const final = () => ok(handleServerFirst(clientFirst(plain, { nonce: RFC.nonce, username: "user" }).state, RFC.serverFirst, "pencil"))
+    const final = () =>
+      ok(handleServerFirst(clientFirst(plain, { nonce: RFC.nonce, username: "user" }).state, RFC.serverFirst, "pencil"))
 
     it("rejects a wrong server signature", () => {
       const e = err(verifyServerFinal(final().state, "v=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="))
@@ -220,7 +219,12 @@ describe("Scram", () => {
   describe("chooseMechanism", () => {
     const endPoint = Uint8Array.of(1, 2, 3, 4)
     const both = [SCRAM_SHA_256_PLUS, SCRAM_SHA_256]
-    const pick = (offered: ReadonlyArray<string>, channelBinding: ChannelBindingMode, tlsServerEndPoint?: Uint8Array, tls?: boolean) => {
+    const pick = (
+      offered: ReadonlyArray<string>,
+      channelBinding: ChannelBindingMode,
+      tlsServerEndPoint?: Uint8Array,
+      tls?: boolean,
+    ) => {
       const r = chooseMechanism(offered, { channelBinding, tlsServerEndPoint, tls })
       return Result.isSuccess(r) ? `${r.success.mechanism} ${r.success.gs2Header}` : r.failure.reason
     }
@@ -248,16 +252,24 @@ describe("Scram", () => {
     })
 
     it("carries the end-point data only for PLUS", () => {
-      expect(ok(chooseMechanism(both, { channelBinding: "prefer", tlsServerEndPoint: endPoint })).channelBindingData).toBe(
-        endPoint,
-      )
-      expect(ok(chooseMechanism([SCRAM_SHA_256], { channelBinding: "prefer", tlsServerEndPoint: endPoint })).channelBindingData).toBeUndefined()
+      expect(
+        ok(chooseMechanism(both, { channelBinding: "prefer", tlsServerEndPoint: endPoint })).channelBindingData,
+      ).toBe(endPoint)
+      expect(
+        ok(chooseMechanism([SCRAM_SHA_256], { channelBinding: "prefer", tlsServerEndPoint: endPoint }))
+          .channelBindingData,
+      ).toBeUndefined()
     })
   })
 
   describe("channel binding", () => {
     const run = (selection: ScramSelection, cbind: Buffer, password = "secret") => {
-      const server = fakeServer({ password, salt: Buffer.from("0123456789abcdef"), iterations: 4096, serverNonce: "SRV" })
+      const server = fakeServer({
+        password,
+        salt: Buffer.from("0123456789abcdef"),
+        iterations: 4096,
+        serverNonce: "SRV",
+      })
       const first = clientFirst(selection)
       const step = ok(handleServerFirst(first.state, server.first(first.message), password))
       return { first, step, serverFinal: server.final(step.message, cbind) }
@@ -265,17 +277,24 @@ describe("Scram", () => {
 
     it("SCRAM-SHA-256-PLUS sends p=tls-server-end-point and c=base64(header + hash)", () => {
       const hash = endPointHash(EC_SHA384_CERT)
-      const selection = ok(chooseMechanism([SCRAM_SHA_256_PLUS, SCRAM_SHA_256], { channelBinding: "require", tlsServerEndPoint: hash }))
+      const selection = ok(
+        chooseMechanism([SCRAM_SHA_256_PLUS, SCRAM_SHA_256], { channelBinding: "require", tlsServerEndPoint: hash }),
+      )
       const expectedCbind = Buffer.concat([Buffer.from("p=tls-server-end-point,,"), hash])
       const { first, step, serverFinal } = run(selection, expectedCbind)
       expect(first.message.startsWith("p=tls-server-end-point,,n=,r=")).toBe(true)
       expect(step.message.startsWith(`c=${expectedCbind.toString("base64")},r=`)).toBe(true)
       expect(serverFinal.startsWith("v=")).toBe(true)
-      expect(ok(verifyServerFinal(step.state, serverFinal))).toEqual({ mechanism: SCRAM_SHA_256_PLUS, channelBound: true })
+      expect(ok(verifyServerFinal(step.state, serverFinal))).toEqual({
+        mechanism: SCRAM_SHA_256_PLUS,
+        channelBound: true,
+      })
     })
 
     it("a different certificate hash makes the server refuse", () => {
-      const selection = ok(chooseMechanism([SCRAM_SHA_256_PLUS], { channelBinding: "prefer", tlsServerEndPoint: Uint8Array.of(9, 9, 9) }))
+      const selection = ok(
+        chooseMechanism([SCRAM_SHA_256_PLUS], { channelBinding: "prefer", tlsServerEndPoint: Uint8Array.of(9, 9, 9) }),
+      )
       const serverSees = Buffer.concat([Buffer.from("p=tls-server-end-point,,"), Uint8Array.of(1, 1, 1)])
       const { step, serverFinal } = run(selection, serverSees)
       const e = err(verifyServerFinal(step.state, serverFinal))
@@ -349,7 +368,14 @@ describe("Scram", () => {
     })
     it("replaces MD5 and SHA-1 with SHA-256", () => {
       const sha256 = createHash("sha256").update(der).digest()
-      for (const name of ["sha1WithRSAEncryption", "md5WithRSAEncryption", "ecdsa-with-SHA1", "RSA-SHA1", "1.2.840.113549.1.1.5", "1.2.840.113549.1.1.4"]) {
+      for (const name of [
+        "sha1WithRSAEncryption",
+        "md5WithRSAEncryption",
+        "ecdsa-with-SHA1",
+        "RSA-SHA1",
+        "1.2.840.113549.1.1.5",
+        "1.2.840.113549.1.1.4",
+      ]) {
         expect(endPointHash(der, name)).toEqual(sha256)
       }
     })

@@ -106,7 +106,7 @@ describe("ErrorFields", () => {
       ["S", "FEHLER"],
       ["V", "ERROR"],
       ["C", "23505"],
-      ["M", "duplicate key value violates unique constraint \"users_pkey\""],
+      ["M", 'duplicate key value violates unique constraint "users_pkey"'],
       ["D", "Key (id)=(1) already exists."],
       ["H", "a hint"],
       ["P", "15"],
@@ -126,7 +126,7 @@ describe("ErrorFields", () => {
       severityLocalized: "FEHLER",
       severity: "ERROR",
       code: "23505",
-      message: "duplicate key value violates unique constraint \"users_pkey\"",
+      message: 'duplicate key value violates unique constraint "users_pkey"',
       detail: "Key (id)=(1) already exists.",
       hint: "a hint",
       position: "15",
@@ -145,27 +145,52 @@ describe("ErrorFields", () => {
   })
 
   it("ignores unknown codes, defaults the required fields, leaves optional ones absent", () => {
-    const fields = parseErrorFields([["X", "future field"], ["constructor", "x"], ["D", "detail"]])
+    const fields = parseErrorFields([
+      ["X", "future field"],
+      ["constructor", "x"],
+      ["D", "detail"],
+    ])
     expect(fields).toEqual({ severity: "", severityLocalized: "", code: "", message: "", detail: "detail" })
     expect("hint" in fields).toBe(false)
   })
 
   it("falls back to S for severity when V is missing (servers before 9.6)", () => {
-    const fields = parseErrorFields([["S", "NOTICE"], ["C", "00000"], ["M", "hello"]])
+    const fields = parseErrorFields([
+      ["S", "NOTICE"],
+      ["C", "00000"],
+      ["M", "hello"],
+    ])
     expect(fields.severity).toBe("NOTICE")
     expect(fields.severityLocalized).toBe("NOTICE")
   })
 
   it("keeps the last value of a repeated field", () => {
-    expect(parseErrorFields([["M", "first"], ["M", "second"]]).message).toBe("second")
+    expect(
+      parseErrorFields([
+        ["M", "first"],
+        ["M", "second"],
+      ]).message,
+    ).toBe("second")
   })
 
   it("has inverse code tables and round-trips through toErrorFieldList", () => {
     for (const [code, name] of Object.entries(errorFieldName)) expect(errorFieldCode[name]).toBe(code)
     expect(Object.keys(errorFieldName)).toHaveLength(Object.keys(errorFieldCode).length)
-    const fields = parseErrorFields([["S", "ERROR"], ["V", "ERROR"], ["C", "42P01"], ["M", "no table"], ["P", "15"]])
+    const fields = parseErrorFields([
+      ["S", "ERROR"],
+      ["V", "ERROR"],
+      ["C", "42P01"],
+      ["M", "no table"],
+      ["P", "15"],
+    ])
     const list = toErrorFieldList(fields)
-    expect(list).toEqual([["S", "ERROR"], ["V", "ERROR"], ["C", "42P01"], ["M", "no table"], ["P", "15"]])
+    expect(list).toEqual([
+      ["S", "ERROR"],
+      ["V", "ERROR"],
+      ["C", "42P01"],
+      ["M", "no table"],
+      ["P", "15"],
+    ])
     expect(parseErrorFields(list)).toEqual(fields)
   })
 })

@@ -134,10 +134,7 @@ export const expectMatch = (description: string, predicate: (message: ClientMess
  * protocol `version` when given.
  * @since 0.1.0
  */
-export const expectStartup = (
-  parameters: Readonly<Record<string, string>> = {},
-  version?: number,
-): Step => ({
+export const expectStartup = (parameters: Readonly<Record<string, string>> = {}, version?: number): Step => ({
   _tag: "Expect",
   description: `StartupMessage with ${show(parameters)}${version === undefined ? "" : ` version ${version}`}`,
   match: (m) =>
@@ -307,7 +304,11 @@ const sleep = (millis: number): Effect.Effect<void> =>
 const runScript = (conn: Conn, steps: ReadonlyArray<Step>): Effect.Effect<void, MockBackendError> =>
   Effect.gen(function* () {
     const fail = (step: number, message: string) =>
-      new MockBackendError({ message: `connection ${conn.index}, step ${step}: ${message}`, connection: conn.index, step })
+      new MockBackendError({
+        message: `connection ${conn.index}, step ${step}: ${message}`,
+        connection: conn.index,
+        step,
+      })
     for (let i = 0; i < steps.length; i++) {
       const step = steps[i]!
       switch (step._tag) {

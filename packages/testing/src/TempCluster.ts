@@ -276,7 +276,14 @@ const start = (context: {
       const logFrom = logSize(context.logFile)
       const postmaster = yield* Effect.acquireRelease(
         Effect.map(
-          spawnPostmaster({ binDir: context.binDir, dataDir: context.dataDir, port, logFile: context.logFile, cwd: context.baseDir, runAs: context.runAs }),
+          spawnPostmaster({
+            binDir: context.binDir,
+            dataDir: context.dataDir,
+            port,
+            logFile: context.logFile,
+            cwd: context.baseDir,
+            runAs: context.runAs,
+          }),
           (postmaster) => ({ postmaster, untrack: track({ dataDir: context.dataDir, baseDir: context.baseDir }) }),
         ),
         ({ postmaster, untrack }) => Effect.ensuring(stopPostmaster(postmaster), Effect.sync(untrack)),
@@ -320,7 +327,14 @@ const makeTemp = (options: Options): Effect.Effect<TempClusterShape, TempCluster
       chownTree(baseDir, runAs)
     })
 
-    yield* initdb({ binDir: binaries.binDir, dataDir, cwd: baseDir, user: bootstrapUser, password: options.password, runAs })
+    yield* initdb({
+      binDir: binaries.binDir,
+      dataDir,
+      cwd: baseDir,
+      user: bootstrapUser,
+      password: options.password,
+      runAs,
+    })
 
     let serverTls: ServerTls | undefined
     if (options.tls !== undefined && options.tls !== false) {
@@ -443,21 +457,24 @@ const makeExternal = (url: string, options: Options): Effect.Effect<TempClusterS
     }
     const hostParam = parsed.searchParams.get("host") ?? undefined
     const socketDir = hostParam?.startsWith("/") ? hostParam : undefined
-    const host = decodeURIComponent(parsed.hostname).replace(/^\[|\]$/g, "") || (socketDir === undefined ? "localhost" : "")
+    const host =
+      decodeURIComponent(parsed.hostname).replace(/^\[|\]$/g, "") || (socketDir === undefined ? "localhost" : "")
     const port = parsed.port === "" ? 5432 : Number(parsed.port)
     const user = decodeURIComponent(parsed.username) || bootstrapUser
     const password = parsed.password === "" ? undefined : decodeURIComponent(parsed.password)
     const database = decodeURIComponent(parsed.pathname.replace(/^\//, "")) || user
-    const ignored = (["users", "databases", "hba", "settings", "tls", "initSql", "authMethod", "password"] as const).filter(
-      (key) => options[key] !== undefined,
-    )
+    const ignored = (
+      ["users", "databases", "hba", "settings", "tls", "initSql", "authMethod", "password"] as const
+    ).filter((key) => options[key] !== undefined)
     if (ignored.length > 0) {
-      yield* Effect.logWarning(`TempCluster: using external server ${host}:${port}; ignoring options: ${ignored.join(", ")}`)
+      yield* Effect.logWarning(
+        `TempCluster: using external server ${host}:${port}; ignoring options: ${ignored.join(", ")}`,
+      )
     }
-    const probe = yield* startupProbe(
-      socketDir === undefined || host !== "" ? { host, port } : { socketDir, port },
-      { user, database },
-    )
+    const probe = yield* startupProbe(socketDir === undefined || host !== "" ? { host, port } : { socketDir, port }, {
+      user,
+      database,
+    })
     const versionString =
       probe._tag === "Ok" ? (probe.parameters.server_version ?? "") : (process.env.PGFX_TEST_PG_VERSION ?? "")
     const version = Number(/^(\d+)/.exec(versionString)?.[1] ?? 0)

@@ -1,6 +1,7 @@
 import { execFile, spawn } from "node:child_process"
 import { X509Certificate } from "node:crypto"
 import * as Fs from "node:fs"
+import * as Os from "node:os"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import { assert, describe, expect, it, layer } from "@effect/vitest"
@@ -39,12 +40,32 @@ const options: TempCluster.Options = {
 const tcp = (cluster: TempCluster.TempClusterShape) => ({ host: cluster.host, port: cluster.port })
 
 const authCode = (outcome: StartupOutcome): number | string =>
-  outcome._tag === "Auth" ? outcome.code : outcome._tag === "Ok" ? 0 : outcome._tag === "Error" ? (outcome.fields.C ?? "?") : outcome.message
+  outcome._tag === "Auth"
+    ? outcome.code
+    : outcome._tag === "Ok"
+      ? 0
+      : outcome._tag === "Error"
+        ? (outcome.fields.C ?? "?")
+        : outcome.message
 
-const pgfxDirs = (cluster: TempCluster.TempClusterShape): Array<string> => {
-  const root = Path.dirname(Path.dirname(cluster.dataDir ?? "/"))
-  return Fs.readdirSync(root).filter((name) => name.startsWith("pgfx-") && !name.startsWith("pgfx-pg-"))
-}
+/** Run `effect` with clusters created under a private temp root (TMPDIR), so other runs cannot interfere. */
+const withPrivateTmp = <A, E, R>(effect: (root: string) => Effect.Effect<A, E, R>) =>
+  Effect.acquireUseRelease(
+    Effect.sync(() => {
+      const root = Fs.mkdtempSync(Path.join(Os.tmpdir(), "pgfx-test-root-"))
+      Fs.chmodSync(root, 0o755) // the server account must reach it when we are root
+      const saved = process.env.TMPDIR
+      process.env.TMPDIR = root
+      return { root, saved }
+    }),
+    ({ root }) => effect(root),
+    ({ root, saved }) =>
+      Effect.sync(() => {
+        if (saved === undefined) delete process.env.TMPDIR
+        else process.env.TMPDIR = saved
+        Fs.rmSync(root, { recursive: true, force: true })
+      }),
+  )
 
 layer(TempCluster.layer(options), { timeout: "120 seconds" })("TempCluster (shared)", (it) => {
   it.effect("describes itself", () =>
@@ -67,7 +88,8 @@ layer(TempCluster.layer(options), { timeout: "120 seconds" })("TempCluster (shar
       const conf = Fs.readFileSync(Path.join(cluster.dataDir, "pgfx.conf"), "utf8")
       expect(conf).toContain("fsync = 'off'")
       expect(conf).toContain(`unix_socket_directories = '${cluster.socketDir}'`)
-    }))
+    }),
+  )
 
   it.effect("a real PostgreSQL answers SSLRequest on TCP (S, TLS on) and on the unix socket (N)", () =>
     Effect.gen(function* () {
@@ -75,12 +97,14 @@ layer(TempCluster.layer(options), { timeout: "120 seconds" })("TempCluster (shar
       expect(yield* sslProbe(tcp(cluster))).toBe("S")
       assert(cluster.socketDir !== undefined)
       expect(yield* sslProbe({ socketDir: cluster.socketDir, port: cluster.port })).toBe("N")
-    }))
+    }),
+  )
 
   it.effect("users, password encryption and hba lines take effect", () =>
     Effect.gen(function* () {
       const cluster = yield* TempCluster.TempCluster
-      const login = (user: string, database = "postgres") => startupProbe(tcp(cluster), { user, database }).pipe(Effect.map(authCode))
+      const login = (user: string, database = "postgres") =>
+        startupProbe(tcp(cluster), { user, database }).pipe(Effect.map(authCode))
       expect(yield* login("pgfx_md5")).toBe(5) // AuthenticationMD5Password: stored as md5
       expect(yield* login("pgfx_scram")).toBe(10) // AuthenticationSASL
       expect(yield* login("pgfx_clear")).toBe(3) // AuthenticationCleartextPassword
@@ -94,7 +118,10 @@ layer(TempCluster.layer(options), { timeout: "120 seconds" })("TempCluster (shar
       assert(scram._tag === "Auth")
       expect(scram.mechanisms).toContain("SCRAM-SHA-256")
       assert(cluster.socketDir !== undefined)
-      const local = yield* startupProbe({ socketDir: cluster.socketDir, port: cluster.port }, { user: "pgfx_md5", database: "postgres" })
+      const local = yield* startupProbe(
+        { socketDir: cluster.socketDir, port: cluster.port },
+        { user: "pgfx_md5", database: "postgres" },
+      )
       expect(authCode(local)).toBe(0) // local lines are trust
       assert(local._tag === "Ok")
       expect(local.parameters.server_version?.startsWith(String(cluster.version))).toBe(true)
@@ -103,7 +130,8 @@ layer(TempCluster.layer(options), { timeout: "120 seconds" })("TempCluster (shar
       expect(hba).toContain("host all pgfx_md5 127.0.0.1/32 md5\n")
       expect(hba).toContain("hostssl all pgfx_cert 127.0.0.1/32 cert\n")
       expect(cluster.users.map((u) => u.name)).toContain("pgfx_md5")
-    }))
+    }),
+  )
 
   it.effect("TLS: CA, server cert with localhost/127.0.0.1 SANs, verify-full handshake and cert auth", () =>
     Effect.gen(function* () {
@@ -135,12 +163,14 @@ layer(TempCluster.layer(options), { timeout: "120 seconds" })("TempCluster (shar
       expect(yield* secure("pgfx_cert")).toBe("28000") // no client certificate
       const other = yield* tls.clientCert("pgfx_trust")
       expect(yield* secure("pgfx_cert", other)).toBe("28000") // CN does not match the role
-    }))
+    }),
+  )
 
   it.effect("setHba rewrites pg_hba.conf and reloads; reload errors are typed", () =>
     Effect.gen(function* () {
       const cluster = yield* TempCluster.TempCluster
-      const login = (user: string) => startupProbe(tcp(cluster), { user, database: "postgres" }).pipe(Effect.map(authCode))
+      const login = (user: string) =>
+        startupProbe(tcp(cluster), { user, database: "postgres" }).pipe(Effect.map(authCode))
       yield* cluster.setHba([
         { type: "host", database: "all", user: "pgfx_trust", address: "127.0.0.1/32", method: "reject" },
         ...authLines,
@@ -158,7 +188,8 @@ layer(TempCluster.layer(options), { timeout: "120 seconds" })("TempCluster (shar
       const log = yield* cluster.serverLog()
       expect(log).toContain("ready to accept connections")
       expect(log).toContain("received SIGHUP")
-    }))
+    }),
+  )
 
   it.effect("an external URL describes the server without starting one", () =>
     Effect.gen(function* () {
@@ -170,7 +201,8 @@ layer(TempCluster.layer(options), { timeout: "120 seconds" })("TempCluster (shar
       expect(external.dataDir).toBeUndefined()
       const error = yield* Effect.flip(external.reload())
       expect(error.reason).toBe("External")
-    }).pipe(Effect.scoped))
+    }).pipe(Effect.scoped),
+  )
 })
 
 describe("TempCluster lifecycle", () => {
@@ -189,14 +221,17 @@ describe("TempCluster lifecycle", () => {
   it.live(
     "start-up failure is a TempClusterError carrying the server log",
     () =>
-      Effect.gen(function* () {
-        const error = yield* Effect.flip(
-          TempCluster.make({ url: false, settings: { shared_buffers: "banana" } }).pipe(Effect.scoped),
-        )
-        expect(error._tag).toBe("TempClusterError")
-        expect(error.reason).toBe("Start")
-        expect(error.logTail).toContain("shared_buffers")
-      }),
+      withPrivateTmp((root) =>
+        Effect.gen(function* () {
+          const error = yield* Effect.flip(
+            TempCluster.make({ url: false, settings: { shared_buffers: "banana" } }).pipe(Effect.scoped),
+          )
+          expect(error._tag).toBe("TempClusterError")
+          expect(error.reason).toBe("Start")
+          expect(error.logTail).toContain("shared_buffers")
+          expect(Fs.readdirSync(root)).toEqual([]) // nothing left behind
+        }),
+      ),
     SLOW,
   )
 
@@ -217,25 +252,27 @@ describe("TempCluster lifecycle", () => {
     Effect.gen(function* () {
       const error = yield* Effect.flip(TempCluster.make({ url: false, settings: { port: 5 } }).pipe(Effect.scoped))
       expect(error.reason).toBe("InvalidOptions")
-      const badName = yield* Effect.flip(TempCluster.make({ url: false, users: [{ name: "a\nb" }] }).pipe(Effect.scoped))
+      const badName = yield* Effect.flip(
+        TempCluster.make({ url: false, users: [{ name: "a\nb" }] }).pipe(Effect.scoped),
+      )
       expect(badName.reason).toBe("InvalidOptions")
-    }))
+    }),
+  )
 
   it.live(
     "interruption mid-start cleans up",
     () =>
-      Effect.gen(function* () {
-        // Learn where clusters go, then interrupt one while initdb runs.
-        const probe = yield* TempCluster.make({ url: false }).pipe(Effect.scoped)
-        const before = pgfxDirs(probe)
-        const fiber = yield* Effect.forkChild(TempCluster.make({ url: false }).pipe(Effect.scoped))
-        // Wait until its directory exists (initdb is about to run or running), then interrupt.
-        for (let i = 0; i < 400 && pgfxDirs(probe).length === before.length; i++) yield* sleep(5)
-        expect(pgfxDirs(probe).length).toBe(before.length + 1)
-        yield* sleep(100)
-        yield* Fiber.interrupt(fiber)
-        expect(pgfxDirs(probe)).toEqual(before)
-      }),
+      withPrivateTmp((root) =>
+        Effect.gen(function* () {
+          const fiber = yield* Effect.forkChild(TempCluster.make({ url: false }).pipe(Effect.scoped))
+          // Wait until its directory exists (initdb is about to run or running), then interrupt.
+          for (let i = 0; i < 400 && Fs.readdirSync(root).length === 0; i++) yield* sleep(5)
+          expect(Fs.readdirSync(root)).toHaveLength(1)
+          yield* sleep(100)
+          yield* Fiber.interrupt(fiber)
+          expect(Fs.readdirSync(root)).toEqual([])
+        }),
+      ),
     SLOW,
   )
 

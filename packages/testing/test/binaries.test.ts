@@ -47,7 +47,8 @@ describe("binary discovery", () => {
         expect(Fs.readFileSync(Path.join(dir, "native", "lib", "libpq.so"), "utf8")).toBe("lib")
         expect(hydrateSymlinks(dir)).toBe(true) // idempotent
       }),
-    ))
+    ),
+  )
 
   it.effect("copies a package into the cache once, atomically, world-readable", () =>
     withTempDir((dir) =>
@@ -69,7 +70,8 @@ describe("binary discovery", () => {
         expect(Fs.existsSync(Path.join(first, "marker"))).toBe(true)
         expect(Fs.readdirSync(cacheRoot)).toEqual([Path.basename(first)]) // no staging leftovers
       }),
-    ))
+    ),
+  )
 
   it.effect("reports what it tried when nothing is usable", () =>
     Effect.gen(function* () {
@@ -77,7 +79,8 @@ describe("binary discovery", () => {
       expect(error.reason).toBe("BinariesNotFound")
       const bogus = yield* Effect.flip(findBinaries({ source: "bogus" as "auto", runAs: undefined }))
       expect(bogus.reason).toBe("InvalidOptions")
-    }))
+    }),
+  )
 
   it.effect("finds the embedded package", () =>
     Effect.gen(function* () {
@@ -87,7 +90,8 @@ describe("binary discovery", () => {
       const found = yield* findBinaries({ source: "embedded", runAs })
       expect(found.source).toBe("embedded")
       expect(found.version).toBeGreaterThanOrEqual(15)
-    }))
+    }),
+  )
 
   it.effect.skipIf(!isRoot())(
     "as root: a package the server account cannot reach is copied to a shared cache (and its symlinks restored)",
@@ -104,7 +108,10 @@ describe("binary discovery", () => {
           const pkg = Path.join(hidden, "pkg")
           Fs.mkdirSync(pkg)
           Fs.cpSync(Path.join(real, "native"), Path.join(pkg, "native"), { recursive: true, verbatimSymlinks: true })
-          Fs.writeFileSync(Path.join(pkg, "package.json"), JSON.stringify({ name: "fake", version: `test-${process.pid}` }))
+          Fs.writeFileSync(
+            Path.join(pkg, "package.json"),
+            JSON.stringify({ name: "fake", version: `test-${process.pid}` }),
+          )
           for (const entry of Fs.readdirSync(Path.join(pkg, "native", "lib"))) {
             const file = Path.join(pkg, "native", "lib", entry)
             if (Fs.lstatSync(file).isSymbolicLink()) Fs.unlinkSync(file)

@@ -62,7 +62,7 @@ const quoteElement = (s: string, delim: number): string => {
     }
   }
   if (!needs) return s
-  let out = "\""
+  let out = '"'
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i)
     if (c === 34 || c === 92) out += "\\"
@@ -107,7 +107,7 @@ export const arrayCodec = <A>(element: Codec<A>, options: ArrayCodecOptions = {}
       typeName: name,
       expected: `a rectangular nested array of at most ${MAX_DIMS} dimensions`,
       actualType: "Array",
-      message: `cannot encode Array as PostgreSQL ${name}: ${reason}`
+      message: `cannot encode Array as PostgreSQL ${name}: ${reason}`,
     })
 
   /** Dimension lengths read along the first elements; throws for non-arrays and too many dims. */
@@ -250,8 +250,8 @@ export const arrayCodec = <A>(element: Codec<A>, options: ArrayCodecOptions = {}
   const sendAsText = !element.binary
     ? (_value: unknown): boolean => true
     : element.stringsAsText
-    ? (value: unknown): boolean => typeof value === "string" || (Array.isArray(value) && hasString(value))
-    : (value: unknown): boolean => typeof value === "string"
+      ? (value: unknown): boolean => typeof value === "string" || (Array.isArray(value) && hasString(value))
+      : (value: unknown): boolean => typeof value === "string"
 
   return make({
     name,
@@ -263,7 +263,7 @@ export const arrayCodec = <A>(element: Codec<A>, options: ArrayCodecOptions = {}
     encodeBinary,
     encodeText,
     stringsAsText: true,
-    sendAsText
+    sendAsText,
   })
 }
 
@@ -278,7 +278,7 @@ export const parseArrayLiteral = <A>(
   text: string,
   typeName: string,
   delim: number,
-  decodeElement: (text: string) => A
+  decodeElement: (text: string) => A,
 ): PgArray<A> => {
   let i = 0
   const n = text.length

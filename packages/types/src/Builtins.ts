@@ -41,7 +41,7 @@ export const scalarCodecs: ReadonlyArray<Codec> = [
   timestamptz,
   numeric,
   uuid,
-  jsonb
+  jsonb,
 ] as ReadonlyArray<Codec>
 
 /**

@@ -86,5 +86,5 @@ export const bytea: Codec<Uint8Array> = make({
   decodeText: parseByteaText,
   encodeBinary: encodeByteaBinary,
   encodeText: encodeByteaText,
-  stringsAsText: true
+  stringsAsText: true,
 })

@@ -133,7 +133,7 @@ export const invalidType = (typeName: string, expected: string, value: unknown):
     typeName,
     expected,
     actualType,
-    message: `cannot encode ${actualType} as PostgreSQL ${typeName}: expected ${expected}`
+    message: `cannot encode ${actualType} as PostgreSQL ${typeName}: expected ${expected}`,
   })
 }
 
@@ -150,7 +150,7 @@ export const invalidValue = (typeName: string, expected: string, value: unknown,
     typeName,
     expected,
     actualType,
-    message: `cannot encode ${actualType}${preview(value)} as PostgreSQL ${typeName}: ${reason} (expected ${expected})`
+    message: `cannot encode ${actualType}${preview(value)} as PostgreSQL ${typeName}: ${reason} (expected ${expected})`,
   })
 }
 
@@ -216,6 +216,7 @@ export const make = <A>(options: CodecOptions<A>): Codec<A> => ({
   encodeBinary: options.encodeBinary,
   encodeText: options.encodeText,
   stringsAsText: options.stringsAsText,
-  sendAsText: options.sendAsText ??
-    (!options.binary ? sendAlwaysAsText : options.stringsAsText ? sendStringsAsText : sendNeverAsText)
+  sendAsText:
+    options.sendAsText ??
+    (!options.binary ? sendAlwaysAsText : options.stringsAsText ? sendStringsAsText : sendNeverAsText),
 })

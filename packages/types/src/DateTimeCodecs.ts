@@ -86,7 +86,7 @@ export const date: Codec<PgDate> = make({
   decodeText: decodeDateText,
   encodeBinary: encodeDateBinary,
   encodeText: encodeDateText,
-  stringsAsText: true
+  stringsAsText: true,
 })
 
 // ---------------------------------------------------------------------------------------------
@@ -138,7 +138,7 @@ const timestampCodec = (name: string, oid: number, arrayOid: number, withTimeZon
     decodeText,
     encodeBinary,
     encodeText,
-    stringsAsText: true
+    stringsAsText: true,
   })
 }
 
@@ -158,9 +158,4 @@ export const timestamp: Codec<PgTimestamp> = timestampCodec("timestamp", Oids.ti
  * @since 0.1.0
  * @category codecs
  */
-export const timestamptz: Codec<PgTimestamp> = timestampCodec(
-  "timestamptz",
-  Oids.timestamptz,
-  Oids._timestamptz,
-  true
-)
+export const timestamptz: Codec<PgTimestamp> = timestampCodec("timestamptz", Oids.timestamptz, Oids._timestamptz, true)

@@ -67,7 +67,7 @@ export const json: Codec<unknown> = make({
   decodeText: decodeJsonText,
   encodeBinary: encodeJsonBinary,
   encodeText: encodeJsonText,
-  stringsAsText: false
+  stringsAsText: false,
 })
 
 const decodeJsonbBinary = (buf: Uint8Array, _view: DataView, offset: number, length: number): unknown => {
@@ -97,5 +97,5 @@ export const jsonb: Codec<unknown> = make({
   decodeText: decodeJsonbText,
   encodeBinary: encodeJsonbBinary,
   encodeText: encodeJsonbText,
-  stringsAsText: false
+  stringsAsText: false,
 })

@@ -56,7 +56,7 @@ export const bool: Codec<boolean> = make({
   decodeText: decodeBoolText,
   encodeBinary: encodeBoolBinary,
   encodeText: encodeBoolText,
-  stringsAsText: true
+  stringsAsText: true,
 })
 
 // ---------------------------------------------------------------------------------------------
@@ -69,7 +69,7 @@ const toInteger = (typeName: string, value: unknown, min: number, max: number): 
       typeName,
       `an integer number in [${min}, ${max}]`,
       value,
-      Number.isInteger(value) ? "out of range" : "not an integer"
+      Number.isInteger(value) ? "out of range" : "not an integer",
     )
   }
   if (typeof value === "bigint") {
@@ -110,7 +110,7 @@ export const int2: Codec<number> = make({
   decodeText: decodeInt2Text,
   encodeBinary: encodeInt2Binary,
   encodeText: encodeInt2Text,
-  stringsAsText: true
+  stringsAsText: true,
 })
 
 const decodeInt4Binary = (_buf: Uint8Array, view: DataView, offset: number, length: number): number => {
@@ -138,7 +138,7 @@ export const int4: Codec<number> = make({
   decodeText: decodeInt4Text,
   encodeBinary: encodeInt4Binary,
   encodeText: encodeInt4Text,
-  stringsAsText: true
+  stringsAsText: true,
 })
 
 const decodeOidBinary = (_buf: Uint8Array, view: DataView, offset: number, length: number): number => {
@@ -166,7 +166,7 @@ export const oid: Codec<number> = make({
   decodeText: decodeOidText,
   encodeBinary: encodeOidBinary,
   encodeText: encodeOidText,
-  stringsAsText: true
+  stringsAsText: true,
 })
 
 const INT8_MIN = -(2n ** 63n)
@@ -184,7 +184,7 @@ const toInt8 = (value: unknown): bigint => {
       "int8",
       INT8_EXPECTED,
       value,
-      Number.isInteger(value) ? "not a safe integer (pass a bigint)" : "not an integer"
+      Number.isInteger(value) ? "not a safe integer (pass a bigint)" : "not an integer",
     )
   }
   throw invalidType("int8", INT8_EXPECTED, value)
@@ -229,7 +229,7 @@ export const int8: Codec<bigint> = make({
   decodeText: decodeInt8Text,
   encodeBinary: encodeInt8Binary,
   encodeText: encodeInt8Text,
-  stringsAsText: true
+  stringsAsText: true,
 })
 
 // ---------------------------------------------------------------------------------------------
@@ -285,7 +285,7 @@ export const float4: Codec<number> = make({
   decodeText: decodeFloat4Text,
   encodeBinary: encodeFloat4Binary,
   encodeText: encodeFloat4Text,
-  stringsAsText: true
+  stringsAsText: true,
 })
 
 const decodeFloat8Binary = (_buf: Uint8Array, view: DataView, offset: number, length: number): number => {
@@ -317,5 +317,5 @@ export const float8: Codec<number> = make({
   decodeText: decodeFloat8Text,
   encodeBinary: encodeFloat8Binary,
   encodeText: encodeFloat8Text,
-  stringsAsText: true
+  stringsAsText: true,
 })

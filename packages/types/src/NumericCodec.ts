@@ -22,7 +22,7 @@ const NINF = 0xf000
 const WEIGHT_MAX = 0x7fff
 const DSCALE_MAX = 0x3fff
 
-const EXPECTED = "a decimal string (e.g. \"12.50\", \"1.5e3\", \"NaN\"), a number or a bigint"
+const EXPECTED = 'a decimal string (e.g. "12.50", "1.5e3", "NaN"), a number or a bigint'
 
 const pad4 = (d: number): string => (d < 10 ? "000" : d < 100 ? "00" : d < 1000 ? "0" : "") + d
 
@@ -101,7 +101,10 @@ const writeDecimal = (s: string, w: Writer, original: unknown): boolean => {
     const rest = s.slice(i, end).toLowerCase()
     if (rest === "nan" || rest === "infinity" || rest === "inf") {
       if (rest === "nan" && i !== start) return false
-      w.int16(0).int16(0).uint16(rest === "nan" ? NAN : negative ? NINF : PINF).int16(0)
+      w.int16(0)
+        .int16(0)
+        .uint16(rest === "nan" ? NAN : negative ? NINF : PINF)
+        .int16(0)
       return true
     }
     return false
@@ -152,11 +155,14 @@ const writeDecimal = (s: string, w: Writer, original: unknown): boolean => {
   while (digits.charCodeAt(last - 1) === 48) last--
   const point = intEnd - intStart + exponent - first
   const count = last - first
-  const padLeft = (((-point) % 4) + 4) % 4
+  const padLeft = ((-point % 4) + 4) % 4
   const weight = (point + padLeft) / 4 - 1
   if (weight > WEIGHT_MAX) throw invalidValue("numeric", EXPECTED, original, "value overflows numeric format")
   const ngroups = Math.ceil((padLeft + count) / 4)
-  w.int16(ngroups).int16(weight).uint16(negative ? NEG : POS).int16(dscale)
+  w.int16(ngroups)
+    .int16(weight)
+    .uint16(negative ? NEG : POS)
+    .int16(dscale)
   for (let g = 0; g < ngroups; g++) {
     let dig = 0
     for (let j = 0; j < 4; j++) {
@@ -219,5 +225,5 @@ export const numeric: Codec<string> = make({
   decodeText: decodeNumericText,
   encodeBinary: encodeNumericBinary,
   encodeText: encodeNumericText,
-  stringsAsText: true
+  stringsAsText: true,
 })

@@ -54,5 +54,5 @@ export const Oids = {
   uuid: 2950,
   _uuid: 2951,
   jsonb: 3802,
-  _jsonb: 3807
+  _jsonb: 3807,
 } as const

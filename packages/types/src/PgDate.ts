@@ -8,7 +8,15 @@
  *
  * @since 0.1.0
  */
-import { civilFromDays, DATE_END_DAYS, DATE_MIN_DAYS, daysFromCivil, daysInMonth, formatYmd, UNIX_TO_PG_DAYS } from "./internal/calendar.ts"
+import {
+  civilFromDays,
+  DATE_END_DAYS,
+  DATE_MIN_DAYS,
+  daysFromCivil,
+  daysInMonth,
+  formatYmd,
+  UNIX_TO_PG_DAYS,
+} from "./internal/calendar.ts"
 
 const MS_PER_DAY = 86_400_000
 const fields: Array<number> = [0, 0, 0]
@@ -55,8 +63,13 @@ export class PgDate {
    */
   static make(year: number, month: number, day: number): PgDate {
     if (
-      !Number.isSafeInteger(year) || !Number.isInteger(month) || !Number.isInteger(day) ||
-      month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)
+      !Number.isSafeInteger(year) ||
+      !Number.isInteger(month) ||
+      !Number.isInteger(day) ||
+      month < 1 ||
+      month > 12 ||
+      day < 1 ||
+      day > daysInMonth(year, month)
     ) {
       throw new RangeError(`invalid calendar date ${year}-${month}-${day}`)
     }

@@ -22,7 +22,7 @@ const fields: Array<number> = [0, 0, 0]
 
 const floorDiv = (a: bigint, b: bigint): bigint => {
   const q = a / b
-  return a % b !== 0n && (a < 0n) !== (b < 0n) ? q - 1n : q
+  return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q
 }
 
 const pad6 = (n: number): string => String(n).padStart(6, "0")
@@ -92,21 +92,35 @@ export class PgTimestamp {
     minute = 0,
     second = 0,
     microsecond = 0,
-    withTimeZone = true
+    withTimeZone = true,
   ): PgTimestamp {
     if (
-      !Number.isSafeInteger(year) || !Number.isInteger(month) || month < 1 || month > 12 ||
-      !Number.isInteger(day) || day < 1 || day > 31 || !Number.isInteger(hour) || hour < 0 || hour > 24 ||
-      !Number.isInteger(minute) || minute < 0 || minute > 59 || !Number.isInteger(second) || second < 0 ||
-      second > 60 || !Number.isInteger(microsecond) || microsecond < 0 || microsecond > 999_999
+      !Number.isSafeInteger(year) ||
+      !Number.isInteger(month) ||
+      month < 1 ||
+      month > 12 ||
+      !Number.isInteger(day) ||
+      day < 1 ||
+      day > 31 ||
+      !Number.isInteger(hour) ||
+      hour < 0 ||
+      hour > 24 ||
+      !Number.isInteger(minute) ||
+      minute < 0 ||
+      minute > 59 ||
+      !Number.isInteger(second) ||
+      second < 0 ||
+      second > 60 ||
+      !Number.isInteger(microsecond) ||
+      microsecond < 0 ||
+      microsecond > 999_999
     ) {
       throw new RangeError("invalid timestamp fields")
     }
     const days = daysFromCivil(year, month, day)
     civilFromDays(days, fields)
     if (fields[2] !== day) throw new RangeError(`invalid calendar date ${year}-${month}-${day}`)
-    const us = BigInt(days) * US_PER_DAY + BigInt((hour * 60 + minute) * 60 + second) * 1_000_000n +
-      BigInt(microsecond)
+    const us = BigInt(days) * US_PER_DAY + BigInt((hour * 60 + minute) * 60 + second) * 1_000_000n + BigInt(microsecond)
     return new PgTimestamp(us + PG_EPOCH_US, withTimeZone)
   }
 
@@ -151,13 +165,13 @@ export class PgTimestamp {
     const tod = Number(this.micros - days * US_PER_DAY)
     civilFromDays(Number(days) - UNIX_TO_PG_DAYS, fields)
     const y = fields[0]
-    const year = y >= 0 && y <= 9999
-      ? String(y).padStart(4, "0")
-      : (y < 0 ? "-" : "+") + String(Math.abs(y)).padStart(6, "0")
+    const year =
+      y >= 0 && y <= 9999 ? String(y).padStart(4, "0") : (y < 0 ? "-" : "+") + String(Math.abs(y)).padStart(6, "0")
     const us = tod % 1_000_000
     const frac = us % 1000 === 0 ? `.${String(us / 1000).padStart(3, "0")}` : `.${pad6(us)}`
-    return year + "-" + pad2(fields[1]) + "-" + pad2(fields[2]) + "T" + clock(tod) + frac +
-      (this.withTimeZone ? "Z" : "")
+    return (
+      year + "-" + pad2(fields[1]) + "-" + pad2(fields[2]) + "T" + clock(tod) + frac + (this.withTimeZone ? "Z" : "")
+    )
   }
 
   /**
@@ -238,7 +252,7 @@ export const parseTimestamp = (text: string, withTimeZone: boolean): PgTimestamp
       Number(m[5]),
       Number(m[6]),
       frac,
-      withTimeZone
+      withTimeZone,
     )
   } catch {
     return undefined

@@ -33,7 +33,7 @@ const stringCodec = (name: string, oid: number, arrayOid: number): Codec<string>
     decodeText: identity,
     encodeBinary,
     encodeText,
-    stringsAsText: false
+    stringsAsText: false,
   })
 }
 
@@ -132,7 +132,7 @@ export const char: Codec<string> = make({
   decodeText: identity,
   encodeBinary: encodeCharBinary,
   encodeText: encodeCharText,
-  stringsAsText: false
+  stringsAsText: false,
 })
 
 // ---------------------------------------------------------------------------------------------
@@ -176,6 +176,6 @@ export const textCodec = (oid: number, name: string, arrayOid = 0): Codec<string
     decodeText: identity,
     encodeBinary,
     encodeText,
-    stringsAsText: true
+    stringsAsText: true,
   })
 }

@@ -13,11 +13,26 @@ const EXPECTED = "a UUID string (36 chars with dashes, or 32 hex digits)"
 const decodeUuidBinary = (buf: Uint8Array, _view: DataView, o: number, length: number): string => {
   checkLength("uuid", length, 16)
   return (
-    HEX[buf[o]] + HEX[buf[o + 1]] + HEX[buf[o + 2]] + HEX[buf[o + 3]] + "-" +
-    HEX[buf[o + 4]] + HEX[buf[o + 5]] + "-" +
-    HEX[buf[o + 6]] + HEX[buf[o + 7]] + "-" +
-    HEX[buf[o + 8]] + HEX[buf[o + 9]] + "-" +
-    HEX[buf[o + 10]] + HEX[buf[o + 11]] + HEX[buf[o + 12]] + HEX[buf[o + 13]] + HEX[buf[o + 14]] + HEX[buf[o + 15]]
+    HEX[buf[o]] +
+    HEX[buf[o + 1]] +
+    HEX[buf[o + 2]] +
+    HEX[buf[o + 3]] +
+    "-" +
+    HEX[buf[o + 4]] +
+    HEX[buf[o + 5]] +
+    "-" +
+    HEX[buf[o + 6]] +
+    HEX[buf[o + 7]] +
+    "-" +
+    HEX[buf[o + 8]] +
+    HEX[buf[o + 9]] +
+    "-" +
+    HEX[buf[o + 10]] +
+    HEX[buf[o + 11]] +
+    HEX[buf[o + 12]] +
+    HEX[buf[o + 13]] +
+    HEX[buf[o + 14]] +
+    HEX[buf[o + 15]]
   )
 }
 
@@ -28,7 +43,10 @@ const decodeUuidBinary = (buf: Uint8Array, _view: DataView, o: number, length: n
 const parseUuidInto = (s: string, out: Uint8Array, at: number): boolean => {
   const dashed = s.length === 36
   if (!dashed && s.length !== 32) return false
-  if (dashed && (s.charCodeAt(8) !== 45 || s.charCodeAt(13) !== 45 || s.charCodeAt(18) !== 45 || s.charCodeAt(23) !== 45)) {
+  if (
+    dashed &&
+    (s.charCodeAt(8) !== 45 || s.charCodeAt(13) !== 45 || s.charCodeAt(18) !== 45 || s.charCodeAt(23) !== 45)
+  ) {
     return false
   }
   let i = 0
@@ -78,5 +96,5 @@ export const uuid: Codec<string> = make({
   decodeText: decodeUuidText,
   encodeBinary: encodeUuidBinary,
   encodeText: encodeUuidText,
-  stringsAsText: true
+  stringsAsText: true,
 })

@@ -23,8 +23,18 @@ describe("arrayCodec", () => {
   })
 
   it("hand-computed 1-D bytes", () => {
-    const expected = "00000001" + "00000000" + "00000017" + "00000003" + "00000001" +
-      "00000004" + "00000001" + "00000004" + "00000002" + "00000004" + "00000003"
+    const expected =
+      "00000001" +
+      "00000000" +
+      "00000017" +
+      "00000003" +
+      "00000001" +
+      "00000004" +
+      "00000001" +
+      "00000004" +
+      "00000002" +
+      "00000004" +
+      "00000003"
     expect(hex(encode(int4s, [1, 2, 3]))).toBe(expected)
     expect(decode(int4s, fromHex(expected))).toEqual([1, 2, 3])
   })
@@ -44,11 +54,25 @@ describe("arrayCodec", () => {
   })
 
   it("2-D and 3-D round trips", () => {
-    const twoD = [[1, 2, 3], [4, null, 6]]
+    const twoD = [
+      [1, 2, 3],
+      [4, null, 6],
+    ]
     expect(roundTrip(int4s, twoD)).toEqual(twoD)
     const bytes = encode(int4s, twoD)
-    expect(hex(bytes.subarray(0, 28))).toBe("00000002" + "00000001" + "00000017" + "00000002" + "00000001" + "00000003" + "00000001")
-    const threeD = [[["a", "b"], ["c", null]], [["e", "f"], ["", "h"]]]
+    expect(hex(bytes.subarray(0, 28))).toBe(
+      "00000002" + "00000001" + "00000017" + "00000002" + "00000001" + "00000003" + "00000001",
+    )
+    const threeD = [
+      [
+        ["a", "b"],
+        ["c", null],
+      ],
+      [
+        ["e", "f"],
+        ["", "h"],
+      ],
+    ]
     expect(roundTrip(texts, threeD)).toEqual(threeD)
     expect(roundTrip(int4s, [[[[[[1]]]]]])).toEqual([[[[[[1]]]]]])
   })
@@ -60,9 +84,12 @@ describe("arrayCodec", () => {
     // '[-2:-1][5:6]={{1,2},{3,4}}'::int4[]
     const lb2d = fromHex(
       "00000002 00000000 00000017 00000002 fffffffe 00000002 00000005" +
-        "00000004 00000001 00000004 00000002 00000004 00000003 00000004 00000004"
+        "00000004 00000001 00000004 00000002 00000004 00000003 00000004 00000004",
     )
-    expect(decode(int4s, lb2d)).toEqual([[1, 2], [3, 4]])
+    expect(decode(int4s, lb2d)).toEqual([
+      [1, 2],
+      [3, 4],
+    ])
   })
 
   it("round trips arrays of every element kind", () => {
@@ -76,7 +103,7 @@ describe("arrayCodec", () => {
       [jsonb, [{ a: 1 }, "[1,2]", null]],
       [bytea, [new Uint8Array([1, 2]), new Uint8Array(0), null]],
       [date, [PgDate.make(2024, 2, 29), PgDate.infinity, null]],
-      [timestamptz, [PgTimestamp.make(2024, 1, 2, 3, 4, 5, 6), null]]
+      [timestamptz, [PgTimestamp.make(2024, 1, 2, 3, 4, 5, 6), null]],
     ]
     for (const [element, value] of cases) {
       const decoded = roundTrip(arrayCodec(element), value)
@@ -87,7 +114,13 @@ describe("arrayCodec", () => {
   })
 
   it("rejects ragged arrays, too many dimensions and non-arrays", () => {
-    for (const bad of [[[1], [1, 2]], [1, [2]], [[1], 2], [[[1]], [2]], [[], [1]]]) {
+    for (const bad of [
+      [[1], [1, 2]],
+      [1, [2]],
+      [[1], 2],
+      [[[1]], [2]],
+      [[], [1]],
+    ]) {
       const e = encodeErrorOf(() => encode(int4s, bad))
       expect(e).toMatchObject({ typeName: "_int4", actualType: "Array" })
       expect(e.expected).toContain("rectangular")
@@ -101,23 +134,31 @@ describe("arrayCodec", () => {
   it("rejects malformed binary", () => {
     expect(() => decode(int4s, fromHex("00000001 00000000 00000017"))).toThrow(/_int4/)
     expect(() => decode(int4s, fromHex("00000001 00000000 00000017 00000002 00000001 00000004 00000001"))).toThrow(
-      /truncated/
+      /truncated/,
     )
     expect(() => decode(int4s, fromHex("00000007 00000000 00000017"))).toThrow(/dimensions/)
   })
 
   it("text literal both ways, with quoting", () => {
-    expect(int4s.encodeText([[1, 2], [3, null]])).toBe("{{1,2},{3,NULL}}")
+    expect(
+      int4s.encodeText([
+        [1, 2],
+        [3, null],
+      ]),
+    ).toBe("{{1,2},{3,NULL}}")
     expect(int4s.encodeText([])).toBe("{}")
-    const tricky = ["a b", "", "NULL", "null", null, "q\"x\\y", "{}", "a,b", "plain", "ü"]
+    const tricky = ["a b", "", "NULL", "null", null, 'q"x\\y', "{}", "a,b", "plain", "ü"]
     const literal = texts.encodeText(tricky)
-    expect(literal).toBe("{\"a b\",\"\",\"NULL\",\"null\",NULL,\"q\\\"x\\\\y\",\"{}\",\"a,b\",plain,ü}")
+    expect(literal).toBe('{"a b","","NULL","null",NULL,"q\\"x\\\\y","{}","a,b",plain,ü}')
     expect(texts.decodeText(literal)).toEqual(tricky)
-    expect(int4s.decodeText("{{1,2},{3,NULL}}")).toEqual([[1, 2], [3, null]])
+    expect(int4s.decodeText("{{1,2},{3,NULL}}")).toEqual([
+      [1, 2],
+      [3, null],
+    ])
     expect(int4s.decodeText("[0:1]={7,8}")).toEqual([7, 8])
     expect(int4s.decodeText("{}")).toEqual([])
-    expect(texts.decodeText("{ a , \"b\" ,c\\,d}")).toEqual(["a", "b", "c,d"])
-    expect(arrayCodec(date).encodeText([PgDate.make(-43, 3, 15)])).toBe("{\"0044-03-15 BC\"}")
+    expect(texts.decodeText('{ a , "b" ,c\\,d}')).toEqual(["a", "b", "c,d"])
+    expect(arrayCodec(date).encodeText([PgDate.make(-43, 3, 15)])).toBe('{"0044-03-15 BC"}')
     expect(arrayCodec(numeric).decodeText("{1.50,NaN}")).toEqual(["1.50", "NaN"])
     expect(() => int4s.decodeText("{1,2")).toThrow(/_int4/)
     expect(parseArrayLiteral("{a;b}", "_box", 59, (s) => s)).toEqual(["a", "b"])

@@ -27,7 +27,7 @@ const expectedOids: Record<string, [number, number]> = {
   timestamptz: [1184, 1185],
   numeric: [1700, 1231],
   uuid: [2950, 2951],
-  jsonb: [3802, 3807]
+  jsonb: [3802, 3807],
 }
 
 describe("CodecRegistry", () => {
@@ -52,7 +52,18 @@ describe("CodecRegistry", () => {
   it("array codecs in the registry work", () => {
     const codec = reg.get(1007)
     if (codec === undefined) throw new Error("missing _int4")
-    expect(decode(codec, encode(codec, [[1, 2], [3, 4]]))).toEqual([[1, 2], [3, 4]])
+    expect(
+      decode(
+        codec,
+        encode(codec, [
+          [1, 2],
+          [3, 4],
+        ]),
+      ),
+    ).toEqual([
+      [1, 2],
+      [3, 4],
+    ])
   })
 
   it("is immutable: with returns a new registry", () => {
@@ -78,7 +89,21 @@ describe("CodecRegistry", () => {
   })
 
   it("stringsAsText follows the contract", () => {
-    const asText = ["int2", "int4", "int8", "oid", "float4", "float8", "numeric", "bool", "date", "timestamp", "timestamptz", "uuid", "bytea"]
+    const asText = [
+      "int2",
+      "int4",
+      "int8",
+      "oid",
+      "float4",
+      "float8",
+      "numeric",
+      "bool",
+      "date",
+      "timestamp",
+      "timestamptz",
+      "uuid",
+      "bytea",
+    ]
     const asBinary = ["text", "varchar", "bpchar", "name", "char", "json", "jsonb", "xml", "unknown"]
     for (const n of asText) expect(reg.getByName(n)?.stringsAsText).toBe(true)
     for (const n of asBinary) expect(reg.getByName(n)?.stringsAsText).toBe(false)

@@ -15,7 +15,7 @@ describe("PgDate", () => {
     expect(PgDate.make(5874897, 12, 31).toString()).toBe("5874897-12-31")
     expect(PgDate.infinity.toString()).toBe("infinity")
     expect(PgDate.negativeInfinity.toString()).toBe("-infinity")
-    expect(JSON.stringify({ d: PgDate.make(2024, 1, 2) })).toBe("{\"d\":\"2024-01-02\"}")
+    expect(JSON.stringify({ d: PgDate.make(2024, 1, 2) })).toBe('{"d":"2024-01-02"}')
   })
   it("converts days since 2000-01-01 both ways", () => {
     expect(PgDate.make(2000, 1, 1).days).toBe(0)
@@ -66,7 +66,12 @@ describe("date codec", () => {
     expect(decode(date, fromHex("80000000"))).toBe(PgDate.negativeInfinity)
   })
   it("round trips", () => {
-    for (const d of [PgDate.make(2024, 2, 29), PgDate.make(-43, 3, 15), PgDate.make(-4713, 11, 24), PgDate.make(5874897, 12, 31)]) {
+    for (const d of [
+      PgDate.make(2024, 2, 29),
+      PgDate.make(-43, 3, 15),
+      PgDate.make(-4713, 11, 24),
+      PgDate.make(5874897, 12, 31),
+    ]) {
       expect(roundTrip(date, d)).toEqual(d)
     }
     expect(roundTrip(date, new Date("2024-05-06T22:00:00Z")).toString()).toBe("2024-05-06")
@@ -108,7 +113,7 @@ describe("PgTimestamp", () => {
     expect(PgTimestamp.make(2024, 1, 2, 3, 4, 5, 0, false).toISOString()).toBe("2024-01-02T03:04:05.000")
     expect(PgTimestamp.make(-43, 3, 15).toISOString()).toBe("-000043-03-15T00:00:00.000Z")
     expect(PgTimestamp.make(294276, 1, 1).toISOString()).toBe("+294276-01-01T00:00:00.000Z")
-    expect(JSON.stringify(PgTimestamp.infinity)).toBe("\"infinity\"")
+    expect(JSON.stringify(PgTimestamp.infinity)).toBe('"infinity"')
   })
   it("converts to JS Date by truncating to the millisecond", () => {
     expect(new PgTimestamp(1_999n).toDate().getTime()).toBe(1)
@@ -153,7 +158,7 @@ describe("timestamp / timestamptz codecs", () => {
       PgTimestamp.make(-4713, 11, 24),
       PgTimestamp.make(294276, 12, 31, 23, 59, 59, 999999),
       PgTimestamp.infinity,
-      PgTimestamp.negativeInfinity
+      PgTimestamp.negativeInfinity,
     ]
     for (const v of values) {
       expect(roundTrip(timestamptz, v)).toEqual(v)

@@ -38,7 +38,7 @@ describe("numeric", () => {
       "0.000",
       "NaN",
       "Infinity",
-      "-Infinity"
+      "-Infinity",
     ]
     for (const s of same) expect(roundTrip(numeric, s)).toBe(s)
   })
@@ -58,7 +58,7 @@ describe("numeric", () => {
       ["  7  ", "7"],
       ["inf", "Infinity"],
       ["-inf", "-Infinity"],
-      ["nan", "NaN"]
+      ["nan", "NaN"],
     ]
     for (const [input, out] of cases) expect(roundTrip(numeric, input)).toBe(out)
   })

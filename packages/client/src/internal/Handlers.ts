@@ -89,9 +89,7 @@ export class SimpleQueryHandler extends BaseHandler<string> {
         return false
       case Backend.Type.CopyInResponse:
         this.session.write(
-          Frontend.build((w) =>
-            Frontend.copyFail(w, "COPY FROM STDIN is not supported by execute(); use copyToTable"),
-          ),
+          Frontend.build((w) => Frontend.copyFail(w, "COPY FROM STDIN is not supported by execute(); use copyToTable")),
         )
         return false
       case Backend.Type.ErrorResponse:

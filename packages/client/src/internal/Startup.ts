@@ -200,14 +200,16 @@ export class StartupHandler implements Handler {
     })
     if (Result.isFailure(selection)) {
       return this.abort(
-        new PgAuthenticationError({ message: selection.failure.message, method: "scram-sha-256", cause: selection.failure }),
+        new PgAuthenticationError({
+          message: selection.failure.message,
+          method: "scram-sha-256",
+          cause: selection.failure,
+        }),
       )
     }
     const step = Scram.clientFirst(selection.success)
     this.scram = { _tag: "First", state: step.state }
-    this.session.write(
-      Frontend.build((w) => Frontend.saslInitialResponse(w, selection.success.mechanism, step.bytes)),
-    )
+    this.session.write(Frontend.build((w) => Frontend.saslInitialResponse(w, selection.success.mechanism, step.bytes)))
     return false
   }
 
@@ -233,7 +235,11 @@ export class StartupHandler implements Handler {
     const outcome = Scram.verifyServerFinal(this.scram.state, data)
     if (Result.isFailure(outcome)) {
       return this.abort(
-        new PgAuthenticationError({ message: outcome.failure.message, method: "scram-sha-256", cause: outcome.failure }),
+        new PgAuthenticationError({
+          message: outcome.failure.message,
+          method: "scram-sha-256",
+          cause: outcome.failure,
+        }),
       )
     }
     this.scram = { _tag: "None" }

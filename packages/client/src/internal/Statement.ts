@@ -165,13 +165,7 @@ export const writeBindExecute = (
   Frontend.execute(w, "", maxRows)
 }
 
-const encodeParam = (
-  w: Writer,
-  info: StatementInfo,
-  i: number,
-  value: unknown,
-  format: Frontend.FormatCode,
-): void => {
+const encodeParam = (w: Writer, info: StatementInfo, i: number, value: unknown, format: Frontend.FormatCode): void => {
   const codec = info.paramCodecs[i]
   const oid = info.paramOids[i]!
   try {

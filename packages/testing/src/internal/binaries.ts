@@ -177,7 +177,11 @@ const usableCache = (dir: string): boolean => {
   try {
     const stat = Fs.statSync(dir)
     // Only trust a cache we own and nobody else can write.
-    return stat.uid === (process.getuid?.() ?? stat.uid) && (stat.mode & 0o022) === 0 && hasServerBinaries(Path.join(dir, "native", "bin"))
+    return (
+      stat.uid === (process.getuid?.() ?? stat.uid) &&
+      (stat.mode & 0o022) === 0 &&
+      hasServerBinaries(Path.join(dir, "native", "bin"))
+    )
   } catch {
     return false
   }
@@ -297,10 +301,7 @@ export const systemCandidates = (): Array<string> => {
   return candidates
 }
 
-const findSystem = (
-  options: FindOptions,
-  tried: Array<string>,
-): Effect.Effect<Binaries | undefined, never> =>
+const findSystem = (options: FindOptions, tried: Array<string>): Effect.Effect<Binaries | undefined, never> =>
   Effect.gen(function* () {
     const fromPgConfig = yield* run("pg_config", ["--bindir"]).pipe(
       Effect.map((result) => (result.code === 0 ? [result.stdout.trim()] : [])),
@@ -329,7 +330,9 @@ export const findBinaries = (options: FindOptions): Effect.Effect<Binaries, Temp
     if (explicit !== undefined) {
       const binDir = Path.resolve(explicit)
       if (!hasServerBinaries(binDir)) {
-        return yield* Effect.fail(fail("BinariesNotFound", `no initdb/postgres in ${binDir} (binDir option or PGFX_PG_BINDIR)`))
+        return yield* Effect.fail(
+          fail("BinariesNotFound", `no initdb/postgres in ${binDir} (binDir option or PGFX_PG_BINDIR)`),
+        )
       }
       const probe = yield* probeVersion(binDir, options.runAs)
       if (typeof probe === "string") return yield* Effect.fail(fail("BinariesNotFound", probe))
@@ -337,7 +340,9 @@ export const findBinaries = (options: FindOptions): Effect.Effect<Binaries, Temp
     }
     const source: string = options.source ?? "auto"
     if (source !== "auto" && source !== "embedded" && source !== "system") {
-      return yield* Effect.fail(fail("InvalidOptions", `PGFX_TEST_PG (or source) must be "system", "embedded" or "auto", got "${source}"`))
+      return yield* Effect.fail(
+        fail("InvalidOptions", `PGFX_TEST_PG (or source) must be "system", "embedded" or "auto", got "${source}"`),
+      )
     }
     if (source !== "system") {
       const embedded = yield* findEmbedded(options, tried)

@@ -12,8 +12,7 @@ import { Effect } from "effect"
 
 /** Where to connect: TCP host/port, or a unix socket directory + port. */
 export type ProbeTarget =
-  | { readonly host: string; readonly port: number }
-  | { readonly socketDir: string; readonly port: number }
+  { readonly host: string; readonly port: number } | { readonly socketDir: string; readonly port: number }
 
 export type StartupOutcome =
   /** Authenticated (trust); `parameters` are the ParameterStatus values (server_version, ...). */
@@ -147,7 +146,8 @@ export const startupProbe = (
     } else {
       raw.on("connect", () => raw.write(sslRequestFrame))
       raw.once("data", (data: Buffer) => {
-        if (data[0] !== 0x53) return finish({ _tag: "Failed", message: `server refused SSL (${String.fromCharCode(data[0] ?? 0)})` })
+        if (data[0] !== 0x53)
+          return finish({ _tag: "Failed", message: `server refused SSL (${String.fromCharCode(data[0] ?? 0)})` })
         const secure = Tls.connect({
           socket: raw,
           ca: tls.ca,

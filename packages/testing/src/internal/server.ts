@@ -209,8 +209,16 @@ export const spawnPostmaster = (options: {
       const fd = Fs.openSync(options.logFile, "a")
       let child: ChildProcess
       try {
-        const postgres = [Path.join(options.binDir, `postgres${exe}`), "-D", options.dataDir, "-p", String(options.port)]
-        const [command, ...args] = useWatchdog ? ["/bin/sh", "-c", watchdog, "pgfx-watchdog", options.cwd, ...postgres] : postgres
+        const postgres = [
+          Path.join(options.binDir, `postgres${exe}`),
+          "-D",
+          options.dataDir,
+          "-p",
+          String(options.port),
+        ]
+        const [command, ...args] = useWatchdog
+          ? ["/bin/sh", "-c", watchdog, "pgfx-watchdog", options.cwd, ...postgres]
+          : postgres
         child = spawn(command ?? "", args, {
           cwd: options.cwd,
           env: toolEnv(),
@@ -238,7 +246,8 @@ export const spawnPostmaster = (options: {
       })
       return postmaster
     },
-    catch: (cause) => fail("Start", `cannot spawn postgres: ${String(cause)}`, { cause, logTail: logTail(options.logFile) }),
+    catch: (cause) =>
+      fail("Start", `cannot spawn postgres: ${String(cause)}`, { cause, logTail: logTail(options.logFile) }),
   })
 
 const waitExit = (postmaster: Postmaster, millis: number): Effect.Effect<boolean> =>
@@ -302,7 +311,9 @@ export const waitReady = (options: {
           return "port-in-use" as const
         }
         return yield* Effect.fail(
-          fail("Start", `postgres exited during start-up (${exit.signal ?? `exit code ${exit.code}`})`, { logTail: log }),
+          fail("Start", `postgres exited during start-up (${exit.signal ?? `exit code ${exit.code}`})`, {
+            logTail: log,
+          }),
         )
       }
       const status = pidFileStatus(options.dataDir)
@@ -343,7 +354,9 @@ export const reload = (options: {
     const deadline = Date.now() + 10_000
     while (!readLog(options.logFile, from).includes("received SIGHUP, reloading configuration files")) {
       if (Date.now() > deadline) {
-        return yield* Effect.fail(fail("Reload", "the server did not log the reload", { logTail: logTail(options.logFile) }))
+        return yield* Effect.fail(
+          fail("Reload", "the server did not log the reload", { logTail: logTail(options.logFile) }),
+        )
       }
       yield* sleep(10)
     }

@@ -54,7 +54,13 @@ export const initdb = (options: {
       args.push(`--pwfile=${pwfile}`)
       yield* Effect.addFinalizer(() => Effect.sync(() => Fs.rmSync(pwfile, { force: true })))
     }
-    yield* runChecked(Path.join(options.binDir, `initdb${exe}`), args, { cwd: options.cwd, runAs: options.runAs }, "Initdb", "initdb")
+    yield* runChecked(
+      Path.join(options.binDir, `initdb${exe}`),
+      args,
+      { cwd: options.cwd, runAs: options.runAs },
+      "Initdb",
+      "initdb",
+    )
   }).pipe(Effect.scoped)
 
 /** Render `name = 'value'` lines for postgresql.conf; rejects odd keys and values. */
@@ -132,7 +138,18 @@ export const singleUser = (options: {
   const input = options.statements.map((sql) => `${sql.trim().replace(/;+$/, "")};\n\n`).join("")
   return runChecked(
     Path.join(options.binDir, `postgres${exe}`),
-    ["--single", "-j", "-F", "-D", options.dataDir, "-c", "exit_on_error=on", "-c", "log_min_messages=warning", options.database],
+    [
+      "--single",
+      "-j",
+      "-F",
+      "-D",
+      options.dataDir,
+      "-c",
+      "exit_on_error=on",
+      "-c",
+      "log_min_messages=warning",
+      options.database,
+    ],
     { cwd: options.cwd, runAs: options.runAs, input, env: toolEnv() },
     "Provision",
     "postgres --single",

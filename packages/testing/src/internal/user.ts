@@ -63,7 +63,9 @@ export const resolveRunAs = (requested: string | undefined): Effect.Effect<RunAs
     if (requested !== undefined) {
       const user = yield* lookupUser(requested)
       if (user === undefined) {
-        return yield* Effect.fail(fail("InvalidOptions", `the account "${requested}" (to run PostgreSQL as) does not exist`))
+        return yield* Effect.fail(
+          fail("InvalidOptions", `the account "${requested}" (to run PostgreSQL as) does not exist`),
+        )
       }
       if (user.uid === 0) {
         return yield* Effect.fail(fail("InvalidOptions", `PostgreSQL cannot run as root ("${requested}")`))
@@ -75,7 +77,10 @@ export const resolveRunAs = (requested: string | undefined): Effect.Effect<RunAs
       if (user !== undefined && user.uid !== 0) return user
     }
     return yield* Effect.fail(
-      fail("InvalidOptions", "running as root, and neither a 'pgfx' nor a 'nobody' account exists to run PostgreSQL as"),
+      fail(
+        "InvalidOptions",
+        "running as root, and neither a 'pgfx' nor a 'nobody' account exists to run PostgreSQL as",
+      ),
     )
   })
 
