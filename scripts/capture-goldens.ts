@@ -8,6 +8,7 @@
  * the raw server bytes as hex into `packages/protocol/test/golden/*.json`.
  *
  * The server must accept the user with trust authentication. Target, in order of preference:
+ *   node scripts/capture-goldens.ts            (starts a TempCluster itself)
  *   node scripts/capture-goldens.ts --host 127.0.0.1 --port 5432 --user postgres --database postgres
  *   PGFX_TEST_URL=postgres://postgres@127.0.0.1:5432/postgres node scripts/capture-goldens.ts
  *
@@ -15,6 +16,8 @@
  * server version and settings reported in ParameterStatus) are stored as captured; the tests do
  * not depend on them.
  */
+import * as TempCluster from "@pgfx/testing/TempCluster"
+import { Effect, Exit, Scope } from "effect"
 import { mkdirSync, writeFileSync } from "node:fs"
 import * as net from "node:net"
 import { dirname, join } from "node:path"
@@ -32,7 +35,7 @@ interface Target {
   readonly database: string
 }
 
-const target = (): Target => {
+const target = (): Target | undefined => {
   const { values } = parseArgs({
     options: {
       host: { type: "string" },
@@ -52,14 +55,8 @@ const target = (): Target => {
       database: decodeURIComponent(u.pathname.slice(1)) || "postgres",
     }
   }
-  if (values.host === undefined) {
-    console.error(
-      "usage: node scripts/capture-goldens.ts --host H --port P [--user U] [--database D]\n" +
-        "   or: PGFX_TEST_URL=postgres://user@host:port/db node scripts/capture-goldens.ts\n" +
-        "(the server must trust the user)",
-    )
-    process.exit(2)
-  }
+  // No server given: capture from a throwaway TempCluster (trust auth, no TLS).
+  if (values.host === undefined) return undefined
   return {
     host: values.host,
     port: Number(values.port ?? "5432"),
@@ -534,7 +531,19 @@ const encryptionRefused = async (t: Target): Promise<Array<Step>> => {
 }
 
 const main = async (): Promise<void> => {
-  const t = target()
+  const given = target()
+  if (given !== undefined) return capture(given)
+  const scope = Effect.runSync(Scope.make())
+  try {
+    const cluster = await Effect.runPromise(Scope.provide(TempCluster.make({ url: false }), scope))
+    console.log(`capturing from a TempCluster (PostgreSQL ${cluster.versionString})`)
+    await capture({ host: cluster.host, port: cluster.port, user: cluster.user, database: cluster.database })
+  } finally {
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+  }
+}
+
+const capture = async (t: Target): Promise<void> => {
   const outDir = join(dirname(fileURLToPath(import.meta.url)), "..", "packages", "protocol", "test", "golden")
   mkdirSync(outDir, { recursive: true })
   const main30 = await session30(t)

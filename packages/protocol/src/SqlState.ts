@@ -781,13 +781,13 @@ export const SqlStateClass = {
   /** Class 58 - System Error (errors external to PostgreSQL itself) */
   "58": "system_error",
   /** Class F0 - Configuration File Error */
-  F0: "configuration_file_error",
+  "F0": "configuration_file_error",
   /** Class HV - Foreign Data Wrapper Error (SQL/MED) */
-  HV: "foreign_data_wrapper_error",
+  "HV": "foreign_data_wrapper_error",
   /** Class P0 - PL/pgSQL Error */
-  P0: "pl_pgsql_error",
+  "P0": "pl_pgsql_error",
   /** Class XX - Internal Error */
-  XX: "internal_error",
+  "XX": "internal_error",
 } as const
 
 /**

@@ -142,9 +142,12 @@ export class Session {
           }
           case Backend.Type.ReadyForQuery: {
             const s = reader.buf[reader.start]
+            if (reader.end - reader.start !== 1)
+              throw new Backend.ProtocolViolation({ message: "malformed ReadyForQuery" })
             if (s === 0x49) this.transactionStatus = "I"
             else if (s === 0x54) this.transactionStatus = "T"
             else if (s === 0x45) this.transactionStatus = "E"
+            else throw new Backend.ProtocolViolation({ message: `invalid transaction status in ReadyForQuery: ${s}` })
             break
           }
         }

@@ -1,0 +1,154 @@
+/**
+ * PgConnection against a scripted fake server: protocol edge cases a real PostgreSQL will not
+ * produce on demand (garbage bytes, oversized messages, a close mid-query, an unsupported
+ * authentication method, a FATAL outside any request).
+ */
+import * as PgConnection from "@pgfx/client/PgConnection"
+import { describe, expect, it } from "@effect/vitest"
+import * as BackendEncoder from "@pgfx/protocol/BackendEncoder"
+import * as MockBackend from "@pgfx/testing/MockBackend"
+import { Cause, Effect, Exit, Option } from "effect"
+
+const failureOf = <A, E>(exit: Exit.Exit<A, E>): E => {
+  if (Exit.isSuccess(exit)) throw new Error("expected a failure, got a success")
+  const failure = Cause.findErrorOption(exit.cause)
+  if (Option.isNone(failure)) throw new Error(`expected a typed failure, got ${Cause.pretty(exit.cause)}`)
+  return failure.value
+}
+
+const connectTo = (mock: MockBackend.MockBackend, extra: PgConnection.PgConnectionOptions = {}) =>
+  PgConnection.make({
+    host: mock.host,
+    port: mock.port,
+    user: "u",
+    database: "d",
+    connectTimeout: "5 seconds",
+    ...extra,
+  })
+
+describe("PgConnection against MockBackend", () => {
+  it.live("reads the startup parameters and the backend key", () =>
+    Effect.gen(function* () {
+      const mock = yield* MockBackend.make([
+        MockBackend.acceptUnauthenticatedConnection({ server_version: "16.4" }, { processId: 777 }),
+      ])
+      const conn = yield* connectTo(mock)
+      expect(conn.serverPid).toBe(777)
+      expect(conn.serverVersion.major).toBe(16)
+      expect(conn.serverVersion.micro).toBe(4)
+      expect(conn.settings.get("TimeZone")).toBe("UTC")
+    }),
+  )
+
+  it.live("garbage from the server is a PgProtocolError and closes the session", () =>
+    Effect.gen(function* () {
+      const mock = yield* MockBackend.make([
+        MockBackend.acceptUnauthenticatedConnection(),
+        MockBackend.expectTag("Query"),
+        // A ReadyForQuery with an invalid transaction status byte.
+        MockBackend.sendRaw(new Uint8Array([0x5a, 0, 0, 0, 5, 0x21])),
+      ])
+      const conn = yield* connectTo(mock)
+      const error = failureOf(yield* Effect.exit(conn.execute("SELECT 1")))
+      expect(error._tag).toBe("PgProtocolError")
+      expect(conn.isClosed).toBe(true)
+    }),
+  )
+
+  it.live("a message over maxMessageSize is a typed PgProtocolError", () =>
+    Effect.gen(function* () {
+      const mock = yield* MockBackend.make([
+        MockBackend.acceptUnauthenticatedConnection(),
+        MockBackend.expectTag("Query"),
+        MockBackend.send({ _tag: "CommandComplete", tag: "x".repeat(2000) }),
+      ])
+      const conn = yield* connectTo(mock, { maxMessageSize: 1024 })
+      const error = failureOf(yield* Effect.exit(conn.execute("SELECT 1")))
+      expect(error._tag).toBe("PgProtocolError")
+      expect(error.message).toContain("exceeds the limit")
+    }),
+  )
+
+  it.live("a socket closed mid-query fails the query with PgConnectionError", () =>
+    Effect.gen(function* () {
+      const mock = yield* MockBackend.make([
+        MockBackend.acceptUnauthenticatedConnection(),
+        MockBackend.expectTag("Query"),
+        MockBackend.send({ _tag: "RowDescription", fields: [] }),
+        MockBackend.closeConnection,
+      ])
+      const conn = yield* connectTo(mock)
+      const error = failureOf(yield* Effect.exit(conn.execute("SELECT 1")))
+      expect(error._tag).toBe("PgConnectionError")
+      expect(conn.isClosed).toBe(true)
+      const after = failureOf(yield* Effect.exit(conn.execute("SELECT 1")))
+      expect(after._tag).toBe("PgConnectionError")
+    }),
+  )
+
+  it.live("a FATAL sent outside any request explains the close", () =>
+    Effect.gen(function* () {
+      const mock = yield* MockBackend.make([
+        MockBackend.acceptUnauthenticatedConnection(),
+        MockBackend.send({
+          _tag: "ErrorResponse",
+          fields: [
+            ["S", "FATAL"],
+            ["V", "FATAL"],
+            ["C", "57P01"],
+            ["M", "terminating connection due to administrator command"],
+          ],
+        }),
+        MockBackend.closeConnection,
+      ])
+      const conn = yield* connectTo(mock)
+      yield* mock.result
+      yield* Effect.sleep("50 millis")
+      const error = failureOf(yield* Effect.exit(conn.execute("SELECT 1")))
+      expect(error._tag).toBe("PgConnectionError")
+      expect(error.message).toContain("57P01")
+    }),
+  )
+
+  it.live("an unsupported authentication method is a typed PgAuthenticationError", () =>
+    Effect.gen(function* () {
+      const mock = yield* MockBackend.make([
+        MockBackend.expectTag("StartupMessage"),
+        MockBackend.send({ _tag: "AuthenticationGSS" }),
+      ])
+      const error = failureOf(yield* Effect.exit(connectTo(mock)))
+      expect(error._tag).toBe("PgAuthenticationError")
+      expect(error.message).toContain("GSS")
+    }),
+  )
+
+  it.live("a server that skips SCRAM's final proof is refused", () =>
+    Effect.gen(function* () {
+      const mock = yield* MockBackend.make([
+        MockBackend.expectTag("StartupMessage"),
+        MockBackend.send({ _tag: "AuthenticationSASL", mechanisms: ["SCRAM-SHA-256"] }),
+        MockBackend.expectTag("AuthenticationResponse"),
+        MockBackend.send({ _tag: "AuthenticationOk" }),
+      ])
+      const error = failureOf(yield* Effect.exit(connectTo(mock, { password: "pw" })))
+      expect(error._tag).toBe("PgAuthenticationError")
+    }),
+  )
+
+  it.live("frames split into single bytes are reassembled", () =>
+    Effect.gen(function* () {
+      const bytes = BackendEncoder.toBytes(
+        { _tag: "RowDescription", fields: [] },
+        { _tag: "CommandComplete", tag: "SELECT 0" },
+        { _tag: "ReadyForQuery", status: "I" },
+      )
+      const mock = yield* MockBackend.make([
+        MockBackend.acceptUnauthenticatedConnection(),
+        MockBackend.expectTag("Query"),
+        ...Array.from(bytes, (b) => [MockBackend.sendRaw(new Uint8Array([b])), MockBackend.wait(1)]).flat(),
+      ])
+      const conn = yield* connectTo(mock)
+      expect(yield* conn.execute("SELECT")).toBe("SELECT 0")
+    }),
+  )
+})
