@@ -1,0 +1,230 @@
+/**
+ * The connection core behind `PgConnection`: the request mechanism (one `Effect.callback` per
+ * request cycle, cancel-on-interrupt for exactly the statement in flight), the statement cache,
+ * and the query methods.
+ *
+ * @internal
+ */
+import * as Frontend from "@pgfx/protocol/Frontend"
+import { Writer } from "@pgfx/protocol/Writer"
+import type { CodecRegistry } from "@pgfx/types/CodecRegistry"
+import { Duration, Effect, Option } from "effect"
+import type { ResolvedConfig } from "../PgConfig.ts"
+import type { FetchValOptions, PgConnection, QueryOptions } from "../PgConnection.ts"
+import { PgConnectionError, PgInterfaceError, type PgQueryError, PgTimeoutError } from "../PgError.ts"
+import type { PgRecord } from "../PgRecord.ts"
+import * as ServerVersion from "../ServerVersion.ts"
+import { sendCancel } from "./Cancel.ts"
+import { type Completion, ExecuteHandler, type ExecuteResult, SimpleQueryHandler } from "./Handlers.ts"
+import type { Handler, Session } from "./Session.ts"
+import { writeBindExecute } from "./Statement.ts"
+import { StatementCache } from "./StatementCache.ts"
+
+export class Connection implements PgConnection {
+  readonly session: Session
+  readonly config: ResolvedConfig
+  readonly registry: CodecRegistry
+  readonly cache: StatementCache
+  readonly writer = new Writer(4096)
+  private version: ServerVersion.ServerVersion | undefined
+
+  constructor(session: Session, config: ResolvedConfig, registry: CodecRegistry) {
+    this.session = session
+    this.config = config
+    this.registry = registry
+    this.cache = new StatementCache(session, registry, config.statementCacheSize)
+  }
+
+  get serverVersion(): ServerVersion.ServerVersion {
+    const raw = this.session.parameters.get("server_version") ?? ""
+    if (this.version === undefined || this.version.raw !== raw) this.version = ServerVersion.parse(raw)
+    return this.version
+  }
+  get serverPid(): number {
+    return this.session.processId
+  }
+  get settings(): ReadonlyMap<string, string> {
+    return this.session.parameters
+  }
+  get isClosed(): boolean {
+    return this.session.closed
+  }
+  get isInTransaction(): boolean {
+    return this.session.transactionStatus !== "I"
+  }
+  get transactionStatus(): "idle" | "transaction" | "failed" {
+    const s = this.session.transactionStatus
+    return s === "I" ? "idle" : s === "T" ? "transaction" : "failed"
+  }
+  get protocolVersion(): "3.0" | "3.2" {
+    return this.session.protocolMinor >= 2 ? "3.2" : "3.0"
+  }
+
+  readonly close: Effect.Effect<void> = Effect.sync(() => this.session.terminate())
+
+  /**
+   * Sends one request and waits for its cycle to end. On interruption the statement in flight is
+   * cancelled (exactly that one: later requests are held back until the cancel is settled) and
+   * the interruption completes once the session is back in sync.
+   */
+  request<A>(build: (w: Writer) => void, make: (c: Completion<A>) => Handler): Effect.Effect<A, PgQueryError> {
+    return Effect.callback<A, PgQueryError>((resume) => {
+      if (this.session.closed) {
+        resume(Effect.fail(this.closedError()))
+        return
+      }
+      const w = this.writer.reset()
+      let bytes: Uint8Array
+      try {
+        build(w)
+        bytes = w.finishCopy()
+      } catch (e) {
+        resume(Effect.fail(e as PgQueryError))
+        return
+      }
+      let settled = false
+      let onSettled: (() => void) | undefined
+      const handler = make({
+        succeed: (a) => {
+          settled = true
+          onSettled?.()
+          resume(Effect.succeed(a))
+        },
+        fail: (e) => {
+          settled = true
+          onSettled?.()
+          resume(Effect.fail(e))
+        },
+      })
+      this.session.send(handler, bytes)
+      return Effect.callback<void>((done) => {
+        if (settled) return done(Effect.void)
+        onSettled = () => done(Effect.void)
+        this.cancelCurrent(handler)
+      })
+    })
+  }
+
+  /** Sends a CancelRequest for `handler` if it is the statement in flight. */
+  cancelCurrent(handler: Handler): void {
+    const session = this.session
+    if (session.closed || session.current !== handler) return
+    session.hold()
+    const target = this.config.target
+    sendCancel(
+      target._tag === "tcp" ? target : { _tag: "unix", path: target.path },
+      session.processId,
+      session.secretKey,
+      this.config.cancelTimeoutMs,
+      () => {
+        // Release held requests only after both the cancel was delivered and the cancelled cycle ended.
+        const release = () => session.release()
+        if (session.current !== handler) release()
+        else {
+          const check = setInterval(() => {
+            if (session.closed || session.current !== handler) {
+              clearInterval(check)
+              release()
+            }
+          }, 1)
+        }
+      },
+    )
+  }
+
+  closedError(): PgConnectionError {
+    return this.session.closeError instanceof PgConnectionError
+      ? this.session.closeError
+      : new PgConnectionError({ reason: "Closed", message: "the connection is closed" })
+  }
+
+  withTimeout<A>(
+    effect: Effect.Effect<A, PgQueryError>,
+    options: QueryOptions | undefined,
+  ): Effect.Effect<A, PgQueryError> {
+    const timeout = options?.timeout
+    if (timeout === undefined) return effect
+    return Effect.timeoutOrElse(effect, {
+      duration: timeout,
+      orElse: () =>
+        Effect.fail(
+          new PgTimeoutError({
+            message: "the query timed out and was cancelled",
+            timeoutMs: Duration.toMillis(Duration.fromInputUnsafe(timeout)),
+          }),
+        ),
+    })
+  }
+
+  run(sql: string, args: ReadonlyArray<unknown>, maxRows: number): Effect.Effect<ExecuteResult, PgQueryError> {
+    return Effect.flatMap(
+      this.cache.prepare(sql, (b, m) => this.request(b, m)),
+      (info) =>
+        this.request<ExecuteResult>(
+          (w) => {
+            writeBindExecute(w, info, args, maxRows)
+            Frontend.sync(w)
+          },
+          (c) => new ExecuteHandler(c, info),
+        ).pipe(Effect.tapError((e) => Effect.sync(() => this.cache.onError(sql, e)))),
+    )
+  }
+
+  execute(sql: string, args?: ReadonlyArray<unknown>, options?: QueryOptions): Effect.Effect<string, PgQueryError> {
+    const effect =
+      args === undefined || args.length === 0
+        ? this.request<string>(
+            (w) => {
+              w.byte(0x51)
+              const at = w.reserveLength()
+              w.cstring(sql).patchLength(at)
+            },
+            (c) => new SimpleQueryHandler(this.session, c, sql),
+          )
+        : Effect.map(this.run(sql, args, 0), (r) => r.status)
+    return this.withTimeout(effect, options)
+  }
+
+  fetch(
+    sql: string,
+    args: ReadonlyArray<unknown> = [],
+    options?: QueryOptions,
+  ): Effect.Effect<Array<PgRecord>, PgQueryError> {
+    return this.withTimeout(
+      Effect.map(this.run(sql, args, 0), (r) => r.rows),
+      options,
+    )
+  }
+
+  fetchRow(
+    sql: string,
+    args: ReadonlyArray<unknown> = [],
+    options?: QueryOptions,
+  ): Effect.Effect<Option.Option<PgRecord>, PgQueryError> {
+    return this.withTimeout(
+      Effect.map(this.run(sql, args, 1), (r) => Option.fromNullishOr(r.rows[0])),
+      options,
+    )
+  }
+
+  fetchVal(
+    sql: string,
+    args: ReadonlyArray<unknown> = [],
+    options?: FetchValOptions,
+  ): Effect.Effect<unknown, PgQueryError> {
+    const column = options?.column ?? 0
+    return this.withTimeout(
+      Effect.flatMap(this.run(sql, args, 1), (r) => {
+        const row = r.rows[0]
+        if (row === undefined) return Effect.succeed(null)
+        if (column < 0 || column >= row.length) {
+          return Effect.fail(
+            new PgInterfaceError({ message: `column ${column} is out of range: the result has ${row.length} columns` }),
+          )
+        }
+        return Effect.succeed(row.values[column])
+      }),
+      options,
+    )
+  }
+}
