@@ -18,6 +18,7 @@ import * as Frontend from "@pgfx/protocol/Frontend"
 import { InvalidMessageLength, MessageTooLarge, Reader } from "@pgfx/protocol/Reader"
 import type * as net from "node:net"
 import { PgConnectionError, PgProtocolError, PgServerError } from "../PgError.ts"
+import { leavesSessionState } from "./SessionState.ts"
 
 /** A request in flight: it receives the messages of its own cycle. */
 export interface Handler {
@@ -50,6 +51,14 @@ export class Session {
   closeError: SessionError | undefined = undefined
   /** A FATAL error the server sent outside any request, kept to explain the close. */
   fatal: PgServerError | undefined = undefined
+  /**
+   * Set when the session may differ from a fresh one in a way a pool's reset must undo: a
+   * ParameterStatus arrived, or a statement that leaves session state behind completed (SET,
+   * LISTEN, DECLARE CURSOR, ...; see SessionState.ts). Whoever owns the session clears it.
+   */
+  stateDirty = false
+  /** Statements completed on this session (CommandComplete messages); a pool's `maxQueries` counts these. */
+  commandCount = 0
 
   readonly noticeListeners = new Set<(fields: ReadonlyArray<readonly [string, string]>) => void>()
   readonly notificationListeners = new Set<(n: Notification) => void>()
@@ -150,6 +159,11 @@ export class Session {
             else throw new Backend.ProtocolViolation({ message: `invalid transaction status in ReadyForQuery: ${s}` })
             break
           }
+          case Backend.Type.CommandComplete: {
+            this.commandCount++
+            if (!this.stateDirty && leavesSessionState(reader.buf, reader.start, reader.end)) this.stateDirty = true
+            break
+          }
         }
         const handler = this.queue[this.head]
         if (handler === undefined) {
@@ -191,6 +205,7 @@ export class Session {
     switch (msg._tag) {
       case "ParameterStatus":
         this.parameters.set(msg.name, msg.value)
+        this.stateDirty = true
         return
       case "NoticeResponse":
         for (const l of this.noticeListeners) l(msg.fields)

@@ -1,0 +1,493 @@
+/**
+ * `PgPool`: a pool of PostgreSQL connections with asyncpg's options and semantics, as a scoped
+ * resource (the pool closes gracefully when its scope closes).
+ *
+ * - `acquire` is scoped: the connection goes back to the pool when the scope closes, whatever
+ *   happens (success, failure, interruption, defect). Waiters are served first come, first served;
+ *   interrupting a waiting acquire leaks nothing.
+ * - Each checkout hands out a guarded handle: once released, any use of it (or of an Effect
+ *   obtained from it) fails with `PgInterfaceError`, asyncpg's InterfaceError.
+ * - On release the session is reset when the checkout changed it (see {@link defaultReset}): a
+ *   checkout that only ran queries costs no extra round trip.
+ * - Connections closed by the server while idle (restart, `pg_terminate_backend`, idle timeouts)
+ *   leave the pool at once and are replaced on demand; a connection that breaks while checked
+ *   out frees its slot at once.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import * as PgPool from "@pgfx/client/PgPool"
+ *
+ * const program = Effect.gen(function* () {
+ *   const pool = yield* PgPool.make({ url: "postgres://app@localhost/app", min: 2, max: 10 })
+ *   const n = yield* pool.fetchVal("SELECT count(*) FROM users")
+ *   yield* Effect.scoped(
+ *     Effect.gen(function* () {
+ *       const conn = yield* pool.acquire
+ *       yield* conn.execute("UPDATE users SET seen = now() WHERE id = $1", [1])
+ *     }),
+ *   )
+ *   console.log(n, pool.stats)
+ * }).pipe(Effect.scoped)
+ * ```
+ * @since 0.1.0
+ */
+import { Cause, Data, Duration, Effect, Exit, type Option, Scope } from "effect"
+import { Connection } from "./internal/Connection.ts"
+import { leaseOf, unguard } from "./internal/Lease.ts"
+import { causeOf, type Member, PoolCore, type PoolSettings } from "./internal/Pool.ts"
+import { sqlMayLeaveSessionState } from "./internal/SessionState.ts"
+import * as PgConfig from "./PgConfig.ts"
+import type { PgConnectionOptions } from "./PgConfig.ts"
+import * as PgConnection from "./PgConnection.ts"
+import type { PgConnectError, PgInterfaceError, PgQueryError, PgTimeoutError } from "./PgError.ts"
+import type { PgRecord } from "./PgRecord.ts"
+
+/**
+ * A pool hook (`init`, `setup`, `reset`) failed; `cause` is what it failed with.
+ * @since 0.1.0
+ */
+export class PgPoolHookError extends Data.TaggedError("PgPoolHookError")<{
+  readonly hook: "init" | "setup" | "reset"
+  readonly message: string
+  readonly cause: unknown
+}> {}
+
+/**
+ * Every failure acquiring from a pool can produce: connecting (`PgConnectError`), invalid
+ * settings (`PgConfigError`), a failing hook (`PgPoolHookError`), the acquire timeout
+ * (`PgTimeoutError`), a closed pool (`PgInterfaceError`).
+ * @since 0.1.0
+ */
+export type PgPoolError = PgConnectError | PgConfig.PgConfigError | PgPoolHookError | PgInterfaceError | PgTimeoutError
+
+/**
+ * Pool options: asyncpg's pool options plus every connection option (`url`, `host`, ...).
+ * @since 0.1.0
+ */
+export interface PgPoolOptions extends PgConnectionOptions {
+  /** Connections opened when the pool starts (default 10, asyncpg's `min_size`). */
+  readonly min?: number | undefined
+  /** Most connections open at once (default 10, asyncpg's `max_size`). */
+  readonly max?: number | undefined
+  /**
+   * A connection is closed and replaced once it has run this many statements (default 50 000).
+   * Counted per completed statement; checked when the connection is released.
+   */
+  readonly maxQueries?: number | undefined
+  /** Idle connections are closed after this long unused (default 300 seconds; 0 disables). */
+  readonly maxInactiveLifetime?: Duration.Input | undefined
+  /**
+   * Bound on one acquire: waiting for a free connection, connecting, `init` and `setup` (default:
+   * none; a new connection is still bounded by `connectTimeout`). Fails with `PgTimeoutError`.
+   */
+  readonly acquireTimeout?: Duration.Input | undefined
+  /** Bound on the reset run on release; past it the connection is closed (default 30 seconds). */
+  readonly releaseTimeout?: Duration.Input | undefined
+  /**
+   * Bound on the graceful close the pool's scope runs; past it every connection is closed at
+   * once, checked out or not (default: none, the close waits for every checkout to end).
+   */
+  readonly closeTimeout?: Duration.Input | undefined
+  /**
+   * Runs once on each new connection, before it is first used (e.g. to register codecs). A
+   * failure closes the connection and fails the acquire with `PgPoolHookError`. Settings it
+   * changes with SET last until the first reset: put per-session settings in `serverSettings`.
+   */
+  readonly init?: ((conn: PgConnection.PgConnection) => Effect.Effect<unknown, unknown>) | undefined
+  /**
+   * Runs on each acquire, with the handle the caller gets (e.g. to SET per-request settings,
+   * which the reset undoes). A failure releases the connection and fails the acquire with
+   * `PgPoolHookError`.
+   */
+  readonly setup?: ((conn: PgConnection.PgConnection) => Effect.Effect<unknown, unknown>) | undefined
+  /**
+   * Runs on every release instead of {@link defaultReset} (which your hook may call). A failure,
+   * or a connection left inside a transaction, closes the connection instead of reusing it.
+   */
+  readonly reset?: ((conn: PgConnection.PgConnection) => Effect.Effect<unknown, unknown>) | undefined
+  /**
+   * Opens a connection instead of `PgConnection.connect` (e.g. to fetch a fresh password). It
+   * receives the pool's current connection options and must return a connection made by
+   * `PgConnection.connect`.
+   */
+  readonly connect?:
+    ((options: PgConnectionOptions) => Effect.Effect<PgConnection.PgConnection, PgPoolError>) | undefined
+  /** The pool's name in metrics (attribute `pool`, default "default"). */
+  readonly name?: string | undefined
+}
+
+/** A snapshot of a pool's counts. @since 0.1.0 */
+export interface PgPoolStats {
+  /** Connections open or being opened (asyncpg's `get_size`). */
+  readonly size: number
+  /** Connections waiting in the pool (asyncpg's `get_idle_size`). */
+  readonly idle: number
+  /** Connections checked out. */
+  readonly inUse: number
+  /** Acquires waiting for a connection. */
+  readonly waiting: number
+  readonly min: number
+  readonly max: number
+}
+
+/**
+ * A pool of connections. Obtain one with {@link make} (or use `PgClient`, which wraps one).
+ * @since 0.1.0
+ */
+export interface PgPool {
+  /**
+   * Checks a connection out for the current scope. The handle stops working once released.
+   * Errors: {@link PgPoolError}.
+   */
+  readonly acquire: Effect.Effect<PgConnection.PgConnection, PgPoolError, Scope.Scope>
+  /** Runs `f` with a checked-out connection and releases it when `f` ends, however it ends. */
+  withConnection<A, E, R>(
+    f: (conn: PgConnection.PgConnection) => Effect.Effect<A, E, R>,
+  ): Effect.Effect<A, E | PgPoolError, R>
+  /** `execute` on a connection checked out for this call. */
+  execute(
+    sql: string,
+    args?: ReadonlyArray<unknown>,
+    options?: PgConnection.QueryOptions,
+  ): Effect.Effect<string, PgQueryError | PgPoolError>
+  /** `fetch` on a connection checked out for this call. */
+  fetch(
+    sql: string,
+    args?: ReadonlyArray<unknown>,
+    options?: PgConnection.QueryOptions,
+  ): Effect.Effect<Array<PgRecord>, PgQueryError | PgPoolError>
+  /** `fetchRow` on a connection checked out for this call. */
+  fetchRow(
+    sql: string,
+    args?: ReadonlyArray<unknown>,
+    options?: PgConnection.QueryOptions,
+  ): Effect.Effect<Option.Option<PgRecord>, PgQueryError | PgPoolError>
+  /** `fetchVal` on a connection checked out for this call. */
+  fetchVal(
+    sql: string,
+    args?: ReadonlyArray<unknown>,
+    options?: PgConnection.FetchValOptions,
+  ): Effect.Effect<unknown, PgQueryError | PgPoolError>
+  /** Replaces every current connection: idle ones now, checked-out ones when released. */
+  readonly expireConnections: Effect.Effect<void>
+  /**
+   * New connection options for connections opened from now on (existing ones stay until they
+   * expire; see `expireConnections`). Fails with `PgConfigError` when they are invalid.
+   */
+  setConnectArgs(options: PgConnectionOptions | string): Effect.Effect<void, PgConfig.PgConfigError>
+  /** Connections open or being opened. */
+  readonly size: number
+  /** Connections waiting in the pool. */
+  readonly idle: number
+  readonly min: number
+  readonly max: number
+  /** Acquires waiting for a connection. */
+  readonly waiting: number
+  /** All counts at once. */
+  readonly stats: PgPoolStats
+  /** Whether `conn` is a handle checked out from this pool (released or not). */
+  owns(conn: PgConnection.PgConnection): boolean
+  /** True once `close` or `terminate` started. */
+  readonly isClosing: boolean
+  /**
+   * Graceful close: new acquires fail, idle connections close now, checked-out ones close when
+   * released; completes when all are closed. Interrupting it terminates the pool.
+   */
+  readonly close: Effect.Effect<void>
+  /** Closes every connection now, checked out or not. */
+  readonly terminate: Effect.Effect<void>
+}
+
+/** What {@link defaultReset} runs after rolling back an open transaction. @since 0.1.0 */
+export const resetSql =
+  "CLOSE ALL;\nUNLISTEN *;\nSELECT pg_advisory_unlock_all();\nSET SESSION AUTHORIZATION DEFAULT;\nRESET ALL;\nDISCARD TEMP"
+
+/**
+ * Resets a session unconditionally, as asyncpg's pool does on every release: rolls back an open
+ * transaction, closes cursors, stops listening, releases session advisory locks, restores the
+ * session user and every setting, drops temporary tables. Prepared statements are kept (the
+ * statement cache owns them). Use it as the `reset` option to reset on every release.
+ * @since 0.1.0
+ */
+export const fullReset = (conn: PgConnection.PgConnection): Effect.Effect<void, PgQueryError> =>
+  Effect.suspend(() =>
+    Effect.map(conn.execute((conn.isInTransaction ? "ROLLBACK;\n" : "") + resetSql), () => {
+      const raw = unguard(conn)
+      if (raw instanceof Connection) raw.session.stateDirty = false
+    }),
+  )
+
+/**
+ * The pool's default reset: {@link fullReset}, but only when the checkout may have changed the
+ * session, and nothing at all (no round trip) when it did not. A transaction left open is rolled
+ * back. The session counts as changed when a statement with a session-level effect completed
+ * (SET, RESET, LISTEN, DECLARE CURSOR, CREATE TABLE, DO, CALL), a reported setting changed
+ * (ParameterStatus), or SQL mentioning `set_config`, session advisory locks or temporary tables
+ * ran through the pool's handle or shortcuts.
+ *
+ * **Gotchas**: a function called from a plain SELECT that changes unreported settings, takes a
+ * session advisory lock or LISTENs is not seen; use `reset: PgPool.fullReset` for such apps.
+ * @since 0.1.0
+ */
+export const defaultReset = (conn: PgConnection.PgConnection): Effect.Effect<void, PgQueryError> =>
+  Effect.suspend(() => {
+    const raw = unguard(conn)
+    if (!(raw instanceof Connection) || raw.session.stateDirty) return fullReset(conn)
+    if (conn.isInTransaction) return Effect.asVoid(conn.execute("ROLLBACK"))
+    return Effect.void
+  })
+
+const optionKeys = [
+  "min",
+  "max",
+  "maxQueries",
+  "maxInactiveLifetime",
+  "acquireTimeout",
+  "releaseTimeout",
+  "closeTimeout",
+  "init",
+  "setup",
+  "reset",
+  "connect",
+  "name",
+] as const
+
+/** Splits pool options from connection options. @internal */
+export const splitOptions = (options: PgPoolOptions): PgConnectionOptions => {
+  const connection: Record<string, unknown> = { ...options }
+  for (const key of optionKeys) delete connection[key]
+  return connection as PgConnectionOptions
+}
+
+const invalid = (key: string, message: string) => new PgConfig.PgConfigError({ source: "options", key, message })
+
+const millis = (key: string, input: Duration.Input | undefined, fallback: number | undefined): number | undefined => {
+  if (input === undefined) return fallback
+  let ms: number
+  try {
+    ms = Duration.toMillis(Duration.fromInputUnsafe(input))
+  } catch {
+    throw invalid(key, `${key} is not a valid duration`)
+  }
+  if (!(ms >= 0)) throw invalid(key, `${key} must not be negative`)
+  return ms
+}
+
+const count = (key: string, value: number | undefined, fallback: number, least: number): number => {
+  const n = value ?? fallback
+  if (!Number.isInteger(n) || n < least) throw invalid(key, `${key} must be an integer >= ${least}`)
+  return n
+}
+
+const resolveSettings = (options: PgPoolOptions): { settings: PoolSettings; closeTimeoutMs: number | undefined } => {
+  const min = count("min", options.min, 10, 0)
+  const max = count("max", options.max, Math.max(10, min), 1)
+  if (min > max) throw invalid("min", "min must not exceed max")
+  const connect = options.connect ?? PgConnection.connect
+  return {
+    settings: {
+      name: options.name ?? "default",
+      min,
+      max,
+      maxQueries: count("maxQueries", options.maxQueries, 50_000, 1),
+      maxInactiveLifetimeMs: millis("maxInactiveLifetime", options.maxInactiveLifetime, 300_000) ?? 0,
+      acquireTimeoutMs: millis("acquireTimeout", options.acquireTimeout, undefined),
+      releaseTimeoutMs: millis("releaseTimeout", options.releaseTimeout, 30_000) ?? 30_000,
+      init: options.init,
+      setup: options.setup,
+      reset: options.reset,
+      connect,
+      hookError: (hook, cause) =>
+        new PgPoolHookError({ hook, message: `the pool's ${hook} hook failed: ${describe(cause)}`, cause }),
+      defaultReset,
+    },
+    closeTimeoutMs: millis("closeTimeout", options.closeTimeout, undefined),
+  }
+}
+
+const describe = (cause: unknown): string =>
+  typeof cause === "object" && cause !== null && "message" in cause ? String(cause.message) : String(cause)
+
+class Pool implements PgPool {
+  readonly core: PoolCore
+  readonly closeTimeoutMs: number | undefined
+
+  readonly close: Effect.Effect<void>
+  readonly terminate: Effect.Effect<void>
+
+  constructor(core: PoolCore, closeTimeoutMs: number | undefined) {
+    this.core = core
+    this.closeTimeoutMs = closeTimeoutMs
+    this.close = Effect.onInterrupt(core.close, () => core.terminate)
+    this.terminate = core.terminate
+  }
+
+  get size(): number {
+    return this.core.size
+  }
+  get idle(): number {
+    return this.core.idle.length
+  }
+  get min(): number {
+    return this.core.settings.min
+  }
+  get max(): number {
+    return this.core.settings.max
+  }
+  get waiting(): number {
+    return this.core.waiting
+  }
+  owns(conn: PgConnection.PgConnection): boolean {
+    return leaseOf(conn)?.owner === this.core
+  }
+  get isClosing(): boolean {
+    return this.core.closing
+  }
+  get stats(): PgPoolStats {
+    const core = this.core
+    return {
+      size: core.size,
+      idle: core.idle.length,
+      inUse: core.checkedOut,
+      waiting: core.waiting,
+      min: core.settings.min,
+      max: core.settings.max,
+    }
+  }
+
+  /** Runs `setup` with the handle; a failure becomes `PgPoolHookError` (interruptions stay). */
+  private setup(conn: PgConnection.PgConnection): Effect.Effect<void, PgPoolHookError> {
+    const setup = this.core.settings.setup
+    if (setup === undefined) return Effect.void
+    return Effect.catchCause(Effect.asVoid(Effect.suspend(() => setup(conn))), (cause) =>
+      Cause.hasInterruptsOnly(cause)
+        ? Effect.interrupt
+        : Effect.fail(this.core.settings.hookError("setup", causeOf(cause))),
+    )
+  }
+
+  readonly acquire: Effect.Effect<PgConnection.PgConnection, PgPoolError, Scope.Scope> = Effect.uninterruptibleMask(
+    (restore) =>
+      Effect.flatMap(Effect.scope, (scope) =>
+        Effect.flatMap(this.core.acquireMember(restore), (member) => {
+          const { lease, handle } = this.core.lease(member)
+          const keep = Effect.as(Scope.addFinalizer(scope, this.core.release(member, lease)), handle)
+          if (this.core.settings.setup === undefined) return keep
+          return Effect.flatMap(Effect.exit(restore(this.setup(handle))), (exit) =>
+            Exit.isSuccess(exit)
+              ? keep
+              : Effect.andThen(this.core.release(member, lease), Effect.failCause(exit.cause)),
+          )
+        }),
+      ),
+  )
+
+  withConnection<A, E, R>(
+    f: (conn: PgConnection.PgConnection) => Effect.Effect<A, E, R>,
+  ): Effect.Effect<A, E | PgPoolError, R> {
+    return Effect.uninterruptibleMask((restore) =>
+      Effect.flatMap(this.core.acquireMember(restore), (member) => {
+        const { lease, handle } = this.core.lease(member)
+        const body: Effect.Effect<A, E | PgPoolHookError, R> =
+          this.core.settings.setup === undefined
+            ? Effect.suspend(() => f(handle))
+            : Effect.flatMap(this.setup(handle), () => f(handle))
+        return Effect.onExit(restore(body), () => this.core.releaseNow(member, lease))
+      }),
+    )
+  }
+
+  /**
+   * One query on a connection checked out for it. Without a `setup` hook no handle is made: the
+   * query runs on the connection itself, which never escapes this function.
+   */
+  private run<A>(
+    sql: string,
+    f: (conn: PgConnection.PgConnection) => Effect.Effect<A, PgQueryError>,
+  ): Effect.Effect<A, PgQueryError | PgPoolError> {
+    if (this.core.settings.setup !== undefined) return this.withConnection(f)
+    return Effect.uninterruptibleMask((restore) =>
+      Effect.flatMap(this.core.acquireMember(restore), (member: Member) => {
+        const session = member.session
+        if (!session.stateDirty && sqlMayLeaveSessionState(sql)) session.stateDirty = true
+        return Effect.onExit(restore(f(member.conn)), () => this.core.releaseNow(member, undefined))
+      }),
+    )
+  }
+
+  execute(sql: string, args?: ReadonlyArray<unknown>, options?: PgConnection.QueryOptions) {
+    return this.run(sql, (conn) => conn.execute(sql, args, options))
+  }
+  fetch(sql: string, args?: ReadonlyArray<unknown>, options?: PgConnection.QueryOptions) {
+    return this.run(sql, (conn) => conn.fetch(sql, args, options))
+  }
+  fetchRow(sql: string, args?: ReadonlyArray<unknown>, options?: PgConnection.QueryOptions) {
+    return this.run(sql, (conn) => conn.fetchRow(sql, args, options))
+  }
+  fetchVal(sql: string, args?: ReadonlyArray<unknown>, options?: PgConnection.FetchValOptions) {
+    return this.run(sql, (conn) => conn.fetchVal(sql, args, options))
+  }
+
+  readonly expireConnections: Effect.Effect<void> = Effect.sync(() => this.core.expire())
+
+  setConnectArgs(options: PgConnectionOptions | string): Effect.Effect<void, PgConfig.PgConfigError> {
+    return Effect.try({
+      try: () => {
+        const next: PgConnectionOptions = typeof options === "string" ? { url: options } : options
+        PgConfig.resolve(next)
+        this.core.connectOptions = next
+      },
+      catch: asConfigError,
+    })
+  }
+
+  /** What the pool's scope runs: a graceful close, bounded by `closeTimeout` when set. */
+  readonly shutdown: Effect.Effect<void> = Effect.suspend(() => {
+    const ms = this.closeTimeoutMs
+    if (ms === undefined) return this.close
+    return Effect.timeoutOrElse(Effect.interruptible(this.core.close), {
+      duration: ms,
+      orElse: () => this.core.terminate,
+    })
+  })
+}
+
+const asConfigError = (e: unknown): PgConfig.PgConfigError =>
+  e instanceof PgConfig.PgConfigError
+    ? e
+    : new PgConfig.PgConfigError({ source: "options", key: "", message: String(e) })
+
+/**
+ * Creates a pool for the current scope and opens `min` connections (concurrently; the first
+ * failure fails `make`). Closing the scope closes the pool gracefully (see `closeTimeout`).
+ *
+ * Errors: {@link PgPoolError} — `PgConfigError` for invalid options, and what connecting or
+ * `init` fails with while opening the first `min` connections.
+ * @since 0.1.0
+ */
+export const make = (options: PgPoolOptions | string = {}): Effect.Effect<PgPool, PgPoolError, Scope.Scope> =>
+  Effect.gen(function* () {
+    const opts: PgPoolOptions = typeof options === "string" ? { url: options } : options
+    const connectOptions = splitOptions(opts)
+    const { settings, closeTimeoutMs } = yield* Effect.try({
+      try: () => {
+        PgConfig.resolve(connectOptions)
+        return resolveSettings(opts)
+      },
+      catch: asConfigError,
+    })
+    const core = new PoolCore(settings, connectOptions)
+    const pool = new Pool(core, closeTimeoutMs)
+    yield* Effect.addFinalizer(() => pool.shutdown)
+    core.registerMetrics(yield* Effect.context<never>())
+    if (settings.maxInactiveLifetimeMs > 0) {
+      yield* Effect.forkScoped(Effect.forever(Effect.suspend(() => Effect.sleep(core.sweep()))))
+    }
+    yield* Effect.forEach(
+      Array.from({ length: settings.min }),
+      () => Effect.uninterruptibleMask((restore) => core.warm(restore)),
+      { concurrency: "unbounded", discard: true },
+    )
+    return pool as PgPool
+  })

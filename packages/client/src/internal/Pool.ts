@@ -1,0 +1,585 @@
+/**
+ * The pool core behind `PgPool`: plain synchronous bookkeeping (idle stack, FIFO waiter queue,
+ * slot counts) with Effect only where a fiber has to wait (for a connection, a connect attempt,
+ * a reset, the drain on close).
+ *
+ * Invariants:
+ * - `size = members.size + pending` never exceeds `max`. A slot is reserved (`pending++`) before
+ *   a connect attempt starts and given back if it fails or is interrupted.
+ * - A released connection goes straight to the head of the waiter queue (FIFO) when someone
+ *   waits, else onto the idle stack (LIFO: the most recently used connection is reused first,
+ *   so surplus ones age out through `maxInactiveLifetime`).
+ * - A slot freed while fibers wait (a connection closed, broken, expired or replaced, or a
+ *   connect attempt that failed) becomes a *permit*: the head waiter opens the new connection
+ *   in its own fiber, so its own connect timeout and interruption apply.
+ * - Every hand-over (a connection or a permit) is recorded on the waiter before its fiber is
+ *   resumed; a waiter that ends any other way (interruption, acquire timeout) gives back what it
+ *   was handed, so nothing leaks whichever way the race goes. Connect attempts record the new
+ *   connection in a box for the same reason.
+ *
+ * @internal
+ */
+import { Cause, Effect, Exit, Metric, type Context } from "effect"
+import type { PgConnectionOptions } from "../PgConfig.ts"
+import type { PgConnection } from "../PgConnection.ts"
+import { PgInterfaceError, PgTimeoutError } from "../PgError.ts"
+import type { PgPoolError, PgPoolHookError } from "../PgPool.ts"
+import { Connection } from "./Connection.ts"
+import { guard, Lease } from "./Lease.ts"
+import type { Session } from "./Session.ts"
+import { sqlMayLeaveSessionState } from "./SessionState.ts"
+
+/** Pool settings after defaults and validation. */
+export interface PoolSettings {
+  readonly name: string
+  readonly min: number
+  readonly max: number
+  readonly maxQueries: number
+  readonly maxInactiveLifetimeMs: number
+  readonly acquireTimeoutMs: number | undefined
+  readonly releaseTimeoutMs: number
+  readonly init: ((conn: PgConnection) => Effect.Effect<unknown, unknown>) | undefined
+  readonly setup: ((conn: PgConnection) => Effect.Effect<unknown, unknown>) | undefined
+  readonly reset: ((conn: PgConnection) => Effect.Effect<unknown, unknown>) | undefined
+  readonly connect: (options: PgConnectionOptions) => Effect.Effect<PgConnection, PgPoolError>
+  readonly hookError: (hook: "init" | "setup", cause: unknown) => PgPoolHookError
+  readonly defaultReset: (conn: PgConnection) => Effect.Effect<void, unknown>
+}
+
+/** One pooled connection. */
+export class Member {
+  readonly conn: Connection
+  readonly session: Session
+  readonly generation: number
+  state: "idle" | "busy" | "closed" = "busy"
+  idleSince = 0
+  /** Listener counts when checked out: listeners added beyond these are the checkout's. */
+  noticeMark = 0
+  notificationMark = 0
+
+  constructor(conn: Connection, generation: number) {
+    this.conn = conn
+    this.session = conn.session
+    this.generation = generation
+  }
+}
+
+type Grant =
+  | { readonly _tag: "member"; readonly member: Member }
+  | { readonly _tag: "permit" }
+  | { readonly _tag: "fail"; readonly error: PgInterfaceError }
+
+const permit: Grant = { _tag: "permit" }
+
+interface Waiter {
+  grant: Grant | undefined
+  resume: ((grant: Grant) => void) | undefined
+  cancelled: boolean
+}
+
+type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+
+export class PoolCore {
+  readonly settings: PoolSettings
+  connectOptions: PgConnectionOptions
+  generation = 0
+  readonly members = new Set<Member>()
+  readonly idle: Array<Member> = []
+  pending = 0
+  checkedOut = 0
+  closing = false
+  closed = false
+  private waiters: Array<Waiter | undefined> = []
+  private head = 0
+  waiting = 0
+  private drainWaiters: Array<() => void> = []
+  private metrics: Array<Metric.Registration> = []
+
+  constructor(settings: PoolSettings, connectOptions: PgConnectionOptions) {
+    this.settings = settings
+    this.connectOptions = connectOptions
+  }
+
+  get size(): number {
+    return this.members.size + this.pending
+  }
+
+  closedError(): PgInterfaceError {
+    return new PgInterfaceError({ message: this.closed ? "the pool is closed" : "the pool is closing" })
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // acquire
+
+  /** A connection for the caller (marked busy), waiting or connecting as needed. */
+  acquireMember(restore: Restore): Effect.Effect<Member, PgPoolError> {
+    return Effect.suspend(() => {
+      if (this.closing) return Effect.fail(this.closedError())
+      const timeoutMs = this.settings.acquireTimeoutMs
+      const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs
+      if (this.waiting === 0) {
+        const member = this.takeIdle()
+        if (member !== undefined) return Effect.succeed(member)
+        if (this.size < this.settings.max) {
+          this.pending++
+          return this.openMember(restore, deadline)
+        }
+      }
+      return this.wait(restore, deadline)
+    })
+  }
+
+  private takeIdle(): Member | undefined {
+    for (;;) {
+      const member = this.idle.pop()
+      if (member === undefined) return undefined
+      if (member.session.closed || member.generation !== this.generation) {
+        this.closeMember(member)
+        continue
+      }
+      this.checkOut(member)
+      return member
+    }
+  }
+
+  private checkOut(member: Member): void {
+    member.state = "busy"
+    member.noticeMark = member.session.noticeListeners.size
+    member.notificationMark = member.session.notificationListeners.size
+    this.checkedOut++
+  }
+
+  private withinDeadline<A, E>(
+    effect: Effect.Effect<A, E>,
+    deadline: number | undefined,
+  ): Effect.Effect<A, E | PgTimeoutError> {
+    if (deadline === undefined) return effect
+    const timeoutMs = this.settings.acquireTimeoutMs ?? 0
+    return Effect.timeoutOrElse(effect, {
+      duration: Math.max(0, deadline - Date.now()),
+      orElse: () =>
+        Effect.fail(
+          new PgTimeoutError({
+            message: `acquiring a connection from the pool timed out after ${timeoutMs} ms`,
+            timeoutMs,
+          }),
+        ),
+    })
+  }
+
+  /** Opens a connection in the slot the caller reserved (`pending` already counts it). */
+  openMember(restore: Restore, deadline: number | undefined): Effect.Effect<Member, PgPoolError> {
+    const box: { conn: Connection | undefined } = { conn: undefined }
+    const generation = this.generation
+    return Effect.flatMap(
+      Effect.exit(restore(this.withinDeadline(this.establish(this.connectOptions, box), deadline))),
+      (exit) => {
+        this.pending--
+        const conn = box.conn
+        if (Exit.isFailure(exit) || conn === undefined) {
+          conn?.session.terminate()
+          this.onSlotFreed()
+          return Exit.isFailure(exit) ? Effect.failCause(exit.cause) : Effect.fail(this.closedError())
+        }
+        if (this.closing) {
+          conn.session.terminate()
+          this.notifyDrain()
+          return Effect.fail(this.closedError())
+        }
+        const member = new Member(conn, generation)
+        this.members.add(member)
+        conn.session.closeListeners.add(() => this.onMemberClosed(member))
+        this.checkOut(member)
+        return Effect.succeed(member)
+      },
+    )
+  }
+
+  /** Connect with the factory and run `init`; the connection lands in `box` once it is ready. */
+  private establish(
+    options: PgConnectionOptions,
+    box: { conn: Connection | undefined },
+  ): Effect.Effect<void, PgPoolError> {
+    const { init, connect, hookError } = this.settings
+    return Effect.uninterruptibleMask((restore) =>
+      Effect.flatMap(restore(connect(options)), (conn): Effect.Effect<void, PgPoolError> => {
+        if (!(conn instanceof Connection)) {
+          return Effect.andThen(
+            conn.close,
+            Effect.fail(
+              new PgInterfaceError({
+                message: "the pool's connect function must return a connection made by PgConnection.connect",
+              }),
+            ),
+          )
+        }
+        // ParameterStatus messages of the startup are not a checkout's doing; neither is `init`.
+        conn.session.stateDirty = false
+        if (init === undefined) {
+          box.conn = conn
+          return Effect.void
+        }
+        return Effect.flatMap(Effect.exit(restore(init(conn))), (exit) => {
+          if (Exit.isFailure(exit)) {
+            conn.session.terminate()
+            return Cause.hasInterruptsOnly(exit.cause)
+              ? Effect.interrupt
+              : Effect.fail(hookError("init", causeOf(exit.cause)))
+          }
+          conn.session.stateDirty = false
+          box.conn = conn
+          return Effect.void
+        })
+      }),
+    )
+  }
+
+  private wait(restore: Restore, deadline: number | undefined): Effect.Effect<Member, PgPoolError> {
+    const waiter: Waiter = { grant: undefined, resume: undefined, cancelled: false }
+    this.waiters.push(waiter)
+    this.waiting++
+    const sleep = Effect.callback<Grant>((resume) => {
+      if (waiter.grant !== undefined) resume(Effect.succeed(waiter.grant))
+      else waiter.resume = (grant) => resume(Effect.succeed(grant))
+    })
+    return Effect.flatMap(Effect.exit(restore(this.withinDeadline(sleep, deadline))), (exit) => {
+      const grant = waiter.grant
+      waiter.resume = undefined
+      if (Exit.isFailure(exit)) {
+        if (grant === undefined) {
+          waiter.cancelled = true
+          this.waiting--
+        } else this.giveBack(grant)
+        return Effect.failCause(exit.cause)
+      }
+      switch (exit.value._tag) {
+        case "member":
+          return Effect.succeed(exit.value.member)
+        case "permit":
+          return this.openMember(restore, deadline)
+        case "fail":
+          return Effect.fail(exit.value.error)
+      }
+    })
+  }
+
+  /** Opens one connection into the idle stack (used for `min` at start), if there is room. */
+  warm(restore: Restore): Effect.Effect<void, PgPoolError> {
+    return Effect.suspend(() => {
+      if (this.closing) return Effect.fail(this.closedError())
+      if (this.size >= this.settings.max) return Effect.void
+      this.pending++
+      return Effect.map(this.openMember(restore, undefined), (member) => {
+        this.checkIn(member)
+      })
+    })
+  }
+
+  /** Returns what a waiter was handed but will not use. */
+  private giveBack(grant: Grant): void {
+    if (grant._tag === "member") this.checkIn(grant.member)
+    else if (grant._tag === "permit") {
+      this.pending--
+      this.onSlotFreed()
+    }
+  }
+
+  private nextWaiter(): Waiter | undefined {
+    while (this.head < this.waiters.length) {
+      const waiter = this.waiters[this.head]
+      this.waiters[this.head] = undefined
+      this.head++
+      if (this.head > 1024 && this.head * 2 > this.waiters.length) {
+        this.waiters = this.waiters.slice(this.head)
+        this.head = 0
+      }
+      if (waiter !== undefined && !waiter.cancelled) {
+        this.waiting--
+        return waiter
+      }
+    }
+    return undefined
+  }
+
+  private handOver(waiter: Waiter, grant: Grant): void {
+    waiter.grant = grant
+    waiter.resume?.(grant)
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // release
+
+  /** A guarded handle for one checkout, invalidated when the checkout ends. */
+  lease(member: Member): { readonly lease: Lease; readonly handle: PgConnection } {
+    const session = member.session
+    const lease = new Lease("the connection has been released back to the pool", this, (_, args) => {
+      const sql = args[0]
+      if (typeof sql === "string" && !session.stateDirty && sqlMayLeaveSessionState(sql)) session.stateDirty = true
+    })
+    return { lease, handle: guard<PgConnection>(member.conn, lease) }
+  }
+
+  /** Ends a checkout when run (see {@link releaseNow}). */
+  release(member: Member, lease: Lease | undefined): Effect.Effect<void> {
+    return Effect.suspend(() => this.releaseNow(member, lease))
+  }
+
+  /**
+   * Ends a checkout now: revokes its handle and returns the connection to the pool (or closes
+   * it); the Effect it returns is the reset, when one is needed. Never fails.
+   */
+  releaseNow(member: Member, lease: Lease | undefined): Effect.Effect<void> {
+    lease?.revoke()
+    if (member.state === "closed" || member.session.closed) {
+      this.dropBusy(member)
+      return Effect.void
+    }
+    const session = member.session
+    if (this.settings.reset === undefined && !session.stateDirty && session.transactionStatus === "I") {
+      return warnListeners(this.checkIn(member))
+    }
+    return this.resetThenCheckIn(member)
+  }
+
+  private resetThenCheckIn(member: Member): Effect.Effect<void> {
+    const custom = this.settings.reset
+    let reset: Effect.Effect<unknown, unknown>
+    if (custom === undefined) reset = this.settings.defaultReset(member.conn)
+    else {
+      const lease = new Lease("the reset hook has finished", this)
+      reset = Effect.ensuring(
+        Effect.suspend(() => custom(guard<PgConnection>(member.conn, lease))),
+        Effect.sync(() => lease.revoke()),
+      )
+    }
+    const timeoutMs = this.settings.releaseTimeoutMs
+    return Effect.timeoutOrElse(reset, {
+      duration: timeoutMs,
+      orElse: () => Effect.fail(new PgTimeoutError({ message: "resetting the connection timed out", timeoutMs })),
+    }).pipe(
+      Effect.exit,
+      Effect.flatMap((exit) => {
+        const session = member.session
+        if (Exit.isSuccess(exit) && !session.closed && session.transactionStatus === "I") {
+          return warnListeners(this.checkIn(member))
+        }
+        this.dropBusy(member)
+        return Exit.isFailure(exit)
+          ? Effect.logWarning(
+              "pgfx pool: resetting a released connection failed; the connection was closed",
+              exit.cause,
+            )
+          : Effect.void
+      }),
+    )
+  }
+
+  /** A busy member that is closed (or must be) leaves the pool; its slot is freed. */
+  private dropBusy(member: Member): void {
+    this.checkedOut--
+    if (member.state !== "closed") {
+      this.closeMember(member)
+      this.onSlotFreed()
+    }
+    this.notifyDrain()
+  }
+
+  /**
+   * A busy, healthy, reset member comes back: to the head waiter, the idle stack, or closed.
+   * Returns how many listeners the checkout left behind (they were removed).
+   */
+  private checkIn(member: Member): number {
+    this.checkedOut--
+    const leftover = this.detachListeners(member)
+    if (this.closing) {
+      this.closeMember(member)
+      this.notifyDrain()
+    } else if (member.generation !== this.generation || member.session.commandCount >= this.settings.maxQueries) {
+      this.closeMember(member)
+      this.onSlotFreed()
+    } else {
+      const waiter = this.nextWaiter()
+      if (waiter !== undefined) {
+        this.checkOut(member)
+        this.handOver(waiter, { _tag: "member", member })
+      } else {
+        member.state = "idle"
+        member.idleSince = Date.now()
+        this.idle.push(member)
+      }
+    }
+    return leftover
+  }
+
+  /**
+   * Removes the notice and notification listeners added during the checkout (asyncpg removes
+   * them on release and warns). Seam for the notifications module (issue 7), which may replace
+   * this with its own primitive.
+   */
+  private detachListeners(member: Member): number {
+    const session = member.session
+    const extra =
+      Math.max(0, session.noticeListeners.size - member.noticeMark) +
+      Math.max(0, session.notificationListeners.size - member.notificationMark)
+    if (extra === 0) return 0
+    const dropAfter = <T>(set: Set<T>, keep: number) => {
+      let i = 0
+      for (const item of [...set]) if (i++ >= keep) set.delete(item)
+    }
+    dropAfter(session.noticeListeners, member.noticeMark)
+    dropAfter(session.notificationListeners, member.notificationMark)
+    return extra
+  }
+
+  /** A slot became free: the head waiter may open a connection in it. */
+  private onSlotFreed(): void {
+    if (this.closing) {
+      this.notifyDrain()
+      return
+    }
+    const waiter = this.nextWaiter()
+    if (waiter !== undefined) {
+      this.pending++
+      this.handOver(waiter, permit)
+    }
+  }
+
+  /** Closes a member we no longer want (Terminate is sent; the socket closes when flushed). */
+  closeMember(member: Member): void {
+    if (member.state === "closed") return
+    if (member.state === "idle") {
+      const at = this.idle.indexOf(member)
+      if (at >= 0) this.idle.splice(at, 1)
+    }
+    member.state = "closed"
+    this.members.delete(member)
+    member.session.terminate()
+  }
+
+  /** The server (or the network) closed a member's connection. */
+  private onMemberClosed(member: Member): void {
+    if (member.state === "closed") return
+    this.closeMember(member)
+    this.onSlotFreed()
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // maintenance
+
+  /** Every current connection is replaced: idle ones now, checked-out ones when released. */
+  expire(): void {
+    this.generation++
+    for (const member of [...this.idle]) {
+      this.closeMember(member)
+      this.onSlotFreed()
+    }
+  }
+
+  /** Closes idle members idle for `maxInactiveLifetime`; returns ms until the next may expire. */
+  sweep(): number {
+    const ttl = this.settings.maxInactiveLifetimeMs
+    if (this.closing) return ttl
+    const now = Date.now()
+    // The idle stack is ordered by idleSince: the oldest at the bottom.
+    let expired = 0
+    while (expired < this.idle.length && now - this.idle[expired]!.idleSince >= ttl) expired++
+    for (const member of this.idle.splice(0, expired)) {
+      member.state = "closed"
+      this.members.delete(member)
+      member.session.terminate()
+    }
+    const oldest = this.idle[0]
+    return oldest === undefined ? ttl : Math.max(1, oldest.idleSince + ttl - now)
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // close
+
+  private beginClosing(): void {
+    if (this.closing) return
+    this.closing = true
+    const error = this.closedError()
+    for (let waiter = this.nextWaiter(); waiter !== undefined; waiter = this.nextWaiter()) {
+      this.handOver(waiter, { _tag: "fail", error })
+    }
+    for (const member of [...this.idle]) this.closeMember(member)
+  }
+
+  private notifyDrain(): void {
+    if (!this.closing || this.checkedOut > 0 || this.pending > 0) return
+    this.closed = true
+    for (const m of this.metrics) m.remove()
+    this.metrics = []
+    const waiters = this.drainWaiters
+    this.drainWaiters = []
+    for (const done of waiters) done()
+  }
+
+  /** Refuses new acquires, closes idle connections, waits for checked-out ones, closes them. */
+  readonly close: Effect.Effect<void> = Effect.suspend(() => {
+    this.beginClosing()
+    this.notifyDrain()
+    if (this.closed) return Effect.void
+    return Effect.callback<void>((resume) => {
+      if (this.closed) return resume(Effect.void)
+      const done = () => resume(Effect.void)
+      this.drainWaiters.push(done)
+      return Effect.sync(() => {
+        const at = this.drainWaiters.indexOf(done)
+        if (at >= 0) this.drainWaiters.splice(at, 1)
+      })
+    })
+  })
+
+  /** Closes every connection now, checked out or not. */
+  readonly terminate: Effect.Effect<void> = Effect.sync(() => {
+    this.beginClosing()
+    for (const member of [...this.members]) this.closeMember(member)
+    this.forceClosed()
+  })
+
+  private forceClosed(): void {
+    this.closed = true
+    for (const m of this.metrics) m.remove()
+    this.metrics = []
+    const waiters = this.drainWaiters
+    this.drainWaiters = []
+    for (const done of waiters) done()
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // metrics
+
+  registerMetrics(context: Context.Context<never>): void {
+    const attributes = { pool: this.settings.name }
+    const gauge = (name: string, description: string, get: () => number) =>
+      Metric.registerUnsafe(Metric.gauge(name, { description, attributes }), context, {
+        get: () => ({ value: get() }),
+        update: () => {},
+        modify: () => {},
+      })
+    this.metrics = [
+      gauge("pgfx_pool_size", "connections open or being opened", () => this.size),
+      gauge("pgfx_pool_idle", "connections waiting in the pool", () => this.idle.length),
+      gauge("pgfx_pool_in_use", "connections checked out", () => this.checkedOut),
+      gauge("pgfx_pool_waiting", "acquires waiting for a connection", () => this.waiting),
+      gauge("pgfx_pool_min", "configured minimum size", () => this.settings.min),
+      gauge("pgfx_pool_max", "configured maximum size", () => this.settings.max),
+    ]
+  }
+}
+
+const warnListeners = (leftover: number): Effect.Effect<void> =>
+  leftover === 0
+    ? Effect.void
+    : Effect.logWarning(
+        `pgfx pool: a connection was released with ${leftover} listener(s) still registered; they were removed`,
+      )
+
+/** The error of a cause with exactly one failure, else the whole cause. */
+export const causeOf = (cause: Cause.Cause<unknown>): unknown => {
+  const reasons = cause.reasons
+  const first = reasons[0]
+  if (reasons.length === 1 && first !== undefined && first._tag === "Fail") return first.error
+  return cause
+}
