@@ -57,7 +57,7 @@ export class Session {
    * LISTEN, DECLARE CURSOR, ...; see SessionState.ts). Whoever owns the session clears it.
    */
   stateDirty = false
-  /** Statements completed on this session (CommandComplete messages); a pool's `maxQueries` counts these. */
+  /** Statements executed on this session (CommandComplete or PortalSuspended); a pool's `maxQueries` counts these. */
   commandCount = 0
 
   readonly noticeListeners = new Set<(fields: ReadonlyArray<readonly [string, string]>) => void>()
@@ -164,6 +164,9 @@ export class Session {
             if (!this.stateDirty && leavesSessionState(reader.buf, reader.start, reader.end)) this.stateDirty = true
             break
           }
+          case Backend.Type.PortalSuspended:
+            this.commandCount++
+            break
         }
         const handler = this.queue[this.head]
         if (handler === undefined) {
