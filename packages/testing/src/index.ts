@@ -24,3 +24,10 @@ export * as TempClusterError from "./TempClusterError.ts"
  * @since 0.1.0
  */
 export * as HbaLine from "./HbaLine.ts"
+
+/**
+ * Stopping, starting and restarting a TempCluster's server.
+ *
+ * @since 0.1.0
+ */
+export * as ServerControl from "./ServerControl.ts"
