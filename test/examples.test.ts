@@ -3,7 +3,8 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { execFile } from "node:child_process"
+import { execFile, spawn } from "node:child_process"
+import * as net from "node:net"
 import * as path from "node:path"
 import { testCluster } from "./support/cluster.ts"
 
@@ -56,4 +57,80 @@ describe("examples", () => {
       expect(result.stdout).toContain("3 rows")
     }),
   )
+
+  it.live(
+    "web-service.ts serves 2 ^ power from the pool on a loopback port",
+    () =>
+      Effect.gen(function* () {
+        const pg = testCluster()
+        const port = yield* freePort
+        const server = yield* startExample("web-service.ts", {
+          PGHOST: pg.host,
+          PGPORT: String(pg.port),
+          PGUSER: pg.user,
+          PGDATABASE: pg.database,
+          PORT: String(port),
+        })
+        yield* server.waitFor("Listening on")
+        const get = (p: string) =>
+          Effect.promise(async () => {
+            const response = await fetch(`http://127.0.0.1:${port}${p}`)
+            return { status: response.status, body: await response.text() }
+          })
+        expect(yield* get("/")).toEqual({ status: 200, body: "2 ^ 10 is 1024" })
+        expect(yield* get("/16")).toEqual({ status: 200, body: "2 ^ 16 is 65536" })
+        expect((yield* get("/sixteen")).status).toBe(404)
+        const many = yield* Effect.all(
+          Array.from({ length: 30 }, (_, n) => get(`/${n}`)),
+          { concurrency: "unbounded" },
+        )
+        expect(many.map((r) => r.body)).toEqual(Array.from({ length: 30 }, (_, n) => `2 ^ ${n} is ${2 ** n}`))
+        const exit = yield* server.stop
+        expect(exit.stderr).toBe("")
+        expect(exit.stdout).not.toContain("ERROR")
+      }),
+    90_000,
+  )
 })
+
+/** A free TCP port on the loopback interface. */
+const freePort = Effect.callback<number>((resume) => {
+  const probe = net.createServer()
+  probe.listen(0, "127.0.0.1", () => {
+    const port = (probe.address() as net.AddressInfo).port
+    probe.close(() => resume(Effect.succeed(port)))
+  })
+})
+
+/** Starts a long-running example; `stop` sends SIGINT and waits for it to exit. */
+const startExample = (file: string, env: Record<string, string>) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const child = spawn(process.execPath, [path.join(root, "examples", file)], {
+        cwd: root,
+        env: { ...process.env, ...env },
+      })
+      let stdout = ""
+      let stderr = ""
+      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+      const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+      const waitFor = (text: string) =>
+        Effect.gen(function* () {
+          const deadline = Date.now() + 60_000
+          while (!stdout.includes(text)) {
+            if (child.exitCode !== null || Date.now() > deadline) {
+              return yield* Effect.die(new Error(`${file} never printed "${text}":\n${stdout}\n${stderr}`))
+            }
+            yield* Effect.sleep("50 millis")
+          }
+        })
+      const stop = Effect.promise(async () => {
+        child.kill("SIGINT")
+        const code = await exited
+        return { code, stdout, stderr }
+      })
+      return { child, waitFor, stop }
+    }),
+    ({ child }) => Effect.sync(() => child.kill("SIGKILL")),
+  )
