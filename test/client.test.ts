@@ -42,7 +42,9 @@ describe("PgClient.layer", () => {
   it.live("a failing layer fails with a typed error", () =>
     Effect.gen(function* () {
       const exit = yield* Effect.exit(
-        PgClient.fetchVal("SELECT 1").pipe(Effect.provide(PgClient.layer({ ...tcpOptions(), min: 1, user: "nobody_here" }))),
+        PgClient.fetchVal("SELECT 1").pipe(
+          Effect.provide(PgClient.layer({ ...tcpOptions(), min: 1, user: "nobody_here" })),
+        ),
       )
       expect(failureOf(exit)).toMatchObject({ _tag: "PgServerError", code: "28000" })
     }),

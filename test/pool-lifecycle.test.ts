@@ -367,6 +367,40 @@ describe("reset on release", () => {
     }),
   )
 
+  it.live("a reported setting changed inside a function is seen through ParameterStatus", () =>
+    Effect.gen(function* () {
+      const pool = yield* withPool
+      yield* withAdmin((admin) =>
+        admin.execute(`CREATE OR REPLACE FUNCTION pool_test_rename() RETURNS int LANGUAGE plpgsql AS $$
+          BEGIN PERFORM set_config('application_name', 'renamed-inside', false); RETURN 1; END $$`),
+      )
+      const before = yield* pool.fetchVal("SELECT current_setting('application_name')")
+      // The SQL text says nothing; the server's ParameterStatus does.
+      expect(yield* pool.fetchVal("SELECT pool_test_rename()")).toBe(1)
+      expect(yield* pool.fetchVal("SELECT current_setting('application_name')")).toBe(before)
+      yield* withAdmin((admin) => admin.execute("DROP FUNCTION pool_test_rename()"))
+    }),
+  )
+
+  it.live("listeners left on a released connection are removed, with a warning", () =>
+    Effect.gen(function* () {
+      const pool = yield* withPool
+      const session = yield* pool.withConnection((conn) => Effect.succeed(sessionOf(conn)))
+      const permanent = () => {}
+      session.notificationListeners.add(permanent)
+      yield* pool.withConnection((conn) =>
+        Effect.sync(() => {
+          sessionOf(conn).notificationListeners.add(() => {})
+          sessionOf(conn).noticeListeners.add(() => {})
+        }),
+      )
+      // Only what the checkout added was removed.
+      expect([...session.notificationListeners]).toEqual([permanent])
+      expect(session.noticeListeners.size).toBe(0)
+      session.notificationListeners.delete(permanent)
+    }),
+  )
+
   it.live("init's work is kept: only a checkout's changes trigger a reset", () =>
     Effect.gen(function* () {
       const pool = yield* PgPool.make(

@@ -44,11 +44,12 @@ import type { PgConnectError, PgInterfaceError, PgQueryError, PgTimeoutError } f
 import type { PgRecord } from "./PgRecord.ts"
 
 /**
- * A pool hook (`init`, `setup`, `reset`) failed; `cause` is what it failed with.
+ * The `init` or `setup` hook failed; `cause` is what it failed with. (A failing `reset` never
+ * fails anyone: the connection is closed instead of reused, and a warning is logged.)
  * @since 0.1.0
  */
 export class PgPoolHookError extends Data.TaggedError("PgPoolHookError")<{
-  readonly hook: "init" | "setup" | "reset"
+  readonly hook: "init" | "setup"
   readonly message: string
   readonly cause: unknown
 }> {}
@@ -411,7 +412,9 @@ class Pool implements PgPool {
       Effect.flatMap(this.core.acquireMember(restore), (member: Member) => {
         const session = member.session
         if (!session.stateDirty && sqlMayLeaveSessionState(sql)) session.stateDirty = true
-        return Effect.onExit(restore(f(member.conn)), () => this.core.releaseNow(member, undefined))
+        return Effect.onExit(restore(Effect.suspend(() => f(member.conn))), () =>
+          this.core.releaseNow(member, undefined),
+        )
       }),
     )
   }

@@ -219,7 +219,7 @@ export class PoolCore {
           box.conn = conn
           return Effect.void
         }
-        return Effect.flatMap(Effect.exit(restore(init(conn))), (exit) => {
+        return Effect.flatMap(Effect.exit(restore(Effect.suspend(() => init(conn)))), (exit) => {
           if (Exit.isFailure(exit)) {
             conn.session.terminate()
             return Cause.hasInterruptsOnly(exit.cause)
