@@ -209,6 +209,12 @@ export const resetSql =
  * transaction, closes cursors, stops listening, releases session advisory locks, restores the
  * session user and every setting, drops temporary tables. Prepared statements are kept (the
  * statement cache owns them). Use it as the `reset` option to reset on every release.
+ *
+ * @example
+ * ```ts
+ * // asyncpg's behaviour: a reset round trip on every release.
+ * PgPool.make({ url, reset: PgPool.fullReset })
+ * ```
  * @since 0.1.0
  */
 export const fullReset = (conn: PgConnection.PgConnection): Effect.Effect<void, PgQueryError> =>
@@ -229,6 +235,12 @@ export const fullReset = (conn: PgConnection.PgConnection): Effect.Effect<void, 
  *
  * **Gotchas**: a function called from a plain SELECT that changes unreported settings, takes a
  * session advisory lock or LISTENs is not seen; use `reset: PgPool.fullReset` for such apps.
+ *
+ * @example
+ * ```ts
+ * // A custom reset that keeps the default and adds to it.
+ * PgPool.make({ url, reset: (conn) => Effect.andThen(PgPool.defaultReset(conn), conn.execute("DISCARD SEQUENCES")) })
+ * ```
  * @since 0.1.0
  */
 export const defaultReset = (conn: PgConnection.PgConnection): Effect.Effect<void, PgQueryError> =>
@@ -467,6 +479,20 @@ const asConfigError = (e: unknown): PgConfig.PgConfigError =>
  *
  * Errors: {@link PgPoolError} — `PgConfigError` for invalid options, and what connecting or
  * `init` fails with while opening the first `min` connections.
+ *
+ * @example
+ * ```ts
+ * const program = Effect.gen(function* () {
+ *   const pool = yield* PgPool.make({
+ *     url: "postgres://app@localhost/app",
+ *     min: 2,
+ *     max: 20,
+ *     acquireTimeout: "5 seconds",
+ *     setup: (conn) => conn.execute("SET statement_timeout = '10s'"),
+ *   })
+ *   yield* pool.withConnection((conn) => conn.execute("UPDATE jobs SET done = true WHERE id = $1", [7]))
+ * }).pipe(Effect.scoped)
+ * ```
  * @since 0.1.0
  */
 export const make = (options: PgPoolOptions | string = {}): Effect.Effect<PgPool, PgPoolError, Scope.Scope> =>
