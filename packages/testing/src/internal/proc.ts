@@ -67,7 +67,9 @@ export const run = (
   reason: TempClusterErrorReason = "Io",
 ): Effect.Effect<RunResult, TempClusterError> =>
   Effect.callback<RunResult, TempClusterError>((resume) => {
-    const child = spawn(command, args, { ...spawnOptions(options), stdio: ["pipe", "pipe", "pipe"] })
+    // Its own process group, so an interruption can kill the program's children too (initdb
+    // runs postgres in bootstrap mode, which would otherwise keep writing into the directory).
+    const child = spawn(command, args, { ...spawnOptions(options), stdio: ["pipe", "pipe", "pipe"], detached: true })
     const stdout: Array<Buffer> = []
     const stderr: Array<Buffer> = []
     let done = false
@@ -93,9 +95,15 @@ export const run = (
     // A child that dies early closes stdin under us; that is reported through "close".
     child.stdin.on("error", () => {})
     child.stdin.end(options.input ?? "")
-    return Effect.sync(() => {
+    return Effect.callback<void>((exited) => {
       done = true
-      child.kill("SIGKILL")
+      if (child.exitCode !== null || child.signalCode !== null) return exited(Effect.void)
+      child.once("close", () => exited(Effect.void))
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL")
+      } catch {
+        child.kill("SIGKILL")
+      }
     })
   })
 
