@@ -103,12 +103,69 @@ class CompositeBase {
   toJSON(): Record<string, unknown> {
     return this.toObject()
   }
+  /**
+   * The record literal PostgreSQL prints (`(1,"a b",)`), each field written with `String(value)`
+   * (booleans as `t`/`f`, bytes as `\x..` hex, arrays as array literals): exact for numbers,
+   * strings, booleans, bytes and pgfx's value classes; not for JSON values or floats printed in
+   * exponent form.
+   */
+  toString(): string {
+    let s = "("
+    for (let i = 0; i < this.values.length; i++) {
+      if (i > 0) s += ","
+      const v = this.values[i]
+      if (v !== null && v !== undefined) s += quote(textOf(v), false)
+    }
+    return `${s})`
+  }
   [Symbol.iterator](): Iterator<unknown> {
     return this.values[Symbol.iterator]()
   }
   [Symbol.for("nodejs.util.inspect.custom")](): unknown {
     return Object.assign(Object.create(PgCompositeInspect.prototype), this.toObject())
   }
+}
+
+const isSpace = (c: number): boolean => c === 32 || (c >= 9 && c <= 13)
+
+/** Quotes like record_out (`inArray` false) or array_out (`inArray` true). */
+const quote = (s: string, inArray: boolean): string => {
+  let needs = s.length === 0 || (inArray && s.toLowerCase() === "null")
+  for (let i = 0; !needs && i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    needs =
+      c === 34 ||
+      c === 92 ||
+      isSpace(c) ||
+      (inArray ? c === 123 || c === 125 || c === 44 : c === 40 || c === 41 || c === 44)
+  }
+  if (!needs) return s
+  let out = '"'
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!
+    if (c === '"' || c === "\\") out += inArray ? "\\" : c
+    out += c
+  }
+  return `${out}"`
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"))
+
+const textOf = (v: unknown): string => {
+  if (typeof v === "boolean") return v ? "t" : "f"
+  if (v instanceof Uint8Array) {
+    let s = "\\x"
+    for (let i = 0; i < v.length; i++) s += HEX[v[i]!]
+    return s
+  }
+  if (!Array.isArray(v)) return String(v)
+  let s = "{"
+  for (let i = 0; i < v.length; i++) {
+    if (i > 0) s += ","
+    const el: unknown = v[i]
+    s += el === null || el === undefined ? "NULL" : Array.isArray(el) ? textOf(el) : quote(String(el), true)
+  }
+  return `${s}}`
 }
 
 /** Only names the class in `console.log` output: `PgComposite { r: 1 }`. */

@@ -365,6 +365,8 @@ const vectorCodec = (
     },
     encodeText: (value) => check(value).join(" "),
     stringsAsText: true,
+    // The server cannot receive an empty vector in binary (array_recv drops its dimension).
+    sendAsText: (value) => typeof value === "string" || (Array.isArray(value) && value.length === 0),
   })
 }
 

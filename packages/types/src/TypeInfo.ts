@@ -4,8 +4,9 @@
  *
  * A connection runs {@link introspectionQuery} with the unknown OIDs of a statement (parameters
  * and result columns) as `$1::oid[]`. The query follows every dependency — array elements, domain
- * base types, range subtypes, multiranges' ranges, composite attributes — so one round trip
- * describes everything needed. {@link buildCodecs} then builds, in dependency order:
+ * base types, range subtypes, multiranges' ranges, composite attributes — and adds the array types
+ * of the requested types, so one round trip describes everything needed (and a later `mytype[]`
+ * needs no new lookup). {@link buildCodecs} then builds, in dependency order:
  *
  * - arrays ↔ nested JS arrays of the element's values,
  * - composite types ↔ {@link PgComposite},
@@ -73,7 +74,9 @@ export interface PgTypeInfo {
 export const introspectionQuery = (serverMajor: number): string => {
   const multirange = serverMajor >= 14
   return `WITH RECURSIVE deps(oid) AS (
-  SELECT unnest($1::pg_catalog.oid[])
+  (SELECT unnest($1::pg_catalog.oid[])
+   UNION
+   SELECT t.typarray FROM pg_catalog.pg_type t WHERE t.oid = ANY ($1::pg_catalog.oid[]) AND t.typarray <> 0)
   UNION
   SELECT d.dep FROM deps
   JOIN pg_catalog.pg_type t ON t.oid = deps.oid

@@ -159,25 +159,35 @@ export class TypeCache {
         info: fixedStatement(introspectionQuery(major), [Oids._oid], INTROSPECTION_COLUMNS),
       }
     }
-    return Effect.flatMap(runFixed(request, this.introspection.info, [oids]), (result) =>
+    const lookup = Effect.withSpan(runFixed(request, this.introspection.info, [oids]), "pgfx.introspectTypes", {
+      attributes: { "pgfx.type_oids": oids.join(",") },
+    })
+    return Effect.flatMap(lookup, (result) =>
       Effect.suspend(() => {
+        const fresh: Array<PgTypeInfo> = []
         for (const row of result.rows) {
           const info = typeInfoFromRow(row.values)
-          this.infos.set(info.oid, info)
+          if (!this.registry.has(info.oid)) fresh.push(info)
         }
+        const missing: Array<Codec> = []
         for (const oid of oids) {
           this.pending.delete(oid)
-          if (!this.infos.has(oid)) this.missing.add(oid)
+          if (!fresh.some((i) => i.oid === oid) && !this.registry.has(oid)) {
+            this.missing.add(oid)
+            missing.push(textCodec(oid, `oid ${oid}`))
+          }
         }
+        // Codecs already built keep their identity (and composite classes); only new types are added.
+        let codecs: Array<Codec>
         try {
-          this.rebuild()
-          return Effect.void
+          codecs = buildCodecs(fresh, this.registry)
         } catch (e) {
-          // A declaration that does not fit its type: forget the rows so the error repeats clearly.
-          for (const oid of oids) this.infos.delete(oid)
-          this.rebuild()
+          // A declaration that does not fit its type.
           return Effect.fail(interfaceError(e))
         }
+        for (const info of fresh) this.infos.set(info.oid, info)
+        this.registry = this.registry.withAll(codecs).withAll(missing)
+        return Effect.void
       }),
     )
   }
