@@ -17,6 +17,8 @@
  */
 export type BitOrder = "big" | "little"
 
+const NO_BYTES = new Uint8Array(0)
+
 /**
  * A string of bits.
  *
@@ -38,6 +40,11 @@ export class BitString {
 
   /** A bit string from its text: `"0101"` (only `0` and `1`; throws RangeError otherwise). */
   constructor(bits = "") {
+    if (bits.length === 0) {
+      this.#bytes = NO_BYTES
+      this.length = 0
+      return
+    }
     const bytes = new Uint8Array((bits.length + 7) >> 3)
     for (let i = 0; i < bits.length; i++) {
       const c = bits.charCodeAt(i)

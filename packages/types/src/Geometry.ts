@@ -23,6 +23,8 @@ const num = (what: string, n: unknown): number => {
   return n
 }
 
+const NO_POINTS: ReadonlyArray<Point> = []
+
 const same = (a: number, b: number): boolean => a === b || (Number.isNaN(a) && Number.isNaN(b))
 
 /**
@@ -145,6 +147,12 @@ export class Path {
     this.points = Array.from(points, Point.from)
     this.isClosed = isClosed
   }
+  /** A path over `points` as given (no copy: the array must not be changed afterwards). */
+  static ofPoints(points: ReadonlyArray<Point>, isClosed = false): Path {
+    const p = new Path(NO_POINTS, isClosed)
+    ;(p as { points: ReadonlyArray<Point> }).points = points
+    return p
+  }
   /** `[(..),(..)]` when open, `((..),(..))` when closed, as PostgreSQL prints it. */
   toString(): string {
     const body = this.points.join(",")
@@ -165,6 +173,12 @@ export class Polygon {
   readonly points: ReadonlyArray<Point>
   constructor(points: Iterable<PointLike>) {
     this.points = Array.from(points, Point.from)
+  }
+  /** A polygon over `points` as given (no copy: the array must not be changed afterwards). */
+  static ofPoints(points: ReadonlyArray<Point>): Polygon {
+    const p = new Polygon(NO_POINTS)
+    ;(p as { points: ReadonlyArray<Point> }).points = points
+    return p
   }
   /** `((x1,y1),...)`, as PostgreSQL prints it. */
   toString(): string {

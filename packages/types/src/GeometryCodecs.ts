@@ -212,7 +212,7 @@ export const path: Codec<Path> = geometric({
   arrayOid: Oids._path,
   decodeBinary: (view, offset, length) => {
     if (length < 5) throw decodeError("path", "truncated binary value")
-    return new Path(readPoints("path", view, offset + 1, offset + length), view.getUint8(offset) !== 0)
+    return Path.ofPoints(readPoints("path", view, offset + 1, offset + length), view.getUint8(offset) !== 0)
   },
   decodeText: (text) => new Path(pointsOf(numbersOf("path", text, "even")), text.trimStart().startsWith("((")),
   coerce: (v) => {
@@ -236,7 +236,7 @@ export const polygon: Codec<Polygon> = geometric({
   name: "polygon",
   oid: Oids.polygon,
   arrayOid: Oids._polygon,
-  decodeBinary: (view, offset, length) => new Polygon(readPoints("polygon", view, offset, offset + length)),
+  decodeBinary: (view, offset, length) => Polygon.ofPoints(readPoints("polygon", view, offset, offset + length)),
   decodeText: (text) => new Polygon(pointsOf(numbersOf("polygon", text, "even"))),
   coerce: (v) => {
     if (v instanceof Polygon) return v

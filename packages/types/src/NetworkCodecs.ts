@@ -11,7 +11,7 @@
  * @since 0.1.0
  */
 import { checkLength, type Codec, decodeError, invalidType, make } from "./Codec.ts"
-import { HEX } from "./internal/utf8.ts"
+import { HEX_HI, HEX_LO, latin1 } from "./internal/utf8.ts"
 import { Oids } from "./Oids.ts"
 
 /**
@@ -51,11 +51,43 @@ export const stringValued = (
 const AF_INET = 2
 const AF_INET6 = 3
 
-const ipv4 = (buf: Uint8Array, at: number): string => `${buf[at]}.${buf[at + 1]}.${buf[at + 2]}.${buf[at + 3]}`
+/** Scratch space the decoders write the text into (longest: an IPv6 address with `/128`). */
+const out = new Uint8Array(64)
+const words = new Uint16Array(8)
+
+/** Writes the decimal digits of 0 ≤ v < 1000 at `n`; returns the new position. */
+const putDecimal = (v: number, n: number): number => {
+  if (v >= 100) out[n++] = 48 + ((v / 100) | 0)
+  if (v >= 10) out[n++] = 48 + (((v / 10) | 0) % 10)
+  out[n++] = 48 + (v % 10)
+  return n
+}
+
+const HEX_DIGITS = "0123456789abcdef"
+
+/** Writes a 16-bit word in hex without leading zeros at `n`. */
+const putHexWord = (v: number, n: number): number => {
+  let started = false
+  for (let shift = 12; shift >= 0; shift -= 4) {
+    const d = (v >> shift) & 15
+    if (d !== 0 || started || shift === 0) {
+      out[n++] = HEX_DIGITS.charCodeAt(d)
+      started = true
+    }
+  }
+  return n
+}
+
+const putIpv4 = (buf: Uint8Array, at: number, n: number): number => {
+  for (let i = 0; i < 4; i++) {
+    if (i > 0) out[n++] = 46
+    n = putDecimal(buf[at + i]!, n)
+  }
+  return n
+}
 
 /** PostgreSQL's inet_net_ntop_ipv6: longest zero run (≥ 2 words) as `::`, embedded IPv4 dotted. */
-const ipv6 = (buf: Uint8Array, at: number): string => {
-  const words = new Array<number>(8)
+const putIpv6 = (buf: Uint8Array, at: number, n: number): number => {
   for (let i = 0; i < 8; i++) words[i] = (buf[at + 2 * i]! << 8) | buf[at + 2 * i + 1]!
   let bestBase = -1
   let bestLen = 0
@@ -80,25 +112,23 @@ const ipv6 = (buf: Uint8Array, at: number): string => {
     bestLen = curLen
   }
   if (bestBase !== -1 && bestLen < 2) bestBase = -1
-  let s = ""
   for (let i = 0; i < 8; i++) {
     if (bestBase !== -1 && i >= bestBase && i < bestBase + bestLen) {
-      if (i === bestBase) s += ":"
+      if (i === bestBase) out[n++] = 58
       continue
     }
-    if (i !== 0) s += ":"
+    if (i !== 0) out[n++] = 58
     if (
       i === 6 &&
       bestBase === 0 &&
       (bestLen === 6 || (bestLen === 7 && words[7] !== 1) || (bestLen === 5 && words[5] === 0xffff))
     ) {
-      s += ipv4(buf, at + 12)
-      return s
+      return putIpv4(buf, at + 12, n)
     }
-    s += words[i]!.toString(16)
+    n = putHexWord(words[i]!, n)
   }
-  if (bestBase !== -1 && bestBase + bestLen === 8) s += ":"
-  return s
+  if (bestBase !== -1 && bestBase + bestLen === 8) out[n++] = 58
+  return n
 }
 
 const networkCodec = (name: string, oid: number, arrayOid: number, isCidr: boolean): Codec<string> =>
@@ -107,15 +137,22 @@ const networkCodec = (name: string, oid: number, arrayOid: number, isCidr: boole
     const family = buf[offset]
     const bits = buf[offset + 1]!
     const nb = buf[offset + 3]
+    let n: number
+    let full: number
     if (family === AF_INET && nb === 4 && length === 8 && bits <= 32) {
-      const addr = ipv4(buf, offset + 4)
-      return isCidr || bits !== 32 ? `${addr}/${bits}` : addr
+      n = putIpv4(buf, offset + 4, 0)
+      full = 32
+    } else if (family === AF_INET6 && nb === 16 && length === 20 && bits <= 128) {
+      n = putIpv6(buf, offset + 4, 0)
+      full = 128
+    } else {
+      throw decodeError(name, "invalid binary value")
     }
-    if (family === AF_INET6 && nb === 16 && length === 20 && bits <= 128) {
-      const addr = ipv6(buf, offset + 4)
-      return isCidr || bits !== 128 ? `${addr}/${bits}` : addr
+    if (isCidr || bits !== full) {
+      out[n++] = 47
+      n = putDecimal(bits, n)
     }
-    throw decodeError(name, "invalid binary value")
+    return latin1(out, 0, n)
   })
 
 /**
@@ -137,9 +174,14 @@ export const cidr: Codec<string> = networkCodec("cidr", Oids.cidr, Oids._cidr, t
 const macCodec = (name: string, oid: number, arrayOid: number, size: number): Codec<string> =>
   stringValued(name, oid, arrayOid, (buf, _view, offset, length) => {
     checkLength(name, length, size)
-    let s = HEX[buf[offset]!]!
-    for (let i = 1; i < size; i++) s += `:${HEX[buf[offset + i]!]}`
-    return s
+    let n = 0
+    for (let i = 0; i < size; i++) {
+      if (i > 0) out[n++] = 58
+      const b = buf[offset + i]!
+      out[n++] = HEX_HI[b]!
+      out[n++] = HEX_LO[b]!
+    }
+    return latin1(out, 0, n)
   })
 
 /**

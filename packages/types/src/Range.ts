@@ -22,6 +22,15 @@ export interface RangeOptions {
 }
 
 /**
+ * Inclusivity as bits (1: lower bound included, 2: upper bound included), the decoders' compact
+ * alternative to {@link RangeOptions}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type RangeFlags = number
+
+/**
  * A range of `A`.
  *
  * @example
@@ -51,12 +60,13 @@ export class Range<A = unknown> {
    * Discrete ranges (`int4range`, `daterange`, ...) come back from the server canonicalized
    * (`[1,3]` becomes `[1,4)`).
    */
-  constructor(lower: A | null = null, upper: A | null = null, options: RangeOptions = {}) {
-    this.isEmpty = options.empty === true
+  constructor(lower: A | null = null, upper: A | null = null, options: RangeOptions | RangeFlags = {}) {
+    const flags = typeof options === "number"
+    this.isEmpty = !flags && options.empty === true
     this.lower = this.isEmpty ? null : (lower ?? null)
     this.upper = this.isEmpty ? null : (upper ?? null)
-    this.lowerInc = this.lower !== null && (options.lowerInc ?? true)
-    this.upperInc = this.upper !== null && (options.upperInc ?? false)
+    this.lowerInc = this.lower !== null && (flags ? (options & 1) !== 0 : (options.lowerInc ?? true))
+    this.upperInc = this.upper !== null && (flags ? (options & 2) !== 0 : (options.upperInc ?? false))
   }
 
   /** The empty range (`'empty'`). */

@@ -27,6 +27,14 @@ const UB_INC = 0x04
 const LB_INF = 0x08
 const UB_INF = 0x10
 
+/** The length of the bound at `pos` (its int32 prefix), checked against `end`. */
+const boundLength = (name: string, view: DataView, pos: number, end: number): number => {
+  if (pos + 4 > end) throw decodeError(name, "truncated binary value")
+  const len = view.getInt32(pos)
+  if (len < 0 || pos + 4 + len > end) throw decodeError(name, `invalid bound length ${len}`)
+  return len
+}
+
 /**
  * Identity of a range or multirange type.
  *
@@ -61,19 +69,20 @@ export const rangeCodec = <A>(element: Codec<A>, id: TypeIdentity): Codec<Range<
     if (flags & EMPTY) return Range.empty()
     const end = offset + length
     let pos = offset + 1
-    const readBound = (): A => {
-      if (pos + 4 > end) throw decodeError(name, "truncated binary value")
-      const len = view.getInt32(pos)
-      pos += 4
-      if (len < 0 || pos + len > end) throw decodeError(name, `invalid bound length ${len}`)
-      const v = decodeElement(buf, view, pos, len)
-      pos += len
-      return v
+    let lower: A | null = null
+    let upper: A | null = null
+    if (!(flags & LB_INF)) {
+      const len = boundLength(name, view, pos, end)
+      lower = decodeElement(buf, view, pos + 4, len)
+      pos += 4 + len
     }
-    const lower = flags & LB_INF ? null : readBound()
-    const upper = flags & UB_INF ? null : readBound()
+    if (!(flags & UB_INF)) {
+      const len = boundLength(name, view, pos, end)
+      upper = decodeElement(buf, view, pos + 4, len)
+      pos += 4 + len
+    }
     if (pos !== end) throw decodeError(name, `${end - pos} trailing bytes`)
-    return new Range(lower, upper, { lowerInc: (flags & LB_INC) !== 0, upperInc: (flags & UB_INC) !== 0 })
+    return new Range(lower, upper, (flags & (LB_INC | UB_INC)) >> 1)
   }
 
   const encodeBinary = (value: unknown, w: Writer): void => {
@@ -90,10 +99,14 @@ export const rangeCodec = <A>(element: Codec<A>, id: TypeIdentity): Codec<Range<
     if (upper === null) flags |= UB_INF
     else if (r.upperInc === true) flags |= UB_INC
     w.byte(flags)
-    for (const b of [lower, upper]) {
-      if (b === null) continue
+    if (lower !== null) {
       const at = w.reserveLength()
-      encodeElement(b, w)
+      encodeElement(lower, w)
+      w.patchValueLength(at)
+    }
+    if (upper !== null) {
+      const at = w.reserveLength()
+      encodeElement(upper, w)
       w.patchValueLength(at)
     }
   }

@@ -19,7 +19,7 @@
  */
 import type { Writer } from "@pgfx/protocol/Writer"
 import { checkLength, type Codec, decodeError, invalidType, invalidValue, make } from "./Codec.ts"
-import { decodeUtf8 } from "./internal/utf8.ts"
+import { decodeUtf8, latin1 } from "./internal/utf8.ts"
 import { stringValued } from "./NetworkCodecs.ts"
 import { Oids } from "./Oids.ts"
 import { stringCodec, textCodec } from "./TextCodecs.ts"
@@ -185,12 +185,28 @@ const LSN_EXPECTED = 'an LSN string ("16/B374D848", sent as text) or a bigint'
 export const formatLsn = (lsn: bigint): string =>
   `${(lsn >> 32n).toString(16).toUpperCase()}/${(lsn & 0xffffffffn).toString(16).toUpperCase()}`
 
+const UPPER_HEX = "0123456789ABCDEF"
+const lsnText = new Uint8Array(17)
+
+/** Writes a 32-bit word in uppercase hex without leading zeros at `n`. */
+const putHex32 = (v: number, n: number): number => {
+  let started = false
+  for (let shift = 28; shift >= 0; shift -= 4) {
+    const d = (v >>> shift) & 15
+    if (d !== 0 || started || shift === 0) {
+      lsnText[n++] = UPPER_HEX.charCodeAt(d)
+      started = true
+    }
+  }
+  return n
+}
+
 const lsnDecodeBinary = (_buf: Uint8Array, view: DataView, offset: number, length: number): string => {
   checkLength("pg_lsn", length, 8)
-  return `${view.getUint32(offset).toString(16).toUpperCase()}/${view
-    .getUint32(offset + 4)
-    .toString(16)
-    .toUpperCase()}`
+  let n = putHex32(view.getUint32(offset), 0)
+  lsnText[n++] = 47
+  n = putHex32(view.getUint32(offset + 4), n)
+  return latin1(lsnText, 0, n)
 }
 
 const lsnBase = stringValued("pg_lsn", Oids.pg_lsn, Oids._pg_lsn, lsnDecodeBinary)
