@@ -3,6 +3,7 @@ import * as Types from "@pgfx/types"
 import * as CodecRegistry from "@pgfx/types/CodecRegistry"
 import { Oids } from "@pgfx/types/Oids"
 import { textCodec } from "@pgfx/types/TextCodecs"
+import { Schema } from "effect"
 import { decode, encode } from "./util.ts"
 
 /** Every built-in scalar codec's OID and array OID, as `pg_type` on PostgreSQL 18 lists them. */
@@ -188,5 +189,41 @@ describe("CodecRegistry", () => {
     expect(Types.CodecRegistry.builtins).toBe(reg)
     expect(typeof Types.ArrayCodec.arrayCodec).toBe("function")
     expect(Types.PgDate.PgDate.infinity.toString()).toBe("infinity")
+  })
+
+  it("withTypeCodec installs a custom codec for a built-in type and its array at once", () => {
+    const custom = reg.withTypeCodec("numeric", { format: "text", schema: Schema.NumberFromString })
+    expect(custom.get(1700)).toMatchObject({ name: "numeric", binary: false })
+    expect(custom.get(1700)!.decodeText("1.5")).toBe(1.5)
+    expect(custom.get(1231)!.decodeText("{1.5,NULL}")).toEqual([1.5, null])
+    expect(reg.get(1700)!.decodeText("1.5")).toBe("1.5")
+    // SQL spellings and schema-qualified names
+    expect(reg.withTypeCodec("double precision", { format: "text", schema: Schema.String }).get(701)?.binary).toBe(
+      false,
+    )
+    expect(reg.withTypeCodec("pg_catalog.int4", { format: "text", schema: Schema.String }).get(23)?.binary).toBe(false)
+    // a type in another schema is declared, not installed
+    const declared = reg.withTypeCodec("public.int4", { format: "text", schema: Schema.String })
+    expect(declared.get(23)?.binary).toBe(true)
+    expect(declared.declarationFor("public", "int4")?._tag).toBe("Schema")
+    expect(declared.declarationFor("other", "int4")).toBeUndefined()
+    expect(() => reg.withTypeCodec("int4", { format: "tuple", schema: Schema.Array(Schema.Unknown) })).toThrow(/tuple/)
+  })
+
+  it("withoutTypeCodec restores the built-in codec; withBuiltinTypeCodec maps by codec name", () => {
+    const custom = reg.withTypeCodec("numeric", { format: "text", schema: Schema.NumberFromString })
+    const reset = custom.withoutTypeCodec("numeric")
+    expect(reset.get(1700)).toBe(reg.get(1700))
+    expect(reset.get(1231)).toBe(reg.get(1231))
+    expect(reset.declarations.size).toBe(0)
+    const money = reg.withBuiltinTypeCodec("money", "int8")
+    expect(money.get(790)).toMatchObject({ name: "money", oid: 790, binary: true })
+    expect(decode(money.get(790)!, encode(money.get(790)!, 1234n))).toBe(1234n)
+    const hstore = reg.withBuiltinTypeCodec("hstore", "pg_contrib.hstore")
+    expect(hstore.declarationFor("public", "hstore")).toMatchObject({ _tag: "Builtin", codecName: "pg_contrib.hstore" })
+    expect(() => reg.withBuiltinTypeCodec("x", "no_such_codec")).toThrow(/unknown built-in codec/)
+    expect(reg.withBuiltinTypeCodec("regclass", "oid").get(2205)?.decodeBinary).toBe(reg.get(26)!.decodeBinary)
+    expect(CodecRegistry.qualifyTypeName("public.mytype", undefined)).toEqual({ name: "mytype", schema: "public" })
+    expect(CodecRegistry.qualifyTypeName("integer", undefined)).toEqual({ name: "int4", schema: undefined })
   })
 })
