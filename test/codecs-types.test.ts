@@ -520,6 +520,33 @@ describe("built-in types against the server, both formats", () => {
     }),
   )
 
+  it.live("wrong JS values fail before anything is sent, naming the parameter, its type and the JS type", () =>
+    Effect.gen(function* () {
+      const conn = yield* connect()
+      const bad: ReadonlyArray<readonly [string, unknown, string]> = [
+        ["point", 5, "number"],
+        ["circle", new Point(1, 2), "Point"],
+        ["interval", new Date(0), "Date"],
+        ["time", 5, "number"],
+        ["timetz", PgTime.make(1), "PgTime"],
+        ["int4range", [1, 2], "Array"],
+        ["int4range", new Range(1.5, 2), "number"],
+        ["inet", 3232235521, "number"],
+        ["bit", 5n, "bigint"],
+        ["tid", "x".length, "number"],
+        ["xid8", -1n, "bigint"],
+        ["int4[]", [[1], [2, 3]], "Array"],
+      ]
+      for (const [type, value, actualType] of bad) {
+        const e = yield* Effect.flip(conn.fetchVal(`SELECT $1::int4, $2::${type}`, [1, value]))
+        expect(e, type).toMatchObject({ _tag: "PgEncodeError", parameter: 2, actualType })
+        expect(e.message, type).toContain("$2")
+      }
+      expect(conn.transactionStatus).toBe("idle")
+      expect(yield* conn.fetchVal("SELECT $1::point::text", [new Point(1, 2)])).toBe("(1,2)")
+    }),
+  )
+
   it.live("void results decode to null", () =>
     Effect.gen(function* () {
       const conn = yield* connect()

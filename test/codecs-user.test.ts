@@ -17,7 +17,7 @@ import { ensureExtension, schemaConnect, schemaConnectAgain } from "./support/sc
 
 const formats = [
   ["binary", {}],
-  ["text", { codecs: textFormatRegistry() }],
+  ["text", { codecs: textFormatRegistry().withBuiltinTypeCodec("hstore", "hstore", { format: "text" }) }],
 ] as const
 
 /** Counts the introspection round trips (spans named pgfx.introspectTypes). */
@@ -241,6 +241,8 @@ describe("user-defined types", () => {
       for (const [format, options] of formats) {
         const { conn } = yield* schemaConnect(options)
         const label = `(${format})`
+        const formatOf = (sql: string) => conn.fetch(sql).pipe(Effect.map((rows) => rows[0]!.columns[0]!.format))
+        expect(yield* formatOf("SELECT 'a=>1'::hstore"), label).toBe(format === "text" ? 0 : 1)
         yield* checkValue(conn, "citext", "'MiXeD Case'", "MiXeD Case")
         expect(yield* conn.fetchVal("SELECT $1::citext = 'mixed CASE'", ["MiXeD Case"]), label).toBe(true)
         yield* checkValue(
