@@ -43,7 +43,9 @@ const rules: Record<string, Rule> = {
   },
 }
 
-const importRe = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g
+// An import/export may span lines, but never into a JSDoc line (` * import ... from "..."` examples).
+const importRe =
+  /(?:^|\n)\s*(?:import|export)\s(?:[^'"\n]|\n(?!\s*\*))*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g
 
 const sourceFiles = (dir: string): Array<string> =>
   fs.existsSync(dir)
@@ -100,6 +102,8 @@ describe("package dependency chain", () => {
     const fake = `import * as Net from "node:net"\nimport { x } from "@pgfx/client/PgConnection"\n`
     const specs = [...fake.matchAll(importRe)].map((m) => m[1] ?? m[2])
     expect(specs).toEqual(["node:net", "@pgfx/client/PgConnection"])
+    const docExample = `export interface A {}\n/**\n * @example\n * import { B } from "@pgfx/client/B"\n */\n`
+    expect([...docExample.matchAll(importRe)]).toEqual([])
     expect(rules.protocol!.deny.some((d) => d.test("node:net"))).toBe(true)
     expect(rules.testing!.deny.some((d) => d.test("@pgfx/client/PgConnection"))).toBe(true)
   })

@@ -187,13 +187,16 @@ describe("core codecs against the server", () => {
   it.live("a type with no codec is exchanged in text format", () =>
     Effect.gen(function* () {
       const conn = yield* connect()
-      const row = (yield* conn.fetch("SELECT '10.0.0.0/8'::cidr AS c, $1::inet AS i, 'P1D'::interval AS d", [
-        "192.168.0.1",
-      ]))[0]!
-      expect(row.c).toBe("10.0.0.0/8")
-      expect(row.i).toBe("192.168.0.1")
-      expect(row.d).toBe("1 day")
-      expect(row.columns.map((c) => c.format)).toEqual([0, 0, 0])
+      const sql =
+        "SELECT '10:20:10,14,15'::pg_snapshot AS s, $1::pg_snapshot AS p, '{10:20:}'::pg_snapshot[] AS a, " +
+        "'10:20:10,14,15'::pg_snapshot::text AS t"
+      const row = (yield* conn.fetch(sql, ["10:20:"]))[0]!
+      expect(row.s).toBe(row.t)
+      expect(row.s).toBe("10:20:10,14,15")
+      expect(row.p).toBe("10:20:")
+      // its array type is found by introspection and parsed into a JS array of texts
+      expect(row.a).toEqual(["10:20:"])
+      expect(row.columns.map((c) => c.format)).toEqual([0, 0, 0, 1])
     }),
   )
 

@@ -26,7 +26,8 @@
  * ```
  * @since 0.1.0
  */
-import { builtins } from "@pgfx/types/CodecRegistry"
+import { builtins, type CodecRegistry } from "@pgfx/types/CodecRegistry"
+import type { TypeCodecOptions } from "@pgfx/types/SchemaCodec"
 import { type Duration, Effect, type Option, type Scope } from "effect"
 import { Connection } from "./internal/Connection.ts"
 import { establish } from "./internal/Establish.ts"
@@ -88,6 +89,51 @@ export interface PgConnection {
   readonly transactionStatus: "idle" | "transaction" | "failed"
   /** The protocol version in use: "3.0" or "3.2". */
   readonly protocolVersion: "3.0" | "3.2"
+  /**
+   * The codec registry this connection uses now: the configured one (`codecs` option) plus the
+   * custom codecs set on this connection. Types looked up from `pg_catalog` are not included.
+   */
+  readonly codecs: CodecRegistry
+  /**
+   * Uses a custom codec for `typeName` on this connection (asyncpg's `set_type_codec`): `schema`
+   * is an Effect Schema between the type's wire representation (`format`: `"text"` string,
+   * `"binary"` bytes, or `"tuple"` — see `@pgfx/types/SchemaCodec`) and your value. Arrays of
+   * the type and composites containing it use it too. The statement cache is dropped.
+   *
+   * Errors: `PgInterfaceError` when the type does not exist or the format does not fit it
+   * (e.g. `"tuple"` for an enum).
+   *
+   * @example
+   * ```ts
+   * yield* conn.setTypeCodec("numeric", { format: "text", schema: Schema.NumberFromString })
+   * yield* conn.fetchVal("SELECT 1.5::numeric") // 1.5
+   * ```
+   */
+  setTypeCodec<A>(typeName: string, options: TypeCodecOptions<A>): Effect.Effect<void, PgQueryError>
+  /** Restores the default codec of `typeName` (asyncpg's `reset_type_codec`). */
+  resetTypeCodec(
+    typeName: string,
+    options?: { readonly schemaName?: string | undefined },
+  ): Effect.Effect<void, PgQueryError>
+  /**
+   * Exchanges `typeName` with a built-in codec (asyncpg's `set_builtin_type_codec`): `"hstore"`
+   * for the hstore extension, or any built-in type name for a wire-compatible type
+   * (`setBuiltinTypeCodec("money", "int8")` gives the amount in minor units). `format: "text"`
+   * restricts it to the text format.
+   *
+   * Errors: `PgInterfaceError` for an unknown type or codec name.
+   */
+  setBuiltinTypeCodec(
+    typeName: string,
+    codecName: string,
+    options?: { readonly schemaName?: string | undefined; readonly format?: "text" | "binary" | undefined },
+  ): Effect.Effect<void, PgQueryError>
+  /**
+   * Forgets the types this connection looked up in `pg_catalog` and its prepared statements, so
+   * they are looked up again (asyncpg's `reload_schema_state`). Call it after DDL that changes
+   * types in use (`ALTER TYPE`); otherwise a changed composite fails with `PgOutdatedSchemaError`.
+   */
+  reloadSchemaState(): Effect.Effect<void>
   /** Closes gracefully: sends Terminate and closes the socket. */
   readonly close: Effect.Effect<void>
 }

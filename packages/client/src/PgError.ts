@@ -10,6 +10,7 @@
  * | `PgAuthenticationError` | the client refused or could not complete authentication |
  * | `PgEncodeError` | a parameter value could not be encoded (nothing was sent) |
  * | `PgDecodeError` | a result value could not be decoded (the query failed; the session is usable) |
+ * | `PgOutdatedSchemaError` | a composite type changed after the connection cached its layout (retry) |
  * | `PgInterfaceError` | the API was misused (e.g. a query on a closed connection) |
  *
  * Messages never contain passwords or other secrets.
@@ -125,6 +126,8 @@ export class PgEncodeError extends Data.TaggedError("PgEncodeError")<{
   readonly typeName: string
   readonly typeOid: number
   readonly actualType: string
+  /** The codec's EncodeError (for a custom codec, its cause is the SchemaError). */
+  readonly cause?: unknown
 }> {}
 
 /** A result value could not be decoded; the query failed and the session stays usable. @since 0.1.0 */
@@ -132,6 +135,20 @@ export class PgDecodeError extends Data.TaggedError("PgDecodeError")<{
   readonly message: string
   readonly column: string
   readonly typeOid: number
+  readonly cause?: unknown
+}> {}
+
+/**
+ * A composite type changed (DDL such as `ALTER TYPE ... ADD ATTRIBUTE`) after the connection
+ * cached its layout, so a value could not be decoded or the server rejected one we encoded —
+ * asyncpg's `OutdatedSchemaCacheError`. The connection has already dropped its type and
+ * statement caches (what `reloadSchemaState` does), so retrying the statement works; call
+ * `reloadSchemaState` yourself after DDL to avoid the error. @since 0.1.0
+ */
+export class PgOutdatedSchemaError extends Data.TaggedError("PgOutdatedSchemaError")<{
+  readonly message: string
+  /** The composite type, when known. */
+  readonly typeName: string
   readonly cause?: unknown
 }> {}
 
@@ -149,6 +166,7 @@ export type PgQueryError =
   | PgEncodeError
   | PgDecodeError
   | PgInterfaceError
+  | PgOutdatedSchemaError
 
 /** Every failure connecting can produce. @since 0.1.0 */
 export type PgConnectError =

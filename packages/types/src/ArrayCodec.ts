@@ -6,15 +6,19 @@
  * row-major order as int32 length (−1 = NULL) and bytes. An empty array has ndim 0.
  *
  * Decoding gives nested arrays (`int4[][]` → `number[][]`), NULL elements as `null`, `[]` for the
- * empty array. Lower bounds other than 1 (`'[0:1]={1,2}'::int4[]`) are accepted and dropped: the
- * JS array starts at index 0 whatever the bound.
+ * empty array. The JS array starts at index 0 whatever PostgreSQL's lower bound; when a lower
+ * bound is not 1 (`'[0:1]={1,2}'::int4[]`) the outermost JS array carries the bounds in a
+ * non-enumerable {@link lowerBounds} property, so the value still round-trips exactly (read them
+ * with {@link lowerBoundsOf}, set them with {@link withLowerBounds}).
  *
  * Encoding takes nested JS arrays; each nesting level is one dimension, so the value must be
  * rectangular (ragged arrays are rejected) with at most 6 dimensions. `null` and `undefined`
- * elements are NULL. Lower bounds are sent as 1.
+ * elements are NULL. Lower bounds are 1 unless the array carries {@link lowerBounds}.
  *
  * Gotcha: for `json[]` / `jsonb[]`, a JS array element is read as a further dimension, not as a
- * JSON array document; pass such documents as JSON text strings.
+ * JSON array document; pass such documents as JSON text strings. Element types whose values are
+ * arrays themselves (multiranges) say which JS arrays are elements with
+ * {@link ArrayCodecOptions.isElement}.
  *
  * @since 0.1.0
  */
@@ -33,6 +37,44 @@ export type PgArray<A> = Array<A | null | PgArray<A>>
 const MAX_DIMS = 6
 
 /**
+ * The key of the non-enumerable property holding an array's PostgreSQL lower bounds (one per
+ * dimension) when some bound is not 1.
+ *
+ * @since 0.1.0
+ * @category lower bounds
+ */
+export const lowerBounds: unique symbol = Symbol.for("@pgfx/types/ArrayCodec/lowerBounds")
+
+/**
+ * The lower bounds of a decoded array, one per dimension; undefined when they are all 1.
+ *
+ * @since 0.1.0
+ * @category lower bounds
+ */
+export const lowerBoundsOf = (array: ReadonlyArray<unknown>): ReadonlyArray<number> | undefined =>
+  (array as { [lowerBounds]?: ReadonlyArray<number> })[lowerBounds]
+
+/**
+ * Marks `array` (in place) with PostgreSQL lower bounds, one per dimension, and returns it:
+ * `withLowerBounds([7, 8], [0])` is sent as `'[0:1]={7,8}'`.
+ *
+ * @since 0.1.0
+ * @category lower bounds
+ */
+export const withLowerBounds = <A extends Array<unknown>>(array: A, bounds: ReadonlyArray<number>): A => {
+  for (const b of bounds) {
+    if (!Number.isInteger(b) || b < -2147483648 || b > 2147483647) throw new RangeError(`invalid lower bound ${b}`)
+  }
+  Object.defineProperty(array, lowerBounds, { value: bounds, enumerable: false, configurable: true, writable: true })
+  return array
+}
+
+const boundsToSend = (value: ReadonlyArray<unknown>, ndim: number): ReadonlyArray<number> | undefined => {
+  const b = lowerBoundsOf(value)
+  return b !== undefined && b.length === ndim ? b : undefined
+}
+
+/**
  * Options of {@link arrayCodec}.
  *
  * @since 0.1.0
@@ -45,6 +87,12 @@ export interface ArrayCodecOptions {
   readonly name?: string
   /** The text-format element delimiter (`pg_type.typdelim`); `","` for all but `box`. */
   readonly delimiter?: string
+  /**
+   * For element types whose JS values are arrays (multiranges, composites given as tuples): true
+   * when a JS array is one element rather than a further dimension. By default every JS array is
+   * a dimension.
+   */
+  readonly isElement?: (value: ReadonlyArray<unknown>) => boolean
 }
 
 const isSpace = (c: number): boolean => c === 32 || (c >= 9 && c <= 13)
@@ -101,6 +149,10 @@ export const arrayCodec = <A>(element: Codec<A>, options: ArrayCodecOptions = {}
   const elementOid = element.oid
   const decodeElementBinary = element.decodeBinary
   const encodeElementBinary = element.encodeBinary
+  const isElement = options.isElement
+  /** A JS array that is a dimension (not an element). */
+  const isDim = (v: unknown): v is ReadonlyArray<unknown> =>
+    Array.isArray(v) && (isElement === undefined || !isElement(v))
 
   const ragged = (reason: string): EncodeError =>
     new EncodeError({
@@ -113,9 +165,9 @@ export const arrayCodec = <A>(element: Codec<A>, options: ArrayCodecOptions = {}
   /** Dimension lengths read along the first elements; throws for non-arrays and too many dims. */
   const dimsOf = (value: unknown): Array<number> => {
     if (!Array.isArray(value)) throw invalidType(name, "an array (nested arrays for more dimensions)", value)
-    const dims: Array<number> = []
-    let v: unknown = value
-    while (Array.isArray(v)) {
+    const dims: Array<number> = [value.length]
+    let v: unknown = value[0]
+    while (value.length > 0 && isDim(v)) {
       dims.push(v.length)
       if (dims.length > MAX_DIMS) throw ragged(`more than ${MAX_DIMS} dimensions`)
       if (v.length === 0) break
@@ -131,9 +183,9 @@ export const arrayCodec = <A>(element: Codec<A>, options: ArrayCodecOptions = {}
     for (let i = 0; i < arr.length; i++) {
       const el = arr[i]
       if (last) {
-        if (Array.isArray(el)) throw ragged(`sub-arrays of different depths`)
+        if (isDim(el)) throw ragged(`sub-arrays of different depths`)
       } else {
-        if (!Array.isArray(el)) throw ragged(`sub-arrays of different depths`)
+        if (!isDim(el)) throw ragged(`sub-arrays of different depths`)
         checkShape(el, dims, d + 1)
       }
     }
@@ -150,7 +202,7 @@ export const arrayCodec = <A>(element: Codec<A>, options: ArrayCodecOptions = {}
           w.int32(-1)
           hasNull = true
         } else {
-          if (Array.isArray(el)) throw ragged(`sub-arrays of different depths`)
+          if (isDim(el)) throw ragged(`sub-arrays of different depths`)
           const at = w.reserveLength()
           encodeElementBinary(el, w)
           w.patchValueLength(at)
@@ -159,7 +211,7 @@ export const arrayCodec = <A>(element: Codec<A>, options: ArrayCodecOptions = {}
     } else {
       for (let i = 0; i < arr.length; i++) {
         const el = arr[i]
-        if (!Array.isArray(el)) throw ragged(`sub-arrays of different depths`)
+        if (!isDim(el)) throw ragged(`sub-arrays of different depths`)
         if (writeLevel(el, dims, d + 1, w)) hasNull = true
       }
     }
@@ -177,7 +229,8 @@ export const arrayCodec = <A>(element: Codec<A>, options: ArrayCodecOptions = {}
     w.int32(dims.length)
     const flagsAt = w.pos
     w.int32(0).uint32(elementOid)
-    for (let d = 0; d < dims.length; d++) w.int32(dims[d]).int32(1)
+    const bounds = boundsToSend(arr, dims.length)
+    for (let d = 0; d < dims.length; d++) w.int32(dims[d]).int32(bounds === undefined ? 1 : bounds[d]!)
     if (writeLevel(arr, dims, 0, w)) w.view.setInt32(flagsAt, 1)
   }
 
@@ -191,10 +244,16 @@ export const arrayCodec = <A>(element: Codec<A>, options: ArrayCodecOptions = {}
     if (pos + 8 * ndim > end) throw decodeError(name, "truncated dimensions")
     let total = 1
     const dims = ndim === 1 ? undefined : new Array<number>(ndim)
+    let bounds: Array<number> | undefined
     for (let d = 0; d < ndim; d++) {
       const n = view.getInt32(pos)
       if (n < 0) throw decodeError(name, `invalid dimension length ${n}`)
       if (dims !== undefined) dims[d] = n
+      const lb = view.getInt32(pos + 4)
+      if (lb !== 1) {
+        if (bounds === undefined) bounds = new Array<number>(ndim).fill(1)
+        bounds[d] = lb
+      }
       total *= n
       pos += 8
     }
@@ -214,7 +273,8 @@ export const arrayCodec = <A>(element: Codec<A>, options: ArrayCodecOptions = {}
       }
     }
     if (pos !== end) throw decodeError(name, `${end - pos} trailing bytes`)
-    return dims === undefined ? out : (reshape(out, dims, 0, 0) as PgArray<A>)
+    const result = dims === undefined ? out : (reshape(out, dims, 0, 0) as PgArray<A>)
+    return bounds === undefined ? result : withLowerBounds(result, bounds)
   }
 
   const textLevel = (arr: ReadonlyArray<unknown>): string => {
@@ -223,8 +283,8 @@ export const arrayCodec = <A>(element: Codec<A>, options: ArrayCodecOptions = {}
       if (i > 0) s += delimiter
       const el = arr[i]
       if (el === null || el === undefined) s += "NULL"
-      else if (Array.isArray(el)) s += textLevel(el)
-      else s += quoteElement(typeof el === "string" ? el : element.encodeText(el), delim)
+      else if (isDim(el)) s += textLevel(el)
+      else s += quoteElement(typeof el === "string" && element.stringsAsText ? el : element.encodeText(el), delim)
     }
     return `${s}}`
   }
@@ -233,25 +293,30 @@ export const arrayCodec = <A>(element: Codec<A>, options: ArrayCodecOptions = {}
     const dims = dimsOf(value)
     const arr = value as ReadonlyArray<unknown>
     checkShape(arr, dims, 0)
-    return dims[dims.length - 1] === 0 ? "{}" : textLevel(arr)
+    if (dims[dims.length - 1] === 0) return "{}"
+    const bounds = boundsToSend(arr, dims.length)
+    if (bounds === undefined) return textLevel(arr)
+    let decoration = ""
+    for (let d = 0; d < dims.length; d++) decoration += `[${bounds[d]}:${bounds[d]! + dims[d]! - 1}]`
+    return `${decoration}=${textLevel(arr)}`
   }
 
   const decodeText = (text: string): PgArray<A> => parseArrayLiteral(text, name, delim, element.decodeText)
 
-  const hasString = (arr: ReadonlyArray<unknown>): boolean => {
+  const elementSendAsText = element.sendAsText
+  /** True when some element wants the text format (e.g. `"2"` in an int4[]): then the whole array goes as text. */
+  const anyAsText = (arr: ReadonlyArray<unknown>): boolean => {
     for (let i = 0; i < arr.length; i++) {
       const el = arr[i]
-      if (typeof el === "string") return true
-      if (Array.isArray(el) && hasString(el)) return true
+      if (el === null || el === undefined) continue
+      if (isDim(el) ? anyAsText(el) : elementSendAsText(el)) return true
     }
     return false
   }
 
   const sendAsText = !element.binary
     ? (_value: unknown): boolean => true
-    : element.stringsAsText
-      ? (value: unknown): boolean => typeof value === "string" || (Array.isArray(value) && hasString(value))
-      : (value: unknown): boolean => typeof value === "string"
+    : (value: unknown): boolean => typeof value === "string" || (Array.isArray(value) && anyAsText(value))
 
   return make({
     name,
@@ -289,9 +354,12 @@ export const parseArrayLiteral = <A>(
     while (i < n && isSpace(text.charCodeAt(i))) i++
   }
   skipSpace()
+  let bounds: Array<number> | undefined
   if (text.charCodeAt(i) === 91 /* [ */) {
     const eq = text.indexOf("=", i)
     if (eq < 0) fail("dimension decoration without '='")
+    bounds = []
+    for (const m of text.slice(i, eq).matchAll(/\[\s*([+-]?\d+)\s*(?::\s*[+-]?\d+\s*)?\]/g)) bounds.push(Number(m[1]))
     i = eq + 1
     skipSpace()
   }
@@ -355,5 +423,5 @@ export const parseArrayLiteral = <A>(
   const result = level()
   skipSpace()
   if (i !== n) fail("trailing characters")
-  return result
+  return bounds !== undefined && bounds.some((b) => b !== 1) ? withLowerBounds(result, bounds) : result
 }

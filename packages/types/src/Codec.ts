@@ -78,6 +78,8 @@ export class EncodeError extends Data.TaggedError("EncodeError")<{
   readonly expected: string
   readonly actualType: string
   readonly message: string
+  /** The underlying failure, e.g. the SchemaError of a custom codec (never holds the value itself). */
+  readonly cause?: unknown
 }> {}
 
 /**
@@ -87,6 +89,21 @@ export class EncodeError extends Data.TaggedError("EncodeError")<{
  * @category errors
  */
 export class DecodeError extends Data.TaggedError("DecodeError")<{
+  readonly typeName: string
+  readonly message: string
+  /** The underlying failure, e.g. the SchemaError of a custom codec. */
+  readonly cause?: unknown
+}> {}
+
+/**
+ * A value of a composite type no longer matches the type's layout cached for the connection (its
+ * attributes changed after DDL such as `ALTER TYPE ... ADD ATTRIBUTE`). Reload the connection's
+ * schema state (`reloadSchemaState`) and retry; asyncpg's `OutdatedSchemaCacheError`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class OutdatedSchemaError extends Data.TaggedError("OutdatedSchemaError")<{
   readonly typeName: string
   readonly message: string
 }> {}
@@ -220,3 +237,74 @@ export const make = <A>(options: CodecOptions<A>): Codec<A> => ({
     options.sendAsText ??
     (!options.binary ? sendAlwaysAsText : options.stringsAsText ? sendStringsAsText : sendNeverAsText),
 })
+
+/**
+ * The same codec under another type's identity: used for domains (their base type's codec under
+ * the domain's OID and name) and for `setBuiltinTypeCodec` (an extension type declared
+ * wire-compatible with a built-in codec).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const rename = <A>(codec: Codec<A>, oid: number, name: string, arrayOid: number): Codec<A> => ({
+  name,
+  oid,
+  arrayOid,
+  binary: codec.binary,
+  decodeBinary: codec.decodeBinary,
+  decodeText: codec.decodeText,
+  encodeBinary: codec.encodeBinary,
+  encodeText: codec.encodeText,
+  stringsAsText: codec.stringsAsText,
+  sendAsText: codec.sendAsText,
+})
+
+/**
+ * The codec restricted to the text format: results are requested as text and decoded with
+ * `decodeText`, parameters are sent with `encodeText`. Useful when a type must be exchanged as
+ * text (e.g. `setBuiltinTypeCodec(..., { format: "text" })`), and in tests that check both
+ * formats against the server.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const textOnly = <A>(codec: Codec<A>): Codec<A> =>
+  make({
+    name: codec.name,
+    oid: codec.oid,
+    arrayOid: codec.arrayOid,
+    binary: false,
+    decodeBinary: codec.decodeBinary,
+    decodeText: codec.decodeText,
+    encodeBinary: codec.encodeBinary,
+    encodeText: codec.encodeText,
+    stringsAsText: true,
+  })
+
+/**
+ * A codec whose values are `to(wire)` of another codec's values (and `from(value)` on the way
+ * back), in both formats. `to` and `from` may throw DecodeError / EncodeError.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const map = <W, A>(
+  codec: Codec<W>,
+  to: (wire: W) => A,
+  from: (value: unknown) => unknown,
+  options: { readonly stringsAsText?: boolean } = {},
+): Codec<A> => {
+  const { decodeBinary: db, decodeText: dt, encodeBinary: eb, encodeText: et } = codec
+  return make({
+    name: codec.name,
+    oid: codec.oid,
+    arrayOid: codec.arrayOid,
+    binary: codec.binary,
+    decodeBinary: (buf, view, offset, length) => to(db(buf, view, offset, length)),
+    decodeText: (text) => to(dt(text)),
+    encodeBinary: (value, w) => eb(from(value), w),
+    encodeText: (value) => et(from(value)),
+    stringsAsText: options.stringsAsText ?? false,
+    sendAsText: codec.binary ? sendNeverAsText : sendAlwaysAsText,
+  })
+}

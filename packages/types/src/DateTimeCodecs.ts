@@ -22,6 +22,9 @@ import { formatTimestamp, parseTimestamp, PgTimestamp, TimestampLimits } from ".
 const INT32_MAX = 2147483647
 const INT32_MIN = -2147483648
 const { INT64_MAX, INT64_MIN, MIN_TIMESTAMP, END_TIMESTAMP, PG_EPOCH_US } = TimestampLimits
+const PG_EPOCH_US_NUMBER = Number(PG_EPOCH_US)
+/** |high word| below this keeps |µs since 2000| + the epoch offset under 2^53. */
+const FAST_HI = 1_800_000
 
 // ---------------------------------------------------------------------------------------------
 // date
@@ -117,6 +120,11 @@ const toMicros = (typeName: string, value: unknown): bigint => {
 const timestampCodec = (name: string, oid: number, arrayOid: number, withTimeZone: boolean): Codec<PgTimestamp> => {
   const decodeBinary = (_buf: Uint8Array, view: DataView, offset: number, length: number): PgTimestamp => {
     checkLength(name, length, 8)
+    const hi = view.getInt32(offset)
+    // Fast path (years ~1715 to ~2284): exact in a double, so the only bigint made is the value's.
+    if (hi > -FAST_HI && hi < FAST_HI) {
+      return new PgTimestamp(BigInt(hi * 4294967296 + view.getUint32(offset + 4) + PG_EPOCH_US_NUMBER), withTimeZone)
+    }
     return PgTimestamp.fromPgMicros(view.getBigInt64(offset), withTimeZone)
   }
   const decodeText = (text: string): PgTimestamp => {

@@ -263,7 +263,7 @@ const decodeFloat4Binary = (_buf: Uint8Array, view: DataView, offset: number, le
   checkLength("float4", length, 4)
   return view.getFloat32(offset)
 }
-const decodeFloat4Text = (text: string): number => parseFloatText("float4", text)
+const decodeFloat4Text = (text: string): number => Math.fround(parseFloatText("float4", text))
 const encodeFloat4Binary = (value: unknown, w: Writer): void => {
   w.float32(toFloat4(value))
 }

@@ -11,6 +11,7 @@
  */
 import { Writer } from "@pgfx/protocol/Writer"
 import { type Codec, decodeError, invalidType, invalidValue, make } from "./Codec.ts"
+import { latin1 } from "./internal/utf8.ts"
 import { Oids } from "./Oids.ts"
 
 const POS = 0x0000
@@ -24,7 +25,16 @@ const DSCALE_MAX = 0x3fff
 
 const EXPECTED = 'a decimal string (e.g. "12.50", "1.5e3", "NaN"), a number or a bigint'
 
-const pad4 = (d: number): string => (d < 10 ? "000" : d < 100 ? "00" : d < 1000 ? "0" : "") + d
+/** Scratch space where the decoder assembles the digits; grows to the largest value seen. */
+let out = new Uint8Array(128)
+
+/** Writes the 4 digits of a base-10000 digit at `n` (zero-padded). */
+const put4 = (dig: number, n: number): void => {
+  out[n] = 48 + ((dig / 1000) | 0)
+  out[n + 1] = 48 + (((dig / 100) | 0) % 10)
+  out[n + 2] = 48 + (((dig / 10) | 0) % 10)
+  out[n + 3] = 48 + (dig % 10)
+}
 
 const decodeNumericBinary = (_buf: Uint8Array, view: DataView, offset: number, length: number): string => {
   if (length < 8) throw decodeError("numeric", `binary value has ${length} bytes, expected at least 8`)
@@ -42,39 +52,44 @@ const decodeNumericBinary = (_buf: Uint8Array, view: DataView, offset: number, l
     throw decodeError("numeric", `invalid sign 0x${sign.toString(16)}`)
   }
   if (dscale < 0) throw decodeError("numeric", "invalid dscale")
+  const need = 2 + 4 * Math.max(weight + 1, 1) + dscale + 4
+  if (out.length < need) out = new Uint8Array(need * 2)
   const d0 = offset + 8
-  let s = ""
+  // out[0] is the sign slot; digits start at 1
+  let n = 1
   let nonzero = false
-  // integer part: digit groups with weight >= 0
+  // integer part: digit groups with weight >= 0, the first without leading zeros
   for (let k = 0; k <= weight; k++) {
     const dig = k < ndigits ? view.getInt16(d0 + 2 * k) : 0
-    if (s === "") {
-      if (dig !== 0) {
-        s = String(dig)
-        nonzero = true
-      }
+    if (n === 1) {
+      if (dig === 0) continue
+      nonzero = true
+      if (dig >= 1000) out[n++] = 48 + ((dig / 1000) | 0)
+      if (dig >= 100) out[n++] = 48 + (((dig / 100) | 0) % 10)
+      if (dig >= 10) out[n++] = 48 + (((dig / 10) | 0) % 10)
+      out[n++] = 48 + (dig % 10)
     } else {
-      s += pad4(dig)
+      put4(dig, n)
+      n += 4
     }
   }
-  if (s === "") s = "0"
+  if (n === 1) out[n++] = 48
   if (dscale > 0) {
-    s += "."
-    let left = dscale
-    for (let k = weight + 1; left > 0; k++) {
+    out[n++] = 46
+    const end = n + dscale
+    for (let k = weight + 1; n < end; k++) {
       const dig = k >= 0 && k < ndigits ? view.getInt16(d0 + 2 * k) : 0
       if (dig !== 0) nonzero = true
-      const g = pad4(dig)
-      if (left >= 4) {
-        s += g
-        left -= 4
-      } else {
-        s += g.slice(0, left)
-        left = 0
-      }
+      put4(dig, n)
+      n += 4
     }
+    n = end
   }
-  return sign === NEG && nonzero ? `-${s}` : s
+  if (sign === NEG && nonzero) {
+    out[0] = 45
+    return latin1(out, 0, n)
+  }
+  return latin1(out, 1, n)
 }
 
 const isDigit = (c: number): boolean => c >= 48 && c <= 57

@@ -15,7 +15,14 @@ const decodeStringBinary = (buf: Uint8Array, _view: DataView, offset: number, le
 
 const identity = (text: string): string => text
 
-const stringCodec = (name: string, oid: number, arrayOid: number): Codec<string> => {
+/**
+ * A codec for a text-like type: `string` ↔ UTF-8 bytes in both formats (the type's binary form is
+ * its text), JS strings sent in binary as they are.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const stringCodec = (name: string, oid: number, arrayOid: number): Codec<string> => {
   const encodeBinary = (value: unknown, w: Writer): void => {
     if (typeof value !== "string") throw invalidType(name, "a string", value)
     w.string(value)

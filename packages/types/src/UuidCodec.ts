@@ -5,35 +5,24 @@
  */
 import type { Writer } from "@pgfx/protocol/Writer"
 import { checkLength, type Codec, invalidType, invalidValue, make } from "./Codec.ts"
-import { HEX, hexValue } from "./internal/utf8.ts"
+import { HEX_HI, HEX_LO, hexValue, latin1 } from "./internal/utf8.ts"
 import { Oids } from "./Oids.ts"
 
 const EXPECTED = "a UUID string (36 chars with dashes, or 32 hex digits)"
 
+/** Positions of the 16 byte pairs in the 36-char form. */
+const AT = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34]
+const text = new Uint8Array(36).fill(45) // '-' stays at 8, 13, 18, 23
+
 const decodeUuidBinary = (buf: Uint8Array, _view: DataView, o: number, length: number): string => {
   checkLength("uuid", length, 16)
-  return (
-    HEX[buf[o]] +
-    HEX[buf[o + 1]] +
-    HEX[buf[o + 2]] +
-    HEX[buf[o + 3]] +
-    "-" +
-    HEX[buf[o + 4]] +
-    HEX[buf[o + 5]] +
-    "-" +
-    HEX[buf[o + 6]] +
-    HEX[buf[o + 7]] +
-    "-" +
-    HEX[buf[o + 8]] +
-    HEX[buf[o + 9]] +
-    "-" +
-    HEX[buf[o + 10]] +
-    HEX[buf[o + 11]] +
-    HEX[buf[o + 12]] +
-    HEX[buf[o + 13]] +
-    HEX[buf[o + 14]] +
-    HEX[buf[o + 15]]
-  )
+  for (let i = 0; i < 16; i++) {
+    const b = buf[o + i]!
+    const at = AT[i]!
+    text[at] = HEX_HI[b]!
+    text[at + 1] = HEX_LO[b]!
+  }
+  return latin1(text, 0, 36)
 }
 
 /**

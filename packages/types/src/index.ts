@@ -33,3 +33,37 @@ export * as PgTimestamp from "./PgTimestamp.ts"
 export * as TextCodecs from "./TextCodecs.ts"
 /** @since 0.1.0 */
 export * as UuidCodec from "./UuidCodec.ts"
+/** @since 0.1.0 */
+export * as BitCodecs from "./BitCodecs.ts"
+/** @since 0.1.0 */
+export * as BitString from "./BitString.ts"
+/** @since 0.1.0 */
+export * as CompositeCodecs from "./CompositeCodecs.ts"
+/** @since 0.1.0 */
+export * as Geometry from "./Geometry.ts"
+/** @since 0.1.0 */
+export * as GeometryCodecs from "./GeometryCodecs.ts"
+/** @since 0.1.0 */
+export * as HstoreCodec from "./HstoreCodec.ts"
+/** @since 0.1.0 */
+export * as Interval from "./Interval.ts"
+/** @since 0.1.0 */
+export * as NetworkCodecs from "./NetworkCodecs.ts"
+/** @since 0.1.0 */
+export * as PgComposite from "./PgComposite.ts"
+/** @since 0.1.0 */
+export * as PgTime from "./PgTime.ts"
+/** @since 0.1.0 */
+export * as Range from "./Range.ts"
+/** @since 0.1.0 */
+export * as RangeCodecs from "./RangeCodecs.ts"
+/** @since 0.1.0 */
+export * as SchemaCodec from "./SchemaCodec.ts"
+/** @since 0.1.0 */
+export * as SystemCodecs from "./SystemCodecs.ts"
+/** @since 0.1.0 */
+export * as Tid from "./Tid.ts"
+/** @since 0.1.0 */
+export * as TimeCodecs from "./TimeCodecs.ts"
+/** @since 0.1.0 */
+export * as TypeInfo from "./TypeInfo.ts"

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { arrayCodec, parseArrayLiteral } from "@pgfx/types/ArrayCodec"
+import { arrayCodec, lowerBoundsOf, parseArrayLiteral, withLowerBounds } from "@pgfx/types/ArrayCodec"
 import { bytea } from "@pgfx/types/ByteaCodec"
 import { date, timestamptz } from "@pgfx/types/DateTimeCodecs"
 import { jsonb } from "@pgfx/types/JsonCodecs"
@@ -172,5 +172,29 @@ describe("arrayCodec", () => {
     expect(texts.sendAsText(["a"])).toBe(false)
     expect(texts.sendAsText("{a}")).toBe(true)
     expect(arrayCodec(textCodec(16385, "mood", 16384)).sendAsText(["a"])).toBe(true)
+  })
+
+  it("keeps non-default lower bounds both ways, in both formats", () => {
+    const lb2d = fromHex(
+      "00000002 00000000 00000017 00000002 fffffffe 00000002 00000005" +
+        "00000004 00000001 00000004 00000002 00000004 00000003 00000004 00000004",
+    )
+    const v = decode(int4s, lb2d)
+    expect(lowerBoundsOf(v)).toEqual([-2, 5])
+    expect(Object.keys(v)).toEqual(["0", "1"])
+    expect(hex(encode(int4s, v))).toBe(hex(lb2d))
+    expect(int4s.encodeText(v)).toBe("[-2:-1][5:6]={{1,2},{3,4}}")
+    expect(lowerBoundsOf(int4s.decodeText("[-2:-1][5:6]={{1,2},{3,4}}"))).toEqual([-2, 5])
+    expect(lowerBoundsOf(int4s.decodeText("[1:2]={1,2}"))).toBeUndefined()
+    expect(lowerBoundsOf(decode(int4s, encode(int4s, [1])))).toBeUndefined()
+    expect(hex(encode(int4s, withLowerBounds([7], [0])).subarray(16, 20))).toBe("00000000")
+    expect(() => withLowerBounds([1], [1.5])).toThrow(RangeError)
+  })
+
+  it("isElement: element values that are JS arrays", () => {
+    const pairs = arrayCodec(int4s, { oid: 1, name: "_pair", isElement: (v) => !Array.isArray(v[0]) })
+    expect(roundTrip(pairs, [[1, 2], [3], null])).toEqual([[1, 2], [3], null])
+    expect(roundTrip(pairs, [[[1], [2]]])).toEqual([[[1], [2]]])
+    expect(pairs.sendAsText([[1], ["2"]])).toBe(true)
   })
 })

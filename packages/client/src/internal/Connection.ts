@@ -8,6 +8,7 @@
 import * as Frontend from "@pgfx/protocol/Frontend"
 import { Writer } from "@pgfx/protocol/Writer"
 import type { CodecRegistry } from "@pgfx/types/CodecRegistry"
+import type { TypeCodecOptions } from "@pgfx/types/SchemaCodec"
 import { Duration, Effect, Option } from "effect"
 import type { ResolvedConfig } from "../PgConfig.ts"
 import type { FetchValOptions, PgConnection, QueryOptions } from "../PgConnection.ts"
@@ -19,6 +20,8 @@ import { type Completion, ExecuteHandler, type ExecuteResult, SimpleQueryHandler
 import type { Handler, Session } from "./Session.ts"
 import { writeBindExecute } from "./Statement.ts"
 import { StatementCache } from "./StatementCache.ts"
+import { outdatedSchemaOf } from "./TypeCache.ts"
+import * as TypeCodecs from "./TypeCodecs.ts"
 
 export class Connection implements PgConnection {
   readonly session: Session
@@ -61,6 +64,35 @@ export class Connection implements PgConnection {
   }
 
   readonly close: Effect.Effect<void> = Effect.sync(() => this.session.terminate())
+
+  get codecs(): CodecRegistry {
+    return this.cache.types.base
+  }
+  setTypeCodec<A>(typeName: string, options: TypeCodecOptions<A>): Effect.Effect<void, PgQueryError> {
+    return TypeCodecs.setTypeCodec(this.cache, (b, m) => this.request(b, m), typeName, options)
+  }
+  resetTypeCodec(typeName: string, options: { readonly schemaName?: string | undefined } = {}) {
+    return TypeCodecs.resetTypeCodec(this.cache, typeName, options)
+  }
+  setBuiltinTypeCodec(
+    typeName: string,
+    codecName: string,
+    options: { readonly schemaName?: string | undefined; readonly format?: "text" | "binary" | undefined } = {},
+  ): Effect.Effect<void, PgQueryError> {
+    return TypeCodecs.setBuiltinTypeCodec(this.cache, (b, m) => this.request(b, m), typeName, codecName, options)
+  }
+  reloadSchemaState(): Effect.Effect<void> {
+    return TypeCodecs.reloadSchemaState(this.cache)
+  }
+
+  /** A composite that changed under the cached layout: reload the caches and report it as such. */
+  outdated(error: PgQueryError): PgQueryError {
+    const outdated = outdatedSchemaOf(error)
+    if (outdated === undefined) return error
+    this.cache.types.reset()
+    this.cache.clear()
+    return outdated
+  }
 
   /**
    * Sends one request and waits for its cycle to end. On interruption the statement in flight is
@@ -166,7 +198,10 @@ export class Connection implements PgConnection {
             Frontend.sync(w)
           },
           (c) => new ExecuteHandler(c, info),
-        ).pipe(Effect.tapError((e) => Effect.sync(() => this.cache.onError(sql, e)))),
+        ).pipe(
+          Effect.tapError((e) => Effect.sync(() => this.cache.onError(sql, e))),
+          Effect.mapError((e) => this.outdated(e)),
+        ),
     )
   }
 

@@ -170,7 +170,8 @@ const encodeParam = (w: Writer, info: StatementInfo, i: number, value: unknown, 
   const oid = info.paramOids[i]!
   try {
     if (format === 1) codec!.encodeBinary(value, w)
-    else if (codec !== undefined) w.string(typeof value === "string" ? value : codec.encodeText(value))
+    else if (codec !== undefined)
+      w.string(typeof value === "string" && codec.stringsAsText ? value : codec.encodeText(value))
     else w.string(textOfUnknown(value, oid))
   } catch (e) {
     if (e instanceof PgEncodeError) throw e
@@ -182,6 +183,7 @@ const encodeParam = (w: Writer, info: StatementInfo, i: number, value: unknown, 
       typeName: typeNameOf(codec, oid),
       typeOid: oid,
       actualType: e instanceof EncodeError ? e.actualType : jsTypeOf(value),
+      cause: e,
     })
   }
 }

@@ -19,12 +19,16 @@ import { type PgQueryError, PgServerError } from "../PgError.ts"
 import { type Completion, type Description, PrepareHandler } from "./Handlers.ts"
 import type { Handler, Session } from "./Session.ts"
 import { makeStatementInfo, type StatementInfo } from "./Statement.ts"
+import { TypeCache } from "./TypeCache.ts"
 
 type Request = <A>(build: (w: Writer) => void, make: (c: Completion<A>) => Handler) => Effect.Effect<A, PgQueryError>
 
+const oidsOf = (d: Description): Array<number> => [...d.paramOids, ...d.fields.map((f) => f.typeOid)]
+
 export class StatementCache {
   readonly session: Session
-  readonly registry: CodecRegistry
+  /** The connection's type state: live registry, introspection of unknown OIDs. */
+  readonly types: TypeCache
   readonly size: number
   readonly entries = new Map<string, StatementInfo>()
   /** Names of evicted statements to close with the next batch. */
@@ -33,8 +37,13 @@ export class StatementCache {
 
   constructor(session: Session, registry: CodecRegistry, size: number) {
     this.session = session
-    this.registry = registry
+    this.types = new TypeCache(registry, () => parseInt(session.parameters.get("server_version") ?? "0", 10) || 0)
     this.size = size
+  }
+
+  /** The registry statements are compiled with now (configured, custom and introspected codecs). */
+  get registry(): CodecRegistry {
+    return this.types.registry
   }
 
   /** The described statement for `sql`, from the cache or prepared now. */
@@ -44,10 +53,13 @@ export class StatementCache {
       // Refresh LRU position.
       this.entries.delete(sql)
       this.entries.set(sql, hit)
-      return Effect.succeed(hit)
+      // Types met in anonymous records since the last statement are looked up first.
+      return this.types.pending.size === 0
+        ? Effect.succeed(hit)
+        : Effect.as(this.types.resolve([...this.types.pending], request), hit)
     }
     const name = this.size > 0 ? `pgfx_${++this.counter}` : ""
-    return Effect.map(
+    return Effect.flatMap(
       request<Description>(
         (w) => {
           this.writePendingCloses(w)
@@ -57,11 +69,13 @@ export class StatementCache {
         },
         (c) => new PrepareHandler(c, sql),
       ),
-      (d) => {
-        const info = makeStatementInfo(name, sql, d.paramOids, d.fields, this.registry)
-        if (name !== "") this.store(sql, info)
-        return info
-      },
+      (d) =>
+        // Unknown parameter/column types are looked up (once per connection) before compiling.
+        Effect.map(this.types.registryFor(oidsOf(d), request), (registry) => {
+          const info = makeStatementInfo(name, sql, d.paramOids, d.fields, registry)
+          if (name !== "") this.store(sql, info)
+          return info
+        }),
     )
   }
 

@@ -1,0 +1,223 @@
+/**
+ * `PgComposite`: the decoded value of a composite type or an anonymous record, readable like
+ * asyncpg's Record and like pgfx's result rows: by field name (`v.x`, `v.get("x")`), by position
+ * (`v.at(0)`, `v[0]`), as a plain object (`toObject()`), and iterable over its values.
+ *
+ * One class per composite type is built when the type is introspected (a getter per field on its
+ * prototype), so decoding a value costs one small object plus its values array.
+ *
+ * Anonymous records (`SELECT ROW(1, 'a')`) have no field names; their fields are named `f1`, `f2`,
+ * ... as PostgreSQL names them.
+ *
+ * @since 0.1.0
+ */
+
+/**
+ * A composite value.
+ *
+ * @example
+ * ```ts
+ * // CREATE TYPE mycomplex AS (r float8, i float8)
+ * const v = yield* conn.fetchVal("SELECT (1.5, 2)::mycomplex") as PgComposite
+ * v.r          // 1.5
+ * v.at(1)      // 2
+ * v.toObject() // { r: 1.5, i: 2 }
+ * ```
+ * @since 0.1.0
+ * @category models
+ */
+export interface PgComposite {
+  /** The value of a field by name or 0-based position; undefined when there is no such field. */
+  get(key: string | number): unknown
+  /** The value at a 0-based position (negative counts from the end). */
+  at(index: number): unknown
+  /** A plain object `{ field: value }`. */
+  toObject(): Record<string, unknown>
+  /** The field names, in order. */
+  keys(): Array<string>
+  /** `[name, value]` pairs, in order. */
+  entries(): Array<[string, unknown]>
+  /** The values, in field order. */
+  readonly values: ReadonlyArray<unknown>
+  /** The field names, in order. */
+  readonly fieldNames: ReadonlyArray<string>
+  /** The number of fields. */
+  readonly length: number
+  [Symbol.iterator](): Iterator<unknown>
+  readonly [field: string]: unknown
+  readonly [index: number]: unknown
+}
+
+const RESERVED = new Set([
+  "get",
+  "at",
+  "toObject",
+  "keys",
+  "entries",
+  "values",
+  "fieldNames",
+  "length",
+  "toJSON",
+  "constructor",
+  "__proto__",
+])
+
+class CompositeBase {
+  readonly values: Array<unknown>
+  constructor(values: Array<unknown>) {
+    this.values = values
+  }
+  get fieldNames(): ReadonlyArray<string> {
+    return (this.constructor as CompositeClass).fieldNames
+  }
+  get length(): number {
+    return this.values.length
+  }
+  get(key: string | number): unknown {
+    if (typeof key === "number") return this.values[key]
+    const i = (this.constructor as CompositeClass).index.get(key)
+    return i === undefined ? undefined : this.values[i]
+  }
+  at(index: number): unknown {
+    return this.values.at(index)
+  }
+  keys(): Array<string> {
+    return [...(this.constructor as CompositeClass).fieldNames]
+  }
+  entries(): Array<[string, unknown]> {
+    return (this.constructor as CompositeClass).fieldNames.map((n, i) => [n, this.values[i]])
+  }
+  toObject(): Record<string, unknown> {
+    const out: Record<string, unknown> = {}
+    const names = (this.constructor as CompositeClass).fieldNames
+    for (let i = 0; i < names.length; i++) {
+      Object.defineProperty(out, names[i]!, {
+        value: this.values[i],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      })
+    }
+    return out
+  }
+  toJSON(): Record<string, unknown> {
+    return this.toObject()
+  }
+  /**
+   * The record literal PostgreSQL prints (`(1,"a b",)`), each field written with `String(value)`
+   * (booleans as `t`/`f`, bytes as `\x..` hex, arrays as array literals): exact for numbers,
+   * strings, booleans, bytes and pgfx's value classes; not for JSON values or floats printed in
+   * exponent form.
+   */
+  toString(): string {
+    let s = "("
+    for (let i = 0; i < this.values.length; i++) {
+      if (i > 0) s += ","
+      const v = this.values[i]
+      if (v !== null && v !== undefined) s += quote(textOf(v), false)
+    }
+    return `${s})`
+  }
+  [Symbol.iterator](): Iterator<unknown> {
+    return this.values[Symbol.iterator]()
+  }
+  [Symbol.for("nodejs.util.inspect.custom")](): unknown {
+    return Object.assign(Object.create(PgCompositeInspect.prototype), this.toObject())
+  }
+}
+
+const isSpace = (c: number): boolean => c === 32 || (c >= 9 && c <= 13)
+
+/** Quotes like record_out (`inArray` false) or array_out (`inArray` true). */
+const quote = (s: string, inArray: boolean): string => {
+  let needs = s.length === 0 || (inArray && s.toLowerCase() === "null")
+  for (let i = 0; !needs && i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    needs =
+      c === 34 ||
+      c === 92 ||
+      isSpace(c) ||
+      (inArray ? c === 123 || c === 125 || c === 44 : c === 40 || c === 41 || c === 44)
+  }
+  if (!needs) return s
+  let out = '"'
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!
+    if (c === '"' || c === "\\") out += inArray ? "\\" : c
+    out += c
+  }
+  return `${out}"`
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"))
+
+const textOf = (v: unknown): string => {
+  if (typeof v === "boolean") return v ? "t" : "f"
+  if (v instanceof Uint8Array) {
+    let s = "\\x"
+    for (let i = 0; i < v.length; i++) s += HEX[v[i]!]
+    return s
+  }
+  if (!Array.isArray(v)) return String(v)
+  let s = "{"
+  for (let i = 0; i < v.length; i++) {
+    if (i > 0) s += ","
+    const el: unknown = v[i]
+    s += el === null || el === undefined ? "NULL" : Array.isArray(el) ? textOf(el) : quote(String(el), true)
+  }
+  return `${s}}`
+}
+
+/** Only names the class in `console.log` output: `PgComposite { r: 1 }`. */
+class PgCompositeInspect {}
+Object.defineProperty(PgCompositeInspect, "name", { value: "PgComposite" })
+
+interface CompositeClass {
+  new (values: Array<unknown>): CompositeBase
+  readonly fieldNames: ReadonlyArray<string>
+  readonly index: ReadonlyMap<string, number>
+}
+
+/**
+ * Builds the value constructor of one composite shape. Call once per type, then `make(values)`
+ * per value (the array is kept, not copied).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const compositeFactory = (fieldNames: ReadonlyArray<string>): ((values: Array<unknown>) => PgComposite) => {
+  const index = new Map<string, number>()
+  fieldNames.forEach((n, i) => {
+    if (!index.has(n)) index.set(n, i)
+  })
+  class Composite extends CompositeBase {
+    static readonly fieldNames = fieldNames
+    static readonly index = index
+  }
+  for (const [name, i] of index) {
+    if (RESERVED.has(name)) continue
+    Object.defineProperty(Composite.prototype, name, {
+      get(this: CompositeBase) {
+        return this.values[i]
+      },
+      enumerable: true,
+    })
+  }
+  for (let i = 0; i < fieldNames.length; i++) {
+    if (index.has(String(i))) continue
+    Object.defineProperty(Composite.prototype, i, {
+      get(this: CompositeBase) {
+        return this.values[i]
+      },
+    })
+  }
+  return (values) => new Composite(values) as unknown as PgComposite
+}
+
+/**
+ * Tests whether a value is a {@link PgComposite}.
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const isPgComposite = (u: unknown): u is PgComposite => u instanceof CompositeBase

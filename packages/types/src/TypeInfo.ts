@@ -1,0 +1,237 @@
+/**
+ * Introspection: the `pg_catalog` query that describes types a connection does not know yet, and
+ * the step that turns its rows into codecs.
+ *
+ * A connection runs {@link introspectionQuery} with the unknown OIDs of a statement (parameters
+ * and result columns) as `$1::oid[]`. The query follows every dependency — array elements, domain
+ * base types, range subtypes, multiranges' ranges, composite attributes — and adds the array types
+ * of the requested types, so one round trip describes everything needed (and a later `mytype[]`
+ * needs no new lookup). {@link buildCodecs} then builds, in dependency order:
+ *
+ * - arrays ↔ nested JS arrays of the element's values,
+ * - composite types ↔ {@link PgComposite},
+ * - enums ↔ `string`,
+ * - domains ↔ their base type's values,
+ * - ranges ↔ {@link Range}, multiranges ↔ `Range[]`,
+ * - `hstore` (found by its receive function `hstore_recv`) ↔ `Record<string, string | null>`,
+ * - any other type (an extension base type such as `citext`) ↔ its text, in text format,
+ *
+ * applying the registry's custom-codec declarations ({@link CodecRegistry.withTypeCodec}) by
+ * name.
+ *
+ * @since 0.1.0
+ */
+import { arrayCodec, type ArrayCodecOptions } from "./ArrayCodec.ts"
+import type { Codec } from "./Codec.ts"
+import { applyDeclaration, type CodecRegistry } from "./CodecRegistry.ts"
+import { compositeCodec, domainCodec, enumCodec, isCompositeTuple } from "./CompositeCodecs.ts"
+import { hstoreCodec } from "./HstoreCodec.ts"
+import { isMultirangeValue, multirangeCodec, rangeCodec } from "./RangeCodecs.ts"
+import type { Range } from "./Range.ts"
+import { textCodec } from "./TextCodecs.ts"
+
+/**
+ * One row of the introspection query: a type and what it depends on.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PgTypeInfo {
+  readonly oid: number
+  /** `pg_namespace.nspname` of the type. */
+  readonly schema: string
+  /** `pg_type.typname`. */
+  readonly name: string
+  /** `pg_type.typtype`: b(ase), c(omposite), d(omain), e(num), p(seudo), r(ange), m(ultirange). */
+  readonly kind: string
+  /** For an array type, its element type; 0 otherwise. */
+  readonly elementOid: number
+  /** The type's array type (`typarray`), 0 if none. */
+  readonly arrayOid: number
+  /** For a domain, its base type; 0 otherwise. */
+  readonly baseOid: number
+  /** The array element delimiter (`typdelim`). */
+  readonly delimiter: string
+  /** The binary receive function (`typreceive`), e.g. `hstore_recv`; `-` when there is none. */
+  readonly receive: string
+  /** For a range, its subtype; 0 otherwise. */
+  readonly rangeSubtype: number
+  /** For a multirange, its range type; 0 otherwise. */
+  readonly multirangeRange: number
+  /** For a composite, its attributes in order (dropped ones excluded). */
+  readonly attributes: ReadonlyArray<{ readonly name: string; readonly typeOid: number }>
+}
+
+/**
+ * The introspection query for a server of the given major version (multiranges exist from 14).
+ * One parameter: `$1::oid[]`, the OIDs to describe. Columns, in order: oid, schema, name, kind,
+ * element, array, base, delimiter, receive, range subtype, multirange range, attribute names,
+ * attribute type OIDs (see {@link PgTypeInfo}).
+ *
+ * @since 0.1.0
+ * @category introspection
+ */
+export const introspectionQuery = (serverMajor: number): string => {
+  const multirange = serverMajor >= 14
+  return `WITH RECURSIVE deps(oid) AS (
+  (SELECT unnest($1::pg_catalog.oid[])
+   UNION
+   SELECT t.typarray FROM pg_catalog.pg_type t WHERE t.oid = ANY ($1::pg_catalog.oid[]) AND t.typarray <> 0)
+  UNION
+  SELECT d.dep FROM deps
+  JOIN pg_catalog.pg_type t ON t.oid = deps.oid
+  CROSS JOIN LATERAL (
+    SELECT t.typelem WHERE t.typelem <> 0 AND t.typlen = -1
+    UNION ALL SELECT t.typbasetype WHERE t.typtype = 'd'
+    UNION ALL SELECT r.rngsubtype FROM pg_catalog.pg_range r WHERE r.rngtypid = t.oid${
+      multirange ? "\n    UNION ALL SELECT r.rngtypid FROM pg_catalog.pg_range r WHERE r.rngmultitypid = t.oid" : ""
+    }
+    UNION ALL SELECT a.atttypid FROM pg_catalog.pg_attribute a
+      WHERE t.typrelid <> 0 AND a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped
+  ) AS d(dep)
+)
+SELECT t.oid::pg_catalog.oid,
+  n.nspname::pg_catalog.text,
+  t.typname::pg_catalog.text,
+  t.typtype::pg_catalog.text,
+  (CASE WHEN t.typelem <> 0 AND t.typlen = -1 THEN t.typelem ELSE 0 END)::pg_catalog.oid,
+  t.typarray::pg_catalog.oid,
+  t.typbasetype::pg_catalog.oid,
+  t.typdelim::pg_catalog.text,
+  t.typreceive::pg_catalog.text,
+  COALESCE(r.rngsubtype, 0)::pg_catalog.oid,
+  ${multirange ? "COALESCE(mr.rngtypid, 0)::pg_catalog.oid" : "0::pg_catalog.oid"},
+  ARRAY(SELECT a.attname::pg_catalog.text FROM pg_catalog.pg_attribute a
+    WHERE t.typrelid <> 0 AND a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum),
+  ARRAY(SELECT a.atttypid FROM pg_catalog.pg_attribute a
+    WHERE t.typrelid <> 0 AND a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum)
+FROM pg_catalog.pg_type t
+JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+LEFT JOIN pg_catalog.pg_range r ON r.rngtypid = t.oid${
+    multirange ? "\nLEFT JOIN pg_catalog.pg_range mr ON mr.rngmultitypid = t.oid" : ""
+  }
+WHERE t.oid IN (SELECT oid FROM deps)`
+}
+
+/**
+ * The query that resolves a type name to its OID: `$1` the name (any SQL spelling, resolved with
+ * the session's `search_path` when `$2` is NULL), `$2` the schema or NULL. One row, the OID or NULL.
+ *
+ * @since 0.1.0
+ * @category introspection
+ */
+export const typeOidQuery = `SELECT CASE WHEN $2::pg_catalog.text IS NULL
+  THEN pg_catalog.to_regtype($1::pg_catalog.text)::pg_catalog.oid
+  ELSE (SELECT t.oid FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+        WHERE t.typname = $1::pg_catalog.text AND n.nspname = $2::pg_catalog.text) END`
+
+/**
+ * The introspection row of a result row of {@link introspectionQuery} (values in column order,
+ * as the built-in codecs decode them).
+ *
+ * @since 0.1.0
+ * @category introspection
+ */
+export const typeInfoFromRow = (values: ReadonlyArray<unknown>): PgTypeInfo => {
+  const names = (values[11] ?? []) as ReadonlyArray<string>
+  const types = (values[12] ?? []) as ReadonlyArray<number>
+  return {
+    oid: values[0] as number,
+    schema: values[1] as string,
+    name: values[2] as string,
+    kind: values[3] as string,
+    elementOid: values[4] as number,
+    arrayOid: values[5] as number,
+    baseOid: values[6] as number,
+    delimiter: (values[7] as string | null) ?? ",",
+    receive: (values[8] as string | null) ?? "-",
+    rangeSubtype: values[9] as number,
+    multirangeRange: values[10] as number,
+    attributes: names.map((name, i) => ({ name, typeOid: types[i]! })),
+  }
+}
+
+const isHstore = (info: PgTypeInfo): boolean => info.kind === "b" && /(^|\.)hstore_recv$/.test(info.receive)
+
+/**
+ * Builds the codecs of introspected types on top of `registry` (whose codecs win for OIDs it
+ * already has, and whose declarations customize types by name). Returns the new codecs, arrays
+ * and dependencies included.
+ *
+ * Throws a TypeError when a declaration does not fit its type (e.g. `format: "tuple"` for a type
+ * without a tuple form).
+ *
+ * @since 0.1.0
+ * @category introspection
+ */
+export const buildCodecs = (infos: Iterable<PgTypeInfo>, registry: CodecRegistry): Array<Codec> => {
+  const byOid = new Map<number, PgTypeInfo>()
+  for (const info of infos) byOid.set(info.oid, info)
+  const built = new Map<number, Codec>()
+  const building = new Set<number>()
+
+  const resolve = (oid: number): Codec => {
+    const known = registry.get(oid)
+    if (known !== undefined) return known
+    const done = built.get(oid)
+    if (done !== undefined) return done
+    const info = byOid.get(oid)
+    if (info === undefined || building.has(oid)) return textCodec(oid, `oid ${oid}`)
+    building.add(oid)
+    const codec = build(info)
+    building.delete(oid)
+    built.set(oid, codec)
+    return codec
+  }
+
+  const arrayOptions = (element: PgTypeInfo | undefined): ArrayCodecOptions => {
+    if (element === undefined) return {}
+    let base = element
+    while (base.kind === "d" && byOid.has(base.baseOid)) base = byOid.get(base.baseOid)!
+    if (base.kind === "m") return { isElement: isMultirangeValue }
+    if (base.kind === "c") return { isElement: isCompositeTuple }
+    return {}
+  }
+
+  const defaultCodec = (info: PgTypeInfo): Codec => {
+    const id = { name: info.name, oid: info.oid, arrayOid: info.arrayOid }
+    if (info.elementOid !== 0) {
+      return arrayCodec(resolve(info.elementOid), {
+        ...arrayOptions(byOid.get(info.elementOid)),
+        oid: info.oid,
+        name: info.name,
+        delimiter: info.delimiter,
+      }) as Codec
+    }
+    switch (info.kind) {
+      case "e":
+        return enumCodec(id) as Codec
+      case "d":
+        return domainCodec(resolve(info.baseOid), id)
+      case "c":
+        return compositeCodec(
+          id,
+          info.attributes.map((a) => ({ name: a.name, typeOid: a.typeOid, codec: resolve(a.typeOid) })),
+        ) as Codec
+      case "r":
+        return rangeCodec(resolve(info.rangeSubtype), id) as Codec
+      case "m":
+        return multirangeCodec(resolve(info.multirangeRange) as Codec<Range<unknown>>, id) as Codec
+      default:
+        return (
+          isHstore(info)
+            ? hstoreCodec(info.oid, info.name, info.arrayOid)
+            : textCodec(info.oid, info.name, info.arrayOid)
+        ) as Codec
+    }
+  }
+
+  const build = (info: PgTypeInfo): Codec => {
+    const declaration = registry.declarationFor(info.schema, info.name)
+    const codec = defaultCodec(info)
+    return declaration === undefined ? codec : applyDeclaration(declaration, codec, info.kind === "c")
+  }
+
+  for (const info of byOid.values()) resolve(info.oid)
+  return [...built.values()]
+}

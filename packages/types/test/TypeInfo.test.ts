@@ -1,0 +1,108 @@
+import { describe, expect, it } from "@effect/vitest"
+import { lowerBoundsOf } from "@pgfx/types/ArrayCodec"
+import * as CodecRegistry from "@pgfx/types/CodecRegistry"
+import type { PgComposite } from "@pgfx/types/PgComposite"
+import { Range } from "@pgfx/types/Range"
+import { buildCodecs, introspectionQuery, type PgTypeInfo, typeInfoFromRow } from "@pgfx/types/TypeInfo"
+import { Schema } from "effect"
+import { decode, encode, fromHex, roundTrip } from "./util.ts"
+
+const info = (i: Partial<PgTypeInfo> & Pick<PgTypeInfo, "oid" | "name" | "kind">): PgTypeInfo => ({
+  schema: "public",
+  elementOid: 0,
+  arrayOid: 0,
+  baseOid: 0,
+  delimiter: ",",
+  receive: "-",
+  rangeSubtype: 0,
+  multirangeRange: 0,
+  attributes: [],
+  ...i,
+})
+
+/** A small catalog: an enum, its array, a domain, a composite using both, its array, a range, a multirange, hstore. */
+const catalog: ReadonlyArray<PgTypeInfo> = [
+  info({ oid: 50001, name: "mood", kind: "e", arrayOid: 50002, receive: "enum_recv" }),
+  info({ oid: 50002, name: "_mood", kind: "b", elementOid: 50001, receive: "array_recv" }),
+  info({ oid: 50003, name: "posint", kind: "d", baseOid: 23, arrayOid: 50004 }),
+  info({ oid: 50004, name: "_posint", kind: "b", elementOid: 50003 }),
+  info({
+    oid: 50005,
+    name: "person",
+    kind: "c",
+    arrayOid: 50006,
+    attributes: [
+      { name: "age", typeOid: 50003 },
+      { name: "mood", typeOid: 50001 },
+      { name: "tags", typeOid: 1009 },
+    ],
+  }),
+  info({ oid: 50006, name: "_person", kind: "b", elementOid: 50005 }),
+  info({ oid: 50007, name: "floatrange", kind: "r", rangeSubtype: 701, arrayOid: 50008 }),
+  info({ oid: 50009, name: "floatmultirange", kind: "m", multirangeRange: 50007, arrayOid: 50010 }),
+  info({ oid: 50010, name: "_floatmultirange", kind: "b", elementOid: 50009 }),
+  info({ oid: 50011, name: "hstore", kind: "b", receive: "public.hstore_recv", arrayOid: 50012 }),
+  info({ oid: 50013, name: "citext", kind: "b", receive: "citextrecv" }),
+]
+
+const registryWith = (base = CodecRegistry.builtins) => base.withAll(buildCodecs(catalog, base))
+
+describe("introspection", () => {
+  it("builds a codec for every kind of type, in dependency order", () => {
+    const r = registryWith()
+    expect(r.get(50001)?.name).toBe("mood")
+    expect(roundTrip(r.get(50002)!, ["sad", null])).toEqual(["sad", null])
+    expect(r.get(50003)).toMatchObject({ name: "posint", oid: 50003, binary: true })
+    const person = r.get(50005)!
+    const bytes = encode(person, { age: 30, mood: "ok", tags: ["a"] })
+    expect((decode(person, bytes) as PgComposite).toObject()).toEqual({ age: 30, mood: "ok", tags: ["a"] })
+    // person[] takes tuples as elements
+    const people = decode(r.get(50006)!, encode(r.get(50006)!, [[1, "x", null], null])) as Array<PgComposite | null>
+    expect(people[0]!.toObject()).toEqual({ age: 1, mood: "x", tags: null })
+    expect(roundTrip(r.get(50007)!, new Range(1.5, 2))).toEqual(new Range(1.5, 2))
+    expect(roundTrip(r.get(50009)!, [new Range(1, 2)])).toEqual([new Range(1, 2)])
+    expect(roundTrip(r.get(50010)!, [[new Range(1, 2)], []])).toEqual([[new Range(1, 2)], []])
+    expect(roundTrip(r.get(50011)!, { a: "1" })).toEqual({ a: "1" })
+    expect(r.get(50013)).toMatchObject({ name: "citext", binary: false })
+  })
+
+  it("unknown dependencies fall back to text; known OIDs keep their codecs", () => {
+    const codecs = buildCodecs(
+      [info({ oid: 50100, name: "_thing", kind: "b", elementOid: 50101 })],
+      CodecRegistry.builtins,
+    )
+    expect(codecs.map((c) => c.name)).toEqual(["_thing"])
+    expect(codecs[0]!.binary).toBe(false)
+    expect(codecs[0]!.decodeText("{a,b}")).toEqual(["a", "b"])
+    expect(buildCodecs([info({ oid: 23, name: "int4", kind: "b" })], CodecRegistry.builtins)).toEqual([])
+  })
+
+  it("applies the registry's declarations by name", () => {
+    const base = CodecRegistry.builtins
+      .withTypeCodec("person", { format: "tuple", schema: Schema.Array(Schema.Unknown) })
+      .withBuiltinTypeCodec("public.citext", "text")
+      .withBuiltinTypeCodec("hstore", "text", { format: "text" })
+    const r = registryWith(base)
+    expect(decode(r.get(50005)!, encode(r.get(50005)!, [1, "m", null]))).toEqual([1, "m", null])
+    expect(r.get(50013)).toMatchObject({ name: "citext", binary: true })
+    expect(r.get(50011)).toMatchObject({ name: "hstore", binary: false })
+    // arrays of a customized type use the custom element codec
+    expect(decode(r.get(50006)!, encode(r.get(50006)!, [[1, "m", null]]))).toEqual([[1, "m", null]])
+    const bad = CodecRegistry.builtins.withTypeCodec("mood", { format: "tuple", schema: Schema.Array(Schema.Unknown) })
+    expect(() => buildCodecs(catalog, bad)).toThrow(/tuple/)
+  })
+
+  it("keeps lower bounds through introspected array codecs", () => {
+    const r = registryWith()
+    const arr = decode(r.get(50002)!, fromHex("00000001 00000000 0000c351 00000001 00000000 00000002 6f6b"))
+    expect(arr).toEqual(["ok"])
+    expect(lowerBoundsOf(arr as Array<unknown>)).toEqual([0])
+  })
+
+  it("the query adapts to the server version and its rows decode", () => {
+    expect(introspectionQuery(18)).toContain("rngmultitypid")
+    expect(introspectionQuery(13)).not.toContain("rngmultitypid")
+    const row = typeInfoFromRow([1, "s", "t", "c", 0, 2, 0, ",", "record_recv", 0, 0, ["a"], [23]])
+    expect(row).toMatchObject({ oid: 1, schema: "s", name: "t", kind: "c", attributes: [{ name: "a", typeOid: 23 }] })
+  })
+})
