@@ -44,6 +44,15 @@ export interface QueryOptions {
   readonly timeout?: Duration.Input | undefined
 }
 
+/** Options of `close`. @since 0.1.0 */
+export interface CloseOptions {
+  /**
+   * How long to wait for queued requests to finish and the server to acknowledge Terminate
+   * before terminating at once (default 10 seconds).
+   */
+  readonly timeout?: Duration.Input | undefined
+}
+
 /** Options of `fetchVal`. @since 0.1.0 */
 export interface FetchValOptions extends QueryOptions {
   /** The 0-based column to return (default 0). */
@@ -88,8 +97,22 @@ export interface PgConnection {
   readonly transactionStatus: "idle" | "transaction" | "failed"
   /** The protocol version in use: "3.0" or "3.2". */
   readonly protocolVersion: "3.0" | "3.2"
-  /** Closes gracefully: sends Terminate and closes the socket. */
-  readonly close: Effect.Effect<void>
+  /**
+   * Closes gracefully: new requests are refused, queued ones finish, then Terminate is sent and
+   * the server closes the socket. Past `timeout` (default 10 seconds) the connection is
+   * terminated as by {@link terminate}. Never fails.
+   *
+   * @example
+   * ```ts
+   * yield* conn.close({ timeout: "2 seconds" })
+   * ```
+   */
+  close(options?: CloseOptions): Effect.Effect<void>
+  /**
+   * Closes at once: queued requests fail with `PgConnectionError` (reason `Closed`), the
+   * statement in flight is cancelled, Terminate is sent and the socket closed. Never fails.
+   */
+  terminate(): Effect.Effect<void>
 }
 /**
  * Opens a connection as a scoped resource: closing the scope sends Terminate and closes the
@@ -105,7 +128,7 @@ export interface PgConnection {
 export const make = (
   options: PgConnectionOptions | string = {},
 ): Effect.Effect<PgConnection, PgConnectError | PgConfig.PgConfigError, Scope.Scope> =>
-  Effect.acquireRelease(connect(options), (conn) => conn.close)
+  Effect.acquireRelease(connect(options), (conn) => conn.close())
 
 /**
  * Opens a connection that you must close yourself with `close`. Prefer {@link make}.
@@ -123,6 +146,6 @@ export const connect = (
           ? e
           : new PgConfig.PgConfigError({ source: "options", key: "", message: String(e) }),
     })
-    const session = yield* establish(config)
-    return new Connection(session, config, opts.codecs ?? builtins)
+    const established = yield* establish(config)
+    return new Connection(established.session, established.config, opts.codecs ?? builtins, established.cancelTls)
   })

@@ -10,14 +10,16 @@ import { Writer } from "@pgfx/protocol/Writer"
 import type { CodecRegistry } from "@pgfx/types/CodecRegistry"
 import { Duration, Effect, Option } from "effect"
 import type { ResolvedConfig } from "../PgConfig.ts"
-import type { FetchValOptions, PgConnection, QueryOptions } from "../PgConnection.ts"
+import type { CloseOptions, FetchValOptions, PgConnection, QueryOptions } from "../PgConnection.ts"
 import { PgConnectionError, PgInterfaceError, type PgQueryError, PgTimeoutError } from "../PgError.ts"
 import type { PgRecord } from "../PgRecord.ts"
 import * as ServerVersion from "../ServerVersion.ts"
-import { sendCancel } from "./Cancel.ts"
+import type { CancelTls } from "./Cancel.ts"
 import { type Completion, ExecuteHandler, type ExecuteResult, SimpleQueryHandler } from "./Handlers.ts"
+import { type CancelContext, interruptRequest, RequestState } from "./Interrupt.ts"
 import type { Handler, Session } from "./Session.ts"
 import { writeBindExecute } from "./Statement.ts"
+import { closeGracefully, terminateNow } from "./Close.ts"
 import { StatementCache } from "./StatementCache.ts"
 
 export class Connection implements PgConnection {
@@ -26,13 +28,23 @@ export class Connection implements PgConnection {
   readonly registry: CodecRegistry
   readonly cache: StatementCache
   readonly writer = new Writer(4096)
+  readonly cancelContext: CancelContext
+  /** Set by a graceful close: new requests are refused while the queue drains. */
+  closing = false
   private version: ServerVersion.ServerVersion | undefined
 
-  constructor(session: Session, config: ResolvedConfig, registry: CodecRegistry) {
+  constructor(session: Session, config: ResolvedConfig, registry: CodecRegistry, cancelTls?: CancelTls) {
     this.session = session
     this.config = config
     this.registry = registry
     this.cache = new StatementCache(session, registry, config.statementCacheSize)
+    const target = config.target
+    this.cancelContext = {
+      session,
+      target: target._tag === "tcp" ? target : { _tag: "unix", path: target.path },
+      tls: cancelTls,
+      timeoutMs: config.cancelTimeoutMs,
+    }
   }
 
   get serverVersion(): ServerVersion.ServerVersion {
@@ -60,7 +72,13 @@ export class Connection implements PgConnection {
     return this.session.protocolMinor >= 2 ? "3.2" : "3.0"
   }
 
-  readonly close: Effect.Effect<void> = Effect.sync(() => this.session.terminate())
+  close(options?: CloseOptions): Effect.Effect<void> {
+    return closeGracefully(this, options)
+  }
+
+  terminate(): Effect.Effect<void> {
+    return Effect.sync(() => terminateNow(this))
+  }
 
   /**
    * Sends one request and waits for its cycle to end. On interruption the statement in flight is
@@ -69,7 +87,7 @@ export class Connection implements PgConnection {
    */
   request<A>(build: (w: Writer) => void, make: (c: Completion<A>) => Handler): Effect.Effect<A, PgQueryError> {
     return Effect.callback<A, PgQueryError>((resume) => {
-      if (this.session.closed) {
+      if (this.session.closed || this.closing) {
         resume(Effect.fail(this.closedError()))
         return
       }
@@ -82,54 +100,22 @@ export class Connection implements PgConnection {
         resume(Effect.fail(e as PgQueryError))
         return
       }
-      let settled = false
-      let onSettled: (() => void) | undefined
+      const state = new RequestState()
       const handler = make({
         succeed: (a) => {
-          settled = true
-          onSettled?.()
+          state.settle()
           resume(Effect.succeed(a))
         },
         fail: (e) => {
-          settled = true
-          onSettled?.()
+          state.settle()
           resume(Effect.fail(e))
         },
       })
       this.session.send(handler, bytes)
       return Effect.callback<void>((done) => {
-        if (settled) return done(Effect.void)
-        onSettled = () => done(Effect.void)
-        this.cancelCurrent(handler)
+        interruptRequest(this.cancelContext, handler, state, () => done(Effect.void))
       })
     })
-  }
-
-  /** Sends a CancelRequest for `handler` if it is the statement in flight. */
-  cancelCurrent(handler: Handler): void {
-    const session = this.session
-    if (session.closed || session.current !== handler) return
-    session.hold()
-    const target = this.config.target
-    sendCancel(
-      target._tag === "tcp" ? target : { _tag: "unix", path: target.path },
-      session.processId,
-      session.secretKey,
-      this.config.cancelTimeoutMs,
-      () => {
-        // Release held requests only after both the cancel was delivered and the cancelled cycle ended.
-        const release = () => session.release()
-        if (session.current !== handler) release()
-        else {
-          const check = setInterval(() => {
-            if (session.closed || session.current !== handler) {
-              clearInterval(check)
-              release()
-            }
-          }, 1)
-        }
-      },
-    )
   }
 
   closedError(): PgConnectionError {
@@ -142,7 +128,7 @@ export class Connection implements PgConnection {
     effect: Effect.Effect<A, PgQueryError>,
     options: QueryOptions | undefined,
   ): Effect.Effect<A, PgQueryError> {
-    const timeout = options?.timeout
+    const timeout = options?.timeout ?? this.config.commandTimeoutMs
     if (timeout === undefined) return effect
     return Effect.timeoutOrElse(effect, {
       duration: timeout,
