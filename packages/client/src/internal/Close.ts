@@ -1,6 +1,7 @@
 /**
- * Closing a connection: gracefully (let queued requests finish, send Terminate, wait for the
- * server to close the socket; terminate when the timeout elapses) or at once (fail queued
+ * Closing a connection: gracefully (refuse new operations, let running ones and queued requests
+ * finish, send Terminate, wait for the server to close the socket; terminate when the timeout
+ * elapses) or at once (fail queued
  * requests, cancel the statement in flight, send Terminate, close).
  *
  * @internal
@@ -43,23 +44,27 @@ export const closeGracefully = (conn: Connection, options: CloseOptions | undefi
       let terminated = false
       const finish = () => {
         session.advanceListeners.delete(check)
+        conn.onOperationEnd = undefined
         socket.off("close", finish)
         resume(Effect.void)
       }
       const check = () => {
         if (terminated) return
         if (session.closed) return finish()
-        if (session.pending > 0) return
+        if (session.pending > 0 || conn.active > 0) return
         terminated = true
         session.advanceListeners.delete(check)
+        conn.onOperationEnd = undefined
         if (socket.destroyed) return finish()
         socket.once("close", finish)
         session.terminate()
       }
       session.advanceListeners.add(check)
+      conn.onOperationEnd = check
       check()
       return Effect.sync(() => {
         session.advanceListeners.delete(check)
+        conn.onOperationEnd = undefined
         socket.off("close", finish)
       })
     })

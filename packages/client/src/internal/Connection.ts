@@ -29,8 +29,12 @@ export class Connection implements PgConnection {
   readonly cache: StatementCache
   readonly writer = new Writer(4096)
   readonly cancelContext: CancelContext
-  /** Set by a graceful close: new requests are refused while the queue drains. */
+  /** Set by a graceful close: new operations are refused while running ones finish. */
   closing = false
+  /** Operations (execute, fetch, ...) started and not yet finished. */
+  active = 0
+  /** Called whenever an operation finishes (set by a graceful close). */
+  onOperationEnd: (() => void) | undefined = undefined
   private version: ServerVersion.ServerVersion | undefined
 
   constructor(session: Session, config: ResolvedConfig, registry: CodecRegistry, cancelTls?: CancelTls) {
@@ -87,7 +91,7 @@ export class Connection implements PgConnection {
    */
   request<A>(build: (w: Writer) => void, make: (c: Completion<A>) => Handler): Effect.Effect<A, PgQueryError> {
     return Effect.callback<A, PgQueryError>((resume) => {
-      if (this.session.closed || this.closing) {
+      if (this.session.closed) {
         resume(Effect.fail(this.closedError()))
         return
       }
@@ -129,16 +133,34 @@ export class Connection implements PgConnection {
     options: QueryOptions | undefined,
   ): Effect.Effect<A, PgQueryError> {
     const timeout = options?.timeout ?? this.config.commandTimeoutMs
-    if (timeout === undefined) return effect
-    return Effect.timeoutOrElse(effect, {
-      duration: timeout,
-      orElse: () =>
-        Effect.fail(
-          new PgTimeoutError({
-            message: "the query timed out and was cancelled",
-            timeoutMs: Duration.toMillis(Duration.fromInputUnsafe(timeout)),
-          }),
-        ),
+    const timed =
+      timeout === undefined
+        ? effect
+        : Effect.timeoutOrElse(effect, {
+            duration: timeout,
+            orElse: () =>
+              Effect.fail(
+                new PgTimeoutError({
+                  message: "the query timed out and was cancelled",
+                  timeoutMs: Duration.toMillis(Duration.fromInputUnsafe(timeout)),
+                }),
+              ),
+          })
+    return this.operation(timed)
+  }
+
+  /** Counts `effect` as a running operation (a graceful close waits for it); refused while closing. */
+  operation<A>(effect: Effect.Effect<A, PgQueryError>): Effect.Effect<A, PgQueryError> {
+    return Effect.suspend(() => {
+      if (this.closing || this.session.closed) return Effect.fail(this.closedError())
+      this.active++
+      return Effect.ensuring(
+        effect,
+        Effect.sync(() => {
+          this.active--
+          this.onOperationEnd?.()
+        }),
+      )
     })
   }
 

@@ -120,9 +120,14 @@ const tryCancel = (context: CancelContext, handler: Handler, state: RequestState
   state.onCycleEnd = () => {
     ended = true
     if (session.transactionStatus === "T" && !session.closed) {
-      // The statement finished before the cancel reached it, inside a transaction block.
+      // The statement finished before the cancel reached it, inside a transaction block: abort
+      // the transaction, and complete the interruption once that is done (so the connection's
+      // transaction status is already "failed" when the caller looks).
+      const interrupted = state.onSettled
+      state.onSettled = undefined
+      const after = () => interrupted?.()
       session.sendNext(
-        new SimpleQueryHandler(session, { succeed: () => {}, fail: () => {} }, ABORT_TRANSACTION),
+        new SimpleQueryHandler(session, { succeed: after, fail: after }, ABORT_TRANSACTION),
         Frontend.build((w) => Frontend.query(w, ABORT_TRANSACTION)),
       )
     }
