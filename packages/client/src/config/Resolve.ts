@@ -155,7 +155,7 @@ export const resolveLayers = (
     )
   }
 
-  const user = find("user")?.value ?? (env.PGUSER || undefined) ?? osUser(env)
+  const user = find("user")?.value ?? osUser(env)
   const database = find("database")?.value ?? user
 
   // Password: explicit sources, else the password file, matched per host.
