@@ -176,6 +176,28 @@ describe("each source reaches the server", () => {
   )
 })
 
+describe("defaults", () => {
+  it.live("with no host: the usual socket directories (here /tmp) are tried before localhost", () =>
+    Effect.gen(function* () {
+      const pg = testCluster()
+      // Make the cluster's socket appear in /tmp, where libpq-style discovery looks.
+      const link = `/tmp/.s.PGSQL.${pg.port}`
+      yield* Effect.acquireRelease(
+        Effect.sync(() => fs.symlinkSync(path.join(pg.socketDir!, `.s.PGSQL.${pg.port}`), link)),
+        () => Effect.sync(() => fs.rmSync(link, { force: true })),
+      )
+      const options = { ...base, port: pg.port, user: pg.user, database: pg.database }
+      const hosts = PgConfig.resolve(options).hosts.map((h) => h.host)
+      expect(hosts).toContain("/tmp")
+      expect(hosts.at(-1)).toBe("localhost")
+      const viaSocket = yield* Effect.scoped(
+        Effect.flatMap(PgConnection.make(options), (conn) => conn.fetchVal("SELECT inet_client_addr()")),
+      )
+      expect(viaSocket).toBe(null) // a unix-socket session has no client address
+    }),
+  )
+})
+
 describe("precedence", () => {
   it.live("options > URI > service file > environment", () =>
     Effect.gen(function* () {

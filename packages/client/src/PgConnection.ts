@@ -47,8 +47,8 @@ export interface QueryOptions {
 /** Options of `close`. @since 0.1.0 */
 export interface CloseOptions {
   /**
-   * How long to wait for queued requests to finish and the server to acknowledge Terminate
-   * before terminating at once (default 10 seconds).
+   * How long to wait for running operations and queued requests to finish before terminating at
+   * once (default 10 seconds).
    */
   readonly timeout?: Duration.Input | undefined
 }
@@ -98,9 +98,9 @@ export interface PgConnection {
   /** The protocol version in use: "3.0" or "3.2". */
   readonly protocolVersion: "3.0" | "3.2"
   /**
-   * Closes gracefully: new requests are refused, queued ones finish, then Terminate is sent and
-   * the server closes the socket. Past `timeout` (default 10 seconds) the connection is
-   * terminated as by {@link terminate}. Never fails.
+   * Closes gracefully: new operations are refused, running ones and queued requests finish, then
+   * Terminate is sent and the socket closed. Past `timeout` (default 10 seconds) the connection
+   * is terminated as by {@link terminate}. Never fails.
    *
    * @example
    * ```ts

@@ -1,7 +1,6 @@
 /**
  * Closing a connection: gracefully (refuse new operations, let running ones and queued requests
- * finish, send Terminate, wait for the server to close the socket; terminate when the timeout
- * elapses) or at once (fail queued
+ * finish, then send Terminate and close; terminate when the timeout elapses) or at once (fail queued
  * requests, cancel the statement in flight, send Terminate, close).
  *
  * @internal
@@ -39,25 +38,15 @@ export const closeGracefully = (conn: Connection, options: CloseOptions | undefi
     const timeout = Option.getOrElse(Duration.fromInput(options?.timeout ?? DEFAULT_CLOSE_TIMEOUT), () =>
       Duration.fromInputUnsafe(DEFAULT_CLOSE_TIMEOUT),
     )
+    // Wait until no operation runs and no request is queued, then send Terminate (the socket is
+    // closed once it is flushed; the server needs no answer to Terminate).
     const graceful = Effect.callback<void>((resume) => {
-      const socket = session.socket
-      let terminated = false
-      const finish = () => {
-        session.advanceListeners.delete(check)
-        conn.onOperationEnd = undefined
-        socket.off("close", finish)
-        resume(Effect.void)
-      }
       const check = () => {
-        if (terminated) return
-        if (session.closed) return finish()
-        if (session.pending > 0 || conn.active > 0) return
-        terminated = true
+        if (!session.closed && (session.pending > 0 || conn.active > 0)) return
         session.advanceListeners.delete(check)
         conn.onOperationEnd = undefined
-        if (socket.destroyed) return finish()
-        socket.once("close", finish)
         session.terminate()
+        resume(Effect.void)
       }
       session.advanceListeners.add(check)
       conn.onOperationEnd = check
@@ -65,7 +54,6 @@ export const closeGracefully = (conn: Connection, options: CloseOptions | undefi
       return Effect.sync(() => {
         session.advanceListeners.delete(check)
         conn.onOperationEnd = undefined
-        socket.off("close", finish)
       })
     })
     return graceful.pipe(
