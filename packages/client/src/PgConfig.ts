@@ -33,7 +33,6 @@ import { Config, ConfigProvider, type Duration, Effect, Option, Redacted } from 
 import type * as tls from "node:tls"
 import { configError, PgConfigError } from "./config/ConfigError.ts"
 import { envNames, fromEnv } from "./config/Env.ts"
-import type { Layer } from "./config/Keywords.ts"
 import { parseKeywordValue } from "./config/KeywordValue.ts"
 import { type HostTarget, resolveLayers } from "./config/Resolve.ts"
 import type { TlsSettings } from "./config/Tls.ts"
@@ -172,9 +171,6 @@ export interface PgConnectionOptions {
   readonly environment?: Readonly<Record<string, string | undefined>> | undefined
 }
 
-/** An authentication method the startup accepts. @since 0.1.0 */
-export type AuthMethod = AuthMethodName
-
 /** Settings after every source and default is applied. @since 0.1.0 */
 export interface ResolvedConfig {
   /** The hosts to try, in order (before any load-balancing shuffle). */
@@ -200,7 +196,7 @@ export interface ResolvedConfig {
   /** The lowest protocol minor version accepted (0 or 2). */
   readonly minProtocolMinor: number
   /** The accepted authentication methods, or undefined for any. */
-  readonly requireAuth: ReadonlyArray<AuthMethod> | undefined
+  readonly requireAuth: ReadonlyArray<AuthMethodName> | undefined
   readonly channelBinding: "disable" | "prefer" | "require"
   readonly tls: TlsSettings
   readonly targetSessionAttrs: TargetSessionAttrs
@@ -233,12 +229,15 @@ export const resolve = (
 ): ResolvedConfig => resolveLayers(options, options.environment ?? env ?? process.env, parseConnectionString)
 
 /**
- * Parses a URI or keyword/value string into options (the `url` source alone, nothing merged).
+ * Parses a URI or keyword/value string into options (that source alone: nothing merged, no
+ * defaults).
  *
  * Errors: throws {@link PgConfigError} with source `url` or `dsn`.
  * @since 0.1.0
  */
-export const parseConnectionString = (text: string): { readonly source: "url" | "dsn"; readonly layer: Layer } =>
+export const parseConnectionString = (
+  text: string,
+): { readonly source: "url" | "dsn"; readonly layer: PgConnectionOptions } =>
   isUri(text) ? { source: "url", layer: parseUri(text) } : { source: "dsn", layer: parseKeywordValue(text) }
 
 /**

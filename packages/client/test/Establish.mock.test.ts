@@ -268,6 +268,41 @@ describe("interrupting a statement", () => {
     }),
   )
 
+  it.live("a delivered cancel that did not stop the statement is sent again", () =>
+    Effect.gen(function* () {
+      const ignoredCancel = [MockBackend.expectMatch("CancelRequest", isCancel), MockBackend.closeConnection]
+      const mock = yield* MockBackend.makeMany([
+        [
+          MockBackend.acceptUnauthenticatedConnection({}, { secretKey }),
+          MockBackend.expect({ _tag: "Query", sql: "SELECT slow()" }),
+          // The statement ignores the first cancels (as if they arrived before it started).
+          MockBackend.wait(700),
+          MockBackend.sendAll([
+            {
+              _tag: "ErrorResponse",
+              fields: [
+                ["S", "ERROR"],
+                ["C", "57014"],
+                ["M", "canceled"],
+              ],
+            },
+            ready(),
+          ]),
+          MockBackend.expect({ _tag: "Query", sql: "SELECT next()" }),
+          MockBackend.sendAll([{ _tag: "CommandComplete", tag: "SELECT 0" }, ready()]),
+        ],
+        ...Array.from({ length: 8 }, () => ignoredCancel),
+      ])
+      const conn = yield* connectTo(mock)
+      const error = failureOf(yield* Effect.exit(conn.execute("SELECT slow()", undefined, { timeout: "10 millis" })))
+      expect(error._tag).toBe("PgTimeoutError")
+      yield* conn.execute("SELECT next()")
+      let cancels = 0
+      for (let i = 1; i <= 8; i++) if ((yield* mock.received(i)).some(isCancel)) cancels++
+      expect(cancels).toBeGreaterThanOrEqual(2)
+    }),
+  )
+
   it.live("a cancel that is never confirmed closes the connection instead of risking a later statement", () =>
     Effect.gen(function* () {
       const mock = yield* MockBackend.makeMany([

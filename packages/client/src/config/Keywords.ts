@@ -13,12 +13,6 @@ import { configError, type PgConfigSource } from "./ConfigError.ts"
 /** A partial, mutable set of options built from one source. */
 export type Layer = { -readonly [K in keyof PgConnectionOptions]?: PgConnectionOptions[K] }
 
-/** The settings of one source, and where they came from. */
-export interface SourceLayer {
-  readonly source: PgConfigSource
-  readonly layer: Layer
-}
-
 /** libpq's environment variables, by connection keyword. */
 export const envVars: Readonly<Record<string, string>> = {
   host: "PGHOST",

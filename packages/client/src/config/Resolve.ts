@@ -8,10 +8,10 @@ import { Duration, Effect, Option, Redacted } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import type { AuthMethod, AuthMethodName, PgConnectionOptions, ResolvedConfig } from "../PgConfig.ts"
+import type { AuthMethodName, PgConnectionOptions, ResolvedConfig } from "../PgConfig.ts"
 import { configError, type PgConfigSource } from "./ConfigError.ts"
 import { type Environment, fromEnv } from "./Env.ts"
-import { type Layer, type SourceLayer, splitList } from "./Keywords.ts"
+import { type Layer, splitList } from "./Keywords.ts"
 import { lookupPgpass, readPgpass } from "./Pgpass.ts"
 import { loadService, serviceFiles } from "./ServiceFile.ts"
 import { type Found, resolveTls } from "./Tls.ts"
@@ -49,7 +49,7 @@ const allMethods: ReadonlyArray<AuthMethodName> = ["password", "md5", "gss", "ss
 export const parseRequireAuth = (
   value: string | ReadonlyArray<string>,
   source: PgConfigSource,
-): ReadonlyArray<AuthMethod> => {
+): ReadonlyArray<AuthMethodName> => {
   const items = typeof value === "string" ? splitList(value) : [...value]
   if (items.length === 0 || items.some((i) => i === "" || i === "!")) {
     throw configError(source, "require_auth", "require_auth must list at least one method and no empty ones")
@@ -111,17 +111,21 @@ const defaultHosts = (port: number): Array<string> => {
 export const resolveLayers = (
   options: PgConnectionOptions,
   env: Environment,
-  parse: (text: string) => { readonly source: "url" | "dsn"; readonly layer: Layer },
+  parse: (text: string) => { readonly source: "url" | "dsn"; readonly layer: PgConnectionOptions },
 ): ResolvedConfig => {
   const warnings: Array<string> = []
   const home = env.HOME || os.homedir()
-  const layers: Array<SourceLayer> = [{ source: "options", layer: optionsLayer(options) }]
+  const layers: Array<{ readonly source: PgConfigSource; readonly layer: PgConnectionOptions }> = [
+    { source: "options", layer: optionsLayer(options) },
+  ]
   if (options.url !== undefined && options.url !== "") layers.push(parse(options.url))
 
-  const find = <K extends keyof Layer>(key: K): Found<NonNullable<Layer[K]>> | undefined => {
+  const find = <K extends keyof PgConnectionOptions>(
+    key: K,
+  ): Found<NonNullable<PgConnectionOptions[K]>> | undefined => {
     for (const { source, layer } of layers) {
       const value = layer[key]
-      if (value !== undefined && value !== "") return { value: value as NonNullable<Layer[K]>, source }
+      if (value !== undefined && value !== "") return { value: value as NonNullable<PgConnectionOptions[K]>, source }
     }
     return undefined
   }

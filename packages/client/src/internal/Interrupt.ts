@@ -19,6 +19,10 @@
  *    connection after signalling the backend) and (b) the cancelled cycle has ended
  *    (ReadyForQuery). A signal that has been sent is handled before the backend reads its next
  *    command, so it can no longer reach a later statement.
+ *    A delivered cancel can still miss: if the signal arrives before the backend has read the
+ *    statement, the backend discards it. While the statement keeps running, the cancel is sent
+ *    again (after 100 ms, doubling up to 2 s); later requests stay held back meanwhile, so the
+ *    repeats can only reach this statement.
  * 4. When the cancel cannot be confirmed (timeout, reset after it was written, or it could not
  *    be sent while the statement still runs), the session is closed: the statement cannot be
  *    stopped safely, and an unconfirmed cancel might still arrive later.
@@ -60,6 +64,10 @@ export interface CancelContext {
   readonly tls: CancelTls | undefined
   readonly timeoutMs: number
 }
+
+/** Delay before asking again when a delivered cancel did not stop the statement, doubling up to the max. */
+const FIRST_RETRY_MS = 100
+const MAX_RETRY_MS = 2000
 
 const ABORT_TRANSACTION =
   "DO $pgfx$ BEGIN RAISE EXCEPTION USING ERRCODE = 'query_canceled', " +
@@ -103,8 +111,11 @@ const tryCancel = (context: CancelContext, handler: Handler, state: RequestState
   if (session.written > 1) return
 
   session.hold()
+  /** The outcome of the latest cancel request; undefined while one is on its way. */
   let outcome: CancelOutcome | undefined
   let ended = false
+  let retry: ReturnType<typeof setTimeout> | undefined
+  let retryDelay = FIRST_RETRY_MS
   const settleHold = () => {
     if (outcome === undefined || !ended) return
     if (outcome === "unknown") {
@@ -117,8 +128,39 @@ const tryCancel = (context: CancelContext, handler: Handler, state: RequestState
     }
     session.release()
   }
+  const cancel = () => {
+    retry = undefined
+    if (session.closed) return
+    outcome = undefined
+    sendCancel(context.target, context.tls, session.processId, session.secretKey, context.timeoutMs, (result) => {
+      outcome = result
+      if (result !== "delivered" && !ended) {
+        // The statement keeps running and cannot be stopped safely: give up the session.
+        session.destroy(
+          new PgConnectionError({
+            reason: "Closed",
+            message:
+              result === "not-sent"
+                ? "the connection was closed because the running statement could not be cancelled"
+                : "the connection was closed because a cancel request could not be confirmed",
+          }),
+        )
+      } else if (!ended && !session.closed) {
+        // Delivered, yet the statement still runs: the signal may have reached the backend before
+        // it read the statement (and been discarded). Later statements are still held back, so
+        // asking again can only reach this one.
+        retry = setTimeout(cancel, retryDelay)
+        retryDelay = Math.min(retryDelay * 2, MAX_RETRY_MS)
+      }
+      settleHold()
+    })
+  }
   state.onCycleEnd = () => {
     ended = true
+    if (retry !== undefined) {
+      clearTimeout(retry)
+      retry = undefined
+    }
     if (session.transactionStatus === "T" && !session.closed) {
       // The statement finished before the cancel reached it, inside a transaction block: abort
       // the transaction, and complete the interruption once that is done (so the connection's
@@ -133,20 +175,5 @@ const tryCancel = (context: CancelContext, handler: Handler, state: RequestState
     }
     settleHold()
   }
-  sendCancel(context.target, context.tls, session.processId, session.secretKey, context.timeoutMs, (result) => {
-    outcome = result
-    if (result !== "delivered" && !ended) {
-      // The statement keeps running and cannot be stopped safely: give up the session.
-      session.destroy(
-        new PgConnectionError({
-          reason: "Closed",
-          message:
-            result === "not-sent"
-              ? "the connection was closed because the running statement could not be cancelled"
-              : "the connection was closed because a cancel request could not be confirmed",
-        }),
-      )
-    }
-    settleHold()
-  })
+  cancel()
 }
