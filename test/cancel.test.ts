@@ -84,7 +84,7 @@ describe("timeouts cancel the statement in flight", () => {
         const started = Date.now()
         const error = failureOf(yield* Effect.exit(conn.execute("SELECT pg_sleep(10)", [], { timeout: "50 millis" })))
         expect(error._tag).toBe("PgTimeoutError")
-        expect(Date.now() - started).toBeLessThan(2000)
+        expect(Date.now() - started).toBeLessThan(3000)
         expect(yield* conn.fetchVal("SELECT 3")).toBe(3)
       }
     }),
@@ -110,7 +110,7 @@ describe("interruption", () => {
       yield* Effect.sleep("100 millis")
       const started = Date.now()
       yield* Fiber.interrupt(fiber)
-      expect(Date.now() - started).toBeLessThan(1000)
+      expect(Date.now() - started).toBeLessThan(3000)
       expect(yield* conn.fetchVal("SELECT 5")).toBe(5)
     }),
   )
@@ -123,7 +123,7 @@ describe("interruption", () => {
       yield* Effect.sleep("100 millis")
       const started = Date.now()
       yield* Scope.close(scope, Exit.void)
-      expect(Date.now() - started).toBeLessThan(1000)
+      expect(Date.now() - started).toBeLessThan(3000)
       expect(yield* conn.fetchVal("SELECT 6")).toBe(6)
     }),
   )
@@ -265,7 +265,7 @@ describe("closing", () => {
       yield* Effect.sleep("50 millis")
       const started = Date.now()
       yield* conn.close({ timeout: "200 millis" })
-      expect(Date.now() - started).toBeLessThan(2000)
+      expect(Date.now() - started).toBeLessThan(3000)
       const error = failureOf(yield* Fiber.join(running))
       expect(error._tag === "PgConnectionError" && error.reason).toBe("Closed")
       let gone = false
@@ -285,7 +285,7 @@ describe("closing", () => {
       const started = Date.now()
       yield* conn.terminate()
       const error = failureOf(yield* Fiber.join(running))
-      expect(Date.now() - started).toBeLessThan(1000)
+      expect(Date.now() - started).toBeLessThan(3000)
       expect(error._tag === "PgConnectionError" && error.reason).toBe("Closed")
       expect(conn.isClosed).toBe(true)
     }),
