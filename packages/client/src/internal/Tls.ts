@@ -210,7 +210,7 @@ export const startTls = (
           configError(
             keySource,
             "sslkey",
-            `cannot load the TLS certificate or key (wrong sslpassword, or a malformed file): ${e instanceof Error ? e.message.replace(/:.*$/, "") : "error"}`,
+            `cannot load the TLS certificate or key (wrong sslpassword, or a malformed file): ${(e as { readonly code?: unknown }).code ?? "error"}`,
           ),
         ),
       )
