@@ -60,6 +60,30 @@ describe("SSL negotiation", () => {
     }),
   )
 
+  it.live("sslmode=prefer does not retry when the session was in clear anyway", () =>
+    Effect.gen(function* () {
+      const mock = yield* MockBackend.makeMany([
+        [
+          ...sslAnswer([0x4e]),
+          MockBackend.expectTag("StartupMessage"),
+          MockBackend.send({
+            _tag: "ErrorResponse",
+            fields: [
+              ["S", "FATAL"],
+              ["C", "28P01"],
+              ["M", "password authentication failed"],
+            ],
+          }),
+          MockBackend.closeConnection,
+        ],
+        [MockBackend.expectTag("StartupMessage")],
+      ])
+      const error = failureOf(yield* Effect.exit(connectTo(mock, { sslMode: "prefer" })))
+      expect(error._tag === "PgServerError" && error.code).toBe("28P01")
+      expect(yield* mock.received(1)).toEqual([])
+    }),
+  )
+
   it.live("bytes after the 'S' answer are refused (they would be unencrypted)", () =>
     Effect.gen(function* () {
       const mock = yield* MockBackend.make(sslAnswer([0x53, 0x45, 0, 0, 0, 4]))

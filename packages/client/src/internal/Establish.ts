@@ -131,6 +131,7 @@ const tryOnce = (
   material: TlsMaterial | undefined,
   password: string | undefined,
   attrs: TargetSessionAttrs,
+  progress: { encrypted: boolean } = { encrypted: false },
 ): Effect.Effect<{ session: Session; encryption: Encryption }, PgConnectError | PgConfigError> => {
   let socket: net.Socket | undefined
   let session: Session | undefined
@@ -147,6 +148,7 @@ const tryOnce = (
       const accepted = direct ? true : yield* sslRequest(raw)
       if (accepted) {
         secure = yield* startTls(raw, options, direct, keySource)
+        progress.encrypted = true
         socket = secure
         encryption = direct ? "tls-direct" : "tls"
       } else if (plan === "tls") {
@@ -206,11 +208,13 @@ const tryHost = (
       return yield* tryOnce(host, "tls", config, material, password, attrs)
     }
     if (mode === "prefer") {
-      const first = yield* Effect.result(tryOnce(host, "tls-or-plain", config, material, password, attrs))
+      const progress = { encrypted: false }
+      const first = yield* Effect.result(tryOnce(host, "tls-or-plain", config, material, password, attrs, progress))
       if (Result.isSuccess(first)) return first.success
       const e = first.failure
       // The TLS handshake failed, or the server refused the TLS session: try again in clear.
-      const retry = (e instanceof PgConnectionError && e.reason === "Tls") || e instanceof PgServerError
+      const retry =
+        (e instanceof PgConnectionError && e.reason === "Tls") || (progress.encrypted && e instanceof PgServerError)
       if (!retry) return yield* Effect.fail(e)
       return yield* tryOnce(host, "plain", config, material, password, attrs)
     }
