@@ -219,7 +219,7 @@ describe("closing", () => {
     Effect.gen(function* () {
       const conn = yield* PgConnection.connect(tcpOptions({ applicationName: "pgfx-closing" }))
       const pid = conn.serverPid
-      yield* conn.close
+      yield* conn.close()
       expect(conn.isClosed).toBe(true)
       const error = failureOf(yield* Effect.exit(conn.fetchVal("SELECT 1")))
       expect(error._tag).toBe("PgConnectionError")

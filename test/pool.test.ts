@@ -214,7 +214,7 @@ describe("released connections", () => {
         leaked.execute("SELECT 1"),
         leaked.fetch("SELECT 1"),
         leaked.fetchRow("SELECT 1"),
-        leaked.close,
+        leaked.close(),
         early,
       ]) {
         const error = failureOf(yield* Effect.exit(use))

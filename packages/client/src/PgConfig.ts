@@ -1,180 +1,297 @@
 /**
- * Connection settings. A `PgConnectionOptions` value says where and how to connect; `resolve`
- * fills what is missing from a connection URL and libpq's PG* environment variables.
+ * Connection settings, read the way libpq reads them.
  *
- * Precedence (highest first): explicit options, the URL, PG* environment variables, defaults
- * (host: the unix socket directory `/var/run/postgresql` when present, else `localhost`; port
- * 5432; user: the OS user; database: the user name).
+ * A `PgConnectionOptions` value says where and how to connect. {@link resolve} merges it with
+ * the other sources libpq knows and validates the result; {@link config} reads the same settings
+ * through an Effect `ConfigProvider`.
+ *
+ * **Sources, highest precedence first** (a setting comes from the first source that has it):
+ *
+ * 1. the options object (`host`, `port`, `sslMode`, ...);
+ * 2. `url`: a URI (`postgres://user:pw@h1:5432,h2:5433/db?sslmode=require&search_path=app`) or a
+ *    keyword/value string (`host=h1 port=5432 dbname=db`); as in asyncpg, an unknown URI query
+ *    parameter becomes a server setting;
+ * 3. the connection service file section named by `service` / PGSERVICE (`~/.pg_service.conf`
+ *    or PGSERVICEFILE, then `$PGSYSCONFDIR/pg_service.conf`);
+ * 4. the PG* environment variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE,
+ *    PGSSLROOTCERT, PGSSLCERT, PGSSLKEY, PGSSLCRL, PGSSLNEGOTIATION, PGTARGETSESSIONATTRS,
+ *    PGCONNECT_TIMEOUT, PGAPPNAME, PGOPTIONS, PGCHANNELBINDING, PGLOADBALANCEHOSTS, ...);
+ * 5. for the password only, when no source gave one: the password file (`~/.pgpass` or
+ *    `passFile` / PGPASSFILE), matched per host; ignored with a warning when group or others
+ *    can read it;
+ * 6. defaults: the unix socket directories `/run/postgresql`, `/var/run/postgresql`,
+ *    `/var/pgsql_socket`, `/private/tmp`, `/tmp` (those holding a socket for the port), then
+ *    `localhost`; port 5432; the OS user; database = user; `sslmode=prefer`.
+ *
+ * Every error is a {@link PgConfigError} naming the source and the key; values never appear in
+ * it.
  *
  * @since 0.1.0
  */
 import type { CodecRegistry } from "@pgfx/types/CodecRegistry"
-import { Data, Duration, Redacted } from "effect"
-import * as fs from "node:fs"
-import * as os from "node:os"
+import { Config, ConfigProvider, type Duration, Effect, Option, Redacted } from "effect"
+import type * as tls from "node:tls"
+import { configError, PgConfigError } from "./config/ConfigError.ts"
+import { envNames, fromEnv } from "./config/Env.ts"
+import { parseKeywordValue } from "./config/KeywordValue.ts"
+import { type HostTarget, resolveLayers } from "./config/Resolve.ts"
+import type { TlsSettings } from "./config/Tls.ts"
+import { isUri, parseUri } from "./config/Uri.ts"
 
-/** Options of a connection. @since 0.1.0 */
+export { PgConfigError, type PgConfigSource } from "./config/ConfigError.ts"
+export type { HostTarget } from "./config/Resolve.ts"
+export type { TlsSettings } from "./config/Tls.ts"
+
+/** libpq's `sslmode`. @since 0.1.0 */
+export type SslMode = "disable" | "allow" | "prefer" | "require" | "verify-ca" | "verify-full"
+
+/** libpq's `target_session_attrs`. @since 0.1.0 */
+export type TargetSessionAttrs = "any" | "read-write" | "read-only" | "primary" | "standby" | "prefer-standby"
+
+/** An authentication method name of libpq's `require_auth`. @since 0.1.0 */
+export type AuthMethodName = "password" | "md5" | "gss" | "sspi" | "scram-sha-256" | "oauth" | "none"
+
+/** A TLS protocol version bound (`ssl_min_protocol_version`, `ssl_max_protocol_version`). @since 0.1.0 */
+export type TlsProtocolVersion = "TLSv1" | "TLSv1.1" | "TLSv1.2" | "TLSv1.3"
+
+/**
+ * A password: text, a `Redacted` (kept out of logs), or an Effect evaluated on every connection
+ * attempt (rotating tokens such as cloud IAM tokens). A failing Effect fails the attempt with
+ * `PgAuthenticationError`.
+ * @since 0.1.0
+ */
+export type PasswordInput =
+  string | Redacted.Redacted<string> | Effect.Effect<string | Redacted.Redacted<string>, unknown>
+
+/**
+ * Options of a connection. Everything is optional; see the module documentation for the other
+ * sources and their precedence. libpq keyword names are given in brackets.
+ * @since 0.1.0
+ */
 export interface PgConnectionOptions {
-  /** A `postgres://` or `postgresql://` URL; explicit options override its parts. */
+  /**
+   * A `postgres://` / `postgresql://` URI or a keyword/value string (`host=db port=5432`).
+   * Explicit options override its parts.
+   */
   readonly url?: string | undefined
-  /** Host name, IP address, or an absolute path to a unix socket directory. */
-  readonly host?: string | undefined
-  readonly port?: number | undefined
+  /**
+   * Host name, IP address, or absolute path of a unix socket directory (`<dir>/.s.PGSQL.<port>`);
+   * several hosts as an array or a comma-separated string are tried in order [host].
+   */
+  readonly host?: string | ReadonlyArray<string> | undefined
+  /** Port, or one port per host [port]. Default 5432. */
+  readonly port?: number | ReadonlyArray<number> | undefined
+  /** Role name [user]. Default: the OS user. */
   readonly user?: string | undefined
-  /** The password; a `Redacted` keeps it out of logs. */
-  readonly password?: string | Redacted.Redacted<string> | undefined
+  /** The password [password]; see {@link PasswordInput}. */
+  readonly password?: PasswordInput | undefined
+  /** Password file [passfile]. Default `~/.pgpass`. */
+  readonly passFile?: string | undefined
+  /** Database name [dbname]. Default: the user name. */
   readonly database?: string | undefined
+  /** A section of the connection service file [service]. */
+  readonly service?: string | undefined
+  /** The user's connection service file [servicefile]. Default `~/.pg_service.conf`. */
+  readonly serviceFile?: string | undefined
+  /** `application_name` reported to the server [application_name]. */
   readonly applicationName?: string | undefined
+  /** `application_name` when none is set anywhere else [fallback_application_name]. */
+  readonly fallbackApplicationName?: string | undefined
+  /** Command-line options sent to the server, e.g. `-c search_path=app` [options]. */
+  readonly commandLineOptions?: string | undefined
   /** Server settings sent at startup (e.g. `{ search_path: "app" }`). */
   readonly serverSettings?: Readonly<Record<string, string>> | undefined
-  /** Bound on the whole connection attempt (default 60 seconds). */
+  /**
+   * Bound on each host's connection attempt: TCP, TLS, authentication and the
+   * target_session_attrs check [connect_timeout]. Default 60 seconds; `"Infinity"` waits forever.
+   */
   readonly connectTimeout?: Duration.Input | undefined
+  /** Default bound on every query of the connection (a per-call `timeout` overrides it). */
+  readonly commandTimeout?: Duration.Input | undefined
+  /** Bound on a cancel request (default 5 seconds). */
+  readonly cancelTimeout?: Duration.Input | undefined
   /** The codecs this connection uses (default: the built-ins). */
   readonly codecs?: CodecRegistry | undefined
   /** Prepared statements kept per connection for repeated SQL (default 256; 0 disables). */
   readonly statementCacheSize?: number | undefined
   /** Largest accepted backend message in bytes (default 1 GiB). */
   readonly maxMessageSize?: number | undefined
-  /** Protocol version asked for at startup: "3.2" (default; PostgreSQL 18's long cancel keys) or "3.0". */
+  /** Protocol version asked for at startup: "3.2" (default; PostgreSQL 18's long cancel keys) or "3.0" [max_protocol_version]. */
   readonly protocolVersion?: "3.0" | "3.2" | undefined
-  /** Only accept these authentication methods (libpq's require_auth). */
-  readonly requireAuth?: ReadonlyArray<"none" | "password" | "md5" | "scram-sha-256"> | undefined
-  /** Bound on a cancel request (default 5 seconds). */
-  readonly cancelTimeout?: Duration.Input | undefined
+  /** Refuse a server that negotiates a lower protocol version [min_protocol_version]. */
+  readonly minProtocolVersion?: "3.0" | "3.2" | "latest" | undefined
+  /**
+   * Only accept these authentication methods [require_auth]: a list (`["scram-sha-256"]`,
+   * `"scram-sha-256,md5"`) or its negation (`"!password,!md5"`); `none` allows no
+   * authentication at all (trust, or a client certificate).
+   */
+  readonly requireAuth?: string | ReadonlyArray<AuthMethodName | `!${AuthMethodName}`> | undefined
+  /** SCRAM channel binding [channel_binding]: disable, prefer (default), require. */
+  readonly channelBinding?: "disable" | "prefer" | "require" | undefined
+  /** TLS mode with libpq's meanings [sslmode]. Default `prefer`. */
+  readonly sslMode?: SslMode | undefined
+  /** `postgres` (SSLRequest, default) or `direct` (TLS at once, ALPN `postgresql`; PostgreSQL 17+) [sslnegotiation]. */
+  readonly sslNegotiation?: "postgres" | "direct" | undefined
+  /** CA file to verify the server with, or `system` for the system's trusted roots [sslrootcert]. Default `~/.postgresql/root.crt`. */
+  readonly sslRootCert?: string | undefined
+  /** Client certificate file [sslcert]. Default `~/.postgresql/postgresql.crt` when it exists. */
+  readonly sslCert?: string | undefined
+  /** Client key file [sslkey]. Default `~/.postgresql/postgresql.key` when it exists. */
+  readonly sslKey?: string | undefined
+  /** Passphrase of the client key [sslpassword]. */
+  readonly sslPassword?: string | Redacted.Redacted<string> | undefined
+  /** Certificate revocation list file [sslcrl]. Default `~/.postgresql/root.crl` when it exists. */
+  readonly sslCrl?: string | undefined
+  /** Send the host name as TLS SNI (default true) [sslsni]. */
+  readonly sslSni?: boolean | undefined
+  /** `disable` never sends a client certificate; `allow` (default) sends one when configured [sslcertmode]. */
+  readonly sslCertMode?: "disable" | "allow" | undefined
+  /** Lowest TLS version (default TLSv1.2) [ssl_min_protocol_version]. */
+  readonly sslMinProtocolVersion?: TlsProtocolVersion | undefined
+  /** Highest TLS version [ssl_max_protocol_version]. */
+  readonly sslMaxProtocolVersion?: TlsProtocolVersion | undefined
+  /**
+   * asyncpg's `ssl`: `false` is `sslMode: "disable"`; `true` or a Node `tls.ConnectionOptions`
+   * object requires TLS verified by Node's rules (the system CAs and the host name) unless the
+   * object says otherwise. The object is applied over what the ssl* settings produce.
+   */
+  readonly ssl?: boolean | tls.ConnectionOptions | undefined
+  /** Which server is acceptable [target_session_attrs]. Default `any`. */
+  readonly targetSessionAttrs?: TargetSessionAttrs | undefined
+  /** `random` shuffles the hosts before trying them [load_balance_hosts]. Default `disable`. */
+  readonly loadBalanceHosts?: "disable" | "random" | undefined
+  /** TCP keepalive (default true) [keepalives]. */
+  readonly keepAlive?: boolean | undefined
+  /** Idle time before the first keepalive probe [keepalives_idle]. */
+  readonly keepAliveIdle?: Duration.Input | undefined
+  /**
+   * The environment variables to read (default `process.env`); `{}` ignores the environment.
+   * `HOME` in it locates `~/.pgpass` and friends.
+   */
+  readonly environment?: Readonly<Record<string, string | undefined>> | undefined
 }
 
-/** Settings after defaults and sources are applied. @since 0.1.0 */
+/** Settings after every source and default is applied. @since 0.1.0 */
 export interface ResolvedConfig {
-  readonly target:
-    | { readonly _tag: "tcp"; readonly host: string; readonly port: number }
-    | {
-        readonly _tag: "unix"
-        readonly path: string
-        readonly host: string
-        readonly port: number
-      }
+  /** The hosts to try, in order (before any load-balancing shuffle). */
+  readonly hosts: ReadonlyArray<HostTarget>
+  /** The first host; on an open connection's config, the host it is connected to. */
+  readonly target: HostTarget
   readonly user: string
+  /** The password from the options, URL, service file or environment. */
   readonly password: Redacted.Redacted<string> | undefined
+  /** A password Effect evaluated per connection attempt. */
+  readonly passwordEffect: Effect.Effect<string | Redacted.Redacted<string>, unknown> | undefined
   readonly database: string
+  /** Startup parameters besides user, database and client_encoding. */
   readonly serverSettings: Readonly<Record<string, string>>
+  /** Per-host bound on connecting; `Infinity` for none. */
   readonly connectTimeoutMs: number
+  /** Default bound on each query, if any. */
+  readonly commandTimeoutMs: number | undefined
   readonly cancelTimeoutMs: number
   readonly statementCacheSize: number
   readonly maxMessageSize: number | undefined
   readonly protocolMinor: number
-  readonly requireAuth: ReadonlyArray<"none" | "password" | "md5" | "scram-sha-256"> | undefined
-}
-
-/** A setting is invalid; `source` and `key` say which. The value is never included. @since 0.1.0 */
-export class PgConfigError extends Data.TaggedError("PgConfigError")<{
-  readonly source: "url" | "options" | "env"
-  readonly key: string
-  readonly message: string
-}> {}
-
-interface UrlParts {
-  host?: string
-  port?: number
-  user?: string
-  password?: string
-  database?: string
-  settings: Record<string, string>
-}
-
-const parseUrl = (url: string): UrlParts => {
-  if (!/^postgres(ql)?:\/\//.test(url)) {
-    throw new PgConfigError({
-      source: "url",
-      key: "scheme",
-      message: "the URL must start with postgres:// or postgresql://",
-    })
-  }
-  let u: URL
-  try {
-    u = new URL(url.replace(/^postgres(ql)?:/, "http:"))
-  } catch {
-    throw new PgConfigError({ source: "url", key: "url", message: "the connection URL is malformed" })
-  }
-  const parts: UrlParts = { settings: {} }
-  if (u.hostname) parts.host = decodeURIComponent(u.hostname.replace(/^\[(.*)\]$/, "$1"))
-  if (u.port) parts.port = Number(u.port)
-  if (u.username) parts.user = decodeURIComponent(u.username)
-  if (u.password) parts.password = decodeURIComponent(u.password)
-  const db = u.pathname.replace(/^\//, "")
-  if (db) parts.database = decodeURIComponent(db)
-  for (const [k, v] of u.searchParams) {
-    if (k === "host") parts.host = v
-    else if (k === "port") parts.port = Number(v)
-    else if (k === "user") parts.user = v
-    else if (k === "password") parts.password = v
-    else if (k === "dbname") parts.database = v
-    else if (k === "application_name") parts.settings.application_name = v
-    else if (k === "sslmode" || k === "connect_timeout") continue
-    else parts.settings[k] = v
-  }
-  return parts
-}
-
-const defaultHost = (): string => {
-  for (const dir of ["/var/run/postgresql", "/tmp"]) {
-    try {
-      if (fs.readdirSync(dir).some((f) => f.startsWith(".s.PGSQL."))) return dir
-    } catch {
-      // not there
-    }
-  }
-  return "localhost"
-}
-
-const envInt = (env: NodeJS.ProcessEnv, key: string): number | undefined => {
-  const v = env[key]
-  if (v === undefined || v === "") return undefined
-  const n = Number(v)
-  if (!Number.isInteger(n) || n <= 0 || n > 65535) {
-    throw new PgConfigError({ source: "env", key, message: `${key} must be a port number` })
-  }
-  return n
+  /** The lowest protocol minor version accepted (0 or 2). */
+  readonly minProtocolMinor: number
+  /** The accepted authentication methods, or undefined for any. */
+  readonly requireAuth: ReadonlyArray<AuthMethodName> | undefined
+  readonly channelBinding: "disable" | "prefer" | "require"
+  readonly tls: TlsSettings
+  readonly targetSessionAttrs: TargetSessionAttrs
+  readonly loadBalanceHosts: "disable" | "random"
+  readonly keepAlive: boolean
+  readonly keepAliveIdleMs: number
+  /** Warnings met while resolving (e.g. a password file with too open permissions). */
+  readonly warnings: ReadonlyArray<string>
+  /** On an open connection's config: whether (and how) the session is encrypted. */
+  readonly encryption?: "none" | "tls" | "tls-direct" | undefined
 }
 
 /**
- * Applies the URL, PG* environment variables and defaults to explicit options.
+ * Merges `options` with the URL, the service file, the PG* environment variables, the password
+ * file and the defaults, in libpq's order of precedence, and validates the result.
  *
  * Errors: throws {@link PgConfigError} naming the source and key of a bad setting.
+ *
+ * @example
+ * ```ts
+ * import * as PgConfig from "@pgfx/client/PgConfig"
+ * const config = PgConfig.resolve({ url: "postgres://app@db1,db2/app?target_session_attrs=read-write" })
+ * config.hosts.map((h) => h.host) // ["db1", "db2"]
+ * ```
  * @since 0.1.0
  */
-export const resolve = (options: PgConnectionOptions, env: NodeJS.ProcessEnv = process.env): ResolvedConfig => {
-  const url = options.url === undefined ? ({ settings: {} } as UrlParts) : parseUrl(options.url)
-  const host = options.host ?? url.host ?? (env.PGHOST || undefined) ?? defaultHost()
-  const port = options.port ?? url.port ?? envInt(env, "PGPORT") ?? 5432
-  if (!Number.isInteger(port) || port <= 0 || port > 65535) {
-    throw new PgConfigError({
-      source: options.port !== undefined ? "options" : "url",
-      key: "port",
-      message: "port must be 1-65535",
-    })
-  }
-  const user = options.user ?? url.user ?? (env.PGUSER || undefined) ?? os.userInfo().username
-  const rawPassword = options.password ?? url.password ?? (env.PGPASSWORD || undefined)
-  const password =
-    rawPassword === undefined ? undefined : Redacted.isRedacted(rawPassword) ? rawPassword : Redacted.make(rawPassword)
-  const database = options.database ?? url.database ?? (env.PGDATABASE || undefined) ?? user
-  const applicationName = options.applicationName ?? url.settings.application_name ?? (env.PGAPPNAME || undefined)
-  const serverSettings: Record<string, string> = { ...url.settings, ...options.serverSettings }
-  if (applicationName !== undefined) serverSettings.application_name = applicationName
-  const target = host.startsWith("/")
-    ? { _tag: "unix" as const, path: `${host}/.s.PGSQL.${port}`, host, port }
-    : { _tag: "tcp" as const, host, port }
-  return {
-    target,
-    user,
-    password,
-    database,
-    serverSettings,
-    connectTimeoutMs: Duration.toMillis(Duration.fromInputUnsafe(options.connectTimeout ?? "60 seconds")),
-    cancelTimeoutMs: Duration.toMillis(Duration.fromInputUnsafe(options.cancelTimeout ?? "5 seconds")),
-    statementCacheSize: options.statementCacheSize ?? 256,
-    maxMessageSize: options.maxMessageSize,
-    protocolMinor: options.protocolVersion === "3.0" ? 0 : 2,
-    requireAuth: options.requireAuth,
-  }
+export const resolve = (
+  options: PgConnectionOptions,
+  env?: Readonly<Record<string, string | undefined>>,
+): ResolvedConfig => resolveLayers(options, options.environment ?? env ?? process.env, parseConnectionString)
+
+/**
+ * Parses a URI or keyword/value string into options (that source alone: nothing merged, no
+ * defaults).
+ *
+ * Errors: throws {@link PgConfigError} with source `url` or `dsn`.
+ * @since 0.1.0
+ */
+export const parseConnectionString = (
+  text: string,
+): { readonly source: "url" | "dsn"; readonly layer: PgConnectionOptions } =>
+  isUri(text) ? { source: "url", layer: parseUri(text) } : { source: "dsn", layer: parseKeywordValue(text) }
+
+/**
+ * The same settings as an Effect `Config`: the keys are libpq's environment variable names with
+ * `prefix` in place of `PG` (`PGHOST`, `PGPORT`, ... by default; `config("DB_")` reads `DB_HOST`,
+ * `DB_PORT`, ...), plus `<prefix>URL` for a URI or keyword/value string. Every key is optional;
+ * values are validated exactly like the environment's.
+ *
+ * Use it to build options from any `ConfigProvider` (e.g. `PgClient.layerConfig`).
+ *
+ * @example
+ * ```ts
+ * import { ConfigProvider, Effect } from "effect"
+ * import * as PgConfig from "@pgfx/client/PgConfig"
+ *
+ * const provider = ConfigProvider.fromUnknown({ DB_HOST: "db1", DB_PORT: "5433", DB_PASSWORD: "pw" })
+ * const options = Effect.runSync(PgConfig.config("DB_").parse(provider))
+ * // { host: "db1", port: 5433, password: <redacted> }
+ * ```
+ * @since 0.1.0
+ */
+export const config = (prefix = "PG"): Config.Config<PgConnectionOptions> => {
+  const names = envNames(prefix)
+  const urlKey = `${prefix}URL`
+  return Config.all({
+    url: Config.option(Config.Redacted(urlKey)),
+    values: Config.all(Object.fromEntries(names.map((name) => [name, Config.option(Config.String(name))]))),
+  }).pipe(
+    Config.mapEffect(({ url, values }) =>
+      Effect.try({
+        try: (): PgConnectionOptions => {
+          const env: Record<string, string> = {}
+          for (const [name, value] of Object.entries(values)) if (Option.isSome(value)) env[name] = value.value
+          const layer = fromEnv(env, prefix, "config")
+          if (Option.isSome(url)) {
+            try {
+              parseConnectionString(Redacted.value(url.value))
+            } catch (e) {
+              throw e instanceof PgConfigError ? configError("config", urlKey, e.message) : e
+            }
+            return { ...layer, url: Redacted.value(url.value) }
+          }
+          return layer
+        },
+        catch: (e) =>
+          new Config.ConfigError(
+            new ConfigProvider.SourceError({
+              message:
+                e instanceof PgConfigError
+                  ? `invalid PostgreSQL setting ${e.key}: ${e.message}`
+                  : "invalid PostgreSQL settings",
+            }),
+          ),
+      }),
+    ),
+  )
 }

@@ -45,6 +45,15 @@ export interface QueryOptions {
   readonly timeout?: Duration.Input | undefined
 }
 
+/** Options of `close`. @since 0.1.0 */
+export interface CloseOptions {
+  /**
+   * How long to wait for running operations and queued requests to finish before terminating at
+   * once (default 10 seconds).
+   */
+  readonly timeout?: Duration.Input | undefined
+}
+
 /** Options of `fetchVal`. @since 0.1.0 */
 export interface FetchValOptions extends QueryOptions {
   /** The 0-based column to return (default 0). */
@@ -134,8 +143,22 @@ export interface PgConnection {
    * types in use (`ALTER TYPE`); otherwise a changed composite fails with `PgOutdatedSchemaError`.
    */
   reloadSchemaState(): Effect.Effect<void>
-  /** Closes gracefully: sends Terminate and closes the socket. */
-  readonly close: Effect.Effect<void>
+  /**
+   * Closes gracefully: new operations are refused, running ones and queued requests finish, then
+   * Terminate is sent and the socket closed. Past `timeout` (default 10 seconds) the connection
+   * is terminated as by {@link terminate}. Never fails.
+   *
+   * @example
+   * ```ts
+   * yield* conn.close({ timeout: "2 seconds" })
+   * ```
+   */
+  close(options?: CloseOptions): Effect.Effect<void>
+  /**
+   * Closes at once: queued requests fail with `PgConnectionError` (reason `Closed`), the
+   * statement in flight is cancelled, Terminate is sent and the socket closed. Never fails.
+   */
+  terminate(): Effect.Effect<void>
 }
 /**
  * Opens a connection as a scoped resource: closing the scope sends Terminate and closes the
@@ -151,7 +174,7 @@ export interface PgConnection {
 export const make = (
   options: PgConnectionOptions | string = {},
 ): Effect.Effect<PgConnection, PgConnectError | PgConfig.PgConfigError, Scope.Scope> =>
-  Effect.acquireRelease(connect(options), (conn) => conn.close)
+  Effect.acquireRelease(connect(options), (conn) => conn.close())
 
 /**
  * Opens a connection that you must close yourself with `close`. Prefer {@link make}.
@@ -169,6 +192,6 @@ export const connect = (
           ? e
           : new PgConfig.PgConfigError({ source: "options", key: "", message: String(e) }),
     })
-    const session = yield* establish(config)
-    return new Connection(session, config, opts.codecs ?? builtins)
+    const established = yield* establish(config)
+    return new Connection(established.session, established.config, opts.codecs ?? builtins, established.cancelTls)
   })

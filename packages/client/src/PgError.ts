@@ -89,14 +89,38 @@ export const catchCondition =
       (e) => f(e),
     ) as Effect.Effect<A | B, E | E2, R | R2>
 
-/** Why a connection-level failure happened. @since 0.1.0 */
-export type ConnectionErrorReason = "ConnectFailed" | "ConnectTimeout" | "SocketError" | "ClosedByServer" | "Closed"
+/**
+ * Why a connection-level failure happened. `Tls`: TLS was required but refused, or the handshake
+ * or certificate verification failed. `TargetSessionAttrs`: the server is up but does not
+ * satisfy `targetSessionAttrs`. `AllHostsFailed`: several hosts were tried and none fit
+ * (`attempts` says why, host by host).
+ * @since 0.1.0
+ */
+export type ConnectionErrorReason =
+  | "ConnectFailed"
+  | "ConnectTimeout"
+  | "SocketError"
+  | "ClosedByServer"
+  | "Closed"
+  | "Tls"
+  | "TargetSessionAttrs"
+  | "AllHostsFailed"
+
+/** One host's failed connection attempt. @since 0.1.0 */
+export interface PgHostAttempt {
+  /** Host name, IP address or socket directory. */
+  readonly host: string
+  readonly port: number
+  readonly error: PgConnectError
+}
 
 /** The socket could not be opened, or died or was closed under a request. @since 0.1.0 */
 export class PgConnectionError extends Data.TaggedError("PgConnectionError")<{
   readonly reason: ConnectionErrorReason
   readonly message: string
   readonly cause?: unknown
+  /** With reason `AllHostsFailed`: every host's failure, in the order tried. */
+  readonly attempts?: ReadonlyArray<PgHostAttempt> | undefined
 }> {}
 
 /** The server broke the protocol; the session is closed. @since 0.1.0 */

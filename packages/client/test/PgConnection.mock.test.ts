@@ -23,6 +23,8 @@ const connectTo = (mock: MockBackend.MockBackend, extra: PgConnection.PgConnecti
     user: "u",
     database: "d",
     connectTimeout: "5 seconds",
+    // The scripts are plaintext servers that start with the StartupMessage.
+    sslMode: "disable",
     ...extra,
   })
 

@@ -108,6 +108,11 @@ export interface DatabaseOptions extends DatabaseSpec {}
  */
 export interface TlsOptions {
   readonly clientCerts?: ReadonlyArray<string> | undefined
+  /**
+   * Host names and IP addresses the server certificate is issued for (default `localhost`,
+   * `127.0.0.1`, `::1`); other names let a test see host name verification fail.
+   */
+  readonly serverNames?: ReadonlyArray<string> | undefined
 }
 
 /**
@@ -339,7 +344,7 @@ const makeTemp = (options: Options): Effect.Effect<TempClusterShape, TempCluster
     let serverTls: ServerTls | undefined
     if (options.tls !== undefined && options.tls !== false) {
       yield* io("creating the TLS directory", () => Fs.mkdirSync(tlsDir, { mode: 0o700 }))
-      serverTls = yield* makeServerTls(tlsDir)
+      serverTls = yield* makeServerTls(tlsDir, typeof options.tls === "object" ? options.tls.serverNames : undefined)
       yield* io("handing TLS files to the server account", () => chownTree(tlsDir, runAs))
     }
 

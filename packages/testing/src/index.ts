@@ -12,6 +12,13 @@
 export * as TempCluster from "./TempCluster.ts"
 
 /**
+ * A throwaway primary with a streaming hot standby.
+ *
+ * @since 0.1.0
+ */
+export * as TempReplicaSet from "./TempReplicaSet.ts"
+
+/**
  * The error every TempCluster operation fails with.
  *
  * @since 0.1.0

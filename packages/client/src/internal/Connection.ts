@@ -11,14 +11,16 @@ import type { CodecRegistry } from "@pgfx/types/CodecRegistry"
 import type { TypeCodecOptions } from "@pgfx/types/SchemaCodec"
 import { Duration, Effect, Option } from "effect"
 import type { ResolvedConfig } from "../PgConfig.ts"
-import type { FetchValOptions, PgConnection, QueryOptions } from "../PgConnection.ts"
+import type { CloseOptions, FetchValOptions, PgConnection, QueryOptions } from "../PgConnection.ts"
 import { PgConnectionError, PgInterfaceError, type PgQueryError, PgTimeoutError } from "../PgError.ts"
 import type { PgRecord } from "../PgRecord.ts"
 import * as ServerVersion from "../ServerVersion.ts"
-import { sendCancel } from "./Cancel.ts"
+import type { CancelTls } from "./Cancel.ts"
 import { type Completion, ExecuteHandler, type ExecuteResult, SimpleQueryHandler } from "./Handlers.ts"
+import { type CancelContext, interruptRequest, RequestState } from "./Interrupt.ts"
 import type { Handler, Session } from "./Session.ts"
 import { writeBindExecute } from "./Statement.ts"
+import { closeGracefully, terminateNow } from "./Close.ts"
 import { StatementCache } from "./StatementCache.ts"
 import { outdatedSchemaOf } from "./TypeCache.ts"
 import * as TypeCodecs from "./TypeCodecs.ts"
@@ -29,13 +31,27 @@ export class Connection implements PgConnection {
   readonly registry: CodecRegistry
   readonly cache: StatementCache
   readonly writer = new Writer(4096)
+  readonly cancelContext: CancelContext
+  /** Set by a graceful close: new operations are refused while running ones finish. */
+  closing = false
+  /** Operations (execute, fetch, ...) started and not yet finished. */
+  active = 0
+  /** Called whenever an operation finishes (set by a graceful close). */
+  onOperationEnd: (() => void) | undefined = undefined
   private version: ServerVersion.ServerVersion | undefined
 
-  constructor(session: Session, config: ResolvedConfig, registry: CodecRegistry) {
+  constructor(session: Session, config: ResolvedConfig, registry: CodecRegistry, cancelTls?: CancelTls) {
     this.session = session
     this.config = config
     this.registry = registry
     this.cache = new StatementCache(session, registry, config.statementCacheSize)
+    const target = config.target
+    this.cancelContext = {
+      session,
+      target: target._tag === "tcp" ? target : { _tag: "unix", path: target.path },
+      tls: cancelTls,
+      timeoutMs: config.cancelTimeoutMs,
+    }
   }
 
   get serverVersion(): ServerVersion.ServerVersion {
@@ -63,7 +79,13 @@ export class Connection implements PgConnection {
     return this.session.protocolMinor >= 2 ? "3.2" : "3.0"
   }
 
-  readonly close: Effect.Effect<void> = Effect.sync(() => this.session.terminate())
+  close(options?: CloseOptions): Effect.Effect<void> {
+    return closeGracefully(this, options)
+  }
+
+  terminate(): Effect.Effect<void> {
+    return Effect.sync(() => terminateNow(this))
+  }
 
   get codecs(): CodecRegistry {
     return this.cache.types.base
@@ -114,54 +136,22 @@ export class Connection implements PgConnection {
         resume(Effect.fail(e as PgQueryError))
         return
       }
-      let settled = false
-      let onSettled: (() => void) | undefined
+      const state = new RequestState()
       const handler = make({
         succeed: (a) => {
-          settled = true
-          onSettled?.()
+          state.settle()
           resume(Effect.succeed(a))
         },
         fail: (e) => {
-          settled = true
-          onSettled?.()
+          state.settle()
           resume(Effect.fail(e))
         },
       })
       this.session.send(handler, bytes)
       return Effect.callback<void>((done) => {
-        if (settled) return done(Effect.void)
-        onSettled = () => done(Effect.void)
-        this.cancelCurrent(handler)
+        interruptRequest(this.cancelContext, handler, state, () => done(Effect.void))
       })
     })
-  }
-
-  /** Sends a CancelRequest for `handler` if it is the statement in flight. */
-  cancelCurrent(handler: Handler): void {
-    const session = this.session
-    if (session.closed || session.current !== handler) return
-    session.hold()
-    const target = this.config.target
-    sendCancel(
-      target._tag === "tcp" ? target : { _tag: "unix", path: target.path },
-      session.processId,
-      session.secretKey,
-      this.config.cancelTimeoutMs,
-      () => {
-        // Release held requests only after both the cancel was delivered and the cancelled cycle ended.
-        const release = () => session.release()
-        if (session.current !== handler) release()
-        else {
-          const check = setInterval(() => {
-            if (session.closed || session.current !== handler) {
-              clearInterval(check)
-              release()
-            }
-          }, 1)
-        }
-      },
-    )
   }
 
   closedError(): PgConnectionError {
@@ -174,17 +164,35 @@ export class Connection implements PgConnection {
     effect: Effect.Effect<A, PgQueryError>,
     options: QueryOptions | undefined,
   ): Effect.Effect<A, PgQueryError> {
-    const timeout = options?.timeout
-    if (timeout === undefined) return effect
-    return Effect.timeoutOrElse(effect, {
-      duration: timeout,
-      orElse: () =>
-        Effect.fail(
-          new PgTimeoutError({
-            message: "the query timed out and was cancelled",
-            timeoutMs: Duration.toMillis(Duration.fromInputUnsafe(timeout)),
-          }),
-        ),
+    const timeout = options?.timeout ?? this.config.commandTimeoutMs
+    const timed =
+      timeout === undefined
+        ? effect
+        : Effect.timeoutOrElse(effect, {
+            duration: timeout,
+            orElse: () =>
+              Effect.fail(
+                new PgTimeoutError({
+                  message: "the query timed out and was cancelled",
+                  timeoutMs: Duration.toMillis(Duration.fromInputUnsafe(timeout)),
+                }),
+              ),
+          })
+    return this.operation(timed)
+  }
+
+  /** Counts `effect` as a running operation (a graceful close waits for it); refused while closing. */
+  operation<A>(effect: Effect.Effect<A, PgQueryError>): Effect.Effect<A, PgQueryError> {
+    return Effect.suspend(() => {
+      if (this.closing || this.session.closed) return Effect.fail(this.closedError())
+      this.active++
+      return Effect.ensuring(
+        effect,
+        Effect.sync(() => {
+          this.active--
+          this.onOperationEnd?.()
+        }),
+      )
     })
   }
 

@@ -205,7 +205,7 @@ export class PoolCore {
       Effect.flatMap(restore(connect(options)), (conn): Effect.Effect<void, PgPoolError> => {
         if (!(conn instanceof Connection)) {
           return Effect.andThen(
-            conn.close,
+            conn.close(),
             Effect.fail(
               new PgInterfaceError({
                 message: "the pool's connect function must return a connection made by PgConnection.connect",

@@ -63,8 +63,13 @@ export class Session {
   readonly noticeListeners = new Set<(fields: ReadonlyArray<readonly [string, string]>) => void>()
   readonly notificationListeners = new Set<(n: Notification) => void>()
   readonly closeListeners = new Set<(error: SessionError | undefined) => void>()
+  /** Called whenever a request's cycle has ended and the next one (if any) became current. */
+  readonly advanceListeners = new Set<() => void>()
 
-  private held: Array<Uint8Array> | undefined = undefined
+  /** Nesting depth of {@link hold}; while above 0, the bytes of new requests are held back. */
+  private holds = 0
+  /** Held-back requests, in queue order (always the tail of the queue). */
+  private held: Array<{ readonly handler: Handler; readonly bytes: Uint8Array }> = []
   private queue: Array<Handler> = []
   private head = 0
 
@@ -109,7 +114,42 @@ export class Session {
       return
     }
     this.queue.push(handler)
-    if (this.held !== undefined) this.held.push(bytes)
+    if (this.holds > 0) this.held.push({ handler, bytes })
+    else this.socket.write(bytes)
+  }
+
+  /** The number of queued requests whose bytes have been written (the current one included). */
+  get written(): number {
+    return this.pending - this.held.length
+  }
+
+  /**
+   * Removes a request whose bytes are still held back, as if it had never been sent. Returns
+   * false when its bytes are already on the wire (or it is not queued).
+   */
+  withdraw(handler: Handler): boolean {
+    const i = this.held.findIndex((h) => h.handler === handler)
+    if (i < 0) return false
+    this.held.splice(i, 1)
+    const at = this.queue.indexOf(handler, this.head)
+    if (at >= 0) this.queue.splice(at, 1)
+    if (at === this.head) for (const l of this.advanceListeners) l()
+    return true
+  }
+
+  /**
+   * Queues `handler` right after the current request, ahead of every held-back request. Only
+   * valid while the current request is the only one whose bytes are written.
+   */
+  sendNext(handler: Handler, bytes: Uint8Array): void {
+    if (this.closed) {
+      handler.onFailure(
+        this.closeError ?? new PgConnectionError({ reason: "Closed", message: "the connection is closed" }),
+      )
+      return
+    }
+    this.queue.splice(this.head + 1, 0, handler)
+    if (this.holds > 0) this.held.unshift({ handler, bytes })
     else this.socket.write(bytes)
   }
 
@@ -119,15 +159,16 @@ export class Session {
    * ever reach the statement it was meant for.
    */
   hold(): void {
-    this.held ??= []
+    this.holds++
   }
 
-  /** Writes the requests held back since {@link hold}. */
+  /** Ends one {@link hold}; the last one writes the requests held back meanwhile. */
   release(): void {
+    if (this.holds === 0 || --this.holds > 0) return
     const held = this.held
-    this.held = undefined
-    if (held === undefined || this.closed) return
-    for (const bytes of held) this.socket.write(bytes)
+    this.held = []
+    if (this.closed) return
+    for (const h of held) this.socket.write(h.bytes)
   }
 
   /** Writes bytes outside any request (e.g. a CopyData chunk of the current request). */
@@ -180,6 +221,7 @@ export class Session {
             this.queue = this.queue.slice(this.head)
             this.head = 0
           }
+          if (this.advanceListeners.size > 0) for (const l of this.advanceListeners) l()
         }
         if (this.closed) return
       }
@@ -227,10 +269,12 @@ export class Session {
     const failed = this.queue.slice(this.head)
     this.queue = []
     this.head = 0
+    this.held = []
     if (destroySocket) this.socket.destroy()
     const err = error ?? new PgConnectionError({ reason: "Closed", message: "the connection is closed" })
     for (const h of failed) h.onFailure(err)
     for (const l of this.closeListeners) l(error)
+    for (const l of this.advanceListeners) l()
   }
 
   /** Sends Terminate and closes the socket once it is flushed. */

@@ -14,10 +14,11 @@ import { md5Password } from "@pgfx/protocol/Md5"
 import * as Scram from "@pgfx/protocol/Scram"
 import { Result } from "effect"
 import { PgAuthenticationError, type PgConnectError, PgProtocolError, PgServerError } from "../PgError.ts"
+import type { AuthMethodName } from "../PgConfig.ts"
 import type { Handler, Session, SessionError } from "./Session.ts"
 
 /** The authentication methods a client may accept (libpq's `require_auth` names). */
-export type AuthMethod = "none" | "password" | "md5" | "scram-sha-256"
+export type AuthMethod = AuthMethodName
 
 export interface StartupOptions {
   readonly user: string
@@ -52,6 +53,8 @@ export class StartupHandler implements Handler {
   /** The method the server asked for (for error messages). */
   method: AuthMethod | "sasl" | undefined = undefined
   authenticated = false
+  /** Whether a SCRAM exchange completed with channel binding (SCRAM-SHA-256-PLUS). */
+  channelBound = false
 
   constructor(session: Session, options: StartupOptions, completion: StartupCompletion) {
     this.session = session
@@ -89,6 +92,15 @@ export class StartupHandler implements Handler {
     )
   }
 
+  private noChannelBinding(method: AuthMethod): boolean {
+    return this.abort(
+      new PgAuthenticationError({
+        message: `channel binding is required, but the server requested ${method} authentication, which cannot bind the channel`,
+        method,
+      }),
+    )
+  }
+
   private allowed(method: AuthMethod): boolean {
     const allowed = this.options.allowedMethods
     return allowed === undefined || allowed.includes(method)
@@ -115,6 +127,16 @@ export class StartupHandler implements Handler {
         if (!this.authenticated && this.method === undefined && !this.allowed("none")) {
           return this.refuse("none", "no authentication")
         }
+        // libpq: with channel_binding=require, success is only acceptable after a channel-bound
+        // SCRAM exchange; anything else (trust, cert, password, a truncated SASL) is refused.
+        if (this.options.channelBinding === "require" && !this.channelBound) {
+          return this.abort(
+            new PgAuthenticationError({
+              message: "channel binding required, but server authenticated client without channel binding",
+              method: this.method === "sasl" ? "scram-sha-256" : (this.method ?? "none"),
+            }),
+          )
+        }
         if (this.scram._tag !== "None") {
           return this.abort(
             new PgAuthenticationError({
@@ -128,6 +150,7 @@ export class StartupHandler implements Handler {
       case "AuthenticationCleartextPassword": {
         this.method = "password"
         if (!this.allowed("password")) return this.refuse("password", "cleartext password authentication")
+        if (this.options.channelBinding === "require") return this.noChannelBinding("password")
         const password = this.needPassword("password")
         if (password === undefined) return true
         this.session.write(Frontend.build((w) => Frontend.password(w, password)))
@@ -136,6 +159,7 @@ export class StartupHandler implements Handler {
       case "AuthenticationMD5Password": {
         this.method = "md5"
         if (!this.allowed("md5")) return this.refuse("md5", "MD5 password authentication")
+        if (this.options.channelBinding === "require") return this.noChannelBinding("md5")
         const password = this.needPassword("md5")
         if (password === undefined) return true
         const hashed = md5Password(this.options.user, password, msg.salt)
@@ -189,6 +213,9 @@ export class StartupHandler implements Handler {
   }
 
   private saslStart(mechanisms: ReadonlyArray<string>): boolean {
+    if (this.scram._tag !== "None" || this.authenticated) {
+      return this.abort(new PgProtocolError({ message: "unexpected AuthenticationSASL during startup" }))
+    }
     this.method = "sasl"
     if (!this.allowed("scram-sha-256")) return this.refuse("scram-sha-256", "SASL (SCRAM) authentication")
     const password = this.needPassword("scram-sha-256")
@@ -244,6 +271,7 @@ export class StartupHandler implements Handler {
     }
     this.scram = { _tag: "None" }
     this.authenticated = true
+    this.channelBound = outcome.success.channelBound
     return false
   }
 }
