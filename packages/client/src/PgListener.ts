@@ -259,6 +259,11 @@ class Listener implements PgListenerShape {
             }
           }
           Deferred.doneUnsafe(this.synced, Exit.void)
+          if (drop !== undefined) {
+            yield* Effect.logInfo(
+              `pgfx: PgListener reconnected after ${Date.now() - drop.at} ms; ${this.state.size} channel(s) listened again`,
+            )
+          }
         }),
       )
       .pipe(
@@ -295,7 +300,10 @@ class Listener implements PgListenerShape {
       const { conn, closed } = yield* this.connectAndSync.pipe(
         Effect.retry({ schedule: this.schedule, while: isTransient }),
       )
-      yield* Effect.raceFirst(Deferred.await(closed), this.health(conn))
+      const reason = yield* Effect.raceFirst(Deferred.await(closed), this.health(conn))
+      if (!this.closing) {
+        yield* Effect.logWarning(`pgfx: PgListener lost its connection (${reason.message}); reconnecting`)
+      }
     }
   })
 
