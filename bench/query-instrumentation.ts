@@ -6,6 +6,10 @@
  *   PGFX_BENCH_URL=postgres://... node bench/query-instrumentation.ts
  *   PGFX_BENCH_CLIENTS=.tmp/baseline/src,packages/client/src node bench/query-instrumentation.ts
  *
+ * Two figures per scenario: throughput (wall clock, sensitive to a loaded machine) and client CPU
+ * time per query (`process.cpuUsage`, which excludes time spent waiting for the server and is the
+ * better measure of what instrumentation costs on a shared machine).
+ *
  * `PGFX_BENCH_CLIENTS` lists copies of `packages/client/src` (e.g. the code before a change,
  * copied to `.tmp/`) so versions are compared in one process, on the same server. Rounds of
  * every scenario and client are interleaved and the best round is reported, which is the least
@@ -59,8 +63,10 @@ const scenarios: ReadonlyArray<Scenario> = [
 const time = (effect: Effect.Effect<unknown, unknown>) =>
   Effect.gen(function* () {
     const start = performance.now()
+    const cpu = process.cpuUsage()
     yield* effect
-    return performance.now() - start
+    const used = process.cpuUsage(cpu)
+    return { ms: performance.now() - start, cpuUs: used.user + used.system }
   })
 
 const bench = (options: { host: string; port: number; user: string; database: string } | { url: string }) =>
@@ -72,12 +78,14 @@ const bench = (options: { host: string; port: number; user: string; database: st
       conns.push(conn)
     }
     const best = new Map<string, number>()
+    const bestCpu = new Map<string, number>()
     for (let round = 0; round < ROUNDS; round++) {
       for (const s of scenarios) {
         for (let c = 0; c < clients.length; c++) {
           const key = `${c} ${s.name}`
-          const ms = yield* time(s.run(conns[c]!))
+          const { ms, cpuUs } = yield* time(s.run(conns[c]!))
           best.set(key, Math.min(best.get(key) ?? Infinity, ms))
+          bestCpu.set(key, Math.min(bestCpu.get(key) ?? Infinity, cpuUs))
         }
       }
     }
@@ -86,7 +94,11 @@ const bench = (options: { host: string; port: number; user: string; database: st
       for (let c = 0; c < clients.length; c++) {
         const ms = best.get(`${c} ${s.name}`)!
         const rate = Math.round((N / ms) * 1000)
-        console.log(`${s.name.padEnd(30)} ${clients[c]!.dir.padEnd(24)} ${rate.toString().padStart(8)} queries/s`)
+        const cpu = (bestCpu.get(`${c} ${s.name}`)! / N).toFixed(2)
+        console.log(
+          `${s.name.padEnd(30)} ${clients[c]!.dir.padEnd(24)} ${rate.toString().padStart(8)} queries/s ` +
+            `${cpu.padStart(7)} µs CPU/query`,
+        )
       }
     }
   }).pipe(Effect.scoped)

@@ -167,6 +167,8 @@ class Listener implements PgListenerShape {
   private readonly healthInterval: Duration.Duration | undefined
   private readonly healthTimeout: Duration.Duration
   private readonly scope: Scope.Scope
+  /** The context `make` ran in: the supervisor runs with its logger, tracer and metrics. */
+  private readonly context: Context.Context<never>
   private readonly state = new Map<string, ChannelState>()
   private readonly lock = Semaphore.makeUnsafe(1)
   /** The connection while it is live and synced. */
@@ -183,6 +185,7 @@ class Listener implements PgListenerShape {
     options: PgConnection.PgConnectionOptions | string,
     listenerOptions: PgListenerOptions | undefined,
     scope: Scope.Scope,
+    context: Context.Context<never>,
   ) {
     this.options = options
     this.schedule = listenerOptions?.reconnectSchedule ?? defaultSchedule
@@ -190,6 +193,7 @@ class Listener implements PgListenerShape {
     this.healthInterval = interval === false ? undefined : Duration.fromInputUnsafe(interval)
     this.healthTimeout = Duration.fromInputUnsafe(listenerOptions?.healthCheckTimeout ?? "10 seconds")
     this.scope = scope
+    this.context = context
   }
 
   get channels(): ReadonlyArray<string> {
@@ -341,7 +345,9 @@ class Listener implements PgListenerShape {
           this.started = true
           return Effect.asVoid(
             Effect.forkIn(
-              Effect.catch(this.supervise, (error) => Effect.sync(() => this.failAll(error))),
+              Effect.catch(this.supervise, (error) => Effect.sync(() => this.failAll(error))).pipe(
+                Effect.provideContext(this.context),
+              ),
               this.scope,
             ),
           )
@@ -441,7 +447,7 @@ export const make = (
           : new PgConfig.PgConfigError({ source: "options", key: "", message: String(e) }),
     })
     const scope = yield* Effect.scope
-    const listener = new Listener(options, listenerOptions, scope)
+    const listener = new Listener(options, listenerOptions, scope, yield* Effect.context<never>())
     yield* Effect.addFinalizer(() => listener.shutdown)
     return listener
   })

@@ -99,16 +99,40 @@ export const withSpan = <A, E, R>(
     )
   })
 
-/** The name and attributes of the span of one query. */
-export const querySpan = (
-  config: ResolvedConfig,
-  sql: string,
-  options: PgTracing.PgTracingOptions,
-): { readonly name: string; readonly attributes: Attributes } => {
+interface QuerySpan {
+  readonly name: string
+  readonly attributes: Readonly<Attributes>
+}
+
+const querySpanCacheSize = 256
+const querySpanCache = new WeakMap<ResolvedConfig, Map<string, QuerySpan>>()
+
+/**
+ * The name and attributes of the span of one query. Cached per connection settings, SQL text and
+ * text mode (statements repeat), except for a custom sanitiser.
+ */
+export const querySpan = (config: ResolvedConfig, sql: string, options: PgTracing.PgTracingOptions): QuerySpan => {
+  const mode = options.queryText
+  if (typeof mode === "function") return buildQuerySpan(config, sql, mode)
+  let cache = querySpanCache.get(config)
+  if (cache === undefined) {
+    cache = new Map()
+    querySpanCache.set(config, cache)
+  }
+  const key = `${mode}\0${sql}`
+  let span = cache.get(key)
+  if (span === undefined) {
+    if (cache.size >= querySpanCacheSize) cache.clear()
+    span = buildQuerySpan(config, sql, mode)
+    cache.set(key, span)
+  }
+  return span
+}
+
+const buildQuerySpan = (config: ResolvedConfig, sql: string, mode: PgTracing.QueryTextMode): QuerySpan => {
   const attributes: Attributes = { ...connectionAttributes(config) }
   const operation = PgTracing.operationName(sql)
   if (operation !== undefined) attributes[PgTracing.Attributes.operationName] = operation
-  const mode = options.queryText
   let name: string
   if (mode === "summary") {
     const summary = PgTracing.summarize(sql)
