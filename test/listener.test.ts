@@ -6,7 +6,7 @@ import * as PgListener from "@pgfx/client/PgListener"
 import type * as PgConnection from "@pgfx/client/PgConnection"
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Fiber, Option, Queue, Schedule, Stream } from "effect"
-import { authUser } from "./support/cluster.ts"
+import { authUser, testCluster } from "./support/cluster.ts"
 import { connect, tcpOptions, withAdmin } from "./support/connect.ts"
 
 const failureOf = <A, E>(exit: Exit.Exit<A, E>): E => {
@@ -101,6 +101,31 @@ describe("PgListener", () => {
       expect(after._tag === "PgNotification" && after.payload).toBe("after")
       const afterTwo = yield* other.next
       expect(afterTwo._tag === "PgNotification" && afterTwo.payload).toBe("after two")
+    }),
+  )
+
+  it.live("a failed health check (the backend stops answering) makes it reconnect", () =>
+    Effect.gen(function* () {
+      if (testCluster().kind !== "temp") {
+        throw new Error("this test freezes the listener's backend with SIGSTOP: it needs the local temp cluster")
+      }
+      const listener = yield* PgListener.make(tcpOptions({ applicationName: "pgfx-listener-frozen" }), {
+        healthCheckInterval: "100 millis",
+        healthCheckTimeout: "500 millis",
+      })
+      const events = yield* drain(yield* listener.subscribe("frozen"))
+      const frozenPid = listener.serverPid!
+      yield* Effect.acquireRelease(
+        Effect.sync(() => process.kill(frozenPid, "SIGSTOP")),
+        () => Effect.sync(() => process.kill(frozenPid, "SIGCONT")),
+      )
+      const marker = yield* events.next
+      expect(marker._tag).toBe("Reconnected")
+      expect(listener.serverPid).not.toBe(frozenPid)
+      const sender = yield* connect()
+      yield* sender.notify("frozen", "thawed")
+      const got = yield* events.next
+      expect(got._tag === "PgNotification" && got.payload).toBe("thawed")
     }),
   )
 

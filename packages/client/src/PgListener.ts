@@ -44,6 +44,7 @@ import {
   Duration,
   Effect,
   Exit,
+  Fiber,
   Layer,
   Option,
   Schedule,
@@ -283,16 +284,24 @@ class Listener implements PgListenerShape {
     return { conn, closed }
   })
 
-  /** Repeats `SELECT 1` on `conn`; a failure or timeout closes it (which triggers a reconnect). */
+  /**
+   * Repeats `SELECT 1` on `conn`. A failure closes the connection (which triggers a reconnect);
+   * so does a check that takes longer than the timeout: a watchdog closes the connection rather
+   * than interrupting the query, since an interrupted query waits for the server to end its
+   * cycle, which a frozen server or a dead network path never does.
+   */
   private health(conn: LiveConnection): Effect.Effect<never> {
     const interval = this.healthInterval
     if (interval === undefined) return Effect.never
-    const check = Effect.suspend(() =>
+    const timeout = this.healthTimeout
+    const check: Effect.Effect<void> = Effect.suspend(() =>
       conn.readGate.isBlocked
         ? Effect.void
-        : conn.execute("SELECT 1", [], { timeout: this.healthTimeout }).pipe(
-            Effect.asVoid,
-            Effect.catch(() => conn.close),
+        : Effect.flatMap(Effect.forkChild(Effect.andThen(Effect.sleep(timeout), conn.close)), (watchdog) =>
+            Effect.exit(conn.execute("SELECT 1")).pipe(
+              Effect.tap(() => Fiber.interrupt(watchdog)),
+              Effect.flatMap((exit) => (Exit.isFailure(exit) ? conn.close : Effect.void)),
+            ),
           ),
     )
     return Effect.forever(Effect.andThen(Effect.sleep(interval), check)).pipe(Effect.withTracerEnabled(false))
@@ -381,16 +390,20 @@ class Listener implements PgListenerShape {
   }
 
   private unregister(channel: string, member: Member): Effect.Effect<void> {
-    return this.lock.withPermits(1)(
-      Effect.suspend(() => {
-        member.subscriber.end()
-        const state = this.state.get(channel)
-        if (state === undefined || !state.members.delete(member) || state.members.size > 0) return Effect.void
-        this.state.delete(channel)
-        if (!state.active || this.conn === undefined) return Effect.void
-        return Effect.ignore(this.conn.removeListener(channel, this.fanout))
-      }),
-    )
+    return Effect.suspend(() => {
+      // end first, outside the lock: a full buffer of this stream may be what pauses the socket
+      // that a LISTEN holding the lock is waiting on
+      member.subscriber.end()
+      return this.lock.withPermits(1)(
+        Effect.suspend(() => {
+          const state = this.state.get(channel)
+          if (state === undefined || !state.members.delete(member) || state.members.size > 0) return Effect.void
+          this.state.delete(channel)
+          if (!state.active || this.conn === undefined) return Effect.void
+          return Effect.ignore(this.conn.removeListener(channel, this.fanout))
+        }),
+      )
+    })
   }
 
   subscribe(
