@@ -388,6 +388,7 @@ describe("reset on release", () => {
       const session = yield* pool.withConnection((conn) => Effect.succeed(sessionOf(conn)))
       const permanent = () => {}
       session.notificationListeners.add(permanent)
+      const before = [...session.notificationListeners]
       yield* pool.withConnection((conn) =>
         Effect.sync(() => {
           sessionOf(conn).notificationListeners.add(() => {})
@@ -395,9 +396,29 @@ describe("reset on release", () => {
         }),
       )
       // Only what the checkout added was removed.
-      expect([...session.notificationListeners]).toEqual([permanent])
-      expect(session.noticeListeners.size).toBe(0)
+      expect([...session.notificationListeners]).toEqual(before)
+      expect(session.noticeListeners.size).toBe(1) // the connection's own notice router
       session.notificationListeners.delete(permanent)
+    }),
+  )
+
+  it.live("a listener added through the connection API is removed on release, with UNLISTEN", () =>
+    Effect.gen(function* () {
+      const pool = yield* PgPool.make(poolOptions({ max: 1 }))
+      let stale = 0
+      let fresh = 0
+      yield* pool.withConnection((conn) => conn.addListener("pool_release_chan", () => void stale++))
+      const channels = yield* pool.withConnection((conn) => conn.fetch("SELECT pg_listening_channels() AS c"))
+      expect(channels).toEqual([])
+      // The same connection, a new borrower: only its own callback hears the channel.
+      yield* pool.withConnection((conn) =>
+        Effect.gen(function* () {
+          yield* conn.addListener("pool_release_chan", () => void fresh++)
+          yield* conn.notify("pool_release_chan", "x")
+          yield* eventually("the notification arrives", () => fresh === 1)
+        }),
+      )
+      expect(stale).toBe(0)
     }),
   )
 

@@ -31,9 +31,11 @@ import type { TypeCodecOptions } from "@pgfx/types/SchemaCodec"
 import { type Duration, Effect, type Option, type Scope } from "effect"
 import { Connection } from "./internal/Connection.ts"
 import { establish } from "./internal/Establish.ts"
+import { observeConnect } from "./internal/Instrument.ts"
 import type { PgConnectionOptions } from "./PgConfig.ts"
 import * as PgConfig from "./PgConfig.ts"
 import type { PgConnectError, PgQueryError } from "./PgError.ts"
+import type { PgConnectionEvents } from "./PgNotifications.ts"
 import type { PgRecord } from "./PgRecord.ts"
 import type * as ServerVersion from "./ServerVersion.ts"
 
@@ -64,7 +66,7 @@ export interface FetchValOptions extends QueryOptions {
  * An open PostgreSQL session. Obtain one with {@link make}; every method returns an Effect.
  * @since 0.1.0
  */
-export interface PgConnection {
+export interface PgConnection extends PgConnectionEvents {
   /**
    * Runs a command and returns its status tag (e.g. `"INSERT 0 3"`). With no arguments the simple
    * protocol is used and `sql` may hold several statements; the tag is the last one's.
@@ -192,6 +194,13 @@ export const connect = (
           ? e
           : new PgConfig.PgConfigError({ source: "options", key: "", message: String(e) }),
     })
-    const established = yield* establish(config)
-    return new Connection(established.session, established.config, opts.codecs ?? builtins, established.cancelTls)
+    const established = yield* observeConnect(config, establish(config))
+    const connection = new Connection(
+      established.session,
+      established.config,
+      opts.codecs ?? builtins,
+      established.cancelTls,
+    )
+    connection.attachEvents(yield* Effect.context<never>())
+    return connection
   })

@@ -16,7 +16,9 @@ import { PgConnectionError, PgInterfaceError, type PgQueryError, PgTimeoutError 
 import type { PgRecord } from "../PgRecord.ts"
 import * as ServerVersion from "../ServerVersion.ts"
 import type { CancelTls } from "./Cancel.ts"
+import { ConnectionEvents } from "./ConnectionEvents.ts"
 import { type Completion, ExecuteHandler, type ExecuteResult, SimpleQueryHandler } from "./Handlers.ts"
+import { observe } from "./Instrument.ts"
 import { type CancelContext, interruptRequest, RequestState } from "./Interrupt.ts"
 import type { Handler, Session } from "./Session.ts"
 import { writeBindExecute } from "./Statement.ts"
@@ -25,7 +27,7 @@ import { StatementCache } from "./StatementCache.ts"
 import { outdatedSchemaOf } from "./TypeCache.ts"
 import * as TypeCodecs from "./TypeCodecs.ts"
 
-export class Connection implements PgConnection {
+export class Connection extends ConnectionEvents implements PgConnection {
   readonly session: Session
   readonly config: ResolvedConfig
   readonly registry: CodecRegistry
@@ -41,6 +43,7 @@ export class Connection implements PgConnection {
   private version: ServerVersion.ServerVersion | undefined
 
   constructor(session: Session, config: ResolvedConfig, registry: CodecRegistry, cancelTls?: CancelTls) {
+    super()
     this.session = session
     this.config = config
     this.registry = registry
@@ -225,7 +228,7 @@ export class Connection implements PgConnection {
             (c) => new SimpleQueryHandler(this.session, c, sql),
           )
         : Effect.map(this.run(sql, args, 0), (r) => r.status)
-    return this.withTimeout(effect, options)
+    return observe(this, sql, args, options, this.withTimeout(effect, options))
   }
 
   fetch(
@@ -233,9 +236,15 @@ export class Connection implements PgConnection {
     args: ReadonlyArray<unknown> = [],
     options?: QueryOptions,
   ): Effect.Effect<Array<PgRecord>, PgQueryError> {
-    return this.withTimeout(
-      Effect.map(this.run(sql, args, 0), (r) => r.rows),
+    return observe(
+      this,
+      sql,
+      args,
       options,
+      this.withTimeout(
+        Effect.map(this.run(sql, args, 0), (r) => r.rows),
+        options,
+      ),
     )
   }
 
@@ -244,9 +253,15 @@ export class Connection implements PgConnection {
     args: ReadonlyArray<unknown> = [],
     options?: QueryOptions,
   ): Effect.Effect<Option.Option<PgRecord>, PgQueryError> {
-    return this.withTimeout(
-      Effect.map(this.run(sql, args, 1), (r) => Option.fromNullishOr(r.rows[0])),
+    return observe(
+      this,
+      sql,
+      args,
       options,
+      this.withTimeout(
+        Effect.map(this.run(sql, args, 1), (r) => Option.fromNullishOr(r.rows[0])),
+        options,
+      ),
     )
   }
 
@@ -256,7 +271,7 @@ export class Connection implements PgConnection {
     options?: FetchValOptions,
   ): Effect.Effect<unknown, PgQueryError> {
     const column = options?.column ?? 0
-    return this.withTimeout(
+    const effect = this.withTimeout(
       Effect.flatMap(this.run(sql, args, 1), (r) => {
         const row = r.rows[0]
         if (row === undefined) return Effect.succeed(null)
@@ -269,5 +284,6 @@ export class Connection implements PgConnection {
       }),
       options,
     )
+    return observe(this, sql, args, options, effect)
   }
 }

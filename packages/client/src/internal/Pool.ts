@@ -334,6 +334,21 @@ export class PoolCore {
       this.dropBusy(member)
       return Effect.void
     }
+    // Listeners, streams and loggers registered through the connection's API (asyncpg removes
+    // them on release with an InterfaceWarning): removed first, UNLISTEN included.
+    if (member.conn.hasRegistrations) {
+      return Effect.flatMap(Effect.exit(member.conn.releaseListeners()), (exit) => {
+        if (Exit.isFailure(exit) || member.session.closed) {
+          this.dropBusy(member)
+          return Effect.void
+        }
+        return this.releaseClean(member)
+      })
+    }
+    return this.releaseClean(member)
+  }
+
+  private releaseClean(member: Member): Effect.Effect<void> {
     const session = member.session
     if (this.settings.reset === undefined && !session.stateDirty && session.transactionStatus === "I") {
       return warnListeners(this.checkIn(member))
