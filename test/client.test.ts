@@ -73,6 +73,25 @@ describe("PgClient.layer", () => {
 })
 
 describe("PgClient.layerConfig", () => {
+  it.live("reads every libpq variable through PgConfig.config (PGSSLMODE here)", () =>
+    Effect.gen(function* () {
+      const pg = testCluster()
+      const ssl = (mode: string) =>
+        PgClient.fetchVal("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").pipe(
+          Effect.provide(PgClient.layerConfig()),
+          withEnv({
+            PGHOST: pg.host,
+            PGPORT: String(pg.port),
+            PGUSER: pg.user,
+            PGDATABASE: pg.database,
+            PGSSLMODE: mode,
+          }),
+        )
+      expect(yield* ssl("require")).toBe(true)
+      expect(yield* ssl("disable")).toBe(false)
+    }),
+  )
+
   it.live("reads libpq's PG* variables through the ConfigProvider", () =>
     Effect.gen(function* () {
       const pg = testCluster()
