@@ -33,6 +33,20 @@ export interface PgConnectionOptions {
   readonly codecs?: CodecRegistry | undefined
   /** Prepared statements kept per connection for repeated SQL (default 256; 0 disables). */
   readonly statementCacheSize?: number | undefined
+  /** How long a cached statement may be reused before it is prepared again (default 300 seconds; 0: forever). */
+  readonly maxCachedStatementLifetime?: Duration.Input | undefined
+  /** SQL longer than this many bytes (UTF-8) is never cached (default 15360). */
+  readonly maxCacheableStatementSize?: number | undefined
+  /**
+   * `false` for PgBouncer in transaction/statement pooling mode and similar poolers: no named
+   * statements are created; every query re-sends Parse for the unnamed statement, and only the
+   * statement descriptions are cached (default true).
+   */
+  readonly namedStatements?: boolean | undefined
+  /** `false` sends one request at a time instead of pipelining concurrent queries (default true). */
+  readonly pipelining?: boolean | undefined
+  /** Default timeout of every query method (default: none); a per-call `timeout` overrides it. */
+  readonly commandTimeout?: Duration.Input | undefined
   /** Largest accepted backend message in bytes (default 1 GiB). */
   readonly maxMessageSize?: number | undefined
   /** Protocol version asked for at startup: "3.2" (default; PostgreSQL 18's long cancel keys) or "3.0". */
@@ -60,6 +74,12 @@ export interface ResolvedConfig {
   readonly connectTimeoutMs: number
   readonly cancelTimeoutMs: number
   readonly statementCacheSize: number
+  /** 0 means forever. */
+  readonly maxCachedStatementLifetimeMs: number
+  readonly maxCacheableStatementSize: number
+  readonly namedStatements: boolean
+  readonly pipelining: boolean
+  readonly commandTimeoutMs: number | undefined
   readonly maxMessageSize: number | undefined
   readonly protocolMinor: number
   readonly requireAuth: ReadonlyArray<"none" | "password" | "md5" | "scram-sha-256"> | undefined
@@ -173,6 +193,16 @@ export const resolve = (options: PgConnectionOptions, env: NodeJS.ProcessEnv = p
     connectTimeoutMs: Duration.toMillis(Duration.fromInputUnsafe(options.connectTimeout ?? "60 seconds")),
     cancelTimeoutMs: Duration.toMillis(Duration.fromInputUnsafe(options.cancelTimeout ?? "5 seconds")),
     statementCacheSize: options.statementCacheSize ?? 256,
+    maxCachedStatementLifetimeMs: Duration.toMillis(
+      Duration.fromInputUnsafe(options.maxCachedStatementLifetime ?? "300 seconds"),
+    ),
+    maxCacheableStatementSize: options.maxCacheableStatementSize ?? 15360,
+    namedStatements: options.namedStatements ?? true,
+    pipelining: options.pipelining ?? true,
+    commandTimeoutMs:
+      options.commandTimeout === undefined
+        ? undefined
+        : Duration.toMillis(Duration.fromInputUnsafe(options.commandTimeout)),
     maxMessageSize: options.maxMessageSize,
     protocolMinor: options.protocolVersion === "3.0" ? 0 : 2,
     requireAuth: options.requireAuth,

@@ -32,8 +32,9 @@ import { Connection } from "./internal/Connection.ts"
 import { establish } from "./internal/Establish.ts"
 import type { PgConnectionOptions } from "./PgConfig.ts"
 import * as PgConfig from "./PgConfig.ts"
-import type { PgConnectError, PgQueryError } from "./PgError.ts"
+import type { PgConnectError, PgQueryError, PgTransactionError } from "./PgError.ts"
 import type { PgRecord } from "./PgRecord.ts"
+import type { PgTransaction, TransactionOptions } from "./PgTransaction.ts"
 import type * as ServerVersion from "./ServerVersion.ts"
 
 export type { PgConnectionOptions } from "./PgConfig.ts"
@@ -74,6 +75,15 @@ export interface PgConnection {
   ): Effect.Effect<Option.Option<PgRecord>, PgQueryError>
   /** Runs a query and returns one value of its first row (`null` when there is no row). */
   fetchVal(sql: string, args?: ReadonlyArray<unknown>, options?: FetchValOptions): Effect.Effect<unknown, PgQueryError>
+  /**
+   * Runs `effect` in a transaction on this connection (a savepoint when already in one): commit
+   * on success, rollback on failure, defect and interruption. While it runs, other fibers'
+   * queries on this connection wait. See `PgTransaction.transaction`.
+   */
+  transaction<A, E, R>(
+    effect: Effect.Effect<A, E, R>,
+    options?: TransactionOptions,
+  ): Effect.Effect<A, E | PgQueryError | PgTransactionError, Exclude<R, PgTransaction>>
   /** The server's version, parsed from `server_version`. */
   readonly serverVersion: ServerVersion.ServerVersion
   /** The backend process id (what `pg_backend_pid()` returns). */

@@ -11,14 +11,24 @@ import type { CodecRegistry } from "@pgfx/types/CodecRegistry"
 import { Duration, Effect, Option } from "effect"
 import type { ResolvedConfig } from "../PgConfig.ts"
 import type { FetchValOptions, PgConnection, QueryOptions } from "../PgConnection.ts"
-import { PgConnectionError, PgInterfaceError, type PgQueryError, PgTimeoutError } from "../PgError.ts"
+import {
+  PgConnectionError,
+  PgInterfaceError,
+  type PgQueryError,
+  PgTimeoutError,
+  type PgTransactionError,
+} from "../PgError.ts"
 import type { PgRecord } from "../PgRecord.ts"
+import type { PgTransaction, TransactionOptions } from "../PgTransaction.ts"
 import * as ServerVersion from "../ServerVersion.ts"
 import { sendCancel } from "./Cancel.ts"
+import { executeCached } from "./Execute.ts"
+import { Gate, type Level } from "./Gate.ts"
 import { type Completion, ExecuteHandler, type ExecuteResult, SimpleQueryHandler } from "./Handlers.ts"
 import type { Handler, Session } from "./Session.ts"
 import { writeBindExecute } from "./Statement.ts"
 import { StatementCache } from "./StatementCache.ts"
+import * as Transaction from "./Transaction.ts"
 
 export class Connection implements PgConnection {
   readonly session: Session
@@ -26,13 +36,21 @@ export class Connection implements PgConnection {
   readonly registry: CodecRegistry
   readonly cache: StatementCache
   readonly writer = new Writer(4096)
+  /** Admission of requests: transaction exclusivity and optional pipelining. */
+  readonly gate: Gate
   private version: ServerVersion.ServerVersion | undefined
 
   constructor(session: Session, config: ResolvedConfig, registry: CodecRegistry) {
     this.session = session
     this.config = config
     this.registry = registry
-    this.cache = new StatementCache(session, registry, config.statementCacheSize)
+    this.cache = new StatementCache(session, registry, config.statementCacheSize, {
+      lifetimeMs: config.maxCachedStatementLifetimeMs,
+      maxSqlBytes: config.maxCacheableStatementSize,
+      named: config.namedStatements,
+    })
+    this.gate = new Gate(config.pipelining)
+    session.closeListeners.add(() => this.gate.wake())
   }
 
   get serverVersion(): ServerVersion.ServerVersion {
@@ -67,42 +85,63 @@ export class Connection implements PgConnection {
    * cancelled (exactly that one: later requests are held back until the cancel is settled) and
    * the interruption completes once the session is back in sync.
    */
-  request<A>(build: (w: Writer) => void, make: (c: Completion<A>) => Handler): Effect.Effect<A, PgQueryError> {
-    return Effect.callback<A, PgQueryError>((resume) => {
-      if (this.session.closed) {
-        resume(Effect.fail(this.closedError()))
-        return
-      }
-      const w = this.writer.reset()
-      let bytes: Uint8Array
-      try {
-        build(w)
-        bytes = w.finishCopy()
-      } catch (e) {
-        resume(Effect.fail(e as PgQueryError))
-        return
-      }
-      let settled = false
-      let onSettled: (() => void) | undefined
-      const handler = make({
-        succeed: (a) => {
-          settled = true
-          onSettled?.()
-          resume(Effect.succeed(a))
-        },
-        fail: (e) => {
-          settled = true
-          onSettled?.()
-          resume(Effect.fail(e))
-        },
-      })
-      this.session.send(handler, bytes)
-      return Effect.callback<void>((done) => {
-        if (settled) return done(Effect.void)
-        onSettled = () => done(Effect.void)
-        this.cancelCurrent(handler)
-      })
-    })
+  request<A>(
+    build: (w: Writer) => void,
+    make: (c: Completion<A>) => Handler,
+    level?: Level,
+  ): Effect.Effect<A, PgQueryError> {
+    return Effect.withFiber((fiber) =>
+      Effect.callback<A, PgQueryError>((resume) => {
+        let handler: Handler | undefined
+        let settled = false
+        let onSettled: (() => void) | undefined
+        const send = () => {
+          if (this.session.closed) {
+            resume(Effect.fail(this.closedError()))
+            return
+          }
+          const w = this.writer.reset()
+          let bytes: Uint8Array
+          try {
+            build(w)
+            bytes = w.finishCopy()
+          } catch (e) {
+            resume(Effect.fail(e as PgQueryError))
+            return
+          }
+          this.gate.inFlight++
+          handler = make({
+            succeed: (a) => {
+              settled = true
+              this.gate.settled()
+              onSettled?.()
+              resume(Effect.succeed(a))
+            },
+            fail: (e) => {
+              settled = true
+              this.gate.settled()
+              onSettled?.()
+              resume(Effect.fail(e))
+            },
+          })
+          this.session.send(handler, bytes)
+        }
+        // Transactions are exclusive; without pipelining one request at a time (internal/Gate.ts).
+        const waiter = this.gate.enter(
+          () => this.session.closed || (this.gate.hasRoom && this.gate.owner === this.gate.levelOf(fiber, this, level)),
+          send,
+        )
+        return Effect.callback<void>((done) => {
+          if (handler === undefined) {
+            this.gate.remove(waiter)
+            return done(Effect.void)
+          }
+          if (settled) return done(Effect.void)
+          onSettled = () => done(Effect.void)
+          this.cancelCurrent(handler)
+        })
+      }),
+    )
   }
 
   /** Sends a CancelRequest for `handler` if it is the statement in flight. */
@@ -142,7 +181,7 @@ export class Connection implements PgConnection {
     effect: Effect.Effect<A, PgQueryError>,
     options: QueryOptions | undefined,
   ): Effect.Effect<A, PgQueryError> {
-    const timeout = options?.timeout
+    const timeout = options?.timeout ?? this.config.commandTimeoutMs
     if (timeout === undefined) return effect
     return Effect.timeoutOrElse(effect, {
       duration: timeout,
@@ -157,16 +196,14 @@ export class Connection implements PgConnection {
   }
 
   run(sql: string, args: ReadonlyArray<unknown>, maxRows: number): Effect.Effect<ExecuteResult, PgQueryError> {
-    return Effect.flatMap(
-      this.cache.prepare(sql, (b, m) => this.request(b, m)),
-      (info) =>
-        this.request<ExecuteResult>(
-          (w) => {
-            writeBindExecute(w, info, args, maxRows)
-            Frontend.sync(w)
-          },
-          (c) => new ExecuteHandler(c, info),
-        ).pipe(Effect.tapError((e) => Effect.sync(() => this.cache.onError(sql, e)))),
+    return executeCached<ExecuteResult>(
+      this,
+      sql,
+      (w, info) => {
+        writeBindExecute(w, info, args, maxRows)
+        Frontend.sync(w)
+      },
+      (c, info, onStale) => new ExecuteHandler(c, info, this.registry, onStale),
     )
   }
 
@@ -205,6 +242,13 @@ export class Connection implements PgConnection {
       Effect.map(this.run(sql, args, 1), (r) => Option.fromNullishOr(r.rows[0])),
       options,
     )
+  }
+
+  transaction<A, E, R>(
+    effect: Effect.Effect<A, E, R>,
+    options?: TransactionOptions,
+  ): Effect.Effect<A, E | PgQueryError | PgTransactionError, Exclude<R, PgTransaction>> {
+    return Transaction.transaction(this, effect, options)
   }
 
   fetchVal(
