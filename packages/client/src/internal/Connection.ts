@@ -8,7 +8,7 @@
 import * as Frontend from "@pgfx/protocol/Frontend"
 import { Writer } from "@pgfx/protocol/Writer"
 import type { CodecRegistry } from "@pgfx/types/CodecRegistry"
-import { Duration, Effect, Option } from "effect"
+import { Duration, Effect, Option, type Scope, type Stream } from "effect"
 import type { ResolvedConfig } from "../PgConfig.ts"
 import type { FetchValOptions, PgConnection, QueryOptions } from "../PgConnection.ts"
 import {
@@ -19,14 +19,19 @@ import {
   type PgTransactionError,
 } from "../PgError.ts"
 import type { PgRecord } from "../PgRecord.ts"
+import type { CursorOptions, PgCursor } from "../PgCursor.ts"
+import type { PgStatement } from "../PgStatement.ts"
 import type { PgTransaction, TransactionOptions } from "../PgTransaction.ts"
 import * as ServerVersion from "../ServerVersion.ts"
 import { sendCancel } from "./Cancel.ts"
-import { executeCached } from "./Execute.ts"
+import { runMany } from "./Batch.ts"
+import * as Cursor from "./Cursor.ts"
+import { cacheSource, executeCached } from "./Execute.ts"
 import { Gate, type Level } from "./Gate.ts"
 import { type Completion, ExecuteHandler, type ExecuteResult, SimpleQueryHandler } from "./Handlers.ts"
 import type { Handler, Session } from "./Session.ts"
 import { writeBindExecute } from "./Statement.ts"
+import { PreparedStatement } from "./Prepared.ts"
 import { StatementCache } from "./StatementCache.ts"
 import * as Transaction from "./Transaction.ts"
 
@@ -242,6 +247,42 @@ export class Connection implements PgConnection {
       Effect.map(this.run(sql, args, 1), (r) => Option.fromNullishOr(r.rows[0])),
       options,
     )
+  }
+
+  executeMany(
+    sql: string,
+    argsList: ReadonlyArray<ReadonlyArray<unknown>>,
+    options?: QueryOptions,
+  ): Effect.Effect<void, PgQueryError> {
+    return Effect.asVoid(this.withTimeout(runMany(this, sql, argsList, false), options))
+  }
+
+  fetchMany(
+    sql: string,
+    argsList: ReadonlyArray<ReadonlyArray<unknown>>,
+    options?: QueryOptions,
+  ): Effect.Effect<Array<Array<PgRecord>>, PgQueryError> {
+    return this.withTimeout(runMany(this, sql, argsList, true), options)
+  }
+
+  prepare(sql: string, options?: QueryOptions): Effect.Effect<PgStatement, PgQueryError, Scope.Scope> {
+    return PreparedStatement.make(this, sql, options)
+  }
+
+  cursor(
+    sql: string,
+    args: ReadonlyArray<unknown> = [],
+    options?: CursorOptions,
+  ): Stream.Stream<PgRecord, PgQueryError> {
+    return Cursor.stream(this, cacheSource(this, sql), args, options)
+  }
+
+  openCursor(
+    sql: string,
+    args: ReadonlyArray<unknown> = [],
+    options?: QueryOptions,
+  ): Effect.Effect<PgCursor, PgQueryError, Scope.Scope> {
+    return Cursor.open(this, cacheSource(this, sql), args, options)
   }
 
   transaction<A, E, R>(

@@ -149,6 +149,8 @@ export interface ExecuteResult {
   readonly rows: Array<PgRecord>
   /** The CommandComplete tag, "" when the portal was suspended (row limit reached). */
   readonly status: string
+  /** The description the rows were decoded with (fresher than the cached one after a re-describe). */
+  readonly info: StatementInfo
 }
 
 /**
@@ -218,7 +220,7 @@ export class ExecuteHandler extends BaseHandler<ExecuteResult> {
         this.serverError(buf, view, start, end)
         return false
       case Backend.Type.ReadyForQuery:
-        this.settle({ rows: this.rows, status: this.status }, this.error)
+        this.settle({ rows: this.rows, status: this.status, info: this.info }, this.error)
         return true
       default:
         return this.unexpected(type)

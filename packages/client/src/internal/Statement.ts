@@ -163,6 +163,18 @@ export const writeBindExecute = (
   portal = "",
   parse = info.name === "",
 ): void => {
+  writeBind(w, info, args, portal, parse)
+  Frontend.execute(w, portal, maxRows)
+}
+
+/** Bind (with Parse and Describe for the unnamed statement) without Execute: see {@link writeBindExecute}. */
+export const writeBind = (
+  w: Writer,
+  info: StatementInfo,
+  args: ReadonlyArray<unknown>,
+  portal = "",
+  parse = info.name === "",
+): void => {
   const n = info.paramOids.length
   if (args.length !== n) {
     throw new PgEncodeError({
@@ -198,7 +210,6 @@ export const writeBindExecute = (
     throw e
   }
   if (parse) Frontend.describe(w, "P", portal)
-  Frontend.execute(w, portal, maxRows)
 }
 
 const encodeParam = (w: Writer, info: StatementInfo, i: number, value: unknown, format: Frontend.FormatCode): void => {

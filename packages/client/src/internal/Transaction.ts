@@ -46,8 +46,8 @@ export const beginSql = (options: TransactionOptions): string => {
 export const isRetryable = (error: unknown): error is PgServerError =>
   error instanceof PgServerError && (error.code === "40001" || error.code === "40P01")
 
-/** Runs one simple-protocol command as (or inside) `level`. */
-const command = (conn: Connection, sql: string, level: Level): Effect.Effect<string, PgQueryError> =>
+/** Runs one simple-protocol command as (or inside) `level`; returns its status tag. */
+export const command = (conn: Connection, sql: string, level: Level | undefined): Effect.Effect<string, PgQueryError> =>
   conn.request<string>(
     (w) => Frontend.query(w, sql),
     (c) => new SimpleQueryHandler(conn.session, c, sql),
