@@ -24,3 +24,11 @@ export * as TempClusterError from "./TempClusterError.ts"
  * @since 0.1.0
  */
 export * as HbaLine from "./HbaLine.ts"
+
+/**
+ * Test isolation by rollback: test bodies in transactions (or savepoints) that are always
+ * rolled back.
+ *
+ * @since 0.1.0
+ */
+export * as TestTransaction from "./TestTransaction.ts"
