@@ -81,7 +81,12 @@ export const executeWith = <A>(
         )
         .pipe(
           Effect.catch((error) => {
-            if (!isStaleStatement(error)) return Effect.fail(error)
+            if (!isStaleStatement(error)) {
+              // A kept description of the unnamed statement may be what the server now refuses
+              // (e.g. parameter types after DDL): describe it afresh next time.
+              if (info.name === "" && error instanceof PgServerError) source.forget(info, undefined)
+              return Effect.fail(error)
+            }
             source.forget(info, error)
             if (!retried && status === "I") return attempt(true)
             if (!retried && restart !== undefined) return Effect.andThen(restart, attempt(true))

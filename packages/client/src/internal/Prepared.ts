@@ -151,7 +151,8 @@ export class PreparedStatement implements PgStatement {
       ),
       (r) =>
         Effect.sync(() => {
-          this.statusMsg = r.status
+          // A suspended portal (fetchRow / fetchVal stop after one row) reports no status.
+          if (r.status !== "") this.statusMsg = r.status
         }),
     )
   }
