@@ -270,6 +270,22 @@ describe("transaction combinator", () => {
     }),
   )
 
+  it.live("inside a transaction begun with plain SQL, transaction() is a savepoint of it", () =>
+    Effect.gen(function* () {
+      const conn = yield* connect()
+      yield* conn.execute("CREATE TEMP TABLE raw (a int)")
+      yield* conn.execute("BEGIN")
+      yield* conn.transaction(conn.execute("INSERT INTO raw VALUES (1)"))
+      yield* Effect.ignore(
+        conn.transaction(Effect.andThen(conn.execute("INSERT INTO raw VALUES (2)"), Effect.fail("x"))),
+      )
+      expect(conn.transactionStatus).toBe("transaction")
+      expect((yield* conn.fetch("SELECT a FROM raw")).map((r) => r.a)).toEqual([1])
+      yield* conn.execute("ROLLBACK")
+      expect(yield* conn.fetchVal("SELECT count(*) FROM raw")).toBe(0n)
+    }),
+  )
+
   it.live("PgTransaction.current and find report the levels", () =>
     Effect.gen(function* () {
       const conn = yield* connect()

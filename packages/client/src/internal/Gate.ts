@@ -54,12 +54,19 @@ export class Level implements TransactionLevel {
     readonly readOnly: boolean
     readonly deferrable: boolean
     readonly ownerFiber: Fiber.Fiber<unknown, unknown> | undefined
+    /** A top-level level inside a transaction begun with plain SQL (`BEGIN`): a savepoint of it. */
+    readonly insideRawTransaction?: boolean | undefined
   }) {
     this.connection = fields.connection
     this.parent = fields.parent
     this.outer = fields.outer
     this.depth = fields.parent === undefined ? 0 : fields.parent.depth + 1
-    this.savepoint = fields.parent === undefined ? undefined : `pgfx_sp_${this.depth}`
+    this.savepoint =
+      fields.parent !== undefined
+        ? `pgfx_sp_${this.depth}`
+        : fields.insideRawTransaction === true
+          ? "pgfx_sp_0"
+          : undefined
     this.isolation = fields.parent === undefined ? fields.isolation : fields.parent.isolation
     this.readOnly = fields.parent === undefined ? fields.readOnly : fields.parent.readOnly
     this.deferrable = fields.parent === undefined ? fields.deferrable : fields.parent.deferrable

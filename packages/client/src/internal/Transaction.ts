@@ -87,9 +87,12 @@ export const beginLevel = (
       () => conn.session.closed || gate.owner === gate.levelOf(fiber, conn, undefined),
       () => {
         if (conn.session.closed) return resume(Effect.fail(conn.closedError()))
+        const parent = gate.levelOf(fiber, conn, undefined)
         const level = new Level({
           connection: conn,
-          parent: gate.levelOf(fiber, conn, undefined),
+          parent,
+          // Inside a transaction begun with plain SQL, BEGIN would be refused: use a savepoint.
+          insideRawTransaction: parent === undefined && conn.session.transactionStatus !== "I",
           outer: Context.getOrUndefined(fiber.context, PgTransaction),
           isolation: options.isolation,
           readOnly: options.readOnly === true,
@@ -225,7 +228,13 @@ export const transaction = <A, E, R>(
     ) as Effect.Effect<A, E | PgQueryError | PgTransactionError, Exclude<R, PgTransaction>>
     // Retrying only makes sense for the whole transaction, never for a savepoint.
     const retry = options.retry
-    if (retry === undefined || conn.gate.levelOf(fiber, conn, undefined) !== undefined) return once
+    if (
+      retry === undefined ||
+      conn.gate.levelOf(fiber, conn, undefined) !== undefined ||
+      conn.session.transactionStatus !== "I"
+    ) {
+      return once
+    }
     return Effect.retry(once, {
       schedule: retry as Schedule.Schedule<unknown, E | PgQueryError | PgTransactionError>,
       while: isRetryable,
