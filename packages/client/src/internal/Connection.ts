@@ -8,7 +8,7 @@
 import * as Frontend from "@pgfx/protocol/Frontend"
 import { Writer } from "@pgfx/protocol/Writer"
 import type { CodecRegistry } from "@pgfx/types/CodecRegistry"
-import { Duration, Effect, Option, type Scope, type Stream } from "effect"
+import { Duration, Effect, type Fiber, Option, type Scope, type Stream } from "effect"
 import type { ResolvedConfig } from "../PgConfig.ts"
 import type { FetchValOptions, PgConnection, QueryOptions } from "../PgConnection.ts"
 import {
@@ -95,58 +95,81 @@ export class Connection implements PgConnection {
     make: (c: Completion<A>) => Handler,
     level?: Level,
   ): Effect.Effect<A, PgQueryError> {
-    return Effect.withFiber((fiber) =>
-      Effect.callback<A, PgQueryError>((resume) => {
-        let handler: Handler | undefined
-        let settled = false
-        let onSettled: (() => void) | undefined
-        const send = () => {
-          if (this.session.closed) {
-            resume(Effect.fail(this.closedError()))
-            return
-          }
-          const w = this.writer.reset()
-          let bytes: Uint8Array
-          try {
-            build(w)
-            bytes = w.finishCopy()
-          } catch (e) {
-            resume(Effect.fail(e as PgQueryError))
-            return
-          }
-          this.gate.inFlight++
-          handler = make({
-            succeed: (a) => {
-              settled = true
-              this.gate.settled()
-              onSettled?.()
-              resume(Effect.succeed(a))
-            },
-            fail: (e) => {
-              settled = true
-              this.gate.settled()
-              onSettled?.()
-              resume(Effect.fail(e))
-            },
-          })
-          this.session.send(handler, bytes)
-        }
-        // Transactions are exclusive; without pipelining one request at a time (internal/Gate.ts).
-        const waiter = this.gate.enter(
-          () => this.session.closed || (this.gate.hasRoom && this.gate.owner === this.gate.levelOf(fiber, this, level)),
-          send,
-        )
-        return Effect.callback<void>((done) => {
-          if (handler === undefined) {
-            this.gate.remove(waiter)
-            return done(Effect.void)
-          }
-          if (settled) return done(Effect.void)
-          onSettled = () => done(Effect.void)
-          this.cancelCurrent(handler)
-        })
-      }),
-    )
+    return Effect.callback<A, PgQueryError>((resume) => this.exchange(build, make, level, undefined, resume))
+  }
+
+  /**
+   * Admits (internal/Gate.ts: transactions are exclusive; without pipelining one request at a
+   * time), writes and awaits one request. Without a transaction on the connection this needs
+   * nothing from the fiber; otherwise (`fiber` undefined) it starts again with the fiber, whose
+   * Context says which transaction the request belongs to.
+   */
+  private exchange<A>(
+    build: (w: Writer) => void,
+    make: (c: Completion<A>) => Handler,
+    level: Level | undefined,
+    fiber: Fiber.Fiber<unknown, unknown> | undefined,
+    resume: (effect: Effect.Effect<A, PgQueryError>) => void,
+  ): Effect.Effect<void> | undefined {
+    const gate = this.gate
+    if (fiber === undefined && (gate.owner !== undefined || !gate.hasRoom)) {
+      resume(
+        Effect.withFiber((f) =>
+          Effect.callback<A, PgQueryError>((resume2) => this.exchange(build, make, level, f, resume2)),
+        ),
+      )
+      return undefined
+    }
+    let handler: Handler | undefined
+    let settled = false
+    let onSettled: (() => void) | undefined
+    const send = () => {
+      if (this.session.closed) {
+        resume(Effect.fail(this.closedError()))
+        return
+      }
+      const w = this.writer.reset()
+      let bytes: Uint8Array
+      try {
+        build(w)
+        bytes = w.finishCopy()
+      } catch (e) {
+        resume(Effect.fail(e as PgQueryError))
+        return
+      }
+      gate.inFlight++
+      handler = make({
+        succeed: (a) => {
+          settled = true
+          gate.settled()
+          onSettled?.()
+          resume(Effect.succeed(a))
+        },
+        fail: (e) => {
+          settled = true
+          gate.settled()
+          onSettled?.()
+          resume(Effect.fail(e))
+        },
+      })
+      this.session.send(handler, bytes)
+    }
+    const waiter =
+      fiber === undefined
+        ? (send(), undefined)
+        : gate.enter(
+            () => this.session.closed || (gate.hasRoom && gate.owner === gate.levelOf(fiber, this, level)),
+            send,
+          )
+    return Effect.callback<void>((done) => {
+      if (handler === undefined) {
+        gate.remove(waiter)
+        return done(Effect.void)
+      }
+      if (settled) return done(Effect.void)
+      onSettled = () => done(Effect.void)
+      this.cancelCurrent(handler)
+    })
   }
 
   /** Sends a CancelRequest for `handler` if it is the statement in flight. */
