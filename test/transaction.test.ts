@@ -4,11 +4,12 @@
  * illegal moves, scoped transactions, the serialization-failure retry, and asyncpg's documented
  * examples.
  */
+import * as PgConnection from "@pgfx/client/PgConnection"
 import * as PgTransaction from "@pgfx/client/PgTransaction"
 import { PgServerError } from "@pgfx/client/PgError"
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, Fiber, Option, Schedule } from "effect"
-import { connect, withAdmin } from "./support/connect.ts"
+import { connect, tcpOptions, withAdmin } from "./support/connect.ts"
 import { failureOf } from "./support/failure.ts"
 import { connectInSchema } from "./support/schema.ts"
 
@@ -392,6 +393,50 @@ describe("transactions are exclusive", () => {
       yield* Deferred.await(inside)
       expect(yield* conn.fetchVal("SELECT count(*) FROM ex2")).toBe(0n)
       expect(Exit.isFailure(yield* Fiber.join(tx))).toBe(true)
+    }),
+  )
+
+  it.live("a query or a transaction waiting for the connection can be interrupted", () =>
+    Effect.gen(function* () {
+      const conn = yield* connect()
+      yield* conn.execute("CREATE TEMP TABLE wi (a int)")
+      const inside = yield* Deferred.make<void>()
+      const proceed = yield* Deferred.make<void>()
+      const holder = yield* Effect.forkChild(
+        conn.transaction(
+          Effect.gen(function* () {
+            yield* Deferred.succeed(inside, undefined)
+            yield* Deferred.await(proceed)
+            yield* conn.execute("INSERT INTO wi VALUES (1)")
+          }),
+        ),
+      )
+      yield* Deferred.await(inside)
+      const waitingQuery = yield* Effect.forkChild(conn.execute("INSERT INTO wi VALUES (2)"))
+      const waitingTx = yield* Effect.forkChild(conn.transaction(conn.execute("INSERT INTO wi VALUES (3)")))
+      yield* Effect.sleep("50 millis")
+      yield* Fiber.interrupt(waitingQuery)
+      yield* Fiber.interrupt(waitingTx)
+      yield* Deferred.succeed(proceed, undefined)
+      yield* Fiber.join(holder)
+      // Neither interrupted request ever reached the server.
+      expect((yield* conn.fetch("SELECT a FROM wi")).map((r) => r.a)).toEqual([1])
+    }),
+  )
+
+  it.live("closing the connection fails the requests waiting for a transaction, typed", () =>
+    Effect.gen(function* () {
+      const conn = yield* PgConnection.connect(tcpOptions())
+      const inside = yield* Deferred.make<void>()
+      const holder = yield* Effect.forkChild(
+        Effect.exit(conn.transaction(Effect.andThen(Deferred.succeed(inside, undefined), Effect.never))),
+      )
+      yield* Deferred.await(inside)
+      const waiting = yield* Effect.forkChild(Effect.exit(conn.fetchVal("SELECT 1")))
+      yield* Effect.sleep("50 millis")
+      yield* conn.close
+      expect(failureOf(yield* Fiber.join(waiting))._tag).toBe("PgConnectionError")
+      yield* Fiber.interrupt(holder)
     }),
   )
 

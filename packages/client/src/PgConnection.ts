@@ -11,6 +11,11 @@
  * LRU cache. `execute(sql)` with no arguments uses the simple protocol and may hold several
  * statements.
  *
+ * Also methods of a connection: transactions (`transaction`, see `PgTransaction`; while one runs
+ * it owns the connection and other fibers' queries wait), prepared statements (`prepare`, see
+ * `PgStatement`), cursors (`cursor`, `openCursor`, see `PgCursor`) and pipelined batches
+ * (`executeMany`, `fetchMany`).
+ *
  * @example
  * ```ts
  * import { Effect } from "effect"
