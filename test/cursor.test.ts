@@ -251,6 +251,44 @@ describe("explicit cursors", () => {
     }),
   )
 
+  it.live("a cursor of a transaction can be read from inside a nested transaction", () =>
+    Effect.gen(function* () {
+      const conn = yield* connect()
+      yield* conn.execute("CREATE TEMP TABLE cur_nested (a int)")
+      const rows = yield* conn
+        .transaction(
+          Effect.scoped(
+            Effect.gen(function* () {
+              const cur = yield* conn.openCursor("SELECT g FROM generate_series(1, 10) g")
+              const first = yield* conn.transaction(cur.fetch(3))
+              yield* Effect.ignore(
+                conn.transaction(Effect.andThen(cur.fetch(2), Effect.fail("roll back this savepoint"))),
+              )
+              return [...first, ...(yield* cur.fetch(100))]
+            }),
+          ),
+        )
+        .pipe(Effect.timeout("10 seconds"))
+      expect(rows.map((r) => r.g)).toEqual([1, 2, 3, 6, 7, 8, 9, 10])
+      // A stream outside a transaction whose consumer opens a transaction per row.
+      yield* conn.cursor("SELECT g FROM generate_series(1, 6) g", [], { prefetch: 4 }).pipe(
+        Stream.mapEffect((row) =>
+          Effect.exit(
+            conn.transaction(
+              Effect.andThen(
+                conn.execute("INSERT INTO cur_nested VALUES ($1)", [row.g]),
+                (row.g as number) % 2 === 0 ? Effect.fail("odd rows only") : Effect.void,
+              ),
+            ),
+          ),
+        ),
+        Stream.runDrain,
+        Effect.timeout("10 seconds"),
+      )
+      expect((yield* conn.fetch("SELECT a FROM cur_nested ORDER BY a")).map((r) => r.a)).toEqual([1, 3, 5])
+    }),
+  )
+
   it.live("bind errors surface when the cursor is opened", () =>
     Effect.gen(function* () {
       const conn = yield* connect()

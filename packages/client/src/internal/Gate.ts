@@ -85,6 +85,12 @@ export const levelIn = (context: Context.Context<never>, connection: PgConnectio
   return level instanceof Level ? activeFrom(level) : undefined
 }
 
+/** Whether `level` is `ancestor` or nested in it. */
+const isWithin = (level: Level, ancestor: Level): boolean => {
+  for (let l: Level | undefined = level; l !== undefined; l = l.parent) if (l === ancestor) return true
+  return false
+}
+
 /** `level` if it is still active, else its nearest active ancestor. */
 export const activeFrom = (level: Level | undefined): Level | undefined => {
   let l = level
@@ -120,10 +126,15 @@ export class Gate {
     connection: PgConnection,
     explicit: Level | undefined,
   ): Level | undefined {
-    if (explicit !== undefined) return activeFrom(explicit)
     const owner = this.owner
-    if (owner !== undefined && owner.ownerFiber === fiber) return owner
-    return owner === undefined ? undefined : levelIn(fiber.context, connection)
+    if (owner === undefined) return explicit === undefined ? undefined : activeFrom(explicit)
+    if (owner.ownerFiber === fiber) return owner
+    const inContext = levelIn(fiber.context, connection)
+    if (explicit === undefined) return inContext
+    // A fiber inside a savepoint of the named level (e.g. a cursor of the transaction read from
+    // inside a nested transaction) acts at its own, deeper level.
+    const named = activeFrom(explicit)
+    return inContext !== undefined && named !== undefined && isWithin(inContext, named) ? inContext : named
   }
 
   /**
