@@ -2,7 +2,7 @@
  * The package chain of docs/architecture.md, enforced by reading imports:
  *
  *   @pgfx/protocol <- @pgfx/types <- @pgfx/client <- @pgfx/sql
- *   @pgfx/testing may use protocol (never client internals)
+ *   @pgfx/testing may use protocol and the public client modules (never client internals)
  *
  * A test fails when an import breaks the chain, or when a package imports something it does
  * not declare in its package.json.
@@ -38,8 +38,8 @@ const rules: Record<string, Rule> = {
     deny: [/^@pgfx\/client\/internal/, /^@pgfx\/(testing)/],
   },
   testing: {
-    allow: ["effect", "@effect/platform-node", "@pgfx/protocol", "node:"],
-    deny: [/^@pgfx\/(client|types|sql)/],
+    allow: ["effect", "@effect/platform-node", "@pgfx/protocol", "@pgfx/client", "node:"],
+    deny: [/^@pgfx\/client\/internal/, /^@pgfx\/(types|sql)/],
   },
 }
 
@@ -105,6 +105,7 @@ describe("package dependency chain", () => {
     const docExample = `export interface A {}\n/**\n * @example\n * import { B } from "@pgfx/client/B"\n */\n`
     expect([...docExample.matchAll(importRe)]).toEqual([])
     expect(rules.protocol!.deny.some((d) => d.test("node:net"))).toBe(true)
-    expect(rules.testing!.deny.some((d) => d.test("@pgfx/client/PgConnection"))).toBe(true)
+    expect(rules.testing!.deny.some((d) => d.test("@pgfx/client/internal/Connection"))).toBe(true)
+    expect(rules.testing!.deny.some((d) => d.test("@pgfx/client/PgConnection"))).toBe(false)
   })
 })

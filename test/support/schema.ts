@@ -37,3 +37,7 @@ export const ensureExtension = (name: string) =>
         ),
       ),
   )
+
+/** A fresh schema and a connection whose search_path starts with it (see {@link schemaConnect}). */
+export const connectInSchema = (overrides: PgConnectionOptions = {}) =>
+  Effect.map(schemaConnect(overrides), ({ conn, schema }) => ({ conn, schema }))

@@ -114,6 +114,18 @@ export interface PgConnectionOptions {
   readonly codecs?: CodecRegistry | undefined
   /** Prepared statements kept per connection for repeated SQL (default 256; 0 disables). */
   readonly statementCacheSize?: number | undefined
+  /** How long a cached statement may be reused before it is prepared again (default 300 seconds; 0: forever). */
+  readonly maxCachedStatementLifetime?: Duration.Input | undefined
+  /** SQL longer than this many bytes (UTF-8) is never cached (default 15360). */
+  readonly maxCacheableStatementSize?: number | undefined
+  /**
+   * `false` for PgBouncer in transaction/statement pooling mode and similar poolers: no named
+   * statements are created; every query re-sends Parse for the unnamed statement, and only the
+   * statement descriptions are cached (default true).
+   */
+  readonly namedStatements?: boolean | undefined
+  /** `false` sends one request at a time instead of pipelining concurrent queries (default true). */
+  readonly pipelining?: boolean | undefined
   /** Largest accepted backend message in bytes (default 1 GiB). */
   readonly maxMessageSize?: number | undefined
   /** Protocol version asked for at startup: "3.2" (default; PostgreSQL 18's long cancel keys) or "3.0" [max_protocol_version]. */
@@ -191,6 +203,11 @@ export interface ResolvedConfig {
   readonly commandTimeoutMs: number | undefined
   readonly cancelTimeoutMs: number
   readonly statementCacheSize: number
+  /** 0 means forever. */
+  readonly maxCachedStatementLifetimeMs: number
+  readonly maxCacheableStatementSize: number
+  readonly namedStatements: boolean
+  readonly pipelining: boolean
   readonly maxMessageSize: number | undefined
   readonly protocolMinor: number
   /** The lowest protocol minor version accepted (0 or 2). */

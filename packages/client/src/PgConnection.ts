@@ -11,6 +11,11 @@
  * LRU cache. `execute(sql)` with no arguments uses the simple protocol and may hold several
  * statements.
  *
+ * Also methods of a connection: transactions (`transaction`, see `PgTransaction`; while one runs
+ * it owns the connection and other fibers' queries wait), prepared statements (`prepare`, see
+ * `PgStatement`), cursors (`cursor`, `openCursor`, see `PgCursor`) and pipelined batches
+ * (`executeMany`, `fetchMany`).
+ *
  * @example
  * ```ts
  * import { Effect } from "effect"
@@ -28,22 +33,29 @@
  */
 import { builtins, type CodecRegistry } from "@pgfx/types/CodecRegistry"
 import type { TypeCodecOptions } from "@pgfx/types/SchemaCodec"
-import { type Duration, Effect, type Option, type Scope } from "effect"
+import { type Duration, Effect, type Option, type Scope, type Stream } from "effect"
 import { Connection } from "./internal/Connection.ts"
 import { establish } from "./internal/Establish.ts"
 import { observeConnect } from "./internal/Instrument.ts"
 import type { PgConnectionOptions } from "./PgConfig.ts"
 import * as PgConfig from "./PgConfig.ts"
-import type { PgConnectError, PgQueryError } from "./PgError.ts"
+import type { PgConnectError, PgQueryError, PgTransactionError } from "./PgError.ts"
 import type { PgConnectionEvents } from "./PgNotifications.ts"
 import type { PgRecord } from "./PgRecord.ts"
+import type { CursorOptions, PgCursor } from "./PgCursor.ts"
+import type { PgStatement } from "./PgStatement.ts"
+import type { PgTransaction, TransactionOptions } from "./PgTransaction.ts"
 import type * as ServerVersion from "./ServerVersion.ts"
 
 export type { PgConnectionOptions } from "./PgConfig.ts"
 
 /** Options of a single query call. @since 0.1.0 */
 export interface QueryOptions {
-  /** Fails the call with `PgTimeoutError` (after cancelling the statement) past this duration. */
+  /**
+   * Fails the call with `PgTimeoutError` (after cancelling the statement) past this duration
+   * (default: the connection's `commandTimeout`, if any). Time spent waiting for a transaction
+   * of another fiber to release the connection counts.
+   */
   readonly timeout?: Duration.Input | undefined
 }
 
@@ -86,6 +98,45 @@ export interface PgConnection extends PgConnectionEvents {
   ): Effect.Effect<Option.Option<PgRecord>, PgQueryError>
   /** Runs a query and returns one value of its first row (`null` when there is no row). */
   fetchVal(sql: string, args?: ReadonlyArray<unknown>, options?: FetchValOptions): Effect.Effect<unknown, PgQueryError>
+  /**
+   * Runs `sql` once per argument set, all sets pipelined in one batch (Bind/Execute per set, one
+   * Sync): one round trip, and atomic — a failure in any set rolls back all of them. An empty
+   * list does nothing.
+   */
+  executeMany(
+    sql: string,
+    argsList: ReadonlyArray<ReadonlyArray<unknown>>,
+    options?: QueryOptions,
+  ): Effect.Effect<void, PgQueryError>
+  /** Like {@link executeMany}, returning each argument set's rows (e.g. `INSERT ... RETURNING`). */
+  fetchMany(
+    sql: string,
+    argsList: ReadonlyArray<ReadonlyArray<unknown>>,
+    options?: QueryOptions,
+  ): Effect.Effect<Array<Array<PgRecord>>, PgQueryError>
+  /** Prepares a statement on this connection, closed when the Scope closes. See `PgStatement`. */
+  prepare(sql: string, options?: QueryOptions): Effect.Effect<PgStatement, PgQueryError, Scope.Scope>
+  /**
+   * The rows of `sql` as a Stream fetched `prefetch` (default 50) at a time through a cursor.
+   * Outside a transaction it holds the connection in an implicit transaction until the Stream
+   * ends. See `PgCursor`.
+   */
+  cursor(sql: string, args?: ReadonlyArray<unknown>, options?: CursorOptions): Stream.Stream<PgRecord, PgQueryError>
+  /** An explicit cursor (`fetch`, `fetchRow`, `forward`), closed when the Scope closes. See `PgCursor`. */
+  openCursor(
+    sql: string,
+    args?: ReadonlyArray<unknown>,
+    options?: QueryOptions,
+  ): Effect.Effect<PgCursor, PgQueryError, Scope.Scope>
+  /**
+   * Runs `effect` in a transaction on this connection (a savepoint when already in one): commit
+   * on success, rollback on failure, defect and interruption. While it runs, other fibers'
+   * queries on this connection wait. See `PgTransaction.transaction`.
+   */
+  transaction<A, E, R>(
+    effect: Effect.Effect<A, E, R>,
+    options?: TransactionOptions,
+  ): Effect.Effect<A, E | PgQueryError | PgTransactionError, Exclude<R, PgTransaction>>
   /** The server's version, parsed from `server_version`. */
   readonly serverVersion: ServerVersion.ServerVersion
   /** The backend process id (what `pg_backend_pid()` returns). */

@@ -12,6 +12,8 @@
  * | `PgDecodeError` | a result value could not be decoded (the query failed; the session is usable) |
  * | `PgOutdatedSchemaError` | a composite type changed after the connection cached its layout (retry) |
  * | `PgInterfaceError` | the API was misused (e.g. a query on a closed connection) |
+ * | `PgInvalidCachedStatementError` | a statement prepared earlier no longer matches the schema (inside a transaction) |
+ * | `PgTransactionError` | an illegal transaction move (commit twice, ...) or a transaction the server aborted |
  *
  * Messages never contain passwords or other secrets.
  *
@@ -181,6 +183,42 @@ export class PgInterfaceError extends Data.TaggedError("PgInterfaceError")<{
   readonly message: string
 }> {}
 
+/**
+ * A statement prepared earlier no longer matches the schema: DDL changed its result type, so
+ * PostgreSQL refuses the cached plan ("cached plan must not change result type"). Outside a
+ * transaction pgfx re-prepares such statements transparently; inside one the transaction is
+ * already aborted by the server, so the call fails with this error (roll back and retry).
+ * `cause` is the server's error. @since 0.1.0
+ */
+export class PgInvalidCachedStatementError extends Data.TaggedError("PgInvalidCachedStatementError")<{
+  readonly message: string
+  readonly query: string
+  readonly cause: PgServerError
+}> {}
+
+/** Why a transaction operation was refused. @since 0.1.0 */
+export type TransactionErrorReason =
+  /** `start` on a transaction that was already started. */
+  | "AlreadyStarted"
+  /** `commit` / `rollback` before `start`. */
+  | "NotStarted"
+  /** Any move after the transaction was committed. */
+  | "AlreadyCommitted"
+  /** Any move after the transaction was rolled back. */
+  | "AlreadyRolledBack"
+  /** Any move after starting, committing or rolling back failed. */
+  | "Failed"
+  /** Committing while a nested transaction (savepoint) opened inside it is still open. */
+  | "NestedOpen"
+  /** The server aborted the transaction (a statement in it failed), so it was rolled back, not committed. */
+  | "Aborted"
+
+/** An illegal transaction move, or a transaction that could not be committed. @since 0.1.0 */
+export class PgTransactionError extends Data.TaggedError("PgTransactionError")<{
+  readonly reason: TransactionErrorReason
+  readonly message: string
+}> {}
+
 /** Every failure a query can produce. @since 0.1.0 */
 export type PgQueryError =
   | PgServerError
@@ -191,6 +229,7 @@ export type PgQueryError =
   | PgDecodeError
   | PgInterfaceError
   | PgOutdatedSchemaError
+  | PgInvalidCachedStatementError
 
 /** Every failure connecting can produce. @since 0.1.0 */
 export type PgConnectError =

@@ -38,3 +38,11 @@ export * as HbaLine from "./HbaLine.ts"
  * @since 0.1.0
  */
 export * as ServerControl from "./ServerControl.ts"
+
+/**
+ * Test isolation by rollback: test bodies in transactions (or savepoints) that are always
+ * rolled back.
+ *
+ * @since 0.1.0
+ */
+export * as TestTransaction from "./TestTransaction.ts"

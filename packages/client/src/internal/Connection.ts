@@ -9,21 +9,36 @@ import * as Frontend from "@pgfx/protocol/Frontend"
 import { Writer } from "@pgfx/protocol/Writer"
 import type { CodecRegistry } from "@pgfx/types/CodecRegistry"
 import type { TypeCodecOptions } from "@pgfx/types/SchemaCodec"
-import { Duration, Effect, Option } from "effect"
+import { Duration, Effect, type Fiber, Option, type Scope, type Stream } from "effect"
 import type { ResolvedConfig } from "../PgConfig.ts"
 import type { CloseOptions, FetchValOptions, PgConnection, QueryOptions } from "../PgConnection.ts"
-import { PgConnectionError, PgInterfaceError, type PgQueryError, PgTimeoutError } from "../PgError.ts"
+import {
+  PgConnectionError,
+  PgInterfaceError,
+  type PgQueryError,
+  PgTimeoutError,
+  type PgTransactionError,
+} from "../PgError.ts"
 import type { PgRecord } from "../PgRecord.ts"
+import type { CursorOptions, PgCursor } from "../PgCursor.ts"
+import type { PgStatement } from "../PgStatement.ts"
+import type { PgTransaction, TransactionOptions } from "../PgTransaction.ts"
 import * as ServerVersion from "../ServerVersion.ts"
 import type { CancelTls } from "./Cancel.ts"
 import { ConnectionEvents } from "./ConnectionEvents.ts"
+import { runMany } from "./Batch.ts"
+import * as Cursor from "./Cursor.ts"
+import { cacheSource, executeCached } from "./Execute.ts"
+import { Gate, type Level } from "./Gate.ts"
 import { type Completion, ExecuteHandler, type ExecuteResult, SimpleQueryHandler } from "./Handlers.ts"
 import { observe } from "./Instrument.ts"
 import { type CancelContext, interruptRequest, RequestState } from "./Interrupt.ts"
 import type { Handler, Session } from "./Session.ts"
 import { writeBindExecute } from "./Statement.ts"
 import { closeGracefully, terminateNow } from "./Close.ts"
+import { PreparedStatement } from "./Prepared.ts"
 import { StatementCache } from "./StatementCache.ts"
+import * as Transaction from "./Transaction.ts"
 import { outdatedSchemaOf } from "./TypeCache.ts"
 import * as TypeCodecs from "./TypeCodecs.ts"
 
@@ -40,6 +55,8 @@ export class Connection extends ConnectionEvents implements PgConnection {
   active = 0
   /** Called whenever an operation finishes (set by a graceful close). */
   onOperationEnd: (() => void) | undefined = undefined
+  /** Admission of requests: transaction exclusivity and optional pipelining. */
+  readonly gate: Gate
   private version: ServerVersion.ServerVersion | undefined
 
   constructor(session: Session, config: ResolvedConfig, registry: CodecRegistry, cancelTls?: CancelTls) {
@@ -47,7 +64,13 @@ export class Connection extends ConnectionEvents implements PgConnection {
     this.session = session
     this.config = config
     this.registry = registry
-    this.cache = new StatementCache(session, registry, config.statementCacheSize)
+    this.cache = new StatementCache(session, registry, config.statementCacheSize, {
+      lifetimeMs: config.maxCachedStatementLifetimeMs,
+      maxSqlBytes: config.maxCacheableStatementSize,
+      named: config.namedStatements,
+    })
+    this.gate = new Gate(config.pipelining)
+    session.closeListeners.add(() => this.gate.wake())
     const target = config.target
     this.cancelContext = {
       session,
@@ -124,8 +147,39 @@ export class Connection extends ConnectionEvents implements PgConnection {
    * cancelled (exactly that one: later requests are held back until the cancel is settled) and
    * the interruption completes once the session is back in sync.
    */
-  request<A>(build: (w: Writer) => void, make: (c: Completion<A>) => Handler): Effect.Effect<A, PgQueryError> {
-    return Effect.callback<A, PgQueryError>((resume) => {
+  request<A>(
+    build: (w: Writer) => void,
+    make: (c: Completion<A>) => Handler,
+    level?: Level,
+  ): Effect.Effect<A, PgQueryError> {
+    return Effect.callback<A, PgQueryError>((resume) => this.exchange(build, make, level, undefined, resume))
+  }
+
+  /**
+   * Admits (internal/Gate.ts: transactions are exclusive; without pipelining one request at a
+   * time), writes and awaits one request. Without a transaction on the connection this needs
+   * nothing from the fiber; otherwise (`fiber` undefined) it starts again with the fiber, whose
+   * Context says which transaction the request belongs to.
+   */
+  private exchange<A>(
+    build: (w: Writer) => void,
+    make: (c: Completion<A>) => Handler,
+    level: Level | undefined,
+    fiber: Fiber.Fiber<unknown, unknown> | undefined,
+    resume: (effect: Effect.Effect<A, PgQueryError>) => void,
+  ): Effect.Effect<void> | undefined {
+    const gate = this.gate
+    if (fiber === undefined && (gate.owner !== undefined || !gate.hasRoom)) {
+      resume(
+        Effect.withFiber((f) =>
+          Effect.callback<A, PgQueryError>((resume2) => this.exchange(build, make, level, f, resume2)),
+        ),
+      )
+      return undefined
+    }
+    let handler: Handler | undefined
+    const state = new RequestState()
+    const send = () => {
       if (this.session.closed) {
         resume(Effect.fail(this.closedError()))
         return
@@ -139,21 +193,35 @@ export class Connection extends ConnectionEvents implements PgConnection {
         resume(Effect.fail(e as PgQueryError))
         return
       }
-      const state = new RequestState()
-      const handler = make({
+      gate.inFlight++
+      handler = make({
         succeed: (a) => {
           state.settle()
+          gate.settled()
           resume(Effect.succeed(a))
         },
         fail: (e) => {
           state.settle()
+          gate.settled()
           resume(Effect.fail(e))
         },
       })
       this.session.send(handler, bytes)
-      return Effect.callback<void>((done) => {
-        interruptRequest(this.cancelContext, handler, state, () => done(Effect.void))
-      })
+    }
+    const waiter =
+      fiber === undefined
+        ? (send(), undefined)
+        : gate.enter(
+            () => this.session.closed || (gate.hasRoom && gate.owner === gate.levelOf(fiber, this, level)),
+            send,
+          )
+    return Effect.callback<void>((done) => {
+      if (handler === undefined) {
+        // Still waiting for admission: nothing was written.
+        gate.remove(waiter)
+        return done(Effect.void)
+      }
+      interruptRequest(this.cancelContext, handler, state, () => done(Effect.void))
     })
   }
 
@@ -200,20 +268,15 @@ export class Connection extends ConnectionEvents implements PgConnection {
   }
 
   run(sql: string, args: ReadonlyArray<unknown>, maxRows: number): Effect.Effect<ExecuteResult, PgQueryError> {
-    return Effect.flatMap(
-      this.cache.prepare(sql, (b, m) => this.request(b, m)),
-      (info) =>
-        this.request<ExecuteResult>(
-          (w) => {
-            writeBindExecute(w, info, args, maxRows)
-            Frontend.sync(w)
-          },
-          (c) => new ExecuteHandler(c, info),
-        ).pipe(
-          Effect.tapError((e) => Effect.sync(() => this.cache.onError(sql, e))),
-          Effect.mapError((e) => this.outdated(e)),
-        ),
-    )
+    return executeCached<ExecuteResult>(
+      this,
+      sql,
+      (w, info) => {
+        writeBindExecute(w, info, args, maxRows)
+        Frontend.sync(w)
+      },
+      (c, info, onStale) => new ExecuteHandler(c, info, this.cache.registry, onStale),
+    ).pipe(Effect.mapError((e) => this.outdated(e)))
   }
 
   execute(sql: string, args?: ReadonlyArray<unknown>, options?: QueryOptions): Effect.Effect<string, PgQueryError> {
@@ -263,6 +326,49 @@ export class Connection extends ConnectionEvents implements PgConnection {
         options,
       ),
     )
+  }
+
+  executeMany(
+    sql: string,
+    argsList: ReadonlyArray<ReadonlyArray<unknown>>,
+    options?: QueryOptions,
+  ): Effect.Effect<void, PgQueryError> {
+    return Effect.asVoid(this.withTimeout(runMany(this, sql, argsList, false), options))
+  }
+
+  fetchMany(
+    sql: string,
+    argsList: ReadonlyArray<ReadonlyArray<unknown>>,
+    options?: QueryOptions,
+  ): Effect.Effect<Array<Array<PgRecord>>, PgQueryError> {
+    return this.withTimeout(runMany(this, sql, argsList, true), options)
+  }
+
+  prepare(sql: string, options?: QueryOptions): Effect.Effect<PgStatement, PgQueryError, Scope.Scope> {
+    return PreparedStatement.make(this, sql, options)
+  }
+
+  cursor(
+    sql: string,
+    args: ReadonlyArray<unknown> = [],
+    options?: CursorOptions,
+  ): Stream.Stream<PgRecord, PgQueryError> {
+    return Cursor.stream(this, cacheSource(this, sql), args, options)
+  }
+
+  openCursor(
+    sql: string,
+    args: ReadonlyArray<unknown> = [],
+    options?: QueryOptions,
+  ): Effect.Effect<PgCursor, PgQueryError, Scope.Scope> {
+    return Cursor.open(this, cacheSource(this, sql), args, options)
+  }
+
+  transaction<A, E, R>(
+    effect: Effect.Effect<A, E, R>,
+    options?: TransactionOptions,
+  ): Effect.Effect<A, E | PgQueryError | PgTransactionError, Exclude<R, PgTransaction>> {
+    return Transaction.transaction(this, effect, options)
   }
 
   fetchVal(

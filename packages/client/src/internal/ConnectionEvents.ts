@@ -100,7 +100,7 @@ export abstract class ConnectionEvents implements PgConnectionEvents {
   private installed = false
   private logNotices = true
   private metricsOn = true
-  private gate: ReadGate | undefined = undefined
+  private socketGate: ReadGate | undefined = undefined
 
   /** True when a borrower left anything registered (what {@link releaseListeners} removes). */
   get hasRegistrations(): boolean {
@@ -120,7 +120,7 @@ export abstract class ConnectionEvents implements PgConnectionEvents {
 
   /** The read gate that pauses this connection's socket for backpressure. */
   get readGate(): ReadGate {
-    return (this.gate ??= new ReadGate(this.session.socket))
+    return (this.socketGate ??= new ReadGate(this.session.socket))
   }
 
   /**
@@ -194,7 +194,7 @@ export abstract class ConnectionEvents implements PgConnectionEvents {
 
   private readonly onClose = (error: SessionError | undefined): void => {
     const reason = error ?? this.closeReason()
-    this.gate?.close()
+    this.socketGate?.close()
     for (const entry of this.channels.values()) for (const subscriber of entry.subscribers) subscriber.fail(reason)
     this.channels.clear()
     for (const subscriber of this.noticeSubscribers) subscriber.fail(reason)

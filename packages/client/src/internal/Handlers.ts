@@ -8,10 +8,11 @@
  */
 import * as Backend from "@pgfx/protocol/Backend"
 import * as Frontend from "@pgfx/protocol/Frontend"
+import type { CodecRegistry } from "@pgfx/types/CodecRegistry"
 import { PgDecodeError, type PgQueryError, PgServerError } from "../PgError.ts"
 import type { PgRecord } from "../PgRecord.ts"
 import type { Handler, Session, SessionError } from "./Session.ts"
-import type { StatementInfo } from "./Statement.ts"
+import { redescribe, sameResultShape, type StatementInfo } from "./Statement.ts"
 
 /** How a handler reports its outcome. */
 export interface Completion<A> {
@@ -148,17 +149,34 @@ export interface ExecuteResult {
   readonly rows: Array<PgRecord>
   /** The CommandComplete tag, "" when the portal was suspended (row limit reached). */
   readonly status: string
+  /** The description the rows were decoded with (fresher than the cached one after a re-describe). */
+  readonly info: StatementInfo
 }
 
-/** Bind + Execute + Sync for a described statement: decodes every row. */
+/**
+ * Bind + Execute + Sync for a described statement: decodes every row.
+ *
+ * For the unnamed statement the batch also describes the portal (RowDescription or NoData
+ * before the rows): when the result shape differs from the cached description (DDL since), the
+ * rows are decoded with the fresh description and `onStale` tells the cache to drop its entry.
+ */
 export class ExecuteHandler extends BaseHandler<ExecuteResult> {
-  readonly info: StatementInfo
+  info: StatementInfo
   readonly rows: Array<PgRecord> = []
   status = ""
+  readonly registry: CodecRegistry | undefined
+  readonly onStale: (() => void) | undefined
 
-  constructor(completion: Completion<ExecuteResult>, info: StatementInfo) {
+  constructor(
+    completion: Completion<ExecuteResult>,
+    info: StatementInfo,
+    registry?: CodecRegistry,
+    onStale?: () => void,
+  ) {
     super(completion, info.sql)
     this.info = info
+    this.registry = registry
+    this.onStale = onStale
   }
 
   onMessage(type: number, buf: Uint8Array, view: DataView, start: number, end: number): boolean {
@@ -183,6 +201,17 @@ export class ExecuteHandler extends BaseHandler<ExecuteResult> {
         if (msg._tag === "CommandComplete") this.status = msg.tag
         return false
       }
+      case Backend.Type.RowDescription:
+      case Backend.Type.NoData: {
+        const msg = type === Backend.Type.NoData ? undefined : Backend.decode(type, buf, view, start, end)
+        const fields = msg?._tag === "RowDescription" ? msg.fields : []
+        if (!sameResultShape(this.info, fields)) {
+          if (this.registry === undefined) return this.unexpected(type)
+          this.info = redescribe(this.info, fields, this.registry)
+          this.onStale?.()
+        }
+        return false
+      }
       case Backend.Type.CopyInResponse:
       case Backend.Type.CopyOutResponse:
         // COPY through the extended protocol is refused by the server's own rules, but be safe.
@@ -191,7 +220,7 @@ export class ExecuteHandler extends BaseHandler<ExecuteResult> {
         this.serverError(buf, view, start, end)
         return false
       case Backend.Type.ReadyForQuery:
-        this.settle({ rows: this.rows, status: this.status }, this.error)
+        this.settle({ rows: this.rows, status: this.status, info: this.info }, this.error)
         return true
       default:
         return this.unexpected(type)

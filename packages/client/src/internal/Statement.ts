@@ -40,10 +40,13 @@ export const makeStatementInfo = (
   paramOids: ReadonlyArray<number>,
   fields: ReadonlyArray<Backend.FieldDescription>,
   registry: CodecRegistry,
+  /** The formats the server actually uses (a portal's description); default: binary where a codec can. */
+  formats?: ReadonlyArray<Frontend.FormatCode>,
 ): StatementInfo => {
   const paramCodecs = paramOids.map((oid) => registry.get(oid))
   const codecs = fields.map((f) => registry.get(f.typeOid))
-  const resultFormats: Array<Frontend.FormatCode> = codecs.map((c) => (c !== undefined && c.binary ? 1 : 0))
+  const resultFormats: Array<Frontend.FormatCode> =
+    formats !== undefined ? [...formats] : codecs.map((c) => (c !== undefined && c.binary ? 1 : 0))
   const columns: Array<PgColumn> = fields.map((f, i) => ({
     name: f.name,
     typeOid: f.typeOid,
@@ -64,6 +67,31 @@ export const makeStatementInfo = (
     makeRecord: makeRecordFactory(columns),
   }
 }
+
+/** Whether a portal's description still matches the statement's cached one (names and types). */
+export const sameResultShape = (info: StatementInfo, fields: ReadonlyArray<Backend.FieldDescription>): boolean => {
+  const columns = info.columns
+  if (columns.length !== fields.length) return false
+  for (let i = 0; i < fields.length; i++) {
+    if (columns[i]!.typeOid !== fields[i]!.typeOid || columns[i]!.name !== fields[i]!.name) return false
+  }
+  return true
+}
+
+/** The statement re-described from its portal's RowDescription (decoding the formats actually sent). */
+export const redescribe = (
+  info: StatementInfo,
+  fields: ReadonlyArray<Backend.FieldDescription>,
+  registry: CodecRegistry,
+): StatementInfo =>
+  makeStatementInfo(
+    info.name,
+    info.sql,
+    info.paramOids,
+    fields,
+    registry,
+    fields.map((f) => (f.format === 1 ? 1 : 0)),
+  )
 
 /** One format code for all columns when they agree (shorter Bind). */
 const compactFormats = (formats: ReadonlyArray<Frontend.FormatCode>): ReadonlyArray<Frontend.FormatCode> => {
@@ -121,12 +149,31 @@ const makeRowDecoder = (
   }
 }
 
-/** Builds Bind + Execute for `args`; throws PgEncodeError before anything is written. */
+/**
+ * Builds Bind + Execute for `args` into `portal` (default: the unnamed portal); throws
+ * PgEncodeError before anything is written. For the unnamed statement, Parse is written first
+ * (unless `parse` is false: already parsed earlier in the same batch) and the portal is
+ * described, so a stale cached description is noticed (see `ExecuteHandler`).
+ */
 export const writeBindExecute = (
   w: Writer,
   info: StatementInfo,
   args: ReadonlyArray<unknown>,
   maxRows: number,
+  portal = "",
+  parse = info.name === "",
+): void => {
+  writeBind(w, info, args, portal, parse)
+  Frontend.execute(w, portal, maxRows)
+}
+
+/** Bind (with Parse and Describe for the unnamed statement) without Execute: see {@link writeBindExecute}. */
+export const writeBind = (
+  w: Writer,
+  info: StatementInfo,
+  args: ReadonlyArray<unknown>,
+  portal = "",
+  parse = info.name === "",
 ): void => {
   const n = info.paramOids.length
   if (args.length !== n) {
@@ -147,10 +194,10 @@ export const writeBindExecute = (
   const start = w.pos
   try {
     // The unnamed statement can be replaced by any request in between: re-parse it in this batch.
-    if (info.name === "") Frontend.parse(w, "", info.sql, info.paramOids)
+    if (parse) Frontend.parse(w, "", info.sql, info.paramOids)
     Frontend.bindWith(
       w,
-      "",
+      portal,
       info.name,
       formats,
       n,
@@ -162,7 +209,7 @@ export const writeBindExecute = (
     w.pos = start
     throw e
   }
-  Frontend.execute(w, "", maxRows)
+  if (parse) Frontend.describe(w, "P", portal)
 }
 
 const encodeParam = (w: Writer, info: StatementInfo, i: number, value: unknown, format: Frontend.FormatCode): void => {

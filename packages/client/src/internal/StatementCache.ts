@@ -9,6 +9,11 @@
  * A statement the server no longer knows (26000) or whose result type changed after DDL
  * ("cached plan must not change result type", 0A000) is dropped, so the next call re-prepares.
  *
+ * Options: entries older than `lifetimeMs` are prepared again on their next use; SQL longer than
+ * `maxSqlBytes` is never cached (it runs as the unnamed statement); with `named: false` (for
+ * PgBouncer-style poolers) nothing is prepared under a name and the cache only keeps statement
+ * descriptions, each execution re-parsing the unnamed statement in the same batch as its Bind.
+ *
  * @internal
  */
 import * as Frontend from "@pgfx/protocol/Frontend"
@@ -20,6 +25,18 @@ import { type Completion, type Description, PrepareHandler } from "./Handlers.ts
 import type { Handler, Session } from "./Session.ts"
 import { makeStatementInfo, type StatementInfo } from "./Statement.ts"
 import { TypeCache } from "./TypeCache.ts"
+
+/** Tuning of a {@link StatementCache}. */
+export interface CacheOptions {
+  /** Entries older than this are prepared again on their next use; 0 (default) keeps them forever. */
+  readonly lifetimeMs?: number | undefined
+  /** SQL longer than this many UTF-8 bytes is never cached (default: no limit). */
+  readonly maxSqlBytes?: number | undefined
+  /** false: cache only descriptions and use the unnamed statement (default true). */
+  readonly named?: boolean | undefined
+}
+
+const utf8 = new TextEncoder()
 
 type Request = <A>(build: (w: Writer) => void, make: (c: Completion<A>) => Handler) => Effect.Effect<A, PgQueryError>
 
@@ -34,11 +51,23 @@ export class StatementCache {
   /** Names of evicted statements to close with the next batch. */
   pendingClose: Array<string> = []
   private counter = 0
+  readonly options: CacheOptions
+  /** When each cached entry was prepared (for `lifetimeMs`). */
+  private readonly preparedAt = new WeakMap<StatementInfo, number>()
 
-  constructor(session: Session, registry: CodecRegistry, size: number) {
+  constructor(session: Session, registry: CodecRegistry, size: number, options: CacheOptions = {}) {
     this.session = session
     this.types = new TypeCache(registry, () => parseInt(session.parameters.get("server_version") ?? "0", 10) || 0)
     this.size = size
+    this.options = options
+  }
+
+  /** Whether `sql` may be cached at all. */
+  cacheable(sql: string): boolean {
+    if (this.size <= 0) return false
+    const max = this.options.maxSqlBytes
+    // Cheap bound first: a UTF-8 encoding has between length and 3 * length bytes.
+    return max === undefined || sql.length * 3 <= max || (sql.length <= max && utf8.encode(sql).length <= max)
   }
 
   /** The registry statements are compiled with now (configured, custom and introspected codecs). */
@@ -50,15 +79,20 @@ export class StatementCache {
   prepare(sql: string, request: Request): Effect.Effect<StatementInfo, PgQueryError> {
     const hit = this.entries.get(sql)
     if (hit !== undefined) {
-      // Refresh LRU position.
-      this.entries.delete(sql)
-      this.entries.set(sql, hit)
-      // Types met in anonymous records since the last statement are looked up first.
-      return this.types.pending.size === 0
-        ? Effect.succeed(hit)
-        : Effect.as(this.types.resolve([...this.types.pending], request), hit)
+      const lifetime = this.options.lifetimeMs ?? 0
+      if (lifetime > 0 && Date.now() - (this.preparedAt.get(hit) ?? 0) > lifetime) this.forget(sql, hit)
+      else {
+        // Refresh LRU position.
+        this.entries.delete(sql)
+        this.entries.set(sql, hit)
+        // Types met in anonymous records since the last statement are looked up first.
+        return this.types.pending.size === 0
+          ? Effect.succeed(hit)
+          : Effect.as(this.types.resolve([...this.types.pending], request), hit)
+      }
     }
-    const name = this.size > 0 ? `pgfx_${++this.counter}` : ""
+    const cacheable = this.cacheable(sql)
+    const name = cacheable && this.options.named !== false ? `pgfx_${++this.counter}` : ""
     return Effect.flatMap(
       request<Description>(
         (w) => {
@@ -73,7 +107,7 @@ export class StatementCache {
         // Unknown parameter/column types are looked up (once per connection) before compiling.
         Effect.map(this.types.registryFor(oidsOf(d), request), (registry) => {
           const info = makeStatementInfo(name, sql, d.paramOids, d.fields, registry)
-          if (name !== "") this.store(sql, info)
+          if (cacheable) this.store(sql, info)
           return info
         }),
     )
@@ -83,13 +117,15 @@ export class StatementCache {
     const existing = this.entries.get(sql)
     if (existing !== undefined) {
       // A concurrent prepare of the same SQL won; keep it and close ours.
-      this.pendingClose.push(info.name)
+      if (info.name !== "") this.pendingClose.push(info.name)
       return
     }
     this.entries.set(sql, info)
+    this.preparedAt.set(info, Date.now())
     while (this.entries.size > this.size) {
       const oldest = this.entries.keys().next().value as string
-      this.pendingClose.push(this.entries.get(oldest)!.name)
+      const evicted = this.entries.get(oldest)!
+      if (evicted.name !== "") this.pendingClose.push(evicted.name)
       this.entries.delete(oldest)
     }
   }
@@ -106,16 +142,23 @@ export class StatementCache {
     if (!(error instanceof PgServerError)) return
     if (error.code === "26000" || (error.code === "0A000" && /cached plan/.test(error.message))) {
       const info = this.entries.get(sql)
-      if (info !== undefined) {
-        this.entries.delete(sql)
-        if (error.code !== "26000") this.pendingClose.push(info.name)
-      }
+      if (info !== undefined) this.forget(sql, info, error.code !== "26000")
     }
+  }
+
+  /**
+   * Drops `info` if it is still the entry for `sql` (a concurrent caller may already have
+   * replaced it); its server-side statement is closed with the next batch unless `close` is false.
+   */
+  forget(sql: string, info: StatementInfo, close = true): void {
+    if (this.entries.get(sql) !== info) return
+    this.entries.delete(sql)
+    if (close && info.name !== "") this.pendingClose.push(info.name)
   }
 
   /** Forgets everything (e.g. after DISCARD ALL); the server-side statements are closed lazily. */
   clear(): void {
-    for (const info of this.entries.values()) this.pendingClose.push(info.name)
+    for (const info of this.entries.values()) if (info.name !== "") this.pendingClose.push(info.name)
     this.entries.clear()
   }
 }

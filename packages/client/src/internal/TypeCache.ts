@@ -78,7 +78,7 @@ const runFixed = (
       writeBindExecute(w, info, args, 0)
       Frontend.sync(w)
     },
-    (c) => new ExecuteHandler(c, info),
+    (c) => new ExecuteHandler(c, info, builtins),
   )
 
 const interfaceError = (e: unknown): PgInterfaceError =>

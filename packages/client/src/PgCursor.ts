@@ -1,0 +1,96 @@
+/**
+ * Cursors over large results: `cursor(conn, sql, args, { prefetch })` (or `conn.cursor(...)`) is
+ * a `Stream` of records that fetches `prefetch` rows at a time (default 50) through a server-side
+ * portal, so memory stays flat however many rows there are. `open` gives an explicit
+ * {@link PgCursor} with `fetch(n)`, `fetchRow()` and `forward(n)`. Prepared statements have both
+ * too (`stmt.cursor(args)`, `stmt.openCursor(args)`).
+ *
+ * **Transactions.** PostgreSQL keeps a portal only inside a transaction block. Inside a
+ * transaction, the cursor lives in it. Outside one, pgfx does not fail like asyncpg does: it
+ * begins an implicit transaction held for the cursor's lifetime (the Stream's, or the Scope of
+ * `open`) and
+ *
+ * - holds the connection meanwhile: other fibers' queries on it wait until the cursor is done,
+ *   while the fiber that opened it keeps running its own queries (inside that transaction);
+ * - commits when the Stream ends or its consumer stops early (e.g. `Stream.take`) and when the
+ *   Scope of `open` closes successfully; rolls back on failure or interruption.
+ *
+ * Either way the connection is never left with a dangling portal or transaction.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Stream } from "effect"
+ *
+ * // Stream 1,000,000 rows, 500 at a time, in constant memory.
+ * const total = yield* conn
+ *   .cursor("SELECT g FROM generate_series(1, $1) g", [1_000_000], { prefetch: 500 })
+ *   .pipe(Stream.runFold(() => 0, (sum, row) => sum + (row.g as number)))
+ *
+ * // An explicit cursor (asyncpg's manual cursor).
+ * yield* Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const cur = yield* conn.openCursor("SELECT generate_series(0, 100) AS n")
+ *     yield* cur.forward(10)        // 10 rows skipped
+ *     const row = yield* cur.fetchRow() // Some(n = 10)
+ *     const rows = yield* cur.fetch(5)  // n = 11 .. 15
+ *   }),
+ * )
+ * ```
+ * @since 0.1.0
+ */
+import type { Effect, Option, Scope, Stream } from "effect"
+import { cacheSource } from "./internal/Execute.ts"
+import type { Connection } from "./internal/Connection.ts"
+import * as internal from "./internal/Cursor.ts"
+import type { PgConnection, QueryOptions } from "./PgConnection.ts"
+import type { PgQueryError } from "./PgError.ts"
+import type { PgColumn, PgRecord } from "./PgRecord.ts"
+
+/** Options of a cursor Stream. @since 0.1.0 */
+export interface CursorOptions extends QueryOptions {
+  /** Rows fetched per round trip (default 50). `timeout` applies to each fetch. */
+  readonly prefetch?: number | undefined
+}
+
+/**
+ * An open portal into the results of a query (asyncpg's Cursor). Non-scrollable: it only moves
+ * forward. Errors: `PgInterfaceError` for a non-positive count or a closed cursor, and
+ * `PgQueryError` from the server.
+ * @since 0.1.0
+ */
+export interface PgCursor {
+  /** The next `n` rows (fewer at the end; none once exhausted). */
+  fetch(n: number, options?: QueryOptions): Effect.Effect<Array<PgRecord>, PgQueryError>
+  /** The next row, if any. */
+  fetchRow(options?: QueryOptions): Effect.Effect<Option.Option<PgRecord>, PgQueryError>
+  /** Skips the next `n` rows; returns how many were actually skipped (fewer at the end). */
+  forward(n: number, options?: QueryOptions): Effect.Effect<number, PgQueryError>
+  /** The result columns. */
+  readonly columns: ReadonlyArray<PgColumn>
+}
+
+/**
+ * The rows of `sql` as a Stream, fetched `prefetch` at a time through a portal. See the module
+ * header for what happens outside a transaction.
+ * @since 0.1.0
+ */
+export const cursor = (
+  conn: PgConnection,
+  sql: string,
+  args: ReadonlyArray<unknown> = [],
+  options?: CursorOptions,
+): Stream.Stream<PgRecord, PgQueryError> =>
+  internal.stream(conn as Connection, cacheSource(conn as Connection, sql), args, options)
+
+/**
+ * An explicit cursor over `sql`, bound now (errors surface here) and closed when the Scope
+ * closes. See the module header for what happens outside a transaction.
+ * @since 0.1.0
+ */
+export const open = (
+  conn: PgConnection,
+  sql: string,
+  args: ReadonlyArray<unknown> = [],
+  options?: QueryOptions,
+): Effect.Effect<PgCursor, PgQueryError, Scope.Scope> =>
+  internal.open(conn as Connection, cacheSource(conn as Connection, sql), args, options)

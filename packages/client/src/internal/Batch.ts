@@ -1,0 +1,137 @@
+/**
+ * `executeMany` / `fetchMany`: one statement run for many argument sets in a single pipelined
+ * batch — Bind + Execute per set, one Sync at the end — so the whole batch costs one round trip
+ * and is atomic: outside a transaction the sets run in one implicit transaction, and a failure
+ * in any set rolls back all of them (asyncpg's executemany is atomic too).
+ *
+ * @internal
+ */
+import * as Backend from "@pgfx/protocol/Backend"
+import * as Frontend from "@pgfx/protocol/Frontend"
+import type { Writer } from "@pgfx/protocol/Writer"
+import type { CodecRegistry } from "@pgfx/types/CodecRegistry"
+import { Effect } from "effect"
+import { PgDecodeError, PgEncodeError, type PgQueryError, PgServerError } from "../PgError.ts"
+import type { PgRecord } from "../PgRecord.ts"
+import type { Connection } from "./Connection.ts"
+import { executeCached } from "./Execute.ts"
+import type { Completion } from "./Handlers.ts"
+import type { Handler, SessionError } from "./Session.ts"
+import { redescribe, sameResultShape, type StatementInfo, writeBindExecute } from "./Statement.ts"
+
+/** Writes Bind + Execute for every argument set (Parse once for the unnamed statement), then Sync. */
+export const writeBatch = (w: Writer, info: StatementInfo, argsList: ReadonlyArray<ReadonlyArray<unknown>>): void => {
+  for (let i = 0; i < argsList.length; i++) {
+    try {
+      writeBindExecute(w, info, argsList[i]!, 0, "", info.name === "" && i === 0)
+    } catch (e) {
+      if (e instanceof PgEncodeError) {
+        throw new PgEncodeError({ ...e, message: `argument set ${i}: ${e.message}` })
+      }
+      throw e
+    }
+  }
+  Frontend.sync(w)
+}
+
+/** The replies of one batch: rows per argument set (when collected) and the last status tag. */
+export class BatchHandler implements Handler {
+  readonly completion: Completion<Array<Array<PgRecord>>>
+  info: StatementInfo
+  readonly registry: CodecRegistry
+  readonly onStale: () => void
+  readonly collect: boolean
+  readonly results: Array<Array<PgRecord>> = []
+  current: Array<PgRecord> = []
+  error: PgQueryError | undefined = undefined
+  settled = false
+
+  constructor(
+    completion: Completion<Array<Array<PgRecord>>>,
+    info: StatementInfo,
+    registry: CodecRegistry,
+    onStale: () => void,
+    collect: boolean,
+  ) {
+    this.completion = completion
+    this.info = info
+    this.registry = registry
+    this.onStale = onStale
+    this.collect = collect
+  }
+
+  onMessage(type: number, buf: Uint8Array, view: DataView, start: number, end: number): boolean {
+    switch (type) {
+      case Backend.Type.DataRow: {
+        if (!this.collect || this.error !== undefined) return false
+        try {
+          this.current.push(this.info.makeRecord(this.info.decodeRow(buf, view, start, end)))
+        } catch (e) {
+          if (e instanceof PgDecodeError) this.error = e
+          else throw e
+        }
+        return false
+      }
+      case Backend.Type.CommandComplete:
+      case Backend.Type.EmptyQueryResponse:
+        this.results.push(this.current)
+        this.current = []
+        return false
+      case Backend.Type.ParseComplete:
+      case Backend.Type.BindComplete:
+        return false
+      case Backend.Type.RowDescription:
+      case Backend.Type.NoData: {
+        const msg = type === Backend.Type.NoData ? undefined : Backend.decode(type, buf, view, start, end)
+        const fields = msg?._tag === "RowDescription" ? msg.fields : []
+        if (!sameResultShape(this.info, fields)) {
+          this.info = redescribe(this.info, fields, this.registry)
+          this.onStale()
+        }
+        return false
+      }
+      case Backend.Type.ErrorResponse: {
+        const msg = Backend.decode(type, buf, view, start, end)
+        if (msg._tag === "ErrorResponse" && this.error === undefined) {
+          this.error = PgServerError.fromFields(msg.fields, this.info.sql)
+        }
+        return false
+      }
+      case Backend.Type.ReadyForQuery:
+        this.settle()
+        return true
+      default:
+        throw new Backend.ProtocolViolation({
+          message: `unexpected message '${String.fromCharCode(type)}' during executeMany`,
+        })
+    }
+  }
+
+  onFailure(error: SessionError): void {
+    this.error ??= error
+    this.settle()
+  }
+
+  private settle(): void {
+    if (this.settled) return
+    this.settled = true
+    if (this.error !== undefined) this.completion.fail(this.error)
+    else this.completion.succeed(this.results)
+  }
+}
+
+/** Runs `sql` once per argument set in one pipelined batch (through the statement cache); rows per set when `collect`. */
+export const runMany = (
+  conn: Connection,
+  sql: string,
+  argsList: ReadonlyArray<ReadonlyArray<unknown>>,
+  collect: boolean,
+): Effect.Effect<Array<Array<PgRecord>>, PgQueryError> =>
+  argsList.length === 0
+    ? Effect.succeed([])
+    : executeCached(
+        conn,
+        sql,
+        (w, info) => writeBatch(w, info, argsList),
+        (c, info, onStale) => new BatchHandler(c, info, conn.cache.registry, onStale, collect),
+      )

@@ -1,0 +1,116 @@
+/**
+ * One extended-protocol execution of a prepared statement: get the statement's description
+ * (from the connection's cache, or an explicitly prepared statement), send the request, and
+ * recover when the server's copy of the statement is stale.
+ *
+ * - "cached plan must not change result type" (0A000) and "prepared statement does not exist"
+ *   (26000) drop the statement's description. Outside a transaction the server did not run
+ *   anything, so the statement is prepared again and the request re-sent once, transparently.
+ *   Inside a transaction the server has aborted the transaction: 0A000 becomes a typed
+ *   `PgInvalidCachedStatementError` (unless the caller can restart a transaction it owns).
+ * - With unnamed statements (describe cache) the server re-parses every time and describes the
+ *   portal; a changed result shape is decoded with the fresh description and the cached
+ *   description is dropped (see `ExecuteHandler`).
+ *
+ * @internal
+ */
+import type * as Backend from "@pgfx/protocol/Backend"
+import type { Writer } from "@pgfx/protocol/Writer"
+import { Effect } from "effect"
+import { PgInvalidCachedStatementError, type PgQueryError, PgServerError } from "../PgError.ts"
+import type { Connection } from "./Connection.ts"
+import type { Level } from "./Gate.ts"
+import type { Completion } from "./Handlers.ts"
+import type { Handler } from "./Session.ts"
+import type { StatementInfo } from "./Statement.ts"
+
+/** The server's copy of a prepared statement is gone or no longer matches the schema. */
+export const isStaleStatement = (error: PgQueryError): error is PgServerError =>
+  error instanceof PgServerError &&
+  (error.code === "26000" || (error.code === "0A000" && /cached plan/.test(error.message)))
+
+/** Where a statement's description comes from. */
+export interface StatementSource {
+  readonly sql: string
+  /** The current description, preparing the statement when needed (as or inside `level`). */
+  readonly prepare: (level: Level | undefined) => Effect.Effect<StatementInfo, PgQueryError>
+  /** The description `info` is stale: forget it (`error`: the server's reason, if it refused). */
+  readonly forget: (info: StatementInfo, error: PgServerError | undefined) => void
+}
+
+/** Statements from the connection's LRU cache, keyed by SQL text. */
+export const cacheSource = (conn: Connection, sql: string): StatementSource => ({
+  sql,
+  prepare: (level) => conn.cache.prepare(sql, (b, m) => conn.request(b, m, level)),
+  forget: (info, error) => conn.cache.forget(sql, info, error === undefined || error.code === "0A000"),
+})
+
+/**
+ * Runs the request built by `build` for `source`'s statement, with the stale-statement recovery
+ * described in the module header. `restart`, when given, rolls back and restarts a transaction
+ * the caller owns (nothing else ran in it), so the request can be retried inside it too.
+ */
+export const executeWith = <A>(
+  conn: Connection,
+  source: StatementSource,
+  build: (w: Writer, info: StatementInfo) => void,
+  make: (c: Completion<A>, info: StatementInfo, onStale: () => void) => Handler,
+  level?: Level,
+  restart?: Effect.Effect<void, PgQueryError>,
+): Effect.Effect<A, PgQueryError> => {
+  const attempt = (retried: boolean): Effect.Effect<A, PgQueryError> =>
+    Effect.flatMap(source.prepare(level), (info) => {
+      let status: Backend.TransactionStatus = "I"
+      return conn
+        .request<A>(
+          (w) => build(w, info),
+          (c) =>
+            make(
+              {
+                succeed: c.succeed,
+                fail: (e) => {
+                  // The status of this request's own ReadyForQuery (read before anything else runs).
+                  status = conn.session.transactionStatus
+                  c.fail(e)
+                },
+              },
+              info,
+              () => source.forget(info, undefined),
+            ),
+          level,
+        )
+        .pipe(
+          Effect.catch((error) => {
+            if (!isStaleStatement(error)) {
+              // A kept description of the unnamed statement may be what the server now refuses
+              // (e.g. parameter types after DDL): describe it afresh next time.
+              if (info.name === "" && error instanceof PgServerError) source.forget(info, undefined)
+              return Effect.fail(error)
+            }
+            source.forget(info, error)
+            if (!retried && status === "I") return attempt(true)
+            if (!retried && restart !== undefined) return Effect.andThen(restart, attempt(true))
+            if (error.code !== "0A000") return Effect.fail(error)
+            return Effect.fail(
+              new PgInvalidCachedStatementError({
+                message: retried
+                  ? `the statement is still invalid after preparing it again: ${error.message}`
+                  : `a cached statement became invalid after a schema change (${error.message}); roll the transaction back and retry it`,
+                query: source.sql,
+                cause: error,
+              }),
+            )
+          }),
+        )
+    })
+  return attempt(false)
+}
+
+/** {@link executeWith} for SQL through the connection's statement cache. */
+export const executeCached = <A>(
+  conn: Connection,
+  sql: string,
+  build: (w: Writer, info: StatementInfo) => void,
+  make: (c: Completion<A>, info: StatementInfo, onStale: () => void) => Handler,
+  level?: Level,
+): Effect.Effect<A, PgQueryError> => executeWith(conn, cacheSource(conn, sql), build, make, level)

@@ -1,0 +1,85 @@
+/**
+ * What goes on the wire, checked against a scripted server: concurrent requests are pipelined
+ * (or sent one at a time with `pipelining: false`), and `executeMany` sends one Bind/Execute
+ * pair per argument set followed by a single Sync.
+ */
+import * as PgConnection from "@pgfx/client/PgConnection"
+import { describe, expect, it } from "@effect/vitest"
+import * as MockBackend from "@pgfx/testing/MockBackend"
+import { Effect, Fiber } from "effect"
+
+const connectTo = (mock: MockBackend.MockBackend, extra: PgConnection.PgConnectionOptions = {}) =>
+  PgConnection.make({ host: mock.host, port: mock.port, user: "u", database: "d", sslMode: "disable", ...extra })
+
+const answer = (tag: string) =>
+  MockBackend.sendAll([
+    { _tag: "CommandComplete", tag },
+    { _tag: "ReadyForQuery", status: "I" },
+  ])
+
+/** Two concurrent simple queries; the server answers the first only after a pause. */
+const twoQueries = (pipelining: boolean) =>
+  Effect.gen(function* () {
+    const mock = yield* MockBackend.make([
+      MockBackend.acceptUnauthenticatedConnection(),
+      MockBackend.expect({ _tag: "Query", sql: "SELECT 1" }),
+      MockBackend.wait(300),
+      answer("SELECT 1"),
+      MockBackend.expect({ _tag: "Query", sql: "SELECT 2" }),
+      answer("SELECT 2"),
+    ])
+    const conn = yield* connectTo(mock, { pipelining })
+    const first = yield* Effect.forkChild(conn.execute("SELECT 1"))
+    yield* Effect.sleep("20 millis")
+    const second = yield* Effect.forkChild(conn.execute("SELECT 2"))
+    yield* Effect.sleep("150 millis")
+    const sentBeforeAnswer = (yield* mock.received()).filter((m) => m._tag === "Query").length
+    expect(yield* Fiber.join(first)).toBe("SELECT 1")
+    expect(yield* Fiber.join(second)).toBe("SELECT 2")
+    yield* mock.result
+    return sentBeforeAnswer
+  })
+
+describe("pipelining", () => {
+  it.live("concurrent requests are written without waiting for earlier answers", () =>
+    Effect.gen(function* () {
+      expect(yield* twoQueries(true)).toBe(2)
+    }),
+  )
+
+  it.live("pipelining: false writes the next request only after the previous one's ReadyForQuery", () =>
+    Effect.gen(function* () {
+      expect(yield* twoQueries(false)).toBe(1)
+    }),
+  )
+
+  it.live("executeMany sends Bind/Execute per argument set and a single Sync", () =>
+    Effect.gen(function* () {
+      const sql = "INSERT INTO t VALUES ($1)"
+      const mock = yield* MockBackend.make([
+        MockBackend.acceptUnauthenticatedConnection(),
+        MockBackend.expectMatch("Parse", (m) => m._tag === "Parse" && m.sql === sql && m.name !== ""),
+        MockBackend.expect({ _tag: "Describe", kind: "S", name: "pgfx_1" }),
+        MockBackend.expectTag("Sync"),
+        MockBackend.sendAll([
+          { _tag: "ParseComplete" },
+          { _tag: "ParameterDescription", typeOids: [23] },
+          { _tag: "NoData" },
+          { _tag: "ReadyForQuery", status: "I" },
+        ]),
+        ...[1, 2, 3].flatMap(() => [MockBackend.expectTag("Bind"), MockBackend.expectTag("Execute")]),
+        MockBackend.expectTag("Sync"),
+        MockBackend.sendAll([
+          ...[1, 2, 3].flatMap(() => [
+            { _tag: "BindComplete" } as const,
+            { _tag: "CommandComplete", tag: "INSERT 0 1" } as const,
+          ]),
+          { _tag: "ReadyForQuery", status: "I" },
+        ]),
+      ])
+      const conn = yield* connectTo(mock)
+      yield* conn.executeMany(sql, [[1], [2], [3]])
+      yield* mock.result
+    }),
+  )
+})
