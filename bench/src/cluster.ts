@@ -83,20 +83,21 @@ const external = (url: string): Server => {
 }
 
 /** Creates and fills the workload tables (as the bench role, in its database). */
-const populate = (conn: ConnInfo, w3Rows: number): Effect.Effect<string, unknown, Scope.Scope> =>
+const populate = (conn: ConnInfo, w1Rows: number, w3Rows: number): Effect.Effect<string, unknown, Scope.Scope> =>
   Effect.gen(function* () {
     const session = yield* PgConnection.make({ ...conn })
-    for (const statement of setupStatements(w3Rows)) yield* session.execute(statement)
+    for (const statement of setupStatements(w1Rows, w3Rows)) yield* session.execute(statement)
     return String(yield* session.fetchVal("SELECT version()"))
   })
 
 /** The server for this run, ready: started (or given), tables created and filled. */
 export const prepare = (options: {
   readonly url: string | undefined
+  readonly w1Rows: number
   readonly w3Rows: number
 }): Effect.Effect<Server, unknown, Scope.Scope> =>
   Effect.gen(function* () {
     const server = options.url === undefined ? yield* start() : external(options.url)
-    const version = yield* Effect.scoped(populate(server.conn, options.w3Rows))
+    const version = yield* Effect.scoped(populate(server.conn, options.w1Rows, options.w3Rows))
     return { ...server, version }
   })

@@ -90,7 +90,8 @@ const findPgBin = (): Machine["pgBin"] => {
     }
   }
   return {
-    reason: "pgbench and psql not found (apt-get install postgresql-client + postgresql-contrib, or PGFX_BENCH_PGBIN)",
+    reason:
+      "pgbench and psql not found (Debian: apt-get install postgresql postgresql-client; or set PGFX_BENCH_PGBIN)",
   }
 }
 

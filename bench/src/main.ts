@@ -146,7 +146,7 @@ const main = Effect.gen(function* () {
   )
   console.log(`machine: ${info.nproc} cpus (${info.cpu}), ${info.memoryGiB} GiB, ${info.kernel}, node ${info.node}`)
   console.log(`load average at start: ${loadBefore.map((l) => l.toFixed(2)).join(" ")}`)
-  const server = yield* prepare({ url: args.url, w3Rows: sizes.w3Rows })
+  const server = yield* prepare({ url: args.url, w1Rows: sizes.w1Rows, w3Rows: sizes.w3Rows })
   console.log(`server: ${server.version} (${server.source}) at ${server.conn.host}:${server.conn.port}`)
   const records = yield* Effect.promise(() => runAll(server, machine))
   const loadAfter = Os.loadavg()

@@ -31,15 +31,12 @@ export const workloads: ReadonlyArray<WorkloadInfo> = [
   { id: "W8", title: "executeMany: one INSERT, many parameter sets, 1 transaction", unit: "rows/s", better: "higher" },
 ]
 
-/** Rows of the W1 table (ids 1..W1_ROWS). */
-export const W1_ROWS = 100_000
-
 /** The tables the harness creates in the benchmark database, and how it fills them. */
-export const setupStatements = (w3Rows: number): ReadonlyArray<string> => [
+export const setupStatements = (w1Rows: number, w3Rows: number): ReadonlyArray<string> => [
   "DROP TABLE IF EXISTS bench_w1, bench_w3, bench_ingest",
   `CREATE TABLE bench_w1 (id int4 PRIMARY KEY, name text NOT NULL, score float8 NOT NULL, created timestamptz NOT NULL)`,
   `INSERT INTO bench_w1 SELECT i, 'user-' || i, i * 0.5, timestamptz '2024-01-01 00:00:00+00' + i * interval '1 minute'
-     FROM generate_series(1, ${W1_ROWS}) AS s(i)`,
+     FROM generate_series(1, ${w1Rows}) AS s(i)`,
   // W3: one column per type of the issue: int4, int8, text, float8, numeric, timestamptz, bool, uuid.
   `CREATE TABLE bench_w3 (a int4 NOT NULL, b int8 NOT NULL, c text NOT NULL, d float8 NOT NULL,
      e numeric(12, 2) NOT NULL, f timestamptz NOT NULL, g bool NOT NULL, h uuid NOT NULL)`,
@@ -61,6 +58,8 @@ const w6Sql = (rows: number) =>
   `SELECT i AS a, i::int8 * 7 AS b, 'row-' || i AS c, i * 0.5::float8 AS d FROM generate_series(1, ${rows}) AS s(i)`
 
 interface Sizes {
+  /** Rows of the W1 table (ids 1..w1Rows). */
+  readonly w1Rows: number
   readonly warmupMs: number
   readonly durationMs: number
   readonly w3Rows: number
@@ -75,6 +74,7 @@ interface Sizes {
 
 export const presets: Readonly<Record<Preset, Sizes>> = {
   full: {
+    w1Rows: 100_000,
     warmupMs: 1000,
     durationMs: 5000,
     w3Rows: 1_000_000,
@@ -87,19 +87,21 @@ export const presets: Readonly<Record<Preset, Sizes>> = {
     rounds: 3,
   },
   quick: {
-    warmupMs: 300,
-    durationMs: 1500,
-    w3Rows: 200_000,
+    w1Rows: 100_000,
+    warmupMs: 250,
+    durationMs: 1000,
+    w3Rows: 100_000,
     w3Repeats: 1,
-    w4Rows: 200_000,
-    w5Queries: 3000,
-    w6Rows: 1_000_000,
-    w7Connects: 60,
-    w8Sets: 20_000,
+    w4Rows: 100_000,
+    w5Queries: 2000,
+    w6Rows: 500_000,
+    w7Connects: 40,
+    w8Sets: 10_000,
     rounds: 2,
   },
   // For the test suite's smoke test: proves the harness runs, measures nothing.
   smoke: {
+    w1Rows: 1000,
     warmupMs: 50,
     durationMs: 200,
     w3Rows: 2000,
@@ -139,8 +141,8 @@ export const specs = (preset: Preset): Readonly<Record<WorkloadId, Spec>> => {
   const ingest = { table: "bench_ingest", columns: ["a", "b", "c", "d"] }
   const timedWindow = { warmupMs: s.warmupMs, durationMs: s.durationMs }
   return {
-    W1: { ...base, ...timedWindow, id: "W1", sql: pointQuery, callers: 10, connections: 10, idRange: W1_ROWS },
-    W1p: { ...base, ...timedWindow, id: "W1p", sql: pointQuery, callers: 10, connections: 1, idRange: W1_ROWS },
+    W1: { ...base, ...timedWindow, id: "W1", sql: pointQuery, callers: 10, connections: 10, idRange: s.w1Rows },
+    W1p: { ...base, ...timedWindow, id: "W1p", sql: pointQuery, callers: 10, connections: 1, idRange: s.w1Rows },
     W2: { ...base, ...timedWindow, id: "W2", sql: W2_SQL, callers: 10, connections: 10 },
     W3: {
       ...base,

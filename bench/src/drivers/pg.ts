@@ -44,7 +44,13 @@ const load = async (): Promise<PgModule> => {
   const pg = (await loadPeer("pg", () => import("pg"))).default
   if (!native) return pg
   return loadPeer("pg-native", async () => {
-    const binding = pg.native
+    let binding: PgModule | null
+    try {
+      binding = pg.native
+    } catch (error) {
+      const message = error instanceof Error ? error.message.split("\n")[0] : String(error)
+      throw new Error(`${message} (built for another Node? run \`npm run bench:native\`)`)
+    }
     if (binding === null) throw new Error("pg.native is null (the optional pg-native package is not installed)")
     return binding
   })
