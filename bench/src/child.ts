@@ -127,7 +127,7 @@ export const runCallers = async (
 export const pickId = (caller: number, iteration: number, range: number): number =>
   ((iteration * 7919 + caller * 104_729) % range) + 1
 
-/** Median of a sample (the input is sorted in place). */
+/** Median of a sample. */
 export const median = (values: Float64Array | Array<number>): number => {
   const sorted = Array.from(values).sort((a, b) => a - b)
   const mid = sorted.length >> 1

@@ -4,7 +4,6 @@
  */
 import { spawnSync } from "node:child_process"
 import * as Fs from "node:fs"
-import { createRequire } from "node:module"
 import * as Path from "node:path"
 
 export const benchDir = Path.resolve(import.meta.dirname, "..")
@@ -97,17 +96,20 @@ const findPgBin = (): Machine["pgBin"] => {
 
 export const probeMachine = (): Machine => ({ python: findPython(), pgBin: findPgBin() })
 
-/** Installed versions of the npm peers (or why they are missing). */
+/** Installed versions of the npm peers (or "not installed"), read from node_modules. */
 export const peerVersions = (): Record<string, string> => {
-  const require = createRequire(Path.join(benchDir, "package.json"))
   const names = ["pg", "pg-native", "libpq", "pg-copy-streams", "pg-cursor", "postgres", "@effect/sql-pg", "effect"]
   const versions: Record<string, string> = {}
   for (const name of names) {
-    try {
-      const file = require.resolve(`${name}/package.json`)
-      versions[name] = (JSON.parse(Fs.readFileSync(file, "utf8")) as { version: string }).version
-    } catch {
-      versions[name] = "not installed"
+    versions[name] = "not installed"
+    // Walk up like Node's resolution (several peers do not export their package.json).
+    for (let dir = benchDir; ; dir = Path.dirname(dir)) {
+      const file = Path.join(dir, "node_modules", name, "package.json")
+      if (Fs.existsSync(file)) {
+        versions[name] = (JSON.parse(Fs.readFileSync(file, "utf8")) as { version: string }).version
+        break
+      }
+      if (Path.dirname(dir) === dir) break
     }
   }
   return versions

@@ -81,7 +81,7 @@ const machineInfo = (machine: Machine) => ({
   node: process.version,
   python:
     "path" in machine.python
-      ? `${machine.python.path} (python, asyncpg: ${machine.python.version})`
+      ? `${machine.python.path}: python ${machine.python.version.replace(" ", ", asyncpg ")}`
       : machine.python.reason,
   pgbench: "dir" in machine.pgBin ? machine.pgBin.version : machine.pgBin.reason,
   peers: peerVersions(),
