@@ -1,0 +1,164 @@
+/**
+ * pgfx, called the way an application calls it.
+ *
+ * Callers reach the database through a {@link Session}: today one `PgConnection` per connection,
+ * callers spread over them (caller i uses connection i mod n; W1p: all callers on one
+ * connection, which pipelines them). When `PgClient` and its pool land, add a `pooled` variant
+ * of {@link openSessions} that returns the client's shortcuts (a checkout and release per query),
+ * register it as a second driver in `bench/src/drivers.ts`, and every workload runs through it
+ * unchanged.
+ *
+ * Workloads whose pgfx feature does not exist yet answer `not-implemented`; each is one handler
+ * away from running (see the TODO next to it).
+ */
+import * as PgConnection from "@pgfx/client/PgConnection"
+import { Effect, type Scope } from "effect"
+import { performance } from "node:perf_hooks"
+import { type Driver, latencyResult, openWindow, pickId, runChild, selectColumns, Tally } from "../child.ts"
+import { type ConnInfo, notImplemented, type OkResult, type RunRequest } from "../protocol.ts"
+
+/** What a caller needs: the query shortcuts of PgConnection (and, later, of PgClient). */
+type Session = Pick<PgConnection.PgConnection, "fetch" | "fetchVal" | "execute">
+
+const options = (conn: ConnInfo): PgConnection.PgConnectionOptions => ({
+  host: conn.host,
+  port: conn.port,
+  user: conn.user,
+  password: conn.password,
+  database: conn.database,
+})
+
+/** `count` sessions on `connections` connections (caller i gets connection i mod n). */
+const openSessions = (
+  conn: ConnInfo,
+  connections: number,
+  count: number,
+): Effect.Effect<Array<Session>, unknown, Scope.Scope> =>
+  Effect.map(
+    Effect.forEach(Array.from({ length: connections }), () => PgConnection.make(options(conn)), {
+      concurrency: "unbounded",
+    }),
+    (opened) => Array.from({ length: count }, (_, i) => opened[i % opened.length]),
+  )
+
+const run = <A>(effect: Effect.Effect<A, unknown, Scope.Scope>): Promise<A> =>
+  Effect.runPromise(Effect.scoped(effect) as Effect.Effect<A>)
+
+/** Duration-based: every caller loops `call` until the window closes; returns calls per second. */
+const callersFor = (
+  sessions: ReadonlyArray<Session>,
+  warmupMs: number,
+  durationMs: number,
+  call: (session: Session, caller: number, iteration: number) => Effect.Effect<void, unknown>,
+): Effect.Effect<number, unknown> =>
+  Effect.gen(function* () {
+    const { window, done } = openWindow(warmupMs, durationMs)
+    yield* Effect.forEach(
+      sessions,
+      (session, caller) =>
+        Effect.gen(function* () {
+          for (let i = 0; !window.stop; i++) {
+            yield* call(session, caller, i)
+            if (window.measuring) window.count++
+          }
+        }),
+      { concurrency: "unbounded", discard: true },
+    )
+    return yield* Effect.promise(() => done)
+  })
+
+const pointQueries = (req: RunRequest): Promise<OkResult> =>
+  run(
+    Effect.gen(function* () {
+      const { spec } = req
+      const sessions = yield* openSessions(req.conn, spec.connections, spec.callers)
+      const rate = yield* callersFor(sessions, spec.warmupMs, spec.durationMs, (session, caller, i) => {
+        const id = pickId(caller, i, spec.idRange)
+        return Effect.map(session.fetch(spec.sql, [id]), (rows) => {
+          if (rows.length !== 1 || rows[0].id !== id) throw new Error(`W1: wrong row for id ${id}`)
+        })
+      })
+      return { status: "ok", value: rate, check: {} } satisfies OkResult
+    }),
+  )
+
+const driver: Driver = {
+  W1: pointQueries,
+  W1p: pointQueries,
+  W2: (req) =>
+    run(
+      Effect.gen(function* () {
+        const { spec } = req
+        const sessions = yield* openSessions(req.catalogConn, spec.connections, spec.callers)
+        const tally = new Tally(selectColumns(spec.sql))
+        let rows = 0
+        const rate = yield* callersFor(sessions, spec.warmupMs, spec.durationMs, (session) =>
+          Effect.map(session.fetch(spec.sql), (result) => {
+            tally.all(result)
+            rows = result.length
+          }),
+        )
+        return { status: "ok", value: rate, check: { rows } } satisfies OkResult
+      }),
+    ),
+  W3: (req) =>
+    run(
+      Effect.gen(function* () {
+        const { spec } = req
+        const [session] = yield* openSessions(req.conn, 1, 1)
+        const columns = selectColumns(spec.sql)
+        new Tally(columns).all(yield* session.fetch(spec.warmupSql))
+        let tally = new Tally(columns)
+        const t0 = performance.now()
+        for (let r = 0; r < spec.repeats; r++) {
+          tally = new Tally(columns)
+          tally.all(yield* session.fetch(spec.sql))
+        }
+        const seconds = (performance.now() - t0) / 1000
+        return {
+          status: "ok",
+          value: (spec.count * spec.repeats) / seconds,
+          check: tally.check(),
+        } satisfies OkResult
+      }),
+    ),
+  // TODO(COPY): open a session, TRUNCATE, `copyIn` ingestRows(spec.count) in binary, ingestResult(...).
+  W4: notImplemented("COPY FROM STDIN is not in pgfx yet"),
+  W5: (req) =>
+    run(
+      Effect.gen(function* () {
+        const { spec } = req
+        const [session] = yield* openSessions(req.conn, 1, 1)
+        for (let i = 0; i < spec.warmupCount; i++) yield* session.fetchVal(spec.sql, [i])
+        const samples = new Float64Array(spec.count)
+        for (let i = 0; i < spec.count; i++) {
+          const t0 = performance.now()
+          const value = yield* session.fetchVal(spec.sql, [i])
+          samples[i] = (performance.now() - t0) * 1000
+          if (value !== i) throw new Error(`W5: got ${String(value)} for ${i}`)
+        }
+        return latencyResult(samples)
+      }),
+    ),
+  // TODO(cursor): stream spec.sql through a cursor/Stream (spec.fetchSize rows per round trip),
+  // Tally every row, measure with RssProbe like the peers do.
+  W6: notImplemented("cursors / result Streams are not in pgfx yet"),
+  W7: (req) =>
+    run(
+      Effect.gen(function* () {
+        const { spec } = req
+        const once = Effect.scoped(
+          Effect.flatMap(PgConnection.make(options(req.conn)), (conn) => conn.fetchVal(spec.sql)),
+        )
+        for (let i = 0; i < spec.warmupCount; i++) yield* once
+        const t0 = performance.now()
+        for (let i = 0; i < spec.count; i++) yield* once
+        const seconds = (performance.now() - t0) / 1000
+        return { status: "ok", value: spec.count / seconds, check: { connects: spec.count } } satisfies OkResult
+      }),
+    ),
+  // TODO(executeMany): BEGIN; executeMany(spec.sql, ingestRows(spec.count)); COMMIT; ingestResult(...).
+  W8: notImplemented("executeMany is not in pgfx yet"),
+}
+
+await runChild(driver)

@@ -1,0 +1,76 @@
+/**
+ * The benchmark harness (bench/, issue 10) is not part of the test suite, but its code must not
+ * rot: this runs it end to end (parent, one fresh child per run, report, JSON) on the smallest
+ * preset, for pgfx only, against the test cluster. It measures nothing.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { execFile } from "node:child_process"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import { testCluster } from "./support/cluster.ts"
+
+const root = Path.resolve(import.meta.dirname, "..")
+
+interface Report {
+  readonly preset: string
+  readonly runs: ReadonlyArray<{
+    readonly workload: string
+    readonly driver: string
+    readonly result: { readonly status: string; readonly value?: number; readonly reason?: string }
+  }>
+}
+
+const runHarness = (args: ReadonlyArray<string>) =>
+  Effect.callback<{ stdout: string; stderr: string; code: number }>((resume) => {
+    const child = execFile(
+      process.execPath,
+      [Path.join(root, "bench", "src", "main.ts"), ...args],
+      { cwd: root, timeout: 90_000 },
+      (error, stdout, stderr) =>
+        resume(
+          Effect.succeed({
+            stdout,
+            stderr,
+            code: error === null ? 0 : typeof error.code === "number" ? error.code : 1,
+          }),
+        ),
+    )
+    return Effect.sync(() => child.kill())
+  })
+
+describe("bench harness", () => {
+  it.live("runs pgfx on the smoke preset and writes a report", () =>
+    Effect.gen(function* () {
+      const pg = testCluster()
+      const out = Fs.mkdtempSync(Path.join(Os.tmpdir(), "pgfx-bench-smoke-"))
+      try {
+        const result = yield* runHarness([
+          "--smoke",
+          "--drivers",
+          "pgfx",
+          "--only",
+          "W1,W5",
+          "--url",
+          `postgres://${pg.user}@${pg.host}:${pg.port}/${pg.database}`,
+          "--out",
+          out,
+        ])
+        expect(result.stderr).toBe("")
+        expect(result.code).toBe(0)
+        expect(result.stdout).toContain("W1  point query by primary key")
+        const report = JSON.parse(Fs.readFileSync(Path.join(out, "latest.json"), "utf8")) as Report
+        expect(report.preset).toBe("smoke")
+        expect(report.runs.map((r) => `${r.driver}/${r.workload}/${r.result.status}`)).toEqual([
+          "pgfx/W1/ok",
+          "pgfx/W5/ok",
+        ])
+        for (const run of report.runs) expect(run.result.value).toBeGreaterThan(0)
+        expect(Fs.readFileSync(Path.join(out, "latest.md"), "utf8")).toContain("| W1 point query")
+      } finally {
+        Fs.rmSync(out, { recursive: true, force: true })
+      }
+    }),
+  )
+})
