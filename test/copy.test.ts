@@ -10,7 +10,9 @@ import { Effect, Exit, Fiber, Sink, Stream } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { connect } from "./support/connect.ts"
+import * as PgClient from "@pgfx/client/PgClient"
+import * as PgPool from "@pgfx/client/PgPool"
+import { connect, tcpOptions } from "./support/connect.ts"
 import { failureOf } from "./support/failure.ts"
 
 const tmpFile = (name: string) => path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pgfx-copy-")), name)
@@ -200,6 +202,139 @@ describe("COPY FROM STDIN", () => {
       const timedOut = failureOf(yield* Effect.exit(PgCopy.copyToTable(conn, "t", { source: endless, timeout: 200 })))
       expect(timedOut._tag).toBe("PgTimeoutError")
       expect(yield* conn.fetchVal("SELECT count(*) FROM t")).toBe(0n)
+    }),
+  )
+})
+
+describe("copyRecordsToTable", () => {
+  it.live("arrays, objects, iterables, async iterables and Streams; typed values; where; columns", () =>
+    Effect.gen(function* () {
+      const conn = yield* connect()
+      yield* conn.execute(
+        "CREATE TEMP TABLE r (id int4, name text, at timestamptz, score float8, tags text[], big int8, ok bool)",
+      )
+      const at = new Date("2024-05-06T07:08:09.123Z")
+      expect(
+        yield* PgCopy.copyRecordsToTable(conn, "r", {
+          records: [[1, "a", at, 1.5, ["x", "y"], 9007199254740993n, true]],
+        }),
+      ).toBe("COPY 1")
+      expect(
+        yield* PgCopy.copyRecordsToTable(conn, "r", {
+          records: [
+            { id: 2, name: "b" },
+            { id: 3, score: 2.5, ok: false },
+          ],
+        }),
+      ).toBe("COPY 2")
+      function* rows() {
+        for (let i = 4; i <= 6; i++) yield [i, `n${i}`]
+      }
+      expect(yield* PgCopy.copyRecordsToTable(conn, "r", { records: rows(), columns: ["id", "name"] })).toBe("COPY 3")
+      async function* asyncRows() {
+        for (let i = 7; i <= 9; i++) yield [i, `n${i}`]
+      }
+      expect(yield* PgCopy.copyRecordsToTable(conn, "r", { records: asyncRows(), columns: ["id", "name"] })).toBe(
+        "COPY 3",
+      )
+      expect(
+        yield* PgCopy.copyRecordsToTable(conn, "r", {
+          records: Stream.map(Stream.range(10, 20), (i) => ({ id: i, name: `s${i}` })),
+          columns: ["id", "name"],
+          where: "id % 2 = 0",
+        }),
+      ).toBe("COPY 6")
+      const first = yield* conn.fetch("SELECT * FROM r WHERE id = 1")
+      expect(first[0]!.values.filter((_, i) => i !== 2)).toEqual([1, "a", 1.5, ["x", "y"], 9007199254740993n, true])
+      expect(yield* conn.fetchVal("SELECT at = $1 FROM r WHERE id = 1", [at])).toBe(true)
+      const third = yield* conn.fetch("SELECT * FROM r WHERE id = 3")
+      expect(third[0]!.values).toEqual([3, null, null, 2.5, null, null, false])
+      expect(yield* conn.fetchVal("SELECT string_agg(id::text, ',' ORDER BY id) FROM r WHERE id >= 10")).toBe(
+        "10,12,14,16,18,20",
+      )
+    }),
+  )
+
+  it.live("a bad value names the record and column; nothing is loaded; progress counts rows", () =>
+    Effect.gen(function* () {
+      const conn = yield* connect()
+      yield* conn.execute("CREATE TEMP TABLE r (id int4, name text)")
+      const records = Array.from({ length: 5000 }, (_, i): ReadonlyArray<unknown> => [i, `n${i}`])
+      const bad = [...records, [5000, "ok"], [{ not: "a number" }, "x"]]
+      const error = failureOf(yield* Effect.exit(PgCopy.copyRecordsToTable(conn, "r", { records: bad })))
+      expect(error._tag).toBe("PgCopyRecordError")
+      if (error._tag === "PgCopyRecordError") {
+        expect(error.row).toBe(5001)
+        expect(error.column).toBe("id")
+        expect(error.message).toContain('record 5001, column "id"')
+      }
+      const short = failureOf(yield* Effect.exit(PgCopy.copyRecordsToTable(conn, "r", { records: [[1]] })))
+      expect(short._tag).toBe("PgCopyRecordError")
+      expect(yield* conn.fetchVal("SELECT count(*) FROM r")).toBe(0n)
+      const progress: Array<number | undefined> = []
+      yield* PgCopy.copyRecordsToTable(conn, "r", { records, onProgress: (p) => progress.push(p.rows) })
+      expect(progress.at(-1)).toBe(5000)
+      expect(yield* conn.fetchVal("SELECT count(*) FROM r")).toBe(5000n)
+    }),
+  )
+
+  it.live("a constraint violation is a PgServerError with the server's detail; nothing is loaded", () =>
+    Effect.gen(function* () {
+      const conn = yield* connect()
+      yield* conn.execute("CREATE TEMP TABLE r (id int4 PRIMARY KEY, name text NOT NULL)")
+      const error = failureOf(
+        yield* Effect.exit(
+          PgCopy.copyRecordsToTable(conn, "r", {
+            records: Array.from({ length: 20000 }, (_, i) => [i === 15000 ? 7 : i, "x"]),
+          }),
+        ),
+      )
+      expect(error._tag).toBe("PgServerError")
+      if (error._tag === "PgServerError") {
+        expect(error.condition).toBe("unique_violation")
+        expect(error.detail).toContain("(id)=(7)")
+      }
+      expect(yield* conn.fetchVal("SELECT count(*) FROM r")).toBe(0n)
+    }),
+  )
+
+  it.live("inside a transaction; interrupted mid-way (CopyFail: nothing loaded)", () =>
+    Effect.gen(function* () {
+      const conn = yield* connect()
+      yield* conn.execute("CREATE TEMP TABLE r (id int4)")
+      yield* conn.transaction(
+        Effect.gen(function* () {
+          yield* PgCopy.copyRecordsToTable(conn, "r", { records: [[1], [2]] })
+          expect(yield* conn.fetchVal("SELECT count(*) FROM r")).toBe(2n)
+        }),
+      )
+      const endless = Stream.map(
+        Stream.iterate(0, (n) => n + 1),
+        (n) => [n],
+      )
+      const fiber = yield* Effect.forkChild(PgCopy.copyRecordsToTable(conn, "r", { records: endless }))
+      yield* Effect.sleep("300 millis")
+      yield* Fiber.interrupt(fiber)
+      expect(yield* conn.fetchVal("SELECT count(*) FROM r")).toBe(2n)
+    }),
+  )
+
+  it.live("on a pool and a PgClient: one checkout per copy", () =>
+    Effect.gen(function* () {
+      const pool = yield* PgPool.make({ ...tcpOptions(), min: 0, max: 2 })
+      const table = `copy_pool_${process.pid}_${Date.now()}`
+      yield* pool.execute(`CREATE TABLE ${table} (id int4, name text)`)
+      yield* Effect.ensuring(
+        Effect.gen(function* () {
+          expect(yield* PgCopy.copyRecordsToTable(pool, table, { records: [[1, "a"]] })).toBe("COPY 1")
+          const client = PgClient.fromPool(pool)
+          expect(yield* PgCopy.copyToTable(client, table, { source: ["2\tb\n"] })).toBe("COPY 1")
+          const out = yield* Stream.runCollect(PgCopy.streamFromQuery(client, `SELECT * FROM ${table} ORDER BY id`))
+          expect(text(out)).toBe("1\ta\n2\tb\n")
+          expect(pool.stats.inUse).toBe(0)
+        }),
+        Effect.ignore(pool.execute(`DROP TABLE ${table}`)),
+      )
     }),
   )
 })
