@@ -338,3 +338,141 @@ describe("copyRecordsToTable", () => {
     }),
   )
 })
+
+describe("COPY options", () => {
+  it.live("each option asyncpg passes through reaches the server, quoted safely", () =>
+    Effect.gen(function* () {
+      const conn = yield* connect()
+      yield* conn.execute(`CREATE TEMP TABLE "we""ird" ("i d" int, name text)`)
+      const out = (options: PgCopy.StreamFromTableOptions) =>
+        Effect.map(Stream.runCollect(PgCopy.streamFromTable(conn, 'we"ird', options)), text)
+      const load = (source: string, options: Omit<PgCopy.CopyToTableOptions<never>, "source"> = {}) =>
+        PgCopy.copyToTable(conn, 'we"ird', { ...options, source: [source] })
+      // delimiter and null (a literal with a quote and a backslash), text format
+      yield* load("1;it's\\N\n2;plain\n", { delimiter: ";", null: "it's\\N", format: "text" })
+      expect(yield* conn.fetchVal(`SELECT count(*) FROM "we""ird" WHERE name IS NULL`)).toBe(1n)
+      expect(yield* out({ delimiter: ";", null: "it's\\N", columns: ["i d", "name"] })).toBe("1;it's\\N\n2;plain\n")
+      // csv: header, quote, escape, forceQuote (list and all)
+      yield* conn.execute(`TRUNCATE "we""ird"; INSERT INTO "we""ird" VALUES (1, 'say ''hi'''), (2, NULL)`)
+      expect(yield* out({ format: "csv", header: true, quote: "'", escape: "\\" })).toBe(
+        "i d,name\n1,'say \\'hi\\''\n2,\n",
+      )
+      expect(yield* out({ format: "csv", forceQuote: ["name"] })).toBe(`1,"say 'hi'"\n2,\n`)
+      expect(yield* out({ format: "csv", forceQuote: true })).toBe(`"1","say 'hi'"\n"2",\n`)
+      // csv in: header match, forceNotNull, forceNull
+      yield* conn.execute(`TRUNCATE "we""ird"`)
+      yield* load('i d,name\n1,\n2,""\n', { format: "csv", header: "match", forceNotNull: ["name"] })
+      expect(yield* conn.fetchVal(`SELECT count(*) FROM "we""ird" WHERE name = ''`)).toBe(2n)
+      yield* conn.execute(`TRUNCATE "we""ird"`)
+      yield* load('1,\n2,""\n', { format: "csv", forceNull: ["name"] })
+      expect(yield* conn.fetchVal(`SELECT count(*) FROM "we""ird" WHERE name IS NULL`)).toBe(2n)
+      // encoding
+      yield* conn.execute(`TRUNCATE "we""ird"; INSERT INTO "we""ird" VALUES (1, 'é')`)
+      const latin1 = yield* Stream.runCollect(PgCopy.streamFromTable(conn, 'we"ird', { encoding: "LATIN1" }))
+      expect([...latin1[0]!]).toEqual([0x31, 0x09, 0xe9, 0x0a])
+      // binary round trip, freeze (table created in the same transaction), schemaName
+      const binary = yield* Stream.runCollect(PgCopy.streamFromTable(conn, 'we"ird', { format: "binary" }))
+      yield* conn.transaction(
+        Effect.gen(function* () {
+          yield* conn.execute("CREATE TABLE frozen (id int, name text)")
+          expect(
+            yield* PgCopy.copyToTable(conn, "frozen", {
+              source: Stream.fromIterable(binary),
+              format: "binary",
+              freeze: true,
+              schemaName: "public",
+            }),
+          ).toBe("COPY 1")
+          expect(yield* conn.fetchVal("SELECT name FROM public.frozen")).toBe("é")
+          yield* conn.execute("DROP TABLE frozen")
+        }),
+      )
+      // OIDS reaches the server, which (since PostgreSQL 12) no longer knows it: asyncpg passes
+      // it through the same way.
+      const oids = failureOf(yield* Effect.exit(out({ oids: false })))
+      expect(oids.message).toContain('option "oids" not recognized')
+      expect(yield* out({})).toBe("1\té\n")
+    }),
+  )
+
+  it.live("invalid combinations are typed errors; nothing is sent", () =>
+    Effect.gen(function* () {
+      const conn = yield* connect()
+      yield* conn.execute("CREATE TEMP TABLE t (id int)")
+      const cases: Array<[PgCopy.CopyOptions, string]> = [
+        [{ format: "binary", delimiter: "," }, "delimiter cannot be used with the binary format"],
+        [{ format: "text", quote: "'" }, "quote is only available with the csv format"],
+        [{ format: "csv", delimiter: ",," }, "delimiter must be a single one-byte character"],
+        [{ format: "csv", delimiter: '"' }, "delimiter and quote must be different"],
+        [{ format: "csv", forceNull: ["id"] }, "forceNull is only available when copying into a table"],
+        [{ format: "xml" as "csv" }, "format must be"],
+      ]
+      for (const [options, message] of cases) {
+        const error = failureOf(yield* Effect.exit(Stream.runDrain(PgCopy.streamFromTable(conn, "t", options))))
+        expect(error._tag).toBe("PgInterfaceError")
+        expect(error.message).toContain(message)
+      }
+      const freezeOut = failureOf(
+        yield* Effect.exit(PgCopy.copyToTable(conn, "t", { source: [], format: "csv", forceQuote: true })),
+      )
+      expect(freezeOut.message).toContain("forceQuote is only available when copying out")
+      expect(yield* conn.fetchVal("SELECT 1")).toBe(1)
+    }),
+  )
+})
+
+describe("1,000,000 rows", () => {
+  it.live("out of one connection and into another as a Stream (backpressure), identical content", () =>
+    Effect.gen(function* () {
+      const a = yield* connect()
+      const b = yield* connect()
+      const table = `copy_big_${process.pid}_${Date.now()}`
+      yield* a.execute(`CREATE TABLE ${table}_src (id int4, name text, at timestamptz, score float8);
+        INSERT INTO ${table}_src SELECT g, 'name ' || g, timestamptz '2024-01-01' + g * interval '1 second', g / 7.0
+        FROM generate_series(1, 1000000) g;
+        CREATE TABLE ${table}_dst (LIKE ${table}_src)`)
+      const digest = (conn: typeof a, t: string) =>
+        conn.fetchVal(
+          `SELECT count(*) || ':' || md5(string_agg(id || ',' || name || ',' || at || ',' || score, ';' ORDER BY id)) FROM ${t}`,
+        )
+      yield* Effect.ensuring(
+        Effect.gen(function* () {
+          let seen = 0
+          const status = yield* PgCopy.copyToTable(b, `${table}_dst`, {
+            source: PgCopy.streamFromTable(a, `${table}_src`, {
+              format: "binary",
+              onProgress: (p) => {
+                seen = p.rows ?? 0
+              },
+            }),
+            format: "binary",
+          })
+          expect(status).toBe("COPY 1000000")
+          expect(seen).toBeGreaterThanOrEqual(1000000)
+          const want = yield* digest(a, `${table}_src`)
+          expect(String(want).startsWith("1000000:")).toBe(true)
+          expect(yield* digest(b, `${table}_dst`)).toBe(want)
+        }),
+        Effect.ignore(a.execute(`DROP TABLE IF EXISTS ${table}_src, ${table}_dst`)),
+      )
+    }),
+  )
+
+  it.live("copyRecordsToTable of 1,000,000 generated rows matches the same rows generated by the server", () =>
+    Effect.gen(function* () {
+      const conn = yield* connect()
+      yield* conn.execute("CREATE TEMP TABLE r (id int4, name text, score float8)")
+      function* rows() {
+        for (let i = 1; i <= 1000000; i++) yield [i, `name ${i}`, i / 8]
+      }
+      expect(yield* PgCopy.copyRecordsToTable(conn, "r", { records: rows() })).toBe("COPY 1000000")
+      const got = yield* conn.fetchVal(
+        "SELECT count(*) || ':' || md5(string_agg(id || ',' || name || ',' || score, ';' ORDER BY id)) FROM r",
+      )
+      const want = yield* conn.fetchVal(
+        "SELECT count(*) || ':' || md5(string_agg(g || ',' || 'name ' || g || ',' || (g / 8.0)::float8, ';' ORDER BY g)) FROM generate_series(1, 1000000) g",
+      )
+      expect(got).toBe(want)
+    }),
+  )
+})
