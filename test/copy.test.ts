@@ -107,13 +107,22 @@ describe("COPY TO STDOUT", () => {
       )
       expect(taken.length).toBe(3)
       expect(yield* conn.fetchVal("SELECT 42")).toBe(42)
-      // Interrupted while the consumer is slow (reading is paused).
+      // A consumer that stops taking chunks: reading pauses, so the server ends up blocked on
+      // its send buffer (wait event ClientWrite) instead of pgfx buffering the whole result.
       const fiber = yield* Effect.forkChild(
-        Stream.runForEach(PgCopy.streamFromQuery(conn, "SELECT g FROM generate_series(1, 5000000) g"), () =>
-          Effect.sleep("1 millis"),
+        Stream.runForEach(
+          PgCopy.streamFromQuery(conn, "SELECT g, repeat('y', 200) FROM generate_series(1, 5000000) g"),
+          () => Effect.never,
         ),
       )
-      yield* Effect.sleep("300 millis")
+      const other = yield* connect()
+      const pid = conn.serverPid
+      let waitEvent: unknown = undefined
+      for (let i = 0; i < 100 && waitEvent !== "ClientWrite"; i++) {
+        yield* Effect.sleep("100 millis")
+        waitEvent = yield* other.fetchVal("SELECT wait_event FROM pg_stat_activity WHERE pid = $1", [pid])
+      }
+      expect(waitEvent).toBe("ClientWrite")
       yield* Fiber.interrupt(fiber)
       expect(yield* conn.fetchVal("SELECT 43")).toBe(43)
     }),
