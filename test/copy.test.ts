@@ -485,3 +485,54 @@ describe("1,000,000 rows", () => {
     }),
   )
 })
+
+describe("COPY edge cases", () => {
+  it.live("a missing file is a PgCopyFileError; a released pool handle is refused", () =>
+    Effect.gen(function* () {
+      const conn = yield* connect()
+      yield* conn.execute("CREATE TEMP TABLE t (id int)")
+      const missing = failureOf(
+        yield* Effect.exit(PgCopy.copyToTable(conn, "t", { source: "/nonexistent/pgfx/input.tbl" })),
+      )
+      expect(missing._tag).toBe("PgCopyFileError")
+      expect(yield* conn.fetchVal("SELECT count(*) FROM t")).toBe(0n)
+      const unwritable = failureOf(
+        yield* Effect.exit(PgCopy.copyFromTable(conn, "t", { output: "/nonexistent/pgfx/out.tbl" })),
+      )
+      expect(unwritable._tag).toBe("PgCopyFileError")
+      const pool = yield* PgPool.make({ ...tcpOptions(), min: 0, max: 1 })
+      const handle = yield* pool.withConnection((c) => Effect.succeed(c))
+      const released = failureOf(yield* Effect.exit(PgCopy.copyToTable(handle, "t", { source: [] })))
+      expect(released._tag).toBe("PgInterfaceError")
+    }),
+  )
+
+  it.live("interrupted while waiting for a lock (before the server asks for data): cancelled", () =>
+    Effect.gen(function* () {
+      const conn = yield* connect()
+      const locker = yield* connect()
+      const table = `copy_lock_${process.pid}_${Date.now()}`
+      yield* conn.execute(`CREATE TABLE ${table} (id int)`)
+      yield* Effect.ensuring(
+        Effect.gen(function* () {
+          yield* locker.execute(`BEGIN; LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`)
+          const timedOut = failureOf(
+            yield* Effect.exit(PgCopy.copyToTable(conn, table, { source: ["1\n"], timeout: 300 })),
+          )
+          expect(timedOut._tag).toBe("PgTimeoutError")
+          yield* locker.execute("ROLLBACK")
+          expect(yield* conn.fetchVal(`SELECT count(*) FROM ${table}`)).toBe(0n)
+          // A COPY TO timeout cancels it the same way.
+          yield* locker.execute(`BEGIN; LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`)
+          const outTimedOut = failureOf(
+            yield* Effect.exit(Stream.runDrain(PgCopy.streamFromTable(conn, table, { timeout: 300 }))),
+          )
+          expect(outTimedOut._tag).toBe("PgTimeoutError")
+          yield* locker.execute("ROLLBACK")
+          expect(yield* conn.fetchVal("SELECT 7")).toBe(7)
+        }),
+        Effect.ignore(locker.execute(`ROLLBACK; DROP TABLE IF EXISTS ${table}`)),
+      )
+    }),
+  )
+})

@@ -447,9 +447,16 @@ const asBytes = (chunk: Uint8Array | string): Uint8Array => (typeof chunk === "s
 
 const sourceStream = <E>(source: CopySource<E>): Stream.Stream<Uint8Array, E | PgCopyFileError> => {
   if (typeof source === "string") {
-    return Stream.fromAsyncIterable(
-      fs.createReadStream(source, { highWaterMark: 256 * 1024 }) as AsyncIterable<Uint8Array>,
-      (e) => fileError(source, "read", e),
+    // Opened when the copy starts (a failure is a typed error), read 256 KiB at a time.
+    return Stream.unwrap(
+      Effect.map(
+        Effect.tryPromise({ try: () => fs.promises.open(source, "r"), catch: (e) => fileError(source, "open", e) }),
+        (handle) =>
+          Stream.fromAsyncIterable(
+            handle.createReadStream({ highWaterMark: 256 * 1024 }) as AsyncIterable<Uint8Array>,
+            (e) => fileError(source, "read", e),
+          ),
+      ),
     )
   }
   if (Stream.isStream(source)) return Stream.map(source as Stream.Stream<Uint8Array | string, E>, asBytes)
