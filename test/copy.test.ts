@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as PgCopy from "@pgfx/client/PgCopy"
-import { Effect, Exit, Fiber, Sink, Stream } from "effect"
+import { Effect, Exit, Fiber, Schedule, Sink, Stream } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -533,6 +533,42 @@ describe("COPY edge cases", () => {
         }),
         Effect.ignore(locker.execute(`ROLLBACK; DROP TABLE IF EXISTS ${table}`)),
       )
+    }),
+  )
+})
+
+describe("COPY and pipelining", () => {
+  it.live("queries issued during a COPY wait for it instead of landing in its data", () =>
+    Effect.gen(function* () {
+      const conn = yield* connect()
+      yield* conn.execute("CREATE TEMP TABLE t (id int)")
+      const slow = Stream.schedule(
+        Stream.map(Stream.range(1, 20), (n) => `${n}\n`),
+        Schedule.spaced("10 millis"),
+      )
+      const [status, values] = yield* Effect.all(
+        [
+          PgCopy.copyToTable(conn, "t", { source: slow }),
+          Effect.andThen(
+            Effect.sleep("50 millis"),
+            Effect.all([conn.fetchVal("SELECT 1"), conn.fetchVal("SELECT count(*) FROM t")], {
+              concurrency: "unbounded",
+            }),
+          ),
+        ],
+        { concurrency: "unbounded" },
+      )
+      expect(status).toBe("COPY 20")
+      // The queries ran after the COPY: they saw all of its rows.
+      expect(values).toEqual([1, 20n])
+      const [out, during] = yield* Effect.all(
+        [
+          Effect.map(Stream.runCollect(PgCopy.streamFromTable(conn, "t")), (chunks) => chunks.length),
+          conn.fetchVal("SELECT 2"),
+        ],
+        { concurrency: "unbounded" },
+      )
+      expect([out, during]).toEqual([20, 2])
     }),
   )
 })

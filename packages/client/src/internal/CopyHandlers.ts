@@ -30,9 +30,20 @@ abstract class CopyHandler implements Handler {
     this.sql = sql
   }
 
-  /** Binds the handler to its request's completion (it is made before the request is admitted). */
-  attach(completion: Completion<string>): this {
+  /** Called when the cycle ends, before the completion (releases the gate's exclusivity). */
+  private release: (() => void) | undefined = undefined
+
+  /**
+   * Binds the handler to its request's completion (it is made before the request is admitted)
+   * and, since this runs in the same synchronous step as the write, makes the request the last
+   * one written until its cycle ends: pipelined requests behind a COPY would land in its data.
+   */
+  attach(completion: Completion<string>, gate: { exclusive: boolean }): this {
     this.completion = completion
+    gate.exclusive = true
+    this.release = () => {
+      gate.exclusive = false
+    }
     return this
   }
 
@@ -80,6 +91,7 @@ abstract class CopyHandler implements Handler {
   settle(failure: PgQueryError | undefined): void {
     if (this.settled) return
     this.settled = true
+    this.release?.()
     const error = failure ?? this.error
     if (error !== undefined) this.completion?.fail(error)
     else this.completion?.succeed(this.status)

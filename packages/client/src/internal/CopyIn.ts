@@ -149,7 +149,7 @@ export const copyIn = <E>(
         undefined,
         conn.request<string>(
           (w) => Frontend.query(w, sql),
-          (c) => handler.attach(c),
+          (c) => handler.attach(c, conn.gate),
           level,
         ),
       ).pipe(

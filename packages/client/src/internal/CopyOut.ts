@@ -126,7 +126,7 @@ export const copyOutStream = (
       const buffer = new ChunkBuffer(conn, onProgress)
       const request = conn.request<string>(
         (w) => Frontend.query(w, sql),
-        (c) => new CopyOutHandler(conn.session, sql, (chunk) => buffer.push(chunk)).attach(c),
+        (c) => new CopyOutHandler(conn.session, sql, (chunk) => buffer.push(chunk)).attach(c, conn.gate),
         level,
       )
       const timed = conn.withTimeout(observe(conn, sql, undefined, undefined, request), options).pipe(
