@@ -537,6 +537,32 @@ describe("COPY edge cases", () => {
   )
 })
 
+describe("COPY FROM backpressure", () => {
+  it.live("a fast producer into a slow server is paced by the socket (bounded memory)", () =>
+    Effect.gen(function* () {
+      const conn = yield* connect()
+      yield* conn.execute(`CREATE TEMP TABLE slow (id int);
+        CREATE FUNCTION pg_temp.slow_row() RETURNS trigger LANGUAGE plpgsql AS
+          $$ BEGIN PERFORM pg_sleep(0.001); RETURN NEW; END $$;
+        CREATE TRIGGER slow_row BEFORE INSERT ON slow FOR EACH ROW EXECUTE FUNCTION pg_temp.slow_row()`)
+      const chunk = new TextEncoder().encode("1\n".repeat(32 * 1024))
+      let pulled = 0
+      const endless = Stream.map(Stream.forever(Stream.succeed(chunk)), (c) => {
+        pulled += c.length
+        return c
+      })
+      const fiber = yield* Effect.forkChild(PgCopy.copyToTable(conn, "slow", { source: endless }))
+      yield* Effect.sleep("1500 millis")
+      // Without backpressure the producer would have pushed gigabytes by now; the socket
+      // buffers (a few MiB on loopback) are all that is ahead of the server.
+      expect(pulled).toBeGreaterThan(0)
+      expect(pulled).toBeLessThan(32 * 1024 * 1024)
+      yield* Fiber.interrupt(fiber)
+      expect(yield* conn.fetchVal("SELECT count(*) FROM slow")).toBe(0n)
+    }),
+  )
+})
+
 describe("COPY and pipelining", () => {
   it.live("queries issued during a COPY wait for it instead of landing in its data", () =>
     Effect.gen(function* () {

@@ -17,7 +17,7 @@
  */
 import * as Frontend from "@pgfx/protocol/Frontend"
 import { Writer } from "@pgfx/protocol/Writer"
-import { Cause, Effect, Exit, Fiber, Stream } from "effect"
+import { Cause, Effect, Exit, Fiber, Option, Stream } from "effect"
 import type { PgQueryError } from "../PgError.ts"
 import type { Connection } from "./Connection.ts"
 import { CopyInHandler } from "./CopyHandlers.ts"
@@ -97,6 +97,9 @@ export class CopyOutput {
     return this.send(w.finish(), size - 5 * chunks.length, 0)
   }
 }
+
+/** How long an aborted COPY FROM may take to end on CopyFail alone before it is cancelled. */
+const COPY_FAIL_GRACE = "250 millis"
 
 /** Waits until the server asks for data or ends the cycle. */
 const waitReady = (handler: CopyInHandler, finished: () => boolean): Effect.Effect<void> =>
@@ -181,6 +184,11 @@ export const copyIn = <E>(
       // The producer failed or was interrupted: abort the copy and wait for the cycle to end.
       const serverEnded = handler.ended
       handler.fail(messageOf(pumped.cause))
+      // CopyFail is read only after the data already in the socket buffers; a slow server (a
+      // trigger, a lock per row) could take long to get there. Then cancel the statement too:
+      // the server drops the CopyData that follows its error.
+      const early = yield* Effect.timeoutOption(Fiber.await(fiber), COPY_FAIL_GRACE)
+      if (Option.isNone(early)) yield* Fiber.interrupt(fiber)
       const result = yield* Fiber.await(fiber)
       // A server error that ended the copy first is the real cause.
       if (serverEnded && Exit.isFailure(result) && !Cause.hasInterruptsOnly(pumped.cause)) {
