@@ -12,9 +12,21 @@
  * away from running (see the TODO next to it).
  */
 import * as PgConnection from "@pgfx/client/PgConnection"
+import * as PgCopy from "@pgfx/client/PgCopy"
 import { Effect, type Scope } from "effect"
 import { performance } from "node:perf_hooks"
-import { type Driver, latencyResult, openWindow, pickId, runChild, selectColumns, Tally } from "../child.ts"
+import {
+  type Driver,
+  ingestCheckSql,
+  ingestResult,
+  ingestRows,
+  latencyResult,
+  openWindow,
+  pickId,
+  runChild,
+  selectColumns,
+  Tally,
+} from "../child.ts"
 import { type ConnInfo, notImplemented, type OkResult, type RunRequest } from "../protocol.ts"
 
 /** What a caller needs: the query shortcuts of PgConnection (and, later, of PgClient). */
@@ -122,8 +134,27 @@ const driver: Driver = {
         } satisfies OkResult
       }),
     ),
-  // TODO(COPY): open a session, TRUNCATE, `copyIn` ingestRows(spec.count) in binary, ingestResult(...).
-  W4: notImplemented("COPY FROM STDIN is not in pgfx yet"),
+  W4: (req) =>
+    run(
+      Effect.gen(function* () {
+        const { spec } = req
+        const conn = yield* PgConnection.make(options(req.conn))
+        const copyIn = (count: number) =>
+          Effect.gen(function* () {
+            const records = ingestRows(count)
+            const t0 = performance.now()
+            const status = yield* PgCopy.copyRecordsToTable(conn, spec.table, { records, columns: spec.columns })
+            if (status !== `COPY ${count}`) throw new Error(`W4: got ${status}`)
+            return (performance.now() - t0) / 1000
+          })
+        yield* conn.execute(`TRUNCATE ${spec.table}`)
+        yield* copyIn(spec.warmupCount)
+        yield* conn.execute(`TRUNCATE ${spec.table}`)
+        const seconds = yield* copyIn(spec.count)
+        const check = yield* conn.fetch(ingestCheckSql(spec.table))
+        return ingestResult(spec.count, seconds, Number(check[0]!.rows), Number(check[0]!.suma))
+      }),
+    ),
   W5: (req) =>
     run(
       Effect.gen(function* () {

@@ -109,6 +109,11 @@ export class Gate {
   /** Requests admitted and not yet settled. */
   inFlight = 0
   readonly pipelining: boolean
+  /**
+   * Set while a request that must be the last one written is in flight (a COPY: bytes written
+   * behind it would land inside the COPY data); later requests wait as without pipelining.
+   */
+  exclusive = false
   private waiters: Array<Waiter> = []
   private waking = false
   private again = false
@@ -162,7 +167,7 @@ export class Gate {
 
   /** Whether a request may be written now (pipelining rule only). */
   get hasRoom(): boolean {
-    return this.pipelining || this.inFlight === 0
+    return (this.pipelining && !this.exclusive) || this.inFlight === 0
   }
 
   /** A request settled. */

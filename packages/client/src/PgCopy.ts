@@ -1,0 +1,567 @@
+/**
+ * COPY in and out, asyncpg's four methods in the shape of Effect:
+ *
+ * | function | COPY | data |
+ * | --- | --- | --- |
+ * | {@link copyFromTable}, {@link copyFromQuery} | `TO STDOUT` | to a file path, a `Sink`, or a callback; returns "COPY n" |
+ * | {@link streamFromTable}, {@link streamFromQuery} | `TO STDOUT` | a `Stream<Uint8Array>` to pipe anywhere |
+ * | {@link copyToTable} | `FROM STDIN` | from a file path, a `Stream<Uint8Array>`, or an (async) iterable of chunks |
+ * | {@link copyRecordsToTable} | `FROM STDIN (FORMAT binary)` | rows (arrays or objects) encoded with the parameter codecs |
+ *
+ * Each takes a connection, a pool, or a `PgClient` service value (a pool or client checks one
+ * connection out for the whole copy; inside a `PgClient` transaction its connection is used).
+ *
+ * Details:
+ * - Backpressure both ways: a slow consumer pauses reading the socket (the server waits); a
+ *   fast producer waits for the socket to drain, so memory stays bounded.
+ * - Interrupting (or a `timeout`) a COPY TO cancels the statement; a COPY FROM is aborted with
+ *   CopyFail. Either way nothing is half-committed and the connection stays usable.
+ * - A server error mid-COPY (a bad line, a constraint) is a `PgServerError` with the server's
+ *   detail and context (e.g. `COPY t, line 3`).
+ * - Progress: `onProgress` is called once per batch (never per row) with the bytes and rows so far.
+ *
+ * @example
+ * ```ts
+ * import * as PgCopy from "@pgfx/client/PgCopy"
+ *
+ * const status = yield* PgCopy.copyRecordsToTable(conn, "mytable", {
+ *   records: [[1, "foo", "bar"], [2, "ham", "spam"]],
+ * }) // "COPY 2"
+ * yield* PgCopy.copyFromTable(conn, "mytable", { output: "/tmp/mytable.csv", format: "csv", header: true })
+ * ```
+ * @since 0.1.0
+ */
+import { Context, Duration, Effect, Sink, Stream } from "effect"
+import * as fs from "node:fs"
+import * as Frontend from "@pgfx/protocol/Frontend"
+import { Connection } from "./internal/Connection.ts"
+import { copyIn, type CopyOutput, produceChunks, type Progress } from "./internal/CopyIn.ts"
+import { copyOutStream } from "./internal/CopyOut.ts"
+import { describeColumns, produceRecords, type Records } from "./internal/CopyRecords.ts"
+import { copyInSql, copyOutSql, quoteIdent, tableTarget } from "./internal/CopySql.ts"
+import { type Description, PrepareHandler } from "./internal/Handlers.ts"
+import { leaseOf, unguard } from "./internal/Lease.ts"
+import type { PgClientShape } from "./PgClient.ts"
+import type { PgConnection } from "./PgConnection.ts"
+import { PgCurrentConnection } from "./PgCurrentConnection.ts"
+import { PgCopyFileError, type PgCopyRecordError } from "./PgCopyError.ts"
+import { PgInterfaceError, type PgQueryError, PgTimeoutError } from "./PgError.ts"
+import type { PgPool, PgPoolError } from "./PgPool.ts"
+
+export { PgCopyFileError, PgCopyRecordError } from "./PgCopyError.ts"
+
+/**
+ * The COPY statement options asyncpg passes through (see PostgreSQL's COPY). Invalid
+ * combinations (e.g. `quote` without `format: "csv"`) fail with `PgInterfaceError` before
+ * anything is sent. Strings are quoted as literals, column names as identifiers.
+ * @since 0.1.0
+ */
+export interface CopyOptions {
+  readonly format?: "text" | "csv" | "binary" | undefined
+  /** Only servers before PostgreSQL 12 accept `oids: true`. */
+  readonly oids?: boolean | undefined
+  /** COPY FROM only. */
+  readonly freeze?: boolean | undefined
+  readonly delimiter?: string | undefined
+  readonly null?: string | undefined
+  /** `"match"` (COPY FROM, PostgreSQL 15+) checks the header against the column names. */
+  readonly header?: boolean | "match" | undefined
+  /** csv only. */
+  readonly quote?: string | undefined
+  /** csv only. */
+  readonly escape?: string | undefined
+  /** csv, COPY TO only: `true` quotes every column. */
+  readonly forceQuote?: boolean | ReadonlyArray<string> | undefined
+  /** csv, COPY FROM only. */
+  readonly forceNotNull?: ReadonlyArray<string> | undefined
+  /** csv, COPY FROM only. */
+  readonly forceNull?: ReadonlyArray<string> | undefined
+  readonly encoding?: string | undefined
+}
+
+/** Rows and bytes copied so far. @since 0.1.0 */
+export type CopyProgress = Progress
+
+/** Options every copy takes. @since 0.1.0 */
+export interface CopyCommonOptions {
+  /**
+   * Fails the copy with `PgTimeoutError` past this duration (default: the connection's
+   * `commandTimeout`); a COPY TO is cancelled, a COPY FROM aborted with CopyFail.
+   */
+  readonly timeout?: Duration.Input | undefined
+  /** Called once per batch with the bytes (and rows, when known) copied so far. */
+  readonly onProgress?: ((progress: CopyProgress) => void) | undefined
+}
+
+/** Which table (and columns) a copy reads or writes. @since 0.1.0 */
+export interface CopyTableOptions {
+  readonly columns?: ReadonlyArray<string> | undefined
+  readonly schemaName?: string | undefined
+}
+
+/**
+ * Where COPY TO data goes: a file path (created or truncated), a `Sink` of chunks, or a
+ * callback called with each batch's chunks in order (return an Effect to apply backpressure).
+ * @since 0.1.0
+ */
+export type CopyDestination<E = never, R = never> =
+  string | Sink.Sink<unknown, Uint8Array, unknown, E, R> | ((chunk: Uint8Array) => Effect.Effect<unknown, E, R> | void)
+
+/**
+ * Where COPY FROM data comes from: a file path, a `Stream` of chunks, or an (async) iterable of
+ * chunks (`Uint8Array`; strings are encoded as UTF-8).
+ * @since 0.1.0
+ */
+export type CopySource<E = never> =
+  string | Stream.Stream<Uint8Array | string, E> | Iterable<Uint8Array | string> | AsyncIterable<Uint8Array | string>
+
+/** A connection, a pool, or a `PgClient` service value. @since 0.1.0 */
+export type CopyTarget = PgConnection | PgPool | PgClientShape
+
+/** Failures of the copy functions on a pool or client. @since 0.1.0 */
+export type PgCopyError = PgQueryError | PgPoolError | PgCopyFileError
+
+// ---------------------------------------------------------------------------------------------
+// Targets
+
+const resolve = (conn: PgConnection): Effect.Effect<Connection, PgInterfaceError> => {
+  const lease = leaseOf(conn)
+  if (lease?.revoked) return Effect.fail(lease.error("copy"))
+  const target = unguard(conn)
+  return target instanceof Connection
+    ? Effect.succeed(target)
+    : Effect.fail(new PgInterfaceError({ message: "COPY needs a pgfx connection, pool or client" }))
+}
+
+const isPool = (t: CopyTarget): t is PgPool => "acquire" in t && "withConnection" in t && !("reserve" in t)
+const isClient = (t: CopyTarget): t is PgClientShape => "reserve" in t && "withConnection" in t
+
+/** Runs `f` on the target's connection (one checkout for a pool or client). */
+const onConnection = <A, E, R>(
+  target: CopyTarget,
+  f: (conn: Connection) => Effect.Effect<A, E, R>,
+): Effect.Effect<A, E | PgQueryError | PgPoolError, R> => {
+  const run = (c: PgConnection) => Effect.flatMap(resolve(c), f)
+  if (isClient(target)) {
+    return Effect.withFiber((fiber) => {
+      const current = Context.getOrUndefined(fiber.context, PgCurrentConnection)
+      return current !== undefined && target.pool.owns(current) ? run(current) : target.withConnection(run)
+    })
+  }
+  if (isPool(target)) return target.withConnection(run)
+  return run(target)
+}
+
+/** A stream on the target's connection (a pool or client checks one out for the stream's life). */
+const streamOnConnection = <A>(
+  target: CopyTarget,
+  f: (conn: Connection) => Stream.Stream<A, PgQueryError>,
+): Stream.Stream<A, PgQueryError | PgPoolError> => {
+  if (isClient(target) || isPool(target)) {
+    const acquire = isClient(target)
+      ? Effect.withFiber((fiber) => {
+          const current = Context.getOrUndefined(fiber.context, PgCurrentConnection)
+          return current !== undefined && target.pool.owns(current) ? Effect.succeed(current) : target.reserve
+        })
+      : target.acquire
+    return Stream.unwrap(Effect.map(Effect.flatMap(acquire, resolve), f))
+  }
+  return Stream.unwrap(Effect.map(resolve(target), f))
+}
+
+/** Counts the copy as a running operation of `conn` and applies the timeout. */
+const operation = <A, E, R>(
+  conn: Connection,
+  timeout: Duration.Input | undefined,
+  effect: Effect.Effect<A, E, R>,
+): Effect.Effect<A, E | PgQueryError, R> =>
+  Effect.suspend((): Effect.Effect<A, E | PgQueryError, R> => {
+    if (conn.closing || conn.session.closed) return Effect.fail(conn.closedError())
+    const limit = timeout ?? conn.config.commandTimeoutMs
+    const timed =
+      limit === undefined
+        ? effect
+        : Effect.timeoutOrElse(effect, {
+            duration: limit,
+            orElse: () =>
+              Effect.fail(
+                new PgTimeoutError({
+                  message: "the COPY timed out and was aborted",
+                  timeoutMs: Duration.toMillis(Duration.fromInputUnsafe(limit)),
+                }),
+              ),
+          })
+    conn.active++
+    return Effect.ensuring(
+      timed,
+      Effect.sync(() => {
+        conn.active--
+        conn.onOperationEnd?.()
+      }),
+    )
+  })
+
+/** Runs `f` synchronously, turning a thrown PgInterfaceError (bad options) into a failure. */
+const build = <A>(f: () => A): Effect.Effect<A, PgInterfaceError> =>
+  Effect.try({
+    try: f,
+    catch: (e) => (e instanceof PgInterfaceError ? e : new PgInterfaceError({ message: String(e) })),
+  })
+
+// ---------------------------------------------------------------------------------------------
+// COPY ... TO STDOUT
+
+/** Options of {@link streamFromTable}. @since 0.1.0 */
+export interface StreamFromTableOptions extends CopyOptions, CopyTableOptions, CopyCommonOptions {}
+
+/** Options of {@link copyFromTable}. @since 0.1.0 */
+export interface CopyFromTableOptions<E, R> extends StreamFromTableOptions {
+  readonly output: CopyDestination<E, R>
+}
+
+/** Options of {@link streamFromQuery}. @since 0.1.0 */
+export interface StreamFromQueryOptions extends CopyOptions, CopyCommonOptions {}
+
+/** Options of {@link copyFromQuery}. @since 0.1.0 */
+export interface CopyFromQueryOptions<E, R> extends StreamFromQueryOptions {
+  readonly output: CopyDestination<E, R>
+}
+
+const tableOutSql = (table: string, o: StreamFromTableOptions): string =>
+  copyOutSql(tableTarget(table, o.schemaName, o.columns), o)
+
+/** Inlines `args` into `query` as typed literals (COPY takes no parameters; asyncpg does the same). */
+const inlineArgs = (
+  conn: Connection,
+  query: string,
+  args: ReadonlyArray<unknown>,
+): Effect.Effect<string, PgQueryError> => {
+  if (args.length === 0) return Effect.succeed(query)
+  return Effect.gen(function* () {
+    const described = yield* conn.request<Description>(
+      (w) => {
+        Frontend.parse(w, "", query, [])
+        Frontend.describe(w, "S", "")
+        Frontend.sync(w)
+      },
+      (c) => new PrepareHandler(c, query),
+    )
+    const oids = described.paramOids
+    if (oids.length !== args.length) {
+      return yield* new PgInterfaceError({
+        message: `the query expects ${oids.length} argument${oids.length === 1 ? "" : "s"}, got ${args.length}`,
+      })
+    }
+    const types = oids.map((oid) => `format_type(${oid}, NULL)`).join(", ")
+    const typeRow = yield* conn.fetch(`SELECT ${types}`)
+    const typeNames = (typeRow[0]?.values ?? []) as ReadonlyArray<string>
+    const quotedRow = yield* conn.fetch(
+      `SELECT ${typeNames.map((t, i) => `quote_literal($${i + 1}::${t}::text)`).join(", ")}`,
+      args,
+    )
+    const values = (quotedRow[0]?.values ?? []) as ReadonlyArray<string | null>
+    return query.replace(/\$(\d+)\b/g, (m, n: string) => {
+      const i = Number(n) - 1
+      if (i < 0 || i >= values.length) return m
+      const v = values[i]
+      return `${v === null || v === undefined ? "NULL" : v}::${typeNames[i]}`
+    })
+  })
+}
+
+/**
+ * The contents of a table as a Stream of chunks (COPY ... TO STDOUT; one chunk per row for
+ * text and csv). Ending the stream early cancels the COPY; the connection stays usable.
+ *
+ * Errors: `PgServerError` (unknown table, ...), `PgInterfaceError` (invalid options),
+ * `PgTimeoutError`, `PgConnectionError`; on a pool or client also `PgPoolError`.
+ *
+ * @example
+ * ```ts
+ * const csv = yield* PgCopy.streamFromTable(conn, "users", { format: "csv" }).pipe(
+ *   Stream.decodeText, Stream.mkString)
+ * ```
+ * @since 0.1.0
+ */
+export const streamFromTable = (
+  target: CopyTarget,
+  table: string,
+  options: StreamFromTableOptions = {},
+): Stream.Stream<Uint8Array, PgQueryError | PgPoolError> =>
+  streamOnConnection(target, (conn) =>
+    Stream.unwrap(
+      Effect.map(
+        build(() => tableOutSql(table, options)),
+        (sql) => copyOutStream(conn, sql, options.onProgress, undefined, options),
+      ),
+    ),
+  )
+
+/**
+ * The result of `query` (with `args` inlined as typed literals, since COPY takes no parameters)
+ * as a Stream of chunks. See {@link streamFromTable}.
+ *
+ * @example
+ * ```ts
+ * PgCopy.streamFromQuery(conn, "SELECT * FROM t WHERE id > $1", [10], { format: "csv" })
+ * ```
+ * @since 0.1.0
+ */
+export const streamFromQuery = (
+  target: CopyTarget,
+  query: string,
+  args: ReadonlyArray<unknown> = [],
+  options: StreamFromQueryOptions = {},
+): Stream.Stream<Uint8Array, PgQueryError | PgPoolError> =>
+  streamOnConnection(target, (conn) =>
+    Stream.unwrap(
+      Effect.flatMap(inlineArgs(conn, query, args), (inlined) =>
+        Effect.map(
+          build(() => copyOutSql(`(${inlined})`, options)),
+          (sql) => copyOutStream(conn, sql, options.onProgress, undefined, options),
+        ),
+      ),
+    ),
+  )
+
+/** Runs a COPY TO stream into `output`; returns the status. */
+const drainTo = <E, R>(
+  makeStream: (onStatus: (s: string) => void) => Stream.Stream<Uint8Array, PgQueryError>,
+  output: CopyDestination<E, R>,
+): Effect.Effect<string, PgQueryError | PgCopyFileError | E, R> =>
+  Effect.suspend(() => {
+    let status = ""
+    const stream = makeStream((s) => {
+      status = s
+    })
+    const run: Effect.Effect<void, PgQueryError | PgCopyFileError | E, R> =
+      typeof output === "string"
+        ? writeFile(stream, output)
+        : Sink.isSink(output)
+          ? Effect.asVoid(Stream.run(stream, output as Sink.Sink<unknown, Uint8Array, unknown, E, R>))
+          : Stream.runForEachArray(stream, (chunks) =>
+              Effect.suspend(() => {
+                const f = output as (chunk: Uint8Array) => Effect.Effect<unknown, E, R> | void
+                const effects: Array<Effect.Effect<unknown, E, R>> = []
+                for (const c of chunks) {
+                  const r = f(c)
+                  if (Effect.isEffect(r)) effects.push(r)
+                }
+                return effects.length === 0 ? Effect.void : Effect.forEach(effects, (e) => e, { discard: true })
+              }),
+            )
+    return Effect.as(
+      run,
+      Effect.sync(() => status),
+    ).pipe(Effect.flatten)
+  })
+
+const fileError = (path: string, what: string, cause: unknown): PgCopyFileError =>
+  new PgCopyFileError({
+    message: `cannot ${what} ${path}: ${cause instanceof Error ? cause.message : String(cause)}`,
+    path,
+    cause,
+  })
+
+/** Writes the chunks to a file (created or truncated), one writev per batch. */
+const writeFile = (
+  stream: Stream.Stream<Uint8Array, PgQueryError>,
+  path: string,
+): Effect.Effect<void, PgQueryError | PgCopyFileError> =>
+  Effect.acquireUseRelease(
+    Effect.tryPromise({ try: () => fs.promises.open(path, "w"), catch: (e) => fileError(path, "open", e) }),
+    (handle) =>
+      Stream.runForEachArray(stream, (chunks) =>
+        Effect.tryPromise({ try: () => handle.writev(chunks), catch: (e) => fileError(path, "write", e) }),
+      ),
+    (handle) => Effect.promise(() => handle.close().catch(() => undefined)),
+  )
+
+/**
+ * Copies a table (or some of its columns) out with COPY ... TO STDOUT into `output`: a file
+ * path, a `Sink`, or a callback. Returns the status, e.g. "COPY 100".
+ *
+ * Errors: `PgServerError`, `PgInterfaceError` (invalid options), `PgTimeoutError`,
+ * `PgConnectionError`, `PgCopyFileError` (the file), the Sink's or callback's own errors; on a
+ * pool or client also `PgPoolError`. A failing or interrupted output cancels the COPY.
+ *
+ * @example
+ * ```ts
+ * const status = yield* PgCopy.copyFromTable(conn, "mytable", {
+ *   columns: ["foo", "bar"], output: "file.csv", format: "csv",
+ * }) // "COPY 100"
+ * ```
+ * @since 0.1.0
+ */
+export const copyFromTable = <E = never, R = never>(
+  target: CopyTarget,
+  table: string,
+  options: CopyFromTableOptions<E, R>,
+): Effect.Effect<string, PgCopyError | E, R> =>
+  onConnection(target, (conn) =>
+    Effect.flatMap(
+      build(() => tableOutSql(table, options)),
+      (sql) => drainTo((onStatus) => copyOutStream(conn, sql, options.onProgress, onStatus, options), options.output),
+    ),
+  )
+
+/**
+ * Copies the result of `query` out into `output` (see {@link copyFromTable}); `args` are inlined
+ * as typed literals, since COPY takes no parameters.
+ *
+ * @example
+ * ```ts
+ * const status = yield* PgCopy.copyFromQuery(conn, "SELECT foo, bar FROM mytable WHERE foo > $1", [10], {
+ *   output: "file.csv", format: "csv",
+ * }) // "COPY 10"
+ * ```
+ * @since 0.1.0
+ */
+export const copyFromQuery = <E = never, R = never>(
+  target: CopyTarget,
+  query: string,
+  args: ReadonlyArray<unknown>,
+  options: CopyFromQueryOptions<E, R>,
+): Effect.Effect<string, PgCopyError | E, R> =>
+  onConnection(target, (conn) =>
+    Effect.flatMap(inlineArgs(conn, query, args), (inlined) =>
+      Effect.flatMap(
+        build(() => copyOutSql(`(${inlined})`, options)),
+        (sql) => drainTo((onStatus) => copyOutStream(conn, sql, options.onProgress, onStatus, options), options.output),
+      ),
+    ),
+  )
+
+// ---------------------------------------------------------------------------------------------
+// COPY ... FROM STDIN
+
+/** Options of {@link copyToTable}. @since 0.1.0 */
+export interface CopyToTableOptions<E> extends CopyOptions, CopyTableOptions, CopyCommonOptions {
+  readonly source: CopySource<E>
+  /** A condition rows must meet to be loaded (`COPY ... WHERE`, PostgreSQL 12+): raw SQL, not escaped. */
+  readonly where?: string | undefined
+}
+
+const encoder = new TextEncoder()
+const asBytes = (chunk: Uint8Array | string): Uint8Array => (typeof chunk === "string" ? encoder.encode(chunk) : chunk)
+
+const sourceStream = <E>(source: CopySource<E>): Stream.Stream<Uint8Array, E | PgCopyFileError> => {
+  if (typeof source === "string") {
+    // Opened when the copy starts (a failure is a typed error), read 256 KiB at a time.
+    return Stream.unwrap(
+      Effect.map(
+        Effect.tryPromise({ try: () => fs.promises.open(source, "r"), catch: (e) => fileError(source, "open", e) }),
+        (handle) =>
+          Stream.fromAsyncIterable(
+            handle.createReadStream({ highWaterMark: 256 * 1024 }) as AsyncIterable<Uint8Array>,
+            (e) => fileError(source, "read", e),
+          ),
+      ),
+    )
+  }
+  if (Stream.isStream(source)) return Stream.map(source as Stream.Stream<Uint8Array | string, E>, asBytes)
+  if (Symbol.asyncIterator in (source as object)) {
+    return Stream.map(
+      Stream.fromAsyncIterable(source as AsyncIterable<Uint8Array | string>, (e) => e as E),
+      asBytes,
+    )
+  }
+  return Stream.map(Stream.fromIterable(source as Iterable<Uint8Array | string>), asBytes)
+}
+
+/**
+ * Copies data into a table with COPY ... FROM STDIN, from a file path, a `Stream` of chunks, or
+ * an (async) iterable of chunks, in the format the options say (default text). Returns the
+ * status, e.g. "COPY 140000".
+ *
+ * Errors: `PgServerError` (a bad line, a constraint: the server's detail and context name the
+ * line), `PgInterfaceError` (invalid options), `PgTimeoutError`, `PgConnectionError`,
+ * `PgCopyFileError`, the source's own errors (the COPY is aborted with CopyFail: nothing is
+ * loaded); on a pool or client also `PgPoolError`.
+ *
+ * @example
+ * ```ts
+ * const status = yield* PgCopy.copyToTable(conn, "mytable", { source: "datafile.tbl" }) // "COPY 140000"
+ * yield* PgCopy.copyToTable(conn, "mytable", { source: ["1,foo\n", "2,bar\n"], format: "csv" })
+ * ```
+ * @since 0.1.0
+ */
+export const copyToTable = <E = never>(
+  target: CopyTarget,
+  table: string,
+  options: CopyToTableOptions<E>,
+): Effect.Effect<string, PgCopyError | E> =>
+  onConnection(target, (conn) =>
+    Effect.flatMap(
+      build(() => copyInSql(tableTarget(table, options.schemaName, options.columns), options, options.where)),
+      (sql) =>
+        operation(
+          conn,
+          options.timeout,
+          copyIn(conn, sql, produceChunks(sourceStream(options.source)), options.onProgress, false),
+        ),
+    ),
+  )
+
+/** Options of {@link copyRecordsToTable}. @since 0.1.0 */
+export interface CopyRecordsOptions<E> extends CopyTableOptions, CopyCommonOptions {
+  /**
+   * The rows: an array, an iterable, an async iterable or a `Stream`; each row an array of values
+   * in column order, or an object keyed by column name (missing keys are NULL).
+   */
+  readonly records:
+    | Iterable<ReadonlyArray<unknown> | Readonly<Record<string, unknown>>>
+    | AsyncIterable<ReadonlyArray<unknown> | Readonly<Record<string, unknown>>>
+    | Stream.Stream<ReadonlyArray<unknown> | Readonly<Record<string, unknown>>, E>
+  /** A condition rows must meet to be loaded (`COPY ... WHERE`, PostgreSQL 12+): raw SQL, not escaped. */
+  readonly where?: string | undefined
+}
+
+/**
+ * Copies rows into a table with binary COPY (asyncpg's `copy_records_to_table`): the columns'
+ * types are looked up once and every value is encoded with the same codecs as query parameters,
+ * in ~64 KiB CopyData frames. Returns the status, e.g. "COPY 2".
+ *
+ * Errors: `PgCopyRecordError` (a record or value that cannot be encoded: names the 0-based
+ * record and the column; the COPY is aborted, nothing is loaded), `PgServerError` (a
+ * constraint, ...), `PgInterfaceError` (a column type without binary codec), `PgTimeoutError`,
+ * `PgConnectionError`, the records Stream's own errors; on a pool or client also `PgPoolError`.
+ *
+ * @example
+ * ```ts
+ * const status = yield* PgCopy.copyRecordsToTable(conn, "mytable", {
+ *   records: [[1, "foo", "bar"], [2, "ham", "spam"]],
+ * }) // "COPY 2"
+ * ```
+ * @since 0.1.0
+ */
+export const copyRecordsToTable = <E = never>(
+  target: CopyTarget,
+  table: string,
+  options: CopyRecordsOptions<E>,
+): Effect.Effect<string, PgCopyError | PgCopyRecordError | E> =>
+  onConnection(target, (conn) =>
+    Effect.gen(function* () {
+      const columns = options.columns
+      const from = yield* build(() => tableTarget(table, options.schemaName, undefined))
+      const selectList = columns === undefined || columns.length === 0 ? "*" : columns.map(quoteIdent).join(", ")
+      const sql = yield* build(() =>
+        copyInSql(tableTarget(table, options.schemaName, columns), { format: "binary" }, options.where),
+      )
+      return yield* operation(
+        conn,
+        options.timeout,
+        Effect.flatMap(describeColumns(conn, `SELECT ${selectList} FROM ${from} LIMIT 0`), (described) =>
+          copyIn(
+            conn,
+            sql,
+            produceRecords(described, options.records as Records) as (
+              out: CopyOutput,
+            ) => Effect.Effect<void, PgCopyRecordError | E>,
+            options.onProgress,
+            true,
+          ),
+        ),
+      )
+    }),
+  )
