@@ -7,7 +7,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as PgClient from "@pgfx/client/PgClient"
 import * as PgQuery from "@pgfx/client/PgQuery"
 import * as PgSchema from "@pgfx/client/PgSchema"
-import { Effect, Exit, Option, Schema, Stream } from "effect"
+import { Effect, Exit, Layer, Option, Schema, Stream } from "effect"
 import { failureOf } from "./support/failure.ts"
 import { poolOptions } from "./support/pool.ts"
 import { schemaConnect } from "./support/schema.ts"
@@ -124,6 +124,11 @@ describe("typed query round trip", () => {
       const streamed = yield* Stream.runCollect(q.on(client).stream({ k: "a" }))
       expect(Array.from(streamed)).toEqual([{ k: "a", v: 1 }])
       yield* PgQuery.check(q).pipe(Effect.provideService(PgClient.PgClient, client))
+      const bad = PgQuery.make({ sql: "SELECT k FROM kv", row: Schema.Struct({ k: Schema.Number }) })
+      const started = yield* Effect.exit(
+        Layer.build(PgQuery.layerCheck([q, bad])).pipe(Effect.scoped, Effect.provideService(PgClient.PgClient, client)),
+      )
+      expect(failureOf(started)._tag).toBe("PgQueryMismatchError")
     }),
   )
 })
@@ -252,6 +257,10 @@ describe("checking declarations against the server", () => {
         }),
       })
       expect(yield* ok.on(conn).all()).toEqual([{ name: "ada", email: Option.none(), age: 36, n: 1n }])
+      // A view's columns have unknown nullability (views carry no NOT NULL): not reported.
+      yield* conn.execute("CREATE VIEW user_ages AS SELECT id, age FROM users")
+      const view = PgQuery.make({ sql: "SELECT age FROM user_ages", row: Schema.Struct({ age: Schema.Number }) })
+      yield* view.checkOn(conn)
       const bad = PgQuery.make({ sql: "SELECT age FROM users", row: Schema.Struct({ age: Schema.Number }) })
       expect(mismatch(yield* Effect.exit(bad.checkOn(conn))).differences.map((d) => d.kind)).toEqual(["Nullability"])
     }),

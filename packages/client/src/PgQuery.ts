@@ -41,7 +41,7 @@
  *
  * @since 0.1.0
  */
-import { Cause, Context, Data, Effect, Exit, Option, Schema, type SchemaAST, Stream } from "effect"
+import { Cause, Context, Data, Effect, Exit, Layer, Option, Schema, type SchemaAST, Stream } from "effect"
 import { compileNamed } from "./internal/NamedParams.ts"
 import * as QueryCheck from "./internal/QueryCheck.ts"
 import type { PgClientError, PgClientShape } from "./PgClient.ts"
@@ -400,7 +400,10 @@ interface StatementDescription {
   readonly columns: ReadonlyArray<QueryCheck.DescribedColumn>
 }
 
-/** Prepares `text` (closed again at once), and reads the nullability of its table columns. */
+/**
+ * Prepares `text` (closed again at once), and reads the nullability of its table columns. Views
+ * carry no NOT NULL information, so their columns (like expressions) count as unknown.
+ */
 const describeStatement = (conn: PgConnection, text: string): Effect.Effect<StatementDescription, PgClientError> =>
   Effect.scoped(
     Effect.gen(function* () {
@@ -412,7 +415,7 @@ const describeStatement = (conn: PgConnection, text: string): Effect.Effect<Stat
       const notNull = new Map<string, boolean>()
       if (fromTables.length > 0) {
         const rows = yield* conn.fetch(
-          "SELECT attrelid, attnum, attnotnull FROM pg_catalog.pg_attribute WHERE attrelid = ANY($1::oid[]) AND attnum = ANY($2::int2[])",
+          "SELECT a.attrelid, a.attnum, a.attnotnull FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid WHERE a.attrelid = ANY($1::oid[]) AND a.attnum = ANY($2::int2[]) AND c.relkind IN ('r', 'p', 'f')",
           [fromTables.map((c) => c.tableOid), fromTables.map((c) => c.columnAttribute)],
         )
         for (const row of rows)
@@ -482,3 +485,18 @@ export const isPgQuery = (u: unknown): u is AnyPgQuery =>
   "on" in u &&
   "text" in u &&
   typeof (u as { checkOn: unknown }).checkOn === "function"
+
+/**
+ * A Layer that checks queries when it is built (at application start): the app fails to start
+ * with {@link PgQueryMismatchError} when a declaration does not match the database.
+ *
+ * @example
+ * ```ts
+ * const AppLayer = PgQuery.layerCheck([userById, insertUser]).pipe(Layer.provideMerge(PgClient.layer(url)))
+ * ```
+ * @since 0.1.0
+ */
+export const layerCheck = (
+  queries: ReadonlyArray<AnyPgQuery>,
+): Layer.Layer<never, PgQueryMismatchError | PgClientError, PgClient> =>
+  Layer.effectDiscard(Effect.forEach(queries, check, { discard: true }))
