@@ -6,6 +6,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import * as PgClient from "@pgfx/client/PgClient"
+import * as PgQuery from "@pgfx/client/PgQuery"
 import * as PgSqlClient from "@pgfx/sql/PgSqlClient"
 import { Effect, Exit, Layer, Option, Schema, Stream, String as Str } from "effect"
 import { Model } from "effect/schema"
@@ -173,6 +174,37 @@ describe("@pgfx/sql transactions", () => {
         )
         expect(Exit.isFailure(exit)).toBe(true)
         expect(yield* sql`SELECT count(*)::int AS n FROM t`).toEqual([{ n: 0 }])
+      }),
+    ),
+  )
+
+  it.live("pgfx's PgClient and PgQuery inside an effect/sql transaction use its connection", () =>
+    withSql(
+      Effect.gen(function* () {
+        const sql = yield* SqlClient
+        yield* sql`CREATE TABLE t (v int)`
+        const count = PgQuery.make({
+          sql: "SELECT count(*)::int AS n FROM t",
+          row: Schema.Struct({ n: Schema.Number }),
+        })
+        const failed = yield* Effect.exit(
+          sql.withTransaction(
+            Effect.gen(function* () {
+              yield* sql`INSERT INTO t VALUES (1)`
+              yield* PgClient.execute("INSERT INTO t VALUES ($1)", [2])
+              // Both rows are visible only on the transaction's connection.
+              expect(yield* count.one()).toEqual({ n: 2 })
+              const pids = yield* Effect.all([
+                sql`SELECT pg_backend_pid() AS pid`,
+                PgClient.fetchVal("SELECT pg_backend_pid()"),
+              ])
+              expect(pids[0][0]!["pid"]).toBe(pids[1])
+              return yield* Effect.fail("roll back")
+            }),
+          ),
+        )
+        expect(failureOf(failed)).toBe("roll back")
+        expect(yield* count.one()).toEqual({ n: 0 })
       }),
     ),
   )

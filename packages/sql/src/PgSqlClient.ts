@@ -7,7 +7,9 @@
  *   without parameters uses the simple protocol, so it may hold several statements.
  * - **Transactions** (`sql.withTransaction`) check out one connection for their whole length;
  *   nesting becomes savepoints (`SAVEPOINT effect_sql_<n>`, `RELEASE` / `ROLLBACK TO`). A COMMIT
- *   that the server turns into ROLLBACK (the transaction was aborted) fails.
+ *   that the server turns into ROLLBACK (the transaction was aborted) fails. Inside, pgfx's own
+ *   APIs (`PgClient` shortcuts, `PgQuery`) run on the transaction's connection too
+ *   (`PgCurrentConnection`), so both APIs can be mixed in one transaction.
  * - **Streams** (`statement.stream`) read through a pgfx cursor (`PgCursor`), 50 rows at a time
  *   by default, on a checked-out connection (or the transaction's).
  * - **Errors** are `SqlError`s whose reason follows the SQLSTATE: 08 `ConnectionError`, 28
@@ -37,8 +39,9 @@
  */
 import * as PgClient from "@pgfx/client/PgClient"
 import type { PgConnection } from "@pgfx/client/PgConnection"
+import * as PgCurrentConnection from "@pgfx/client/PgCurrentConnection"
 import type { PgPoolOptions } from "@pgfx/client/PgPool"
-import { Context, Effect, Layer, type Scope, Stream } from "effect"
+import { Context, Effect, Layer, Option, type Scope, Stream } from "effect"
 import * as Reactivity from "effect/reactivity/Reactivity"
 import * as Client from "effect/sql/SqlClient"
 import type { Connection } from "effect/sql/SqlConnection"
@@ -192,23 +195,37 @@ export const fromClient = (
   const transformRows = options.transformResultNames
     ? Statement.defaultTransforms(options.transformResultNames).array
     : undefined
-  return Client.make({
-    driver: "pgfx",
-    acquirer: Effect.succeed(pooled),
-    transactionAcquirer: Effect.mapError(
-      Effect.map(client.reserve, (conn) => new PgfxConnection(connectionRunner(conn, prefetch), conn)),
-      (e) => toSqlError(e, "acquire"),
-    ),
-    compiler: makeCompiler(options.transformQueryNames),
-    commit,
-    isTransaction: (conn) => (conn as PgfxConnection).pg?.isInTransaction ?? false,
-    releaseSavepoint: (name) => `RELEASE SAVEPOINT ${name}`,
-    spanAttributes: [
-      ...(options.spanAttributes ? Object.entries(options.spanAttributes) : []),
-      ["db.system.name", "postgresql"],
-    ],
-    transformRows,
-  })
+  return Effect.map(
+    Client.make({
+      driver: "pgfx",
+      acquirer: Effect.succeed(pooled),
+      transactionAcquirer: Effect.mapError(
+        Effect.map(client.reserve, (conn) => new PgfxConnection(connectionRunner(conn, prefetch), conn)),
+        (e) => toSqlError(e, "acquire"),
+      ),
+      compiler: makeCompiler(options.transformQueryNames),
+      commit,
+      isTransaction: (conn) => (conn as PgfxConnection).pg?.isInTransaction ?? false,
+      releaseSavepoint: (name) => `RELEASE SAVEPOINT ${name}`,
+      spanAttributes: [
+        ...(options.spanAttributes ? Object.entries(options.spanAttributes) : []),
+        ["db.system.name", "postgresql"],
+      ],
+      transformRows,
+    }),
+    (sql) => {
+      // pgfx code (PgClient shortcuts, PgQuery) inside an effect/sql transaction runs on its connection.
+      const withTransaction = sql.withTransaction
+      const shareConnection = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+        Effect.flatMap(Effect.serviceOption(sql.transactionService), (current) => {
+          const pg = Option.isSome(current) ? (current.value[0] as PgfxConnection).pg : undefined
+          return pg === undefined ? effect : PgCurrentConnection.provide(pg)(effect)
+        })
+      return Object.assign(sql, {
+        withTransaction: <R, E, A>(effect: Effect.Effect<A, E, R>) => withTransaction(shareConnection(effect)),
+      })
+    },
+  )
 }
 
 /**
