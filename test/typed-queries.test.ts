@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as PgClient from "@pgfx/client/PgClient"
+import * as PgCurrentConnection from "@pgfx/client/PgCurrentConnection"
 import * as PgQuery from "@pgfx/client/PgQuery"
 import * as PgSchema from "@pgfx/client/PgSchema"
 import { Effect, Exit, Layer, Option, Schema, Stream } from "effect"
@@ -129,6 +130,22 @@ describe("typed query round trip", () => {
         Layer.build(PgQuery.layerCheck([q, bad])).pipe(Effect.scoped, Effect.provideService(PgClient.PgClient, client)),
       )
       expect(failureOf(started)._tag).toBe("PgQueryMismatchError")
+    }),
+  )
+})
+
+describe("typed queries on a client's current connection", () => {
+  it.live("the first-run check uses the current connection (a one-connection pool does not deadlock)", () =>
+    Effect.gen(function* () {
+      const client = yield* PgClient.make(poolOptions({ max: 1 }))
+      const q = PgQuery.make({
+        sql: "SELECT pg_backend_pid() AS pid",
+        row: Schema.Struct({ pid: Schema.Number }),
+      })
+      const conn = yield* client.reserve
+      const pid = yield* conn.fetchVal("SELECT pg_backend_pid()")
+      const row = yield* q.on(client).one().pipe(PgCurrentConnection.provide(conn), Effect.timeout("20 seconds"))
+      expect(row).toEqual({ pid })
     }),
   )
 })

@@ -244,7 +244,7 @@ export function make(options: MakeOptions<unknown, unknown, unknown, unknown>): 
   const describe = (conn: PgConnection) => describeStatement(conn, text)
 
   const checkOn = (executor: PgExecutor): Effect.Effect<void, PgQueryMismatchError | PgClientError> =>
-    Effect.flatMap(isClient(executor) ? executor.withConnection(describe) : describe(executor), (description) => {
+    Effect.flatMap(withConnectionOf(executor, describe), (description) => {
       const differences = compare(description)
       if (differences.length === 0) {
         checkedOn.add(keyOf(executor))
@@ -374,6 +374,21 @@ const fetchRow = (executor: PgExecutor, text: string, args: ReadonlyArray<unknow
   executor.fetchRow(text, args, options)
 const executeOn = (executor: PgExecutor, text: string, args: ReadonlyArray<unknown>, options?: QueryOptions) =>
   executor.execute(text, args, options)
+
+/**
+ * Runs `f` on the connection, or on the client's current connection (a transaction's: never wait
+ * for a second connection while holding one), or on a checked-out one.
+ */
+const withConnectionOf = <A>(
+  executor: PgExecutor,
+  f: (conn: PgConnection) => Effect.Effect<A, PgClientError>,
+): Effect.Effect<A, PgClientError> => {
+  if (!isClient(executor)) return f(executor)
+  return Effect.withFiber((fiber) => {
+    const current = Context.getOrUndefined(fiber.context, PgCurrentConnection)
+    return current !== undefined && executor.pool.owns(current) ? f(current) : executor.withConnection(f)
+  })
+}
 
 /** A cursor on the connection, or on the client's current connection, or on a reserved one. */
 const cursorOn = (
