@@ -108,6 +108,30 @@ describe("typed query round trip", () => {
     }),
   )
 
+  it.live("columns named like PgRecord members or not plain identifiers decode by name too", () =>
+    Effect.gen(function* () {
+      const { conn } = yield* schemaConnect()
+      const q = PgQuery.make({
+        sql: `SELECT 1 AS values, 2 AS length, 3 AS "get", 4 AS "two words", 5 AS plain`,
+        row: Schema.Struct({
+          values: Schema.Number,
+          length: Schema.Number,
+          get: Schema.Number,
+          "two words": Schema.Number,
+          plain: Schema.Number,
+        }),
+      })
+      expect(yield* q.on(conn).one()).toEqual({ values: 1, length: 2, get: 3, "two words": 4, plain: 5 })
+      const plain = PgQuery.make({
+        sql: "SELECT 1 AS a, 'x' AS b",
+        row: Schema.Struct({ a: Schema.Number, b: Schema.String }),
+      })
+      const row = yield* plain.on(conn).one()
+      expect(row).toEqual({ a: 1, b: "x" })
+      expect(Object.getPrototypeOf(row)).toBe(Object.prototype)
+    }),
+  )
+
   it.live("through PgClient in context and bound to a client", () =>
     Effect.gen(function* () {
       const { conn, schema } = yield* schemaConnect()

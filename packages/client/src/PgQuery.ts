@@ -50,7 +50,7 @@ import type { PgConnection, QueryOptions } from "./PgConnection.ts"
 import { PgCurrentConnection } from "./PgCurrentConnection.ts"
 import type { CursorOptions } from "./PgCursor.ts"
 import { PgInterfaceError } from "./PgError.ts"
-import type { PgRecord } from "./PgRecord.ts"
+import type { PgColumn, PgRecord } from "./PgRecord.ts"
 
 export type { Difference } from "./internal/QueryCheck.ts"
 
@@ -214,9 +214,22 @@ export function make(options: MakeOptions<unknown, unknown, unknown, unknown>): 
     return Effect.succeed(encoded as ReadonlyArray<unknown>)
   }
 
+  // The Schema reads the record's column getters directly (no intermediate object) when every
+  // column name is a plain property name that no PgRecord method shadows; checked once per result.
+  let plainColumns: ReadonlyArray<PgColumn> | undefined
+  const rowInput = (record: PgRecord): unknown => {
+    const columns = record.columns
+    if (columns === plainColumns) return record
+    if (columns.every((c) => PLAIN_NAME.test(c.name) && !SHADOWED.has(c.name))) {
+      plainColumns = columns
+      return record
+    }
+    return record.toObject()
+  }
+
   const decodeOne = (record: PgRecord, index: number): Exit.Exit<unknown, PgSchemaError> => {
     if (decodeRow === undefined) return Exit.succeed(record)
-    const exit = decodeRow(record.toObject())
+    const exit = decodeRow(rowInput(record))
     if (Exit.isSuccess(exit)) return Exit.succeed(exit.value)
     const error = Cause.findErrorOption(exit.cause)
     if (Option.isNone(error)) return exit as Exit.Exit<never>
@@ -364,6 +377,27 @@ export function make(options: MakeOptions<unknown, unknown, unknown, unknown>): 
     checkOn,
   }
 }
+
+const PLAIN_NAME = /^[A-Za-z_$][A-Za-z0-9_$]*$/
+const SHADOWED = new Set([
+  "get",
+  "at",
+  "toObject",
+  "keys",
+  "entries",
+  "values",
+  "columns",
+  "length",
+  "toJSON",
+  "constructor",
+  "__proto__",
+  "toString",
+  "valueOf",
+  "hasOwnProperty",
+  "isPrototypeOf",
+  "propertyIsEnumerable",
+  "toLocaleString",
+])
 
 /** The key the "already checked" memory uses: a client's pool, or the connection. */
 const keyOf = (executor: PgExecutor): object => (isClient(executor) ? executor.pool : executor)
