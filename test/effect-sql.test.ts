@@ -8,7 +8,7 @@ import * as NodeServices from "@effect/platform-node/NodeServices"
 import * as PgClient from "@pgfx/client/PgClient"
 import * as PgQuery from "@pgfx/client/PgQuery"
 import * as PgSqlClient from "@pgfx/sql/PgSqlClient"
-import { Effect, Exit, Layer, Option, Schema, Stream, String as Str } from "effect"
+import { ConfigProvider, Effect, Exit, Layer, Option, Schema, Stream, String as Str } from "effect"
 import { Model } from "effect/schema"
 import * as Migrator from "effect/sql/Migrator"
 import { fromFileSystem } from "effect/sql/MigratorFileSystem"
@@ -20,6 +20,7 @@ import * as SqlSchema from "effect/sql/SqlSchema"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import { testCluster } from "./support/cluster.ts"
 import { failureOf } from "./support/failure.ts"
 import { poolOptions } from "./support/pool.ts"
 import { schemaConnect } from "./support/schema.ts"
@@ -72,6 +73,36 @@ describe("@pgfx/sql statements", () => {
         expect(yield* sql`SELECT name FROM people WHERE name = ${evil}`).toEqual([{ name: evil }])
       }),
     ),
+  )
+
+  it.live("layerConfig reads DATABASE_URL / PG* through the ConfigProvider; a bad value is a ConfigError", () =>
+    Effect.gen(function* () {
+      const pg = testCluster()
+      const env = { PGHOST: pg.host, PGPORT: String(pg.port), PGUSER: pg.user, PGDATABASE: pg.database }
+      const program = Effect.gen(function* () {
+        const sql = yield* SqlClient
+        return yield* sql`SELECT current_user AS u`
+      })
+      const rows = yield* program.pipe(
+        Effect.provide(PgSqlClient.layerConfig()),
+        Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromUnknown(env)),
+      )
+      expect(rows).toEqual([{ u: pg.user }])
+      const bad = yield* Effect.exit(
+        program.pipe(
+          Effect.provide(PgSqlClient.layerConfig()),
+          Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromUnknown({ ...env, PGPORT: "nope" })),
+        ),
+      )
+      expect(failureOf(bad)._tag).toBe("ConfigError")
+      const unreachable = yield* Effect.exit(
+        program.pipe(
+          Effect.provide(PgSqlClient.layerConfig()),
+          Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromUnknown({ ...env, PGPORT: "1" })),
+        ),
+      )
+      expect(reasonOf(unreachable)._tag).toBe("ConnectionError")
+    }),
   )
 
   it.live("transformed names (camelCase <-> snake_case)", () =>

@@ -41,7 +41,7 @@ import * as PgClient from "@pgfx/client/PgClient"
 import type { PgConnection } from "@pgfx/client/PgConnection"
 import * as PgCurrentConnection from "@pgfx/client/PgCurrentConnection"
 import type { PgPoolOptions } from "@pgfx/client/PgPool"
-import { Context, Effect, Layer, Option, type Scope, Stream } from "effect"
+import { type Config, Context, Effect, Layer, Option, type Scope, Stream } from "effect"
 import * as Reactivity from "effect/reactivity/Reactivity"
 import * as Client from "effect/sql/SqlClient"
 import type { Connection } from "effect/sql/SqlConnection"
@@ -268,4 +268,27 @@ export const layerFromClient = (
   Layer.effect(
     Client.SqlClient,
     PgClient.PgClient.use((c) => fromClient(c, options)),
+  ).pipe(Layer.provide(Reactivity.layer))
+
+/**
+ * Provides `SqlClient` and `PgClient` configured through Effect's `Config`: by default libpq's
+ * variables (`DATABASE_URL`, or `PGHOST`, `PGUSER`, ...) from the current `ConfigProvider`, as
+ * `PgClient.layerConfig` reads them.
+ *
+ * Errors: `Config.ConfigError`, and `SqlError` when the pool's first connections cannot be opened.
+ * @since 0.1.0
+ */
+export const layerConfig = (
+  config?: Config.Wrap<PgClient.PgClientConfig>,
+  options: PgPoolOptions & PgSqlClientOptions = {},
+): Layer.Layer<Client.SqlClient | PgClient.PgClient, SqlError | Config.ConfigError> =>
+  Layer.effectContext(
+    Effect.gen(function* () {
+      const built = yield* Effect.mapError(Layer.build(PgClient.layerConfig(config, options)), (e) =>
+        e._tag === "ConfigError" ? e : toSqlError(e, "connect"),
+      )
+      const client = Context.get(built, PgClient.PgClient)
+      const sql = yield* fromClient(client, options)
+      return Context.make(PgClient.PgClient, client).pipe(Context.add(Client.SqlClient, sql))
+    }),
   ).pipe(Layer.provide(Reactivity.layer))
