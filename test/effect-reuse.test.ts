@@ -3,7 +3,8 @@
  * kept in a constant) runs the query again, with the statement cache consulted on each run.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Schedule, Stream } from "effect"
+import * as PgQuery from "@pgfx/client/PgQuery"
+import { Effect, Schedule, Schema, Stream } from "effect"
 import { connect } from "./support/connect.ts"
 
 describe("query Effects are re-runnable", () => {
@@ -30,6 +31,23 @@ describe("query Effects are re-runnable", () => {
         Schedule.recurs(4),
       )
       expect(seen).toEqual([3, 3, 3, 3, 3])
+    }),
+  )
+
+  it.live("a typed query's Effect and Stream values run again", () =>
+    Effect.gen(function* () {
+      const conn = yield* connect()
+      const q = PgQuery.make({
+        sql: "SELECT generate_series(1, :n) AS i",
+        params: Schema.Struct({ n: Schema.Number }),
+        row: Schema.Struct({ i: Schema.Number }),
+      })
+      const all = q.on(conn).all({ n: 2 })
+      const stream = Stream.runCollect(q.on(conn).stream({ n: 3 }))
+      for (let i = 0; i < 3; i++) {
+        expect(yield* all).toEqual([{ i: 1 }, { i: 2 }])
+        expect((yield* stream).length).toBe(3)
+      }
     }),
   )
 })

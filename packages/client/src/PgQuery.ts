@@ -316,14 +316,22 @@ export function make(options: MakeOptions<unknown, unknown, unknown, unknown>): 
     return differences
   }
 
+  // Lazy: whether the executor was checked, and the parameters' encoding, belong to each run.
   const ensureChecked = (executor: PgExecutor): Effect.Effect<void, PgQueryMismatchError | PgClientError> =>
-    !shouldCheck || checkedOn.has(keyOf(executor)) ? Effect.void : checkOn(executor)
+    Effect.suspend(() => (!shouldCheck || checkedOn.has(keyOf(executor)) ? Effect.void : checkOn(executor)))
 
   const runner = (executor: PgExecutor): PgQueryRunner<unknown, unknown, never> => {
     const prepared = <X>(
       params: unknown,
       f: (args: ReadonlyArray<unknown>) => Effect.Effect<X, PgTypedQueryError | PgNoRowError>,
-    ) => Effect.andThen(ensureChecked(executor), Effect.flatMap(args(params), f))
+    ) =>
+      Effect.andThen(
+        ensureChecked(executor),
+        Effect.flatMap(
+          Effect.suspend(() => args(params)),
+          f,
+        ),
+      )
     return {
       all: (params, opts) =>
         prepared(params, (a) => Effect.flatMap(fetch(executor, text, a, opts), decodeAll)) as Effect.Effect<
@@ -350,10 +358,16 @@ export function make(options: MakeOptions<unknown, unknown, unknown, unknown>): 
         prepared(params, (a) => executeOn(executor, text, a, opts)) as Effect.Effect<string, PgTypedQueryError>,
       stream: (params, opts) =>
         Stream.unwrap(
-          Effect.map(Effect.andThen(ensureChecked(executor), args(params)), (a) => {
-            let index = 0
-            return Stream.mapEffect(cursorOn(executor, text, a, opts), (record) => decodeOne(record, index++))
-          }),
+          Effect.map(
+            Effect.andThen(
+              ensureChecked(executor),
+              Effect.suspend(() => args(params)),
+            ),
+            (a) => {
+              let index = 0
+              return Stream.mapEffect(cursorOn(executor, text, a, opts), (record) => decodeOne(record, index++))
+            },
+          ),
         ),
     }
   }
