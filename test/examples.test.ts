@@ -58,6 +58,43 @@ describe("examples", () => {
     }),
   )
 
+  it.live("typed-queries.ts: declared queries checked at start, run, and a mismatch reported", () =>
+    Effect.gen(function* () {
+      const pg = testCluster()
+      const result = yield* runExample("typed-queries.ts", {
+        DATABASE_URL: `postgres://${pg.user}@${pg.host}:${pg.port}/${pg.database}`,
+      })
+      expect(result.stderr).toBe("")
+      expect(result.code).toBe(0)
+      expect(result.stdout).toContain(
+        "by id: espresso 2.50 { _id: 'Option', _tag: 'Some', value: '2025-01-31T12:00:00.000Z' }",
+      )
+      expect(result.stdout).toContain("missing: none")
+      expect(result.stdout).toContain("cold: iced tea, cold brew")
+      expect(result.stdout).toContain("streamed coffee: espresso, cold brew")
+      expect(result.stdout).toContain("template: espresso, cold brew")
+      expect(result.stdout).toContain("query wrong does not match the server:")
+      expect(result.stdout).toContain('column "price": the server returns numeric (decoded as string)')
+      expect(result.stdout).toContain('column "discontinued" can be NULL')
+      expect(result.stdout).toContain("all declared queries match the database")
+    }),
+  )
+
+  it.live("effect-sql.ts: migrations, SqlSchema, transactions and streams through @pgfx/sql", () =>
+    Effect.gen(function* () {
+      const pg = testCluster()
+      const result = yield* runExample("effect-sql.ts", {
+        DATABASE_URL: `postgres://${pg.user}@${pg.host}:${pg.port}/${pg.database}`,
+      })
+      expect(result.stderr).toBe("")
+      expect(result.code).toBe(0)
+      expect(result.stdout).toContain("migrations applied: 1_create_accounts, 2_seed")
+      expect(result.stdout).toContain("overdraft: ConstraintError")
+      expect(result.stdout).toContain("ada: 70")
+      expect(result.stdout).toContain("balances: ada=70 grace=80")
+    }),
+  )
+
   it.live(
     "web-service.ts serves 2 ^ power from the pool on a loopback port",
     () =>

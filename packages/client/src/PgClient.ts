@@ -36,6 +36,7 @@ import { PgCurrentConnection } from "./PgCurrentConnection.ts"
 import type { PgQueryError } from "./PgError.ts"
 import * as PgPool from "./PgPool.ts"
 import type { PgRecord } from "./PgRecord.ts"
+import { type Fragment, normalize } from "./PgSql.ts"
 
 export type { PgClientConfig } from "./internal/ClientConfig.ts"
 
@@ -51,20 +52,28 @@ export interface PgClientShape {
   readonly pool: PgPool.PgPool
   /** Runs a command on a checked-out connection (or the current one); returns its status tag. */
   execute(sql: string, args?: ReadonlyArray<unknown>, options?: QueryOptions): Effect.Effect<string, PgClientError>
+  /** `execute` with a `sql` fragment (`PgSql`). */
+  execute(query: Fragment, options?: QueryOptions): Effect.Effect<string, PgClientError>
   /** Runs a query on a checked-out connection (or the current one); returns all rows. */
   fetch(
     sql: string,
     args?: ReadonlyArray<unknown>,
     options?: QueryOptions,
   ): Effect.Effect<Array<PgRecord>, PgClientError>
+  /** `fetch` with a `sql` fragment (`PgSql`). */
+  fetch(query: Fragment, options?: QueryOptions): Effect.Effect<Array<PgRecord>, PgClientError>
   /** Runs a query on a checked-out connection (or the current one); returns the first row. */
   fetchRow(
     sql: string,
     args?: ReadonlyArray<unknown>,
     options?: QueryOptions,
   ): Effect.Effect<Option.Option<PgRecord>, PgClientError>
+  /** `fetchRow` with a `sql` fragment (`PgSql`). */
+  fetchRow(query: Fragment, options?: QueryOptions): Effect.Effect<Option.Option<PgRecord>, PgClientError>
   /** Runs a query on a checked-out connection (or the current one); returns one value. */
   fetchVal(sql: string, args?: ReadonlyArray<unknown>, options?: FetchValOptions): Effect.Effect<unknown, PgClientError>
+  /** `fetchVal` with a `sql` fragment (`PgSql`). */
+  fetchVal(query: Fragment, options?: FetchValOptions): Effect.Effect<unknown, PgClientError>
   /** A connection checked out for the current scope (see `PgPool.acquire`). */
   readonly reserve: Effect.Effect<PgConnection, PgPool.PgPoolError, Scope.Scope>
   /** Runs `f` with a checked-out connection, released when `f` ends. */
@@ -95,10 +104,30 @@ export const fromPool = (pool: PgPool.PgPool): PgClientShape => {
     })
   return {
     pool,
-    execute: (sql, args, options) => route((c) => c.execute(sql, args, options), pool.execute(sql, args, options)),
-    fetch: (sql, args, options) => route((c) => c.fetch(sql, args, options), pool.fetch(sql, args, options)),
-    fetchRow: (sql, args, options) => route((c) => c.fetchRow(sql, args, options), pool.fetchRow(sql, args, options)),
-    fetchVal: (sql, args, options) => route((c) => c.fetchVal(sql, args, options), pool.fetchVal(sql, args, options)),
+    execute: (query: string | Fragment, argsOrOptions?: ReadonlyArray<unknown> | QueryOptions, opts?: QueryOptions) => {
+      const [sql, args, options] = normalize(query, argsOrOptions, opts)
+      return route((c) => c.execute(sql, args, options), pool.execute(sql, args, options))
+    },
+    fetch: (query: string | Fragment, argsOrOptions?: ReadonlyArray<unknown> | QueryOptions, opts?: QueryOptions) => {
+      const [sql, args, options] = normalize(query, argsOrOptions, opts)
+      return route((c) => c.fetch(sql, args, options), pool.fetch(sql, args, options))
+    },
+    fetchRow: (
+      query: string | Fragment,
+      argsOrOptions?: ReadonlyArray<unknown> | QueryOptions,
+      opts?: QueryOptions,
+    ) => {
+      const [sql, args, options] = normalize(query, argsOrOptions, opts)
+      return route((c) => c.fetchRow(sql, args, options), pool.fetchRow(sql, args, options))
+    },
+    fetchVal: (
+      query: string | Fragment,
+      argsOrOptions?: ReadonlyArray<unknown> | FetchValOptions,
+      opts?: FetchValOptions,
+    ) => {
+      const [sql, args, options] = normalize(query, argsOrOptions, opts)
+      return route((c) => c.fetchVal(sql, args, options), pool.fetchVal(sql, args, options))
+    },
     reserve: pool.acquire,
     withConnection: (f) => pool.withConnection(f),
   }
@@ -159,41 +188,42 @@ const unwrapConfig = (
  * @since 0.1.0
  */
 export const execute = (
-  sql: string,
-  args?: ReadonlyArray<unknown>,
+  sql: string | Fragment,
+  args?: ReadonlyArray<unknown> | QueryOptions,
   options?: QueryOptions,
-): Effect.Effect<string, PgClientError, PgClient> => PgClient.use((c) => c.execute(sql, args, options))
+): Effect.Effect<string, PgClientError, PgClient> => PgClient.use((c) => c.execute(...normalize(sql, args, options)))
 
 /**
  * `fetch` through the provided {@link PgClient}.
  * @since 0.1.0
  */
 export const fetch = (
-  sql: string,
-  args?: ReadonlyArray<unknown>,
+  sql: string | Fragment,
+  args?: ReadonlyArray<unknown> | QueryOptions,
   options?: QueryOptions,
-): Effect.Effect<Array<PgRecord>, PgClientError, PgClient> => PgClient.use((c) => c.fetch(sql, args, options))
+): Effect.Effect<Array<PgRecord>, PgClientError, PgClient> =>
+  PgClient.use((c) => c.fetch(...normalize(sql, args, options)))
 
 /**
  * `fetchRow` through the provided {@link PgClient}.
  * @since 0.1.0
  */
 export const fetchRow = (
-  sql: string,
-  args?: ReadonlyArray<unknown>,
+  sql: string | Fragment,
+  args?: ReadonlyArray<unknown> | QueryOptions,
   options?: QueryOptions,
 ): Effect.Effect<Option.Option<PgRecord>, PgClientError, PgClient> =>
-  PgClient.use((c) => c.fetchRow(sql, args, options))
+  PgClient.use((c) => c.fetchRow(...normalize(sql, args, options)))
 
 /**
  * `fetchVal` through the provided {@link PgClient}.
  * @since 0.1.0
  */
 export const fetchVal = (
-  sql: string,
-  args?: ReadonlyArray<unknown>,
+  sql: string | Fragment,
+  args?: ReadonlyArray<unknown> | FetchValOptions,
   options?: FetchValOptions,
-): Effect.Effect<unknown, PgClientError, PgClient> => PgClient.use((c) => c.fetchVal(sql, args, options))
+): Effect.Effect<unknown, PgClientError, PgClient> => PgClient.use((c) => c.fetchVal(...normalize(sql, args, options)))
 
 /**
  * A connection checked out for the current scope.

@@ -42,6 +42,7 @@ import * as PgConfig from "./PgConfig.ts"
 import type { PgConnectError, PgQueryError, PgTransactionError } from "./PgError.ts"
 import type { PgConnectionEvents } from "./PgNotifications.ts"
 import type { PgRecord } from "./PgRecord.ts"
+import type { Fragment } from "./PgSql.ts"
 import type { CursorOptions, PgCursor } from "./PgCursor.ts"
 import type { PgStatement } from "./PgStatement.ts"
 import type { PgTransaction, TransactionOptions } from "./PgTransaction.ts"
@@ -84,20 +85,28 @@ export interface PgConnection extends PgConnectionEvents {
    * protocol is used and `sql` may hold several statements; the tag is the last one's.
    */
   execute(sql: string, args?: ReadonlyArray<unknown>, options?: QueryOptions): Effect.Effect<string, PgQueryError>
+  /** {@link execute} with a `sql` fragment (`PgSql`): its text and parameters. */
+  execute(query: Fragment, options?: QueryOptions): Effect.Effect<string, PgQueryError>
   /** Runs a query and returns all its rows. */
   fetch(
     sql: string,
     args?: ReadonlyArray<unknown>,
     options?: QueryOptions,
   ): Effect.Effect<Array<PgRecord>, PgQueryError>
+  /** {@link fetch} with a `sql` fragment (`PgSql`). */
+  fetch(query: Fragment, options?: QueryOptions): Effect.Effect<Array<PgRecord>, PgQueryError>
   /** Runs a query and returns its first row, if any. */
   fetchRow(
     sql: string,
     args?: ReadonlyArray<unknown>,
     options?: QueryOptions,
   ): Effect.Effect<Option.Option<PgRecord>, PgQueryError>
+  /** {@link fetchRow} with a `sql` fragment (`PgSql`). */
+  fetchRow(query: Fragment, options?: QueryOptions): Effect.Effect<Option.Option<PgRecord>, PgQueryError>
   /** Runs a query and returns one value of its first row (`null` when there is no row). */
   fetchVal(sql: string, args?: ReadonlyArray<unknown>, options?: FetchValOptions): Effect.Effect<unknown, PgQueryError>
+  /** {@link fetchVal} with a `sql` fragment (`PgSql`). */
+  fetchVal(query: Fragment, options?: FetchValOptions): Effect.Effect<unknown, PgQueryError>
   /**
    * Runs `sql` once per argument set, all sets pipelined in one batch (Bind/Execute per set, one
    * Sync): one round trip, and atomic — a failure in any set rolls back all of them. An empty
@@ -122,6 +131,8 @@ export interface PgConnection extends PgConnectionEvents {
    * ends. See `PgCursor`.
    */
   cursor(sql: string, args?: ReadonlyArray<unknown>, options?: CursorOptions): Stream.Stream<PgRecord, PgQueryError>
+  /** {@link cursor} with a `sql` fragment (`PgSql`). */
+  cursor(query: Fragment, options?: CursorOptions): Stream.Stream<PgRecord, PgQueryError>
   /** An explicit cursor (`fetch`, `fetchRow`, `forward`), closed when the Scope closes. See `PgCursor`. */
   openCursor(
     sql: string,

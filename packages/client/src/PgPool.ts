@@ -42,6 +42,7 @@ import type { PgConnectionOptions } from "./PgConfig.ts"
 import * as PgConnection from "./PgConnection.ts"
 import type { PgConnectError, PgInterfaceError, PgQueryError, PgTimeoutError } from "./PgError.ts"
 import type { PgRecord } from "./PgRecord.ts"
+import { type Fragment, normalize } from "./PgSql.ts"
 
 /**
  * The `init` or `setup` hook failed; `cause` is what it failed with. (A failing `reset` never
@@ -152,10 +153,17 @@ export interface PgPool {
     args?: ReadonlyArray<unknown>,
     options?: PgConnection.QueryOptions,
   ): Effect.Effect<string, PgQueryError | PgPoolError>
+  /** `execute` with a `sql` fragment (`PgSql`). */
+  execute(query: Fragment, options?: PgConnection.QueryOptions): Effect.Effect<string, PgQueryError | PgPoolError>
   /** `fetch` on a connection checked out for this call. */
   fetch(
     sql: string,
     args?: ReadonlyArray<unknown>,
+    options?: PgConnection.QueryOptions,
+  ): Effect.Effect<Array<PgRecord>, PgQueryError | PgPoolError>
+  /** `fetch` with a `sql` fragment (`PgSql`). */
+  fetch(
+    query: Fragment,
     options?: PgConnection.QueryOptions,
   ): Effect.Effect<Array<PgRecord>, PgQueryError | PgPoolError>
   /** `fetchRow` on a connection checked out for this call. */
@@ -164,12 +172,19 @@ export interface PgPool {
     args?: ReadonlyArray<unknown>,
     options?: PgConnection.QueryOptions,
   ): Effect.Effect<Option.Option<PgRecord>, PgQueryError | PgPoolError>
+  /** `fetchRow` with a `sql` fragment (`PgSql`). */
+  fetchRow(
+    query: Fragment,
+    options?: PgConnection.QueryOptions,
+  ): Effect.Effect<Option.Option<PgRecord>, PgQueryError | PgPoolError>
   /** `fetchVal` on a connection checked out for this call. */
   fetchVal(
     sql: string,
     args?: ReadonlyArray<unknown>,
     options?: PgConnection.FetchValOptions,
   ): Effect.Effect<unknown, PgQueryError | PgPoolError>
+  /** `fetchVal` with a `sql` fragment (`PgSql`). */
+  fetchVal(query: Fragment, options?: PgConnection.FetchValOptions): Effect.Effect<unknown, PgQueryError | PgPoolError>
   /** Replaces every current connection: idle ones now, checked-out ones when released. */
   readonly expireConnections: Effect.Effect<void>
   /**
@@ -431,16 +446,36 @@ class Pool implements PgPool {
     )
   }
 
-  execute(sql: string, args?: ReadonlyArray<unknown>, options?: PgConnection.QueryOptions) {
+  execute(
+    query: string | Fragment,
+    argsOrOptions?: ReadonlyArray<unknown> | PgConnection.QueryOptions,
+    maybeOptions?: PgConnection.QueryOptions,
+  ) {
+    const [sql, args, options] = normalize(query, argsOrOptions, maybeOptions)
     return this.run(sql, (conn) => conn.execute(sql, args, options))
   }
-  fetch(sql: string, args?: ReadonlyArray<unknown>, options?: PgConnection.QueryOptions) {
+  fetch(
+    query: string | Fragment,
+    argsOrOptions?: ReadonlyArray<unknown> | PgConnection.QueryOptions,
+    maybeOptions?: PgConnection.QueryOptions,
+  ) {
+    const [sql, args, options] = normalize(query, argsOrOptions, maybeOptions)
     return this.run(sql, (conn) => conn.fetch(sql, args, options))
   }
-  fetchRow(sql: string, args?: ReadonlyArray<unknown>, options?: PgConnection.QueryOptions) {
+  fetchRow(
+    query: string | Fragment,
+    argsOrOptions?: ReadonlyArray<unknown> | PgConnection.QueryOptions,
+    maybeOptions?: PgConnection.QueryOptions,
+  ) {
+    const [sql, args, options] = normalize(query, argsOrOptions, maybeOptions)
     return this.run(sql, (conn) => conn.fetchRow(sql, args, options))
   }
-  fetchVal(sql: string, args?: ReadonlyArray<unknown>, options?: PgConnection.FetchValOptions) {
+  fetchVal(
+    query: string | Fragment,
+    argsOrOptions?: ReadonlyArray<unknown> | PgConnection.FetchValOptions,
+    maybeOptions?: PgConnection.FetchValOptions,
+  ) {
+    const [sql, args, options] = normalize(query, argsOrOptions, maybeOptions)
     return this.run(sql, (conn) => conn.fetchVal(sql, args, options))
   }
 

@@ -20,6 +20,7 @@ import {
   type PgTransactionError,
 } from "../PgError.ts"
 import type { PgRecord } from "../PgRecord.ts"
+import { type Fragment, normalize } from "../PgSql.ts"
 import type { CursorOptions, PgCursor } from "../PgCursor.ts"
 import type { PgStatement } from "../PgStatement.ts"
 import type { PgTransaction, TransactionOptions } from "../PgTransaction.ts"
@@ -279,7 +280,12 @@ export class Connection extends ConnectionEvents implements PgConnection {
     ).pipe(Effect.mapError((e) => this.outdated(e)))
   }
 
-  execute(sql: string, args?: ReadonlyArray<unknown>, options?: QueryOptions): Effect.Effect<string, PgQueryError> {
+  execute(
+    query: string | Fragment,
+    argsOrOptions?: ReadonlyArray<unknown> | QueryOptions,
+    maybeOptions?: QueryOptions,
+  ): Effect.Effect<string, PgQueryError> {
+    const [sql, args, options] = normalize(query, argsOrOptions, maybeOptions)
     const effect =
       args === undefined || args.length === 0
         ? this.request<string>(
@@ -295,10 +301,11 @@ export class Connection extends ConnectionEvents implements PgConnection {
   }
 
   fetch(
-    sql: string,
-    args: ReadonlyArray<unknown> = [],
-    options?: QueryOptions,
+    query: string | Fragment,
+    argsOrOptions?: ReadonlyArray<unknown> | QueryOptions,
+    maybeOptions?: QueryOptions,
   ): Effect.Effect<Array<PgRecord>, PgQueryError> {
+    const [sql, args = [], options] = normalize(query, argsOrOptions, maybeOptions)
     return observe(
       this,
       sql,
@@ -312,10 +319,11 @@ export class Connection extends ConnectionEvents implements PgConnection {
   }
 
   fetchRow(
-    sql: string,
-    args: ReadonlyArray<unknown> = [],
-    options?: QueryOptions,
+    query: string | Fragment,
+    argsOrOptions?: ReadonlyArray<unknown> | QueryOptions,
+    maybeOptions?: QueryOptions,
   ): Effect.Effect<Option.Option<PgRecord>, PgQueryError> {
+    const [sql, args = [], options] = normalize(query, argsOrOptions, maybeOptions)
     return observe(
       this,
       sql,
@@ -349,10 +357,11 @@ export class Connection extends ConnectionEvents implements PgConnection {
   }
 
   cursor(
-    sql: string,
-    args: ReadonlyArray<unknown> = [],
-    options?: CursorOptions,
+    query: string | Fragment,
+    argsOrOptions?: ReadonlyArray<unknown> | CursorOptions,
+    maybeOptions?: CursorOptions,
   ): Stream.Stream<PgRecord, PgQueryError> {
+    const [sql, args = [], options] = normalize(query, argsOrOptions, maybeOptions)
     return Cursor.stream(this, cacheSource(this, sql), args, options)
   }
 
@@ -372,10 +381,11 @@ export class Connection extends ConnectionEvents implements PgConnection {
   }
 
   fetchVal(
-    sql: string,
-    args: ReadonlyArray<unknown> = [],
-    options?: FetchValOptions,
+    query: string | Fragment,
+    argsOrOptions?: ReadonlyArray<unknown> | FetchValOptions,
+    maybeOptions?: FetchValOptions,
   ): Effect.Effect<unknown, PgQueryError> {
+    const [sql, args = [], options] = normalize(query, argsOrOptions, maybeOptions)
     const column = options?.column ?? 0
     const effect = this.withTimeout(
       Effect.flatMap(this.run(sql, args, 1), (r) => {

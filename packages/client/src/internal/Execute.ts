@@ -103,7 +103,9 @@ export const executeWith = <A>(
           }),
         )
     })
-  return attempt(false)
+  // Suspended: the cache lookup (and a new statement's name) belong to each run of the Effect,
+  // not to its construction, so the same query Effect can run again (repeat, retry).
+  return Effect.suspend(() => attempt(false))
 }
 
 /** {@link executeWith} for SQL through the connection's statement cache. */
