@@ -22,8 +22,24 @@
  * Effect.runPromise(program.pipe(Effect.provide(PgClient.layer({ url: "postgres://app@localhost/app", max: 20 }))))
  * ```
  *
- * Inside a transaction (anything that provides {@link PgCurrentConnection}) the shortcuts run on
- * the transaction's connection instead of checking one out.
+ * **Transactions.** `transaction(effect, options)` checks a connection out, runs `effect` in a
+ * transaction on it (`PgTransaction.transaction`) and releases it. The transaction's connection
+ * is carried in Context: every shortcut called inside it (from the same fiber or fibers it forks)
+ * runs on that connection, and a nested `transaction` becomes a savepoint on it. Queries from
+ * outside the transaction are not held up by it: they check out other connections.
+ * `PgCurrentConnection` (a connection pinned explicitly) is honoured the same way.
+ *
+ * @example
+ * ```ts
+ * const transfer = (from: number, to: number, amount: number) =>
+ *   PgClient.transaction(
+ *     Effect.gen(function* () {
+ *       yield* PgClient.execute("UPDATE account SET balance = balance - $1 WHERE id = $2", [amount, from])
+ *       yield* PgClient.execute("UPDATE account SET balance = balance + $1 WHERE id = $2", [amount, to])
+ *     }),
+ *     { isolation: "serializable", retry: Schedule.recurs(3) },
+ *   )
+ * ```
  *
  * @since 0.1.0
  */
@@ -33,9 +49,10 @@ import type { PgConnectionOptions } from "./PgConfig.ts"
 import type * as PgConfig from "./PgConfig.ts"
 import type { FetchValOptions, PgConnection, QueryOptions } from "./PgConnection.ts"
 import { PgCurrentConnection } from "./PgCurrentConnection.ts"
-import type { PgQueryError } from "./PgError.ts"
+import type { PgQueryError, PgTransactionError } from "./PgError.ts"
 import * as PgPool from "./PgPool.ts"
 import type { PgRecord } from "./PgRecord.ts"
+import * as PgTransaction from "./PgTransaction.ts"
 
 export type { PgClientConfig } from "./internal/ClientConfig.ts"
 
@@ -65,7 +82,24 @@ export interface PgClientShape {
   ): Effect.Effect<Option.Option<PgRecord>, PgClientError>
   /** Runs a query on a checked-out connection (or the current one); returns one value. */
   fetchVal(sql: string, args?: ReadonlyArray<unknown>, options?: FetchValOptions): Effect.Effect<unknown, PgClientError>
-  /** A connection checked out for the current scope (see `PgPool.acquire`). */
+  /**
+   * Runs `effect` in a transaction on a connection checked out for it (commit on success,
+   * rollback on failure, defect and interruption), then releases the connection. Inside it, the
+   * client's shortcuts run on the transaction's connection; called inside a transaction of this
+   * client, it becomes a savepoint on the same connection. See `PgTransaction.transaction` for
+   * the options and errors.
+   *
+   * `retry` re-runs the whole transaction on the SAME checked-out connection (a serialization
+   * failure or deadlock leaves the connection healthy); a nested call never retries.
+   */
+  transaction<A, E, R>(
+    effect: Effect.Effect<A, E, R>,
+    options?: PgTransaction.TransactionOptions,
+  ): Effect.Effect<A, E | PgClientError | PgTransactionError, Exclude<R, PgTransaction.PgTransaction>>
+  /**
+   * A connection checked out for the current scope (see `PgPool.acquire`). Always a fresh
+   * checkout, even inside a transaction.
+   */
   readonly reserve: Effect.Effect<PgConnection, PgPool.PgPoolError, Scope.Scope>
   /** Runs `f` with a checked-out connection, released when `f` ends. */
   withConnection<A, E, R>(
@@ -84,14 +118,29 @@ export class PgClient extends Context.Service<PgClient, PgClientShape>()("@pgfx/
  * @since 0.1.0
  */
 export const fromPool = (pool: PgPool.PgPool): PgClientShape => {
-  /** Runs on the current connection when it belongs to this pool, else on a pooled one. */
-  const route = <A>(
-    onCurrent: (conn: PgConnection) => Effect.Effect<A, PgClientError>,
-    onPool: Effect.Effect<A, PgClientError>,
-  ): Effect.Effect<A, PgClientError> =>
+  /**
+   * The connection the fiber is pinned to on this pool: the innermost active transaction on one
+   * of its connections, else `PgCurrentConnection` when it is one of them.
+   */
+  const currentIn = (context: Context.Context<never>): PgConnection | undefined => {
+    for (
+      let level = Context.getOrUndefined(context, PgTransaction.PgTransaction);
+      level !== undefined;
+      level = level.outer
+    ) {
+      if (level.isActive && pool.owns(level.connection)) return level.connection
+    }
+    const current = Context.getOrUndefined(context, PgCurrentConnection)
+    return current !== undefined && pool.owns(current) ? current : undefined
+  }
+  /** Runs on the current connection when there is one, else on a pooled one. */
+  const route = <A, E>(
+    onCurrent: (conn: PgConnection) => Effect.Effect<A, E>,
+    onPool: Effect.Effect<A, E>,
+  ): Effect.Effect<A, E> =>
     Effect.withFiber((fiber) => {
-      const current = Context.getOrUndefined(fiber.context, PgCurrentConnection)
-      return current !== undefined && pool.owns(current) ? onCurrent(current) : onPool
+      const current = currentIn(fiber.context)
+      return current !== undefined ? onCurrent(current) : onPool
     })
   return {
     pool,
@@ -99,6 +148,12 @@ export const fromPool = (pool: PgPool.PgPool): PgClientShape => {
     fetch: (sql, args, options) => route((c) => c.fetch(sql, args, options), pool.fetch(sql, args, options)),
     fetchRow: (sql, args, options) => route((c) => c.fetchRow(sql, args, options), pool.fetchRow(sql, args, options)),
     fetchVal: (sql, args, options) => route((c) => c.fetchVal(sql, args, options), pool.fetchVal(sql, args, options)),
+    transaction: <A, E, R>(effect: Effect.Effect<A, E, R>, options?: PgTransaction.TransactionOptions) =>
+      Effect.withFiber((fiber) => {
+        const current = currentIn(fiber.context)
+        if (current !== undefined) return PgTransaction.transaction(current, effect, options)
+        return pool.withConnection((conn) => PgTransaction.transaction(conn, effect, options))
+      }),
     reserve: pool.acquire,
     withConnection: (f) => pool.withConnection(f),
   }
@@ -194,6 +249,33 @@ export const fetchVal = (
   args?: ReadonlyArray<unknown>,
   options?: FetchValOptions,
 ): Effect.Effect<unknown, PgClientError, PgClient> => PgClient.use((c) => c.fetchVal(sql, args, options))
+
+/**
+ * Runs `effect` in a transaction through the provided {@link PgClient}: the client's shortcuts
+ * inside it run on the transaction's connection; nested, it is a savepoint. See
+ * {@link PgClientShape.transaction}.
+ *
+ * Errors: the effect's own, {@link PgClientError} (acquiring, BEGIN, COMMIT) and
+ * `PgTransactionError` (see `PgTransaction.transaction`).
+ *
+ * @example
+ * ```ts
+ * const id = yield* PgClient.transaction(
+ *   Effect.gen(function* () {
+ *     const id = yield* PgClient.fetchVal("INSERT INTO orders (item) VALUES ($1) RETURNING id", ["book"])
+ *     yield* PgClient.execute("UPDATE stock SET n = n - 1 WHERE item = $1", ["book"])
+ *     return id
+ *   }),
+ *   { isolation: "repeatable_read" },
+ * )
+ * ```
+ * @since 0.1.0
+ */
+export const transaction = <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  options?: PgTransaction.TransactionOptions,
+): Effect.Effect<A, E | PgClientError | PgTransactionError, Exclude<R, PgTransaction.PgTransaction> | PgClient> =>
+  PgClient.use((c) => c.transaction(effect, options))
 
 /**
  * A connection checked out for the current scope.
