@@ -1,8 +1,10 @@
 /**
  * `PgClient`: the service an application provides once. It owns a {@link PgPool.PgPool} and
- * offers asyncpg's pool shortcuts (`execute`, `fetch`, `fetchRow`, `fetchVal`: each checks a
- * connection out for one statement), `reserve` (a connection for the current scope) and the
- * pool's controls, both as methods of the service and as accessor functions:
+ * offers asyncpg's pool shortcuts (`execute`, `executeMany`, `fetch`, `fetchMany`, `fetchRow`,
+ * `fetchVal`: each checks a connection out for one call), `cursor` (a Stream holding one checkout
+ * while it runs), `prepare` and `openCursor` (on a checkout held for the current Scope),
+ * `reserve` (a connection for the current scope), `transaction`, and the pool's controls, both as
+ * methods of the service and as accessor functions:
  *
  * @example
  * ```ts
@@ -43,7 +45,7 @@
  *
  * @since 0.1.0
  */
-import { Config, Context, Effect, Layer, type Option, type Scope } from "effect"
+import { Config, Context, Effect, Layer, type Option, type Scope, Stream } from "effect"
 import * as ClientConfig from "./internal/ClientConfig.ts"
 import type { PgConnectionOptions } from "./PgConfig.ts"
 import type * as PgConfig from "./PgConfig.ts"
@@ -51,7 +53,9 @@ import type { FetchValOptions, PgConnection, QueryOptions } from "./PgConnection
 import { PgCurrentConnection } from "./PgCurrentConnection.ts"
 import type { PgQueryError, PgTransactionError } from "./PgError.ts"
 import * as PgPool from "./PgPool.ts"
+import type { CursorOptions, PgCursor } from "./PgCursor.ts"
 import type { PgRecord } from "./PgRecord.ts"
+import type { PgStatement } from "./PgStatement.ts"
 import * as PgTransaction from "./PgTransaction.ts"
 
 export type { PgClientConfig } from "./internal/ClientConfig.ts"
@@ -82,6 +86,43 @@ export interface PgClientShape {
   ): Effect.Effect<Option.Option<PgRecord>, PgClientError>
   /** Runs a query on a checked-out connection (or the current one); returns one value. */
   fetchVal(sql: string, args?: ReadonlyArray<unknown>, options?: FetchValOptions): Effect.Effect<unknown, PgClientError>
+  /**
+   * Runs `sql` once per argument set on a checked-out connection (or the current one), all sets
+   * pipelined in one round trip and atomic (see `PgConnection.executeMany`).
+   */
+  executeMany(
+    sql: string,
+    argsList: ReadonlyArray<ReadonlyArray<unknown>>,
+    options?: QueryOptions,
+  ): Effect.Effect<void, PgClientError>
+  /** Like `executeMany`, returning each argument set's rows (e.g. `INSERT ... RETURNING`). */
+  fetchMany(
+    sql: string,
+    argsList: ReadonlyArray<ReadonlyArray<unknown>>,
+    options?: QueryOptions,
+  ): Effect.Effect<Array<Array<PgRecord>>, PgClientError>
+  /**
+   * The rows of `sql` as a Stream read `prefetch` at a time through a cursor. Outside a
+   * transaction the Stream checks one connection out when it starts and holds it until it ends
+   * (the cursor runs in an implicit transaction meanwhile, see `PgCursor`); inside one it reads
+   * on the transaction's connection.
+   */
+  cursor(sql: string, args?: ReadonlyArray<unknown>, options?: CursorOptions): Stream.Stream<PgRecord, PgClientError>
+  /**
+   * An explicit cursor (`fetch`, `fetchRow`, `forward`) for the current Scope, on a connection
+   * checked out for that Scope (or the current transaction's connection).
+   */
+  openCursor(
+    sql: string,
+    args?: ReadonlyArray<unknown>,
+    options?: QueryOptions,
+  ): Effect.Effect<PgCursor, PgClientError, Scope.Scope>
+  /**
+   * A prepared statement for the current Scope, on a connection checked out for that Scope (or
+   * the current transaction's connection). The statement (and the checkout) end with the Scope;
+   * using it afterwards fails with `PgInterfaceError`.
+   */
+  prepare(sql: string, options?: QueryOptions): Effect.Effect<PgStatement, PgClientError, Scope.Scope>
   /**
    * Runs `effect` in a transaction on a connection checked out for it (commit on success,
    * rollback on failure, defect and interruption), then releases the connection. Inside it, the
@@ -142,12 +183,32 @@ export const fromPool = (pool: PgPool.PgPool): PgClientShape => {
       const current = currentIn(fiber.context)
       return current !== undefined ? onCurrent(current) : onPool
     })
+  /** The current connection, or one checked out for the current Scope. */
+  const reserveOrCurrent: Effect.Effect<PgConnection, PgPool.PgPoolError, Scope.Scope> = Effect.withFiber((fiber) => {
+    const current = currentIn(fiber.context)
+    return current !== undefined ? Effect.succeed(current) : pool.acquire
+  })
   return {
     pool,
     execute: (sql, args, options) => route((c) => c.execute(sql, args, options), pool.execute(sql, args, options)),
     fetch: (sql, args, options) => route((c) => c.fetch(sql, args, options), pool.fetch(sql, args, options)),
     fetchRow: (sql, args, options) => route((c) => c.fetchRow(sql, args, options), pool.fetchRow(sql, args, options)),
     fetchVal: (sql, args, options) => route((c) => c.fetchVal(sql, args, options), pool.fetchVal(sql, args, options)),
+    executeMany: (sql, argsList, options) =>
+      route((c) => c.executeMany(sql, argsList, options), pool.executeMany(sql, argsList, options)),
+    fetchMany: (sql, argsList, options) =>
+      route((c) => c.fetchMany(sql, argsList, options), pool.fetchMany(sql, argsList, options)),
+    cursor: (sql, args, options) =>
+      Stream.unwrap(
+        Effect.withFiber((fiber) => {
+          const current = currentIn(fiber.context)
+          if (current !== undefined) return Effect.succeed(current.cursor(sql, args, options))
+          // Acquired in the Stream's own scope: released when the Stream ends, however it ends.
+          return Effect.map(pool.acquire, (conn) => conn.cursor(sql, args, options))
+        }),
+      ),
+    openCursor: (sql, args, options) => Effect.flatMap(reserveOrCurrent, (conn) => conn.openCursor(sql, args, options)),
+    prepare: (sql, options) => Effect.flatMap(reserveOrCurrent, (conn) => conn.prepare(sql, options)),
     transaction: <A, E, R>(effect: Effect.Effect<A, E, R>, options?: PgTransaction.TransactionOptions) =>
       Effect.withFiber((fiber) => {
         const current = currentIn(fiber.context)
@@ -249,6 +310,83 @@ export const fetchVal = (
   args?: ReadonlyArray<unknown>,
   options?: FetchValOptions,
 ): Effect.Effect<unknown, PgClientError, PgClient> => PgClient.use((c) => c.fetchVal(sql, args, options))
+
+/**
+ * `executeMany` through the provided {@link PgClient}: every argument set pipelined in one round
+ * trip, atomic.
+ *
+ * @example
+ * ```ts
+ * yield* PgClient.executeMany("INSERT INTO t (id, name) VALUES ($1, $2)", [[1, "a"], [2, "b"]])
+ * ```
+ * @since 0.1.0
+ */
+export const executeMany = (
+  sql: string,
+  argsList: ReadonlyArray<ReadonlyArray<unknown>>,
+  options?: QueryOptions,
+): Effect.Effect<void, PgClientError, PgClient> => PgClient.use((c) => c.executeMany(sql, argsList, options))
+
+/**
+ * `fetchMany` through the provided {@link PgClient}: each argument set's rows.
+ * @since 0.1.0
+ */
+export const fetchMany = (
+  sql: string,
+  argsList: ReadonlyArray<ReadonlyArray<unknown>>,
+  options?: QueryOptions,
+): Effect.Effect<Array<Array<PgRecord>>, PgClientError, PgClient> =>
+  PgClient.use((c) => c.fetchMany(sql, argsList, options))
+
+/**
+ * The rows of `sql` as a Stream through the provided {@link PgClient}, holding one checkout for
+ * the Stream's lifetime (see {@link PgClientShape.cursor}).
+ *
+ * @example
+ * ```ts
+ * const total = yield* PgClient.cursor("SELECT amount FROM big_table", [], { prefetch: 1000 }).pipe(
+ *   Stream.runFold(() => 0, (sum, row) => sum + Number(row.get("amount"))),
+ * )
+ * ```
+ * @since 0.1.0
+ */
+export const cursor = (
+  sql: string,
+  args?: ReadonlyArray<unknown>,
+  options?: CursorOptions,
+): Stream.Stream<PgRecord, PgClientError, PgClient> =>
+  Stream.unwrap(PgClient.useSync((c) => c.cursor(sql, args, options)))
+
+/**
+ * An explicit cursor through the provided {@link PgClient}, for the current Scope.
+ * @since 0.1.0
+ */
+export const openCursor = (
+  sql: string,
+  args?: ReadonlyArray<unknown>,
+  options?: QueryOptions,
+): Effect.Effect<PgCursor, PgClientError, PgClient | Scope.Scope> =>
+  PgClient.use((c) => c.openCursor(sql, args, options))
+
+/**
+ * A prepared statement through the provided {@link PgClient}, on a connection held for the
+ * current Scope.
+ *
+ * @example
+ * ```ts
+ * Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const stmt = yield* PgClient.prepare("SELECT name FROM users WHERE id = $1")
+ *     for (const id of [1, 2, 3]) console.log(yield* stmt.fetchVal([id]))
+ *   }),
+ * )
+ * ```
+ * @since 0.1.0
+ */
+export const prepare = (
+  sql: string,
+  options?: QueryOptions,
+): Effect.Effect<PgStatement, PgClientError, PgClient | Scope.Scope> => PgClient.use((c) => c.prepare(sql, options))
 
 /**
  * Runs `effect` in a transaction through the provided {@link PgClient}: the client's shortcuts
