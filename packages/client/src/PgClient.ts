@@ -31,6 +31,12 @@
  * outside the transaction are not held up by it: they check out other connections.
  * `PgCurrentConnection` (a connection pinned explicitly) is honoured the same way.
  *
+ * **Notifications.** `listen(channel)` / `subscribe(channel)` read LISTEN/NOTIFY channels through
+ * ONE dedicated listener connection per client (a `PgListener`, opened on the first
+ * subscription, outside the pool's `max`), which reconnects after a drop and puts a
+ * `PgListener.Reconnected` marker into each stream; `notify` sends through the pool (inside a
+ * transaction, on its connection: delivered at commit).
+ *
  * @example
  * ```ts
  * const transfer = (from: number, to: number, amount: number) =>
@@ -51,9 +57,11 @@ import type { PgConnectionOptions } from "./PgConfig.ts"
 import type * as PgConfig from "./PgConfig.ts"
 import type { FetchValOptions, PgConnection, QueryOptions } from "./PgConnection.ts"
 import { PgCurrentConnection } from "./PgCurrentConnection.ts"
-import type { PgQueryError, PgTransactionError } from "./PgError.ts"
+import { PgInterfaceError, type PgQueryError, type PgTransactionError } from "./PgError.ts"
 import * as PgPool from "./PgPool.ts"
 import type { CursorOptions, PgCursor } from "./PgCursor.ts"
+import * as PgListener from "./PgListener.ts"
+import type { BufferOptions } from "./PgNotifications.ts"
 import type { PgRecord } from "./PgRecord.ts"
 import type { PgStatement } from "./PgStatement.ts"
 import * as PgTransaction from "./PgTransaction.ts"
@@ -62,6 +70,20 @@ export type { PgClientConfig } from "./internal/ClientConfig.ts"
 
 /** Every failure a shortcut can produce: the query's, or acquiring's. @since 0.1.0 */
 export type PgClientError = PgQueryError | PgPool.PgPoolError
+
+/**
+ * Options of a client: the pool's (see `PgPool.PgPoolOptions`, which include every connection
+ * option) and its listener's.
+ * @since 0.1.0
+ */
+export interface PgClientOptions extends PgPool.PgPoolOptions {
+  /**
+   * Options of the client's notification listener (reconnect schedule, health check). It
+   * connects with the connection options the client was created with (not a later
+   * `setConnectArgs`, nor the pool's `connect` factory).
+   */
+  readonly listener?: PgListener.PgListenerOptions | undefined
+}
 
 /**
  * What the {@link PgClient} service offers.
@@ -138,6 +160,28 @@ export interface PgClientShape {
     options?: PgTransaction.TransactionOptions,
   ): Effect.Effect<A, E | PgClientError | PgTransactionError, Exclude<R, PgTransaction.PgTransaction>>
   /**
+   * The notifications of `channel` as a Stream, read through the client's one shared listener
+   * connection; a `PgListener.Reconnected` marker follows each reconnection (notifications may
+   * have been missed). See `PgListener.PgListenerShape.listen` for the errors.
+   */
+  listen(channel: string, options?: BufferOptions): Stream.Stream<PgListener.ListenEvent, PgListener.PgListenerError>
+  /** Like `listen`, as a scoped Effect that completes once the LISTEN is confirmed. */
+  subscribe(
+    channel: string,
+    options?: BufferOptions,
+  ): Effect.Effect<
+    Stream.Stream<PgListener.ListenEvent, PgListener.PgListenerError>,
+    PgListener.PgListenerError,
+    Scope.Scope
+  >
+  /**
+   * Sends a notification (`SELECT pg_notify($1, $2)`: any channel name and payload are safe)
+   * through the pool, or on the current transaction's connection (delivered when it commits).
+   */
+  notify(channel: string, payload?: string): Effect.Effect<void, PgClientError>
+  /** The client's listener (its `channels`, `serverPid`); nothing is opened before a subscription. */
+  readonly listener: PgListener.PgListenerShape | undefined
+  /**
    * A connection checked out for the current scope (see `PgPool.acquire`). Always a fresh
    * checkout, even inside a transaction.
    */
@@ -155,10 +199,12 @@ export interface PgClientShape {
 export class PgClient extends Context.Service<PgClient, PgClientShape>()("@pgfx/client/PgClient") {}
 
 /**
- * The service over an existing pool.
+ * The service over an existing pool. Notifications need a listener: pass one (e.g.
+ * `PgListener.make(options)` in the same scope as the pool); without it `listen` and `subscribe`
+ * fail with `PgInterfaceError`. {@link make} and the layers create both.
  * @since 0.1.0
  */
-export const fromPool = (pool: PgPool.PgPool): PgClientShape => {
+export const fromPool = (pool: PgPool.PgPool, listener?: PgListener.PgListenerShape): PgClientShape => {
   /**
    * The connection the fiber is pinned to on this pool: the innermost active transaction on one
    * of its connections, else `PgCurrentConnection` when it is one of them.
@@ -215,18 +261,42 @@ export const fromPool = (pool: PgPool.PgPool): PgClientShape => {
         if (current !== undefined) return PgTransaction.transaction(current, effect, options)
         return pool.withConnection((conn) => PgTransaction.transaction(conn, effect, options))
       }),
+    listen: (channel, options) =>
+      listener === undefined ? Stream.fail(noListener()) : listener.listen(channel, options),
+    subscribe: (channel, options) =>
+      listener === undefined ? Effect.fail(noListener()) : listener.subscribe(channel, options),
+    notify: (channel, payload) =>
+      route(
+        (c) => c.notify(channel, payload),
+        pool.withConnection((c) => c.notify(channel, payload)),
+      ),
+    listener,
     reserve: pool.acquire,
     withConnection: (f) => pool.withConnection(f),
   }
 }
 
+const noListener = () =>
+  new PgInterfaceError({
+    message: "this client has no notification listener (create it with PgClient.make or a layer)",
+  })
+
 /**
- * A client with its own pool for the current scope (see `PgPool.make` for the options).
+ * A client with its own pool and its own notification listener for the current scope (see
+ * `PgPool.make` for the options). The listener opens its connection on the first subscription.
  * @since 0.1.0
  */
 export const make = (
-  options: PgPool.PgPoolOptions | string = {},
-): Effect.Effect<PgClientShape, PgPool.PgPoolError, Scope.Scope> => Effect.map(PgPool.make(options), fromPool)
+  options: PgClientOptions | string = {},
+): Effect.Effect<PgClientShape, PgPool.PgPoolError, Scope.Scope> =>
+  Effect.gen(function* () {
+    const { listener: listenerOptions, ...poolOptions }: PgClientOptions =
+      typeof options === "string" ? { url: options } : options
+    const pool = yield* PgPool.make(poolOptions)
+    // Closed before the pool (finalizers run in reverse): its streams end first.
+    const listener = yield* PgListener.make(PgPool.splitOptions(poolOptions), listenerOptions)
+    return fromPool(pool, listener)
+  })
 
 /**
  * The client as a Layer: the pool opens when the layer is built (its `min` connections) and
@@ -235,7 +305,7 @@ export const make = (
  * Errors: `PgPool.PgPoolError` (invalid options, or opening the first `min` connections failed).
  * @since 0.1.0
  */
-export const layer = (options: PgPool.PgPoolOptions | string = {}): Layer.Layer<PgClient, PgPool.PgPoolError> =>
+export const layer = (options: PgClientOptions | string = {}): Layer.Layer<PgClient, PgPool.PgPoolError> =>
   Layer.effect(PgClient, make(options))
 
 /**
@@ -256,11 +326,13 @@ export const layer = (options: PgPool.PgPoolOptions | string = {}): Layer.Layer<
  */
 export const layerConfig = (
   config: Config.Wrap<ClientConfig.PgClientConfig> = ClientConfig.envConfig,
-  options: PgPool.PgPoolOptions = {},
+  options: PgClientOptions = {},
 ): Layer.Layer<PgClient, PgPool.PgPoolError | Config.ConfigError> =>
   Layer.effect(
     PgClient,
-    Effect.flatMap(unwrapConfig(config), (values) => make(ClientConfig.toOptions(values, options))),
+    Effect.flatMap(unwrapConfig(config), (values) =>
+      make({ ...ClientConfig.toOptions(values, options), listener: options.listener }),
+    ),
   )
 
 const unwrapConfig = (
@@ -414,6 +486,47 @@ export const transaction = <A, E, R>(
   options?: PgTransaction.TransactionOptions,
 ): Effect.Effect<A, E | PgClientError | PgTransactionError, Exclude<R, PgTransaction.PgTransaction> | PgClient> =>
   PgClient.use((c) => c.transaction(effect, options))
+
+/**
+ * The notifications of `channel` through the provided {@link PgClient}'s shared listener
+ * connection, with a `PgListener.Reconnected` marker after each reconnection.
+ *
+ * @example
+ * ```ts
+ * yield* PgClient.listen("orders").pipe(
+ *   Stream.runForEach((event) =>
+ *     PgListener.isNotification(event) ? Effect.log(`order ${event.payload}`) : reloadOrders,
+ *   ),
+ * )
+ * ```
+ * @since 0.1.0
+ */
+export const listen = (
+  channel: string,
+  options?: BufferOptions,
+): Stream.Stream<PgListener.ListenEvent, PgListener.PgListenerError, PgClient> =>
+  Stream.unwrap(PgClient.useSync((c) => c.listen(channel, options)))
+
+/**
+ * Like {@link listen}, as a scoped Effect that completes once the LISTEN is confirmed (so a
+ * notification sent afterwards is seen).
+ * @since 0.1.0
+ */
+export const subscribe = (
+  channel: string,
+  options?: BufferOptions,
+): Effect.Effect<
+  Stream.Stream<PgListener.ListenEvent, PgListener.PgListenerError>,
+  PgListener.PgListenerError,
+  PgClient | Scope.Scope
+> => PgClient.use((c) => c.subscribe(channel, options))
+
+/**
+ * Sends a notification through the provided {@link PgClient} (inside a transaction: at commit).
+ * @since 0.1.0
+ */
+export const notify = (channel: string, payload?: string): Effect.Effect<void, PgClientError, PgClient> =>
+  PgClient.use((c) => c.notify(channel, payload))
 
 /**
  * A connection checked out for the current scope.
