@@ -24,6 +24,7 @@ import type { Connection } from "./Connection.ts"
 import { Level, PgTransaction } from "./Gate.ts"
 import { SimpleQueryHandler } from "./Handlers.ts"
 import { leaseOf } from "./Lease.ts"
+import { withSpan } from "./Tracing.ts"
 
 type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 
@@ -246,14 +247,11 @@ export const transaction = <A, E, R>(
     ) as Effect.Effect<A, E | PgQueryError | PgTransactionError, Exclude<R, PgTransaction>>
     // Retrying only makes sense for the whole transaction, never for a savepoint.
     const retry = options.retry
-    if (
-      retry === undefined ||
-      conn.gate.levelOf(fiber, conn, undefined) !== undefined ||
-      conn.session.transactionStatus !== "I"
-    ) {
-      return once
-    }
-    return Effect.retry(once, {
+    const nested = conn.gate.levelOf(fiber, conn, undefined) !== undefined || conn.session.transactionStatus !== "I"
+    // One span per attempt, from BEGIN (or SAVEPOINT) to COMMIT / ROLLBACK, parent of the queries inside.
+    const traced = withSpan(once, `${nested ? "savepoint" : "transaction"} ${conn.config.database}`, conn.config)
+    if (retry === undefined || nested) return traced
+    return Effect.retry(traced, {
       schedule: retry as Schedule.Schedule<unknown, E | PgQueryError | PgTransactionError>,
       while: isRetryable,
     })
