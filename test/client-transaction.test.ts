@@ -293,4 +293,35 @@ describe("PgTransaction on a pooled connection", () => {
       expect(failureOf(yield* Effect.exit(manual.start))).toMatchObject({ _tag: "PgInterfaceError" })
     }).pipe(Effect.scoped),
   )
+
+  it.live("a manual transaction left open at release is rolled back; the next checkout is not held up", () =>
+    Effect.gen(function* () {
+      const pool = yield* PgPool.make(poolOptions({ max: 1 }))
+      const table = `pool_open_tx_${process.pid}_${Math.floor(Math.random() * 1e6)}`
+      yield* pool.execute(`CREATE TABLE ${table} (a int)`)
+      yield* Effect.addFinalizer(() => Effect.ignore(withAdmin((admin) => admin.execute(`DROP TABLE ${table}`))))
+      const manual = yield* pool.withConnection((conn) =>
+        Effect.gen(function* () {
+          const tx = yield* PgTransaction.make(conn)
+          yield* tx.start
+          yield* conn.execute(`INSERT INTO ${table} VALUES (1)`)
+          return tx
+        }),
+      )
+      // Another fiber checks out the same (only) connection: it is idle and not owned by the
+      // abandoned transaction, whose insert was rolled back.
+      const next = yield* Effect.forkChild(
+        pool.withConnection((conn) =>
+          Effect.all([conn.fetchVal(`SELECT count(*) FROM ${table}`), Effect.sync(() => conn.transactionStatus)]),
+        ),
+      )
+      const [count, status] = yield* Fiber.join(next).pipe(
+        Effect.timeoutOrElse({ duration: "10 seconds", orElse: () => Effect.die(new Error("held up")) }),
+      )
+      expect(count).toBe(0n)
+      expect(status).toBe("idle")
+      expect(manual.state).toBe("rolledBack")
+      expect(failureOf(yield* Effect.exit(manual.commit))).toMatchObject({ _tag: "PgTransactionError" })
+    }).pipe(Effect.scoped),
+  )
 })

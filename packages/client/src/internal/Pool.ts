@@ -27,6 +27,7 @@ import { PgInterfaceError, PgTimeoutError } from "../PgError.ts"
 import * as PgMetrics from "../PgMetrics.ts"
 import type { PgPoolError, PgPoolHookError } from "../PgPool.ts"
 import { Connection } from "./Connection.ts"
+import type { Level } from "./Gate.ts"
 import { guard, Lease } from "./Lease.ts"
 import type { Session } from "./Session.ts"
 import { sqlMayLeaveSessionState } from "./SessionState.ts"
@@ -386,6 +387,7 @@ export class PoolCore {
       this.dropBusy(member)
       return Effect.void
     }
+    abandonLevels(member.conn)
     // Listeners, streams and loggers registered through the connection's API (asyncpg removes
     // them on release with an InterfaceWarning): removed first, UNLISTEN included.
     if (member.conn.hasRegistrations) {
@@ -634,6 +636,20 @@ export class PoolCore {
       gauge("pgfx_pool_max", "configured maximum size", () => this.settings.max),
     ]
   }
+}
+
+/**
+ * A transaction level still open at release (a manual or scoped transaction never finished) would
+ * keep owning the connection's gate, so the reset and every later checkout would wait for it:
+ * its levels end here (the reset rolls the server's transaction back).
+ */
+const abandonLevels = (conn: Connection): void => {
+  const gate = conn.gate
+  if (gate.owner === undefined) return
+  for (let level: Level | undefined = gate.owner; level !== undefined; level = level.parent) {
+    level.state = "rolledBack"
+  }
+  gate.setOwner(undefined)
 }
 
 const warnListeners = (leftover: number): Effect.Effect<void> =>
