@@ -7,6 +7,7 @@
 import * as PgClient from "@pgfx/client/PgClient"
 import * as PgPool from "@pgfx/client/PgPool"
 import * as PgTransaction from "@pgfx/client/PgTransaction"
+import * as TestTransaction from "@pgfx/testing/TestTransaction"
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Fiber, Layer, Schedule } from "effect"
 import { tcpOptions, withAdmin } from "./support/connect.ts"
@@ -261,6 +262,28 @@ describe("PgClient.transaction", () => {
         }),
       )
     }).pipe(Effect.scoped, Effect.provide(clientInSchema())),
+  )
+})
+
+describe("TestTransaction with PgClient", () => {
+  it.live("code under test written against PgClient runs inside the test's transaction, rolled back", () =>
+    Effect.gen(function* () {
+      // What an application function does: its own client transaction and shortcuts.
+      const register = (a: number) =>
+        PgClient.transaction(Effect.andThen(PgClient.execute("INSERT INTO t VALUES ($1)", [a]), count))
+      yield* Effect.scoped(
+        Effect.gen(function* () {
+          const conn = yield* PgClient.reserve
+          yield* TestTransaction.scoped(conn)
+          expect(yield* register(1)).toBe(1n) // a savepoint in the test's transaction
+          expect(yield* register(2)).toBe(2n)
+          expect(yield* pid).toBe(conn.serverPid)
+          expect((yield* PgClient.stats).inUse).toBe(1)
+        }),
+      )
+      // Rolled back with the test.
+      expect(yield* count).toBe(0n)
+    }).pipe(Effect.provide(clientInSchema())),
   )
 })
 
