@@ -18,13 +18,15 @@ import { type Config, Effect, Layer } from "effect"
 import { HttpRouter, HttpServerResponse } from "effect/http"
 import { createServer } from "node:http"
 
-/** Handles a request: one pooled connection, one query. */
+/** Handles a request: one pooled connection, one transaction, one query. */
 const handle = Effect.gen(function* () {
   const { power = "10" } = yield* HttpRouter.params
   if (!/^\d+$/.test(power)) return HttpServerResponse.text("power must be a whole number", { status: 404 })
-  // Take a connection from the pool (released when the block ends, whatever happens). asyncpg
-  // opens a transaction around this query; with pgfx's transaction combinator it wraps this block.
-  const result = yield* PgClient.withConnection((connection) => connection.fetchVal("SELECT 2 ^ $1", [Number(power)]))
+  // asyncpg: `async with pool.acquire() as connection: async with connection.transaction(): ...`.
+  // `PgClient.transaction` takes a connection from the pool and opens a transaction on it;
+  // every PgClient query inside runs on that connection. It commits when the block succeeds,
+  // rolls back when it fails (or the client goes away), and releases the connection either way.
+  const result = yield* PgClient.transaction(PgClient.fetchVal("SELECT 2 ^ $1", [Number(power)]))
   return HttpServerResponse.text(`2 ^ ${power} is ${String(result)}`)
 }).pipe(
   Effect.catchTag("PgServerError", (error) =>

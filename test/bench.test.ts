@@ -1,7 +1,7 @@
 /**
  * The benchmark harness (bench/, issue 10) is not part of the test suite, but its code must not
  * rot: this runs it end to end (parent, one fresh child per run, report, JSON) on the smallest
- * preset, for pgfx only, against the test cluster. It measures nothing.
+ * preset, for pgfx and pgfx-pool (PgClient) only, against the test cluster. It measures nothing.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
@@ -18,7 +18,12 @@ interface Report {
   readonly runs: ReadonlyArray<{
     readonly workload: string
     readonly driver: string
-    readonly result: { readonly status: string; readonly value?: number; readonly reason?: string }
+    readonly result: {
+      readonly status: string
+      readonly value?: number
+      readonly reason?: string
+      readonly check?: Readonly<Record<string, number>>
+    }
   }>
 }
 
@@ -41,7 +46,7 @@ const runHarness = (args: ReadonlyArray<string>) =>
   })
 
 describe("bench harness", () => {
-  it.live("runs pgfx on the smoke preset and writes a report", () =>
+  it.live("runs pgfx and pgfx-pool on the smoke preset and writes a report", () =>
     Effect.gen(function* () {
       const pg = testCluster()
       const out = Fs.mkdtempSync(Path.join(Os.tmpdir(), "pgfx-bench-smoke-"))
@@ -49,9 +54,9 @@ describe("bench harness", () => {
         const result = yield* runHarness([
           "--smoke",
           "--drivers",
-          "pgfx",
+          "pgfx,pgfx-pool",
           "--only",
-          "W1,W5",
+          "W1,W5,W6,W8",
           "--url",
           `postgres://${pg.user}@${pg.host}:${pg.port}/${pg.database}`,
           "--out",
@@ -62,11 +67,26 @@ describe("bench harness", () => {
         expect(result.stdout).toContain("W1  point query by primary key")
         const report = JSON.parse(Fs.readFileSync(Path.join(out, "latest.json"), "utf8")) as Report
         expect(report.preset).toBe("smoke")
-        expect(report.runs.map((r) => `${r.driver}/${r.workload}/${r.result.status}`)).toEqual([
+        expect(report.runs.map((r) => `${r.driver}/${r.workload}/${r.result.status}`).sort()).toEqual([
+          "pgfx-pool/W1/ok",
+          "pgfx-pool/W5/ok",
+          "pgfx-pool/W6/ok",
+          "pgfx-pool/W8/ok",
           "pgfx/W1/ok",
           "pgfx/W5/ok",
+          "pgfx/W6/ok",
+          "pgfx/W8/ok",
         ])
-        for (const run of report.runs) expect(run.result.value).toBeGreaterThan(0)
+        // W6's value is the RSS growth, which can be 0 on the smoke preset; the others are rates.
+        for (const run of report.runs) {
+          expect(run.result.value).toBeGreaterThanOrEqual(run.workload === "W6" ? 0 : Number.MIN_VALUE)
+        }
+        // Every row streamed (W6: the smoke preset's 5,000) and inserted (W8: 500).
+        for (const run of report.runs) {
+          if (run.workload === "W6") expect(run.result.check?.rows).toBe(5000)
+          if (run.workload === "W8") expect(run.result.check?.rows).toBe(500)
+        }
+        expect(result.stdout).not.toContain("MISMATCH")
         expect(Fs.readFileSync(Path.join(out, "latest.md"), "utf8")).toContain("| W1 point query")
       } finally {
         Fs.rmSync(out, { recursive: true, force: true })

@@ -27,7 +27,7 @@ const node =
 
 export const drivers: ReadonlyArray<DriverInfo> = [
   { id: "pgfx", label: "pgfx", kind: "pgfx", command: node("pgfx.ts") },
-  // When PgClient's pool lands: { id: "pgfx-pool", label: "pgfx (PgClient)", kind: "pgfx", command: node("pgfx.ts", "--pool") }
+  { id: "pgfx-pool", label: "pgfx (PgClient)", kind: "pgfx", command: node("pgfx.ts", "--pool") },
   { id: "pg", label: "pg", kind: "js", command: node("pg.ts") },
   { id: "pg-native", label: "pg-native", kind: "js", command: node("pg.ts", "--native") },
   { id: "postgres", label: "postgres.js", kind: "js", command: node("postgres.ts") },

@@ -1,19 +1,23 @@
 /**
  * pgfx, called the way an application calls it.
  *
- * Callers reach the database through a {@link Session}: today one `PgConnection` per connection,
- * callers spread over them (caller i uses connection i mod n; W1p: all callers on one
- * connection, which pipelines them). When `PgClient` and its pool land, add a `pooled` variant
- * of {@link openSessions} that returns the client's shortcuts (a checkout and release per query),
- * register it as a second driver in `bench/src/drivers.ts`, and every workload runs through it
- * unchanged.
+ * Callers reach the database through a {@link Session}:
+ *
+ * - `pgfx`: one `PgConnection` per connection, callers spread over them (caller i uses
+ *   connection i mod n; W1p: all callers on one connection, which pipelines them);
+ * - `pgfx-pool` (`--pool`): the shortcuts of one `PgClient` whose pool has `connections`
+ *   connections, so every query is a checkout and a release, as in an application (W1p: a pool
+ *   of one, so the ten callers take turns: a checkout is exclusive, nothing is pipelined).
  *
  * Workloads whose pgfx feature does not exist yet answer `not-implemented`; each is one handler
  * away from running (see the TODO next to it).
  */
+import * as PgClient from "@pgfx/client/PgClient"
 import * as PgConnection from "@pgfx/client/PgConnection"
 import * as PgCopy from "@pgfx/client/PgCopy"
-import { Effect, type Scope } from "effect"
+import type { CursorOptions } from "@pgfx/client/PgCursor"
+import type { PgRecord } from "@pgfx/client/PgRecord"
+import { Effect, type Scope, Stream } from "effect"
 import { performance } from "node:perf_hooks"
 import {
   type Driver,
@@ -23,14 +27,26 @@ import {
   latencyResult,
   openWindow,
   pickId,
+  RssProbe,
   runChild,
   selectColumns,
+  streamResult,
   Tally,
 } from "../child.ts"
-import { type ConnInfo, notImplemented, type OkResult, type RunRequest } from "../protocol.ts"
+import { type ConnInfo, type OkResult, type RunRequest, unsupported } from "../protocol.ts"
 
-/** What a caller needs: the query shortcuts of PgConnection (and, later, of PgClient). */
-type Session = Pick<PgConnection.PgConnection, "fetch" | "fetchVal" | "execute">
+const pooled = process.argv.includes("--pool")
+
+/** What a caller needs: what PgConnection and PgClient both offer. */
+interface Session {
+  fetch(sql: string, args?: ReadonlyArray<unknown>): Effect.Effect<Array<PgRecord>, unknown>
+  fetchVal(sql: string, args?: ReadonlyArray<unknown>): Effect.Effect<unknown, unknown>
+  fetchRow(sql: string, args?: ReadonlyArray<unknown>): Effect.Effect<unknown, unknown>
+  execute(sql: string, args?: ReadonlyArray<unknown>): Effect.Effect<string, unknown>
+  executeMany(sql: string, argsList: ReadonlyArray<ReadonlyArray<unknown>>): Effect.Effect<void, unknown>
+  cursor(sql: string, args?: ReadonlyArray<unknown>, options?: CursorOptions): Stream.Stream<PgRecord, unknown>
+  transaction<A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, unknown>
+}
 
 const options = (conn: ConnInfo): PgConnection.PgConnectionOptions => ({
   host: conn.host,
@@ -40,18 +56,25 @@ const options = (conn: ConnInfo): PgConnection.PgConnectionOptions => ({
   database: conn.database,
 })
 
-/** `count` sessions on `connections` connections (caller i gets connection i mod n). */
+/**
+ * `count` sessions on `connections` connections: caller i gets connection i mod n, or, pooled,
+ * every caller gets the same client (a pool of `connections`, all opened up front).
+ */
 const openSessions = (
   conn: ConnInfo,
   connections: number,
   count: number,
 ): Effect.Effect<Array<Session>, unknown, Scope.Scope> =>
-  Effect.map(
-    Effect.forEach(Array.from({ length: connections }), () => PgConnection.make(options(conn)), {
-      concurrency: "unbounded",
-    }),
-    (opened) => Array.from({ length: count }, (_, i) => opened[i % opened.length]),
-  )
+  pooled
+    ? Effect.map(PgClient.make({ ...options(conn), min: connections, max: connections }), (client): Array<Session> =>
+        Array.from({ length: count }, () => client),
+      )
+    : Effect.map(
+        Effect.forEach(Array.from({ length: connections }), () => PgConnection.make(options(conn)), {
+          concurrency: "unbounded",
+        }),
+        (opened) => Array.from({ length: count }, (_, i) => opened[i % opened.length]),
+      )
 
 const run = <A>(effect: Effect.Effect<A, unknown, Scope.Scope>): Promise<A> =>
   Effect.runPromise(Effect.scoped(effect) as Effect.Effect<A>)
@@ -171,25 +194,65 @@ const driver: Driver = {
         return latencyResult(samples)
       }),
     ),
-  // TODO(cursor): stream spec.sql through a cursor/Stream (spec.fetchSize rows per round trip),
-  // Tally every row, measure with RssProbe like the peers do.
-  W6: notImplemented("cursors / result Streams are not in pgfx yet"),
-  W7: (req) =>
+  W6: (req) =>
     run(
       Effect.gen(function* () {
         const { spec } = req
-        const once = Effect.scoped(
-          Effect.flatMap(PgConnection.make(options(req.conn)), (conn) => conn.fetchVal(spec.sql)),
-        )
-        for (let i = 0; i < spec.warmupCount; i++) yield* once
+        const [session] = yield* openSessions(req.conn, 1, 1)
+        const columns = selectColumns(spec.sql)
+        // The Stream's rows arrive in arrays of up to `prefetch`: tally them array by array.
+        const stream = (sql: string, tally: Tally) =>
+          Stream.runForEachArray(session.cursor(sql, [], { prefetch: spec.fetchSize }), (rows) =>
+            Effect.sync(() => tally.all(rows)),
+          )
+        yield* stream(spec.warmupSql, new Tally(columns))
+        const tally = new Tally(columns)
+        const probe = new RssProbe()
+        probe.start()
         const t0 = performance.now()
-        for (let i = 0; i < spec.count; i++) yield* once
+        yield* stream(spec.sql, tally)
         const seconds = (performance.now() - t0) / 1000
-        return { status: "ok", value: spec.count / seconds, check: { connects: spec.count } } satisfies OkResult
+        return streamResult(probe.stop(), tally, seconds)
       }),
     ),
-  // TODO(executeMany): BEGIN; executeMany(spec.sql, ingestRows(spec.count)); COMMIT; ingestResult(...).
-  W8: notImplemented("executeMany is not in pgfx yet"),
+  W7: pooled
+    ? unsupported("connection set-up is the same PgConnection.connect with or without the pool (see pgfx)")
+    : (req) =>
+        run(
+          Effect.gen(function* () {
+            const { spec } = req
+            const once = Effect.scoped(
+              Effect.flatMap(PgConnection.make(options(req.conn)), (conn) => conn.fetchVal(spec.sql)),
+            )
+            for (let i = 0; i < spec.warmupCount; i++) yield* once
+            const t0 = performance.now()
+            for (let i = 0; i < spec.count; i++) yield* once
+            const seconds = (performance.now() - t0) / 1000
+            return { status: "ok", value: spec.count / seconds, check: { connects: spec.count } } satisfies OkResult
+          }),
+        ),
+  W8: (req) =>
+    run(
+      Effect.gen(function* () {
+        // As the peers: every parameter set in one transaction (BEGIN; the batch; COMMIT). The
+        // batch is one pipelined round trip (Bind/Execute per set, one Sync).
+        const { spec } = req
+        const [session] = yield* openSessions(req.conn, 1, 1)
+        const many = (count: number) =>
+          Effect.gen(function* () {
+            const rows = ingestRows(count)
+            const t0 = performance.now()
+            yield* session.transaction(session.executeMany(spec.sql, rows))
+            return (performance.now() - t0) / 1000
+          })
+        yield* session.execute(`TRUNCATE ${spec.table}`)
+        yield* many(spec.warmupCount)
+        yield* session.execute(`TRUNCATE ${spec.table}`)
+        const seconds = yield* many(spec.count)
+        const check = (yield* session.fetch(ingestCheckSql(spec.table)))[0]!
+        return ingestResult(spec.count, seconds, Number(check.get("rows")), Number(check.get("suma")))
+      }),
+    ),
 }
 
 await runChild(driver)

@@ -1,8 +1,10 @@
 /**
  * `PgClient`: the service an application provides once. It owns a {@link PgPool.PgPool} and
- * offers asyncpg's pool shortcuts (`execute`, `fetch`, `fetchRow`, `fetchVal`: each checks a
- * connection out for one statement), `reserve` (a connection for the current scope) and the
- * pool's controls, both as methods of the service and as accessor functions:
+ * offers asyncpg's pool shortcuts (`execute`, `executeMany`, `fetch`, `fetchMany`, `fetchRow`,
+ * `fetchVal`: each checks a connection out for one call), `cursor` (a Stream holding one checkout
+ * while it runs), `prepare` and `openCursor` (on a checkout held for the current Scope),
+ * `reserve` (a connection for the current scope), `transaction`, and the pool's controls, both as
+ * methods of the service and as accessor functions:
  *
  * @example
  * ```ts
@@ -22,26 +24,67 @@
  * Effect.runPromise(program.pipe(Effect.provide(PgClient.layer({ url: "postgres://app@localhost/app", max: 20 }))))
  * ```
  *
- * Inside a transaction (anything that provides {@link PgCurrentConnection}) the shortcuts run on
- * the transaction's connection instead of checking one out.
+ * **Transactions.** `transaction(effect, options)` checks a connection out, runs `effect` in a
+ * transaction on it (`PgTransaction.transaction`) and releases it. The transaction's connection
+ * is carried in Context: every shortcut called inside it (from the same fiber or fibers it forks)
+ * runs on that connection, and a nested `transaction` becomes a savepoint on it. Queries from
+ * outside the transaction are not held up by it: they check out other connections.
+ * `PgCurrentConnection` (a connection pinned explicitly) is honoured the same way.
+ *
+ * **Notifications.** `listen(channel)` / `subscribe(channel)` read LISTEN/NOTIFY channels through
+ * ONE dedicated listener connection per client (a `PgListener`, opened on the first
+ * subscription, outside the pool's `max`), which reconnects after a drop and puts a
+ * `PgListener.Reconnected` marker into each stream; `notify` sends through the pool (inside a
+ * transaction, on its connection: delivered at commit).
+ *
+ * @example
+ * ```ts
+ * const transfer = (from: number, to: number, amount: number) =>
+ *   PgClient.transaction(
+ *     Effect.gen(function* () {
+ *       yield* PgClient.execute("UPDATE account SET balance = balance - $1 WHERE id = $2", [amount, from])
+ *       yield* PgClient.execute("UPDATE account SET balance = balance + $1 WHERE id = $2", [amount, to])
+ *     }),
+ *     { isolation: "serializable", retry: Schedule.recurs(3) },
+ *   )
+ * ```
  *
  * @since 0.1.0
  */
-import { Config, Context, Effect, Layer, type Option, type Scope } from "effect"
+import { Config, Context, Effect, Layer, type Option, type Scope, Stream } from "effect"
 import * as ClientConfig from "./internal/ClientConfig.ts"
 import type { PgConnectionOptions } from "./PgConfig.ts"
 import type * as PgConfig from "./PgConfig.ts"
 import type { FetchValOptions, PgConnection, QueryOptions } from "./PgConnection.ts"
 import { PgCurrentConnection } from "./PgCurrentConnection.ts"
-import type { PgQueryError } from "./PgError.ts"
+import { PgInterfaceError, type PgQueryError, type PgTransactionError } from "./PgError.ts"
 import * as PgPool from "./PgPool.ts"
+import type { CursorOptions, PgCursor } from "./PgCursor.ts"
+import * as PgListener from "./PgListener.ts"
+import type { BufferOptions } from "./PgNotifications.ts"
 import type { PgRecord } from "./PgRecord.ts"
 import { type Fragment, normalize } from "./PgSql.ts"
+import type { PgStatement } from "./PgStatement.ts"
+import * as PgTransaction from "./PgTransaction.ts"
 
 export type { PgClientConfig } from "./internal/ClientConfig.ts"
 
 /** Every failure a shortcut can produce: the query's, or acquiring's. @since 0.1.0 */
 export type PgClientError = PgQueryError | PgPool.PgPoolError
+
+/**
+ * Options of a client: the pool's (see `PgPool.PgPoolOptions`, which include every connection
+ * option) and its listener's.
+ * @since 0.1.0
+ */
+export interface PgClientOptions extends PgPool.PgPoolOptions {
+  /**
+   * Options of the client's notification listener (reconnect schedule, health check). It
+   * connects with the connection options the client was created with (not a later
+   * `setConnectArgs`, nor the pool's `connect` factory).
+   */
+  readonly listener?: PgListener.PgListenerOptions | undefined
+}
 
 /**
  * What the {@link PgClient} service offers.
@@ -74,7 +117,83 @@ export interface PgClientShape {
   fetchVal(sql: string, args?: ReadonlyArray<unknown>, options?: FetchValOptions): Effect.Effect<unknown, PgClientError>
   /** `fetchVal` with a `sql` fragment (`PgSql`). */
   fetchVal(query: Fragment, options?: FetchValOptions): Effect.Effect<unknown, PgClientError>
-  /** A connection checked out for the current scope (see `PgPool.acquire`). */
+  /**
+   * Runs `sql` once per argument set on a checked-out connection (or the current one), all sets
+   * pipelined in one round trip and atomic (see `PgConnection.executeMany`).
+   */
+  executeMany(
+    sql: string,
+    argsList: ReadonlyArray<ReadonlyArray<unknown>>,
+    options?: QueryOptions,
+  ): Effect.Effect<void, PgClientError>
+  /** Like `executeMany`, returning each argument set's rows (e.g. `INSERT ... RETURNING`). */
+  fetchMany(
+    sql: string,
+    argsList: ReadonlyArray<ReadonlyArray<unknown>>,
+    options?: QueryOptions,
+  ): Effect.Effect<Array<Array<PgRecord>>, PgClientError>
+  /**
+   * The rows of `sql` as a Stream read `prefetch` at a time through a cursor. Outside a
+   * transaction the Stream checks one connection out when it starts and holds it until it ends
+   * (the cursor runs in an implicit transaction meanwhile, see `PgCursor`); inside one it reads
+   * on the transaction's connection.
+   */
+  cursor(sql: string, args?: ReadonlyArray<unknown>, options?: CursorOptions): Stream.Stream<PgRecord, PgClientError>
+  /**
+   * An explicit cursor (`fetch`, `fetchRow`, `forward`) for the current Scope, on a connection
+   * checked out for that Scope (or the current transaction's connection).
+   */
+  openCursor(
+    sql: string,
+    args?: ReadonlyArray<unknown>,
+    options?: QueryOptions,
+  ): Effect.Effect<PgCursor, PgClientError, Scope.Scope>
+  /**
+   * A prepared statement for the current Scope, on a connection checked out for that Scope (or
+   * the current transaction's connection). The statement (and the checkout) end with the Scope;
+   * using it afterwards fails with `PgInterfaceError`.
+   */
+  prepare(sql: string, options?: QueryOptions): Effect.Effect<PgStatement, PgClientError, Scope.Scope>
+  /**
+   * Runs `effect` in a transaction on a connection checked out for it (commit on success,
+   * rollback on failure, defect and interruption), then releases the connection. Inside it, the
+   * client's shortcuts run on the transaction's connection; called inside a transaction of this
+   * client, it becomes a savepoint on the same connection. See `PgTransaction.transaction` for
+   * the options and errors.
+   *
+   * `retry` re-runs the whole transaction on the SAME checked-out connection (a serialization
+   * failure or deadlock leaves the connection healthy); a nested call never retries.
+   */
+  transaction<A, E, R>(
+    effect: Effect.Effect<A, E, R>,
+    options?: PgTransaction.TransactionOptions,
+  ): Effect.Effect<A, E | PgClientError | PgTransactionError, Exclude<R, PgTransaction.PgTransaction>>
+  /**
+   * The notifications of `channel` as a Stream, read through the client's one shared listener
+   * connection; a `PgListener.Reconnected` marker follows each reconnection (notifications may
+   * have been missed). See `PgListener.PgListenerShape.listen` for the errors.
+   */
+  listen(channel: string, options?: BufferOptions): Stream.Stream<PgListener.ListenEvent, PgListener.PgListenerError>
+  /** Like `listen`, as a scoped Effect that completes once the LISTEN is confirmed. */
+  subscribe(
+    channel: string,
+    options?: BufferOptions,
+  ): Effect.Effect<
+    Stream.Stream<PgListener.ListenEvent, PgListener.PgListenerError>,
+    PgListener.PgListenerError,
+    Scope.Scope
+  >
+  /**
+   * Sends a notification (`SELECT pg_notify($1, $2)`: any channel name and payload are safe)
+   * through the pool, or on the current transaction's connection (delivered when it commits).
+   */
+  notify(channel: string, payload?: string): Effect.Effect<void, PgClientError>
+  /** The client's listener (its `channels`, `serverPid`); nothing is opened before a subscription. */
+  readonly listener: PgListener.PgListenerShape | undefined
+  /**
+   * A connection checked out for the current scope (see `PgPool.acquire`). Always a fresh
+   * checkout, even inside a transaction.
+   */
   readonly reserve: Effect.Effect<PgConnection, PgPool.PgPoolError, Scope.Scope>
   /** Runs `f` with a checked-out connection, released when `f` ends. */
   withConnection<A, E, R>(
@@ -89,19 +208,41 @@ export interface PgClientShape {
 export class PgClient extends Context.Service<PgClient, PgClientShape>()("@pgfx/client/PgClient") {}
 
 /**
- * The service over an existing pool.
+ * The service over an existing pool. Notifications need a listener: pass one (e.g.
+ * `PgListener.make(options)` in the same scope as the pool); without it `listen` and `subscribe`
+ * fail with `PgInterfaceError`. {@link make} and the layers create both.
  * @since 0.1.0
  */
-export const fromPool = (pool: PgPool.PgPool): PgClientShape => {
-  /** Runs on the current connection when it belongs to this pool, else on a pooled one. */
-  const route = <A>(
-    onCurrent: (conn: PgConnection) => Effect.Effect<A, PgClientError>,
-    onPool: Effect.Effect<A, PgClientError>,
-  ): Effect.Effect<A, PgClientError> =>
+export const fromPool = (pool: PgPool.PgPool, listener?: PgListener.PgListenerShape): PgClientShape => {
+  /**
+   * The connection the fiber is pinned to on this pool: the innermost active transaction on one
+   * of its connections, else `PgCurrentConnection` when it is one of them.
+   */
+  const currentIn = (context: Context.Context<never>): PgConnection | undefined => {
+    for (
+      let level = Context.getOrUndefined(context, PgTransaction.PgTransaction);
+      level !== undefined;
+      level = level.outer
+    ) {
+      if (level.isActive && pool.owns(level.connection)) return level.connection
+    }
+    const current = Context.getOrUndefined(context, PgCurrentConnection)
+    return current !== undefined && pool.owns(current) ? current : undefined
+  }
+  /** Runs on the current connection when there is one, else on a pooled one. */
+  const route = <A, E>(
+    onCurrent: (conn: PgConnection) => Effect.Effect<A, E>,
+    onPool: Effect.Effect<A, E>,
+  ): Effect.Effect<A, E> =>
     Effect.withFiber((fiber) => {
-      const current = Context.getOrUndefined(fiber.context, PgCurrentConnection)
-      return current !== undefined && pool.owns(current) ? onCurrent(current) : onPool
+      const current = currentIn(fiber.context)
+      return current !== undefined ? onCurrent(current) : onPool
     })
+  /** The current connection, or one checked out for the current Scope. */
+  const reserveOrCurrent: Effect.Effect<PgConnection, PgPool.PgPoolError, Scope.Scope> = Effect.withFiber((fiber) => {
+    const current = currentIn(fiber.context)
+    return current !== undefined ? Effect.succeed(current) : pool.acquire
+  })
   return {
     pool,
     execute: (query: string | Fragment, argsOrOptions?: ReadonlyArray<unknown> | QueryOptions, opts?: QueryOptions) => {
@@ -128,18 +269,63 @@ export const fromPool = (pool: PgPool.PgPool): PgClientShape => {
       const [sql, args, options] = normalize(query, argsOrOptions, opts)
       return route((c) => c.fetchVal(sql, args, options), pool.fetchVal(sql, args, options))
     },
+    executeMany: (sql, argsList, options) =>
+      route((c) => c.executeMany(sql, argsList, options), pool.executeMany(sql, argsList, options)),
+    fetchMany: (sql, argsList, options) =>
+      route((c) => c.fetchMany(sql, argsList, options), pool.fetchMany(sql, argsList, options)),
+    cursor: (sql, args, options) =>
+      Stream.unwrap(
+        Effect.withFiber((fiber) => {
+          const current = currentIn(fiber.context)
+          if (current !== undefined) return Effect.succeed(current.cursor(sql, args, options))
+          // Acquired in the Stream's own scope: released when the Stream ends, however it ends.
+          return Effect.map(pool.acquire, (conn) => conn.cursor(sql, args, options))
+        }),
+      ),
+    openCursor: (sql, args, options) => Effect.flatMap(reserveOrCurrent, (conn) => conn.openCursor(sql, args, options)),
+    prepare: (sql, options) => Effect.flatMap(reserveOrCurrent, (conn) => conn.prepare(sql, options)),
+    transaction: <A, E, R>(effect: Effect.Effect<A, E, R>, options?: PgTransaction.TransactionOptions) =>
+      Effect.withFiber((fiber) => {
+        const current = currentIn(fiber.context)
+        if (current !== undefined) return PgTransaction.transaction(current, effect, options)
+        return pool.withConnection((conn) => PgTransaction.transaction(conn, effect, options))
+      }),
+    listen: (channel, options) =>
+      listener === undefined ? Stream.fail(noListener()) : listener.listen(channel, options),
+    subscribe: (channel, options) =>
+      listener === undefined ? Effect.fail(noListener()) : listener.subscribe(channel, options),
+    notify: (channel, payload) =>
+      route(
+        (c) => c.notify(channel, payload),
+        pool.withConnection((c) => c.notify(channel, payload)),
+      ),
+    listener,
     reserve: pool.acquire,
     withConnection: (f) => pool.withConnection(f),
   }
 }
 
+const noListener = () =>
+  new PgInterfaceError({
+    message: "this client has no notification listener (create it with PgClient.make or a layer)",
+  })
+
 /**
- * A client with its own pool for the current scope (see `PgPool.make` for the options).
+ * A client with its own pool and its own notification listener for the current scope (see
+ * `PgPool.make` for the options). The listener opens its connection on the first subscription.
  * @since 0.1.0
  */
 export const make = (
-  options: PgPool.PgPoolOptions | string = {},
-): Effect.Effect<PgClientShape, PgPool.PgPoolError, Scope.Scope> => Effect.map(PgPool.make(options), fromPool)
+  options: PgClientOptions | string = {},
+): Effect.Effect<PgClientShape, PgPool.PgPoolError, Scope.Scope> =>
+  Effect.gen(function* () {
+    const { listener: listenerOptions, ...poolOptions }: PgClientOptions =
+      typeof options === "string" ? { url: options } : options
+    const pool = yield* PgPool.make(poolOptions)
+    // Closed before the pool (finalizers run in reverse): its streams end first.
+    const listener = yield* PgListener.make(PgPool.splitOptions(poolOptions), listenerOptions)
+    return fromPool(pool, listener)
+  })
 
 /**
  * The client as a Layer: the pool opens when the layer is built (its `min` connections) and
@@ -148,7 +334,7 @@ export const make = (
  * Errors: `PgPool.PgPoolError` (invalid options, or opening the first `min` connections failed).
  * @since 0.1.0
  */
-export const layer = (options: PgPool.PgPoolOptions | string = {}): Layer.Layer<PgClient, PgPool.PgPoolError> =>
+export const layer = (options: PgClientOptions | string = {}): Layer.Layer<PgClient, PgPool.PgPoolError> =>
   Layer.effect(PgClient, make(options))
 
 /**
@@ -169,11 +355,13 @@ export const layer = (options: PgPool.PgPoolOptions | string = {}): Layer.Layer<
  */
 export const layerConfig = (
   config: Config.Wrap<ClientConfig.PgClientConfig> = ClientConfig.envConfig,
-  options: PgPool.PgPoolOptions = {},
+  options: PgClientOptions = {},
 ): Layer.Layer<PgClient, PgPool.PgPoolError | Config.ConfigError> =>
   Layer.effect(
     PgClient,
-    Effect.flatMap(unwrapConfig(config), (values) => make(ClientConfig.toOptions(values, options))),
+    Effect.flatMap(unwrapConfig(config), (values) =>
+      make({ ...ClientConfig.toOptions(values, options), listener: options.listener }),
+    ),
   )
 
 const unwrapConfig = (
@@ -224,6 +412,151 @@ export const fetchVal = (
   args?: ReadonlyArray<unknown> | FetchValOptions,
   options?: FetchValOptions,
 ): Effect.Effect<unknown, PgClientError, PgClient> => PgClient.use((c) => c.fetchVal(...normalize(sql, args, options)))
+
+/**
+ * `executeMany` through the provided {@link PgClient}: every argument set pipelined in one round
+ * trip, atomic.
+ *
+ * @example
+ * ```ts
+ * yield* PgClient.executeMany("INSERT INTO t (id, name) VALUES ($1, $2)", [[1, "a"], [2, "b"]])
+ * ```
+ * @since 0.1.0
+ */
+export const executeMany = (
+  sql: string,
+  argsList: ReadonlyArray<ReadonlyArray<unknown>>,
+  options?: QueryOptions,
+): Effect.Effect<void, PgClientError, PgClient> => PgClient.use((c) => c.executeMany(sql, argsList, options))
+
+/**
+ * `fetchMany` through the provided {@link PgClient}: each argument set's rows.
+ * @since 0.1.0
+ */
+export const fetchMany = (
+  sql: string,
+  argsList: ReadonlyArray<ReadonlyArray<unknown>>,
+  options?: QueryOptions,
+): Effect.Effect<Array<Array<PgRecord>>, PgClientError, PgClient> =>
+  PgClient.use((c) => c.fetchMany(sql, argsList, options))
+
+/**
+ * The rows of `sql` as a Stream through the provided {@link PgClient}, holding one checkout for
+ * the Stream's lifetime (see {@link PgClientShape.cursor}).
+ *
+ * @example
+ * ```ts
+ * const total = yield* PgClient.cursor("SELECT amount FROM big_table", [], { prefetch: 1000 }).pipe(
+ *   Stream.runFold(() => 0, (sum, row) => sum + Number(row.get("amount"))),
+ * )
+ * ```
+ * @since 0.1.0
+ */
+export const cursor = (
+  sql: string,
+  args?: ReadonlyArray<unknown>,
+  options?: CursorOptions,
+): Stream.Stream<PgRecord, PgClientError, PgClient> =>
+  Stream.unwrap(PgClient.useSync((c) => c.cursor(sql, args, options)))
+
+/**
+ * An explicit cursor through the provided {@link PgClient}, for the current Scope.
+ * @since 0.1.0
+ */
+export const openCursor = (
+  sql: string,
+  args?: ReadonlyArray<unknown>,
+  options?: QueryOptions,
+): Effect.Effect<PgCursor, PgClientError, PgClient | Scope.Scope> =>
+  PgClient.use((c) => c.openCursor(sql, args, options))
+
+/**
+ * A prepared statement through the provided {@link PgClient}, on a connection held for the
+ * current Scope.
+ *
+ * @example
+ * ```ts
+ * Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const stmt = yield* PgClient.prepare("SELECT name FROM users WHERE id = $1")
+ *     for (const id of [1, 2, 3]) console.log(yield* stmt.fetchVal([id]))
+ *   }),
+ * )
+ * ```
+ * @since 0.1.0
+ */
+export const prepare = (
+  sql: string,
+  options?: QueryOptions,
+): Effect.Effect<PgStatement, PgClientError, PgClient | Scope.Scope> => PgClient.use((c) => c.prepare(sql, options))
+
+/**
+ * Runs `effect` in a transaction through the provided {@link PgClient}: the client's shortcuts
+ * inside it run on the transaction's connection; nested, it is a savepoint. See
+ * {@link PgClientShape.transaction}.
+ *
+ * Errors: the effect's own, {@link PgClientError} (acquiring, BEGIN, COMMIT) and
+ * `PgTransactionError` (see `PgTransaction.transaction`).
+ *
+ * @example
+ * ```ts
+ * const id = yield* PgClient.transaction(
+ *   Effect.gen(function* () {
+ *     const id = yield* PgClient.fetchVal("INSERT INTO orders (item) VALUES ($1) RETURNING id", ["book"])
+ *     yield* PgClient.execute("UPDATE stock SET n = n - 1 WHERE item = $1", ["book"])
+ *     return id
+ *   }),
+ *   { isolation: "repeatable_read" },
+ * )
+ * ```
+ * @since 0.1.0
+ */
+export const transaction = <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  options?: PgTransaction.TransactionOptions,
+): Effect.Effect<A, E | PgClientError | PgTransactionError, Exclude<R, PgTransaction.PgTransaction> | PgClient> =>
+  PgClient.use((c) => c.transaction(effect, options))
+
+/**
+ * The notifications of `channel` through the provided {@link PgClient}'s shared listener
+ * connection, with a `PgListener.Reconnected` marker after each reconnection.
+ *
+ * @example
+ * ```ts
+ * yield* PgClient.listen("orders").pipe(
+ *   Stream.runForEach((event) =>
+ *     PgListener.isNotification(event) ? Effect.log(`order ${event.payload}`) : reloadOrders,
+ *   ),
+ * )
+ * ```
+ * @since 0.1.0
+ */
+export const listen = (
+  channel: string,
+  options?: BufferOptions,
+): Stream.Stream<PgListener.ListenEvent, PgListener.PgListenerError, PgClient> =>
+  Stream.unwrap(PgClient.useSync((c) => c.listen(channel, options)))
+
+/**
+ * Like {@link listen}, as a scoped Effect that completes once the LISTEN is confirmed (so a
+ * notification sent afterwards is seen).
+ * @since 0.1.0
+ */
+export const subscribe = (
+  channel: string,
+  options?: BufferOptions,
+): Effect.Effect<
+  Stream.Stream<PgListener.ListenEvent, PgListener.PgListenerError>,
+  PgListener.PgListenerError,
+  PgClient | Scope.Scope
+> => PgClient.use((c) => c.subscribe(channel, options))
+
+/**
+ * Sends a notification through the provided {@link PgClient} (inside a transaction: at commit).
+ * @since 0.1.0
+ */
+export const notify = (channel: string, payload?: string): Effect.Effect<void, PgClientError, PgClient> =>
+  PgClient.use((c) => c.notify(channel, payload))
 
 /**
  * A connection checked out for the current scope.

@@ -13,7 +13,7 @@
  * | `pgfx.client.connect.errors` | counter, by `error.type` | after each failed connect |
  * | `pgfx.client.notifications` | counter | per notification received |
  * | `pgfx.client.notifications.dropped` | counter | per notification a full `sliding`/`dropping` buffer discarded |
- * | `db.client.connection.wait_time` | histogram, seconds | by the pool, per acquire |
+ * | `db.client.connection.wait_time` | histogram, seconds, by `db.client.connection.pool.name` | by the pool, per successful acquire (waiting, or connecting and `init`) |
  *
  * Recording can be turned off with {@link Enabled}.
  *
@@ -139,3 +139,19 @@ export const connectionWaitTime: Metric.Histogram<number> = Metric.histogram("db
   attributes: system,
   boundaries: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30],
 })
+
+const waitSeries = new Map<string, Metric.Histogram<number>>()
+
+/**
+ * The {@link connectionWaitTime} series of one pool (`db.client.connection.pool.name`, the pool's
+ * `name` option).
+ * @since 0.1.0
+ */
+export const connectionWaitTimeFor = (poolName: string): Metric.Histogram<number> => {
+  let found = waitSeries.get(poolName)
+  if (found === undefined) {
+    found = Metric.withAttributes(connectionWaitTime, { "db.client.connection.pool.name": poolName })
+    waitSeries.set(poolName, found)
+  }
+  return found
+}

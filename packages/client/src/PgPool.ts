@@ -185,6 +185,21 @@ export interface PgPool {
   ): Effect.Effect<unknown, PgQueryError | PgPoolError>
   /** `fetchVal` with a `sql` fragment (`PgSql`). */
   fetchVal(query: Fragment, options?: PgConnection.FetchValOptions): Effect.Effect<unknown, PgQueryError | PgPoolError>
+  /**
+   * `executeMany` on a connection checked out for this call: every argument set pipelined in one
+   * round trip, atomic (see `PgConnection.executeMany`).
+   */
+  executeMany(
+    sql: string,
+    argsList: ReadonlyArray<ReadonlyArray<unknown>>,
+    options?: PgConnection.QueryOptions,
+  ): Effect.Effect<void, PgQueryError | PgPoolError>
+  /** `fetchMany` on a connection checked out for this call: each argument set's rows. */
+  fetchMany(
+    sql: string,
+    argsList: ReadonlyArray<ReadonlyArray<unknown>>,
+    options?: PgConnection.QueryOptions,
+  ): Effect.Effect<Array<Array<PgRecord>>, PgQueryError | PgPoolError>
   /** Replaces every current connection: idle ones now, checked-out ones when released. */
   readonly expireConnections: Effect.Effect<void>
   /**
@@ -477,6 +492,12 @@ class Pool implements PgPool {
   ) {
     const [sql, args, options] = normalize(query, argsOrOptions, maybeOptions)
     return this.run(sql, (conn) => conn.fetchVal(sql, args, options))
+  }
+  executeMany(sql: string, argsList: ReadonlyArray<ReadonlyArray<unknown>>, options?: PgConnection.QueryOptions) {
+    return this.run(sql, (conn) => conn.executeMany(sql, argsList, options))
+  }
+  fetchMany(sql: string, argsList: ReadonlyArray<ReadonlyArray<unknown>>, options?: PgConnection.QueryOptions) {
+    return this.run(sql, (conn) => conn.fetchMany(sql, argsList, options))
   }
 
   readonly expireConnections: Effect.Effect<void> = Effect.sync(() => this.core.expire())

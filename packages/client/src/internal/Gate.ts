@@ -20,6 +20,7 @@
 import { Context, type Fiber } from "effect"
 import type { PgConnection } from "../PgConnection.ts"
 import type { Isolation, TransactionLevel } from "../PgTransaction.ts"
+import { unguard } from "./Lease.ts"
 
 /** What became of a transaction level. */
 export type LevelState = "active" | "committed" | "rolledBack" | "failed"
@@ -32,7 +33,10 @@ export class PgTransaction extends Context.Service<PgTransaction, TransactionLev
 
 /** One transaction or savepoint on one connection. */
 export class Level implements TransactionLevel {
+  /** The connection as the caller passed it (a pooled handle stays a handle). */
   readonly connection: PgConnection
+  /** The connection itself behind a pooled handle: what requests compare against. */
+  readonly core: PgConnection
   /** The enclosing level on the same connection (undefined for a top-level transaction). */
   readonly parent: Level | undefined
   /** The fiber's transaction context when this level began (any connection). */
@@ -58,6 +62,7 @@ export class Level implements TransactionLevel {
     readonly insideRawTransaction?: boolean | undefined
   }) {
     this.connection = fields.connection
+    this.core = unguard(fields.connection)
     this.parent = fields.parent
     this.outer = fields.outer
     this.depth = fields.parent === undefined ? 0 : fields.parent.depth + 1
@@ -78,10 +83,15 @@ export class Level implements TransactionLevel {
   }
 }
 
-/** The innermost active level of `connection` in `context`, if any. */
+/**
+ * The innermost active level of `connection` in `context`, if any. A pooled handle and the
+ * connection behind it are the same connection here.
+ */
 export const levelIn = (context: Context.Context<never>, connection: PgConnection): Level | undefined => {
   let level: TransactionLevel | undefined = Context.getOrUndefined(context, PgTransaction)
-  while (level !== undefined && level.connection !== connection) level = level.outer
+  if (level === undefined) return undefined
+  const core = unguard(connection)
+  while (level !== undefined && !(level instanceof Level && level.core === core)) level = level.outer
   return level instanceof Level ? activeFrom(level) : undefined
 }
 

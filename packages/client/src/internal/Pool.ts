@@ -20,14 +20,18 @@
  * @internal
  */
 import { Cause, Effect, Exit, Metric, type Context } from "effect"
+import * as PgConfig from "../PgConfig.ts"
 import type { PgConnectionOptions } from "../PgConfig.ts"
 import type { PgConnection } from "../PgConnection.ts"
 import { PgInterfaceError, PgTimeoutError } from "../PgError.ts"
+import * as PgMetrics from "../PgMetrics.ts"
 import type { PgPoolError, PgPoolHookError } from "../PgPool.ts"
 import { Connection } from "./Connection.ts"
+import type { Level } from "./Gate.ts"
 import { guard, Lease } from "./Lease.ts"
 import type { Session } from "./Session.ts"
 import { sqlMayLeaveSessionState } from "./SessionState.ts"
+import { isTracing, withSpan } from "./Tracing.ts"
 
 /** Pool settings after defaults and validation. */
 export interface PoolSettings {
@@ -94,10 +98,15 @@ export class PoolCore {
   waiting = 0
   private drainWaiters: Array<() => void> = []
   private metrics: Array<Metric.Registration> = []
+  /** This pool's series of `db.client.connection.wait_time`. */
+  private readonly waitTime: Metric.Histogram<number>
+  /** The resolved settings of `connectOptions`, for span attributes (resolved when first traced). */
+  private traced: { readonly options: PgConnectionOptions; readonly config: PgConfig.ResolvedConfig } | undefined
 
   constructor(settings: PoolSettings, connectOptions: PgConnectionOptions) {
     this.settings = settings
     this.connectOptions = connectOptions
+    this.waitTime = PgMetrics.connectionWaitTimeFor(settings.name)
   }
 
   get size(): number {
@@ -111,8 +120,52 @@ export class PoolCore {
   // ---------------------------------------------------------------------------------------------
   // acquire
 
-  /** A connection for the caller (marked busy), waiting or connecting as needed. */
+  /**
+   * A connection for the caller (marked busy), waiting or connecting as needed. Observed: the
+   * time until a connection is obtained goes to `db.client.connection.wait_time` (unless metrics
+   * are off), and with a tracer installed the acquire is an `acquire {database}` client span,
+   * parent of the connect span when a connection is opened for it.
+   */
   acquireMember(restore: Restore): Effect.Effect<Member, PgPoolError> {
+    return Effect.withFiber((fiber) => {
+      const metrics = fiber.getRef(PgMetrics.Enabled)
+      const acquire = this.obtain(restore)
+      const measured = metrics ? this.timed(acquire, fiber.context) : acquire
+      if (!isTracing(fiber)) return measured
+      const config = this.spanConfig()
+      if (config === undefined) return measured
+      return withSpan(measured, `acquire ${config.database}`, config, {
+        "db.client.connection.pool.name": this.settings.name,
+      })
+    })
+  }
+
+  /** Records the time `acquire` takes when it succeeds. */
+  private timed(
+    acquire: Effect.Effect<Member, PgPoolError>,
+    context: Context.Context<never>,
+  ): Effect.Effect<Member, PgPoolError> {
+    const start = performance.now()
+    return Effect.map(acquire, (member) => {
+      this.waitTime.updateUnsafe((performance.now() - start) / 1000, context)
+      return member
+    })
+  }
+
+  /** The resolved connection settings, for span attributes; undefined if they cannot be resolved. */
+  private spanConfig(): PgConfig.ResolvedConfig | undefined {
+    const options = this.connectOptions
+    if (this.traced?.options !== options) {
+      try {
+        this.traced = { options, config: PgConfig.resolve(options) }
+      } catch {
+        return undefined
+      }
+    }
+    return this.traced.config
+  }
+
+  private obtain(restore: Restore): Effect.Effect<Member, PgPoolError> {
     return Effect.suspend(() => {
       if (this.closing) return Effect.fail(this.closedError())
       const timeoutMs = this.settings.acquireTimeoutMs
@@ -334,6 +387,7 @@ export class PoolCore {
       this.dropBusy(member)
       return Effect.void
     }
+    abandonLevels(member.conn)
     // Listeners, streams and loggers registered through the connection's API (asyncpg removes
     // them on release with an InterfaceWarning): removed first, UNLISTEN included.
     if (member.conn.hasRegistrations) {
@@ -582,6 +636,20 @@ export class PoolCore {
       gauge("pgfx_pool_max", "configured maximum size", () => this.settings.max),
     ]
   }
+}
+
+/**
+ * A transaction level still open at release (a manual or scoped transaction never finished) would
+ * keep owning the connection's gate, so the reset and every later checkout would wait for it:
+ * its levels end here (the reset rolls the server's transaction back).
+ */
+const abandonLevels = (conn: Connection): void => {
+  const gate = conn.gate
+  if (gate.owner === undefined) return
+  for (let level: Level | undefined = gate.owner; level !== undefined; level = level.parent) {
+    level.state = "rolledBack"
+  }
+  gate.setOwner(undefined)
 }
 
 const warnListeners = (leftover: number): Effect.Effect<void> =>

@@ -23,6 +23,8 @@ import type { Isolation, Transaction, TransactionOptions, TransactionState } fro
 import type { Connection } from "./Connection.ts"
 import { Level, PgTransaction } from "./Gate.ts"
 import { SimpleQueryHandler } from "./Handlers.ts"
+import { leaseOf } from "./Lease.ts"
+import { withSpan } from "./Tracing.ts"
 
 type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 
@@ -54,6 +56,15 @@ export const command = (conn: Connection, sql: string, level: Level | undefined)
     level,
   )
 
+/**
+ * A released pooled handle fails like its own methods do (`PgInterfaceError`) instead of throwing
+ * when the transaction reads it.
+ */
+const released = (conn: Connection): PgInterfaceError | undefined => {
+  const lease = leaseOf(conn)
+  return lease !== undefined && lease.revoked ? lease.error("transaction") : undefined
+}
+
 const validate = (options: TransactionOptions): PgInterfaceError | undefined =>
   options.isolation !== undefined && !(options.isolation in ISOLATION_SQL)
     ? new PgInterfaceError({
@@ -73,7 +84,7 @@ export const beginLevel = (
   ownerFiber: Fiber.Fiber<unknown, unknown> | undefined,
   restore: Restore,
 ): Effect.Effect<Level, PgQueryError> => {
-  const invalid = validate(options)
+  const invalid = released(conn) ?? validate(options)
   if (invalid !== undefined) return Effect.fail(invalid)
   const gate = conn.gate
   let acquired: Level | undefined
@@ -136,6 +147,12 @@ export const endLevel = (
 ): Effect.Effect<void, PgQueryError | PgTransactionError> =>
   Effect.suspend(() => {
     const conn = level.connection as Connection
+    const gone = released(conn)
+    if (gone !== undefined) {
+      // The pooled handle was released (the pool's reset rolled the transaction back).
+      level.state = "failed"
+      return action === "rollback" ? Effect.void : Effect.fail(gone)
+    }
     const gate = conn.gate
     if (level.state !== "active") {
       // Rolled back with its parent already (or failed): nothing left to roll back.
@@ -215,6 +232,8 @@ export const transaction = <A, E, R>(
   options: TransactionOptions = {},
 ): Effect.Effect<A, E | PgQueryError | PgTransactionError, Exclude<R, PgTransaction>> =>
   Effect.withFiber((fiber) => {
+    const invalid = released(conn)
+    if (invalid !== undefined) return Effect.fail(invalid)
     const once = Effect.uninterruptibleMask((restore) =>
       Effect.flatMap(beginLevel(conn, fiber, options, undefined, restore), (level) =>
         Effect.flatMap(
@@ -228,14 +247,11 @@ export const transaction = <A, E, R>(
     ) as Effect.Effect<A, E | PgQueryError | PgTransactionError, Exclude<R, PgTransaction>>
     // Retrying only makes sense for the whole transaction, never for a savepoint.
     const retry = options.retry
-    if (
-      retry === undefined ||
-      conn.gate.levelOf(fiber, conn, undefined) !== undefined ||
-      conn.session.transactionStatus !== "I"
-    ) {
-      return once
-    }
-    return Effect.retry(once, {
+    const nested = conn.gate.levelOf(fiber, conn, undefined) !== undefined || conn.session.transactionStatus !== "I"
+    // One span per attempt, from BEGIN (or SAVEPOINT) to COMMIT / ROLLBACK, parent of the queries inside.
+    const traced = withSpan(once, `${nested ? "savepoint" : "transaction"} ${conn.config.database}`, conn.config)
+    if (retry === undefined || nested) return traced
+    return Effect.retry(traced, {
       schedule: retry as Schedule.Schedule<unknown, E | PgQueryError | PgTransactionError>,
       while: isRetryable,
     })
