@@ -236,8 +236,11 @@ describe("the cancel request goes over TLS when the session does", () => {
         const conn = yield* PgConnection.make(tcpOptions({ port: proxy.port, sslMode }))
         const error = failureOf(yield* Effect.exit(conn.execute("SELECT pg_sleep(10)", [], { timeout: "50 millis" })))
         expect(error._tag).toBe("PgTimeoutError")
-        expect(proxy.firsts).toHaveLength(2)
-        expect(code(proxy.firsts[1]!)).toBe(expected)
+        // The session's connection, then one cancel connection, or more when a loaded machine
+        // made the cancel arrive before the backend read the query (it is re-sent): every
+        // cancel connection must start the same way.
+        expect(proxy.firsts.length).toBeGreaterThanOrEqual(2)
+        for (const first of proxy.firsts.slice(1)) expect(code(first)).toBe(expected)
         expect(yield* conn.fetchVal("SELECT 10")).toBe(10)
       }
     }),
