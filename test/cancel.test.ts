@@ -5,17 +5,11 @@
  */
 import * as PgConnection from "@pgfx/client/PgConnection"
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, Effect, Exit, Fiber, Option, Scope } from "effect"
+import { Effect, Exit, Fiber, Option, Scope } from "effect"
 import * as net from "node:net"
 import { testCluster } from "./support/cluster.ts"
 import { tcpOptions, unixOptions, withAdmin } from "./support/connect.ts"
-
-const failureOf = <A, E>(exit: Exit.Exit<A, E>): E => {
-  if (Exit.isSuccess(exit)) throw new Error("expected a failure, got a success")
-  const failure = Cause.findErrorOption(exit.cause)
-  if (Option.isNone(failure)) throw new Error(`expected a typed failure, got ${Cause.pretty(exit.cause)}`)
-  return failure.value
-}
+import { failureOf } from "./support/failure.ts"
 
 /** Plain TCP: the cancel round trip is cheapest without TLS. */
 const plain = () => PgConnection.make(tcpOptions({ sslMode: "disable" }))

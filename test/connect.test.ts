@@ -4,19 +4,13 @@
  */
 import * as PgConnection from "@pgfx/client/PgConnection"
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, Effect, Exit, Option, Redacted } from "effect"
+import { Effect, Redacted } from "effect"
 import * as net from "node:net"
 import { authUser, testCluster } from "./support/cluster.ts"
 import { connect, tcpOptions, unixOptions, withAdmin } from "./support/connect.ts"
+import { failureOf } from "./support/failure.ts"
 
 const currentUser = (conn: PgConnection.PgConnection) => conn.fetchVal("SELECT current_user")
-
-const failureOf = <A, E>(exit: Exit.Exit<A, E>): E => {
-  if (Exit.isSuccess(exit)) throw new Error("expected a failure, got a success")
-  const failure = Cause.findErrorOption(exit.cause)
-  if (Option.isNone(failure)) throw new Error(`expected a typed failure, got ${Cause.pretty(exit.cause)}`)
-  return failure.value
-}
 
 describe("transports", () => {
   it.live("connects over TCP", () =>

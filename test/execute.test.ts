@@ -6,15 +6,9 @@
 import * as PgConnection from "@pgfx/client/PgConnection"
 import * as PgError from "@pgfx/client/PgError"
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, Effect, Exit, Option } from "effect"
+import { Effect, Exit, Option } from "effect"
 import { connect, withAdmin } from "./support/connect.ts"
-
-const failureOf = <A, E>(exit: Exit.Exit<A, E>): E => {
-  if (Exit.isSuccess(exit)) throw new Error("expected a failure, got a success")
-  const failure = Cause.findErrorOption(exit.cause)
-  if (Option.isNone(failure)) throw new Error(`expected a typed failure, got ${Cause.pretty(exit.cause)}`)
-  return failure.value
-}
+import { failureOf } from "./support/failure.ts"
 
 describe("execute", () => {
   it.live("runs several statements and returns the last status", () =>

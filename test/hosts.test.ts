@@ -7,17 +7,11 @@ import * as PgConnection from "@pgfx/client/PgConnection"
 import type { PgConnectionOptions } from "@pgfx/client/PgConfig"
 import { describe, expect, it, layer } from "@effect/vitest"
 import * as TempReplicaSet from "@pgfx/testing/TempReplicaSet"
-import { Cause, Context, Effect, Exit, Layer, Option } from "effect"
+import { Context, Effect, Layer } from "effect"
 import * as net from "node:net"
+import { failureOf } from "./support/failure.ts"
 
 class ReplicaSet extends Context.Service<ReplicaSet, TempReplicaSet.TempReplicaSetShape>()("test/ReplicaSet") {}
-
-const failureOf = <A, E>(exit: Exit.Exit<A, E>): E => {
-  if (Exit.isSuccess(exit)) throw new Error("expected a failure, got a success")
-  const failure = Cause.findErrorOption(exit.cause)
-  if (Option.isNone(failure)) throw new Error(`expected a typed failure, got ${Cause.pretty(exit.cause)}`)
-  return failure.value
-}
 
 type Node = TempReplicaSet.Node
 

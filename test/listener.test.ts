@@ -5,16 +5,10 @@
 import * as PgListener from "@pgfx/client/PgListener"
 import type * as PgConnection from "@pgfx/client/PgConnection"
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, Effect, Exit, Fiber, Option, Queue, Schedule, Stream } from "effect"
+import { Effect, Exit, Fiber, Queue, Schedule, Stream } from "effect"
 import { authUser, testCluster } from "./support/cluster.ts"
 import { connect, tcpOptions, withAdmin } from "./support/connect.ts"
-
-const failureOf = <A, E>(exit: Exit.Exit<A, E>): E => {
-  if (Exit.isSuccess(exit)) throw new Error("expected a failure, got a success")
-  const failure = Cause.findErrorOption(exit.cause)
-  if (Option.isNone(failure)) throw new Error(`expected a typed failure, got ${Cause.pretty(exit.cause)}`)
-  return failure.value
-}
+import { failureOf } from "./support/failure.ts"
 
 const within = <A, E>(effect: Effect.Effect<A, E>, what: string) =>
   effect.pipe(

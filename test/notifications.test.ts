@@ -6,15 +6,9 @@
 import type * as PgConnection from "@pgfx/client/PgConnection"
 import type { PgNotification } from "@pgfx/client/PgNotifications"
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, Deferred, Effect, Exit, Fiber, Option, Stream } from "effect"
+import { Deferred, Effect, Exit, Fiber, Stream } from "effect"
 import { connect, withAdmin } from "./support/connect.ts"
-
-const failureOf = <A, E>(exit: Exit.Exit<A, E>): E => {
-  if (Exit.isSuccess(exit)) throw new Error("expected a failure, got a success")
-  const failure = Cause.findErrorOption(exit.cause)
-  if (Option.isNone(failure)) throw new Error(`expected a typed failure, got ${Cause.pretty(exit.cause)}`)
-  return failure.value
-}
+import { failureOf } from "./support/failure.ts"
 
 const listening = (conn: PgConnection.PgConnection) =>
   Effect.map(conn.fetch("SELECT pg_listening_channels() AS c ORDER BY 1"), (rows) => rows.map((r) => r.c as string))

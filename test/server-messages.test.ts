@@ -7,15 +7,9 @@ import type * as PgConnection from "@pgfx/client/PgConnection"
 import type { PgConnectionError, PgProtocolError } from "@pgfx/client/PgError"
 import * as PgNotifications from "@pgfx/client/PgNotifications"
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, Deferred, Effect, Exit, Fiber, Logger, type LogLevel, Option, References, Stream } from "effect"
+import { Deferred, Effect, Exit, Fiber, Logger, type LogLevel, References, Stream } from "effect"
 import { connect, withAdmin } from "./support/connect.ts"
-
-const failureOf = <A, E>(exit: Exit.Exit<A, E>): E => {
-  if (Exit.isSuccess(exit)) throw new Error("expected a failure, got a success")
-  const failure = Cause.findErrorOption(exit.cause)
-  if (Option.isNone(failure)) throw new Error(`expected a typed failure, got ${Cause.pretty(exit.cause)}`)
-  return failure.value
-}
+import { failureOf } from "./support/failure.ts"
 
 const within = <A, E>(effect: Effect.Effect<A, E>, what: string) =>
   effect.pipe(

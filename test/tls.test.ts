@@ -8,20 +8,14 @@ import * as PgConnection from "@pgfx/client/PgConnection"
 import type { PgConnectionOptions, SslMode } from "@pgfx/client/PgConfig"
 import { describe, expect, it, layer } from "@effect/vitest"
 import * as TempCluster from "@pgfx/testing/TempCluster"
-import { Cause, Context, Effect, Exit, Layer, Option } from "effect"
+import { Context, Effect, Layer } from "effect"
 import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { authUser, testCluster, testTls } from "./support/cluster.ts"
 import { tcpOptions, unixOptions } from "./support/connect.ts"
-
-const failureOf = <A, E>(exit: Exit.Exit<A, E>): E => {
-  if (Exit.isSuccess(exit)) throw new Error("expected a failure, got a success")
-  const failure = Cause.findErrorOption(exit.cause)
-  if (Option.isNone(failure)) throw new Error(`expected a typed failure, got ${Cause.pretty(exit.cause)}`)
-  return failure.value
-}
+import { failureOf } from "./support/failure.ts"
 
 /** A private HOME so that no ~/.postgresql or ~/.pgpass of the machine interferes. */
 const home = fs.mkdtempSync(path.join(os.tmpdir(), "pgfx-tls-home-"))

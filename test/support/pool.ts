@@ -6,8 +6,9 @@ import { Connection } from "@pgfx/client/internal/Connection"
 import { unguard } from "@pgfx/client/internal/Lease"
 import type * as PgConnection from "@pgfx/client/PgConnection"
 import type * as PgPool from "@pgfx/client/PgPool"
-import { Cause, Effect, Exit, Option } from "effect"
+import { Effect } from "effect"
 import { tcpOptions } from "./connect.ts"
+export { failureOf } from "./failure.ts"
 
 /** Pool options for the shared cluster (small sizes; tests override what they exercise). */
 export const poolOptions = (overrides: PgPool.PgPoolOptions = {}): PgPool.PgPoolOptions => ({
@@ -18,12 +19,6 @@ export const poolOptions = (overrides: PgPool.PgPoolOptions = {}): PgPool.PgPool
 })
 
 /** The typed failure of an exit; throws when it succeeded or died. */
-export const failureOf = <A, E>(exit: Exit.Exit<A, E>): E => {
-  if (Exit.isSuccess(exit)) throw new Error("expected a failure, got a success")
-  const failure = Cause.findErrorOption(exit.cause)
-  if (Option.isNone(failure)) throw new Error(`expected a typed failure, got ${Cause.pretty(exit.cause)}`)
-  return failure.value
-}
 
 /** Polls `check` every 10 ms until it holds; fails the test after `timeoutMs`. */
 export const eventually = (what: string, check: () => boolean, timeoutMs = 10_000): Effect.Effect<void> =>

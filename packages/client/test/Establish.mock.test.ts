@@ -9,14 +9,8 @@ import { describe, expect, it } from "@effect/vitest"
 import type { BackendMessage } from "@pgfx/protocol/Backend"
 import type { ClientMessage } from "@pgfx/protocol/FrontendDecoder"
 import * as MockBackend from "@pgfx/testing/MockBackend"
-import { Cause, Effect, Exit, Option } from "effect"
-
-const failureOf = <A, E>(exit: Exit.Exit<A, E>): E => {
-  if (Exit.isSuccess(exit)) throw new Error("expected a failure, got a success")
-  const failure = Cause.findErrorOption(exit.cause)
-  if (Option.isNone(failure)) throw new Error(`expected a typed failure, got ${Cause.pretty(exit.cause)}`)
-  return failure.value
-}
+import { Effect } from "effect"
+import { failureOf } from "../../../test/support/failure.ts"
 
 const connectTo = (mock: MockBackend.MockBackend, extra: PgConnection.PgConnectionOptions = {}) =>
   PgConnection.make({
