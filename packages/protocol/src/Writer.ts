@@ -124,7 +124,24 @@ export class Writer {
   /** Writes a string as UTF-8 without a terminator. */
   string(s: string): this {
     // Worst case 3 bytes per UTF-16 unit.
-    this.ensure(s.length * 3)
+    const n = s.length
+    this.ensure(n * 3)
+    // Short ASCII strings (statement and portal names, identifiers): a plain loop is cheaper
+    // than a TextEncoder call and its subarray view.
+    if (n <= 32) {
+      const buf = this.buf
+      const pos = this.pos
+      let i = 0
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i)
+        if (c >= 0x80) break
+        buf[pos + i] = c
+      }
+      if (i === n) {
+        this.pos = pos + n
+        return this
+      }
+    }
     const { written } = textEncoder.encodeInto(s, this.buf.subarray(this.pos))
     this.pos += written
     return this

@@ -340,3 +340,26 @@ describe("FrontendDecoder malformed typed messages", () => {
   it("Bind value length below -1", () => pv(typed(0x42, 0, 0, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xfe, 0, 0)))
   it("unterminated Query", () => pv(typed(0x51, 0x41)))
 })
+
+describe("Writer strings", () => {
+  it("writes UTF-8 the same way on the short ASCII path and the TextEncoder path", () => {
+    const samples = [
+      "",
+      "pgfx_s1",
+      "x".repeat(32),
+      "x".repeat(33),
+      "abcé",
+      "é",
+      "ascii then ü in the middle",
+      "日本語",
+      "a😀b",
+      "\u007f\u0080",
+      "long ".repeat(20) + "ü",
+    ]
+    for (const s of samples) {
+      const w = new Writer(4)
+      w.byte(0x41).cstring(s).string(s)
+      expect(w.finishCopy()).toEqual(new Uint8Array([0x41, ...text(s), 0, ...text(s)]))
+    }
+  })
+})

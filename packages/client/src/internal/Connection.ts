@@ -189,7 +189,9 @@ export class Connection extends ConnectionEvents implements PgConnection {
       let bytes: Uint8Array
       try {
         build(w)
-        bytes = w.finishCopy()
+        // A Buffer copy (small ones come from Node's pooled slab, no ArrayBuffer per request),
+        // which the socket takes as is.
+        bytes = Buffer.from(w.finish())
       } catch (e) {
         resume(Effect.fail(e as PgQueryError))
         return
@@ -258,14 +260,15 @@ export class Connection extends ConnectionEvents implements PgConnection {
     return Effect.suspend(() => {
       if (this.closing || this.session.closed) return Effect.fail(this.closedError())
       this.active++
-      return Effect.ensuring(
-        effect,
-        Effect.sync(() => {
-          this.active--
-          this.onOperationEnd?.()
-        }),
-      )
+      return Effect.onExit(effect, this.endOperation)
     })
+  }
+
+  /** Ends one {@link operation} (one closure per connection, not one Effect per query). */
+  private readonly endOperation = (): Effect.Effect<void> => {
+    this.active--
+    this.onOperationEnd?.()
+    return Effect.void
   }
 
   run(sql: string, args: ReadonlyArray<unknown>, maxRows: number): Effect.Effect<ExecuteResult, PgQueryError> {

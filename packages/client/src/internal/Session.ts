@@ -115,7 +115,26 @@ export class Session {
     }
     this.queue.push(handler)
     if (this.holds > 0) this.held.push({ handler, bytes })
-    else this.socket.write(bytes)
+    else {
+      this.corkWhileDispatching()
+      this.socket.write(bytes)
+    }
+  }
+
+  /** True while {@link onData} hands messages to handlers. */
+  private dispatching = false
+  private corked = false
+
+  /**
+   * Requests sent while a chunk is being dispatched (callers resumed by their responses send
+   * their next query at once) are coalesced: the socket is corked until the chunk is done, so
+   * many pipelined requests cost one write system call instead of one each.
+   */
+  private corkWhileDispatching(): void {
+    if (this.dispatching && !this.corked) {
+      this.corked = true
+      this.socket.cork()
+    }
   }
 
   /** The number of queued requests whose bytes have been written (the current one included). */
@@ -178,6 +197,19 @@ export class Session {
   }
 
   private onData(chunk: Uint8Array): void {
+    this.dispatching = true
+    try {
+      this.dispatch(chunk)
+    } finally {
+      this.dispatching = false
+      if (this.corked) {
+        this.corked = false
+        this.socket.uncork()
+      }
+    }
+  }
+
+  private dispatch(chunk: Uint8Array): void {
     const reader = this.reader
     try {
       reader.push(chunk)
