@@ -12,6 +12,7 @@
  *
  * @since 0.1.0
  */
+import { defineValueGetters, firstIndexByName } from "@pgfx/types/PgComposite"
 
 /** Metadata of one result column. @since 0.1.0 */
 export interface PgColumn {
@@ -136,31 +137,12 @@ interface RecordClass {
  * @since 0.1.0
  */
 export const makeRecordFactory = (columns: ReadonlyArray<PgColumn>): ((values: Array<unknown>) => PgRecord) => {
-  const index = new Map<string, number>()
-  columns.forEach((c, i) => {
-    if (!index.has(c.name)) index.set(c.name, i)
-  })
+  const index = firstIndexByName(columns.map((c) => c.name))
   class Row extends RecordBase {
     static readonly columns = columns
     static readonly index = index
   }
-  for (const [name, i] of index) {
-    if (RESERVED.has(name)) continue
-    Object.defineProperty(Row.prototype, name, {
-      get(this: RecordBase) {
-        return this.values[i]
-      },
-      enumerable: true,
-    })
-  }
-  for (let i = 0; i < columns.length; i++) {
-    if (index.has(String(i))) continue
-    Object.defineProperty(Row.prototype, i, {
-      get(this: RecordBase) {
-        return this.values[i]
-      },
-    })
-  }
+  defineValueGetters(Row.prototype, index, columns.length, RESERVED)
   return (values) => new Row(values) as unknown as PgRecord
 }
 

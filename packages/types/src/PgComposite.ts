@@ -186,32 +186,60 @@ interface CompositeClass {
  * @category constructors
  */
 export const compositeFactory = (fieldNames: ReadonlyArray<string>): ((values: Array<unknown>) => PgComposite) => {
-  const index = new Map<string, number>()
-  fieldNames.forEach((n, i) => {
-    if (!index.has(n)) index.set(n, i)
-  })
+  const index = firstIndexByName(fieldNames)
   class Composite extends CompositeBase {
     static readonly fieldNames = fieldNames
     static readonly index = index
   }
+  defineValueGetters(Composite.prototype, index, fieldNames.length, RESERVED)
+  return (values) => new Composite(values) as unknown as PgComposite
+}
+
+/**
+ * The position of each name; with duplicate names the first one wins.
+ *
+ * @since 0.1.0
+ * @category internals
+ */
+export const firstIndexByName = (names: ReadonlyArray<string>): Map<string, number> => {
+  const index = new Map<string, number>()
+  names.forEach((n, i) => {
+    if (!index.has(n)) index.set(n, i)
+  })
+  return index
+}
+
+/**
+ * Defines on `prototype` one getter per name (unless `reserved`) and one per position, each
+ * reading `this.values[i]`: the shared shape of record-like values (`PgComposite` here,
+ * `PgRecord` in the client). Built once per shape, so reading a field allocates nothing.
+ *
+ * @since 0.1.0
+ * @category internals
+ */
+export const defineValueGetters = (
+  prototype: object,
+  index: ReadonlyMap<string, number>,
+  length: number,
+  reserved: ReadonlySet<string>,
+): void => {
   for (const [name, i] of index) {
-    if (RESERVED.has(name)) continue
-    Object.defineProperty(Composite.prototype, name, {
-      get(this: CompositeBase) {
+    if (reserved.has(name)) continue
+    Object.defineProperty(prototype, name, {
+      get(this: { readonly values: ReadonlyArray<unknown> }) {
         return this.values[i]
       },
       enumerable: true,
     })
   }
-  for (let i = 0; i < fieldNames.length; i++) {
+  for (let i = 0; i < length; i++) {
     if (index.has(String(i))) continue
-    Object.defineProperty(Composite.prototype, i, {
-      get(this: CompositeBase) {
+    Object.defineProperty(prototype, i, {
+      get(this: { readonly values: ReadonlyArray<unknown> }) {
         return this.values[i]
       },
     })
   }
-  return (values) => new Composite(values) as unknown as PgComposite
 }
 
 /**
