@@ -36,6 +36,7 @@ import { Cause, Data, Duration, Effect, Exit, type Option, Scope } from "effect"
 import { Connection } from "./internal/Connection.ts"
 import { leaseOf, unguard } from "./internal/Lease.ts"
 import { causeOf, type Member, PoolCore, type PoolSettings } from "./internal/Pool.ts"
+import * as FastQuery from "./internal/FastQuery.ts"
 import { sqlMayLeaveSessionState } from "./internal/SessionState.ts"
 import * as PgConfig from "./PgConfig.ts"
 import type { PgConnectionOptions } from "./PgConfig.ts"
@@ -461,37 +462,52 @@ class Pool implements PgPool {
     )
   }
 
+  /** A shortcut: the fast path (internal/FastQuery.ts) when it applies, else {@link run}. */
+  private call<A>(
+    sql: string,
+    args: ReadonlyArray<unknown>,
+    maxRows: number,
+    options: PgConnection.QueryOptions | undefined,
+    pick: FastQuery.Pick<A>,
+    f: (conn: PgConnection.PgConnection) => Effect.Effect<A, PgQueryError>,
+  ): Effect.Effect<A, PgQueryError | PgPoolError> {
+    if (this.core.settings.setup !== undefined) return this.withConnection(f)
+    return FastQuery.poolCall(this.core, sql, args, maxRows, options, pick, () => this.run(sql, f))
+  }
+
   execute(
     query: string | Fragment,
     argsOrOptions?: ReadonlyArray<unknown> | PgConnection.QueryOptions,
     maybeOptions?: PgConnection.QueryOptions,
   ) {
     const [sql, args, options] = normalize(query, argsOrOptions, maybeOptions)
-    return this.run(sql, (conn) => conn.execute(sql, args, options))
+    if (args === undefined || args.length === 0) return this.run(sql, (conn) => conn.execute(sql, args, options))
+    return this.call(sql, args, 0, options, FastQuery.pickStatus, (conn) => conn.execute(sql, args, options))
   }
   fetch(
     query: string | Fragment,
     argsOrOptions?: ReadonlyArray<unknown> | PgConnection.QueryOptions,
     maybeOptions?: PgConnection.QueryOptions,
   ) {
-    const [sql, args, options] = normalize(query, argsOrOptions, maybeOptions)
-    return this.run(sql, (conn) => conn.fetch(sql, args, options))
+    const [sql, args = [], options] = normalize(query, argsOrOptions, maybeOptions)
+    return this.call(sql, args, 0, options, FastQuery.pickRows, (conn) => conn.fetch(sql, args, options))
   }
   fetchRow(
     query: string | Fragment,
     argsOrOptions?: ReadonlyArray<unknown> | PgConnection.QueryOptions,
     maybeOptions?: PgConnection.QueryOptions,
   ) {
-    const [sql, args, options] = normalize(query, argsOrOptions, maybeOptions)
-    return this.run(sql, (conn) => conn.fetchRow(sql, args, options))
+    const [sql, args = [], options] = normalize(query, argsOrOptions, maybeOptions)
+    return this.call(sql, args, 1, options, FastQuery.pickFirstRow, (conn) => conn.fetchRow(sql, args, options))
   }
   fetchVal(
     query: string | Fragment,
     argsOrOptions?: ReadonlyArray<unknown> | PgConnection.FetchValOptions,
     maybeOptions?: PgConnection.FetchValOptions,
   ) {
-    const [sql, args, options] = normalize(query, argsOrOptions, maybeOptions)
-    return this.run(sql, (conn) => conn.fetchVal(sql, args, options))
+    const [sql, args = [], options] = normalize(query, argsOrOptions, maybeOptions)
+    const pick = FastQuery.pickValue(options?.column ?? 0)
+    return this.call(sql, args, 1, options, pick, (conn) => conn.fetchVal(sql, args, options))
   }
   executeMany(sql: string, argsList: ReadonlyArray<ReadonlyArray<unknown>>, options?: PgConnection.QueryOptions) {
     return this.run(sql, (conn) => conn.executeMany(sql, argsList, options))

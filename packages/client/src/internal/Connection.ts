@@ -30,6 +30,7 @@ import { ConnectionEvents } from "./ConnectionEvents.ts"
 import { runMany } from "./Batch.ts"
 import * as Cursor from "./Cursor.ts"
 import { cacheSource, executeCached } from "./Execute.ts"
+import * as FastQuery from "./FastQuery.ts"
 import { Gate, type Level } from "./Gate.ts"
 import { type Completion, ExecuteHandler, type ExecuteResult, SimpleQueryHandler } from "./Handlers.ts"
 import { observe } from "./Instrument.ts"
@@ -180,6 +181,14 @@ export class Connection extends ConnectionEvents implements PgConnection {
     }
     let handler: Handler | undefined
     const state = new RequestState()
+    // Admitted and not yet settled; a request withdrawn before it was written never completes,
+    // so its interruption returns the admission.
+    let admitted = false
+    const settleGate = () => {
+      if (!admitted) return
+      admitted = false
+      gate.settled()
+    }
     const send = () => {
       if (this.session.closed) {
         resume(Effect.fail(this.closedError()))
@@ -197,15 +206,16 @@ export class Connection extends ConnectionEvents implements PgConnection {
         return
       }
       gate.inFlight++
+      admitted = true
       handler = make({
         succeed: (a) => {
           state.settle()
-          gate.settled()
+          settleGate()
           resume(Effect.succeed(a))
         },
         fail: (e) => {
           state.settle()
-          gate.settled()
+          settleGate()
           resume(Effect.fail(e))
         },
       })
@@ -224,7 +234,10 @@ export class Connection extends ConnectionEvents implements PgConnection {
         gate.remove(waiter)
         return done(Effect.void)
       }
-      interruptRequest(this.cancelContext, handler, state, () => done(Effect.void))
+      interruptRequest(this.cancelContext, handler, state, () => {
+        settleGate()
+        done(Effect.void)
+      })
     })
   }
 
@@ -300,7 +313,10 @@ export class Connection extends ConnectionEvents implements PgConnection {
             (c) => new SimpleQueryHandler(this.session, c, sql),
           )
         : Effect.map(this.run(sql, args, 0), (r) => r.status)
-    return observe(this, sql, args, options, this.withTimeout(effect, options))
+    const general = () => observe(this, sql, args, options, this.withTimeout(effect, options))
+    return args === undefined || args.length === 0
+      ? general()
+      : FastQuery.call(this, sql, args, 0, options, FastQuery.pickStatus, general)
   }
 
   fetch(
@@ -309,14 +325,16 @@ export class Connection extends ConnectionEvents implements PgConnection {
     maybeOptions?: QueryOptions,
   ): Effect.Effect<Array<PgRecord>, PgQueryError> {
     const [sql, args = [], options] = normalize(query, argsOrOptions, maybeOptions)
-    return observe(
-      this,
-      sql,
-      args,
-      options,
-      this.withTimeout(
-        Effect.map(this.run(sql, args, 0), (r) => r.rows),
+    return FastQuery.call(this, sql, args, 0, options, FastQuery.pickRows, () =>
+      observe(
+        this,
+        sql,
+        args,
         options,
+        this.withTimeout(
+          Effect.map(this.run(sql, args, 0), (r) => r.rows),
+          options,
+        ),
       ),
     )
   }
@@ -327,14 +345,16 @@ export class Connection extends ConnectionEvents implements PgConnection {
     maybeOptions?: QueryOptions,
   ): Effect.Effect<Option.Option<PgRecord>, PgQueryError> {
     const [sql, args = [], options] = normalize(query, argsOrOptions, maybeOptions)
-    return observe(
-      this,
-      sql,
-      args,
-      options,
-      this.withTimeout(
-        Effect.map(this.run(sql, args, 1), (r) => Option.fromNullishOr(r.rows[0])),
+    return FastQuery.call(this, sql, args, 1, options, FastQuery.pickFirstRow, () =>
+      observe(
+        this,
+        sql,
+        args,
         options,
+        this.withTimeout(
+          Effect.map(this.run(sql, args, 1), (r) => Option.fromNullishOr(r.rows[0])),
+          options,
+        ),
       ),
     )
   }
@@ -389,20 +409,20 @@ export class Connection extends ConnectionEvents implements PgConnection {
     maybeOptions?: FetchValOptions,
   ): Effect.Effect<unknown, PgQueryError> {
     const [sql, args = [], options] = normalize(query, argsOrOptions, maybeOptions)
-    const column = options?.column ?? 0
-    const effect = this.withTimeout(
-      Effect.flatMap(this.run(sql, args, 1), (r) => {
-        const row = r.rows[0]
-        if (row === undefined) return Effect.succeed(null)
-        if (column < 0 || column >= row.length) {
-          return Effect.fail(
-            new PgInterfaceError({ message: `column ${column} is out of range: the result has ${row.length} columns` }),
-          )
-        }
-        return Effect.succeed(row.values[column])
-      }),
-      options,
+    const pick = FastQuery.pickValue(options?.column ?? 0)
+    return FastQuery.call(this, sql, args, 1, options, pick, () =>
+      observe(
+        this,
+        sql,
+        args,
+        options,
+        this.withTimeout(
+          Effect.flatMap(this.run(sql, args, 1), (r) =>
+            Effect.try({ try: () => pick(r), catch: (e) => e as PgInterfaceError }),
+          ),
+          options,
+        ),
+      ),
     )
-    return observe(this, sql, args, options, effect)
   }
 }

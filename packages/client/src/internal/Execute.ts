@@ -29,6 +29,21 @@ export const isStaleStatement = (error: PgQueryError): error is PgServerError =>
   error instanceof PgServerError &&
   (error.code === "26000" || (error.code === "0A000" && /cached plan/.test(error.message)))
 
+/**
+ * What a caller sees when a stale statement cannot be retried transparently: the server's own
+ * error, or for 0A000 a typed `PgInvalidCachedStatementError`.
+ */
+export const staleFailure = (error: PgServerError, sql: string, retried: boolean): PgQueryError =>
+  error.code !== "0A000"
+    ? error
+    : new PgInvalidCachedStatementError({
+        message: retried
+          ? `the statement is still invalid after preparing it again: ${error.message}`
+          : `a cached statement became invalid after a schema change (${error.message}); roll the transaction back and retry it`,
+        query: sql,
+        cause: error,
+      })
+
 /** Where a statement's description comes from. */
 export interface StatementSource {
   readonly sql: string
@@ -90,16 +105,7 @@ export const executeWith = <A>(
             source.forget(info, error)
             if (!retried && status === "I") return attempt(true)
             if (!retried && restart !== undefined) return Effect.andThen(restart, attempt(true))
-            if (error.code !== "0A000") return Effect.fail(error)
-            return Effect.fail(
-              new PgInvalidCachedStatementError({
-                message: retried
-                  ? `the statement is still invalid after preparing it again: ${error.message}`
-                  : `a cached statement became invalid after a schema change (${error.message}); roll the transaction back and retry it`,
-                query: source.sql,
-                cause: error,
-              }),
-            )
+            return Effect.fail(staleFailure(error, source.sql, retried))
           }),
         )
     })

@@ -42,19 +42,19 @@ const describe = (config: ResolvedConfig): Described => {
   return described
 }
 
-const recordMetrics = (
+/** Records one finished query call in the metrics: `error` is its failure, if any (not interruptions). */
+export const recordMetrics = (
   context: Context.Context<never>,
-  exit: Exit.Exit<unknown, PgQueryError>,
+  error: PgQueryError | undefined,
   elapsedMs: number,
 ): void => {
   PgMetrics.queries.updateUnsafe(1, context)
   PgMetrics.operationDuration.updateUnsafe(elapsedMs / 1000, context)
-  if (exit._tag === "Failure") {
-    const error = Cause.findErrorOption(exit.cause)
-    if (Option.isSome(error)) {
-      const e = error.value
-      PgMetrics.queryErrorsFor(e._tag, e instanceof PgServerError ? e.code : undefined).updateUnsafe(1, context)
-    }
+  if (error !== undefined) {
+    PgMetrics.queryErrorsFor(error._tag, error instanceof PgServerError ? error.code : undefined).updateUnsafe(
+      1,
+      context,
+    )
   }
 }
 
@@ -112,7 +112,13 @@ export const observe = <A>(
     const finish = (exit: Exit.Exit<A, PgQueryError>, span: Tracer.Span | undefined) => {
       const elapsedMs = performance.now() - start
       if (span !== undefined) recordFailure(span, exit)
-      if (metrics) recordMetrics(context, exit, elapsedMs)
+      if (metrics) {
+        recordMetrics(
+          context,
+          exit._tag === "Failure" ? Option.getOrUndefined(Cause.findErrorOption(exit.cause)) : undefined,
+          elapsedMs,
+        )
+      }
       if (conn.queryLoggers.size > 0) callLoggers(conn, sql, args ?? [], options, exit, elapsedMs)
       return Effect.void
     }

@@ -182,6 +182,25 @@ export class PoolCore {
     })
   }
 
+  /**
+   * The idle member the next acquire would take, when it can be taken at once (nobody waits, the
+   * pool is open, the member is healthy and current); it stays idle. For the fast path of the
+   * shortcuts (internal/FastQuery.ts), which then calls {@link checkOutIdle}.
+   */
+  peekIdle(): Member | undefined {
+    if (this.closing || this.waiting > 0) return undefined
+    const member = this.idle[this.idle.length - 1]
+    if (member === undefined || member.session.closed || member.generation !== this.generation) return undefined
+    return member
+  }
+
+  /** Checks out the member {@link peekIdle} returned (recording a zero wait in the metrics). */
+  checkOutIdle(member: Member, metrics: Context.Context<never> | undefined): void {
+    this.idle.pop()
+    this.checkOut(member)
+    if (metrics !== undefined) this.waitTime.updateUnsafe(0, metrics)
+  }
+
   private takeIdle(): Member | undefined {
     for (;;) {
       const member = this.idle.pop()

@@ -75,6 +75,22 @@ export class StatementCache {
     return this.types.registry
   }
 
+  /**
+   * The cached statement for `sql` when it can be used right now without any request first (no
+   * expiry, no pending type lookups), its LRU position refreshed; else undefined. The fast path
+   * of query calls (internal/FastQuery.ts) uses it; {@link prepare} does the rest.
+   */
+  peek(sql: string): StatementInfo | undefined {
+    if (this.types.pending.size !== 0) return undefined
+    const hit = this.entries.get(sql)
+    if (hit === undefined) return undefined
+    const lifetime = this.options.lifetimeMs ?? 0
+    if (lifetime > 0 && Date.now() - (this.preparedAt.get(hit) ?? 0) > lifetime) return undefined
+    this.entries.delete(sql)
+    this.entries.set(sql, hit)
+    return hit
+  }
+
   /** The described statement for `sql`, from the cache or prepared now. */
   prepare(sql: string, request: Request): Effect.Effect<StatementInfo, PgQueryError> {
     const hit = this.entries.get(sql)

@@ -1,0 +1,294 @@
+/**
+ * The fast path of one query call (`fetch`, `fetchRow`, `fetchVal`, `execute` with arguments)
+ * on a connection or through a pool's shortcuts.
+ *
+ * It applies when the call needs nothing but a statement that is already in the connection's
+ * cache: no timeout, no tracer, no query logger, no transaction owning the connection, room in
+ * the pipeline. The whole call is then one `Effect.withFiber` and one `Effect.callback`: the
+ * request is built and written at once, and its completion does, synchronously, the bookkeeping
+ * the general path spreads over a dozen Effects — the graceful-close operation count, the query
+ * metrics, the stale-statement recovery, and for a pool the checkout and the release. Anything
+ * else takes the general path (`Connection.run` under `observe` and `withTimeout`), which
+ * behaves the same; a stale statement found by a fast call is retried through the general path.
+ *
+ * Measured with bench/hotpath.ts (client CPU per query, see docs/benchmarks.md).
+ *
+ * @internal
+ */
+import * as Frontend from "@pgfx/protocol/Frontend"
+import { type Context, Effect, type Fiber, Option } from "effect"
+import type { QueryOptions } from "../PgConnection.ts"
+import { PgInterfaceError, type PgQueryError, PgServerError } from "../PgError.ts"
+import * as PgMetrics from "../PgMetrics.ts"
+import type { PgRecord } from "../PgRecord.ts"
+import type { PgPoolError } from "../PgPool.ts"
+import type { Connection } from "./Connection.ts"
+import { isStaleStatement, staleFailure } from "./Execute.ts"
+import { type Completion, ExecuteHandler, type ExecuteResult } from "./Handlers.ts"
+import { recordMetrics } from "./Instrument.ts"
+import { interruptRequest, RequestState } from "./Interrupt.ts"
+import { type StatementInfo, writeBindExecute } from "./Statement.ts"
+import type { PoolCore } from "./Pool.ts"
+import { sqlMayLeaveSessionState } from "./SessionState.ts"
+import { isTracing } from "./Tracing.ts"
+
+/**
+ * Turns a finished cycle into the call's value; may throw `PgInterfaceError` (e.g. `fetchVal` of
+ * a column that does not exist), which fails the call.
+ */
+export type Pick<A> = (result: ExecuteResult) => A
+
+/** Whether the connection admits a fast write now (checked again at the moment of writing). */
+export const admits = (conn: Connection): boolean =>
+  !conn.closing && !conn.session.closed && conn.gate.owner === undefined && conn.gate.hasRoom
+
+/**
+ * The cached statement a fast call of `sql` can use on `conn` from `fiber`, or undefined when the
+ * call must take the general path.
+ */
+export const fastStatement = (
+  conn: Connection,
+  sql: string,
+  options: QueryOptions | undefined,
+  fiber: Fiber.Fiber<unknown, unknown>,
+): StatementInfo | undefined =>
+  admits(conn) &&
+  (options?.timeout ?? conn.config.commandTimeoutMs) === undefined &&
+  conn.queryLoggers.size === 0 &&
+  !isTracing(fiber)
+    ? conn.cache.peek(sql)
+    : undefined
+
+/** The context metrics are recorded in, or undefined when metrics are off for `fiber`. */
+export const metricsContext = (fiber: Fiber.Fiber<unknown, unknown>): Context.Context<never> | undefined =>
+  fiber.getRef(PgMetrics.Enabled) ? fiber.context : undefined
+
+/** One fast call in flight: the request's completion and its interruption. */
+export class FastCall<A, E = never> implements Completion<ExecuteResult> {
+  private readonly state = new RequestState()
+  private handler: ExecuteHandler | undefined = undefined
+  /** The call has ended: `done` was called, or the interruption finished it. */
+  private ended = false
+  private gateSettled = true
+  private startedAt = 0
+
+  readonly conn: Connection
+  readonly info: StatementInfo
+  readonly pick: Pick<A>
+  /** Where metrics are recorded; undefined when they are off. */
+  readonly metrics: Context.Context<never> | undefined
+  /** The general path of the same call: a stale statement is retried through it. */
+  readonly retry: () => Effect.Effect<A, E | PgQueryError>
+  /** Receives what the call ends with (once; never after an interruption ended it). */
+  readonly done: (result: Effect.Effect<A, E | PgQueryError>) => void
+
+  constructor(
+    conn: Connection,
+    info: StatementInfo,
+    pick: Pick<A>,
+    metrics: Context.Context<never> | undefined,
+    retry: () => Effect.Effect<A, E | PgQueryError>,
+    done: (result: Effect.Effect<A, E | PgQueryError>) => void,
+  ) {
+    this.conn = conn
+    this.info = info
+    this.pick = pick
+    this.metrics = metrics
+    this.retry = retry
+    this.done = done
+  }
+
+  /** Builds and writes the request (or ends the call at once if `args` cannot be encoded). */
+  send(args: ReadonlyArray<unknown>, maxRows: number): void {
+    const conn = this.conn
+    conn.active++
+    if (this.metrics !== undefined) {
+      this.startedAt = performance.now()
+      PgMetrics.pipelineDepth.updateUnsafe(conn.session.pending + 1, this.metrics)
+    }
+    let bytes: Uint8Array
+    try {
+      const w = conn.writer.reset()
+      writeBindExecute(w, this.info, args, maxRows)
+      Frontend.sync(w)
+      // A Buffer copy from Node's pooled slab, which the socket takes as is.
+      bytes = Buffer.from(w.finish())
+    } catch (e) {
+      return this.end(Effect.fail(e as PgQueryError), e as PgQueryError)
+    }
+    conn.gate.inFlight++
+    this.gateSettled = false
+    const info = this.info
+    this.handler = new ExecuteHandler(this, info, conn.cache.registry, () => conn.cache.forget(info.sql, info, true))
+    conn.session.send(this.handler, bytes)
+  }
+
+  get hasEnded(): boolean {
+    return this.ended
+  }
+
+  /** The Effect that interrupts the call, or undefined once it has ended. */
+  interruption(): Effect.Effect<void> | undefined {
+    if (this.ended) return undefined
+    return Effect.callback<void>((resume) => this.interrupt(() => resume(Effect.void)))
+  }
+
+  /**
+   * Interrupts the call (see internal/Interrupt.ts); `onEnded(true)` once its cycle has ended,
+   * or `onEnded(false)` when it had already ended through `done`.
+   */
+  interrupt(onEnded: (byInterruption: boolean) => void): void {
+    const handler = this.handler
+    if (this.ended || handler === undefined) return onEnded(false)
+    interruptRequest(this.conn.cancelContext, handler, this.state, () => {
+      // A withdrawn request (never written) never completes: its admission is returned here.
+      this.settleGate()
+      if (this.ended) return onEnded(false)
+      this.ended = true
+      this.endOperation()
+      if (this.metrics !== undefined) recordMetrics(this.metrics, undefined, performance.now() - this.startedAt)
+      onEnded(true)
+    })
+  }
+
+  succeed(result: ExecuteResult): void {
+    this.state.settle()
+    this.settleGate()
+    let value: A
+    try {
+      value = this.pick(result)
+    } catch (e) {
+      if (!(e instanceof PgInterfaceError)) throw e
+      return this.end(Effect.fail(e), e)
+    }
+    this.end(Effect.succeed(value), undefined)
+  }
+
+  fail(error: PgQueryError): void {
+    // The status of this request's own ReadyForQuery (read before anything else runs).
+    const status = this.conn.session.transactionStatus
+    this.state.settle()
+    this.settleGate()
+    const { conn, info } = this
+    if (isStaleStatement(error)) {
+      conn.cache.forget(info.sql, info, error.code === "0A000")
+      // Outside a transaction the server ran nothing: prepare again and re-send, once.
+      if (status === "I") return this.end(undefined, undefined)
+      const failure = conn.outdated(staleFailure(error, info.sql, false))
+      return this.end(Effect.fail(failure), failure)
+    }
+    // A kept description of the unnamed statement may be what the server now refuses.
+    if (info.name === "" && error instanceof PgServerError) conn.cache.forget(info.sql, info, true)
+    const failure = conn.outdated(error)
+    this.end(Effect.fail(failure), failure)
+  }
+
+  private settleGate(): void {
+    if (this.gateSettled) return
+    this.gateSettled = true
+    this.conn.gate.settled()
+  }
+
+  private endOperation(): void {
+    this.conn.active--
+    this.conn.onOperationEnd?.()
+  }
+
+  /** Ends the call with `result` (undefined: retry through the general path). */
+  private end(result: Effect.Effect<A, PgQueryError> | undefined, error: PgQueryError | undefined): void {
+    if (this.ended) return
+    this.ended = true
+    this.endOperation()
+    if (result === undefined) return this.done(this.retry())
+    if (this.metrics !== undefined) recordMetrics(this.metrics, error, performance.now() - this.startedAt)
+    this.done(result)
+  }
+}
+
+/**
+ * A query call on `conn`: the fast path when it applies (see the module header), else
+ * `general()`.
+ */
+export const call = <A>(
+  conn: Connection,
+  sql: string,
+  args: ReadonlyArray<unknown>,
+  maxRows: number,
+  options: QueryOptions | undefined,
+  pick: Pick<A>,
+  general: () => Effect.Effect<A, PgQueryError>,
+): Effect.Effect<A, PgQueryError> =>
+  Effect.withFiber((fiber) => {
+    const info = fastStatement(conn, sql, options, fiber)
+    if (info === undefined) return general()
+    const metrics = metricsContext(fiber)
+    return Effect.callback<A, PgQueryError>((resume) => {
+      // Nothing may have changed since the check, but the fiber could have yielded in between.
+      if (!admits(conn)) return resume(general())
+      const fast = new FastCall(conn, info, pick, metrics, general, resume)
+      fast.send(args, maxRows)
+      return fast.interruption()
+    })
+  })
+
+/**
+ * A pool shortcut: the fast path when an idle connection can take the call right now (it is
+ * checked out, the call runs on it, and it is released as the call ends, all inside one
+ * `Effect.callback`), else `general()`. The caller has ruled out a `setup` hook.
+ */
+export const poolCall = <A>(
+  pool: PoolCore,
+  sql: string,
+  args: ReadonlyArray<unknown>,
+  maxRows: number,
+  options: QueryOptions | undefined,
+  pick: Pick<A>,
+  general: () => Effect.Effect<A, PgQueryError | PgPoolError>,
+): Effect.Effect<A, PgQueryError | PgPoolError> =>
+  Effect.withFiber((fiber) => {
+    const member = pool.peekIdle()
+    const info = member === undefined ? undefined : fastStatement(member.conn, sql, options, fiber)
+    if (member === undefined || info === undefined) return general()
+    const metrics = metricsContext(fiber)
+    return Effect.callback<A, PgQueryError | PgPoolError>((resume) => {
+      const conn = member.conn
+      if (pool.peekIdle() !== member || !admits(conn)) return resume(general())
+      pool.checkOutIdle(member, metrics)
+      const session = member.session
+      if (!session.stateDirty && sqlMayLeaveSessionState(sql)) session.stateDirty = true
+      const fast = new FastCall<A, PgPoolError>(conn, info, pick, metrics, general, (result) => {
+        const release = pool.releaseNow(member, undefined)
+        resume(release === Effect.void ? result : Effect.andThen(Effect.uninterruptible(release), result))
+      })
+      fast.send(args, maxRows)
+      if (fast.hasEnded) return undefined
+      return Effect.callback<void>((done) =>
+        fast.interrupt((byInterruption) => done(byInterruption ? pool.releaseNow(member, undefined) : Effect.void)),
+      )
+    })
+  })
+
+/** {@link Pick} for `fetch`. */
+export const pickRows = (result: ExecuteResult): ExecuteResult["rows"] => result.rows
+
+/** {@link Pick} for `execute`. */
+export const pickStatus = (result: ExecuteResult): string => result.status
+
+/** {@link Pick} for `fetchRow`. */
+export const pickFirstRow = (result: ExecuteResult): Option.Option<PgRecord> => Option.fromNullishOr(result.rows[0])
+
+/** {@link Pick} for `fetchVal`: the value of `column` in the first row (null without rows). */
+export const pickValue = (column: number): Pick<unknown> => (column === 0 ? pickFirstValue : valueAt(column))
+
+const valueAt =
+  (column: number): Pick<unknown> =>
+  (result) => {
+    const row = result.rows[0]
+    if (row === undefined) return null
+    if (column < 0 || column >= row.length) {
+      throw new PgInterfaceError({ message: `column ${column} is out of range: the result has ${row.length} columns` })
+    }
+    return row.values[column]
+  }
+
+const pickFirstValue = valueAt(0)
