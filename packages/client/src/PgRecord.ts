@@ -3,8 +3,12 @@
  * (`row.at(0)`, `row[0]`), converts to a plain object, iterates its values, and keeps the column
  * metadata of its statement — like asyncpg's Record.
  *
- * Per statement, one row class is built with a getter per column on its prototype, so a row
- * costs one small object plus its values array, and decoding never creates per-cell closures.
+ * Per statement, one row class is built. When every column name can be a property (no method
+ * name, no duplicate, at most 64 columns), a constructor generated for the statement stores each
+ * value as an own property: `row.name` is a plain property load, `{ ...row }` and `Object.keys`
+ * give the columns, and the row decoder builds the row without a values array (`values` then
+ * makes a fresh array on each read). Otherwise a row keeps its values in an array read through
+ * getters on the class's prototype. Decoding never creates per-cell closures.
  *
  * Gotcha: a column whose name collides with a method (`get`, `at`, `toObject`, `columns`,
  * `values`, `length`, `keys`, `entries`) or is not a valid property is still readable with
@@ -77,37 +81,50 @@ const RESERVED = new Set([
   "__proto__",
 ])
 
-class RecordBase {
-  readonly values: Array<unknown>
-  constructor(values: Array<unknown>) {
-    this.values = values
+/** The per-shape data every row class carries (as static properties of its constructor). */
+interface Shape {
+  readonly columns: ReadonlyArray<PgColumn>
+  /** Column name → first position. */
+  readonly index: ReadonlyMap<string, number>
+}
+
+const valueAt: unique symbol = Symbol("pgfx.valueAt")
+
+/** The methods of every row, written against one primitive: the value at a position. */
+abstract class RecordMethods {
+  abstract [valueAt](i: number): unknown
+  abstract readonly values: Array<unknown>
+  private get shape(): Shape {
+    return this.constructor as unknown as Shape
   }
   get columns(): ReadonlyArray<PgColumn> {
-    return (this.constructor as RecordClass).columns
+    return this.shape.columns
   }
   get length(): number {
-    return this.values.length
+    return this.shape.columns.length
   }
   get(key: string | number): unknown {
-    if (typeof key === "number") return this.values[key]
-    const i = (this.constructor as RecordClass).index.get(key)
-    return i === undefined ? undefined : this.values[i]
+    if (typeof key === "number")
+      return Number.isInteger(key) && key >= 0 && key < this.length ? this[valueAt](key) : undefined
+    const i = this.shape.index.get(key)
+    return i === undefined ? undefined : this[valueAt](i)
   }
   at(index: number): unknown {
-    return this.values.at(index)
+    const n = this.length
+    const i = Math.trunc(index) < 0 ? Math.trunc(index) + n : Math.trunc(index)
+    return i >= 0 && i < n ? this[valueAt](i) : undefined
   }
   keys(): Array<string> {
-    return (this.constructor as RecordClass).columns.map((c) => c.name)
+    return this.shape.columns.map((c) => c.name)
   }
   entries(): Array<[string, unknown]> {
-    const cols = (this.constructor as RecordClass).columns
-    return cols.map((c, i) => [c.name, this.values[i]])
+    return this.shape.columns.map((c, i) => [c.name, this[valueAt](i)])
   }
   toObject(): Record<string, unknown> {
-    const cols = (this.constructor as RecordClass).columns
+    const cols = this.shape.columns
     const out: Record<string, unknown> = {}
     // The first of duplicate names wins, as for name access.
-    for (let i = cols.length - 1; i >= 0; i--) out[cols[i]!.name] = this.values[i]
+    for (let i = cols.length - 1; i >= 0; i--) out[cols[i]!.name] = this[valueAt](i)
     return Object.fromEntries(cols.map((c) => [c.name, out[c.name]]))
   }
   toJSON(): Record<string, unknown> {
@@ -125,10 +142,99 @@ class RecordBase {
 class PgRecordInspect {}
 Object.defineProperty(PgRecordInspect, "name", { value: "PgRecord" })
 
-interface RecordClass {
-  new (values: Array<unknown>): RecordBase
-  readonly columns: ReadonlyArray<PgColumn>
-  readonly index: ReadonlyMap<string, number>
+/** A row holding its values in an array, read through getters on its prototype (any column names). */
+class ValuesRecord extends RecordMethods {
+  readonly values: Array<unknown>
+  constructor(values: Array<unknown>) {
+    super()
+    this.values = values
+  }
+  [valueAt](i: number): unknown {
+    return this.values[i]
+  }
+}
+
+/**
+ * A row holding each value as an own property named by its column (built by a constructor
+ * generated per statement): reading `row.name` is a plain property load and spreading a row gives
+ * its columns. Used when every column name can be a property (see {@link fieldsLayout}).
+ */
+class FieldsRecord extends RecordMethods {
+  get values(): Array<unknown> {
+    const n = this.length
+    const out = new Array<unknown>(n)
+    for (let i = 0; i < n; i++) out[i] = this[valueAt](i)
+    return out
+  }
+  [valueAt](i: number): unknown {
+    return (this as unknown as Record<string, unknown>)[(this.constructor as unknown as Shape).columns[i]!.name]
+  }
+}
+
+/** Whether every name can be an own property: no method name, no duplicate, no array index. */
+const fieldsLayout = (names: ReadonlyArray<string>): boolean =>
+  names.length <= MAX_GENERATED_COLUMNS &&
+  new Set(names).size === names.length &&
+  names.every((n) => n.length > 0 && !RESERVED.has(n) && !/^(?:0|[1-9][0-9]*)$/.test(n))
+
+/** Above this many columns rows keep the array layout (generated code stays small). */
+const MAX_GENERATED_COLUMNS = 64
+
+/**
+ * How rows of one result shape are built: `make(values)` always works; `Row`, when defined, is a
+ * constructor taking the values as arguments (`new Row(v0, v1, ...)`), which a generated row
+ * decoder calls directly so no values array is made per row.
+ *
+ * @since 0.1.0
+ * @category internals
+ */
+export interface RecordShape {
+  readonly make: (values: Array<unknown>) => PgRecord
+  readonly Row: (new (...values: Array<unknown>) => PgRecord) | undefined
+}
+
+/** `new Function` is unavailable where code generation is forbidden (e.g. a strict CSP). */
+const generate = (params: ReadonlyArray<string>, body: string): ((...args: Array<unknown>) => unknown) | undefined => {
+  try {
+    return new Function(...params, body) as (...args: Array<unknown>) => unknown
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Builds the row classes for one result shape. Call once per statement.
+ * @since 0.1.0
+ * @category internals
+ */
+export const makeRecordShape = (columns: ReadonlyArray<PgColumn>): RecordShape => {
+  const names = columns.map((c) => c.name)
+  const index = firstIndexByName(names)
+  if (fieldsLayout(names)) {
+    const params = names.map((_, i) => `v${i}`)
+    const Row = generate(params, names.map((n, i) => `this[${JSON.stringify(n)}] = v${i};`).join("\n")) as
+      (new (...values: Array<unknown>) => PgRecord) | undefined
+    if (Row !== undefined) {
+      const proto = Object.create(FieldsRecord.prototype) as object
+      Object.defineProperty(proto, "constructor", { value: Row, writable: true, configurable: true })
+      names.forEach((name, i) =>
+        Object.defineProperty(proto, i, {
+          get(this: Record<string, unknown>) {
+            return this[name]
+          },
+        }),
+      )
+      Object.assign(Row, { columns, index })
+      Row.prototype = proto
+      return { make: (values) => new Row(...values), Row }
+    }
+  }
+  class Row extends ValuesRecord {
+    static readonly columns = columns
+    static readonly index = index
+  }
+  defineValueGetters(Row.prototype, index, columns.length, RESERVED)
+  return { make: (values) => new Row(values) as unknown as PgRecord, Row: undefined }
 }
 
 /**
@@ -136,18 +242,11 @@ interface RecordClass {
  * `make(values)` per row.
  * @since 0.1.0
  */
-export const makeRecordFactory = (columns: ReadonlyArray<PgColumn>): ((values: Array<unknown>) => PgRecord) => {
-  const index = firstIndexByName(columns.map((c) => c.name))
-  class Row extends RecordBase {
-    static readonly columns = columns
-    static readonly index = index
-  }
-  defineValueGetters(Row.prototype, index, columns.length, RESERVED)
-  return (values) => new Row(values) as unknown as PgRecord
-}
+export const makeRecordFactory = (columns: ReadonlyArray<PgColumn>): ((values: Array<unknown>) => PgRecord) =>
+  makeRecordShape(columns).make
 
 /**
  * Tests whether a value is a {@link PgRecord}.
  * @since 0.1.0
  */
-export const isPgRecord = (u: unknown): u is PgRecord => u instanceof RecordBase
+export const isPgRecord = (u: unknown): u is PgRecord => u instanceof RecordMethods

@@ -65,7 +65,7 @@ export class BatchHandler implements Handler {
       case Backend.Type.DataRow: {
         if (!this.collect || this.error !== undefined) return false
         try {
-          this.current.push(this.info.makeRecord(this.info.decodeRow(buf, view, start, end)))
+          this.current.push(this.info.decodeRecord(buf, view, start, end))
         } catch (e) {
           if (e instanceof PgDecodeError) this.error = e
           else throw e

@@ -184,7 +184,7 @@ export class ExecuteHandler extends BaseHandler<ExecuteResult> {
       case Backend.Type.DataRow: {
         if (this.error !== undefined) return false
         try {
-          this.rows.push(this.info.makeRecord(this.info.decodeRow(buf, view, start, end)))
+          this.rows.push(this.info.decodeRecord(buf, view, start, end))
         } catch (e) {
           if (e instanceof PgDecodeError) this.error = e
           else throw e

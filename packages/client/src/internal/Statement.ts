@@ -11,7 +11,7 @@ import type { Writer } from "@pgfx/protocol/Writer"
 import { type Codec, DecodeError, EncodeError, jsTypeOf } from "@pgfx/types/Codec"
 import type { CodecRegistry } from "@pgfx/types/CodecRegistry"
 import { PgDecodeError, PgEncodeError } from "../PgError.ts"
-import { makeRecordFactory, type PgColumn, type PgRecord } from "../PgRecord.ts"
+import { makeRecordShape, type PgColumn, type PgRecord, type RecordShape } from "../PgRecord.ts"
 
 const utf8 = new TextDecoder("utf-8", { fatal: false })
 
@@ -24,9 +24,8 @@ export interface StatementInfo {
   readonly paramCodecs: ReadonlyArray<Codec | undefined>
   readonly columns: ReadonlyArray<PgColumn>
   readonly resultFormats: ReadonlyArray<Frontend.FormatCode>
-  /** Decodes one DataRow body into values. Throws PgDecodeError. */
-  readonly decodeRow: (buf: Uint8Array, view: DataView, start: number, end: number) => Array<unknown>
-  readonly makeRecord: (values: Array<unknown>) => PgRecord
+  /** Decodes one DataRow body into a row. Throws PgDecodeError (or ProtocolViolation). */
+  readonly decodeRecord: RecordDecoder
 }
 
 const typeNameOf = (codec: Codec | undefined, oid: number): string => codec?.name ?? `oid ${oid}`
@@ -63,8 +62,7 @@ export const makeStatementInfo = (
     paramCodecs,
     columns,
     resultFormats: compactFormats(resultFormats),
-    decodeRow: makeRowDecoder(columns, codecs, resultFormats),
-    makeRecord: makeRecordFactory(columns),
+    decodeRecord: makeRecordDecoder(columns, codecs, resultFormats, makeRecordShape(columns)),
   }
 }
 
@@ -101,21 +99,58 @@ const compactFormats = (formats: ReadonlyArray<Frontend.FormatCode>): ReadonlyAr
   return [first]
 }
 
-const makeRowDecoder = (
+/** Decodes one DataRow body (`buf[start, end)`) into a row. */
+export type RecordDecoder = (buf: Uint8Array, view: DataView, start: number, end: number) => PgRecord
+
+const decodeText = (buf: Uint8Array, pos: number, len: number): string => utf8.decode(buf.subarray(pos, pos + len))
+
+const countMismatch = (count: number, n: number): never => {
+  throw new Backend.ProtocolViolation({ message: `DataRow has ${count} fields, expected ${n}` })
+}
+
+const overrun = (): never => {
+  throw new Backend.ProtocolViolation({ message: "DataRow field runs past the message" })
+}
+
+/** A failure while decoding column `i`: protocol violations as they are, the rest as PgDecodeError. */
+const decodeFailure = (columns: ReadonlyArray<PgColumn>, codecs: ReadonlyArray<Codec | undefined>) => {
+  return (e: unknown, i: number): unknown => {
+    if (e instanceof Backend.ProtocolViolation) return e
+    const col = columns[i]!
+    return new PgDecodeError({
+      message: `cannot decode column "${col.name}" (${typeNameOf(codecs[i], col.typeOid)}): ${
+        e instanceof DecodeError || e instanceof Error ? e.message : String(e)
+      }`,
+      column: col.name,
+      typeOid: col.typeOid,
+      cause: e,
+    })
+  }
+}
+
+/**
+ * The row decoder of one statement. Where code generation is allowed, one function is generated
+ * per statement with a straight-line step per column: each step calls its own codec (a call site
+ * that only ever sees one function, which the JIT can inline) and the row is built from the
+ * decoded values in one constructor call (no values array for field-layout rows). Otherwise a
+ * loop over the columns does the same.
+ */
+const makeRecordDecoder = (
   columns: ReadonlyArray<PgColumn>,
   codecs: ReadonlyArray<Codec | undefined>,
   formats: ReadonlyArray<Frontend.FormatCode>,
-): StatementInfo["decodeRow"] => {
+  shape: RecordShape,
+): RecordDecoder => {
   const n = columns.length
-  const binary = formats.map((f) => f === 1)
-  const decoders = codecs.map((c) => c ?? null)
+  const fail = decodeFailure(columns, codecs)
+  const generated = generateRecordDecoder(n, codecs, formats, shape, fail)
+  if (generated !== undefined) return generated
+  const make = shape.make
   return (buf, view, start, end) => {
     let pos = start
     const count = view.getInt16(pos)
+    if (count !== n) countMismatch(count, n)
     pos += 2
-    if (count !== n) {
-      throw new Backend.ProtocolViolation({ message: `DataRow has ${count} fields, expected ${n}` })
-    }
     const values = new Array<unknown>(n)
     for (let i = 0; i < n; i++) {
       const len = view.getInt32(pos)
@@ -124,29 +159,67 @@ const makeRowDecoder = (
         values[i] = null
         continue
       }
-      if (pos + len > end) throw new Backend.ProtocolViolation({ message: "DataRow field runs past the message" })
-      const codec = decoders[i]!
+      if (pos + len > end) overrun()
+      const codec = codecs[i]
       try {
-        if (binary[i]) values[i] = codec!.decodeBinary(buf, view, pos, len)
+        if (formats[i] === 1) values[i] = codec!.decodeBinary(buf, view, pos, len)
         else {
-          const text = utf8.decode(buf.subarray(pos, pos + len))
-          values[i] = codec === null ? text : codec.decodeText(text)
+          const text = decodeText(buf, pos, len)
+          values[i] = codec === undefined ? text : codec.decodeText(text)
         }
       } catch (e) {
-        const col = columns[i]!
-        throw new PgDecodeError({
-          message: `cannot decode column "${col.name}" (${typeNameOf(codec ?? undefined, col.typeOid)}): ${
-            e instanceof DecodeError || e instanceof Error ? e.message : String(e)
-          }`,
-          column: col.name,
-          typeOid: col.typeOid,
-          cause: e,
-        })
+        throw fail(e, i)
       }
       pos += len
     }
-    return values
+    return make(values)
   }
+}
+
+/** See {@link makeRecordDecoder}; undefined when code cannot be generated here. */
+const generateRecordDecoder = (
+  n: number,
+  codecs: ReadonlyArray<Codec | undefined>,
+  formats: ReadonlyArray<Frontend.FormatCode>,
+  shape: RecordShape,
+  fail: (e: unknown, i: number) => unknown,
+): RecordDecoder | undefined => {
+  if (n > 64) return undefined
+  const steps: Array<string> = []
+  for (let i = 0; i < n; i++) {
+    const decode =
+      formats[i] === 1
+        ? `c${i}.decodeBinary(buf, view, pos, len)`
+        : codecs[i] === undefined
+          ? "text(buf, pos, len)"
+          : `c${i}.decodeText(text(buf, pos, len))`
+    steps.push(
+      `col = ${i}; len = view.getInt32(pos); pos += 4;`,
+      `if (len >= 0) { if (pos + len > end) overrun(); v${i} = ${decode}; pos += len }`,
+    )
+  }
+  const values = Array.from({ length: n }, (_, i) => `v${i}`).join(", ")
+  const build = shape.Row === undefined ? `make([${values}])` : `new Row(${values})`
+  const body = [
+    `"use strict";`,
+    `return function decodeRecord(buf, view, start, end) {`,
+    `  const count = view.getInt16(start); if (count !== ${n}) countMismatch(count, ${n});`,
+    `  let pos = start + 2, len = 0, col = 0;`,
+    ...(n === 0 ? [] : [`  let ${Array.from({ length: n }, (_, i) => `v${i} = null`).join(", ")};`]),
+    `  try {`,
+    ...steps.map((s) => `    ${s}`),
+    `  } catch (e) { throw fail(e, col) }`,
+    `  return ${build};`,
+    `}`,
+  ].join("\n")
+  const params = [...codecs.map((_, i) => `c${i}`), "Row", "make", "text", "fail", "countMismatch", "overrun"]
+  let factory: (...args: Array<unknown>) => RecordDecoder
+  try {
+    factory = new Function(...params, body) as (...args: Array<unknown>) => RecordDecoder
+  } catch {
+    return undefined
+  }
+  return factory(...codecs, shape.Row, shape.make, decodeText, fail, countMismatch, overrun)
 }
 
 /**
