@@ -65,6 +65,18 @@ describe("fast path on a connection", () => {
     }),
   )
 
+  it.live("parameters in mixed formats (a string sent as text next to binary values)", () =>
+    Effect.gen(function* () {
+      const conn = yield* connect()
+      for (let i = 0; i < 2; i++) {
+        expect(yield* conn.fetchVal("SELECT $1::int4 + $2::int4", ["40", 2])).toBe(42)
+        expect(yield* conn.fetchVal("SELECT $1::int4 + $2::int4", [40, "2"])).toBe(42)
+        expect(yield* conn.fetchVal("SELECT $1::int4 + $2::int4", ["40", "2"])).toBe(42)
+        expect(yield* conn.fetchVal("SELECT coalesce($1::int4, $2::int4)", [null, 5])).toBe(5)
+      }
+    }),
+  )
+
   it.live("fetch, fetchRow and execute with arguments answer the same on the fast path", () =>
     Effect.gen(function* () {
       const conn = yield* connect()

@@ -124,6 +124,20 @@ export const Type = {
 const utf8 = new TextDecoder("utf-8", { fatal: false })
 
 /**
+ * UTF-8 text of `buf[start, end)`: Node's native `Buffer` slicer where present (no subarray view,
+ * much cheaper for the short strings of tags and field names), else a TextDecoder.
+ */
+const utf8Slice = (globalThis as { Buffer?: { prototype: object } }).Buffer?.prototype as
+  { utf8Slice?: (this: Uint8Array, start: number, end: number) => string } | undefined
+const decodeUtf8: (buf: Uint8Array, start: number, end: number) => string =
+  utf8Slice?.utf8Slice !== undefined
+    ? (
+        (slice) => (buf, start, end) =>
+          slice.call(buf, start, end)
+      )(utf8Slice.utf8Slice)
+    : (buf, start, end) => utf8.decode(buf.subarray(start, end))
+
+/**
  * A cursor over one message body with bounds checks; every read past `end` raises
  * {@link ProtocolViolation}.
  * @since 0.1.0
@@ -201,7 +215,7 @@ export class BodyReader {
   cstring(): string {
     const nul = this.buf.indexOf(0, this.pos)
     if (nul < 0 || nul >= this.end) this.fail("unterminated string")
-    const s = utf8.decode(this.buf.subarray(this.pos, nul))
+    const s = decodeUtf8(this.buf, this.pos, nul)
     this.pos = nul + 1
     return s
   }

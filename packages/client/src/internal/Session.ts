@@ -115,25 +115,43 @@ export class Session {
     }
     this.queue.push(handler)
     if (this.holds > 0) this.held.push({ handler, bytes })
-    else {
-      this.corkWhileDispatching()
-      this.socket.write(bytes)
-    }
+    else this.out(bytes)
   }
 
   /** True while {@link onData} hands messages to handlers. */
   private dispatching = false
-  private corked = false
+  /** Bytes written while dispatching, in order; flushed when the chunk is done. */
+  private outbox: Array<Uint8Array> = []
+  private outboxBytes = 0
 
   /**
-   * Requests sent while a chunk is being dispatched (callers resumed by their responses send
-   * their next query at once) are coalesced: the socket is corked until the chunk is done, so
-   * many pipelined requests cost one write system call instead of one each.
+   * Writes `bytes`, or, while a chunk is being dispatched (callers resumed by their responses
+   * send their next query at once), queues them: everything written during one chunk goes out
+   * in one write system call when the chunk is done. Our own queue rather than `socket.cork()`:
+   * the common case of a single request then takes Node's direct write path, not the buffered
+   * one (which allocates per write).
    */
-  private corkWhileDispatching(): void {
-    if (this.dispatching && !this.corked) {
-      this.corked = true
+  private out(bytes: Uint8Array): boolean {
+    if (!this.dispatching) return this.socket.write(bytes)
+    this.outbox.push(bytes)
+    this.outboxBytes += bytes.length
+    return true
+  }
+
+  private flush(): void {
+    const outbox = this.outbox
+    const n = outbox.length
+    if (n === 0) return
+    this.outbox = []
+    const size = this.outboxBytes
+    this.outboxBytes = 0
+    if (this.closed) return
+    if (n === 1) this.socket.write(outbox[0]!)
+    else if (size <= 65536) this.socket.write(Buffer.concat(outbox, size))
+    else {
       this.socket.cork()
+      for (const bytes of outbox) this.socket.write(bytes)
+      this.socket.uncork()
     }
   }
 
@@ -169,7 +187,7 @@ export class Session {
     }
     this.queue.splice(this.head + 1, 0, handler)
     if (this.holds > 0) this.held.unshift({ handler, bytes })
-    else this.socket.write(bytes)
+    else this.out(bytes)
   }
 
   /**
@@ -187,13 +205,13 @@ export class Session {
     const held = this.held
     this.held = []
     if (this.closed) return
-    for (const h of held) this.socket.write(h.bytes)
+    for (const h of held) this.out(h.bytes)
   }
 
   /** Writes bytes outside any request (e.g. a CopyData chunk of the current request). */
   write(bytes: Uint8Array): boolean {
     if (this.closed) return false
-    return this.socket.write(bytes)
+    return this.out(bytes)
   }
 
   private onData(chunk: Uint8Array): void {
@@ -202,10 +220,7 @@ export class Session {
       this.dispatch(chunk)
     } finally {
       this.dispatching = false
-      if (this.corked) {
-        this.corked = false
-        this.socket.uncork()
-      }
+      this.flush()
     }
   }
 
@@ -313,6 +328,11 @@ export class Session {
   terminate(): void {
     if (this.closed) return
     const socket = this.socket
+    // Requests written earlier in this chunk go out before Terminate (their handlers fail below).
+    const wasDispatching = this.dispatching
+    this.dispatching = false
+    this.flush()
+    this.dispatching = wasDispatching
     this.destroy(new PgConnectionError({ reason: "Closed", message: "the connection is closed" }), false)
     socket.end(Frontend.TERMINATE)
     setTimeout(() => socket.destroy(), 1000).unref()

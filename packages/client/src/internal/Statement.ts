@@ -258,31 +258,63 @@ export const writeBind = (
       actualType: "",
     })
   }
-  const formats = new Array<Frontend.FormatCode>(n)
-  for (let i = 0; i < n; i++) {
-    const codec = info.paramCodecs[i]
-    const v = args[i]
-    formats[i] = codec !== undefined && codec.binary && !codec.sendAsText(v) ? 1 : 0
-  }
   const start = w.pos
   try {
     // The unnamed statement can be replaced by any request in between: re-parse it in this batch.
     if (parse) Frontend.parse(w, "", info.sql, info.paramOids)
-    Frontend.bindWith(
-      w,
-      portal,
-      info.name,
-      formats,
-      n,
-      (i) => args[i] === null || args[i] === undefined,
-      (wr, i) => encodeParam(wr, info, i, args[i], formats[i]!),
-      info.resultFormats,
-    )
+    writeBindMessage(w, info, args, portal)
   } catch (e) {
     w.pos = start
     throw e
   }
   if (parse) Frontend.describe(w, "P", portal)
+}
+
+/** The format a parameter is sent in: binary when its codec can (and wants to for this value). */
+const formatOf = (codec: Codec | undefined, value: unknown): Frontend.FormatCode =>
+  codec !== undefined && codec.binary && !codec.sendAsText(value) ? 1 : 0
+
+/**
+ * The Bind message, written straight into `w` (no per-call arrays or closures): one parameter
+ * format code when all parameters share it, one per parameter otherwise.
+ */
+const writeBindMessage = (w: Writer, info: StatementInfo, args: ReadonlyArray<unknown>, portal: string): void => {
+  const n = args.length
+  const codecs = info.paramCodecs
+  let first: Frontend.FormatCode = 0
+  let uniform = true
+  for (let i = 0; i < n; i++) {
+    const f = formatOf(codecs[i], args[i])
+    if (i === 0) first = f
+    else if (f !== first) {
+      uniform = false
+      break
+    }
+  }
+  w.byte(0x42)
+  const at = w.reserveLength()
+  w.cstring(portal).cstring(info.name)
+  if (n === 0) w.int16(0)
+  else if (uniform) w.int16(1).int16(first)
+  else {
+    w.int16(n)
+    for (let i = 0; i < n; i++) w.int16(formatOf(codecs[i], args[i]))
+  }
+  w.int16(n)
+  for (let i = 0; i < n; i++) {
+    const v = args[i]
+    if (v === null || v === undefined) {
+      w.int32(-1)
+      continue
+    }
+    const len = w.reserveLength()
+    encodeParam(w, info, i, v, uniform ? first : formatOf(codecs[i], v))
+    w.patchValueLength(len)
+  }
+  const results = info.resultFormats
+  w.int16(results.length)
+  for (let i = 0; i < results.length; i++) w.int16(results[i]!)
+  w.patchLength(at)
 }
 
 const encodeParam = (w: Writer, info: StatementInfo, i: number, value: unknown, format: Frontend.FormatCode): void => {

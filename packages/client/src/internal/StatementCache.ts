@@ -51,6 +51,8 @@ export class StatementCache {
   /** Names of evicted statements to close with the next batch. */
   pendingClose: Array<string> = []
   private counter = 0
+  /** The key at the end of `entries` (most recently used), when known: {@link peek} need not move it. */
+  private mostRecent: string | undefined = undefined
   readonly options: CacheOptions
   /** When each cached entry was prepared (for `lifetimeMs`). */
   private readonly preparedAt = new WeakMap<StatementInfo, number>()
@@ -86,8 +88,12 @@ export class StatementCache {
     if (hit === undefined) return undefined
     const lifetime = this.options.lifetimeMs ?? 0
     if (lifetime > 0 && Date.now() - (this.preparedAt.get(hit) ?? 0) > lifetime) return undefined
-    this.entries.delete(sql)
-    this.entries.set(sql, hit)
+    // Refresh the LRU position, unless it is already the most recent (a Map re-insert allocates).
+    if (this.mostRecent !== sql) {
+      this.entries.delete(sql)
+      this.entries.set(sql, hit)
+      this.mostRecent = sql
+    }
     return hit
   }
 
@@ -101,6 +107,7 @@ export class StatementCache {
         // Refresh LRU position.
         this.entries.delete(sql)
         this.entries.set(sql, hit)
+        this.mostRecent = sql
         // Types met in anonymous records since the last statement are looked up first.
         return this.types.pending.size === 0
           ? Effect.succeed(hit)
@@ -137,6 +144,7 @@ export class StatementCache {
       return
     }
     this.entries.set(sql, info)
+    this.mostRecent = sql
     this.preparedAt.set(info, Date.now())
     while (this.entries.size > this.size) {
       const oldest = this.entries.keys().next().value as string
@@ -169,6 +177,7 @@ export class StatementCache {
   forget(sql: string, info: StatementInfo, close = true): void {
     if (this.entries.get(sql) !== info) return
     this.entries.delete(sql)
+    if (this.mostRecent === sql) this.mostRecent = undefined
     if (close && info.name !== "") this.pendingClose.push(info.name)
   }
 
@@ -176,5 +185,6 @@ export class StatementCache {
   clear(): void {
     for (const info of this.entries.values()) if (info.name !== "") this.pendingClose.push(info.name)
     this.entries.clear()
+    this.mostRecent = undefined
   }
 }
