@@ -208,10 +208,15 @@ export class Session {
     for (const h of held) this.out(h.bytes)
   }
 
-  /** Writes bytes outside any request (e.g. a CopyData chunk of the current request). */
+  /**
+   * Writes bytes outside any request (e.g. a CopyData chunk of the current request) straight to
+   * the socket, after anything queued earlier in this chunk, and returns the socket's
+   * backpressure signal (false: wait for 'drain'), which a queued write could not give.
+   */
   write(bytes: Uint8Array): boolean {
     if (this.closed) return false
-    return this.out(bytes)
+    this.flush()
+    return this.socket.write(bytes)
   }
 
   private onData(chunk: Uint8Array): void {
