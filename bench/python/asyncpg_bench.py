@@ -97,16 +97,21 @@ async def run_callers(callers, call):
     loop = asyncio.get_running_loop()
     done = loop.create_future()
 
-    def close(start):
+    def close(start, cpu):
         state["stop"] = True
         state["measuring"] = False
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        if state["count"] > 0:
+            WINDOW_CPU["cpuUsPerOp"] = (
+                (used.ru_utime - cpu.ru_utime + used.ru_stime - cpu.ru_stime) * 1e6 / state["count"]
+            )
         done.set_result(state["count"] / (time.perf_counter() - start))
 
     def open_window():
         state["measuring"] = True
         state["count"] = 0
         start = time.perf_counter()
-        loop.call_later(SPEC["durationMs"] / 1000, close, start)
+        loop.call_later(SPEC["durationMs"] / 1000, close, start, resource.getrusage(resource.RUSAGE_SELF))
 
     loop.call_later(SPEC["warmupMs"] / 1000, open_window)
 
@@ -134,8 +139,12 @@ async def ingest_check(conn):
     return {"rows": row["rows"], "sumA": row["suma"]}
 
 
+# Client CPU (user + system) per completion inside the last measured window, when there was one.
+WINDOW_CPU = {}
+
+
 def ok(value, check, extra=None):
-    return {"status": "ok", "value": value, "check": check, "extra": {**EXTRA, **(extra or {})}}
+    return {"status": "ok", "value": value, "check": check, "extra": {**EXTRA, **WINDOW_CPU, **(extra or {})}}
 
 
 async def w1(req):

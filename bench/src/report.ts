@@ -214,10 +214,10 @@ const targetText = (targets: ReadonlyArray<Target>) =>
 
 const extraText = (extra: Readonly<Record<string, number | string>>) =>
   Object.entries(extra)
-    .filter(([key]) => key === "p99Us" || key === "rowsPerSec" || key === "loop")
+    .filter(([key]) => key === "p99Us" || key === "rowsPerSec" || key === "cpuUsPerOp" || key === "loop")
     .map(([key, v]) =>
       typeof v === "number"
-        ? `${key}=${key === "rowsPerSec" ? formatValue("rows/s", v) : v.toFixed(0)}`
+        ? `${key}=${key === "rowsPerSec" ? formatValue("rows/s", v) : v.toFixed(key === "cpuUsPerOp" && v < 100 ? 1 : 0)}`
         : `${key}=${v}`,
     )
     .join(" ")
