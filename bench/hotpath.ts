@@ -123,6 +123,10 @@ const bench = (options: { host: string; port: number; user: string; database: st
       { name: "W5 serial, raw socket floor", run: (v) => raw(conns[v]![1]!, N) },
       { name: "W5 serial, PgConnection", run: (v) => serial(conns[v]![0]!, N) },
       { name: "W5 serial, PgClient", run: (v) => serial(clients[v]!, N) },
+      {
+        name: "W1 10 callers, raw socket floor",
+        run: (v) => Effect.forEach(conns[v]!, (c) => raw(c, N / CALLERS), { concurrency: "unbounded", discard: true }),
+      },
       { name: "W1 10 callers, 10 PgConnections", run: (v) => concurrent(conns[v]!) },
       { name: "W1p 10 callers, 1 PgConnection", run: (v) => concurrent(Array(CALLERS).fill(conns[v]![2]!)) },
       { name: "W1 10 callers, PgClient (10)", run: (v) => concurrent(Array(CALLERS).fill(clients[v]!)) },

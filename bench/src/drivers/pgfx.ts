@@ -8,7 +8,6 @@
  * - `pgfx-pool` (`--pool`): the shortcuts of one `PgClient` whose pool has `connections`
  *   connections, so every query is a checkout and a release, as in an application (W1p: a pool
  *   of one, so the ten callers take turns: a checkout is exclusive, nothing is pipelined).
-
  */
 import * as PgClient from "@pgfx/client/PgClient"
 import * as PgConnection from "@pgfx/client/PgConnection"
