@@ -302,21 +302,45 @@ export class Connection extends ConnectionEvents implements PgConnection {
     maybeOptions?: QueryOptions,
   ): Effect.Effect<string, PgQueryError> {
     const [sql, args, options] = normalize(query, argsOrOptions, maybeOptions)
-    const effect =
-      args === undefined || args.length === 0
-        ? this.request<string>(
-            (w) => {
-              w.byte(0x51)
-              const at = w.reserveLength()
-              w.cstring(sql).patchLength(at)
-            },
-            (c) => new SimpleQueryHandler(this.session, c, sql),
-          )
-        : Effect.map(this.run(sql, args, 0), (r) => r.status)
-    const general = () => observe(this, sql, args, options, this.withTimeout(effect, options))
-    return args === undefined || args.length === 0
-      ? general()
-      : FastQuery.call(this, sql, args, 0, options, FastQuery.pickStatus, general)
+    if (args !== undefined && args.length > 0) return this.query(sql, args, 0, options, FastQuery.pickStatus)
+    const effect = this.request<string>(
+      (w) => {
+        w.byte(0x51)
+        const at = w.reserveLength()
+        w.cstring(sql).patchLength(at)
+      },
+      (c) => new SimpleQueryHandler(this.session, c, sql),
+    )
+    return observe(this, sql, args, options, this.withTimeout(effect, options))
+  }
+
+  /**
+   * One extended-protocol query call (`fetch`, `fetchRow`, `fetchVal`, `execute` with
+   * arguments): the fast path when it applies (internal/FastQuery.ts), else the general path —
+   * instrumentation, timeout, the statement cache and the request — with `pick` making the call's
+   * value from the cycle's result.
+   */
+  private query<A>(
+    sql: string,
+    args: ReadonlyArray<unknown>,
+    maxRows: number,
+    options: QueryOptions | undefined,
+    pick: FastQuery.Pick<A>,
+  ): Effect.Effect<A, PgQueryError> {
+    return FastQuery.call(this, sql, args, maxRows, options, pick, () =>
+      observe(
+        this,
+        sql,
+        args,
+        options,
+        this.withTimeout(
+          Effect.flatMap(this.run(sql, args, maxRows), (r) =>
+            Effect.try({ try: () => pick(r), catch: (e) => e as PgInterfaceError }),
+          ),
+          options,
+        ),
+      ),
+    )
   }
 
   fetch(
@@ -325,18 +349,7 @@ export class Connection extends ConnectionEvents implements PgConnection {
     maybeOptions?: QueryOptions,
   ): Effect.Effect<Array<PgRecord>, PgQueryError> {
     const [sql, args = [], options] = normalize(query, argsOrOptions, maybeOptions)
-    return FastQuery.call(this, sql, args, 0, options, FastQuery.pickRows, () =>
-      observe(
-        this,
-        sql,
-        args,
-        options,
-        this.withTimeout(
-          Effect.map(this.run(sql, args, 0), (r) => r.rows),
-          options,
-        ),
-      ),
-    )
+    return this.query(sql, args, 0, options, FastQuery.pickRows)
   }
 
   fetchRow(
@@ -345,18 +358,7 @@ export class Connection extends ConnectionEvents implements PgConnection {
     maybeOptions?: QueryOptions,
   ): Effect.Effect<Option.Option<PgRecord>, PgQueryError> {
     const [sql, args = [], options] = normalize(query, argsOrOptions, maybeOptions)
-    return FastQuery.call(this, sql, args, 1, options, FastQuery.pickFirstRow, () =>
-      observe(
-        this,
-        sql,
-        args,
-        options,
-        this.withTimeout(
-          Effect.map(this.run(sql, args, 1), (r) => Option.fromNullishOr(r.rows[0])),
-          options,
-        ),
-      ),
-    )
+    return this.query(sql, args, 1, options, FastQuery.pickFirstRow)
   }
 
   executeMany(
@@ -409,20 +411,6 @@ export class Connection extends ConnectionEvents implements PgConnection {
     maybeOptions?: FetchValOptions,
   ): Effect.Effect<unknown, PgQueryError> {
     const [sql, args = [], options] = normalize(query, argsOrOptions, maybeOptions)
-    const pick = FastQuery.pickValue(options?.column ?? 0)
-    return FastQuery.call(this, sql, args, 1, options, pick, () =>
-      observe(
-        this,
-        sql,
-        args,
-        options,
-        this.withTimeout(
-          Effect.flatMap(this.run(sql, args, 1), (r) =>
-            Effect.try({ try: () => pick(r), catch: (e) => e as PgInterfaceError }),
-          ),
-          options,
-        ),
-      ),
-    )
+    return this.query(sql, args, 1, options, FastQuery.pickValue(options?.column ?? 0))
   }
 }
