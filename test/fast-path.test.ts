@@ -184,6 +184,39 @@ describe("fast path through a pool", () => {
     }),
   )
 
+  it.live(
+    "interruptions at random moments among concurrent shortcuts leak nothing",
+    () =>
+      Effect.gen(function* () {
+        const pool = yield* PgPool.make(poolOptions({ min: 0, max: 3 }))
+        yield* pool.fetchVal(SLEEP, [0])
+        let seed = 7
+        const random = () => {
+          seed = (seed * 1103515245 + 12345) % 2147483648
+          return seed / 2147483648
+        }
+        const outcomes = yield* Effect.forEach(
+          Array.from({ length: 120 }, () => [random() * 0.01, Math.floor(random() * 40)] as const),
+          ([sleep, afterMs]) => Effect.exit(Effect.timeout(pool.fetchVal(SLEEP, [sleep]), `${afterMs} millis`)),
+          { concurrency: 6 },
+        )
+        // Both kinds happened: calls that finished and calls interrupted mid-flight.
+        expect(outcomes.filter(Exit.isSuccess).length).toBeGreaterThanOrEqual(5)
+        expect(outcomes.filter(Exit.isFailure).length).toBeGreaterThanOrEqual(5)
+        expect(pool.stats.inUse).toBe(0)
+        expect(pool.stats.size).toBeLessThanOrEqual(3)
+        // Every connection left in the pool still answers, in order.
+        const answers = yield* Effect.forEach(
+          Array.from({ length: 30 }, (_, i) => i),
+          (i) => pool.fetchVal("SELECT $1::int4", [i]),
+          { concurrency: 6 },
+        )
+        expect(answers).toEqual(Array.from({ length: 30 }, (_, i) => i))
+        expect(pool.stats.inUse).toBe(0)
+      }),
+    60_000,
+  )
+
   it.live("a statement that leaves session state marks the connection for the reset", () =>
     Effect.gen(function* () {
       const pool = yield* PgPool.make(poolOptions({ min: 1, max: 1 }))
