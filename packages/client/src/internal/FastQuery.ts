@@ -288,7 +288,8 @@ const valueAt =
     if (column < 0 || column >= row.length) {
       throw new PgInterfaceError({ message: `column ${column} is out of range: the result has ${row.length} columns` })
     }
-    return row.values[column]
+    // `get` reads one value (a field-layout row builds its values array on each `values` read).
+    return row.get(column)
   }
 
 const pickFirstValue = valueAt(0)

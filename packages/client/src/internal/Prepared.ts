@@ -19,6 +19,7 @@ import { BatchHandler, writeBatch } from "./Batch.ts"
 import type { Connection } from "./Connection.ts"
 import * as Cursor from "./Cursor.ts"
 import { executeWith, type StatementSource } from "./Execute.ts"
+import { pickValue } from "./FastQuery.ts"
 import type { Level } from "./Gate.ts"
 import { type Description, ExecuteHandler, type ExecuteResult, PrepareHandler } from "./Handlers.ts"
 import { makeStatementInfo, type StatementInfo, writeBindExecute } from "./Statement.ts"
@@ -180,17 +181,10 @@ export class PreparedStatement implements PgStatement {
   }
 
   fetchVal(args: ReadonlyArray<unknown> = [], options?: FetchValOptions): Effect.Effect<unknown, PgQueryError> {
-    const column = options?.column ?? 0
-    return Effect.flatMap(this.run(args, 1, options), (r) => {
-      const row = r.rows[0]
-      if (row === undefined) return Effect.succeed(null)
-      if (column < 0 || column >= row.length) {
-        return Effect.fail(
-          new PgInterfaceError({ message: `column ${column} is out of range: the result has ${row.length} columns` }),
-        )
-      }
-      return Effect.succeed(row.values[column])
-    })
+    const pick = pickValue(options?.column ?? 0)
+    return Effect.flatMap(this.run(args, 1, options), (r) =>
+      Effect.try({ try: () => pick(r), catch: (e) => e as PgInterfaceError }),
+    )
   }
 
   private many(

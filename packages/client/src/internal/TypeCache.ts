@@ -202,7 +202,7 @@ export class TypeCache {
   /** The OID of a type name on this connection (`schemaName` or the search_path), or a PgInterfaceError. */
   typeOid(typeName: string, schemaName: string | undefined, request: Request): Effect.Effect<number, PgQueryError> {
     return Effect.flatMap(runFixed(request, TYPE_OID_STATEMENT, [typeName, schemaName ?? null]), (r) => {
-      const oid = r.rows[0]?.values[0]
+      const oid = r.rows[0]?.get(0)
       return typeof oid === "number" && oid !== 0
         ? Effect.succeed(oid)
         : Effect.fail(
