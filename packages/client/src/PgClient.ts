@@ -184,7 +184,7 @@ export interface PgClientShape {
     Scope.Scope
   >
   /**
-   * Sends a notification (`SELECT pg_notify($1, $2)`: any channel name and payload are safe)
+   * Sends a notification (`SELECT pg_notify($1, $2)`: channel names and payloads of every kind are sent as parameters, never spliced into SQL)
    * through the pool, or on the current transaction's connection (delivered when it commits).
    */
   notify(channel: string, payload?: string): Effect.Effect<void, PgClientError>

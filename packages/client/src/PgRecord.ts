@@ -183,10 +183,12 @@ const MAX_GENERATED_COLUMNS = 64
 /**
  * How rows of one result shape are built: `make(values)` always works; `Row`, when defined, is a
  * constructor taking the values as arguments (`new Row(v0, v1, ...)`), which a generated row
- * decoder calls directly so no values array is made per row.
+ * decoder calls directly so no values array is made per row. Used by the connection's row
+ * decoders (internal/Statement.ts); applications read rows, they do not build them.
  *
  * @since 0.1.0
  * @category internals
+ * @internal
  */
 export interface RecordShape {
   readonly make: (values: Array<unknown>) => PgRecord
@@ -204,8 +206,15 @@ const generate = (params: ReadonlyArray<string>, body: string): ((...args: Array
 
 /**
  * Builds the row classes for one result shape. Call once per statement.
+ *
+ * @example
+ * ```ts
+ * const shape = makeRecordShape(columns) // once per statement
+ * const row = shape.make([1, "espresso"]) // row.id === 1, row.name === "espresso"
+ * ```
  * @since 0.1.0
  * @category internals
+ * @internal
  */
 export const makeRecordShape = (columns: ReadonlyArray<PgColumn>): RecordShape => {
   const names = columns.map((c) => c.name)

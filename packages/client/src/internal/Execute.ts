@@ -33,7 +33,7 @@ export const isStaleStatement = (error: PgQueryError): error is PgServerError =>
  * What a caller sees when a stale statement cannot be retried transparently: the server's own
  * error, or for 0A000 a typed `PgInvalidCachedStatementError`.
  */
-export const staleFailure = (error: PgServerError, sql: string, retried: boolean): PgQueryError =>
+const staleFailure = (error: PgServerError, sql: string, retried: boolean): PgQueryError =>
   error.code !== "0A000"
     ? error
     : new PgInvalidCachedStatementError({
@@ -43,6 +43,33 @@ export const staleFailure = (error: PgServerError, sql: string, retried: boolean
         query: sql,
         cause: error,
       })
+
+/**
+ * What a failed execution of `info` leads to, dropping stale descriptions on the way: "retry"
+ * (the statement is stale and the server ran nothing: prepare again and re-send, only once and
+ * outside a transaction), "restart" (stale inside a transaction the caller can restart), or the
+ * error to report. `status` is the transaction status of the failed request's ReadyForQuery.
+ * Shared by {@link executeWith} and the fast path (internal/FastQuery.ts).
+ */
+export const afterFailure = (
+  source: StatementSource,
+  info: StatementInfo,
+  error: PgQueryError,
+  status: Backend.TransactionStatus,
+  retried: boolean,
+  canRestart: boolean,
+): "retry" | "restart" | PgQueryError => {
+  if (!isStaleStatement(error)) {
+    // A kept description of the unnamed statement may be what the server now refuses
+    // (e.g. parameter types after DDL): describe it afresh next time.
+    if (info.name === "" && error instanceof PgServerError) source.forget(info, undefined)
+    return error
+  }
+  source.forget(info, error)
+  if (!retried && status === "I") return "retry"
+  if (!retried && canRestart) return "restart"
+  return staleFailure(error, source.sql, retried)
+}
 
 /** Where a statement's description comes from. */
 export interface StatementSource {
@@ -96,16 +123,11 @@ export const executeWith = <A>(
         )
         .pipe(
           Effect.catch((error) => {
-            if (!isStaleStatement(error)) {
-              // A kept description of the unnamed statement may be what the server now refuses
-              // (e.g. parameter types after DDL): describe it afresh next time.
-              if (info.name === "" && error instanceof PgServerError) source.forget(info, undefined)
-              return Effect.fail(error)
-            }
-            source.forget(info, error)
-            if (!retried && status === "I") return attempt(true)
-            if (!retried && restart !== undefined) return Effect.andThen(restart, attempt(true))
-            return Effect.fail(staleFailure(error, source.sql, retried))
+            const next = afterFailure(source, info, error, status, retried, restart !== undefined)
+            if (next === "retry") return attempt(true)
+            // "restart" only comes back when the caller gave `restart`.
+            if (next === "restart") return Effect.andThen(restart ?? Effect.void, attempt(true))
+            return Effect.fail(next)
           }),
         )
     })

@@ -18,12 +18,12 @@
 import * as Frontend from "@pgfx/protocol/Frontend"
 import { type Context, Effect, type Fiber, Option } from "effect"
 import type { QueryOptions } from "../PgConnection.ts"
-import { PgInterfaceError, type PgQueryError, PgServerError } from "../PgError.ts"
+import { PgInterfaceError, type PgQueryError } from "../PgError.ts"
 import * as PgMetrics from "../PgMetrics.ts"
 import type { PgRecord } from "../PgRecord.ts"
 import type { PgPoolError } from "../PgPool.ts"
 import type { Connection } from "./Connection.ts"
-import { isStaleStatement, staleFailure } from "./Execute.ts"
+import { afterFailure, cacheSource } from "./Execute.ts"
 import { type Completion, ExecuteHandler, type ExecuteResult } from "./Handlers.ts"
 import { recordMetrics } from "./Instrument.ts"
 import { interruptRequest, RequestState } from "./Interrupt.ts"
@@ -170,16 +170,10 @@ export class FastCall<A, E = never> implements Completion<ExecuteResult> {
     this.state.settle()
     this.settleGate()
     const { conn, info } = this
-    if (isStaleStatement(error)) {
-      conn.cache.forget(info.sql, info, error.code === "0A000")
-      // Outside a transaction the server ran nothing: prepare again and re-send, once.
-      if (status === "I") return this.end(undefined, undefined)
-      const failure = conn.outdated(staleFailure(error, info.sql, false))
-      return this.end(Effect.fail(failure), failure)
-    }
-    // A kept description of the unnamed statement may be what the server now refuses.
-    if (info.name === "" && error instanceof PgServerError) conn.cache.forget(info.sql, info, true)
-    const failure = conn.outdated(error)
+    const next = afterFailure(cacheSource(conn, info.sql), info, error, status, false, false)
+    // A stale statement the server did not run: prepare again and re-send (general path).
+    if (typeof next === "string") return this.end(undefined, undefined)
+    const failure = conn.outdated(next)
     this.end(Effect.fail(failure), failure)
   }
 

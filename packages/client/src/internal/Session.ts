@@ -121,7 +121,7 @@ export class Session {
   /** True while {@link onData} hands messages to handlers. */
   private dispatching = false
   /** Bytes written while dispatching, in order; flushed when the chunk is done. */
-  private outbox: Array<Uint8Array> = []
+  private readonly outbox: Array<Uint8Array> = []
   private outboxBytes = 0
 
   /**
@@ -142,17 +142,19 @@ export class Session {
     const outbox = this.outbox
     const n = outbox.length
     if (n === 0) return
-    this.outbox = []
     const size = this.outboxBytes
     this.outboxBytes = 0
-    if (this.closed) return
-    if (n === 1) this.socket.write(outbox[0]!)
-    else if (size <= 65536) this.socket.write(Buffer.concat(outbox, size))
-    else {
-      this.socket.cork()
-      for (const bytes of outbox) this.socket.write(bytes)
-      this.socket.uncork()
+    if (!this.closed) {
+      // socket.write never calls back into the session synchronously, so the array can be reused.
+      if (n === 1) this.socket.write(outbox[0]!)
+      else if (size <= 65536) this.socket.write(Buffer.concat(outbox, size))
+      else {
+        this.socket.cork()
+        for (const bytes of outbox) this.socket.write(bytes)
+        this.socket.uncork()
+      }
     }
+    outbox.length = 0
   }
 
   /** The number of queued requests whose bytes have been written (the current one included). */
