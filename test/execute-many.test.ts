@@ -84,6 +84,7 @@ describe("executeMany", () => {
       const error = failureOf(exit)
       expect(error._tag).toBe("PgEncodeError")
       expect(error.message).toContain("argument set 1")
+      expect(error).toMatchObject({ batchIndex: 1 })
       const wrongCount = failureOf(yield* Effect.exit(conn.executeMany("INSERT INTO enc VALUES ($1)", [[1, 2]])))
       expect(wrongCount._tag).toBe("PgEncodeError")
       expect(yield* conn.fetchVal("SELECT count(*) FROM enc")).toBe(0n)
@@ -100,6 +101,24 @@ describe("executeMany", () => {
       expect(yield* conn.fetchVal("SELECT sum(a) FROM big")).toBe(49_995_000n)
     }),
   )
+
+  for (const statementCacheSize of [100, 0]) {
+    it.live(`a server error names the argument set that failed (cache ${statementCacheSize})`, () =>
+      Effect.gen(function* () {
+        const conn = yield* connect({ statementCacheSize })
+        yield* conn.execute("CREATE TEMP TABLE idx (a int PRIMARY KEY)")
+        const sets = Array.from({ length: 10_000 }, (_, i) => [i === 5_000 ? 0 : i])
+        const error = yield* Effect.flip(conn.executeMany("INSERT INTO idx VALUES ($1)", sets))
+        expect(error).toMatchObject({ _tag: "PgServerError", condition: "unique_violation", batchIndex: 5_000 })
+        // the batch is atomic: nothing stays
+        expect(yield* conn.fetchVal("SELECT count(*) FROM idx")).toBe(0n)
+        // a statement that fails as a whole names no argument set
+        const whole = yield* Effect.flip(conn.executeMany("INSERT INTO no_such_table VALUES ($1)", [[1], [2]]))
+        expect(whole).toMatchObject({ _tag: "PgServerError", condition: "undefined_table" })
+        expect((whole as { batchIndex?: number }).batchIndex).toBeUndefined()
+      }),
+    )
+  }
 
   it.live("concurrent executeMany calls on one connection stay separate", () =>
     Effect.gen(function* () {

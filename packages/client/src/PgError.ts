@@ -44,16 +44,26 @@ export class PgServerError extends Data.TaggedError("PgServerError")<
     readonly conditionClass: string | undefined
     /** The SQL text that failed, when known. */
     readonly query?: string | undefined
+    /**
+     * In `executeMany` / `fetchMany`: the index (from 0) of the argument set that failed. Absent
+     * when the statement itself failed before any set ran (e.g. a syntax error).
+     */
+    readonly batchIndex?: number | undefined
   }
 > {
   /** Builds the error from the raw ErrorResponse fields. */
-  static fromFields(fields: ReadonlyArray<readonly [string, string]>, query?: string): PgServerError {
+  static fromFields(
+    fields: ReadonlyArray<readonly [string, string]>,
+    query?: string,
+    batchIndex?: number,
+  ): PgServerError {
     const parsed = parseErrorFields(fields)
     return new PgServerError({
       ...parsed,
       condition: conditionNameOf(parsed.code),
       conditionClass: classNameOf(parsed.code),
       query,
+      ...(batchIndex === undefined ? {} : { batchIndex }),
     })
   }
 
@@ -152,6 +162,8 @@ export class PgEncodeError extends Data.TaggedError("PgEncodeError")<{
   readonly typeName: string
   readonly typeOid: number
   readonly actualType: string
+  /** In `executeMany` / `fetchMany`: the index (from 0) of the argument set that failed. */
+  readonly batchIndex?: number | undefined
   /** The codec's EncodeError (for a custom codec, its cause is the SchemaError). */
   readonly cause?: unknown
 }> {}

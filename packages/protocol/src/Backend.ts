@@ -398,8 +398,14 @@ export const decode = (type: number, buf: Uint8Array, view: DataView, start: num
       }
       break
     case Type.ParameterDescription: {
-      // Unsigned: a statement may have up to 65535 parameters.
-      const n = r.uint16()
+      // Unsigned: a statement may have up to 65535 parameters. The server writes the count in 16
+      // bits even when a statement has more (it accepts $65536 and above), so the count wraps;
+      // the message's length still holds every OID, so the real count is read from it and the
+      // client refuses to bind such a statement (65,535 is the protocol's limit for Bind).
+      const announced = r.uint16()
+      const oidBytes = r.end - r.pos
+      const n =
+        oidBytes % 4 === 0 && oidBytes / 4 > 0xffff && (oidBytes / 4) % 0x10000 === announced ? oidBytes / 4 : announced
       const typeOids: Array<number> = []
       for (let i = 0; i < n; i++) typeOids.push(r.uint32())
       msg = { _tag: "ParameterDescription", typeOids }

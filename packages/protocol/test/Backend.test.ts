@@ -224,6 +224,19 @@ describe("Backend exact bytes", () => {
     )
   })
 
+  it("ParameterDescription whose 16-bit count wrapped (more than 65,535 parameters) keeps every OID", () => {
+    // The server writes the count in 16 bits: 65,537 parameters announce 1, the body holds them all.
+    const w = new Writer()
+    w.byte(0x74)
+      .int32(4 + 2 + 4 * 65537)
+      .int16(1)
+    for (let i = 0; i < 65537; i++) w.uint32(23)
+    const msg = decodeFrame(w.finishCopy())
+    expect(msg._tag === "ParameterDescription" && msg.typeOids.length).toBe(65537)
+    // a count that does not match the body is still a violation
+    violation(frame(0x74, 0, 2, 0, 0, 0, 23))
+  })
+
   it("SSL and GSSENC answers are single bytes", () => {
     const w = new Writer(8)
     BackendEncoder.sslResponse(w, true)

@@ -1,8 +1,9 @@
 /**
  * Codec for `numeric` ↔ exact decimal `string` in PostgreSQL's own text form.
  *
- * Wire format (`numeric_send` / `numeric_recv`): int16 ndigits, int16 weight, uint16 sign,
- * int16 dscale, then ndigits int16 base-10000 digits. The value is
+ * Wire format (`numeric_send` / `numeric_recv`): uint16 ndigits, int16 weight, uint16 sign,
+ * uint16 dscale (at most 0x3FFF), then ndigits int16 base-10000 digits. ndigits is unsigned: a
+ * value with more than 32,767 digit groups (131,068 decimal digits) is legal and readable. The value is
  * `Σ digit[i] × 10000^(weight − i)`; sign is 0x0000 (+), 0x4000 (−), 0xC000 (NaN), 0xD000
  * (+Infinity) or 0xF000 (−Infinity); dscale is the number of decimal digits shown after the point,
  * which is what keeps trailing zeros (`1.500`).
@@ -38,11 +39,11 @@ const put4 = (dig: number, n: number): void => {
 
 const decodeNumericBinary = (_buf: Uint8Array, view: DataView, offset: number, length: number): string => {
   if (length < 8) throw decodeError("numeric", `binary value has ${length} bytes, expected at least 8`)
-  const ndigits = view.getInt16(offset)
+  const ndigits = view.getUint16(offset)
   const weight = view.getInt16(offset + 2)
   const sign = view.getUint16(offset + 4)
-  const dscale = view.getInt16(offset + 6)
-  if (ndigits < 0 || length !== 8 + 2 * ndigits) {
+  const dscale = view.getUint16(offset + 6)
+  if (length !== 8 + 2 * ndigits) {
     throw decodeError("numeric", `binary value has ${length} bytes for ${ndigits} digits`)
   }
   if (sign !== POS && sign !== NEG) {
@@ -51,7 +52,7 @@ const decodeNumericBinary = (_buf: Uint8Array, view: DataView, offset: number, l
     if (sign === NINF) return "-Infinity"
     throw decodeError("numeric", `invalid sign 0x${sign.toString(16)}`)
   }
-  if (dscale < 0) throw decodeError("numeric", "invalid dscale")
+  if (dscale > DSCALE_MAX) throw decodeError("numeric", `invalid dscale ${dscale}`)
   const need = 2 + 4 * Math.max(weight + 1, 1) + dscale + 4
   if (out.length < need) out = new Uint8Array(need * 2)
   const d0 = offset + 8
@@ -174,10 +175,10 @@ const writeDecimal = (s: string, w: Writer, original: unknown): boolean => {
   const weight = (point + padLeft) / 4 - 1
   if (weight > WEIGHT_MAX) throw invalidValue("numeric", EXPECTED, original, "value overflows numeric format")
   const ngroups = Math.ceil((padLeft + count) / 4)
-  w.int16(ngroups)
+  w.uint16(ngroups)
     .int16(weight)
     .uint16(negative ? NEG : POS)
-    .int16(dscale)
+    .uint16(dscale)
   for (let g = 0; g < ngroups; g++) {
     let dig = 0
     for (let j = 0; j < 4; j++) {

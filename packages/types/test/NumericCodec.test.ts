@@ -105,6 +105,19 @@ describe("numeric", () => {
     expect(encodeErrorOf(() => encode(numeric, {}))).toMatchObject({ actualType: "Object" })
   })
 
+  it("reads digit-group counts and display scales as unsigned, like numeric_recv", () => {
+    // 32,768 groups of 9999: ndigits 0x8000 would be negative as an int16
+    const big = "9".repeat(131072)
+    const bytes = encode(numeric, big)
+    expect(hex(bytes.subarray(0, 8))).toBe("8000" + "7fff" + "0000" + "0000")
+    expect(decode(numeric, bytes)).toBe(big)
+    // the largest display scale the format allows (0x3FFF), and one past it
+    const small = `0.${"0".repeat(16382)}1`
+    expect(roundTrip(numeric, small)).toBe(small)
+    expect(() => decode(numeric, fromHex("0000 0000 0000 4000"))).toThrow("dscale")
+    expect(() => decode(numeric, fromHex("0001 0000 0000 0000"))).toThrow("bytes for 1 digits")
+  })
+
   it("never puts the string value in the message", () => {
     const e = encodeErrorOf(() => encode(numeric, "hunter2-password"))
     expect(e.message).not.toContain("hunter2")

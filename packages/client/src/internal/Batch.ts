@@ -26,7 +26,7 @@ export const writeBatch = (w: Writer, info: StatementInfo, argsList: ReadonlyArr
       writeBindExecute(w, info, argsList[i]!, 0, "", info.name === "" && i === 0)
     } catch (e) {
       if (e instanceof PgEncodeError) {
-        throw new PgEncodeError({ ...e, message: `argument set ${i}: ${e.message}` })
+        throw new PgEncodeError({ ...e, message: `argument set ${i}: ${e.message}`, batchIndex: i })
       }
       throw e
     }
@@ -43,6 +43,10 @@ export class BatchHandler implements Handler {
   readonly collect: boolean
   readonly results: Array<Array<PgRecord>> = []
   current: Array<PgRecord> = []
+  /** Argument sets completed so far: the index of the set the next reply belongs to. */
+  completed = 0
+  /** Whether the statement is parsed (named, or the batch's own Parse completed). */
+  parsed: boolean
   error: PgQueryError | undefined = undefined
   settled = false
 
@@ -58,6 +62,7 @@ export class BatchHandler implements Handler {
     this.registry = registry
     this.onStale = onStale
     this.collect = collect
+    this.parsed = info.name !== ""
   }
 
   onMessage(type: number, buf: Uint8Array, view: DataView, start: number, end: number): boolean {
@@ -76,8 +81,11 @@ export class BatchHandler implements Handler {
       case Backend.Type.EmptyQueryResponse:
         this.results.push(this.current)
         this.current = []
+        this.completed++
         return false
       case Backend.Type.ParseComplete:
+        this.parsed = true
+        return false
       case Backend.Type.BindComplete:
         return false
       case Backend.Type.RowDescription:
@@ -93,7 +101,7 @@ export class BatchHandler implements Handler {
       case Backend.Type.ErrorResponse: {
         const msg = Backend.decode(type, buf, view, start, end)
         if (msg._tag === "ErrorResponse" && this.error === undefined) {
-          this.error = PgServerError.fromFields(msg.fields, this.info.sql)
+          this.error = PgServerError.fromFields(msg.fields, this.info.sql, this.parsed ? this.completed : undefined)
         }
         return false
       }

@@ -240,6 +240,9 @@ export const writeBindExecute = (
   Frontend.execute(w, portal, maxRows)
 }
 
+/** The most parameters a Bind message can carry (its counts are 16-bit). */
+const MAX_PARAMETERS = 0xffff
+
 /** Bind (with Parse and Describe for the unnamed statement) without Execute: see {@link writeBindExecute}. */
 export const writeBind = (
   w: Writer,
@@ -249,6 +252,15 @@ export const writeBind = (
   parse = info.name === "",
 ): void => {
   const n = info.paramOids.length
+  if (n > MAX_PARAMETERS) {
+    throw new PgEncodeError({
+      message: `the statement has ${n} parameters; the protocol's Bind message carries at most ${MAX_PARAMETERS}`,
+      parameter: MAX_PARAMETERS + 1,
+      typeName: "",
+      typeOid: 0,
+      actualType: "",
+    })
+  }
   if (args.length !== n) {
     throw new PgEncodeError({
       message: `the statement expects ${n} argument${n === 1 ? "" : "s"}, got ${args.length}`,
