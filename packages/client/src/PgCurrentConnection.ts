@@ -27,7 +27,8 @@
  * ```
  * @since 0.1.0
  */
-import { Context, Effect } from "effect"
+import { Context, Effect, Option } from "effect"
+import * as Route from "./internal/Route.ts"
 import type { PgConnection } from "./PgConnection.ts"
 
 /**
@@ -46,3 +47,18 @@ export const provide =
   (conn: PgConnection) =>
   <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, Exclude<R, PgCurrentConnection>> =>
     Effect.provideService(effect, PgCurrentConnection, conn)
+
+/**
+ * The connection an operation on `pool` (or on a `PgClient`'s pool) runs on from the current
+ * fiber, when the fiber is pinned to one: its innermost open transaction or savepoint on one of
+ * the pool's connections, else the current connection when the pool owns it. `None` means the
+ * operation checks a connection out. Every pgfx entry point decides with this same rule.
+ *
+ * @example
+ * ```ts
+ * const inTransaction = yield* Effect.map(PgCurrentConnection.find(client.pool), Option.isSome)
+ * ```
+ * @since 0.1.0
+ */
+export const find = (pool: { owns(conn: PgConnection): boolean }): Effect.Effect<Option.Option<PgConnection>> =>
+  Effect.withFiber((fiber) => Effect.succeed(Option.fromUndefinedOr(Route.pinned(pool, fiber.context))))
