@@ -311,46 +311,61 @@ const unwrapConfig = (
 // accessors
 
 /**
+ * A query accessor: exactly the forms the service method takes — `(sql, args?, options?)` or
+ * `(fragment, options?)` — run through the provided {@link PgClient}. Options never go where the
+ * arguments go.
+ *
+ * @example
+ * ```ts
+ * PgClient.fetch("SELECT * FROM t WHERE id = $1", [1], { timeout: "1 second" })
+ * PgClient.fetch(sql`SELECT * FROM t WHERE id = ${1}`, { timeout: "1 second" })
+ * ```
+ * @since 0.1.0
+ */
+export interface QueryAccessor<A, O> {
+  (sql: string, args?: ReadonlyArray<unknown>, options?: O): Effect.Effect<A, PgClientError, PgClient>
+  (query: Fragment, options?: O): Effect.Effect<A, PgClientError, PgClient>
+}
+
+/**
  * `execute` through the provided {@link PgClient}.
  * @since 0.1.0
  */
-export const execute = (
+export const execute: QueryAccessor<string, QueryOptions> = (
   sql: string | Fragment,
   args?: ReadonlyArray<unknown> | QueryOptions,
   options?: QueryOptions,
-): Effect.Effect<string, PgClientError, PgClient> => PgClient.use((c) => c.execute(...normalize(sql, args, options)))
+) => PgClient.use((c) => c.execute(...normalize(sql, args, options)))
 
 /**
  * `fetch` through the provided {@link PgClient}.
  * @since 0.1.0
  */
-export const fetch = (
+export const fetch: QueryAccessor<Array<PgRecord>, QueryOptions> = (
   sql: string | Fragment,
   args?: ReadonlyArray<unknown> | QueryOptions,
   options?: QueryOptions,
-): Effect.Effect<Array<PgRecord>, PgClientError, PgClient> =>
-  PgClient.use((c) => c.fetch(...normalize(sql, args, options)))
+) => PgClient.use((c) => c.fetch(...normalize(sql, args, options)))
 
 /**
  * `fetchRow` through the provided {@link PgClient}.
  * @since 0.1.0
  */
-export const fetchRow = (
+export const fetchRow: QueryAccessor<Option.Option<PgRecord>, QueryOptions> = (
   sql: string | Fragment,
   args?: ReadonlyArray<unknown> | QueryOptions,
   options?: QueryOptions,
-): Effect.Effect<Option.Option<PgRecord>, PgClientError, PgClient> =>
-  PgClient.use((c) => c.fetchRow(...normalize(sql, args, options)))
+) => PgClient.use((c) => c.fetchRow(...normalize(sql, args, options)))
 
 /**
  * `fetchVal` through the provided {@link PgClient}.
  * @since 0.1.0
  */
-export const fetchVal = (
+export const fetchVal: QueryAccessor<unknown, FetchValOptions> = (
   sql: string | Fragment,
   args?: ReadonlyArray<unknown> | FetchValOptions,
   options?: FetchValOptions,
-): Effect.Effect<unknown, PgClientError, PgClient> => PgClient.use((c) => c.fetchVal(...normalize(sql, args, options)))
+) => PgClient.use((c) => c.fetchVal(...normalize(sql, args, options)))
 
 /**
  * `executeMany` through the provided {@link PgClient}: every argument set pipelined in one round
