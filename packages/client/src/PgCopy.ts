@@ -42,7 +42,7 @@ import { copyOutStream } from "./internal/CopyOut.ts"
 import { describeColumns, produceRecords, type Records } from "./internal/CopyRecords.ts"
 import { copyInSql, copyOutSql, quoteIdent, tableTarget } from "./internal/CopySql.ts"
 import { type Description, PrepareHandler } from "./internal/Handlers.ts"
-import { leaseOf, unguard } from "./internal/Lease.ts"
+import { unguard, usable } from "./internal/Lease.ts"
 import * as Route from "./internal/Route.ts"
 import type { PgClientShape } from "./PgClient.ts"
 import type { PgConnection } from "./PgConnection.ts"
@@ -126,14 +126,13 @@ export type PgCopyError = PgQueryError | PgPoolError | PgCopyFileError
 // ---------------------------------------------------------------------------------------------
 // Targets
 
-const resolve = (conn: PgConnection): Effect.Effect<Connection, PgInterfaceError> => {
-  const lease = leaseOf(conn)
-  if (lease?.revoked) return Effect.fail(lease.error("copy"))
-  const target = unguard(conn)
-  return target instanceof Connection
-    ? Effect.succeed(target)
-    : Effect.fail(new PgInterfaceError({ message: "COPY needs a pgfx connection, pool or client" }))
-}
+const resolve = (conn: PgConnection): Effect.Effect<Connection, PgInterfaceError> =>
+  Effect.flatMap(usable(conn, "copy"), () => {
+    const target = unguard(conn)
+    return target instanceof Connection
+      ? Effect.succeed(target)
+      : Effect.fail(new PgInterfaceError({ message: "COPY needs a pgfx connection, pool or client" }))
+  })
 
 /** Runs `f` where the copy runs (internal/Route.ts: one checkout for a pool or client). */
 const onConnection = <A, E, R>(

@@ -34,7 +34,7 @@
  */
 import { Cause, Data, Duration, Effect, Exit, type Option, Scope } from "effect"
 import { Connection } from "./internal/Connection.ts"
-import { leaseOf, unguard } from "./internal/Lease.ts"
+import { leaseOf, unguard, usable } from "./internal/Lease.ts"
 import { causeOf, type Member, PoolCore, type PoolSettings } from "./internal/Pool.ts"
 import * as FastQuery from "./internal/FastQuery.ts"
 import * as Route from "./internal/Route.ts"
@@ -250,7 +250,7 @@ export const resetSql =
  * @since 0.1.0
  */
 export const fullReset = (conn: PgConnection.PgConnection): Effect.Effect<void, PgQueryError> =>
-  Effect.suspend(() =>
+  Effect.flatMap(usable(conn, "reset"), () =>
     Effect.map(conn.execute((conn.isInTransaction ? "ROLLBACK;\n" : "") + resetSql), () => {
       const raw = unguard(conn)
       if (raw instanceof Connection) raw.session.stateDirty = false
@@ -276,7 +276,7 @@ export const fullReset = (conn: PgConnection.PgConnection): Effect.Effect<void, 
  * @since 0.1.0
  */
 export const defaultReset = (conn: PgConnection.PgConnection): Effect.Effect<void, PgQueryError> =>
-  Effect.suspend(() => {
+  Effect.flatMap(usable(conn, "reset"), () => {
     const raw = unguard(conn)
     if (!(raw instanceof Connection) || raw.session.stateDirty) return fullReset(conn)
     if (conn.isInTransaction) return Effect.asVoid(conn.execute("ROLLBACK"))
