@@ -2,12 +2,14 @@
  * `PgCurrentConnection`: the connection the current fiber is pinned to, carried in Context.
  *
  * A transaction (or anything else that must run several statements on one session) provides it
- * around its body; `PgClient`'s shortcuts (`PgClient.fetch` and friends) then run on that
+ * around its body; every pgfx entry point given the pool or a `PgClient` (`PgClient.fetch` and
+ * friends, the pool's shortcuts, `PgCopy`, `PgQuery`, the `@pgfx/sql` adapter) then runs on that
  * connection instead of checking one out of the pool, so code written against `PgClient` joins
- * the surrounding transaction without being passed a connection.
+ * the surrounding transaction without being passed a connection. An open `PgTransaction` level
+ * on one of the pool's connections comes first (see {@link find}).
  *
- * The shortcuts only use a connection that was checked out from their own pool, so a
- * transaction on one database never captures queries meant for another.
+ * Only a connection that was checked out from the same pool is used, so a transaction on one
+ * database never captures queries meant for another.
  *
  * @example
  * ```ts

@@ -7,6 +7,10 @@
  *   interrupting a waiting acquire leaks nothing.
  * - Each checkout hands out a guarded handle: once released, any use of it (or of an Effect
  *   obtained from it) fails with `PgInterfaceError`, asyncpg's InterfaceError.
+ * - The shortcuts (`execute`, `fetch`, ...) check a connection out for one call, except inside a
+ *   transaction on one of the pool's connections (`PgClient.transaction`, or a pinned
+ *   `PgCurrentConnection`): there they run on its connection, so they commit and roll back
+ *   with it.
  * - On release the session is reset when the checkout changed it (see {@link defaultReset}): a
  *   checkout that only ran queries costs no extra round trip.
  * - Connections closed by the server while idle (restart, `pg_terminate_backend`, idle timeouts)
