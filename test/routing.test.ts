@@ -14,7 +14,7 @@
  * inserts 101 after the transaction's row 1 (102 in the savepoint, after 1 and 2), one that runs
  * elsewhere inserts 100 and commits on its own.
  */
-import { describe, expect, it } from "@effect/vitest"
+import { expect, layer } from "@effect/vitest"
 import * as PgClient from "@pgfx/client/PgClient"
 import * as PgCopy from "@pgfx/client/PgCopy"
 import type * as PgPool from "@pgfx/client/PgPool"
@@ -211,21 +211,27 @@ const entryPoints: Record<string, Record<string, Row>> = {
 // -------------------------------------------------------------------------------------------------
 // The harness
 
-/** A fresh schema with `t`, its trigger and `probe()`, and a client plus adapter on it. */
-const env = <A, E>(body: Effect.Effect<A, E, Env>) =>
-  Effect.scoped(
-    Effect.gen(function* () {
-      const { schema, conn } = yield* schemaConnect()
-      yield* conn.execute(`
-        CREATE TABLE t (a int);
-        CREATE FUNCTION fill() RETURNS trigger LANGUAGE plpgsql AS $$
-          BEGIN IF NEW.a IS NULL THEN NEW.a := 100 + (SELECT count(*) FROM t); END IF; RETURN NEW; END $$;
-        CREATE TRIGGER fill BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION fill();
-        CREATE FUNCTION probe() RETURNS int LANGUAGE sql AS $$ INSERT INTO t DEFAULT VALUES RETURNING a $$;`)
-      const layer = PgSqlClient.layer(poolOptions({ max: 3, serverSettings: { search_path: schema } }))
-      return yield* body.pipe(Effect.provide(layer, { local: true }))
-    }),
-  )
+/**
+ * A fresh schema with `t`, its trigger and `probe()`, and a client plus adapter on it, shared by
+ * the tests of one module; each test starts from an empty `t` and no `fresh`.
+ */
+const shared = Layer.unwrap(
+  Effect.gen(function* () {
+    const { schema, conn } = yield* schemaConnect()
+    yield* conn.execute(`
+      CREATE TABLE t (a int);
+      CREATE FUNCTION fill() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF NEW.a IS NULL THEN NEW.a := 100 + (SELECT count(*) FROM t); END IF; RETURN NEW; END $$;
+      CREATE TRIGGER fill BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION fill();
+      CREATE FUNCTION probe() RETURNS int LANGUAGE sql AS $$ INSERT INTO t DEFAULT VALUES RETURNING a $$;`)
+    return PgSqlClient.layer(
+      poolOptions({ max: 3, serverSettings: { search_path: schema, client_min_messages: "warning" } }),
+    )
+  }),
+)
+
+const fresh = <A, E>(body: Effect.Effect<A, E, Env>) =>
+  Effect.andThen(PgClient.execute("TRUNCATE t; DROP TABLE IF EXISTS fresh"), Effect.scoped(body))
 
 /** How a transaction is opened and observed: pgfx's or effect/sql's. */
 interface Transactions {
@@ -336,13 +342,13 @@ const outside = (row: Row) =>
   })
 
 for (const [module, rows] of Object.entries(entryPoints)) {
-  describe(`${module}: where it runs`, () => {
+  layer(shared, { excludeTestServices: true })(`${module}: where it runs`, (it) => {
     for (const [name, row] of Object.entries(rows)) {
-      it.live(`${name} inside PgClient.transaction`, () => env(inside(pgfx, row)))
-      it.live(`${name} inside a nested PgClient.transaction (savepoint)`, () => env(savepoint(pgfx, row)))
-      it.live(`${name} outside a transaction: on a checkout released afterwards`, () => env(outside(row)))
-      it.live(`${name} inside sql.withTransaction`, () => env(inside(effectSql, row)))
-      it.live(`${name} inside a nested sql.withTransaction (savepoint)`, () => env(savepoint(effectSql, row)))
+      it.effect(`${name} inside PgClient.transaction`, () => fresh(inside(pgfx, row)))
+      it.effect(`${name} inside a nested PgClient.transaction (savepoint)`, () => fresh(savepoint(pgfx, row)))
+      it.effect(`${name} outside a transaction: on a checkout released afterwards`, () => fresh(outside(row)))
+      it.effect(`${name} inside sql.withTransaction`, () => fresh(inside(effectSql, row)))
+      it.effect(`${name} inside a nested sql.withTransaction (savepoint)`, () => fresh(savepoint(effectSql, row)))
     }
   })
 }
@@ -350,9 +356,9 @@ for (const [module, rows] of Object.entries(entryPoints)) {
 // -------------------------------------------------------------------------------------------------
 // Completeness
 
-describe("the list of entry points", () => {
-  it.live("names every operation of the client, the pool, PgCopy and PgQuery", () =>
-    env(
+layer(shared, { excludeTestServices: true })("the list of entry points", (it) => {
+  it.effect("names every operation of the client, the pool, PgCopy and PgQuery", () =>
+    Effect.scoped(
       Effect.gen(function* () {
         const client = yield* PgClient.PgClient
         const notRouted = ["pool", "listener", "listen", "subscribe", "reserve", "withConnection"]
