@@ -53,10 +53,10 @@
  */
 import { Config, Context, Effect, Layer, type Option, type Scope, Stream } from "effect"
 import * as ClientConfig from "./internal/ClientConfig.ts"
+import * as Route from "./internal/Route.ts"
 import type { PgConnectionOptions } from "./PgConfig.ts"
 import type * as PgConfig from "./PgConfig.ts"
 import type { FetchValOptions, PgConnection, QueryOptions } from "./PgConnection.ts"
-import { PgCurrentConnection } from "./PgCurrentConnection.ts"
 import { PgInterfaceError, type PgQueryError, type PgTransactionError } from "./PgError.ts"
 import * as PgPool from "./PgPool.ts"
 import type { CursorOptions, PgCursor } from "./PgCursor.ts"
@@ -213,97 +213,36 @@ export class PgClient extends Context.Service<PgClient, PgClientShape>()("@pgfx/
  * fail with `PgInterfaceError`. {@link make} and the layers create both.
  * @since 0.1.0
  */
-export const fromPool = (pool: PgPool.PgPool, listener?: PgListener.PgListenerShape): PgClientShape => {
-  /**
-   * The connection the fiber is pinned to on this pool: the innermost active transaction on one
-   * of its connections, else `PgCurrentConnection` when it is one of them.
-   */
-  const currentIn = (context: Context.Context<never>): PgConnection | undefined => {
-    for (
-      let level = Context.getOrUndefined(context, PgTransaction.PgTransaction);
-      level !== undefined;
-      level = level.outer
-    ) {
-      if (level.isActive && pool.owns(level.connection)) return level.connection
-    }
-    const current = Context.getOrUndefined(context, PgCurrentConnection)
-    return current !== undefined && pool.owns(current) ? current : undefined
-  }
-  /** Runs on the current connection when there is one, else on a pooled one. */
-  const route = <A, E>(
-    onCurrent: (conn: PgConnection) => Effect.Effect<A, E>,
-    onPool: Effect.Effect<A, E>,
-  ): Effect.Effect<A, E> =>
-    Effect.withFiber((fiber) => {
-      const current = currentIn(fiber.context)
-      return current !== undefined ? onCurrent(current) : onPool
-    })
-  /** The current connection, or one checked out for the current Scope. */
-  const reserveOrCurrent: Effect.Effect<PgConnection, PgPool.PgPoolError, Scope.Scope> = Effect.withFiber((fiber) => {
-    const current = currentIn(fiber.context)
-    return current !== undefined ? Effect.succeed(current) : pool.acquire
-  })
-  return {
-    pool,
-    execute: (query: string | Fragment, argsOrOptions?: ReadonlyArray<unknown> | QueryOptions, opts?: QueryOptions) => {
-      const [sql, args, options] = normalize(query, argsOrOptions, opts)
-      return route((c) => c.execute(sql, args, options), pool.execute(sql, args, options))
-    },
-    fetch: (query: string | Fragment, argsOrOptions?: ReadonlyArray<unknown> | QueryOptions, opts?: QueryOptions) => {
-      const [sql, args, options] = normalize(query, argsOrOptions, opts)
-      return route((c) => c.fetch(sql, args, options), pool.fetch(sql, args, options))
-    },
-    fetchRow: (
-      query: string | Fragment,
-      argsOrOptions?: ReadonlyArray<unknown> | QueryOptions,
-      opts?: QueryOptions,
-    ) => {
-      const [sql, args, options] = normalize(query, argsOrOptions, opts)
-      return route((c) => c.fetchRow(sql, args, options), pool.fetchRow(sql, args, options))
-    },
-    fetchVal: (
-      query: string | Fragment,
-      argsOrOptions?: ReadonlyArray<unknown> | FetchValOptions,
-      opts?: FetchValOptions,
-    ) => {
-      const [sql, args, options] = normalize(query, argsOrOptions, opts)
-      return route((c) => c.fetchVal(sql, args, options), pool.fetchVal(sql, args, options))
-    },
-    executeMany: (sql, argsList, options) =>
-      route((c) => c.executeMany(sql, argsList, options), pool.executeMany(sql, argsList, options)),
-    fetchMany: (sql, argsList, options) =>
-      route((c) => c.fetchMany(sql, argsList, options), pool.fetchMany(sql, argsList, options)),
-    cursor: (sql, args, options) =>
-      Stream.unwrap(
-        Effect.withFiber((fiber) => {
-          const current = currentIn(fiber.context)
-          if (current !== undefined) return Effect.succeed(current.cursor(sql, args, options))
-          // Acquired in the Stream's own scope: released when the Stream ends, however it ends.
-          return Effect.map(pool.acquire, (conn) => conn.cursor(sql, args, options))
-        }),
-      ),
-    openCursor: (sql, args, options) => Effect.flatMap(reserveOrCurrent, (conn) => conn.openCursor(sql, args, options)),
-    prepare: (sql, options) => Effect.flatMap(reserveOrCurrent, (conn) => conn.prepare(sql, options)),
-    transaction: <A, E, R>(effect: Effect.Effect<A, E, R>, options?: PgTransaction.TransactionOptions) =>
-      Effect.withFiber((fiber) => {
-        const current = currentIn(fiber.context)
-        if (current !== undefined) return PgTransaction.transaction(current, effect, options)
-        return pool.withConnection((conn) => PgTransaction.transaction(conn, effect, options))
-      }),
-    listen: (channel, options) =>
-      listener === undefined ? Stream.fail(noListener()) : listener.listen(channel, options),
-    subscribe: (channel, options) =>
-      listener === undefined ? Effect.fail(noListener()) : listener.subscribe(channel, options),
-    notify: (channel, payload) =>
-      route(
-        (c) => c.notify(channel, payload),
-        pool.withConnection((c) => c.notify(channel, payload)),
-      ),
-    listener,
-    reserve: pool.acquire,
-    withConnection: (f) => pool.withConnection(f),
-  }
-}
+export const fromPool = (pool: PgPool.PgPool, listener?: PgListener.PgListenerShape): PgClientShape => ({
+  pool,
+  // The pool's shortcuts run on the fiber's transaction (or current connection) themselves.
+  execute: (query: string | Fragment, argsOrOptions?: ReadonlyArray<unknown> | QueryOptions, opts?: QueryOptions) =>
+    pool.execute(...normalize(query, argsOrOptions, opts)),
+  fetch: (query: string | Fragment, argsOrOptions?: ReadonlyArray<unknown> | QueryOptions, opts?: QueryOptions) =>
+    pool.fetch(...normalize(query, argsOrOptions, opts)),
+  fetchRow: (query: string | Fragment, argsOrOptions?: ReadonlyArray<unknown> | QueryOptions, opts?: QueryOptions) =>
+    pool.fetchRow(...normalize(query, argsOrOptions, opts)),
+  fetchVal: (
+    query: string | Fragment,
+    argsOrOptions?: ReadonlyArray<unknown> | FetchValOptions,
+    opts?: FetchValOptions,
+  ) => pool.fetchVal(...normalize(query, argsOrOptions, opts)),
+  executeMany: (sql, argsList, options) => pool.executeMany(sql, argsList, options),
+  fetchMany: (sql, argsList, options) => pool.fetchMany(sql, argsList, options),
+  cursor: (sql, args, options) => Route.stream(pool, (conn) => conn.cursor(sql, args, options)),
+  openCursor: (sql, args, options) => Effect.flatMap(Route.scoped(pool), (conn) => conn.openCursor(sql, args, options)),
+  prepare: (sql, options) => Effect.flatMap(Route.scoped(pool), (conn) => conn.prepare(sql, options)),
+  transaction: <A, E, R>(effect: Effect.Effect<A, E, R>, options?: PgTransaction.TransactionOptions) =>
+    Route.withConnection(pool, (conn) => PgTransaction.transaction(conn, effect, options)),
+  listen: (channel, options) =>
+    listener === undefined ? Stream.fail(noListener()) : listener.listen(channel, options),
+  subscribe: (channel, options) =>
+    listener === undefined ? Effect.fail(noListener()) : listener.subscribe(channel, options),
+  notify: (channel, payload) => Route.withConnection(pool, (conn) => conn.notify(channel, payload)),
+  listener,
+  reserve: pool.acquire,
+  withConnection: (f) => pool.withConnection(f),
+})
 
 const noListener = () =>
   new PgInterfaceError({
@@ -372,46 +311,61 @@ const unwrapConfig = (
 // accessors
 
 /**
+ * A query accessor: exactly the forms the service method takes — `(sql, args?, options?)` or
+ * `(fragment, options?)` — run through the provided {@link PgClient}. Options never go where the
+ * arguments go.
+ *
+ * @example
+ * ```ts
+ * PgClient.fetch("SELECT * FROM t WHERE id = $1", [1], { timeout: "1 second" })
+ * PgClient.fetch(sql`SELECT * FROM t WHERE id = ${1}`, { timeout: "1 second" })
+ * ```
+ * @since 0.1.0
+ */
+export interface QueryAccessor<A, O> {
+  (sql: string, args?: ReadonlyArray<unknown>, options?: O): Effect.Effect<A, PgClientError, PgClient>
+  (query: Fragment, options?: O): Effect.Effect<A, PgClientError, PgClient>
+}
+
+/**
  * `execute` through the provided {@link PgClient}.
  * @since 0.1.0
  */
-export const execute = (
+export const execute: QueryAccessor<string, QueryOptions> = (
   sql: string | Fragment,
   args?: ReadonlyArray<unknown> | QueryOptions,
   options?: QueryOptions,
-): Effect.Effect<string, PgClientError, PgClient> => PgClient.use((c) => c.execute(...normalize(sql, args, options)))
+) => PgClient.use((c) => c.execute(...normalize(sql, args, options)))
 
 /**
  * `fetch` through the provided {@link PgClient}.
  * @since 0.1.0
  */
-export const fetch = (
+export const fetch: QueryAccessor<Array<PgRecord>, QueryOptions> = (
   sql: string | Fragment,
   args?: ReadonlyArray<unknown> | QueryOptions,
   options?: QueryOptions,
-): Effect.Effect<Array<PgRecord>, PgClientError, PgClient> =>
-  PgClient.use((c) => c.fetch(...normalize(sql, args, options)))
+) => PgClient.use((c) => c.fetch(...normalize(sql, args, options)))
 
 /**
  * `fetchRow` through the provided {@link PgClient}.
  * @since 0.1.0
  */
-export const fetchRow = (
+export const fetchRow: QueryAccessor<Option.Option<PgRecord>, QueryOptions> = (
   sql: string | Fragment,
   args?: ReadonlyArray<unknown> | QueryOptions,
   options?: QueryOptions,
-): Effect.Effect<Option.Option<PgRecord>, PgClientError, PgClient> =>
-  PgClient.use((c) => c.fetchRow(...normalize(sql, args, options)))
+) => PgClient.use((c) => c.fetchRow(...normalize(sql, args, options)))
 
 /**
  * `fetchVal` through the provided {@link PgClient}.
  * @since 0.1.0
  */
-export const fetchVal = (
+export const fetchVal: QueryAccessor<unknown, FetchValOptions> = (
   sql: string | Fragment,
   args?: ReadonlyArray<unknown> | FetchValOptions,
   options?: FetchValOptions,
-): Effect.Effect<unknown, PgClientError, PgClient> => PgClient.use((c) => c.fetchVal(...normalize(sql, args, options)))
+) => PgClient.use((c) => c.fetchVal(...normalize(sql, args, options)))
 
 /**
  * `executeMany` through the provided {@link PgClient}: every argument set pipelined in one round

@@ -8,8 +8,10 @@
  * | {@link copyToTable} | `FROM STDIN` | from a file path, a `Stream<Uint8Array>`, or an (async) iterable of chunks |
  * | {@link copyRecordsToTable} | `FROM STDIN (FORMAT binary)` | rows (arrays or objects) encoded with the parameter codecs |
  *
- * Each takes a connection, a pool, or a `PgClient` service value (a pool or client checks one
- * connection out for the whole copy; inside a `PgClient` transaction its connection is used).
+ * Each takes a connection, a pool, or a `PgClient` service value. A pool or client runs the copy
+ * on the fiber's open transaction (or savepoint, or `PgCurrentConnection`) when it is on one of
+ * its connections, so the copy commits or rolls back with it; otherwise it checks one connection
+ * out for the whole copy.
  *
  * Details:
  * - Backpressure both ways: a slow consumer pauses reading the socket (the server waits); a
@@ -31,7 +33,7 @@
  * ```
  * @since 0.1.0
  */
-import { Context, Duration, Effect, Sink, Stream } from "effect"
+import { Duration, Effect, Sink, Stream } from "effect"
 import * as fs from "node:fs"
 import * as Frontend from "@pgfx/protocol/Frontend"
 import { Connection } from "./internal/Connection.ts"
@@ -40,10 +42,10 @@ import { copyOutStream } from "./internal/CopyOut.ts"
 import { describeColumns, produceRecords, type Records } from "./internal/CopyRecords.ts"
 import { copyInSql, copyOutSql, quoteIdent, tableTarget } from "./internal/CopySql.ts"
 import { type Description, PrepareHandler } from "./internal/Handlers.ts"
-import { leaseOf, unguard } from "./internal/Lease.ts"
+import { unguard, usable } from "./internal/Lease.ts"
+import * as Route from "./internal/Route.ts"
 import type { PgClientShape } from "./PgClient.ts"
 import type { PgConnection } from "./PgConnection.ts"
-import { PgCurrentConnection } from "./PgCurrentConnection.ts"
 import { PgCopyFileError, type PgCopyRecordError } from "./PgCopyError.ts"
 import { PgInterfaceError, type PgQueryError, PgTimeoutError } from "./PgError.ts"
 import type { PgPool, PgPoolError } from "./PgPool.ts"
@@ -124,50 +126,26 @@ export type PgCopyError = PgQueryError | PgPoolError | PgCopyFileError
 // ---------------------------------------------------------------------------------------------
 // Targets
 
-const resolve = (conn: PgConnection): Effect.Effect<Connection, PgInterfaceError> => {
-  const lease = leaseOf(conn)
-  if (lease?.revoked) return Effect.fail(lease.error("copy"))
-  const target = unguard(conn)
-  return target instanceof Connection
-    ? Effect.succeed(target)
-    : Effect.fail(new PgInterfaceError({ message: "COPY needs a pgfx connection, pool or client" }))
-}
+const resolve = (conn: PgConnection): Effect.Effect<Connection, PgInterfaceError> =>
+  Effect.flatMap(usable(conn, "copy"), () => {
+    const target = unguard(conn)
+    return target instanceof Connection
+      ? Effect.succeed(target)
+      : Effect.fail(new PgInterfaceError({ message: "COPY needs a pgfx connection, pool or client" }))
+  })
 
-const isPool = (t: CopyTarget): t is PgPool => "acquire" in t && "withConnection" in t && !("reserve" in t)
-const isClient = (t: CopyTarget): t is PgClientShape => "reserve" in t && "withConnection" in t
-
-/** Runs `f` on the target's connection (one checkout for a pool or client). */
+/** Runs `f` where the copy runs (internal/Route.ts: one checkout for a pool or client). */
 const onConnection = <A, E, R>(
   target: CopyTarget,
   f: (conn: Connection) => Effect.Effect<A, E, R>,
-): Effect.Effect<A, E | PgQueryError | PgPoolError, R> => {
-  const run = (c: PgConnection) => Effect.flatMap(resolve(c), f)
-  if (isClient(target)) {
-    return Effect.withFiber((fiber) => {
-      const current = Context.getOrUndefined(fiber.context, PgCurrentConnection)
-      return current !== undefined && target.pool.owns(current) ? run(current) : target.withConnection(run)
-    })
-  }
-  if (isPool(target)) return target.withConnection(run)
-  return run(target)
-}
+): Effect.Effect<A, E | PgQueryError | PgPoolError, R> =>
+  Route.withConnection(target, (c) => Effect.flatMap(resolve(c), f))
 
-/** A stream on the target's connection (a pool or client checks one out for the stream's life). */
+/** A stream where the copy runs (a pool or client checks one out for the stream's life). */
 const streamOnConnection = <A>(
   target: CopyTarget,
   f: (conn: Connection) => Stream.Stream<A, PgQueryError>,
-): Stream.Stream<A, PgQueryError | PgPoolError> => {
-  if (isClient(target) || isPool(target)) {
-    const acquire = isClient(target)
-      ? Effect.withFiber((fiber) => {
-          const current = Context.getOrUndefined(fiber.context, PgCurrentConnection)
-          return current !== undefined && target.pool.owns(current) ? Effect.succeed(current) : target.reserve
-        })
-      : target.acquire
-    return Stream.unwrap(Effect.map(Effect.flatMap(acquire, resolve), f))
-  }
-  return Stream.unwrap(Effect.map(resolve(target), f))
-}
+): Stream.Stream<A, PgQueryError | PgPoolError> => Route.stream(target, (c) => Stream.unwrap(Effect.map(resolve(c), f)))
 
 /** Counts the copy as a running operation of `conn` and applies the timeout. */
 const operation = <A, E, R>(

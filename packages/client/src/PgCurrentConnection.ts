@@ -2,12 +2,14 @@
  * `PgCurrentConnection`: the connection the current fiber is pinned to, carried in Context.
  *
  * A transaction (or anything else that must run several statements on one session) provides it
- * around its body; `PgClient`'s shortcuts (`PgClient.fetch` and friends) then run on that
+ * around its body; every pgfx entry point given the pool or a `PgClient` (`PgClient.fetch` and
+ * friends, the pool's shortcuts, `PgCopy`, `PgQuery`, the `@pgfx/sql` adapter) then runs on that
  * connection instead of checking one out of the pool, so code written against `PgClient` joins
- * the surrounding transaction without being passed a connection.
+ * the surrounding transaction without being passed a connection. An open `PgTransaction` level
+ * on one of the pool's connections comes first (see {@link find}).
  *
- * The shortcuts only use a connection that was checked out from their own pool, so a
- * transaction on one database never captures queries meant for another.
+ * Only a connection that was checked out from the same pool is used, so a transaction on one
+ * database never captures queries meant for another.
  *
  * @example
  * ```ts
@@ -27,7 +29,8 @@
  * ```
  * @since 0.1.0
  */
-import { Context, Effect } from "effect"
+import { Context, Effect, Option } from "effect"
+import * as Route from "./internal/Route.ts"
 import type { PgConnection } from "./PgConnection.ts"
 
 /**
@@ -46,3 +49,18 @@ export const provide =
   (conn: PgConnection) =>
   <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, Exclude<R, PgCurrentConnection>> =>
     Effect.provideService(effect, PgCurrentConnection, conn)
+
+/**
+ * The connection an operation on `pool` (or on a `PgClient`'s pool) runs on from the current
+ * fiber, when the fiber is pinned to one: its innermost open transaction or savepoint on one of
+ * the pool's connections, else the current connection when the pool owns it. `None` means the
+ * operation checks a connection out. Every pgfx entry point decides with this same rule.
+ *
+ * @example
+ * ```ts
+ * const inTransaction = yield* Effect.map(PgCurrentConnection.find(client.pool), Option.isSome)
+ * ```
+ * @since 0.1.0
+ */
+export const find = (pool: { owns(conn: PgConnection): boolean }): Effect.Effect<Option.Option<PgConnection>> =>
+  Effect.withFiber((fiber) => Effect.succeed(Option.fromUndefinedOr(Route.pinned(pool, fiber.context))))

@@ -38,10 +38,11 @@
  * ```
  * @since 0.1.0
  */
-import type { Effect, Option, Scope, Stream } from "effect"
+import { Effect, type Option, type Scope, Stream } from "effect"
 import { cacheSource } from "./internal/Execute.ts"
 import type { Connection } from "./internal/Connection.ts"
 import * as internal from "./internal/Cursor.ts"
+import { usable } from "./internal/Lease.ts"
 import type { PgConnection, QueryOptions } from "./PgConnection.ts"
 import type { PgQueryError } from "./PgError.ts"
 import type { PgColumn, PgRecord } from "./PgRecord.ts"
@@ -80,7 +81,9 @@ export const cursor = (
   args: ReadonlyArray<unknown> = [],
   options?: CursorOptions,
 ): Stream.Stream<PgRecord, PgQueryError> =>
-  internal.stream(conn as Connection, cacheSource(conn as Connection, sql), args, options)
+  Stream.unwrap(
+    Effect.map(usable(conn as Connection, "cursor"), (c) => internal.stream(c, cacheSource(c, sql), args, options)),
+  )
 
 /**
  * An explicit cursor over `sql`, bound now (errors surface here) and closed when the Scope
@@ -93,4 +96,4 @@ export const open = (
   args: ReadonlyArray<unknown> = [],
   options?: QueryOptions,
 ): Effect.Effect<PgCursor, PgQueryError, Scope.Scope> =>
-  internal.open(conn as Connection, cacheSource(conn as Connection, sql), args, options)
+  Effect.flatMap(usable(conn as Connection, "openCursor"), (c) => internal.open(c, cacheSource(c, sql), args, options))

@@ -7,6 +7,10 @@
  *   interrupting a waiting acquire leaks nothing.
  * - Each checkout hands out a guarded handle: once released, any use of it (or of an Effect
  *   obtained from it) fails with `PgInterfaceError`, asyncpg's InterfaceError.
+ * - The shortcuts (`execute`, `fetch`, ...) check a connection out for one call, except inside a
+ *   transaction on one of the pool's connections (`PgClient.transaction`, or a pinned
+ *   `PgCurrentConnection`): there they run on its connection, so they commit and roll back
+ *   with it.
  * - On release the session is reset when the checkout changed it (see {@link defaultReset}): a
  *   checkout that only ran queries costs no extra round trip.
  * - Connections closed by the server while idle (restart, `pg_terminate_backend`, idle timeouts)
@@ -34,9 +38,10 @@
  */
 import { Cause, Data, Duration, Effect, Exit, type Option, Scope } from "effect"
 import { Connection } from "./internal/Connection.ts"
-import { leaseOf, unguard } from "./internal/Lease.ts"
+import { leaseOf, unguard, usable } from "./internal/Lease.ts"
 import { causeOf, type Member, PoolCore, type PoolSettings } from "./internal/Pool.ts"
 import * as FastQuery from "./internal/FastQuery.ts"
+import * as Route from "./internal/Route.ts"
 import { sqlMayLeaveSessionState } from "./internal/SessionState.ts"
 import * as PgConfig from "./PgConfig.ts"
 import type { PgConnectionOptions } from "./PgConfig.ts"
@@ -249,7 +254,7 @@ export const resetSql =
  * @since 0.1.0
  */
 export const fullReset = (conn: PgConnection.PgConnection): Effect.Effect<void, PgQueryError> =>
-  Effect.suspend(() =>
+  Effect.flatMap(usable(conn, "reset"), () =>
     Effect.map(conn.execute((conn.isInTransaction ? "ROLLBACK;\n" : "") + resetSql), () => {
       const raw = unguard(conn)
       if (raw instanceof Connection) raw.session.stateDirty = false
@@ -275,7 +280,7 @@ export const fullReset = (conn: PgConnection.PgConnection): Effect.Effect<void, 
  * @since 0.1.0
  */
 export const defaultReset = (conn: PgConnection.PgConnection): Effect.Effect<void, PgQueryError> =>
-  Effect.suspend(() => {
+  Effect.flatMap(usable(conn, "reset"), () => {
     const raw = unguard(conn)
     if (!(raw instanceof Connection) || raw.session.stateDirty) return fullReset(conn)
     if (conn.isInTransaction) return Effect.asVoid(conn.execute("ROLLBACK"))
@@ -462,17 +467,25 @@ class Pool implements PgPool {
     )
   }
 
-  /** A shortcut: the fast path (internal/FastQuery.ts) when it applies, else {@link run}. */
+  /**
+   * A shortcut: on the connection the fiber is pinned to when there is one (an open transaction
+   * on one of this pool's connections, internal/Route.ts), else through the fast path
+   * (internal/FastQuery.ts) when `pick` is given and it applies, else {@link run}.
+   */
   private call<A>(
     sql: string,
     args: ReadonlyArray<unknown>,
     maxRows: number,
     options: PgConnection.QueryOptions | undefined,
-    pick: FastQuery.Pick<A>,
+    pick: FastQuery.Pick<A> | undefined,
     f: (conn: PgConnection.PgConnection) => Effect.Effect<A, PgQueryError>,
   ): Effect.Effect<A, PgQueryError | PgPoolError> {
-    if (this.core.settings.setup !== undefined) return this.withConnection(f)
-    return FastQuery.poolCall(this.core, sql, args, maxRows, options, pick, () => this.run(sql, f))
+    return Effect.withFiber((fiber) => {
+      const current = Route.pinned(this, fiber.context)
+      if (current !== undefined) return f(current)
+      if (pick === undefined || this.core.settings.setup !== undefined) return this.run(sql, f)
+      return FastQuery.poolCall(fiber, this.core, sql, args, maxRows, options, pick, () => this.run(sql, f))
+    })
   }
 
   execute(
@@ -481,8 +494,9 @@ class Pool implements PgPool {
     maybeOptions?: PgConnection.QueryOptions,
   ) {
     const [sql, args, options] = normalize(query, argsOrOptions, maybeOptions)
-    if (args === undefined || args.length === 0) return this.run(sql, (conn) => conn.execute(sql, args, options))
-    return this.call(sql, args, 0, options, FastQuery.pickStatus, (conn) => conn.execute(sql, args, options))
+    // Without arguments `execute` uses the simple protocol (several statements): no fast path.
+    const pick = args === undefined || args.length === 0 ? undefined : FastQuery.pickStatus
+    return this.call(sql, args ?? [], 0, options, pick, (conn) => conn.execute(sql, args, options))
   }
   fetch(
     query: string | Fragment,
@@ -510,10 +524,10 @@ class Pool implements PgPool {
     return this.call(sql, args, 1, options, pick, (conn) => conn.fetchVal(sql, args, options))
   }
   executeMany(sql: string, argsList: ReadonlyArray<ReadonlyArray<unknown>>, options?: PgConnection.QueryOptions) {
-    return this.run(sql, (conn) => conn.executeMany(sql, argsList, options))
+    return this.call(sql, [], 0, options, undefined, (conn) => conn.executeMany(sql, argsList, options))
   }
   fetchMany(sql: string, argsList: ReadonlyArray<ReadonlyArray<unknown>>, options?: PgConnection.QueryOptions) {
-    return this.run(sql, (conn) => conn.fetchMany(sql, argsList, options))
+    return this.call(sql, [], 0, options, undefined, (conn) => conn.fetchMany(sql, argsList, options))
   }
 
   readonly expireConnections: Effect.Effect<void> = Effect.sync(() => this.core.expire())

@@ -41,13 +41,13 @@
  *
  * @since 0.1.0
  */
-import { Cause, Context, Data, Effect, Exit, Layer, Option, Schema, type SchemaAST, Stream } from "effect"
+import { Cause, Data, Effect, Exit, Layer, Option, Schema, type SchemaAST, Stream } from "effect"
 import { compileNamed } from "./internal/NamedParams.ts"
+import * as Route from "./internal/Route.ts"
 import * as QueryCheck from "./internal/QueryCheck.ts"
 import type { PgClientError, PgClientShape } from "./PgClient.ts"
 import { PgClient } from "./PgClient.ts"
 import type { PgConnection, QueryOptions } from "./PgConnection.ts"
-import { PgCurrentConnection } from "./PgCurrentConnection.ts"
 import type { CursorOptions } from "./PgCursor.ts"
 import { PgInterfaceError } from "./PgError.ts"
 import type { PgColumn, PgRecord } from "./PgRecord.ts"
@@ -257,7 +257,7 @@ export function make(options: MakeOptions<unknown, unknown, unknown, unknown>): 
   const describe = (conn: PgConnection) => describeStatement(conn, text)
 
   const checkOn = (executor: PgExecutor): Effect.Effect<void, PgQueryMismatchError | PgClientError> =>
-    Effect.flatMap(withConnectionOf(executor, describe), (description) => {
+    Effect.flatMap(Route.withConnection(executor, describe), (description) => {
       const differences = compare(description)
       if (differences.length === 0) {
         checkedOn.add(keyOf(executor))
@@ -365,7 +365,7 @@ export function make(options: MakeOptions<unknown, unknown, unknown, unknown>): 
             ),
             (a) => {
               let index = 0
-              return Stream.mapEffect(cursorOn(executor, text, a, opts), (record) => decodeOne(record, index++))
+              return Stream.mapEffect(executor.cursor(text, a, opts), (record) => decodeOne(record, index++))
             },
           ),
         ),
@@ -422,40 +422,6 @@ const fetchRow = (executor: PgExecutor, text: string, args: ReadonlyArray<unknow
   executor.fetchRow(text, args, options)
 const executeOn = (executor: PgExecutor, text: string, args: ReadonlyArray<unknown>, options?: QueryOptions) =>
   executor.execute(text, args, options)
-
-/**
- * Runs `f` on the connection, or on the client's current connection (a transaction's: never wait
- * for a second connection while holding one), or on a checked-out one.
- */
-const withConnectionOf = <A>(
-  executor: PgExecutor,
-  f: (conn: PgConnection) => Effect.Effect<A, PgClientError>,
-): Effect.Effect<A, PgClientError> => {
-  if (!isClient(executor)) return f(executor)
-  return Effect.withFiber((fiber) => {
-    const current = Context.getOrUndefined(fiber.context, PgCurrentConnection)
-    return current !== undefined && executor.pool.owns(current) ? f(current) : executor.withConnection(f)
-  })
-}
-
-/** A cursor on the connection, or on the client's current connection, or on a reserved one. */
-const cursorOn = (
-  executor: PgExecutor,
-  text: string,
-  args: ReadonlyArray<unknown>,
-  options?: CursorOptions,
-): Stream.Stream<PgRecord, PgClientError> => {
-  if (!isClient(executor)) return executor.cursor(text, args, options)
-  return Stream.unwrap(
-    Effect.withFiber((fiber) => {
-      const current = Context.getOrUndefined(fiber.context, PgCurrentConnection)
-      if (current !== undefined && executor.pool.owns(current)) {
-        return Effect.succeed(current.cursor(text, args, options))
-      }
-      return Effect.map(executor.reserve, (conn) => conn.cursor(text, args, options))
-    }),
-  )
-}
 
 /** What the server says about a statement. */
 interface StatementDescription {

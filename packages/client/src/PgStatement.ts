@@ -26,8 +26,9 @@
  * ```
  * @since 0.1.0
  */
-import type { Effect, Option, Scope, Stream } from "effect"
+import { Effect, type Option, type Scope, type Stream } from "effect"
 import type { Connection } from "./internal/Connection.ts"
+import { usable } from "./internal/Lease.ts"
 import { PreparedStatement } from "./internal/Prepared.ts"
 import type { FetchValOptions, PgConnection, QueryOptions } from "./PgConnection.ts"
 import type { CursorOptions, PgCursor } from "./PgCursor.ts"
@@ -128,4 +129,5 @@ export const prepare = (
   conn: PgConnection,
   sql: string,
   options?: QueryOptions,
-): Effect.Effect<PgStatement, PgQueryError, Scope.Scope> => PreparedStatement.make(conn as Connection, sql, options)
+): Effect.Effect<PgStatement, PgQueryError, Scope.Scope> =>
+  Effect.flatMap(usable(conn as Connection, "prepare"), (c) => PreparedStatement.make(c, sql, options))

@@ -142,8 +142,28 @@ const connectionRunner = (conn: PgConnection, prefetch: number): Runner => ({
 const poolRunner = (client: PgClient.PgClientShape, prefetch: number): Runner => ({
   fetch: (sql, params) => client.fetch(sql, params),
   execute: (sql, params) => client.execute(sql, params),
-  stream: (sql, params) => Stream.unwrap(Effect.map(client.reserve, (conn) => conn.cursor(sql, params, { prefetch }))),
+  stream: (sql, params) => client.cursor(sql, params, { prefetch }),
 })
+
+/** A failure of the body of {@link savepointOf}, told apart from the savepoint's own. */
+class BodyFailure<E> {
+  readonly error: E
+  constructor(error: E) {
+    this.error = error
+  }
+}
+
+/**
+ * `effect` in a savepoint of the fiber's pgfx transaction: the body's failures come back as they
+ * are, the savepoint's own (SAVEPOINT, RELEASE) as `SqlError`s.
+ */
+const savepointOf = <A, E, R>(
+  client: PgClient.PgClientShape,
+  effect: Effect.Effect<A, E, R>,
+): Effect.Effect<A, E | SqlError, R> =>
+  Effect.mapError(client.transaction(Effect.mapError(effect, (e) => new BodyFailure(e))), (e): E | SqlError =>
+    e instanceof BodyFailure ? (e.error as E) : toSqlError(e, "withTransaction"),
+  )
 
 /** PostgreSQL returns `ROLLBACK` for `COMMIT` when the transaction was aborted. */
 const commit = (conn: Connection): Effect.Effect<void, SqlError> =>
@@ -214,7 +234,9 @@ export const fromClient = (
       transformRows,
     }),
     (sql) => {
-      // pgfx code (PgClient shortcuts, PgQuery) inside an effect/sql transaction runs on its connection.
+      // pgfx code (PgClient shortcuts, PgQuery, PgCopy) inside an effect/sql transaction runs on
+      // its connection; inside a pgfx transaction (and no effect/sql one), `withTransaction` is a
+      // savepoint of it, so it commits and rolls back with it.
       const withTransaction = sql.withTransaction
       const shareConnection = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
         Effect.flatMap(Effect.serviceOption(sql.transactionService), (current) => {
@@ -222,7 +244,14 @@ export const fromClient = (
           return pg === undefined ? effect : PgCurrentConnection.provide(pg)(effect)
         })
       return Object.assign(sql, {
-        withTransaction: <R, E, A>(effect: Effect.Effect<A, E, R>) => withTransaction(shareConnection(effect)),
+        withTransaction: <R, E, A>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, R> =>
+          Effect.flatMap(Effect.serviceOption(sql.transactionService), (sqlLevel) =>
+            Option.isSome(sqlLevel)
+              ? withTransaction(shareConnection(effect))
+              : Effect.flatMap(PgCurrentConnection.find(client.pool), (pinned) =>
+                  Option.isNone(pinned) ? withTransaction(shareConnection(effect)) : savepointOf(client, effect),
+                ),
+          ),
       })
     },
   )

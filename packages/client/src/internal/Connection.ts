@@ -38,13 +38,20 @@ import { type CancelContext, interruptRequest, RequestState } from "./Interrupt.
 import type { Handler, Session } from "./Session.ts"
 import { writeBindExecute } from "./Statement.ts"
 import { closeGracefully, terminateNow } from "./Close.ts"
+import { StreamMembers } from "./Lease.ts"
 import { PreparedStatement } from "./Prepared.ts"
 import { StatementCache } from "./StatementCache.ts"
 import * as Transaction from "./Transaction.ts"
 import { outdatedSchemaOf } from "./TypeCache.ts"
 import * as TypeCodecs from "./TypeCodecs.ts"
 
+/** The methods of a connection that return Streams (see internal/Lease.ts). */
+const connectionStreams: ReadonlySet<string> = new Set(["cursor", "listen", "notices"])
+
 export class Connection extends ConnectionEvents implements PgConnection {
+  get [StreamMembers](): ReadonlySet<string> {
+    return connectionStreams
+  }
   readonly session: Session
   readonly config: ResolvedConfig
   readonly registry: CodecRegistry

@@ -22,6 +22,7 @@ import type { Connection } from "./Connection.ts"
 import { executeWith, type StatementSource } from "./Execute.ts"
 import type { Level } from "./Gate.ts"
 import { ExecuteHandler, type ExecuteResult, SyncHandler } from "./Handlers.ts"
+import { Guarded } from "./Lease.ts"
 import { type StatementInfo, writeBind, writeBindExecute } from "./Statement.ts"
 import * as Transaction from "./Transaction.ts"
 
@@ -52,6 +53,8 @@ const positive = (n: number, what: string): PgInterfaceError | undefined =>
     : new PgInterfaceError({ message: `${what} must be a positive integer, got ${n}` })
 
 class PortalCursor implements PgCursor {
+  /** Opened on a pooled handle, it stops working with the handle's checkout (internal/Lease.ts). */
+  readonly [Guarded] = true
   readonly conn: Connection
   readonly source: StatementSource
   readonly args: ReadonlyArray<unknown>

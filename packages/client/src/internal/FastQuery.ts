@@ -226,11 +226,13 @@ export const call = <A>(
   })
 
 /**
- * A pool shortcut: the fast path when an idle connection can take the call right now (it is
- * checked out, the call runs on it, and it is released as the call ends, all inside one
- * `Effect.callback`), else `general()`. The caller has ruled out a `setup` hook.
+ * A pool shortcut run by `fiber` (which the caller found pinned to no connection of the pool):
+ * the fast path when an idle connection can take the call right now (it is checked out, the
+ * call runs on it, and it is released as the call ends, all inside one `Effect.callback`), else
+ * `general()`. The caller has ruled out a `setup` hook.
  */
 export const poolCall = <A>(
+  fiber: Fiber.Fiber<unknown, unknown>,
   pool: PoolCore,
   sql: string,
   args: ReadonlyArray<unknown>,
@@ -238,29 +240,28 @@ export const poolCall = <A>(
   options: QueryOptions | undefined,
   pick: Pick<A>,
   general: () => Effect.Effect<A, PgQueryError | PgPoolError>,
-): Effect.Effect<A, PgQueryError | PgPoolError> =>
-  Effect.withFiber((fiber) => {
-    const member = pool.peekIdle()
-    const info = member === undefined ? undefined : fastStatement(member.conn, sql, options, fiber)
-    if (member === undefined || info === undefined) return general()
-    const metrics = metricsContext(fiber)
-    return Effect.callback<A, PgQueryError | PgPoolError>((resume) => {
-      const conn = member.conn
-      if (pool.peekIdle() !== member || !admits(conn)) return resume(general())
-      pool.checkOutIdle(member, metrics)
-      const session = member.session
-      if (!session.stateDirty && sqlMayLeaveSessionState(sql)) session.stateDirty = true
-      const fast = new FastCall<A, PgPoolError>(conn, info, pick, metrics, general, (result) => {
-        const release = pool.releaseNow(member, undefined)
-        resume(release === Effect.void ? result : Effect.andThen(Effect.uninterruptible(release), result))
-      })
-      fast.send(args, maxRows)
-      if (fast.hasEnded) return undefined
-      return Effect.callback<void>((done) =>
-        fast.interrupt((byInterruption) => done(byInterruption ? pool.releaseNow(member, undefined) : Effect.void)),
-      )
+): Effect.Effect<A, PgQueryError | PgPoolError> => {
+  const member = pool.peekIdle()
+  const info = member === undefined ? undefined : fastStatement(member.conn, sql, options, fiber)
+  if (member === undefined || info === undefined) return general()
+  const metrics = metricsContext(fiber)
+  return Effect.callback<A, PgQueryError | PgPoolError>((resume) => {
+    const conn = member.conn
+    if (pool.peekIdle() !== member || !admits(conn)) return resume(general())
+    pool.checkOutIdle(member, metrics)
+    const session = member.session
+    if (!session.stateDirty && sqlMayLeaveSessionState(sql)) session.stateDirty = true
+    const fast = new FastCall<A, PgPoolError>(conn, info, pick, metrics, general, (result) => {
+      const release = pool.releaseNow(member, undefined)
+      resume(release === Effect.void ? result : Effect.andThen(Effect.uninterruptible(release), result))
     })
+    fast.send(args, maxRows)
+    if (fast.hasEnded) return undefined
+    return Effect.callback<void>((done) =>
+      fast.interrupt((byInterruption) => done(byInterruption ? pool.releaseNow(member, undefined) : Effect.void)),
+    )
   })
+}
 
 /** {@link Pick} for `fetch`. */
 export const pickRows = (result: ExecuteResult): ExecuteResult["rows"] => result.rows

@@ -6,8 +6,14 @@
  * holds. After `lease.revoke()`:
  *
  * - a method call, or running an Effect or Stream obtained from the view (even one obtained
- *   before the revoke), fails with `PgInterfaceError` — a typed failure, asyncpg's InterfaceError;
- * - `isClosed` reads `true`; reading any other property throws the same `PgInterfaceError`.
+ *   before the revoke), fails with `PgInterfaceError` — a typed failure, asyncpg's InterfaceError.
+ *   A method returns a failing Stream when the target lists it in {@link StreamMembers}, else a
+ *   failing Effect; the target is never called;
+ * - `isClosed` reads `true`; reading any other property (or calling a synchronous method such
+ *   as a statement's `getQuery`) throws the same `PgInterfaceError`, as asyncpg raises it.
+ *
+ * Code that takes a handle and reaches into the object behind it checks {@link usable} first, so
+ * a released handle is a typed failure there too, never a thrown exception or a defect.
  *
  * Results are guarded transitively: when an Effect obtained from a guarded view succeeds with an
  * object that carries the {@link Guarded} marker (a prepared statement, a cursor), the caller gets
@@ -24,6 +30,12 @@ import { PgInterfaceError } from "../PgError.ts"
 
 /** Marks objects whose methods must stop working with the lease of the view they came from. */
 export const Guarded: unique symbol = Symbol.for("@pgfx/client/Lease/Guarded")
+
+/**
+ * The members of a guarded object whose methods return Streams (a revoked view returns a failing
+ * Stream for them). test/released-handle.test.ts checks the lists against the public interfaces.
+ */
+export const StreamMembers: unique symbol = Symbol.for("@pgfx/client/Lease/StreamMembers")
 
 const TargetKey: unique symbol = Symbol.for("@pgfx/client/Lease/target")
 const LeaseKey: unique symbol = Symbol.for("@pgfx/client/Lease/lease")
@@ -90,7 +102,10 @@ export const guard = <T extends object>(target: T, lease: Lease): T => {
       if (lease.revoked) {
         if (key === "isClosed") return true
         const current: unknown = Reflect.get(obj, key, obj)
-        if (typeof current === "function") return () => Effect.fail(lease.error(key))
+        if (typeof current === "function") {
+          const streams = (obj as { [StreamMembers]?: ReadonlySet<string | symbol> })[StreamMembers]
+          return streams?.has(key) === true ? () => Stream.fail(lease.error(key)) : () => Effect.fail(lease.error(key))
+        }
         if (Effect.isEffect(current)) return Effect.fail(lease.error(key))
         throw lease.error(key)
       }
@@ -121,3 +136,12 @@ export const leaseOf = (value: unknown): Lease | undefined =>
 /** The object behind a guarded view (or `value` itself when it is not a view). */
 export const unguard = <T>(value: T): T =>
   typeof value === "object" && value !== null ? ((value as { [TargetKey]?: T })[TargetKey] ?? value) : value
+
+/**
+ * `value` when it is usable: a released view (or anything else whose lease was revoked) fails
+ * with its `PgInterfaceError` naming `member`, before anything reads the object behind it.
+ */
+export const usable = <T>(value: T, member: string): Effect.Effect<T, PgInterfaceError> => {
+  const lease = leaseOf(value)
+  return lease !== undefined && lease.revoked ? Effect.fail(lease.error(member)) : Effect.succeed(value)
+}

@@ -22,6 +22,7 @@ import { executeWith, type StatementSource } from "./Execute.ts"
 import { pickValue } from "./FastQuery.ts"
 import type { Level } from "./Gate.ts"
 import { type Description, ExecuteHandler, type ExecuteResult, PrepareHandler } from "./Handlers.ts"
+import { Guarded, StreamMembers } from "./Lease.ts"
 import { makeStatementInfo, type StatementInfo, writeBindExecute } from "./Statement.ts"
 import * as Transaction from "./Transaction.ts"
 import { lookupTypes } from "./TypeInfo.ts"
@@ -58,7 +59,14 @@ const describe = (
       ),
   )
 
+const statementStreams: ReadonlySet<string> = new Set(["cursor"])
+
 export class PreparedStatement implements PgStatement {
+  /** Made on a pooled handle, it stops working with the handle's checkout (internal/Lease.ts). */
+  readonly [Guarded] = true
+  get [StreamMembers](): ReadonlySet<string> {
+    return statementStreams
+  }
   readonly conn: Connection
   readonly sql: string
   info: StatementInfo
