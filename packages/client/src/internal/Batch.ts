@@ -16,6 +16,7 @@ import type { PgRecord } from "../PgRecord.ts"
 import type { Connection } from "./Connection.ts"
 import { executeCached } from "./Execute.ts"
 import type { Completion } from "./Handlers.ts"
+import { ExtendedReplies } from "./Replies.ts"
 import type { Handler, SessionError } from "./Session.ts"
 import { redescribe, sameResultShape, type StatementInfo, writeBindExecute } from "./Statement.ts"
 
@@ -45,6 +46,7 @@ export class BatchHandler implements Handler {
   current: Array<PgRecord> = []
   error: PgQueryError | undefined = undefined
   settled = false
+  readonly replies = new ExtendedReplies()
 
   constructor(
     completion: Completion<Array<Array<PgRecord>>>,
@@ -60,7 +62,12 @@ export class BatchHandler implements Handler {
     this.collect = collect
   }
 
+  sent(request: Uint8Array): void {
+    this.replies.start(request)
+  }
+
   onMessage(type: number, buf: Uint8Array, view: DataView, start: number, end: number): boolean {
+    this.replies.accept(type)
     switch (type) {
       case Backend.Type.DataRow: {
         if (!this.collect || this.error !== undefined) return false
@@ -76,9 +83,6 @@ export class BatchHandler implements Handler {
       case Backend.Type.EmptyQueryResponse:
         this.results.push(this.current)
         this.current = []
-        return false
-      case Backend.Type.ParseComplete:
-      case Backend.Type.BindComplete:
         return false
       case Backend.Type.RowDescription:
       case Backend.Type.NoData: {
@@ -101,14 +105,14 @@ export class BatchHandler implements Handler {
         this.settle()
         return true
       default:
-        throw new Backend.ProtocolViolation({
-          message: `unexpected message '${String.fromCharCode(type)}' during executeMany`,
-        })
+        // ParseComplete, BindComplete, CloseComplete.
+        return false
     }
   }
 
   onFailure(error: SessionError): void {
-    this.error ??= error
+    // The session's error wins: a server error of this cycle may be part of what broke it.
+    this.error = error
     this.settle()
   }
 
