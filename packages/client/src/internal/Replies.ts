@@ -56,6 +56,11 @@ const FLUSH = 0x48 // H
 /** No frontend message left: the cycle has ended (or nothing was sent). */
 const NONE = 0
 
+// How the portal of the next Execute was described.
+const UNDESCRIBED = 0
+const ROWS = 1
+const NO_ROWS = 2
+
 const FRONTEND_NAMES: Record<number, string> = {
   [PARSE]: "Parse",
   [BIND]: "Bind",
@@ -69,9 +74,10 @@ const EMPTY = new Uint8Array(0)
 
 /**
  * The replies of an extended-query request. The state is the frontend message whose reply comes
- * next (`op`, at offset `pos` of the request) and how far that reply has got (`phase`), plus two
- * flags: `failed` (an ErrorResponse arrived: the server skips to Sync, so only ReadyForQuery may
- * follow) and `noRows` (the portal was described with NoData: its Execute may return no row).
+ * next (`op`, at offset `pos` of the request) and how far that reply has got (`phase`), plus
+ * `failed` (an ErrorResponse arrived: the server skips to Sync, so only ReadyForQuery may follow)
+ * and `described` (how the portal the next Execute runs was described: with RowDescription, it
+ * returns rows and cannot be an empty query; with NoData, it returns no row).
  *
  * | awaited message | allowed next (else: protocol violation)                                  |
  * | --------------- | ------------------------------------------------------------------------ |
@@ -79,8 +85,9 @@ const EMPTY = new Uint8Array(0)
  * | Bind            | BindComplete, ErrorResponse                                              |
  * | Describe 'S'    | ParameterDescription, then RowDescription or NoData; ErrorResponse       |
  * | Describe 'P'    | RowDescription or NoData, ErrorResponse                                  |
- * | Execute         | DataRow (unless NoData), CommandComplete, PortalSuspended,               |
- * |                 | EmptyQueryResponse (before any row), ErrorResponse                       |
+ * | Execute         | DataRow (not after NoData), CommandComplete, PortalSuspended (not after  |
+ * |                 | NoData), EmptyQueryResponse (before any row, not after RowDescription),  |
+ * |                 | ErrorResponse                                                            |
  * | Close           | CloseComplete, ErrorResponse                                             |
  * | Sync            | ReadyForQuery (ends the cycle), ErrorResponse                            |
  * | after an error  | ReadyForQuery (ends the cycle)                                           |
@@ -94,14 +101,15 @@ export class ExtendedReplies {
   /** Describe 'S': 1 after ParameterDescription. Execute: 1 after a DataRow. */
   private phase = 0
   private failed = false
-  private noRows = false
+  /** How the portal was described: {@link UNDESCRIBED}, {@link ROWS} or {@link NO_ROWS}. */
+  private described = UNDESCRIBED
 
   /** Starts the cycle of the request `bytes` (its frontend messages, as written). */
   start(bytes: Uint8Array): void {
     this.request = bytes
     this.pos = 0
     this.failed = false
-    this.noRows = false
+    this.described = UNDESCRIBED
     this.at(0)
   }
 
@@ -111,15 +119,15 @@ export class ExtendedReplies {
       switch (this.op) {
         case EXECUTE:
           if (type === T.DataRow) {
-            if (this.noRows) break
+            if (this.described === NO_ROWS) break
             this.phase = 1
             return false
           }
-          if (type === T.CommandComplete || type === T.PortalSuspended) {
-            this.next()
-            return false
-          }
-          if (type === T.EmptyQueryResponse && this.phase === 0) {
+          if (
+            type === T.CommandComplete ||
+            (type === T.PortalSuspended && this.described !== NO_ROWS) ||
+            (type === T.EmptyQueryResponse && this.phase === 0 && this.described !== ROWS)
+          ) {
             this.next()
             return false
           }
@@ -144,7 +152,7 @@ export class ExtendedReplies {
             }
           } else if (type === T.RowDescription || type === T.NoData) {
             this.next()
-            this.noRows = type === T.NoData
+            this.described = type === T.NoData ? NO_ROWS : ROWS
             return false
           }
           break
@@ -185,9 +193,13 @@ export class ExtendedReplies {
         : `while awaiting the reply to Describe '${kind}'`
     }
     if (op === EXECUTE) {
-      return this.noRows
-        ? "while awaiting the reply to Execute of a portal described with NoData"
-        : `while awaiting ${this.phase === 1 ? "more rows or the end" : "the reply"} of Execute`
+      const portal =
+        this.described === NO_ROWS
+          ? " (described with NoData)"
+          : this.described === ROWS
+            ? " (described with rows)"
+            : ""
+      return `while awaiting ${this.phase === 1 ? "more rows or the end" : "the reply"} of Execute${portal}`
     }
     return `while awaiting the reply to ${FRONTEND_NAMES[op] ?? `frontend message '${String.fromCharCode(op)}'`}`
   }
@@ -197,7 +209,7 @@ export class ExtendedReplies {
     const r = this.request
     const p = this.pos
     this.at(p + 1 + ((r[p + 1]! << 24) | (r[p + 2]! << 16) | (r[p + 3]! << 8) | r[p + 4]!))
-    this.noRows = false
+    this.described = UNDESCRIBED
   }
 
   /** Awaits the reply to the frontend message at `pos` (Flush has none: skipped). */
@@ -313,13 +325,15 @@ export class SimpleReplies {
 const S_FIRST = 0
 const S_AUTH = 1
 const S_READY = 2
-const S_FAILED = 3
-const S_ENDED = 4
+const S_KEYED = 3
+const S_FAILED = 4
+const S_ENDED = 5
 
 const STARTUP_STATES = [
   "before the first reply to the StartupMessage",
   "during authentication",
   "after AuthenticationOk",
+  "after BackendKeyData",
   "after a startup ErrorResponse (the server closes the connection)",
   "after startup ended",
 ]
@@ -333,6 +347,7 @@ const STARTUP_STATES = [
  * | first                | NegotiateProtocolVersion, Authentication, ErrorResponse            |
  * | authenticating       | Authentication, ErrorResponse                                      |
  * | after AuthenticationOk | BackendKeyData, ReadyForQuery (ends startup), ErrorResponse      |
+ * | after BackendKeyData | ReadyForQuery (ends startup), ErrorResponse                        |
  * | after an error / ended | nothing                                                          |
  */
 export class StartupReplies {
@@ -352,13 +367,13 @@ export class StartupReplies {
         if (phase === S_FIRST || phase === S_AUTH) return this.to(authOk ? S_READY : S_AUTH)
         break
       case T.BackendKeyData:
-        if (phase === S_READY) return false
+        if (phase === S_READY) return this.to(S_KEYED)
         break
       case T.ErrorResponse:
         if (phase < S_FAILED) return this.to(S_FAILED)
         break
       case T.ReadyForQuery:
-        if (phase === S_READY) {
+        if (phase === S_READY || phase === S_KEYED) {
           this.phase = S_ENDED
           return true
         }
