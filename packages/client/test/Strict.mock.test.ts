@@ -219,6 +219,36 @@ describe("each anomaly poisons the connection", () => {
   }
 })
 
+describe("a header announcing 1 GiB", () => {
+  it.live("memory grows with the bytes received, not the announced length; the query fails typed", () =>
+    Effect.gen(function* () {
+      // DataRow whose length field announces the default limit (1 GiB), then 256 KiB of it, then
+      // the server goes away.
+      const header = new Uint8Array([0x44, 0x40, 0x00, 0x00, 0x04])
+      const mock = yield* MockBackend.make([
+        MockBackend.acceptUnauthenticatedConnection(),
+        MockBackend.expectTag("Query"),
+        MockBackend.sendRaw(header),
+        MockBackend.sendRaw(new Uint8Array(256 * 1024)),
+        MockBackend.wait(100),
+        MockBackend.closeConnection,
+      ])
+      const conn = yield* connectTo(mock, true)
+      const before = process.memoryUsage().arrayBuffers
+      let peak = before
+      const sampler = setInterval(() => {
+        peak = Math.max(peak, process.memoryUsage().arrayBuffers)
+      }, 5)
+      const exit = yield* Effect.exit(conn.execute("SELECT 1"))
+      clearInterval(sampler)
+      peak = Math.max(peak, process.memoryUsage().arrayBuffers)
+      expect(failureTag(exit)).toBe("PgConnectionError")
+      expect(peak - before).toBeLessThan(64 * 1024 * 1024)
+      yield* mock.result
+    }),
+  )
+})
+
 /** mulberry32: a seeded PRNG, so a failure reproduces. */
 const prng = (seed: number) => (): number => {
   seed = (seed + 0x6d2b79f5) | 0
