@@ -219,6 +219,37 @@ describe("each anomaly poisons the connection", () => {
   }
 })
 
+describe("startup", () => {
+  const startupWith = (messages: ReadonlyArray<BackendMessage>) =>
+    MockBackend.make([MockBackend.expectTag("StartupMessage"), MockBackend.sendAll(messages)])
+  const key: BackendMessage = { _tag: "BackendKeyData", processId: 1, secretKey: new Uint8Array(4) }
+
+  it.live("BackendKeyData before authentication, or a second AuthenticationOk, fails the connect", () =>
+    Effect.gen(function* () {
+      for (const messages of [
+        [key, { _tag: "AuthenticationOk" }, ready],
+        [{ _tag: "AuthenticationOk" }, { _tag: "AuthenticationOk" }, key, ready],
+        [{ _tag: "AuthenticationOk" }, key, key, ready],
+        [{ _tag: "AuthenticationOk" }, key, row(int4(1)), ready],
+      ] satisfies ReadonlyArray<ReadonlyArray<BackendMessage>>) {
+        const mock = yield* startupWith(messages)
+        const exit = yield* Effect.exit(Effect.scoped(connectTo(mock, true)))
+        expect(failureTag(exit)).toBe("PgProtocolError")
+      }
+    }),
+  )
+
+  it.live("an extra ReadyForQuery after startup poisons the connection before any query", () =>
+    Effect.gen(function* () {
+      const mock = yield* startupWith([{ _tag: "AuthenticationOk" }, key, ready, ready])
+      const conn = yield* connectTo(mock, true)
+      yield* Effect.sleep("50 millis")
+      expect(conn.isClosed).toBe(true)
+      expect(failureTag(yield* Effect.exit(conn.fetchVal(SQL, [1])))).toBe("PgConnectionError")
+    }),
+  )
+})
+
 describe("a header announcing 1 GiB", () => {
   it.live("memory grows with the bytes received, not the announced length; the query fails typed", () =>
     Effect.gen(function* () {
