@@ -27,6 +27,10 @@ const connectTo = (mock: MockBackend.MockBackend, extra: PgConnection.PgConnecti
 const ready = (status: "I" | "T" | "E" = "I"): BackendMessage => ({ _tag: "ReadyForQuery", status })
 const text = (s: string) => new TextEncoder().encode(s)
 const rows = (value: string): ReadonlyArray<BackendMessage> => [
+  {
+    _tag: "RowDescription",
+    fields: [{ name: "v", tableOid: 0, columnAttribute: 0, typeOid: 25, typeSize: -1, typeModifier: -1, format: 0 }],
+  },
   { _tag: "DataRow", fields: [text(value)] },
   { _tag: "CommandComplete", tag: "SELECT 1" },
   ready(),

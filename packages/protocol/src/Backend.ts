@@ -121,7 +121,7 @@ export const Type = {
   RowDescription: 0x54, // T
 } as const
 
-const utf8 = new TextDecoder("utf-8", { fatal: false })
+const utf8 = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true })
 
 /**
  * UTF-8 text of `buf[start, end)`: Node's native `Buffer` slicer where present (no subarray view,
@@ -303,7 +303,8 @@ const decodeDataRow = (r: BodyReader): BackendMessage => {
   const fields: Array<Uint8Array | null> = []
   for (let i = 0; i < n; i++) {
     const len = r.int32()
-    fields.push(len < 0 ? null : r.bytes(len))
+    if (len < -1) r.fail(`invalid field length ${len}`)
+    fields.push(len === -1 ? null : r.bytes(len))
   }
   return { _tag: "DataRow", fields }
 }
@@ -369,7 +370,8 @@ export const decode = (type: number, buf: Uint8Array, view: DataView, start: num
       break
     case Type.FunctionCallResponse: {
       const len = r.int32()
-      msg = { _tag: "FunctionCallResponse", result: len < 0 ? null : r.bytes(len) }
+      if (len < -1) r.fail(`invalid result length ${len}`)
+      msg = { _tag: "FunctionCallResponse", result: len === -1 ? null : r.bytes(len) }
       break
     }
     case Type.NegotiateProtocolVersion: {

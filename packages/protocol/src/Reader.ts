@@ -6,7 +6,8 @@
  * frame is `type` plus the body `buf[start, end)` (with `view` indexing the same bytes).
  *
  * Ownership: a frame usually points into the pushed chunk itself (no copy); a message split
- * across chunks is assembled into a buffer of its exact size. A frame is valid until the next
+ * across chunks is assembled into a buffer that grows with the bytes actually received (doubling,
+ * up to the message's size), never allocated up front from the length a header announces. A frame is valid until the next
  * call to `next()` or `push()`: decode what you need before moving on. Pushed chunks must not be
  * mutated afterwards.
  *
@@ -46,6 +47,8 @@ export interface ReaderOptions {
 }
 
 const EMPTY = new Uint8Array(0)
+/** Initial capacity of the buffer a message split across chunks is assembled in. */
+const INITIAL_ASSEMBLY = 1024 * 1024
 const EMPTY_VIEW = new DataView(EMPTY.buffer)
 
 const viewOf = (b: Uint8Array): DataView => new DataView(b.buffer, b.byteOffset, b.byteLength)
@@ -78,8 +81,9 @@ export class Reader {
   private cur: Uint8Array = EMPTY
   private curView: DataView = EMPTY_VIEW
   private off = 0
-  // A message being assembled across chunks.
+  // A message being assembled across chunks: `filled` of its `bigSize` bytes are in `big`.
   private big: Uint8Array | undefined = undefined
+  private bigSize = 0
   private filled = 0
   private bigReady = false
 
@@ -102,16 +106,15 @@ export class Reader {
       chunk = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)
     }
     if (this.big !== undefined && !this.bigReady) {
-      const need = this.big.length - this.filled
-      if (chunk.length < need) {
-        this.big.set(chunk, this.filled)
-        this.filled += chunk.length
-        return
-      }
-      this.big.set(chunk.subarray(0, need), this.filled)
-      this.filled += need
+      const need = this.bigSize - this.filled
+      const take = chunk.length < need ? chunk.length : need
+      const big = this.grow(this.filled + take)
+      big.set(take === chunk.length ? chunk : chunk.subarray(0, take), this.filled)
+      this.filled += take
+      if (take < need) return
       this.bigReady = true
-      chunk = chunk.subarray(need)
+      chunk = chunk.subarray(take)
+      if (chunk.length === 0) return
     }
     const left = this.cur.length - this.off
     if (left === 0) {
@@ -164,14 +167,24 @@ export class Reader {
       return true
     }
     // Start assembling a message that spans chunks.
-    const big = new Uint8Array(total)
-    big.set(cur.subarray(off), 0)
-    this.big = big
+    this.bigSize = total
+    this.big = new Uint8Array(Math.min(total, Math.max(left, INITIAL_ASSEMBLY)))
+    this.big.set(cur.subarray(off), 0)
     this.filled = left
     this.bigReady = false
     this.cur = EMPTY
     this.curView = EMPTY_VIEW
     this.off = 0
     return false
+  }
+
+  /** The assembly buffer with room for `size` bytes: doubled as needed, never beyond the message. */
+  private grow(size: number): Uint8Array {
+    const big = this.big!
+    if (size <= big.length) return big
+    const grown = new Uint8Array(Math.min(this.bigSize, Math.max(size, big.length * 2)))
+    grown.set(big.subarray(0, this.filled), 0)
+    this.big = grown
+    return grown
   }
 }

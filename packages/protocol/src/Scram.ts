@@ -35,7 +35,7 @@ import * as Result from "effect/Result"
 import { scramNormalizePassword } from "./SaslPrep.ts"
 
 const textEncoder = new TextEncoder()
-const textDecoder = new TextDecoder("utf-8", { fatal: true })
+const textDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
 
 /** SHA-256 output length, the SCRAM-SHA-256 key length. */
 const KEY_LENGTH = 32

@@ -6,10 +6,40 @@
  * `finishCopy()` when the bytes must outlive the writer's next use (for example a frame that is
  * cached or handed to a socket that writes later).
  *
+ * Errors: {@link Writer.string} throws {@link MalformedString} for a string with a lone surrogate
+ * (it has no UTF-8 encoding; TextEncoder would silently write U+FFFD instead).
+ *
  * @since 0.1.0
  */
+import { Data } from "effect"
 
 const textEncoder = new TextEncoder()
+
+/**
+ * A string that is not well-formed UTF-16 (a lone surrogate) cannot be written as UTF-8.
+ * @since 0.1.0
+ */
+export class MalformedString extends Data.TaggedError("MalformedString")<{
+  readonly message: string
+  /** The index of the first lone surrogate. */
+  readonly index: number
+}> {}
+
+const malformed = (s: string): MalformedString => {
+  let index = 0
+  for (; index < s.length; index++) {
+    const c = s.charCodeAt(index)
+    if (c < 0xd800 || c > 0xdfff) continue
+    const next = s.charCodeAt(index + 1)
+    if (c > 0xdbff || !(next >= 0xdc00 && next <= 0xdfff)) break
+    index++
+  }
+  const unit = s.charCodeAt(index).toString(16).toUpperCase()
+  return new MalformedString({
+    message: `the string has a lone surrogate (U+${unit}) at index ${index}, which has no UTF-8 encoding`,
+    index,
+  })
+}
 
 /**
  * A reusable byte buffer with cursor, big-endian integer writers and length back-patching.
@@ -121,7 +151,7 @@ export class Writer {
     return this
   }
 
-  /** Writes a string as UTF-8 without a terminator. */
+  /** Writes a string as UTF-8 without a terminator; throws {@link MalformedString} for a lone surrogate. */
   string(s: string): this {
     // Worst case 3 bytes per UTF-16 unit.
     const n = s.length
@@ -142,6 +172,7 @@ export class Writer {
         return this
       }
     }
+    if (!s.isWellFormed()) throw malformed(s)
     const { written } = textEncoder.encodeInto(s, this.buf.subarray(this.pos))
     this.pos += written
     return this

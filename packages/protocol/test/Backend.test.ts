@@ -272,6 +272,13 @@ describe("Backend malformed bodies raise ProtocolViolation", () => {
   it("DataRow with negative field count", () => {
     violation(frame(0x44, 0xff, 0xff))
   })
+  it("DataRow field length below -1 (only -1 means NULL)", () => {
+    for (const len of [-2, -100, -2147483648]) {
+      const b = new Uint8Array(4)
+      new DataView(b.buffer).setInt32(0, len)
+      expect(violation(frame(0x44, 0, 1, ...b)).message).toContain(`invalid field length ${len}`)
+    }
+  })
   it("unterminated string", () => {
     violation(frame(0x43, 0x41, 0x42))
   })

@@ -3,7 +3,7 @@ import { ProtocolViolation } from "@pgfx/protocol/Backend"
 import * as Frontend from "@pgfx/protocol/Frontend"
 import * as FrontendDecoder from "@pgfx/protocol/FrontendDecoder"
 import { InvalidMessageLength, MessageTooLarge } from "@pgfx/protocol/Reader"
-import { Writer } from "@pgfx/protocol/Writer"
+import { MalformedString, Writer } from "@pgfx/protocol/Writer"
 
 const bytes = (...b: Array<number>): Uint8Array => new Uint8Array(b)
 const text = (s: string): Uint8Array => new TextEncoder().encode(s)
@@ -360,6 +360,39 @@ describe("Writer strings", () => {
       const w = new Writer(4)
       w.byte(0x41).cstring(s).string(s)
       expect(w.finishCopy()).toEqual(new Uint8Array([0x41, ...text(s), 0, ...text(s)]))
+    }
+  })
+})
+
+describe("Writer.string refuses what UTF-8 cannot carry", () => {
+  const attempt = (s: string): unknown => {
+    try {
+      new Writer().string(s)
+    } catch (e) {
+      return e
+    }
+    return undefined
+  }
+
+  it("a lone surrogate is a MalformedString naming its index, short or long", () => {
+    for (const [s, index] of [
+      ["a\ud800b", 1],
+      ["\udc00", 0],
+      ["ok \ud83d\ude00 then \ud83d", 11],
+      ["x".repeat(100) + "\udfff", 100],
+    ] as const) {
+      const e = attempt(s)
+      expect(e).toBeInstanceOf(MalformedString)
+      expect((e as MalformedString).index).toBe(index)
+      expect((e as MalformedString).message).toContain("lone surrogate")
+    }
+  })
+
+  it("well-formed text, surrogate pairs included, is written as UTF-8", () => {
+    for (const s of ["", "abc", "\ufeffabc", "\ud83d\ude00", "é".repeat(50), "x".repeat(40)]) {
+      const w = new Writer()
+      w.string(s)
+      expect(Buffer.from(w.finish()).toString("utf8")).toBe(s)
     }
   })
 })

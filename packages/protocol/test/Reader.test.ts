@@ -196,6 +196,44 @@ describe("Reader large messages", () => {
   })
 })
 
+describe("Reader memory follows the bytes received", () => {
+  it("a header announcing 1 GiB does not allocate 1 GiB: the buffer grows with what arrives", () => {
+    const r = new Reader()
+    const before = process.memoryUsage().arrayBuffers
+    // DataRow announcing a body of exactly the default limit, followed by 3 MiB of it.
+    const header = new Uint8Array([0x44, 0x40, 0x00, 0x00, 0x04])
+    r.push(header)
+    expect(r.next()).toBe(false)
+    const piece = new Uint8Array(64 * 1024)
+    for (let i = 0; i < 48; i++) {
+      r.push(piece)
+      expect(r.next()).toBe(false)
+    }
+    expect(r.buffered).toBe(5 + 48 * piece.length)
+    const grown = process.memoryUsage().arrayBuffers - before
+    // At most twice what arrived (doubling) plus the initial capacity; nowhere near 1 GiB.
+    expect(grown).toBeLessThan(16 * 1024 * 1024)
+  })
+
+  it("a message assembled through several growths comes out intact", () => {
+    const cell = new Uint8Array(5 * 1024 * 1024 + 17)
+    for (let i = 0; i < cell.length; i++) cell[i] = (i * 7 + 3) & 0xff
+    const all = BackendEncoder.toBytes({ _tag: "DataRow", fields: [cell] }, { _tag: "CommandComplete", tag: "X" })
+    const rand = prng(15)
+    const chunks: Array<Uint8Array> = []
+    for (let pos = 0; pos < all.length;) {
+      const n = 1 + Math.floor(rand() * 300_000)
+      chunks.push(all.subarray(pos, pos + n))
+      pos += n
+    }
+    const got = feed(chunks)
+    expect(got.map((m) => m._tag)).toEqual(["DataRow", "CommandComplete"])
+    const row = got[0]!
+    const field = row._tag === "DataRow" ? row.fields[0] : null
+    expect(field != null && Buffer.from(field).equals(Buffer.from(cell))).toBe(true)
+  })
+})
+
 describe("Reader invalid lengths", () => {
   for (const length of [0, 1, 3, -1, -2147483648]) {
     it(`length ${length} raises InvalidMessageLength`, () => {

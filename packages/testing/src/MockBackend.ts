@@ -5,8 +5,9 @@
  *
  * A script is a list of steps run in order against one client connection, in the manner of
  * pgx's pgmock: {@link expect} a frontend message, {@link send} backend messages or raw bytes,
- * {@link wait}, {@link closeConnection}. {@link acceptUnauthenticatedConnection} is the usual
- * first step. The client's bytes are decoded with `@pgfx/protocol/FrontendDecoder` (untyped
+ * {@link wait}, {@link closeConnection}, or {@link respond} to every later message with a function
+ * (a fake server with behaviour, e.g. under load). {@link acceptUnauthenticatedConnection} is the
+ * usual first step. The client's bytes are decoded with `@pgfx/protocol/FrontendDecoder` (untyped
  * startup frames first, typed messages after the StartupMessage) and backend messages are
  * encoded with `@pgfx/protocol/BackendEncoder`.
  *
@@ -16,7 +17,8 @@
  * Details:
  * - `make(script)` serves one connection; `makeMany([a, b])` gives the first accepted connection
  *   script `a`, the second `b` (for example a query connection and its CancelRequest). Scripts
- *   run concurrently, each as soon as its connection is accepted.
+ *   run concurrently, each as soon as its connection is accepted. `serve(f)` runs `f(i)` on the
+ *   i-th connection, for any number of connections (e.g. behind a pool that reconnects).
  * - `result` succeeds when every script has run to its end and fails with
  *   {@link MockBackendError} at the first mismatch (an unexpected message, a client that closes
  *   early, undecodable bytes, a connection beyond the scripts). A failing connection is destroyed
@@ -34,7 +36,7 @@ import * as net from "node:net"
 import type { BackendMessage } from "@pgfx/protocol/Backend"
 import * as BackendEncoder from "@pgfx/protocol/BackendEncoder"
 import { type ClientMessage, FrontendReader } from "@pgfx/protocol/FrontendDecoder"
-import { Data, Deferred, Effect, type Scope } from "effect"
+import { Data, Deferred, Effect, Option, type Scope } from "effect"
 
 /** A script mismatch, a socket failure, or a listener that could not start. @since 0.1.0 */
 export class MockBackendError extends Data.TaggedError("MockBackendError")<{
@@ -55,6 +57,14 @@ export type Step =
   | { readonly _tag: "Send"; readonly description: string; readonly bytes: Uint8Array }
   | { readonly _tag: "Wait"; readonly millis: number }
   | { readonly _tag: "CloseConnection"; readonly reset: boolean }
+  | { readonly _tag: "Respond"; readonly reply: Responder }
+
+/**
+ * What a {@link respond} step answers to one client message: backend messages, or raw bytes
+ * (possibly none).
+ * @since 0.1.0
+ */
+export type Responder = (message: ClientMessage) => ReadonlyArray<BackendMessage> | Uint8Array
 
 /** A script: steps, or groups of steps (as returned by {@link acceptUnauthenticatedConnection}). @since 0.1.0 */
 export type Script = ReadonlyArray<Step | ReadonlyArray<Step>>
@@ -174,6 +184,20 @@ export const closeConnection: Step = { _tag: "CloseConnection", reset: false }
 
 /** Aborts the connection (TCP RST) from the server side. @since 0.1.0 */
 export const resetConnection: Step = { _tag: "CloseConnection", reset: true }
+
+/**
+ * Answers every later client message with `reply(message)`, in order, until the client closes
+ * the connection (which ends the step successfully). Must be the last step.
+ *
+ * @example
+ * ```ts
+ * MockBackend.respond((m) =>
+ *   m._tag === "Sync" ? [{ _tag: "ReadyForQuery", status: "I" }] : m._tag === "Parse" ? [{ _tag: "ParseComplete" }] : [],
+ * )
+ * ```
+ * @since 0.1.0
+ */
+export const respond = (reply: Responder): Step => ({ _tag: "Respond", reply })
 
 /** Options of {@link acceptUnauthenticatedConnection}. @since 0.1.0 */
 export interface AcceptOptions {
@@ -334,6 +358,16 @@ const runScript = (conn: Conn, steps: ReadonlyArray<Step>): Effect.Effect<void, 
         case "CloseConnection":
           yield* Effect.sync(() => (step.reset ? conn.socket.resetAndDestroy() : conn.socket.end()))
           break
+        case "Respond":
+          for (;;) {
+            const ev = yield* conn.events.take
+            if (ev._tag === "Closed") return
+            if (ev._tag === "Failed") return yield* fail(i, ev.reason)
+            const reply = step.reply(ev.message)
+            const bytes = reply instanceof Uint8Array ? reply : BackendEncoder.toBytes(...reply)
+            // The client may have closed the connection on this very message (a poisoned session).
+            if (bytes.length > 0 && !conn.socket.destroyed) yield* write(conn.socket, bytes).pipe(Effect.ignore)
+          }
       }
     }
   }).pipe(Effect.tapError(() => Effect.sync(() => conn.socket.destroy())))
@@ -381,15 +415,41 @@ export interface MakeOptions {
 export const makeMany = (
   scripts: ReadonlyArray<Script>,
   options: MakeOptions = {},
+): Effect.Effect<MockBackend, MockBackendError, Scope.Scope> => start(scripts.map(flatten), options)
+
+/**
+ * Starts a mock server that runs `script(i)` on the i-th accepted connection, for any number of
+ * connections. Its `result` fails with the first mismatch seen so far, and succeeds otherwise
+ * (connections keep being served until the scope closes).
+ *
+ * @example
+ * ```ts
+ * const mock = yield* MockBackend.serve(() => [
+ *   MockBackend.acceptUnauthenticatedConnection(),
+ *   MockBackend.respond((m) => (m._tag === "Query" ? [{ _tag: "EmptyQueryResponse" }, { _tag: "ReadyForQuery", status: "I" }] : [])),
+ * ])
+ * ```
+ * @since 0.1.0
+ */
+export const serve = (
+  script: (connection: number) => Script,
+  options: MakeOptions = {},
+): Effect.Effect<MockBackend, MockBackendError, Scope.Scope> => start((i) => flatten(script(i)), options)
+
+const start = (
+  scripts: ReadonlyArray<ReadonlyArray<Step>> | ((connection: number) => ReadonlyArray<Step>),
+  options: MakeOptions,
 ): Effect.Effect<MockBackend, MockBackendError, Scope.Scope> =>
   Effect.gen(function* () {
     const host = options.host ?? "127.0.0.1"
     const listener = yield* listen(host)
     const done = yield* Deferred.make<void, MockBackendError>()
     const conns: Array<Conn> = []
-    const flat = scripts.map(flatten)
+    const unbounded = typeof scripts === "function"
+    const flat = unbounded ? [] : scripts
+    const scriptFor = unbounded ? scripts : (i: number) => flat[i]
     let completed = 0
-    if (flat.length === 0) yield* Deferred.succeed(done, undefined)
+    if (!unbounded && flat.length === 0) yield* Deferred.succeed(done, undefined)
 
     const serve = (conn: Conn, steps: ReadonlyArray<Step>) =>
       runScript(conn, steps).pipe(
@@ -407,7 +467,7 @@ export const makeMany = (
       for (let index = 0; ; index++) {
         const conn = yield* listener.accepted.take
         conns.push(conn)
-        const steps = flat[index]
+        const steps = scriptFor(index)
         if (steps === undefined) {
           conn.socket.destroy()
           yield* Deferred.fail(
@@ -429,7 +489,12 @@ export const makeMany = (
     return {
       host,
       port,
-      result: Deferred.await(done),
+      result: unbounded
+        ? Effect.flatMap(
+            Deferred.poll(done),
+            Option.getOrElse(() => Effect.void),
+          )
+        : Deferred.await(done),
       received: (connection = 0) => Effect.sync(() => conns[connection]?.received.slice() ?? []),
     }
   })

@@ -16,6 +16,7 @@ import type { PgRecord } from "../PgRecord.ts"
 import type { Connection } from "./Connection.ts"
 import { executeCached } from "./Execute.ts"
 import type { Completion } from "./Handlers.ts"
+import { ExtendedReplies } from "./Replies.ts"
 import type { Handler, SessionError } from "./Session.ts"
 import { redescribe, sameResultShape, type StatementInfo, writeBindExecute } from "./Statement.ts"
 
@@ -49,6 +50,7 @@ export class BatchHandler implements Handler {
   parsed: boolean
   error: PgQueryError | undefined = undefined
   settled = false
+  readonly replies = new ExtendedReplies()
 
   constructor(
     completion: Completion<Array<Array<PgRecord>>>,
@@ -65,7 +67,12 @@ export class BatchHandler implements Handler {
     this.parsed = info.name !== ""
   }
 
+  sent(request: Uint8Array): void {
+    this.replies.start(request)
+  }
+
   onMessage(type: number, buf: Uint8Array, view: DataView, start: number, end: number): boolean {
+    this.replies.accept(type)
     switch (type) {
       case Backend.Type.DataRow: {
         if (!this.collect || this.error !== undefined) return false
@@ -85,8 +92,6 @@ export class BatchHandler implements Handler {
         return false
       case Backend.Type.ParseComplete:
         this.parsed = true
-        return false
-      case Backend.Type.BindComplete:
         return false
       case Backend.Type.RowDescription:
       case Backend.Type.NoData: {
@@ -109,14 +114,14 @@ export class BatchHandler implements Handler {
         this.settle()
         return true
       default:
-        throw new Backend.ProtocolViolation({
-          message: `unexpected message '${String.fromCharCode(type)}' during executeMany`,
-        })
+        // BindComplete, CloseComplete.
+        return false
     }
   }
 
   onFailure(error: SessionError): void {
-    this.error ??= error
+    // The session's error wins: a server error of this cycle may be part of what broke it.
+    this.error = error
     this.settle()
   }
 

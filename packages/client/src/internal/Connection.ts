@@ -6,7 +6,7 @@
  * @internal
  */
 import * as Frontend from "@pgfx/protocol/Frontend"
-import { Writer } from "@pgfx/protocol/Writer"
+import { MalformedString, Writer } from "@pgfx/protocol/Writer"
 import type { CodecRegistry } from "@pgfx/types/CodecRegistry"
 import type { TypeCodecOptions } from "@pgfx/types/SchemaCodec"
 import { Duration, Effect, type Fiber, Option, type Scope, type Stream } from "effect"
@@ -209,7 +209,14 @@ export class Connection extends ConnectionEvents implements PgConnection {
         // which the socket takes as is.
         bytes = Buffer.from(w.finish())
       } catch (e) {
-        resume(Effect.fail(e as PgQueryError))
+        // Parameters are checked by their encoder; a lone surrogate in the SQL text is caught here.
+        resume(
+          Effect.fail(
+            e instanceof MalformedString
+              ? new PgInterfaceError({ message: `cannot send the SQL text: ${e.message}` })
+              : (e as PgQueryError),
+          ),
+        )
         return
       }
       gate.inFlight++

@@ -14,6 +14,7 @@ import * as Backend from "@pgfx/protocol/Backend"
 import * as Frontend from "@pgfx/protocol/Frontend"
 import { type PgQueryError, PgServerError } from "../PgError.ts"
 import type { Completion } from "./Handlers.ts"
+import { SimpleReplies } from "./Replies.ts"
 import type { Handler, Session, SessionError } from "./Session.ts"
 
 abstract class CopyHandler implements Handler {
@@ -24,6 +25,7 @@ abstract class CopyHandler implements Handler {
   completion: Completion<string> | undefined = undefined
   readonly sql: string
   readonly session: Session
+  readonly replies = new SimpleReplies()
 
   constructor(session: Session, sql: string) {
     this.session = session
@@ -50,6 +52,7 @@ abstract class CopyHandler implements Handler {
   abstract onCopyMessage(type: number, buf: Uint8Array, start: number, end: number): void
 
   onMessage(type: number, buf: Uint8Array, view: DataView, start: number, end: number): boolean {
+    this.replies.accept(type)
     switch (type) {
       case Backend.Type.CommandComplete: {
         const msg = Backend.decode(type, buf, view, start, end)
@@ -68,19 +71,10 @@ abstract class CopyHandler implements Handler {
         this.onCopyMessage(type, buf, start, end)
         this.settle(undefined)
         return true
-      case Backend.Type.CopyInResponse:
-      case Backend.Type.CopyOutResponse:
-      case Backend.Type.CopyData:
-      case Backend.Type.CopyDone:
-      case Backend.Type.RowDescription:
-      case Backend.Type.DataRow:
-      case Backend.Type.EmptyQueryResponse:
+      default:
+        // CopyInResponse, CopyOutResponse, CopyData, CopyDone, RowDescription, DataRow, EmptyQueryResponse.
         this.onCopyMessage(type, buf, start, end)
         return false
-      default:
-        throw new Backend.ProtocolViolation({
-          message: `unexpected message '${String.fromCharCode(type)}' during COPY`,
-        })
     }
   }
 

@@ -1,8 +1,9 @@
 /**
- * The per-request state machines of the query cycle. Each handler receives only the messages of
- * its own request, in order, and ends on ReadyForQuery. A failure inside a cycle (a server error,
- * a value that cannot be decoded) is remembered and the handler keeps draining until
- * ReadyForQuery, so the session stays in sync and usable.
+ * The per-request handlers of the query cycle. Each handler receives only the messages of its
+ * own request, in order, checks each against its reply state machine (internal/Replies.ts: a
+ * message out of place poisons the session), and ends on ReadyForQuery. A failure inside a cycle
+ * (a server error, a value that cannot be decoded) is remembered and the handler keeps draining
+ * until ReadyForQuery, so the session stays in sync and usable.
  *
  * @internal
  */
@@ -11,6 +12,7 @@ import * as Frontend from "@pgfx/protocol/Frontend"
 import type { CodecRegistry } from "@pgfx/types/CodecRegistry"
 import { PgDecodeError, type PgQueryError, PgServerError } from "../PgError.ts"
 import type { PgRecord } from "../PgRecord.ts"
+import { ExtendedReplies, SimpleReplies, unexpected } from "./Replies.ts"
 import type { Handler, Session, SessionError } from "./Session.ts"
 import { redescribe, sameResultShape, type StatementInfo } from "./Statement.ts"
 
@@ -51,11 +53,14 @@ abstract class BaseHandler<A> implements Handler {
     if (error !== undefined) this.completion.fail(error)
     else this.completion.succeed(value as A)
   }
+}
 
-  unexpected(type: number): never {
-    throw new Backend.ProtocolViolation({
-      message: `unexpected message '${String.fromCharCode(type)}' during ${this.constructor.name}`,
-    })
+/** A handler of an extended-query request: its replies follow from the request's messages. */
+abstract class ExtendedHandler<A> extends BaseHandler<A> {
+  readonly replies = new ExtendedReplies()
+
+  sent(request: Uint8Array): void {
+    this.replies.start(request)
   }
 }
 
@@ -67,6 +72,7 @@ abstract class BaseHandler<A> implements Handler {
 export class SimpleQueryHandler extends BaseHandler<string> {
   lastTag = ""
   readonly session: Session
+  readonly replies = new SimpleReplies()
 
   constructor(session: Session, completion: Completion<string>, sql: string) {
     super(completion, sql)
@@ -74,20 +80,13 @@ export class SimpleQueryHandler extends BaseHandler<string> {
   }
 
   onMessage(type: number, buf: Uint8Array, view: DataView, start: number, end: number): boolean {
+    this.replies.accept(type)
     switch (type) {
-      case Backend.Type.RowDescription:
-      case Backend.Type.DataRow:
-      case Backend.Type.CopyData:
-      case Backend.Type.CopyDone:
-      case Backend.Type.CopyOutResponse:
-        return false
       case Backend.Type.CommandComplete: {
         const msg = Backend.decode(type, buf, view, start, end)
         if (msg._tag === "CommandComplete") this.lastTag = msg.tag
         return false
       }
-      case Backend.Type.EmptyQueryResponse:
-        return false
       case Backend.Type.CopyInResponse:
         this.session.write(
           Frontend.build((w) => Frontend.copyFail(w, "COPY FROM STDIN is not supported by execute(); use copyToTable")),
@@ -100,7 +99,8 @@ export class SimpleQueryHandler extends BaseHandler<string> {
         this.settle(this.lastTag, this.error)
         return true
       default:
-        return this.unexpected(type)
+        // Rows and COPY OUT data are discarded.
+        return false
     }
   }
 }
@@ -112,16 +112,13 @@ export interface Description {
 }
 
 /** Parse + Describe statement + Sync: learns parameter types and result columns. */
-export class PrepareHandler extends BaseHandler<Description> {
+export class PrepareHandler extends ExtendedHandler<Description> {
   paramOids: ReadonlyArray<number> = []
   fields: ReadonlyArray<Backend.FieldDescription> = []
 
   onMessage(type: number, buf: Uint8Array, view: DataView, start: number, end: number): boolean {
+    this.replies.accept(type)
     switch (type) {
-      case Backend.Type.ParseComplete:
-      case Backend.Type.CloseComplete:
-      case Backend.Type.NoData:
-        return false
       case Backend.Type.ParameterDescription: {
         const msg = Backend.decode(type, buf, view, start, end)
         if (msg._tag === "ParameterDescription") this.paramOids = msg.typeOids
@@ -139,7 +136,8 @@ export class PrepareHandler extends BaseHandler<Description> {
         this.settle({ paramOids: this.paramOids, fields: this.fields }, this.error)
         return true
       default:
-        return this.unexpected(type)
+        // ParseComplete, CloseComplete, NoData.
+        return false
     }
   }
 }
@@ -160,7 +158,7 @@ export interface ExecuteResult {
  * before the rows): when the result shape differs from the cached description (DDL since), the
  * rows are decoded with the fresh description and `onStale` tells the cache to drop its entry.
  */
-export class ExecuteHandler extends BaseHandler<ExecuteResult> {
+export class ExecuteHandler extends ExtendedHandler<ExecuteResult> {
   info: StatementInfo
   readonly rows: Array<PgRecord> = []
   status = ""
@@ -180,6 +178,7 @@ export class ExecuteHandler extends BaseHandler<ExecuteResult> {
   }
 
   onMessage(type: number, buf: Uint8Array, view: DataView, start: number, end: number): boolean {
+    this.replies.accept(type)
     switch (type) {
       case Backend.Type.DataRow: {
         if (this.error !== undefined) return false
@@ -191,11 +190,6 @@ export class ExecuteHandler extends BaseHandler<ExecuteResult> {
         }
         return false
       }
-      case Backend.Type.BindComplete:
-      case Backend.Type.ParseComplete:
-      case Backend.Type.PortalSuspended:
-      case Backend.Type.EmptyQueryResponse:
-        return false
       case Backend.Type.CommandComplete: {
         const msg = Backend.decode(type, buf, view, start, end)
         if (msg._tag === "CommandComplete") this.status = msg.tag
@@ -206,16 +200,12 @@ export class ExecuteHandler extends BaseHandler<ExecuteResult> {
         const msg = type === Backend.Type.NoData ? undefined : Backend.decode(type, buf, view, start, end)
         const fields = msg?._tag === "RowDescription" ? msg.fields : []
         if (!sameResultShape(this.info, fields)) {
-          if (this.registry === undefined) return this.unexpected(type)
+          if (this.registry === undefined) return unexpected(type, "that does not match the statement's description")
           this.info = redescribe(this.info, fields, this.registry)
           this.onStale?.()
         }
         return false
       }
-      case Backend.Type.CopyInResponse:
-      case Backend.Type.CopyOutResponse:
-        // COPY through the extended protocol is refused by the server's own rules, but be safe.
-        return this.unexpected(type)
       case Backend.Type.ErrorResponse:
         this.serverError(buf, view, start, end)
         return false
@@ -223,14 +213,16 @@ export class ExecuteHandler extends BaseHandler<ExecuteResult> {
         this.settle({ rows: this.rows, status: this.status, info: this.info }, this.error)
         return true
       default:
-        return this.unexpected(type)
+        // ParseComplete, BindComplete, CloseComplete, PortalSuspended, EmptyQueryResponse.
+        return false
     }
   }
 }
 
 /** A cycle whose only job is to reach ReadyForQuery (e.g. Close + Sync). */
-export class SyncHandler extends BaseHandler<void> {
+export class SyncHandler extends ExtendedHandler<void> {
   onMessage(type: number, buf: Uint8Array, view: DataView, start: number, end: number): boolean {
+    this.replies.accept(type)
     switch (type) {
       case Backend.Type.ErrorResponse:
         this.serverError(buf, view, start, end)

@@ -18,6 +18,7 @@ import * as Frontend from "@pgfx/protocol/Frontend"
 import { InvalidMessageLength, MessageTooLarge, Reader } from "@pgfx/protocol/Reader"
 import type * as net from "node:net"
 import { PgConnectionError, PgProtocolError, PgServerError } from "../PgError.ts"
+import { unexpected } from "./Replies.ts"
 import { leavesSessionState } from "./SessionState.ts"
 
 /** A request in flight: it receives the messages of its own cycle. */
@@ -26,6 +27,11 @@ export interface Handler {
   onMessage(type: number, buf: Uint8Array, view: DataView, start: number, end: number): boolean
   /** The session died before the cycle ended. */
   onFailure(error: PgConnectionError | PgProtocolError): void
+  /**
+   * The request's bytes, given as it is queued: the replies an extended-query request may get
+   * follow from its frontend messages (internal/Replies.ts).
+   */
+  sent?(request: Uint8Array): void
 }
 
 /** A notification delivered by LISTEN/NOTIFY. */
@@ -113,6 +119,7 @@ export class Session {
       )
       return
     }
+    handler.sent?.(bytes)
     this.queue.push(handler)
     if (this.holds > 0) this.held.push({ handler, bytes })
     else this.out(bytes)
@@ -187,6 +194,7 @@ export class Session {
       )
       return
     }
+    handler.sent?.(bytes)
     this.queue.splice(this.head + 1, 0, handler)
     if (this.holds > 0) this.held.unshift({ handler, bytes })
     else this.out(bytes)
@@ -290,19 +298,27 @@ export class Session {
 
   private onUnsolicited(type: number): void {
     const reader = this.reader
+    // Outside a cycle the server only sends the FATAL error that ends the session.
     if (type === Backend.Type.ErrorResponse) {
       const msg = Backend.decode(type, reader.buf, reader.view, reader.start, reader.end)
-      if (msg._tag === "ErrorResponse") this.fatal = PgServerError.fromFields(msg.fields)
-      return
+      const error = msg._tag === "ErrorResponse" ? PgServerError.fromFields(msg.fields) : undefined
+      if (error !== undefined && (error.severity === "FATAL" || error.severity === "PANIC")) {
+        this.fatal = error
+        return
+      }
     }
-    throw new Backend.ProtocolViolation({
-      message: `unexpected message '${String.fromCharCode(type)}' with no request in flight`,
-    })
+    unexpected(type, "with no request in flight")
   }
 
   private onAsync(msg: Backend.BackendMessage): void {
     switch (msg._tag) {
       case "ParameterStatus":
+        // Every string is read and written as UTF-8: another client encoding would change text.
+        if (msg.name === "client_encoding" && msg.value.toUpperCase() !== "UTF8") {
+          throw new Backend.ProtocolViolation({
+            message: `the server switched client_encoding to ${msg.value}; pgfx reads and writes UTF-8 only, so the connection is closed`,
+          })
+        }
         this.parameters.set(msg.name, msg.value)
         this.stateDirty = true
         return

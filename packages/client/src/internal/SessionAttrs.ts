@@ -13,12 +13,17 @@ import * as Frontend from "@pgfx/protocol/Frontend"
 import { Effect } from "effect"
 import type { TargetSessionAttrs } from "../PgConfig.ts"
 import { PgConnectionError, type PgConnectError, PgServerError } from "../PgError.ts"
+import { SimpleReplies, unexpected } from "./Replies.ts"
 import type { Handler, Session, SessionError } from "./Session.ts"
 
-/** A simple query whose result is the text of the first column of the first row. */
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true })
+
+/** A single-statement simple query whose result is the text of the first column of the first row. */
 class ScalarHandler implements Handler {
   value: string | null = null
+  results = 0
   error: PgServerError | undefined = undefined
+  readonly replies = new SimpleReplies()
   readonly done: (value: string | null, error: PgConnectError | undefined) => void
 
   constructor(done: (value: string | null, error: PgConnectError | undefined) => void) {
@@ -26,10 +31,13 @@ class ScalarHandler implements Handler {
   }
 
   onMessage(type: number, buf: Uint8Array, view: DataView, start: number, end: number): boolean {
-    if (type === Backend.Type.DataRow && this.value === null) {
+    this.replies.accept(type)
+    if (type === Backend.Type.RowDescription && ++this.results > 1) {
+      unexpected(type, "after the result of a single-statement query")
+    } else if (type === Backend.Type.DataRow && this.value === null) {
       const msg = Backend.decode(type, buf, view, start, end)
       const field = msg._tag === "DataRow" ? msg.fields[0] : undefined
-      if (field !== undefined && field !== null) this.value = new TextDecoder().decode(field)
+      if (field !== undefined && field !== null) this.value = utf8.decode(field)
     } else if (type === Backend.Type.ErrorResponse) {
       const msg = Backend.decode(type, buf, view, start, end)
       if (msg._tag === "ErrorResponse") this.error ??= PgServerError.fromFields(msg.fields)

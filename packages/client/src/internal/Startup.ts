@@ -15,6 +15,7 @@ import * as Scram from "@pgfx/protocol/Scram"
 import { Result } from "effect"
 import { PgAuthenticationError, type PgConnectError, PgProtocolError, PgServerError } from "../PgError.ts"
 import type { AuthMethodName } from "../PgConfig.ts"
+import { StartupReplies } from "./Replies.ts"
 import type { Handler, Session, SessionError } from "./Session.ts"
 
 /** The authentication methods a client may accept (libpq's `require_auth` names). */
@@ -55,6 +56,7 @@ export class StartupHandler implements Handler {
   authenticated = false
   /** Whether a SCRAM exchange completed with channel binding (SCRAM-SHA-256-PLUS). */
   channelBound = false
+  readonly replies = new StartupReplies()
 
   constructor(session: Session, options: StartupOptions, completion: StartupCompletion) {
     this.session = session
@@ -120,6 +122,7 @@ export class StartupHandler implements Handler {
   }
 
   onMessage(type: number, buf: Uint8Array, view: DataView, start: number, end: number): boolean {
+    this.replies.accept(type, type === Backend.Type.Authentication && end - start >= 4 && view.getInt32(start) === 0)
     if (this.settled) return type === Backend.Type.ReadyForQuery
     const msg = Backend.decode(type, buf, view, start, end)
     switch (msg._tag) {

@@ -13,7 +13,8 @@ import type { CodecRegistry } from "@pgfx/types/CodecRegistry"
 import { PgDecodeError, PgEncodeError } from "../PgError.ts"
 import { makeRecordShape, type PgColumn, type PgRecord, type RecordShape } from "../PgRecord.ts"
 
-const utf8 = new TextDecoder("utf-8", { fatal: false })
+// ignoreBOM: a value that starts with U+FEFF keeps it (a plain TextDecoder strips it).
+const utf8 = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true })
 
 /** A statement prepared on the server (named) or described for the unnamed slot. */
 export interface StatementInfo {
@@ -112,6 +113,11 @@ const overrun = (): never => {
   throw new Backend.ProtocolViolation({ message: "DataRow field runs past the message" })
 }
 
+/** A field length below -1 (-1 is NULL). */
+const badLength = (len: number): never => {
+  throw new Backend.ProtocolViolation({ message: `DataRow field has invalid length ${len}` })
+}
+
 /** A failure while decoding column `i`: protocol violations as they are, the rest as PgDecodeError. */
 const decodeFailure = (columns: ReadonlyArray<PgColumn>, codecs: ReadonlyArray<Codec | undefined>) => {
   return (e: unknown, i: number): unknown => {
@@ -156,6 +162,7 @@ const makeRecordDecoder = (
       const len = view.getInt32(pos)
       pos += 4
       if (len < 0) {
+        if (len !== -1) badLength(len)
         values[i] = null
         continue
       }
@@ -195,7 +202,7 @@ const generateRecordDecoder = (
           : `c${i}.decodeText(text(buf, pos, len))`
     steps.push(
       `col = ${i}; len = view.getInt32(pos); pos += 4;`,
-      `if (len >= 0) { if (pos + len > end) overrun(); v${i} = ${decode}; pos += len }`,
+      `if (len >= 0) { if (pos + len > end) overrun(); v${i} = ${decode}; pos += len } else if (len !== -1) badLength(len)`,
     )
   }
   const values = Array.from({ length: n }, (_, i) => `v${i}`).join(", ")
@@ -212,14 +219,23 @@ const generateRecordDecoder = (
     `  return ${build};`,
     `}`,
   ].join("\n")
-  const params = [...codecs.map((_, i) => `c${i}`), "Row", "make", "text", "fail", "countMismatch", "overrun"]
+  const params = [
+    ...codecs.map((_, i) => `c${i}`),
+    "Row",
+    "make",
+    "text",
+    "fail",
+    "countMismatch",
+    "overrun",
+    "badLength",
+  ]
   let factory: (...args: Array<unknown>) => RecordDecoder
   try {
     factory = new Function(...params, body) as (...args: Array<unknown>) => RecordDecoder
   } catch {
     return undefined
   }
-  return factory(...codecs, shape.Row, shape.make, decodeText, fail, countMismatch, overrun)
+  return factory(...codecs, shape.Row, shape.make, decodeText, fail, countMismatch, overrun, badLength)
 }
 
 /**

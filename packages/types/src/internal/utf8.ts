@@ -14,7 +14,8 @@ interface Slicers {
 const slicers = Buffer.prototype as unknown as Slicers
 const utf8Slice = slicers.utf8Slice
 const latin1Slice = slicers.latin1Slice
-const decoder = new TextDecoder()
+// ignoreBOM: a leading U+FEFF is part of the value (a plain TextDecoder strips it).
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true })
 
 /**
  * Decodes `buf[offset, offset + length)` as UTF-8. Invalid sequences become U+FFFD.
