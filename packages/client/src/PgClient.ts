@@ -51,8 +51,9 @@
  *
  * @since 0.1.0
  */
-import { Config, Context, Effect, Layer, type Option, type Scope, Stream } from "effect"
+import { Config, Context, Effect, Layer, type Option, type Schedule, type Scope, Stream } from "effect"
 import * as ClientConfig from "./internal/ClientConfig.ts"
+import { isRetryable } from "./internal/Transaction.ts"
 import type { PgConnectionOptions } from "./PgConfig.ts"
 import type * as PgConfig from "./PgConfig.ts"
 import type { FetchValOptions, PgConnection, QueryOptions } from "./PgConnection.ts"
@@ -161,8 +162,9 @@ export interface PgClientShape {
    * client, it becomes a savepoint on the same connection. See `PgTransaction.transaction` for
    * the options and errors.
    *
-   * `retry` re-runs the whole transaction on the SAME checked-out connection (a serialization
-   * failure or deadlock leaves the connection healthy); a nested call never retries.
+   * `retry` re-runs the whole transaction, each attempt on its own checkout (so a connection
+   * lost before COMMIT is retried on a live one), never after `PgCommitUnknownError`; a nested
+   * call never retries.
    */
   transaction<A, E, R>(
     effect: Effect.Effect<A, E, R>,
@@ -288,7 +290,16 @@ export const fromPool = (pool: PgPool.PgPool, listener?: PgListener.PgListenerSh
       Effect.withFiber((fiber) => {
         const current = currentIn(fiber.context)
         if (current !== undefined) return PgTransaction.transaction(current, effect, options)
-        return pool.withConnection((conn) => PgTransaction.transaction(conn, effect, options))
+        const retry = options?.retry
+        if (retry === undefined) return pool.withConnection((conn) => PgTransaction.transaction(conn, effect, options))
+        // Each attempt on its own checkout, so a lost connection is retried on a live one.
+        const once = pool.withConnection((conn) =>
+          PgTransaction.transaction(conn, effect, { ...options, retry: undefined }),
+        )
+        return Effect.retry(once, {
+          schedule: retry as Schedule.Schedule<unknown, E | PgClientError | PgTransactionError>,
+          while: isRetryable,
+        })
       }),
     listen: (channel, options) =>
       listener === undefined ? Stream.fail(noListener()) : listener.listen(channel, options),

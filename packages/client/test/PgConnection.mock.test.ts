@@ -4,6 +4,7 @@
  * authentication method, a FATAL outside any request).
  */
 import * as PgConnection from "@pgfx/client/PgConnection"
+import * as PgError from "@pgfx/client/PgError"
 import { describe, expect, it } from "@effect/vitest"
 import * as BackendEncoder from "@pgfx/protocol/BackendEncoder"
 import * as MockBackend from "@pgfx/testing/MockBackend"
@@ -65,7 +66,7 @@ describe("PgConnection against MockBackend", () => {
     }),
   )
 
-  it.live("a socket closed mid-query fails the query with PgConnectionError", () =>
+  it.live("a socket closed mid-query: the statement's outcome is unknown; later queries were never sent", () =>
     Effect.gen(function* () {
       const mock = yield* MockBackend.make([
         MockBackend.acceptUnauthenticatedConnection(),
@@ -74,11 +75,16 @@ describe("PgConnection against MockBackend", () => {
         MockBackend.closeConnection,
       ])
       const conn = yield* connectTo(mock)
+      // Outside a transaction block the statement commits by itself: it may have.
       const error = failureOf(yield* Effect.exit(conn.execute("SELECT 1")))
-      expect(error._tag).toBe("PgConnectionError")
+      expect(error._tag).toBe("PgCommitUnknownError")
+      expect(error._tag === "PgCommitUnknownError" && error.cause._tag).toBe("PgConnectionError")
+      expect(PgError.isSafeToRetry(error)).toBe(false)
       expect(conn.isClosed).toBe(true)
       const after = failureOf(yield* Effect.exit(conn.execute("SELECT 1")))
       expect(after._tag).toBe("PgConnectionError")
+      expect(after._tag === "PgConnectionError" && after.sent).toBe(false)
+      expect(PgError.isSafeToRetry(after)).toBe(true)
     }),
   )
 

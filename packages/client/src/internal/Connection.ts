@@ -35,6 +35,7 @@ import { Gate, type Level } from "./Gate.ts"
 import { type Completion, ExecuteHandler, type ExecuteResult, SimpleQueryHandler } from "./Handlers.ts"
 import { observe } from "./Instrument.ts"
 import { type CancelContext, interruptRequest, RequestState } from "./Interrupt.ts"
+import { lost, roleOf, startStatus } from "./Outcome.ts"
 import type { Handler, Session } from "./Session.ts"
 import { writeBindExecute } from "./Statement.ts"
 import { closeGracefully, terminateNow } from "./Close.ts"
@@ -78,7 +79,10 @@ export class Connection extends ConnectionEvents implements PgConnection {
       session,
       target: target._tag === "tcp" ? target : { _tag: "unix", path: target.path },
       tls: cancelTls,
-      timeoutMs: config.cancelTimeoutMs,
+      graceMs: config.cancelTimeoutMs,
+      // The cancel connection is a connection like any other: bounded by the connect timeout
+      // (never unbounded: a black-holed cancel would otherwise hold its socket forever).
+      timeoutMs: Number.isFinite(config.connectTimeoutMs) ? config.connectTimeoutMs : 60_000,
     }
   }
 
@@ -207,6 +211,9 @@ export class Connection extends ConnectionEvents implements PgConnection {
       }
       gate.inFlight++
       admitted = true
+      // What losing the connection under this request would mean (internal/Outcome.ts).
+      const role = roleOf(gate.owner)
+      const status = startStatus(this.session)
       handler = make({
         succeed: (a) => {
           state.settle()
@@ -216,7 +223,7 @@ export class Connection extends ConnectionEvents implements PgConnection {
         fail: (e) => {
           state.settle()
           settleGate()
-          resume(Effect.fail(e))
+          resume(Effect.fail(lost(e, role, status)))
         },
       })
       this.session.send(handler, bytes)
