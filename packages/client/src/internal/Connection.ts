@@ -212,7 +212,7 @@ export class Connection extends ConnectionEvents implements PgConnection {
       gate.inFlight++
       admitted = true
       // What losing the connection under this request would mean (internal/Outcome.ts).
-      const role = roleOf(gate.owner)
+      const owner = gate.owner
       const status = startStatus(this.session)
       handler = make({
         succeed: (a) => {
@@ -223,7 +223,7 @@ export class Connection extends ConnectionEvents implements PgConnection {
         fail: (e) => {
           state.settle()
           settleGate()
-          resume(Effect.fail(lost(e, role, status)))
+          resume(Effect.fail(lost(e, roleOf(handler!, owner), status)))
         },
       })
       this.session.send(handler, bytes)

@@ -7,6 +7,8 @@
  *
  * - a request the server never read (`sent: false`: never written, or written after the server
  *   had ended the session) did nothing;
+ * - a request that executes nothing (Parse/Describe, Close: `PrepareHandler`, `SyncHandler`)
+ *   cannot commit;
  * - a request of a transaction level (pgfx's `transaction`, `scoped`, `make`) other than the
  *   top-level COMMIT cannot commit: losing the connection rolls the transaction back;
  * - the top-level COMMIT of a level may have committed;
@@ -21,20 +23,27 @@
 import type * as Backend from "@pgfx/protocol/Backend"
 import { PgCommitUnknownError, PgConnectionError, type PgQueryError } from "../PgError.ts"
 import type { Level } from "./Gate.ts"
-import type { Session } from "./Session.ts"
+import { PrepareHandler, SyncHandler } from "./Handlers.ts"
+import type { Handler, Session } from "./Session.ts"
 
-/** What a request can do to the transaction it runs in, known when it is written. */
+/** What a request can do to the transaction it runs in. */
 export type Role =
   /** The top-level COMMIT of a transaction level. */
   | "commit"
-  /** Any other request of a transaction level: it cannot commit. */
-  | "inside"
-  /** SQL sent outside any level. */
+  /** It cannot commit: another request of a transaction level, or one that executes nothing. */
+  | "noCommit"
+  /** SQL executed outside any level. */
   | "sql"
 
-/** The role of a request admitted while `owner` owns the connection. */
-export const roleOf = (owner: Level | undefined): Role =>
-  owner === undefined ? "sql" : owner.committing ? "commit" : "inside"
+/** The role of `handler`, admitted while `owner` owned the connection. */
+export const roleOf = (handler: Handler, owner: Level | undefined): Role =>
+  handler instanceof PrepareHandler || handler instanceof SyncHandler
+    ? "noCommit"
+    : owner === undefined
+      ? "sql"
+      : owner.committing
+        ? "commit"
+        : "noCommit"
 
 /**
  * The transaction status the request about to be sent on `session` will start in, when known:
@@ -46,7 +55,7 @@ export const startStatus = (session: Session): Backend.TransactionStatus | undef
 /** The failure the caller of a request sees when `error` ended it. */
 export const lost = (error: PgQueryError, role: Role, status: Backend.TransactionStatus | undefined): PgQueryError => {
   if (!(error instanceof PgConnectionError) || error.sent === false) return error
-  if (role === "inside" || (role === "sql" && status === "E")) return error
+  if (role === "noCommit" || (role === "sql" && status === "E")) return error
   return new PgCommitUnknownError({
     message:
       role === "commit"
