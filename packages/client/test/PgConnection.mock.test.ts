@@ -112,6 +112,71 @@ describe("PgConnection against MockBackend", () => {
     }),
   )
 
+  it.live("a request written after the server's FATAL (57P01 before work) was never read: safe to retry", () =>
+    Effect.gen(function* () {
+      const mock = yield* MockBackend.make([
+        MockBackend.acceptUnauthenticatedConnection(),
+        MockBackend.send({
+          _tag: "ErrorResponse",
+          fields: [
+            ["S", "FATAL"],
+            ["V", "FATAL"],
+            ["C", "57P01"],
+            ["M", "terminating connection due to administrator command"],
+          ],
+        }),
+        // The request reaches the socket before the close does; the backend has already quit.
+        MockBackend.expectTag("Parse"),
+        MockBackend.closeConnection,
+      ])
+      const conn = yield* connectTo(mock)
+      yield* Effect.sleep("50 millis")
+      const error = failureOf(yield* Effect.exit(conn.execute("INSERT INTO t VALUES ($1)", [1])))
+      expect(error._tag === "PgConnectionError" && error.sent).toBe(false)
+      expect(PgError.isSafeToRetry(error)).toBe(true)
+      expect(PgError.isTransient(error)).toBe(true)
+    }),
+  )
+
+  it.live("a connection lost under the transaction's COMMIT is PgCommitUnknownError; under its statements, not", () =>
+    Effect.gen(function* () {
+      const begin = [
+        MockBackend.expect({ _tag: "Query", sql: "BEGIN" }),
+        MockBackend.sendAll([
+          { _tag: "CommandComplete", tag: "BEGIN" },
+          { _tag: "ReadyForQuery", status: "T" },
+        ]),
+      ]
+      const mock = yield* MockBackend.makeMany([
+        [
+          MockBackend.acceptUnauthenticatedConnection(),
+          ...begin,
+          MockBackend.expect({ _tag: "Query", sql: "UPDATE t SET v = 1" }),
+          MockBackend.sendAll([
+            { _tag: "CommandComplete", tag: "UPDATE 1" },
+            { _tag: "ReadyForQuery", status: "T" },
+          ]),
+          MockBackend.expect({ _tag: "Query", sql: "COMMIT" }),
+          MockBackend.closeConnection,
+        ],
+        [
+          MockBackend.acceptUnauthenticatedConnection(),
+          ...begin,
+          MockBackend.expect({ _tag: "Query", sql: "UPDATE t SET v = 1" }),
+          MockBackend.closeConnection,
+        ],
+      ])
+      const atCommit = yield* connectTo(mock)
+      const unknown = failureOf(yield* Effect.exit(atCommit.transaction(atCommit.execute("UPDATE t SET v = 1"))))
+      expect(unknown._tag).toBe("PgCommitUnknownError")
+      expect(PgError.isSafeToRetry(unknown)).toBe(false)
+      const atUpdate = yield* connectTo(mock)
+      const lost = failureOf(yield* Effect.exit(atUpdate.transaction(atUpdate.execute("UPDATE t SET v = 1"))))
+      expect(lost._tag).toBe("PgConnectionError")
+      expect(PgError.isSafeToRetry(lost)).toBe(true)
+    }),
+  )
+
   it.live("an unsupported authentication method is a typed PgAuthenticationError", () =>
     Effect.gen(function* () {
       const mock = yield* MockBackend.make([

@@ -36,7 +36,7 @@ import { type Completion, ExecuteHandler, type ExecuteResult, SimpleQueryHandler
 import { observe } from "./Instrument.ts"
 import { type CancelContext, interruptRequest, RequestState } from "./Interrupt.ts"
 import { lost, roleOf, startStatus } from "./Outcome.ts"
-import type { Handler, Session } from "./Session.ts"
+import { type Handler, type Session, unsent } from "./Session.ts"
 import { writeBindExecute } from "./Statement.ts"
 import { closeGracefully, terminateNow } from "./Close.ts"
 import { PreparedStatement } from "./Prepared.ts"
@@ -248,10 +248,10 @@ export class Connection extends ConnectionEvents implements PgConnection {
     })
   }
 
+  /** The failure of a request refused because the connection is closed (it was never sent). */
   closedError(): PgConnectionError {
-    return this.session.closeError instanceof PgConnectionError
-      ? this.session.closeError
-      : new PgConnectionError({ reason: "Closed", message: "the connection is closed" })
+    const error = this.session.closeError
+    return unsent(error instanceof PgConnectionError ? error : undefined) as PgConnectionError
   }
 
   withTimeout<A>(

@@ -39,7 +39,7 @@ export interface Notification {
 export type SessionError = PgConnectionError | PgProtocolError
 
 /** `error` for a request the server never read (the connection was already closed, or it was held back). */
-const unsent = (error: SessionError | undefined): SessionError =>
+export const unsent = (error: SessionError | undefined): SessionError =>
   error === undefined
     ? new PgConnectionError({ reason: "Closed", message: "the connection is closed", sent: false })
     : error instanceof PgConnectionError
