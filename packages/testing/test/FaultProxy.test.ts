@@ -25,7 +25,10 @@ const recorder = Effect.acquireRelease(
       resume(Effect.succeed({ port: (server.address() as net.AddressInfo).port, received, server, closed }))
     })
   }),
-  ({ server }) => Effect.callback<void>((resume) => server.close(() => resume(Effect.void))),
+  ({ server }) =>
+    Effect.callback<void>((resume) => {
+      server.close(() => resume(Effect.void))
+    }),
 )
 
 /** A client socket to the proxy that collects what it receives. */
