@@ -80,7 +80,10 @@ export interface ProxyConnection {
   stall(direction?: Direction | "both"): void
   /** Forwards again (held bytes first). */
   resume(): void
-  /** Cuts the connection once `bytes` more bytes have been forwarded in `direction`. */
+  /**
+   * Cuts the connection once `bytes` more bytes, counted from what the proxy has received in
+   * `direction` so far (on a new connection: from its first byte), have been forwarded.
+   */
   cutAfterBytes(bytes: number, direction: Direction): void
   /** Cuts the connection right after forwarding the first client message `match` accepts. */
   cutAfterMessage(match: (message: FrontendMessage) => boolean): void
