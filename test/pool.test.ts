@@ -4,6 +4,7 @@
  * counts and failures), released handles, shortcuts, stats and metrics, option validation.
  */
 import * as PgConnection from "@pgfx/client/PgConnection"
+import * as PgError from "@pgfx/client/PgError"
 import * as PgPool from "@pgfx/client/PgPool"
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, Fiber, Metric, Option, Ref } from "effect"
@@ -186,6 +187,8 @@ describe("acquire is a scoped resource", () => {
       const started = Date.now()
       const error = failureOf(yield* Effect.exit(pool.fetchVal("SELECT 1")))
       expect(error._tag).toBe("PgTimeoutError")
+      // Nothing was sent: safe to retry.
+      expect(PgError.isSafeToRetry(error)).toBe(true)
       expect(Date.now() - started).toBeGreaterThanOrEqual(140)
       expect(pool.waiting).toBe(0)
       yield* Deferred.succeed(gate, undefined)

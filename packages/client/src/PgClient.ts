@@ -51,9 +51,10 @@
  *
  * @since 0.1.0
  */
-import { Config, Context, Effect, Layer, type Option, type Scope, Stream } from "effect"
+import { Config, Context, Effect, Layer, type Option, type Schedule, type Scope, Stream } from "effect"
 import * as ClientConfig from "./internal/ClientConfig.ts"
 import * as Route from "./internal/Route.ts"
+import { isRetryable } from "./internal/Transaction.ts"
 import type { PgConnectionOptions } from "./PgConfig.ts"
 import type * as PgConfig from "./PgConfig.ts"
 import type { FetchValOptions, PgConnection, QueryOptions } from "./PgConnection.ts"
@@ -161,8 +162,9 @@ export interface PgClientShape {
    * client, it becomes a savepoint on the same connection. See `PgTransaction.transaction` for
    * the options and errors.
    *
-   * `retry` re-runs the whole transaction on the SAME checked-out connection (a serialization
-   * failure or deadlock leaves the connection healthy); a nested call never retries.
+   * `retry` re-runs the whole transaction, each attempt on its own checkout (so a connection
+   * lost before COMMIT is retried on a live one), never after `PgCommitUnknownError`; a nested
+   * call never retries.
    */
   transaction<A, E, R>(
     effect: Effect.Effect<A, E, R>,
@@ -232,8 +234,21 @@ export const fromPool = (pool: PgPool.PgPool, listener?: PgListener.PgListenerSh
   cursor: (sql, args, options) => Route.stream(pool, (conn) => conn.cursor(sql, args, options)),
   openCursor: (sql, args, options) => Effect.flatMap(Route.scoped(pool), (conn) => conn.openCursor(sql, args, options)),
   prepare: (sql, options) => Effect.flatMap(Route.scoped(pool), (conn) => conn.prepare(sql, options)),
-  transaction: <A, E, R>(effect: Effect.Effect<A, E, R>, options?: PgTransaction.TransactionOptions) =>
-    Route.withConnection(pool, (conn) => PgTransaction.transaction(conn, effect, options)),
+  transaction: <A, E, R>(effect: Effect.Effect<A, E, R>, options?: PgTransaction.TransactionOptions) => {
+    const inner = Route.withConnection(pool, (conn) => PgTransaction.transaction(conn, effect, options))
+    const retry = options?.retry
+    if (retry === undefined) return inner
+    return Effect.withFiber((fiber) => {
+      // Nested (a savepoint): the enclosing transaction's own retry applies.
+      if (Route.pinned(pool, fiber.context) !== undefined) return inner
+      // Each attempt on its own checkout, so a lost connection is retried on a live one.
+      const once = pool.withConnection((conn) => PgTransaction.transaction(conn, effect, { ...options, retry: undefined }))
+      return Effect.retry(once, {
+        schedule: retry as Schedule.Schedule<unknown, E | PgClientError | PgTransactionError>,
+        while: isRetryable,
+      })
+    })
+  },
   listen: (channel, options) =>
     listener === undefined ? Stream.fail(noListener()) : listener.listen(channel, options),
   subscribe: (channel, options) =>

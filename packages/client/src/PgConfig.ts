@@ -108,7 +108,13 @@ export interface PgConnectionOptions {
   readonly connectTimeout?: Duration.Input | undefined
   /** Default bound on every query of the connection (a per-call `timeout` overrides it). */
   readonly commandTimeout?: Duration.Input | undefined
-  /** Bound on a cancel request (default 5 seconds). */
+  /**
+   * The grace an interrupted statement gets (a timeout, fiber interruption, a closed scope):
+   * pgfx sends a cancel request and waits this long for the server to end the statement; past
+   * it, the connection is closed (and a pool's slot freed), so every operation settles within
+   * its timeout plus this grace whatever the server or the network does (default 1 second). The
+   * cancel request's own connection is bounded by `connectTimeout`.
+   */
   readonly cancelTimeout?: Duration.Input | undefined
   /** The codecs this connection uses (default: the built-ins). */
   readonly codecs?: CodecRegistry | undefined
@@ -172,9 +178,14 @@ export interface PgConnectionOptions {
   readonly targetSessionAttrs?: TargetSessionAttrs | undefined
   /** `random` shuffles the hosts before trying them [load_balance_hosts]. Default `disable`. */
   readonly loadBalanceHosts?: "disable" | "random" | undefined
-  /** TCP keepalive (default true) [keepalives]. */
+  /**
+   * TCP keepalive (default true, as in libpq) [keepalives]: a peer that vanished without closing
+   * the connection (host down, cable cut) is detected on an idle connection after the idle time
+   * plus the probes (on Linux with the system defaults: about 2 hours 11 minutes; see
+   * docs/reliability.md). Per-query timeouts and `cancelTimeout` bound waits much sooner.
+   */
   readonly keepAlive?: boolean | undefined
-  /** Idle time before the first keepalive probe [keepalives_idle]. */
+  /** Idle time before the first keepalive probe [keepalives_idle]. Default: the system's (7200 s on Linux). */
   readonly keepAliveIdle?: Duration.Input | undefined
   /**
    * The environment variables to read (default `process.env`); `{}` ignores the environment.

@@ -14,6 +14,10 @@
  * | `PgInterfaceError` | the API was misused (e.g. a query on a closed connection) |
  * | `PgInvalidCachedStatementError` | a statement prepared earlier no longer matches the schema (inside a transaction) |
  * | `PgTransactionError` | an illegal transaction move (commit twice, ...) or a transaction the server aborted |
+ * | `PgCommitUnknownError` | the connection was lost while a COMMIT (explicit or implicit) was on the wire: it may or may not have happened |
+ *
+ * Whether a failed operation may be run again without applying it twice: {@link isSafeToRetry};
+ * whether running it again may succeed: {@link isTransient} (docs/reliability.md has a recipe).
  *
  * Messages never contain passwords or other secrets.
  *
@@ -126,13 +130,26 @@ export interface PgHostAttempt {
   readonly error: PgConnectError
 }
 
-/** The socket could not be opened, or died or was closed under a request. @since 0.1.0 */
+/**
+ * The socket could not be opened, or died or was closed under a request.
+ *
+ * A query that fails with this error was not committed: when the connection is lost while a
+ * request that may commit is on the wire, the query fails with {@link PgCommitUnknownError}
+ * instead. @since 0.1.0
+ */
 export class PgConnectionError extends Data.TaggedError("PgConnectionError")<{
   readonly reason: ConnectionErrorReason
   readonly message: string
   readonly cause?: unknown
   /** With reason `AllHostsFailed`: every host's failure, in the order tried. */
   readonly attempts?: ReadonlyArray<PgHostAttempt> | undefined
+  /**
+   * `false` when the failed request never reached the server: it was never written, or the
+   * server had already ended the session (a FATAL error such as `admin_shutdown` received while
+   * nothing was in flight) before it could read it. Undefined when it may have been read, or for
+   * a failure outside any request (connecting).
+   */
+  readonly sent?: boolean | undefined
 }> {}
 
 /** The server broke the protocol; the session is closed. @since 0.1.0 */
@@ -141,10 +158,16 @@ export class PgProtocolError extends Data.TaggedError("PgProtocolError")<{
   readonly cause?: unknown
 }> {}
 
-/** An operation exceeded its timeout; the running statement was cancelled. @since 0.1.0 */
+/**
+ * An operation exceeded its timeout; the running statement was cancelled. A statement that ran
+ * outside a transaction may still have completed (and committed) before the cancel reached it.
+ * @since 0.1.0
+ */
 export class PgTimeoutError extends Data.TaggedError("PgTimeoutError")<{
   readonly message: string
   readonly timeoutMs: number
+  /** `false` when nothing was sent to the server (e.g. waiting for a pool connection timed out). */
+  readonly sent?: boolean | undefined
 }> {}
 
 /** The client refused or could not complete authentication. @since 0.1.0 */
@@ -231,8 +254,29 @@ export class PgTransactionError extends Data.TaggedError("PgTransactionError")<{
   readonly message: string
 }> {}
 
+/**
+ * The connection was lost after a request that may commit was written (even partly) and before
+ * its answer arrived, so whether it was committed is unknown: the transaction's own COMMIT, a
+ * statement outside a transaction block (its implicit commit), or a statement sent with SQL in a
+ * transaction block begun with SQL (pgfx does not read SQL, so it may have been a COMMIT).
+ * Never retried by pgfx; check the data before applying the work again (see
+ * docs/reliability.md). `cause` is the connection failure. @since 0.1.0
+ *
+ * @example
+ * ```ts
+ * PgClient.transaction(pay(order), { retry: Schedule.recurs(3) }).pipe(
+ *   Effect.catchTag("PgCommitUnknownError", () => checkPayment(order)),
+ * )
+ * ```
+ */
+export class PgCommitUnknownError extends Data.TaggedError("PgCommitUnknownError")<{
+  readonly message: string
+  readonly cause: PgConnectionError
+}> {}
+
 /** Every failure a query can produce. @since 0.1.0 */
 export type PgQueryError =
+  | PgCommitUnknownError
   | PgServerError
   | PgConnectionError
   | PgProtocolError
@@ -246,3 +290,73 @@ export type PgQueryError =
 /** Every failure connecting can produce. @since 0.1.0 */
 export type PgConnectError =
   PgServerError | PgConnectionError | PgProtocolError | PgAuthenticationError | PgTimeoutError
+
+/** SQLSTATEs after which the server guarantees the work was not done (or not started). */
+const SAFE_CODES = new Set([
+  "40001", // serialization_failure: the transaction was rolled back
+  "40P01", // deadlock_detected: the transaction was rolled back
+  "57P01", // admin_shutdown: the session was terminated, its transaction rolled back
+  "57P02", // crash_shutdown
+  "57P03", // cannot_connect_now
+  "53300", // too_many_connections (refused at connect)
+])
+
+/**
+ * Whether running the failed operation again cannot apply it twice: nothing of it was committed.
+ * True when no byte of it reached the server, when the server said so (serialization failure,
+ * deadlock, the session terminated by an administrator, connection refused), for connection
+ * failures (connecting, or a lost connection under a request that could not commit: inside a
+ * transaction, whose loss rolls it back), and for an acquire timeout. False for
+ * {@link PgCommitUnknownError}, for a query timeout (the statement may have completed before the
+ * cancel reached it), for protocol errors, and for every error pgfx does not know (including
+ * your own). For a transaction, "again" means the whole transaction.
+ *
+ * @example
+ * ```ts
+ * Effect.retry(PgClient.transaction(work), {
+ *   schedule: Schedule.exponential("50 millis").pipe(Schedule.both(Schedule.recurs(5))),
+ *   while: (e) => PgError.isSafeToRetry(e) && PgError.isTransient(e),
+ * })
+ * ```
+ * @since 0.1.0
+ */
+export const isSafeToRetry = (error: unknown): boolean => {
+  if (error instanceof PgConnectionError) return true
+  if (error instanceof PgTimeoutError) return error.sent === false
+  if (error instanceof PgServerError) return SAFE_CODES.has(error.code) || error.code.startsWith("08")
+  return false
+}
+
+/**
+ * Whether the failure may go away by itself, so that trying again later may succeed: a lost or
+ * refused connection, a timeout, an unknown commit outcome (the server may be back), and server
+ * errors of classes 08 (connection exception), 53 (insufficient resources), 58 (system error),
+ * serialization failures and deadlocks (40001, 40P01), `lock_not_available` (55P03) and the
+ * operator interventions 57P01-57P03. Combine with {@link isSafeToRetry} before retrying.
+ *
+ * @example
+ * ```ts
+ * if (PgError.isTransient(e) && PgError.isSafeToRetry(e)) yield* Effect.sleep("100 millis")
+ * ```
+ * @since 0.1.0
+ */
+export const isTransient = (error: unknown): boolean => {
+  if (error instanceof PgConnectionError) return error.reason !== "Tls"
+  if (error instanceof PgTimeoutError || error instanceof PgCommitUnknownError) return true
+  if (error instanceof PgServerError) {
+    const code = error.code
+    const cls = code.slice(0, 2)
+    return (
+      cls === "08" ||
+      cls === "53" ||
+      cls === "58" ||
+      code === "40001" ||
+      code === "40P01" ||
+      code === "55P03" ||
+      code === "57P01" ||
+      code === "57P02" ||
+      code === "57P03"
+    )
+  }
+  return false
+}

@@ -45,7 +45,7 @@ import type { Connection } from "./internal/Connection.ts"
 import { PgTransaction } from "./internal/Gate.ts"
 import * as internal from "./internal/Transaction.ts"
 import type { PgConnection } from "./PgConnection.ts"
-import type { PgQueryError, PgServerError, PgTransactionError } from "./PgError.ts"
+import type { PgQueryError, PgTransactionError } from "./PgError.ts"
 
 export {
   /**
@@ -70,12 +70,17 @@ export interface TransactionOptions {
   /** `BEGIN ... DEFERRABLE` (meaningful for serializable read-only transactions). */
   readonly deferrable?: boolean | undefined
   /**
-   * Runs the whole transaction again while it fails with a serialization failure (40001) or a
-   * deadlock (40P01), as long as the schedule continues (e.g. `Schedule.recurs(3)`, or an
-   * exponential backoff). Only top-level transactions retry: a nested one (a savepoint) lets
-   * the error reach the enclosing transaction, whose own `retry` applies.
+   * Runs the whole transaction again, as long as the schedule continues (e.g.
+   * `Schedule.recurs(3)`, or an exponential backoff), while it fails with an error that is both
+   * safe to retry and transient (`PgError.isSafeToRetry`, `PgError.isTransient`): a
+   * serialization failure (40001), a deadlock (40P01), the connection lost before COMMIT (the
+   * server rolled the transaction back), the session terminated by an administrator. Never after
+   * `PgCommitUnknownError` (the COMMIT was sent and its outcome is unknown): the COMMIT is never
+   * sent twice. On one connection, a lost connection ends the retries; `PgClient.transaction`
+   * retries with a new checkout. Only top-level transactions retry: a nested one (a savepoint)
+   * lets the error reach the enclosing transaction, whose own `retry` applies.
    */
-  readonly retry?: Schedule.Schedule<unknown, PgServerError> | undefined
+  readonly retry?: Schedule.Schedule<unknown, PgQueryError> | undefined
   /** Always roll back, even on success (dry runs, tests, `EXPLAIN ANALYZE`). */
   readonly rollbackOnly?: boolean | undefined
 }
@@ -221,8 +226,10 @@ export const find = (predicate: (level: TransactionLevel) => boolean): Effect.Ef
   Effect.map(Effect.serviceOption(PgTransaction), (level) => find_(level, predicate))
 
 /**
- * Whether an error is worth retrying the whole transaction for: a serialization failure
- * (SQLSTATE 40001) or a deadlock (40P01).
+ * Whether an error is worth retrying the whole transaction for, the rule `retry` follows: safe to
+ * retry and transient (`PgError.isSafeToRetry` and `PgError.isTransient`): a serialization
+ * failure (SQLSTATE 40001), a deadlock (40P01), a connection lost before COMMIT, ... but never
+ * `PgCommitUnknownError`.
  * @since 0.1.0
  */
-export const isRetryable: (error: unknown) => error is PgServerError = internal.isRetryable
+export const isRetryable: (error: unknown) => boolean = internal.isRetryable

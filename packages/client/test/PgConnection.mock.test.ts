@@ -4,6 +4,7 @@
  * authentication method, a FATAL outside any request).
  */
 import * as PgConnection from "@pgfx/client/PgConnection"
+import * as PgError from "@pgfx/client/PgError"
 import { describe, expect, it } from "@effect/vitest"
 import * as BackendEncoder from "@pgfx/protocol/BackendEncoder"
 import * as MockBackend from "@pgfx/testing/MockBackend"
@@ -65,7 +66,7 @@ describe("PgConnection against MockBackend", () => {
     }),
   )
 
-  it.live("a socket closed mid-query fails the query with PgConnectionError", () =>
+  it.live("a socket closed mid-query: the statement's outcome is unknown; later queries were never sent", () =>
     Effect.gen(function* () {
       const mock = yield* MockBackend.make([
         MockBackend.acceptUnauthenticatedConnection(),
@@ -74,11 +75,16 @@ describe("PgConnection against MockBackend", () => {
         MockBackend.closeConnection,
       ])
       const conn = yield* connectTo(mock)
+      // Outside a transaction block the statement commits by itself: it may have.
       const error = failureOf(yield* Effect.exit(conn.execute("SELECT 1")))
-      expect(error._tag).toBe("PgConnectionError")
+      expect(error._tag).toBe("PgCommitUnknownError")
+      expect(error._tag === "PgCommitUnknownError" && error.cause._tag).toBe("PgConnectionError")
+      expect(PgError.isSafeToRetry(error)).toBe(false)
       expect(conn.isClosed).toBe(true)
       const after = failureOf(yield* Effect.exit(conn.execute("SELECT 1")))
       expect(after._tag).toBe("PgConnectionError")
+      expect(after._tag === "PgConnectionError" && after.sent).toBe(false)
+      expect(PgError.isSafeToRetry(after)).toBe(true)
     }),
   )
 
@@ -103,6 +109,71 @@ describe("PgConnection against MockBackend", () => {
       const error = failureOf(yield* Effect.exit(conn.execute("SELECT 1")))
       expect(error._tag).toBe("PgConnectionError")
       expect(error.message).toContain("57P01")
+    }),
+  )
+
+  it.live("a request written after the server's FATAL (57P01 before work) was never read: safe to retry", () =>
+    Effect.gen(function* () {
+      const mock = yield* MockBackend.make([
+        MockBackend.acceptUnauthenticatedConnection(),
+        MockBackend.send({
+          _tag: "ErrorResponse",
+          fields: [
+            ["S", "FATAL"],
+            ["V", "FATAL"],
+            ["C", "57P01"],
+            ["M", "terminating connection due to administrator command"],
+          ],
+        }),
+        // The request reaches the socket before the close does; the backend has already quit.
+        MockBackend.expectTag("Parse"),
+        MockBackend.closeConnection,
+      ])
+      const conn = yield* connectTo(mock)
+      yield* Effect.sleep("50 millis")
+      const error = failureOf(yield* Effect.exit(conn.execute("INSERT INTO t VALUES ($1)", [1])))
+      expect(error._tag === "PgConnectionError" && error.sent).toBe(false)
+      expect(PgError.isSafeToRetry(error)).toBe(true)
+      expect(PgError.isTransient(error)).toBe(true)
+    }),
+  )
+
+  it.live("a connection lost under the transaction's COMMIT is PgCommitUnknownError; under its statements, not", () =>
+    Effect.gen(function* () {
+      const begin = [
+        MockBackend.expect({ _tag: "Query", sql: "BEGIN" }),
+        MockBackend.sendAll([
+          { _tag: "CommandComplete", tag: "BEGIN" },
+          { _tag: "ReadyForQuery", status: "T" },
+        ]),
+      ]
+      const mock = yield* MockBackend.makeMany([
+        [
+          MockBackend.acceptUnauthenticatedConnection(),
+          ...begin,
+          MockBackend.expect({ _tag: "Query", sql: "UPDATE t SET v = 1" }),
+          MockBackend.sendAll([
+            { _tag: "CommandComplete", tag: "UPDATE 1" },
+            { _tag: "ReadyForQuery", status: "T" },
+          ]),
+          MockBackend.expect({ _tag: "Query", sql: "COMMIT" }),
+          MockBackend.closeConnection,
+        ],
+        [
+          MockBackend.acceptUnauthenticatedConnection(),
+          ...begin,
+          MockBackend.expect({ _tag: "Query", sql: "UPDATE t SET v = 1" }),
+          MockBackend.closeConnection,
+        ],
+      ])
+      const atCommit = yield* connectTo(mock)
+      const unknown = failureOf(yield* Effect.exit(atCommit.transaction(atCommit.execute("UPDATE t SET v = 1"))))
+      expect(unknown._tag).toBe("PgCommitUnknownError")
+      expect(PgError.isSafeToRetry(unknown)).toBe(false)
+      const atUpdate = yield* connectTo(mock)
+      const lost = failureOf(yield* Effect.exit(atUpdate.transaction(atUpdate.execute("UPDATE t SET v = 1"))))
+      expect(lost._tag).toBe("PgConnectionError")
+      expect(PgError.isSafeToRetry(lost)).toBe(true)
     }),
   )
 

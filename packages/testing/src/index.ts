@@ -33,6 +33,13 @@ export * as TempClusterError from "./TempClusterError.ts"
 export * as HbaLine from "./HbaLine.ts"
 
 /**
+ * A TCP proxy that injects network faults (stall, black hole, cuts), and SIGSTOP of a backend.
+ *
+ * @since 0.1.0
+ */
+export * as FaultProxy from "./FaultProxy.ts"
+
+/**
  * Stopping, starting and restarting a TempCluster's server.
  *
  * @since 0.1.0

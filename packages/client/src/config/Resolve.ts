@@ -251,7 +251,7 @@ export const resolveLayers = (
     serverSettings,
     connectTimeoutMs: connectTimeoutMs === 0 ? Number.POSITIVE_INFINITY : connectTimeoutMs,
     commandTimeoutMs: duration(find("commandTimeout"), "commandTimeout", undefined),
-    cancelTimeoutMs: duration(find("cancelTimeout"), "cancelTimeout", 5_000)!,
+    cancelTimeoutMs: duration(find("cancelTimeout"), "cancelTimeout", 1_000)!,
     statementCacheSize,
     maxCachedStatementLifetimeMs: duration(find("maxCachedStatementLifetime"), "maxCachedStatementLifetime", 300_000)!,
     maxCacheableStatementSize: options.maxCacheableStatementSize ?? 15360,

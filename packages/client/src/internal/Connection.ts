@@ -35,7 +35,8 @@ import { Gate, type Level } from "./Gate.ts"
 import { type Completion, ExecuteHandler, type ExecuteResult, SimpleQueryHandler } from "./Handlers.ts"
 import { observe } from "./Instrument.ts"
 import { type CancelContext, interruptRequest, RequestState } from "./Interrupt.ts"
-import type { Handler, Session } from "./Session.ts"
+import { lost, roleOf, startStatus } from "./Outcome.ts"
+import { type Handler, type Session, unsent } from "./Session.ts"
 import { writeBindExecute } from "./Statement.ts"
 import { closeGracefully, terminateNow } from "./Close.ts"
 import { StreamMembers } from "./Lease.ts"
@@ -85,7 +86,10 @@ export class Connection extends ConnectionEvents implements PgConnection {
       session,
       target: target._tag === "tcp" ? target : { _tag: "unix", path: target.path },
       tls: cancelTls,
-      timeoutMs: config.cancelTimeoutMs,
+      graceMs: config.cancelTimeoutMs,
+      // The cancel connection is a connection like any other: bounded by the connect timeout
+      // (never unbounded: a black-holed cancel would otherwise hold its socket forever).
+      timeoutMs: Number.isFinite(config.connectTimeoutMs) ? config.connectTimeoutMs : 60_000,
     }
   }
 
@@ -221,6 +225,9 @@ export class Connection extends ConnectionEvents implements PgConnection {
       }
       gate.inFlight++
       admitted = true
+      // What losing the connection under this request would mean (internal/Outcome.ts).
+      const owner = gate.owner
+      const status = startStatus(this.session)
       handler = make({
         succeed: (a) => {
           state.settle()
@@ -230,7 +237,7 @@ export class Connection extends ConnectionEvents implements PgConnection {
         fail: (e) => {
           state.settle()
           settleGate()
-          resume(Effect.fail(e))
+          resume(Effect.fail(lost(e, roleOf(handler!, owner), status)))
         },
       })
       this.session.send(handler, bytes)
@@ -255,10 +262,10 @@ export class Connection extends ConnectionEvents implements PgConnection {
     })
   }
 
+  /** The failure of a request refused because the connection is closed (it was never sent). */
   closedError(): PgConnectionError {
-    return this.session.closeError instanceof PgConnectionError
-      ? this.session.closeError
-      : new PgConnectionError({ reason: "Closed", message: "the connection is closed" })
+    const error = this.session.closeError
+    return unsent(error instanceof PgConnectionError ? error : undefined) as PgConnectionError
   }
 
   withTimeout<A>(

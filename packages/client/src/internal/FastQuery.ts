@@ -15,6 +15,7 @@
  *
  * @internal
  */
+import type * as Backend from "@pgfx/protocol/Backend"
 import * as Frontend from "@pgfx/protocol/Frontend"
 import { type Context, Effect, type Fiber, Option } from "effect"
 import type { QueryOptions } from "../PgConnection.ts"
@@ -27,6 +28,7 @@ import { afterFailure, cacheSource } from "./Execute.ts"
 import { type Completion, ExecuteHandler, type ExecuteResult } from "./Handlers.ts"
 import { recordMetrics } from "./Instrument.ts"
 import { interruptRequest, RequestState } from "./Interrupt.ts"
+import { lost, startStatus } from "./Outcome.ts"
 import { type StatementInfo, writeBindExecute } from "./Statement.ts"
 import type { PoolCore } from "./Pool.ts"
 import { sqlMayLeaveSessionState } from "./SessionState.ts"
@@ -71,6 +73,8 @@ export class FastCall<A, E = never> implements Completion<ExecuteResult> {
   private ended = false
   private gateSettled = true
   private startedAt = 0
+  /** The transaction status the request started in, when known (internal/Outcome.ts). */
+  private status: Backend.TransactionStatus | undefined = undefined
 
   readonly conn: Connection
   readonly info: StatementInfo
@@ -118,6 +122,7 @@ export class FastCall<A, E = never> implements Completion<ExecuteResult> {
     }
     conn.gate.inFlight++
     this.gateSettled = false
+    this.status = startStatus(conn.session)
     const info = this.info
     this.handler = new ExecuteHandler(this, info, conn.cache.registry, () => conn.cache.forget(info.sql, info, true))
     conn.session.send(this.handler, bytes)
@@ -173,7 +178,8 @@ export class FastCall<A, E = never> implements Completion<ExecuteResult> {
     const next = afterFailure(cacheSource(conn, info.sql), info, error, status, false, false)
     // A stale statement the server did not run: prepare again and re-send (general path).
     if (typeof next === "string") return this.end(undefined, undefined)
-    const failure = conn.outdated(next)
+    // The fast path runs only outside transaction levels: the request is plain SQL.
+    const failure = lost(conn.outdated(next), "sql", this.status)
     this.end(Effect.fail(failure), failure)
   }
 

@@ -49,6 +49,8 @@ export class Level implements TransactionLevel {
   /** Set for manually started and scoped levels: requests from this fiber always belong to it. */
   readonly ownerFiber: Fiber.Fiber<unknown, unknown> | undefined
   state: LevelState = "active"
+  /** Set while the top-level COMMIT of this level is sent: losing the connection then leaves its outcome unknown. */
+  committing = false
 
   constructor(fields: {
     readonly connection: PgConnection

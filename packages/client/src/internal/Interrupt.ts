@@ -11,9 +11,12 @@
  * 1. A request whose bytes are still held back (never written) is simply withdrawn.
  * 2. A request is cancelled only while it is the one in flight and no later request has been
  *    written behind it. If later requests are already on the wire (pipelining), no cancel is
- *    sent: the interruption waits for the statement to finish instead. A request interrupted
- *    while queued behind another is cancelled once it becomes the one in flight (if nothing was
- *    written behind it).
+ *    sent. A request interrupted while queued behind another is cancelled once it becomes the
+ *    one in flight (if nothing was written behind it). Outside a transaction block, such a
+ *    request (queued behind another, or with others behind it) is abandoned: the interruption
+ *    completes at once and its reply is drained and discarded when it comes. Inside a block the
+ *    interruption waits for it (within the grace, below), because the caller must not go on
+ *    (e.g. commit) before the statement has ended.
  * 3. From the moment the cancel is sent, new requests are held back (`Session.hold`), and they
  *    are released only when both (a) the server confirmed the cancel (it closes the cancel
  *    connection after signalling the backend) and (b) the cancelled cycle has ended
@@ -30,6 +33,13 @@
  *    when the statement completed before the cancel reached it, a statement that raises
  *    `query_canceled` is queued right behind it (before any held-back request), so the caller
  *    who saw an interruption can never commit its effects by accident.
+ *
+ * 6. **The bound.** An interruption completes within the grace (`cancelTimeout`, default 1 s)
+ *    whatever the server or the network does (a stopped backend, a stalled socket, a black
+ *    hole): when the statement has not ended, or the cancel has not been confirmed, by then, the
+ *    session is closed (pgx's CancelRequestContextWatcherHandler does the same). Closing fails
+ *    every queued request and frees a pool's slot; the cancel request itself goes on in the
+ *    background, bounded by the connect timeout, to free the server.
  *
  * The interruption completes once the cycle has ended, so the session is in sync and usable.
  *
@@ -48,6 +58,10 @@ export class RequestState {
   onSettled: (() => void) | undefined = undefined
   /** Called first when the cycle ends, while the request is still at the head of the queue. */
   onCycleEnd: (() => void) | undefined = undefined
+  /** A cancel request for it has been sent and its outcome is not known yet. */
+  cancelling = false
+  /** The grace timer of its interruption has been started. */
+  bounded = false
 
   settle(): void {
     if (this.settled) return
@@ -62,7 +76,10 @@ export interface CancelContext {
   readonly session: Session
   readonly target: CancelTarget
   readonly tls: CancelTls | undefined
+  /** Bound on the cancel request's own connection. */
   readonly timeoutMs: number
+  /** Bound on an interruption: past it, the session is closed (see the module header, 6). */
+  readonly graceMs: number
 }
 
 /** Delay before asking again when a delivered cancel did not stop the statement, doubling up to the max. */
@@ -84,13 +101,43 @@ export const interruptRequest = (
   done: () => void,
 ): void => {
   if (state.settled) return done()
-  state.onSettled = done
   const session = context.session
   if (session.withdraw(handler)) {
     state.settled = true
     return done()
   }
+  if (session.transactionStatus === "I" && (session.current !== handler || session.written > 1)) {
+    // Pipelined outside a transaction block: abandon it (its reply is discarded when it comes);
+    // it is still cancelled if it becomes the only request in flight.
+    tryCancel(context, handler, state)
+    return done()
+  }
+  let finished = false
+  state.onSettled = () => {
+    finished = true
+    done()
+  }
+  bound(context, state, () => !finished || state.cancelling)
   tryCancel(context, handler, state)
+}
+
+/**
+ * Closes the session unless `waiting()` is over within the grace: the one rule that bounds
+ * every interruption, whatever the server or the network does.
+ */
+const bound = (context: CancelContext, state: RequestState, waiting: () => boolean): void => {
+  if (state.bounded) return
+  state.bounded = true
+  const session = context.session
+  setTimeout(() => {
+    if (session.closed || !waiting()) return
+    session.destroy(
+      new PgConnectionError({
+        reason: "Closed",
+        message: `the connection was closed because an interrupted statement did not end within ${context.graceMs} ms (cancelTimeout)`,
+      }),
+    )
+  }, context.graceMs).unref()
 }
 
 const tryCancel = (context: CancelContext, handler: Handler, state: RequestState): void => {
@@ -111,6 +158,8 @@ const tryCancel = (context: CancelContext, handler: Handler, state: RequestState
   if (session.written > 1) return
 
   session.hold()
+  // An abandoned request has no caller waiting, but later requests are held back from now on.
+  bound(context, state, () => !state.settled || state.cancelling)
   /** The outcome of the latest cancel request; undefined while one is on its way. */
   let outcome: CancelOutcome | undefined
   let ended = false
@@ -132,8 +181,10 @@ const tryCancel = (context: CancelContext, handler: Handler, state: RequestState
     retry = undefined
     if (session.closed) return
     outcome = undefined
+    state.cancelling = true
     sendCancel(context.target, context.tls, session.processId, session.secretKey, context.timeoutMs, (result) => {
       outcome = result
+      state.cancelling = false
       if (result !== "delivered" && !ended) {
         // The statement keeps running and cannot be stopped safely: give up the session.
         session.destroy(

@@ -234,6 +234,7 @@ export class PoolCore {
           new PgTimeoutError({
             message: `acquiring a connection from the pool timed out after ${timeoutMs} ms`,
             timeoutMs,
+            sent: false,
           }),
         ),
     })

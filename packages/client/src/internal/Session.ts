@@ -44,6 +44,14 @@ export interface Notification {
 /** What can end a session. */
 export type SessionError = PgConnectionError | PgProtocolError
 
+/** `error` for a request the server never read (the connection was already closed, or it was held back). */
+export const unsent = (error: SessionError | undefined): SessionError =>
+  error === undefined
+    ? new PgConnectionError({ reason: "Closed", message: "the connection is closed", sent: false })
+    : error instanceof PgConnectionError
+      ? new PgConnectionError({ reason: error.reason, message: error.message, cause: error.cause, sent: false })
+      : error
+
 export class Session {
   readonly socket: net.Socket
   readonly reader: Reader
@@ -114,9 +122,7 @@ export class Session {
   /** Queues `handler` and writes its bytes. A closed session fails the handler at once. */
   send(handler: Handler, bytes: Uint8Array): void {
     if (this.closed) {
-      handler.onFailure(
-        this.closeError ?? new PgConnectionError({ reason: "Closed", message: "the connection is closed" }),
-      )
+      handler.onFailure(unsent(this.closeError))
       return
     }
     handler.sent?.(bytes)
@@ -189,9 +195,7 @@ export class Session {
    */
   sendNext(handler: Handler, bytes: Uint8Array): void {
     if (this.closed) {
-      handler.onFailure(
-        this.closeError ?? new PgConnectionError({ reason: "Closed", message: "the connection is closed" }),
-      )
+      handler.onFailure(unsent(this.closeError))
       return
     }
     handler.sent?.(bytes)
@@ -337,12 +341,15 @@ export class Session {
     this.closed = true
     this.closeError = error
     const failed = this.queue.slice(this.head)
+    // Requests whose bytes were written (the head of the queue) may have been read by the server,
+    // unless it had already ended the session with a FATAL error before they were sent.
+    const written = this.fatal === undefined ? this.written : 0
     this.queue = []
     this.head = 0
     this.held = []
     if (destroySocket) this.socket.destroy()
     const err = error ?? new PgConnectionError({ reason: "Closed", message: "the connection is closed" })
-    for (const h of failed) h.onFailure(err)
+    for (let i = 0; i < failed.length; i++) failed[i]!.onFailure(i < written ? err : unsent(err))
     for (const l of this.closeListeners) l(error)
     for (const l of this.advanceListeners) l()
   }

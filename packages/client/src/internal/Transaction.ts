@@ -12,10 +12,11 @@
 import * as Frontend from "@pgfx/protocol/Frontend"
 import { Context, Effect, Exit, type Fiber, type Schedule, type Scope } from "effect"
 import {
+  isSafeToRetry,
+  isTransient,
   PgConnectionError,
   PgInterfaceError,
   type PgQueryError,
-  PgServerError,
   PgTransactionError,
   type TransactionErrorReason,
 } from "../PgError.ts"
@@ -44,9 +45,12 @@ export const beginSql = (options: TransactionOptions): string => {
   return modes.length === 0 ? "BEGIN" : `BEGIN ${modes.join(", ")}`
 }
 
-/** A serialization failure (40001) or a deadlock (40P01): the transaction may succeed if run again. */
-export const isRetryable = (error: unknown): error is PgServerError =>
-  error instanceof PgServerError && (error.code === "40001" || error.code === "40P01")
+/**
+ * Whether `transaction({ retry })` runs the transaction again after `error`: nothing of it was
+ * committed and the failure may go away (a serialization failure, a deadlock, a lost connection
+ * before COMMIT, ...). Never after `PgCommitUnknownError`.
+ */
+export const isRetryable = (error: unknown): boolean => isSafeToRetry(error) && isTransient(error)
 
 /** Runs one simple-protocol command as (or inside) `level`; returns its status tag. */
 export const command = (conn: Connection, sql: string, level: Level | undefined): Effect.Effect<string, PgQueryError> =>
@@ -186,6 +190,7 @@ export const endLevel = (
         : rollback
           ? `ROLLBACK TO SAVEPOINT ${level.savepoint}; RELEASE SAVEPOINT ${level.savepoint}`
           : `RELEASE SAVEPOINT ${level.savepoint}`
+    level.committing = !rollback && level.savepoint === undefined
     return command(conn, sql, level).pipe(
       Effect.onExit((exit) =>
         Effect.sync(() => {
@@ -253,7 +258,9 @@ export const transaction = <A, E, R>(
     if (retry === undefined || nested) return traced
     return Effect.retry(traced, {
       schedule: retry as Schedule.Schedule<unknown, E | PgQueryError | PgTransactionError>,
-      while: isRetryable,
+      // Once the connection is gone, running again on it cannot succeed (a pool's transaction
+      // retries with a new checkout instead: PgClient).
+      while: (e) => isRetryable(e) && !conn.session.closed,
     })
   })
 
