@@ -7,8 +7,9 @@
  *   interrupting a waiting acquire leaks nothing.
  * - Each checkout hands out a guarded handle: once released, any use of it (or of an Effect
  *   obtained from it) fails with `PgInterfaceError`, asyncpg's InterfaceError.
- * - On release the session is reset when the checkout changed it (see {@link defaultReset}): a
- *   checkout that only ran queries costs no extra round trip.
+ * - Every release resets the session (see {@link resetSql}): what a borrower changed, even inside
+ *   a function, never reaches the next one. The reset is written with the release and answered
+ *   before the next borrower's first query, so it costs no round trip; the statement cache survives.
  * - Connections closed by the server while idle (restart, `pg_terminate_backend`, idle timeouts)
  *   leave the pool at once and are replaced on demand; a connection that breaks while checked
  *   out frees its slot at once.
@@ -33,11 +34,10 @@
  * @since 0.1.0
  */
 import { Cause, Data, Duration, Effect, Exit, type Option, Scope } from "effect"
-import { Connection } from "./internal/Connection.ts"
-import { leaseOf, unguard } from "./internal/Lease.ts"
+import { leaseOf } from "./internal/Lease.ts"
 import { causeOf, type Member, PoolCore, type PoolSettings } from "./internal/Pool.ts"
 import * as FastQuery from "./internal/FastQuery.ts"
-import { sqlMayLeaveSessionState } from "./internal/SessionState.ts"
+import * as Reset from "./internal/Reset.ts"
 import * as PgConfig from "./PgConfig.ts"
 import type { PgConnectionOptions } from "./PgConfig.ts"
 import * as PgConnection from "./PgConnection.ts"
@@ -85,7 +85,7 @@ export interface PgPoolOptions extends PgConnectionOptions {
    * none; a new connection is still bounded by `connectTimeout`). Fails with `PgTimeoutError`.
    */
   readonly acquireTimeout?: Duration.Input | undefined
-  /** Bound on the reset run on release; past it the connection is closed (default 30 seconds). */
+  /** Bound on the `reset` hook run on release; past it the connection is closed (default 30 seconds). */
   readonly releaseTimeout?: Duration.Input | undefined
   /**
    * Bound on the graceful close the pool's scope runs; past it every connection is closed at
@@ -94,19 +94,20 @@ export interface PgPoolOptions extends PgConnectionOptions {
   readonly closeTimeout?: Duration.Input | undefined
   /**
    * Runs once on each new connection, before it is first used (e.g. to register codecs). A
-   * failure closes the connection and fails the acquire with `PgPoolHookError`. Settings it
-   * changes with SET last until the first reset: put per-session settings in `serverSettings`.
+   * failure closes the connection and fails the acquire with `PgPoolHookError`. The session is
+   * reset after it, so what it changes in the session (SET, temporary tables) is not kept: put
+   * per-connection settings in `serverSettings`, which every reset returns to.
    */
   readonly init?: ((conn: PgConnection.PgConnection) => Effect.Effect<unknown, unknown>) | undefined
   /**
-   * Runs on each acquire, with the handle the caller gets (e.g. to SET per-request settings,
-   * which the reset undoes). A failure releases the connection and fails the acquire with
-   * `PgPoolHookError`.
+   * Runs on each acquire, with the handle the caller gets (e.g. to SET per-checkout settings,
+   * which the reset on release undoes). A failure releases the connection and fails the acquire
+   * with `PgPoolHookError`.
    */
   readonly setup?: ((conn: PgConnection.PgConnection) => Effect.Effect<unknown, unknown>) | undefined
   /**
-   * Runs on every release instead of {@link defaultReset} (which your hook may call). A failure,
-   * or a connection left inside a transaction, closes the connection instead of reusing it.
+   * Runs on every release, before the pool's own reset (which always runs), and is waited for
+   * (bounded by `releaseTimeout`). A failure closes the connection instead of reusing it.
    */
   readonly reset?: ((conn: PgConnection.PgConnection) => Effect.Effect<unknown, unknown>) | undefined
   /**
@@ -231,56 +232,41 @@ export interface PgPool {
   readonly terminate: Effect.Effect<void>
 }
 
-/** What {@link defaultReset} runs after rolling back an open transaction. @since 0.1.0 */
-export const resetSql =
-  "CLOSE ALL;\nUNLISTEN *;\nSELECT pg_advisory_unlock_all();\nSET SESSION AUTHORIZATION DEFAULT;\nRESET ALL;\nDISCARD TEMP"
+/**
+ * What the pool's reset undoes on every release (after rolling back a transaction left open),
+ * besides deallocating SQL-level prepared statements: cursors, LISTEN, session advisory locks,
+ * the session user and role, every setting (back to the connection's startup values, which
+ * include `serverSettings`), temporary objects, sequence state.
+ * @since 0.1.0
+ */
+export const resetSql = Reset.resetStatements
 
 /**
- * Resets a session unconditionally, as asyncpg's pool does on every release: rolls back an open
- * transaction, closes cursors, stops listening, releases session advisory locks, restores the
- * session user and every setting, drops temporary tables. Prepared statements are kept (the
- * statement cache owns them). Use it as the `reset` option to reset on every release.
+ * Resets a session now and waits for it: rolls back an open transaction, then runs
+ * {@link resetSql} and deallocates the SQL-level prepared statements (`PREPARE`); pgfx's own
+ * prepared statements (its statement cache) are kept. A pool does this on every release by
+ * itself, without a round trip; use this on a connection of your own.
  *
  * @example
  * ```ts
- * // asyncpg's behaviour: a reset round trip on every release.
- * PgPool.make({ url, reset: PgPool.fullReset })
+ * import { Effect } from "effect"
+ * import * as PgConnection from "@pgfx/client/PgConnection"
+ * import * as PgPool from "@pgfx/client/PgPool"
+ *
+ * const program = Effect.gen(function* () {
+ *   const conn = yield* PgConnection.make({ url: "postgres://app@localhost/app" })
+ *   yield* conn.execute("SET work_mem = '64MB'")
+ *   yield* PgPool.fullReset(conn) // work_mem is back to its default
+ * })
  * ```
  * @since 0.1.0
  */
 export const fullReset = (conn: PgConnection.PgConnection): Effect.Effect<void, PgQueryError> =>
   Effect.suspend(() =>
-    Effect.map(conn.execute((conn.isInTransaction ? "ROLLBACK;\n" : "") + resetSql), () => {
-      const raw = unguard(conn)
-      if (raw instanceof Connection) raw.session.stateDirty = false
-    }),
+    Effect.asVoid(
+      conn.execute(`${conn.isInTransaction ? "ROLLBACK;\n" : ""}${resetSql};\n${Reset.deallocateSqlPrepared}`),
+    ),
   )
-
-/**
- * The pool's default reset: {@link fullReset}, but only when the checkout may have changed the
- * session, and nothing at all (no round trip) when it did not. A transaction left open is rolled
- * back. The session counts as changed when a statement with a session-level effect completed
- * (SET, RESET, LISTEN, DECLARE CURSOR, CREATE TABLE, DO, CALL), a reported setting changed
- * (ParameterStatus), or SQL mentioning `set_config`, session advisory locks or temporary tables
- * ran through the pool's handle or shortcuts.
- *
- * **Gotchas**: a function called from a plain SELECT that changes unreported settings, takes a
- * session advisory lock or LISTENs is not seen; use `reset: PgPool.fullReset` for such apps.
- *
- * @example
- * ```ts
- * // A custom reset that keeps the default and adds to it.
- * PgPool.make({ url, reset: (conn) => Effect.andThen(PgPool.defaultReset(conn), conn.execute("DISCARD SEQUENCES")) })
- * ```
- * @since 0.1.0
- */
-export const defaultReset = (conn: PgConnection.PgConnection): Effect.Effect<void, PgQueryError> =>
-  Effect.suspend(() => {
-    const raw = unguard(conn)
-    if (!(raw instanceof Connection) || raw.session.stateDirty) return fullReset(conn)
-    if (conn.isInTransaction) return Effect.asVoid(conn.execute("ROLLBACK"))
-    return Effect.void
-  })
 
 const optionKeys = [
   "min",
@@ -344,7 +330,6 @@ const resolveSettings = (options: PgPoolOptions): { settings: PoolSettings; clos
       connect,
       hookError: (hook, cause) =>
         new PgPoolHookError({ hook, message: `the pool's ${hook} hook failed: ${describe(cause)}`, cause }),
-      defaultReset,
     },
     closeTimeoutMs: millis("closeTimeout", options.closeTimeout, undefined),
   }
@@ -447,18 +432,13 @@ class Pool implements PgPool {
    * query runs on the connection itself, which never escapes this function.
    */
   private run<A>(
-    sql: string,
     f: (conn: PgConnection.PgConnection) => Effect.Effect<A, PgQueryError>,
   ): Effect.Effect<A, PgQueryError | PgPoolError> {
     if (this.core.settings.setup !== undefined) return this.withConnection(f)
     return Effect.uninterruptibleMask((restore) =>
-      Effect.flatMap(this.core.acquireMember(restore), (member: Member) => {
-        const session = member.session
-        if (!session.stateDirty && sqlMayLeaveSessionState(sql)) session.stateDirty = true
-        return Effect.onExit(restore(Effect.suspend(() => f(member.conn))), () =>
-          this.core.releaseNow(member, undefined),
-        )
-      }),
+      Effect.flatMap(this.core.acquireMember(restore), (member: Member) =>
+        Effect.onExit(restore(Effect.suspend(() => f(member.conn))), () => this.core.releaseNow(member, undefined)),
+      ),
     )
   }
 
@@ -472,7 +452,7 @@ class Pool implements PgPool {
     f: (conn: PgConnection.PgConnection) => Effect.Effect<A, PgQueryError>,
   ): Effect.Effect<A, PgQueryError | PgPoolError> {
     if (this.core.settings.setup !== undefined) return this.withConnection(f)
-    return FastQuery.poolCall(this.core, sql, args, maxRows, options, pick, () => this.run(sql, f))
+    return FastQuery.poolCall(this.core, sql, args, maxRows, options, pick, () => this.run(f))
   }
 
   execute(
@@ -481,7 +461,7 @@ class Pool implements PgPool {
     maybeOptions?: PgConnection.QueryOptions,
   ) {
     const [sql, args, options] = normalize(query, argsOrOptions, maybeOptions)
-    if (args === undefined || args.length === 0) return this.run(sql, (conn) => conn.execute(sql, args, options))
+    if (args === undefined || args.length === 0) return this.run((conn) => conn.execute(sql, args, options))
     return this.call(sql, args, 0, options, FastQuery.pickStatus, (conn) => conn.execute(sql, args, options))
   }
   fetch(
@@ -510,10 +490,10 @@ class Pool implements PgPool {
     return this.call(sql, args, 1, options, pick, (conn) => conn.fetchVal(sql, args, options))
   }
   executeMany(sql: string, argsList: ReadonlyArray<ReadonlyArray<unknown>>, options?: PgConnection.QueryOptions) {
-    return this.run(sql, (conn) => conn.executeMany(sql, argsList, options))
+    return this.run((conn) => conn.executeMany(sql, argsList, options))
   }
   fetchMany(sql: string, argsList: ReadonlyArray<ReadonlyArray<unknown>>, options?: PgConnection.QueryOptions) {
-    return this.run(sql, (conn) => conn.fetchMany(sql, argsList, options))
+    return this.run((conn) => conn.fetchMany(sql, argsList, options))
   }
 
   readonly expireConnections: Effect.Effect<void> = Effect.sync(() => this.core.expire())

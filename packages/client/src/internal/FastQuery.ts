@@ -29,7 +29,6 @@ import { recordMetrics } from "./Instrument.ts"
 import { interruptRequest, RequestState } from "./Interrupt.ts"
 import { type StatementInfo, writeBindExecute } from "./Statement.ts"
 import type { PoolCore } from "./Pool.ts"
-import { sqlMayLeaveSessionState } from "./SessionState.ts"
 import { isTracing } from "./Tracing.ts"
 
 /**
@@ -248,8 +247,6 @@ export const poolCall = <A>(
       const conn = member.conn
       if (pool.peekIdle() !== member || !admits(conn)) return resume(general())
       pool.checkOutIdle(member, metrics)
-      const session = member.session
-      if (!session.stateDirty && sqlMayLeaveSessionState(sql)) session.stateDirty = true
       const fast = new FastCall<A, PgPoolError>(conn, info, pick, metrics, general, (result) => {
         const release = pool.releaseNow(member, undefined)
         resume(release === Effect.void ? result : Effect.andThen(Effect.uninterruptible(release), result))

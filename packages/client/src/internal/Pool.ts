@@ -29,8 +29,8 @@ import type { PgPoolError, PgPoolHookError } from "../PgPool.ts"
 import { Connection } from "./Connection.ts"
 import type { Level } from "./Gate.ts"
 import { guard, Lease } from "./Lease.ts"
+import { sendReset } from "./Reset.ts"
 import type { Session } from "./Session.ts"
-import { sqlMayLeaveSessionState } from "./SessionState.ts"
 import { isTracing, withSpan } from "./Tracing.ts"
 
 /** Pool settings after defaults and validation. */
@@ -47,7 +47,6 @@ export interface PoolSettings {
   readonly reset: ((conn: PgConnection) => Effect.Effect<unknown, unknown>) | undefined
   readonly connect: (options: PgConnectionOptions) => Effect.Effect<PgConnection, PgPoolError>
   readonly hookError: (hook: "init" | "setup", cause: unknown) => PgPoolHookError
-  readonly defaultReset: (conn: PgConnection) => Effect.Effect<void, unknown>
 }
 
 /** One pooled connection. */
@@ -285,8 +284,6 @@ export class PoolCore {
             ),
           )
         }
-        // ParameterStatus messages of the startup are not a checkout's doing; neither is `init`.
-        conn.session.stateDirty = false
         if (init === undefined) {
           box.conn = conn
           return Effect.void
@@ -298,7 +295,8 @@ export class PoolCore {
               ? Effect.interrupt
               : Effect.fail(hookError("init", causeOf(exit.cause)))
           }
-          conn.session.stateDirty = false
+          // What init changed in the session (SET, temporary tables, ...) is not for the borrowers.
+          sendReset(conn.session)
           box.conn = conn
           return Effect.void
         })
@@ -383,11 +381,7 @@ export class PoolCore {
 
   /** A guarded handle for one checkout, invalidated when the checkout ends. */
   lease(member: Member): { readonly lease: Lease; readonly handle: PgConnection } {
-    const session = member.session
-    const lease = new Lease("the connection has been released back to the pool", this, (_, args) => {
-      const sql = args[0]
-      if (typeof sql === "string" && !session.stateDirty && sqlMayLeaveSessionState(sql)) session.stateDirty = true
-    })
+    const lease = new Lease("the connection has been released back to the pool", this)
     return { lease, handle: guard<PgConnection>(member.conn, lease) }
   }
 
@@ -397,8 +391,10 @@ export class PoolCore {
   }
 
   /**
-   * Ends a checkout now: revokes its handle and returns the connection to the pool (or closes
-   * it); the Effect it returns is the reset, when one is needed. Never fails.
+   * Ends a checkout now: revokes its handle, writes the reset (internal/Reset.ts, not waited for)
+   * and returns the connection to the pool (or closes it); the Effect it returns is what must
+   * still be waited for: removing listeners registered through the connection, a custom `reset`
+   * hook. Never fails.
    */
   releaseNow(member: Member, lease: Lease | undefined): Effect.Effect<void> {
     lease?.revoke()
@@ -422,44 +418,33 @@ export class PoolCore {
   }
 
   private releaseClean(member: Member): Effect.Effect<void> {
-    const session = member.session
-    if (this.settings.reset === undefined && !session.stateDirty && session.transactionStatus === "I") {
-      return warnListeners(this.checkIn(member))
-    }
-    return this.resetThenCheckIn(member)
-  }
-
-  private resetThenCheckIn(member: Member): Effect.Effect<void> {
     const custom = this.settings.reset
-    let reset: Effect.Effect<unknown, unknown>
-    if (custom === undefined) reset = this.settings.defaultReset(member.conn)
-    else {
-      const lease = new Lease("the reset hook has finished", this)
-      reset = Effect.ensuring(
-        Effect.suspend(() => custom(guard<PgConnection>(member.conn, lease))),
-        Effect.sync(() => lease.revoke()),
-      )
-    }
+    if (custom === undefined) return this.resetThenCheckIn(member)
+    const lease = new Lease("the reset hook has finished", this)
     const timeoutMs = this.settings.releaseTimeoutMs
-    return Effect.timeoutOrElse(reset, {
-      duration: timeoutMs,
-      orElse: () => Effect.fail(new PgTimeoutError({ message: "resetting the connection timed out", timeoutMs })),
-    }).pipe(
+    return Effect.ensuring(
+      Effect.suspend(() => custom(guard<PgConnection>(member.conn, lease))),
+      Effect.sync(() => lease.revoke()),
+    ).pipe(
+      Effect.timeoutOrElse({
+        duration: timeoutMs,
+        orElse: () => Effect.fail(new PgTimeoutError({ message: "the pool's reset hook timed out", timeoutMs })),
+      }),
       Effect.exit,
       Effect.flatMap((exit) => {
-        const session = member.session
-        if (Exit.isSuccess(exit) && !session.closed && session.transactionStatus === "I") {
-          return warnListeners(this.checkIn(member))
-        }
+        if (Exit.isSuccess(exit) && !member.session.closed) return this.resetThenCheckIn(member)
         this.dropBusy(member)
         return Exit.isFailure(exit)
-          ? Effect.logWarning(
-              "pgfx pool: resetting a released connection failed; the connection was closed",
-              exit.cause,
-            )
+          ? Effect.logWarning("pgfx pool: the reset hook failed on a released connection; it was closed", exit.cause)
           : Effect.void
       }),
     )
+  }
+
+  /** The pool's own reset, written without waiting, then the connection goes back. */
+  private resetThenCheckIn(member: Member): Effect.Effect<void> {
+    sendReset(member.session)
+    return warnListeners(this.checkIn(member))
   }
 
   /** A busy member that is closed (or must be) leaves the pool; its slot is freed. */
