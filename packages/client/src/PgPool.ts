@@ -33,7 +33,7 @@
  * ```
  * @since 0.1.0
  */
-import { Cause, Data, Duration, Effect, Exit, type Option, Scope } from "effect"
+import { Cause, Data, Duration, Effect, Exit, type Option, Redacted, Scope } from "effect"
 import { leaseOf } from "./internal/Lease.ts"
 import { causeOf, type Member, PoolCore, type PoolSettings } from "./internal/Pool.ts"
 import * as FastQuery from "./internal/FastQuery.ts"
@@ -503,7 +503,7 @@ class Pool implements PgPool {
       try: () => {
         const next: PgConnectionOptions = typeof options === "string" ? { url: options } : options
         PgConfig.resolve(next)
-        this.core.connectOptions = next
+        this.core.connectOptions = Redacted.make(next)
       },
       catch: asConfigError,
     })
@@ -558,7 +558,7 @@ export const make = (options: PgPoolOptions | string = {}): Effect.Effect<PgPool
       },
       catch: asConfigError,
     })
-    const core = new PoolCore(settings, connectOptions)
+    const core = new PoolCore(settings, Redacted.make(connectOptions))
     const pool = new Pool(core, closeTimeoutMs)
     yield* Effect.addFinalizer(() => pool.shutdown)
     core.registerMetrics(yield* Effect.context<never>())

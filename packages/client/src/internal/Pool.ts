@@ -19,7 +19,7 @@
  *
  * @internal
  */
-import { Cause, Effect, Exit, Metric, type Context } from "effect"
+import { Cause, Effect, Exit, Metric, Redacted, type Context } from "effect"
 import * as PgConfig from "../PgConfig.ts"
 import type { PgConnectionOptions } from "../PgConfig.ts"
 import type { PgConnection } from "../PgConnection.ts"
@@ -84,7 +84,8 @@ type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, 
 
 export class PoolCore {
   readonly settings: PoolSettings
-  connectOptions: PgConnectionOptions
+  /** The connection options, which may hold a password: `Redacted`, so no inspection shows them. */
+  connectOptions: Redacted.Redacted<PgConnectionOptions>
   generation = 0
   readonly members = new Set<Member>()
   readonly idle: Array<Member> = []
@@ -100,9 +101,10 @@ export class PoolCore {
   /** This pool's series of `db.client.connection.wait_time`. */
   private readonly waitTime: Metric.Histogram<number>
   /** The resolved settings of `connectOptions`, for span attributes (resolved when first traced). */
-  private traced: { readonly options: PgConnectionOptions; readonly config: PgConfig.ResolvedConfig } | undefined
+  private traced:
+    { readonly options: Redacted.Redacted<PgConnectionOptions>; readonly config: PgConfig.ResolvedConfig } | undefined
 
-  constructor(settings: PoolSettings, connectOptions: PgConnectionOptions) {
+  constructor(settings: PoolSettings, connectOptions: Redacted.Redacted<PgConnectionOptions>) {
     this.settings = settings
     this.connectOptions = connectOptions
     this.waitTime = PgMetrics.connectionWaitTimeFor(settings.name)
@@ -156,7 +158,7 @@ export class PoolCore {
     const options = this.connectOptions
     if (this.traced?.options !== options) {
       try {
-        this.traced = { options, config: PgConfig.resolve(options) }
+        this.traced = { options, config: PgConfig.resolve(Redacted.value(options)) }
       } catch {
         return undefined
       }
@@ -243,7 +245,7 @@ export class PoolCore {
     const box: { conn: Connection | undefined } = { conn: undefined }
     const generation = this.generation
     return Effect.flatMap(
-      Effect.exit(restore(this.withinDeadline(this.establish(this.connectOptions, box), deadline))),
+      Effect.exit(restore(this.withinDeadline(this.establish(Redacted.value(this.connectOptions), box), deadline))),
       (exit) => {
         this.pending--
         const conn = box.conn
