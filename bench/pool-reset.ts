@@ -1,11 +1,12 @@
 /**
- * What the pool's checkout + release costs per query, and what resetting on every release (as
- * asyncpg does) would cost: queries per second for
+ * What the pool's checkout + release costs per query, reset included, and what waiting for a
+ * reset on every release (as asyncpg does) would cost: queries per second for
  *
- * - `direct`: 10 fibers, each with its own connection (no pool),
- * - `pool`: 10 fibers through `PgPool.fetchVal` (one checkout per query; the default reset,
- *   which sends nothing for a clean checkout),
- * - `pool+fullReset`: the same with `reset: PgPool.fullReset` (a reset round trip per release).
+ * - `direct`: 10 fibers, each with its own connection (no pool, no reset),
+ * - `pool`: 10 fibers through `PgPool.fetchVal` (one checkout per query; the pool's reset is
+ *   written with each release and answered ahead of the next query, no round trip of its own),
+ * - `pool+fullReset`: the same with `reset: PgPool.fullReset`, a hook the pool waits for on
+ *   every release (a reset round trip per release, before the pool's own).
  *
  * Run: `node bench/pool-reset.ts [queries]` (starts a throwaway PostgreSQL; `PGFX_TEST_URL` to use
  * an existing server). Numbers depend on the machine; compare the rows with each other.

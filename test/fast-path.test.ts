@@ -217,13 +217,13 @@ describe("fast path through a pool", () => {
     60_000,
   )
 
-  it.live("a statement that leaves session state marks the connection for the reset", () =>
+  it.live("the reset covers a fast call that leaves session state", () =>
     Effect.gen(function* () {
       const pool = yield* PgPool.make(poolOptions({ min: 1, max: 1 }))
       const sql = "SELECT set_config('application_name', $1, false)"
       yield* pool.fetchVal(sql, ["first"])
       yield* pool.fetchVal(sql, ["second"])
-      // The reset (DISCARD ALL / RESET ALL) ran on release: the setting is gone.
+      // The reset was written with the fast call's release: the setting is gone.
       expect(yield* pool.fetchVal("SELECT current_setting('application_name') = $1", ["second"])).toBe(false)
     }),
   )

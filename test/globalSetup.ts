@@ -18,6 +18,7 @@
  * | `pgfx_clear` | `clearpass` | scram-sha-256 | password                |
  * | `pgfx_trust` | -           | -             | trust                   |
  * | `pgfx_cert`  | -           | -             | hostssl: cert; hostnossl: reject; local: trust |
+ * | `pgfx_secret` | `pgfx-sentinel-7c1e0b93-pw` | scram-sha-256 | scram-sha-256 (a sentinel the secrets suite looks for) |
  * | everyone else (`postgres`)  | | | trust                             |
  */
 import { Effect, Exit, Scope } from "effect"
@@ -32,12 +33,13 @@ const users = {
   clear: { name: "pgfx_clear", password: "clearpass", method: "password" },
   trust: { name: "pgfx_trust", password: null, method: "trust" },
   cert: { name: "pgfx_cert", password: null, method: "cert" },
+  secret: { name: "pgfx_secret", password: "pgfx-sentinel-7c1e0b93-pw", method: "scram-sha-256" },
 } as const satisfies Record<string, PgfxTestUser>
 
 const loopback = "127.0.0.1/32"
 
 const hba: ReadonlyArray<HbaLine> = [
-  ...[users.md5, users.scram, users.clear, users.trust].flatMap((u): Array<HbaLine> => [
+  ...[users.md5, users.scram, users.clear, users.trust, users.secret].flatMap((u): Array<HbaLine> => [
     { type: "host", database: "all", user: u.name, address: loopback, method: u.method },
     { type: "local", database: "all", user: u.name, method: u.method },
   ]),
@@ -56,6 +58,7 @@ const options = (tls: boolean): TempCluster.Options => ({
     { name: users.clear.name, password: users.clear.password },
     { name: users.trust.name },
     { name: users.cert.name },
+    { name: users.secret.name, password: users.secret.password, passwordEncryption: "scram-sha-256" },
   ],
   hba,
   tls: tls ? { clientCerts: ["postgres", users.cert.name] } : false,

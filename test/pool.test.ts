@@ -243,7 +243,7 @@ describe("released connections", () => {
 })
 
 describe("hooks", () => {
-  it.live("init runs once per new connection, setup on every acquire, reset on every release", () =>
+  it.live("init runs once per new connection, setup on every acquire, the reset hook on every release", () =>
     Effect.gen(function* () {
       const counts = { init: 0, setup: 0, reset: 0 }
       const pool = yield* PgPool.make(
@@ -262,7 +262,7 @@ describe("hooks", () => {
             ),
           reset: (conn) =>
             Effect.andThen(
-              PgPool.defaultReset(conn),
+              conn.execute("SELECT 3"),
               Effect.sync(() => counts.reset++),
             ),
         }),

@@ -131,7 +131,6 @@ describe("a released pooled handle", () => {
         Effect.flatMap(PgTransaction.make(handle), (tx) => tx.start),
       )
       yield* failsTyped("PgPool.fullReset", () => PgPool.fullReset(handle))
-      yield* failsTyped("PgPool.defaultReset", () => PgPool.defaultReset(handle))
 
       yield* failsTyped("PgCopy.copyToTable", () => PgCopy.copyToTable(handle, "t", { source: [] }))
       yield* failsTyped("PgCopy.copyRecordsToTable", () => PgCopy.copyRecordsToTable(handle, "t", { records: [] }))

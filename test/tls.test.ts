@@ -13,6 +13,7 @@ import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import * as util from "node:util"
 import { authUser, testCluster, testTls } from "./support/cluster.ts"
 import { tcpOptions, unixOptions } from "./support/connect.ts"
 import { failureOf } from "./support/failure.ts"
@@ -239,9 +240,13 @@ describe("client certificates", () => {
       fs.chmodSync(key, 0o600)
       const options = withTls({ user: "pgfx_cert", sslMode: "verify-full", sslCert: cert().certFile, sslKey: key })
       const user = yield* Effect.scoped(
-        Effect.flatMap(PgConnection.make(isolated({ ...options, sslPassword: "right-pass" })), (conn) =>
-          conn.fetchVal("SELECT current_user"),
-        ),
+        Effect.flatMap(PgConnection.make(isolated({ ...options, sslPassword: "right-pass" })), (conn) => {
+          // Neither the passphrase nor the key is reachable from the connection (or its socket).
+          const shown = util.inspect(conn, { depth: Infinity, showHidden: true })
+          expect(shown).not.toContain("right-pass")
+          expect(shown).not.toContain("PRIVATE KEY")
+          return conn.fetchVal("SELECT current_user")
+        }),
       )
       expect(user).toBe("pgfx_cert")
       const error = yield* connectError({ ...options, sslPassword: "wrong-pass" })

@@ -65,6 +65,8 @@ export interface PgfxTestContext {
     readonly clear: PgfxTestUser
     readonly trust: PgfxTestUser
     readonly cert: PgfxTestUser
+    /** A SCRAM role whose password is a sentinel no public object may ever show. */
+    readonly secret: PgfxTestUser
   }
   readonly tls: PgfxTestTls | null
 }

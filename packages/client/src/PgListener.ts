@@ -47,6 +47,7 @@ import {
   Fiber,
   Layer,
   Option,
+  Redacted,
   Schedule,
   type Scope,
   Semaphore,
@@ -163,7 +164,8 @@ type Reason = PgConnectionError | PgProtocolError
 type LiveConnection = ConnectionEvents & PgConnection.PgConnection
 
 class Listener implements PgListenerShape {
-  private readonly options: PgConnection.PgConnectionOptions | string
+  /** May hold a password: `Redacted`, so no inspection shows it. */
+  private readonly options: Redacted.Redacted<PgConnection.PgConnectionOptions | string>
   private readonly schedule: Schedule.Schedule<unknown, PgListenerError>
   private readonly healthInterval: Duration.Duration | undefined
   private readonly healthTimeout: Duration.Duration
@@ -188,7 +190,7 @@ class Listener implements PgListenerShape {
     scope: Scope.Scope,
     context: Context.Context<never>,
   ) {
-    this.options = options
+    this.options = Redacted.make(options)
     this.schedule = listenerOptions?.reconnectSchedule ?? defaultSchedule
     const interval = listenerOptions?.healthCheckInterval ?? "30 seconds"
     this.healthInterval = interval === false ? undefined : Duration.fromInputUnsafe(interval)
@@ -229,7 +231,7 @@ class Listener implements PgListenerShape {
     { readonly conn: LiveConnection; readonly closed: Deferred.Deferred<Reason> },
     PgListenerError
   > = Effect.gen({ self: this }, function* () {
-    const conn = (yield* PgConnection.connect(this.options)) as LiveConnection
+    const conn = (yield* PgConnection.connect(Redacted.value(this.options))) as LiveConnection
     const closed = Deferred.makeUnsafe<Reason>()
     yield* conn.addTerminationListener((_, reason) => this.onDrop(conn, reason, closed))
     yield* this.lock

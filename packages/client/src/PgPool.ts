@@ -11,8 +11,9 @@
  *   transaction on one of the pool's connections (`PgClient.transaction`, or a pinned
  *   `PgCurrentConnection`): there they run on its connection, so they commit and roll back
  *   with it.
- * - On release the session is reset when the checkout changed it (see {@link defaultReset}): a
- *   checkout that only ran queries costs no extra round trip.
+ * - Every release resets the session (see {@link resetSql}): what a borrower changed, even inside
+ *   a function, never reaches the next one. The reset is written with the release and answered
+ *   before the next borrower's first query, so it costs no round trip; the statement cache survives.
  * - Connections closed by the server while idle (restart, `pg_terminate_backend`, idle timeouts)
  *   leave the pool at once and are replaced on demand; a connection that breaks while checked
  *   out frees its slot at once.
@@ -36,13 +37,12 @@
  * ```
  * @since 0.1.0
  */
-import { Cause, Data, Duration, Effect, Exit, type Option, Scope } from "effect"
-import { Connection } from "./internal/Connection.ts"
-import { leaseOf, unguard, usable } from "./internal/Lease.ts"
+import { Cause, Data, Duration, Effect, Exit, type Option, Redacted, Scope } from "effect"
+import { leaseOf, usable } from "./internal/Lease.ts"
 import { causeOf, type Member, PoolCore, type PoolSettings } from "./internal/Pool.ts"
 import * as FastQuery from "./internal/FastQuery.ts"
+import * as Reset from "./internal/Reset.ts"
 import * as Route from "./internal/Route.ts"
-import { sqlMayLeaveSessionState } from "./internal/SessionState.ts"
 import * as PgConfig from "./PgConfig.ts"
 import type { PgConnectionOptions } from "./PgConfig.ts"
 import * as PgConnection from "./PgConnection.ts"
@@ -90,7 +90,7 @@ export interface PgPoolOptions extends PgConnectionOptions {
    * none; a new connection is still bounded by `connectTimeout`). Fails with `PgTimeoutError`.
    */
   readonly acquireTimeout?: Duration.Input | undefined
-  /** Bound on the reset run on release; past it the connection is closed (default 30 seconds). */
+  /** Bound on the `reset` hook run on release; past it the connection is closed (default 30 seconds). */
   readonly releaseTimeout?: Duration.Input | undefined
   /**
    * Bound on the graceful close the pool's scope runs; past it every connection is closed at
@@ -99,19 +99,20 @@ export interface PgPoolOptions extends PgConnectionOptions {
   readonly closeTimeout?: Duration.Input | undefined
   /**
    * Runs once on each new connection, before it is first used (e.g. to register codecs). A
-   * failure closes the connection and fails the acquire with `PgPoolHookError`. Settings it
-   * changes with SET last until the first reset: put per-session settings in `serverSettings`.
+   * failure closes the connection and fails the acquire with `PgPoolHookError`. The session is
+   * reset after it, so what it changes in the session (SET, temporary tables) is not kept: put
+   * per-connection settings in `serverSettings`, which every reset returns to.
    */
   readonly init?: ((conn: PgConnection.PgConnection) => Effect.Effect<unknown, unknown>) | undefined
   /**
-   * Runs on each acquire, with the handle the caller gets (e.g. to SET per-request settings,
-   * which the reset undoes). A failure releases the connection and fails the acquire with
-   * `PgPoolHookError`.
+   * Runs on each acquire, with the handle the caller gets (e.g. to SET per-checkout settings,
+   * which the reset on release undoes). A failure releases the connection and fails the acquire
+   * with `PgPoolHookError`.
    */
   readonly setup?: ((conn: PgConnection.PgConnection) => Effect.Effect<unknown, unknown>) | undefined
   /**
-   * Runs on every release instead of {@link defaultReset} (which your hook may call). A failure,
-   * or a connection left inside a transaction, closes the connection instead of reusing it.
+   * Runs on every release, before the pool's own reset (which always runs), and is waited for
+   * (bounded by `releaseTimeout`). A failure closes the connection instead of reusing it.
    */
   readonly reset?: ((conn: PgConnection.PgConnection) => Effect.Effect<unknown, unknown>) | undefined
   /**
@@ -236,56 +237,41 @@ export interface PgPool {
   readonly terminate: Effect.Effect<void>
 }
 
-/** What {@link defaultReset} runs after rolling back an open transaction. @since 0.1.0 */
-export const resetSql =
-  "CLOSE ALL;\nUNLISTEN *;\nSELECT pg_advisory_unlock_all();\nSET SESSION AUTHORIZATION DEFAULT;\nRESET ALL;\nDISCARD TEMP"
+/**
+ * What the pool's reset undoes on every release (after rolling back a transaction left open),
+ * besides deallocating SQL-level prepared statements: cursors, LISTEN, session advisory locks,
+ * the session user and role, every setting (back to the connection's startup values, which
+ * include `serverSettings`), temporary objects, sequence state.
+ * @since 0.1.0
+ */
+export const resetSql = Reset.resetStatements
 
 /**
- * Resets a session unconditionally, as asyncpg's pool does on every release: rolls back an open
- * transaction, closes cursors, stops listening, releases session advisory locks, restores the
- * session user and every setting, drops temporary tables. Prepared statements are kept (the
- * statement cache owns them). Use it as the `reset` option to reset on every release.
+ * Resets a session now and waits for it: rolls back an open transaction, then runs
+ * {@link resetSql} and deallocates the SQL-level prepared statements (`PREPARE`); pgfx's own
+ * prepared statements (its statement cache) are kept. A pool does this on every release by
+ * itself, without a round trip; use this on a connection of your own.
  *
  * @example
  * ```ts
- * // asyncpg's behaviour: a reset round trip on every release.
- * PgPool.make({ url, reset: PgPool.fullReset })
+ * import { Effect } from "effect"
+ * import * as PgConnection from "@pgfx/client/PgConnection"
+ * import * as PgPool from "@pgfx/client/PgPool"
+ *
+ * const program = Effect.gen(function* () {
+ *   const conn = yield* PgConnection.make({ url: "postgres://app@localhost/app" })
+ *   yield* conn.execute("SET work_mem = '64MB'")
+ *   yield* PgPool.fullReset(conn) // work_mem is back to its default
+ * })
  * ```
  * @since 0.1.0
  */
 export const fullReset = (conn: PgConnection.PgConnection): Effect.Effect<void, PgQueryError> =>
   Effect.flatMap(usable(conn, "reset"), () =>
-    Effect.map(conn.execute((conn.isInTransaction ? "ROLLBACK;\n" : "") + resetSql), () => {
-      const raw = unguard(conn)
-      if (raw instanceof Connection) raw.session.stateDirty = false
-    }),
+    Effect.asVoid(
+      conn.execute(`${conn.isInTransaction ? "ROLLBACK;\n" : ""}${resetSql};\n${Reset.deallocateSqlPrepared}`),
+    ),
   )
-
-/**
- * The pool's default reset: {@link fullReset}, but only when the checkout may have changed the
- * session, and nothing at all (no round trip) when it did not. A transaction left open is rolled
- * back. The session counts as changed when a statement with a session-level effect completed
- * (SET, RESET, LISTEN, DECLARE CURSOR, CREATE TABLE, DO, CALL), a reported setting changed
- * (ParameterStatus), or SQL mentioning `set_config`, session advisory locks or temporary tables
- * ran through the pool's handle or shortcuts.
- *
- * **Gotchas**: a function called from a plain SELECT that changes unreported settings, takes a
- * session advisory lock or LISTENs is not seen; use `reset: PgPool.fullReset` for such apps.
- *
- * @example
- * ```ts
- * // A custom reset that keeps the default and adds to it.
- * PgPool.make({ url, reset: (conn) => Effect.andThen(PgPool.defaultReset(conn), conn.execute("DISCARD SEQUENCES")) })
- * ```
- * @since 0.1.0
- */
-export const defaultReset = (conn: PgConnection.PgConnection): Effect.Effect<void, PgQueryError> =>
-  Effect.flatMap(usable(conn, "reset"), () => {
-    const raw = unguard(conn)
-    if (!(raw instanceof Connection) || raw.session.stateDirty) return fullReset(conn)
-    if (conn.isInTransaction) return Effect.asVoid(conn.execute("ROLLBACK"))
-    return Effect.void
-  })
 
 const optionKeys = [
   "min",
@@ -349,7 +335,6 @@ const resolveSettings = (options: PgPoolOptions): { settings: PoolSettings; clos
       connect,
       hookError: (hook, cause) =>
         new PgPoolHookError({ hook, message: `the pool's ${hook} hook failed: ${describe(cause)}`, cause }),
-      defaultReset,
     },
     closeTimeoutMs: millis("closeTimeout", options.closeTimeout, undefined),
   }
@@ -452,18 +437,13 @@ class Pool implements PgPool {
    * query runs on the connection itself, which never escapes this function.
    */
   private run<A>(
-    sql: string,
     f: (conn: PgConnection.PgConnection) => Effect.Effect<A, PgQueryError>,
   ): Effect.Effect<A, PgQueryError | PgPoolError> {
     if (this.core.settings.setup !== undefined) return this.withConnection(f)
     return Effect.uninterruptibleMask((restore) =>
-      Effect.flatMap(this.core.acquireMember(restore), (member: Member) => {
-        const session = member.session
-        if (!session.stateDirty && sqlMayLeaveSessionState(sql)) session.stateDirty = true
-        return Effect.onExit(restore(Effect.suspend(() => f(member.conn))), () =>
-          this.core.releaseNow(member, undefined),
-        )
-      }),
+      Effect.flatMap(this.core.acquireMember(restore), (member: Member) =>
+        Effect.onExit(restore(Effect.suspend(() => f(member.conn))), () => this.core.releaseNow(member, undefined)),
+      ),
     )
   }
 
@@ -483,8 +463,8 @@ class Pool implements PgPool {
     return Effect.withFiber((fiber) => {
       const current = Route.pinned(this, fiber.context)
       if (current !== undefined) return f(current)
-      if (pick === undefined || this.core.settings.setup !== undefined) return this.run(sql, f)
-      return FastQuery.poolCall(fiber, this.core, sql, args, maxRows, options, pick, () => this.run(sql, f))
+      if (pick === undefined || this.core.settings.setup !== undefined) return this.run(f)
+      return FastQuery.poolCall(fiber, this.core, sql, args, maxRows, options, pick, () => this.run(f))
     })
   }
 
@@ -537,7 +517,7 @@ class Pool implements PgPool {
       try: () => {
         const next: PgConnectionOptions = typeof options === "string" ? { url: options } : options
         PgConfig.resolve(next)
-        this.core.connectOptions = next
+        this.core.connectOptions = Redacted.make(next)
       },
       catch: asConfigError,
     })
@@ -592,7 +572,7 @@ export const make = (options: PgPoolOptions | string = {}): Effect.Effect<PgPool
       },
       catch: asConfigError,
     })
-    const core = new PoolCore(settings, connectOptions)
+    const core = new PoolCore(settings, Redacted.make(connectOptions))
     const pool = new Pool(core, closeTimeoutMs)
     yield* Effect.addFinalizer(() => pool.shutdown)
     core.registerMetrics(yield* Effect.context<never>())

@@ -35,7 +35,16 @@ import type { CancelTls } from "./Cancel.ts"
 import { Session } from "./Session.ts"
 import { checkSessionAttrs } from "./SessionAttrs.ts"
 import { StartupHandler } from "./Startup.ts"
-import { loadTlsMaterial, serverEndPoint, sslRequest, startTls, type TlsMaterial, tlsError, tlsOptions } from "./Tls.ts"
+import {
+  loadTlsMaterial,
+  sealKey,
+  serverEndPoint,
+  sslRequest,
+  startTls,
+  type TlsMaterial,
+  tlsError,
+  tlsOptions,
+} from "./Tls.ts"
 
 /** An open session and the config it was opened with (`target` and `encryption` filled in). */
 export interface Established {
@@ -292,7 +301,8 @@ export const establish = (config: ResolvedConfig): Effect.Effect<Established, Pg
           const cancelTls: CancelTls | undefined =
             encryption === "none"
               ? undefined
-              : { options: tlsOptions(config.tls, material!, host.host), direct: encryption === "tls-direct" }
+              : // The handshake accepted the key: sealing it again cannot throw.
+                { options: sealKey(tlsOptions(config.tls, material!, host.host)), direct: encryption === "tls-direct" }
           return { session, config: { ...config, target: host, encryption }, cancelTls }
         }
         if (result.failure instanceof PgConfigError) return yield* Effect.fail(result.failure)

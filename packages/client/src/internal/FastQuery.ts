@@ -31,7 +31,6 @@ import { interruptRequest, RequestState } from "./Interrupt.ts"
 import { lost, startStatus } from "./Outcome.ts"
 import { type StatementInfo, writeBindExecute } from "./Statement.ts"
 import type { PoolCore } from "./Pool.ts"
-import { sqlMayLeaveSessionState } from "./SessionState.ts"
 import { isTracing } from "./Tracing.ts"
 
 /**
@@ -255,8 +254,6 @@ export const poolCall = <A>(
     const conn = member.conn
     if (pool.peekIdle() !== member || !admits(conn)) return resume(general())
     pool.checkOutIdle(member, metrics)
-    const session = member.session
-    if (!session.stateDirty && sqlMayLeaveSessionState(sql)) session.stateDirty = true
     const fast = new FastCall<A, PgPoolError>(conn, info, pick, metrics, general, (result) => {
       const release = pool.releaseNow(member, undefined)
       resume(release === Effect.void ? result : Effect.andThen(Effect.uninterruptible(release), result))

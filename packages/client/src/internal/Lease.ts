@@ -47,17 +47,10 @@ export class Lease {
   readonly reason: string
   /** Who issued the lease (e.g. the pool), for ownership checks. */
   readonly owner: unknown
-  /** Called before each forwarded method call (e.g. to inspect SQL); must not throw. */
-  readonly onCall: ((member: string, args: ReadonlyArray<unknown>) => void) | undefined
 
-  constructor(
-    reason: string,
-    owner: unknown,
-    onCall?: ((member: string, args: ReadonlyArray<unknown>) => void) | undefined,
-  ) {
+  constructor(reason: string, owner: unknown) {
     this.reason = reason
     this.owner = owner
-    this.onCall = onCall
   }
 
   revoke(): void {
@@ -114,10 +107,8 @@ export const guard = <T extends object>(target: T, lease: Lease): T => {
         let wrapped = methods.get(key)
         if (wrapped === undefined) {
           const fn = value as (...args: Array<unknown>) => unknown
-          const name = String(key)
           wrapped = (...args: Array<unknown>) => {
             if (lease.revoked) return Effect.fail(lease.error(key))
-            lease.onCall?.(name, args)
             return guardResult(fn.apply(obj, args), lease, key)
           }
           methods.set(key, wrapped)

@@ -19,7 +19,7 @@
  *
  * @internal
  */
-import { Cause, Effect, Exit, Metric, type Context } from "effect"
+import { Cause, Effect, Exit, Metric, Redacted, type Context } from "effect"
 import * as PgConfig from "../PgConfig.ts"
 import type { PgConnectionOptions } from "../PgConfig.ts"
 import type { PgConnection } from "../PgConnection.ts"
@@ -29,8 +29,8 @@ import type { PgPoolError, PgPoolHookError } from "../PgPool.ts"
 import { Connection } from "./Connection.ts"
 import type { Level } from "./Gate.ts"
 import { guard, Lease } from "./Lease.ts"
+import { sendReset } from "./Reset.ts"
 import type { Session } from "./Session.ts"
-import { sqlMayLeaveSessionState } from "./SessionState.ts"
 import { isTracing, withSpan } from "./Tracing.ts"
 
 /** Pool settings after defaults and validation. */
@@ -47,7 +47,6 @@ export interface PoolSettings {
   readonly reset: ((conn: PgConnection) => Effect.Effect<unknown, unknown>) | undefined
   readonly connect: (options: PgConnectionOptions) => Effect.Effect<PgConnection, PgPoolError>
   readonly hookError: (hook: "init" | "setup", cause: unknown) => PgPoolHookError
-  readonly defaultReset: (conn: PgConnection) => Effect.Effect<void, unknown>
 }
 
 /** One pooled connection. */
@@ -85,7 +84,8 @@ type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, 
 
 export class PoolCore {
   readonly settings: PoolSettings
-  connectOptions: PgConnectionOptions
+  /** The connection options, which may hold a password: `Redacted`, so no inspection shows them. */
+  connectOptions: Redacted.Redacted<PgConnectionOptions>
   generation = 0
   readonly members = new Set<Member>()
   readonly idle: Array<Member> = []
@@ -101,9 +101,10 @@ export class PoolCore {
   /** This pool's series of `db.client.connection.wait_time`. */
   private readonly waitTime: Metric.Histogram<number>
   /** The resolved settings of `connectOptions`, for span attributes (resolved when first traced). */
-  private traced: { readonly options: PgConnectionOptions; readonly config: PgConfig.ResolvedConfig } | undefined
+  private traced:
+    { readonly options: Redacted.Redacted<PgConnectionOptions>; readonly config: PgConfig.ResolvedConfig } | undefined
 
-  constructor(settings: PoolSettings, connectOptions: PgConnectionOptions) {
+  constructor(settings: PoolSettings, connectOptions: Redacted.Redacted<PgConnectionOptions>) {
     this.settings = settings
     this.connectOptions = connectOptions
     this.waitTime = PgMetrics.connectionWaitTimeFor(settings.name)
@@ -157,7 +158,7 @@ export class PoolCore {
     const options = this.connectOptions
     if (this.traced?.options !== options) {
       try {
-        this.traced = { options, config: PgConfig.resolve(options) }
+        this.traced = { options, config: PgConfig.resolve(Redacted.value(options)) }
       } catch {
         return undefined
       }
@@ -245,7 +246,7 @@ export class PoolCore {
     const box: { conn: Connection | undefined } = { conn: undefined }
     const generation = this.generation
     return Effect.flatMap(
-      Effect.exit(restore(this.withinDeadline(this.establish(this.connectOptions, box), deadline))),
+      Effect.exit(restore(this.withinDeadline(this.establish(Redacted.value(this.connectOptions), box), deadline))),
       (exit) => {
         this.pending--
         const conn = box.conn
@@ -286,8 +287,6 @@ export class PoolCore {
             ),
           )
         }
-        // ParameterStatus messages of the startup are not a checkout's doing; neither is `init`.
-        conn.session.stateDirty = false
         if (init === undefined) {
           box.conn = conn
           return Effect.void
@@ -299,7 +298,8 @@ export class PoolCore {
               ? Effect.interrupt
               : Effect.fail(hookError("init", causeOf(exit.cause)))
           }
-          conn.session.stateDirty = false
+          // What init changed in the session (SET, temporary tables, ...) is not for the borrowers.
+          sendReset(conn.session)
           box.conn = conn
           return Effect.void
         })
@@ -384,11 +384,7 @@ export class PoolCore {
 
   /** A guarded handle for one checkout, invalidated when the checkout ends. */
   lease(member: Member): { readonly lease: Lease; readonly handle: PgConnection } {
-    const session = member.session
-    const lease = new Lease("the connection has been released back to the pool", this, (_, args) => {
-      const sql = args[0]
-      if (typeof sql === "string" && !session.stateDirty && sqlMayLeaveSessionState(sql)) session.stateDirty = true
-    })
+    const lease = new Lease("the connection has been released back to the pool", this)
     return { lease, handle: guard<PgConnection>(member.conn, lease) }
   }
 
@@ -398,8 +394,10 @@ export class PoolCore {
   }
 
   /**
-   * Ends a checkout now: revokes its handle and returns the connection to the pool (or closes
-   * it); the Effect it returns is the reset, when one is needed. Never fails.
+   * Ends a checkout now: revokes its handle, writes the reset (internal/Reset.ts, not waited for)
+   * and returns the connection to the pool (or closes it); the Effect it returns is what must
+   * still be waited for: removing listeners registered through the connection, a custom `reset`
+   * hook. Never fails.
    */
   releaseNow(member: Member, lease: Lease | undefined): Effect.Effect<void> {
     lease?.revoke()
@@ -423,44 +421,33 @@ export class PoolCore {
   }
 
   private releaseClean(member: Member): Effect.Effect<void> {
-    const session = member.session
-    if (this.settings.reset === undefined && !session.stateDirty && session.transactionStatus === "I") {
-      return warnListeners(this.checkIn(member))
-    }
-    return this.resetThenCheckIn(member)
-  }
-
-  private resetThenCheckIn(member: Member): Effect.Effect<void> {
     const custom = this.settings.reset
-    let reset: Effect.Effect<unknown, unknown>
-    if (custom === undefined) reset = this.settings.defaultReset(member.conn)
-    else {
-      const lease = new Lease("the reset hook has finished", this)
-      reset = Effect.ensuring(
-        Effect.suspend(() => custom(guard<PgConnection>(member.conn, lease))),
-        Effect.sync(() => lease.revoke()),
-      )
-    }
+    if (custom === undefined) return this.resetThenCheckIn(member)
+    const lease = new Lease("the reset hook has finished", this)
     const timeoutMs = this.settings.releaseTimeoutMs
-    return Effect.timeoutOrElse(reset, {
-      duration: timeoutMs,
-      orElse: () => Effect.fail(new PgTimeoutError({ message: "resetting the connection timed out", timeoutMs })),
-    }).pipe(
+    return Effect.ensuring(
+      Effect.suspend(() => custom(guard<PgConnection>(member.conn, lease))),
+      Effect.sync(() => lease.revoke()),
+    ).pipe(
+      Effect.timeoutOrElse({
+        duration: timeoutMs,
+        orElse: () => Effect.fail(new PgTimeoutError({ message: "the pool's reset hook timed out", timeoutMs })),
+      }),
       Effect.exit,
       Effect.flatMap((exit) => {
-        const session = member.session
-        if (Exit.isSuccess(exit) && !session.closed && session.transactionStatus === "I") {
-          return warnListeners(this.checkIn(member))
-        }
+        if (Exit.isSuccess(exit) && !member.session.closed) return this.resetThenCheckIn(member)
         this.dropBusy(member)
         return Exit.isFailure(exit)
-          ? Effect.logWarning(
-              "pgfx pool: resetting a released connection failed; the connection was closed",
-              exit.cause,
-            )
+          ? Effect.logWarning("pgfx pool: the reset hook failed on a released connection; it was closed", exit.cause)
           : Effect.void
       }),
     )
+  }
+
+  /** The pool's own reset, written without waiting, then the connection goes back. */
+  private resetThenCheckIn(member: Member): Effect.Effect<void> {
+    sendReset(member.session)
+    return warnListeners(this.checkIn(member))
   }
 
   /** A busy member that is closed (or must be) leaves the pool; its slot is freed. */

@@ -19,7 +19,7 @@ import { InvalidMessageLength, MessageTooLarge, Reader } from "@pgfx/protocol/Re
 import type * as net from "node:net"
 import { PgConnectionError, PgProtocolError, PgServerError } from "../PgError.ts"
 import { unexpected } from "./Replies.ts"
-import { leavesSessionState } from "./SessionState.ts"
+import { isPrepareTag } from "./Reset.ts"
 
 /** A request in flight: it receives the messages of its own cycle. */
 export interface Handler {
@@ -66,11 +66,10 @@ export class Session {
   /** A FATAL error the server sent outside any request, kept to explain the close. */
   fatal: PgServerError | undefined = undefined
   /**
-   * Set when the session may differ from a fresh one in a way a pool's reset must undo: a
-   * ParameterStatus arrived, or a statement that leaves session state behind completed (SET,
-   * LISTEN, DECLARE CURSOR, ...; see SessionState.ts). Whoever owns the session clears it.
+   * Set when a `PREPARE` command completed: the session holds a SQL-level prepared statement,
+   * which a pool's reset deallocates (see Reset.ts). The reset clears it.
    */
-  stateDirty = false
+  sqlPrepared = false
   /** Statements executed on this session (CommandComplete or PortalSuspended); a pool's `maxQueries` counts these. */
   commandCount = 0
 
@@ -133,6 +132,14 @@ export class Session {
 
   /** True while {@link onData} hands messages to handlers. */
   private dispatching = false
+
+  /**
+   * True while a chunk of the server's messages is being handed to handlers: code running now may
+   * be the completion of the current request, which is then still counted in {@link pending}.
+   */
+  get isDispatching(): boolean {
+    return this.dispatching
+  }
   /** Bytes written while dispatching, in order; flushed when the chunk is done. */
   private readonly outbox: Array<Uint8Array> = []
   private outboxBytes = 0
@@ -268,7 +275,7 @@ export class Session {
           }
           case Backend.Type.CommandComplete: {
             this.commandCount++
-            if (!this.stateDirty && leavesSessionState(reader.buf, reader.start, reader.end)) this.stateDirty = true
+            if (!this.sqlPrepared && isPrepareTag(reader.buf, reader.start, reader.end)) this.sqlPrepared = true
             break
           }
           case Backend.Type.PortalSuspended:
@@ -324,7 +331,6 @@ export class Session {
           })
         }
         this.parameters.set(msg.name, msg.value)
-        this.stateDirty = true
         return
       case "NoticeResponse":
         for (const l of this.noticeListeners) l(msg.fields)

@@ -46,8 +46,11 @@ type ScramState =
 
 export class StartupHandler implements Handler {
   readonly session: Session
-  readonly options: StartupOptions
+  /** The options without the password, which {@link password} holds until authentication ends. */
+  readonly options: Omit<StartupOptions, "password">
   readonly completion: StartupCompletion
+  /** Dropped (with the SCRAM state derived from it) once authentication has ended either way. */
+  private password: string | undefined
   error: PgConnectError | undefined = undefined
   settled = false
   scram: ScramState = { _tag: "None" }
@@ -59,9 +62,17 @@ export class StartupHandler implements Handler {
   readonly replies = new StartupReplies()
 
   constructor(session: Session, options: StartupOptions, completion: StartupCompletion) {
+    const { password, ...rest } = options
     this.session = session
-    this.options = options
+    this.options = rest
+    this.password = password
     this.completion = completion
+  }
+
+  /** Forgets the password and everything derived from it. */
+  private forgetSecrets(): void {
+    this.password = undefined
+    this.scram = { _tag: "None" }
   }
 
   onFailure(error: SessionError): void {
@@ -69,6 +80,7 @@ export class StartupHandler implements Handler {
   }
 
   private settle(error: PgConnectError | undefined): void {
+    this.forgetSecrets()
     if (this.settled) return
     this.settled = true
     if (error === undefined) this.completion.succeed()
@@ -109,7 +121,7 @@ export class StartupHandler implements Handler {
   }
 
   private needPassword(method: AuthMethod): string | undefined {
-    const password = this.options.password
+    const password = this.password
     if (password === undefined) {
       this.abort(
         new PgAuthenticationError({
@@ -149,6 +161,7 @@ export class StartupHandler implements Handler {
           )
         }
         this.authenticated = true
+        this.forgetSecrets()
         return false
       case "AuthenticationCleartextPassword": {
         this.method = "password"
@@ -247,7 +260,7 @@ export class StartupHandler implements Handler {
     if (this.scram._tag !== "First") {
       return this.abort(new PgProtocolError({ message: "unexpected SASLContinue during startup" }))
     }
-    const step = Scram.handleServerFirst(this.scram.state, data, this.options.password ?? "")
+    const step = Scram.handleServerFirst(this.scram.state, data, this.password ?? "")
     if (Result.isFailure(step)) {
       return this.abort(
         new PgAuthenticationError({ message: step.failure.message, method: "scram-sha-256", cause: step.failure }),

@@ -132,6 +132,17 @@ export const tlsOptions = (settings: TlsSettings, material: TlsMaterial, host: s
   return settings.node === undefined ? options : { ...options, ...settings.node }
 }
 
+/**
+ * `options` with the client key, its passphrase and a PFX sealed into a secure context: Node keeps
+ * the options a socket was made with on the socket, where an inspection would show them. Throws
+ * what `tls.createSecureContext` throws (a malformed key, a wrong passphrase).
+ */
+export const sealKey = (options: tls.ConnectionOptions): tls.ConnectionOptions => {
+  const { key, passphrase, pfx, ...rest } = options
+  if (key === undefined && passphrase === undefined && pfx === undefined) return options
+  return { ...rest, secureContext: rest.secureContext ?? tls.createSecureContext(options) }
+}
+
 /** A TLS failure: handshake, verification, or a server without TLS. */
 export const tlsError = (message: string, cause?: unknown): PgConnectionError =>
   new PgConnectionError({ reason: "Tls", message, cause })
@@ -202,7 +213,7 @@ export const startTls = (
   Effect.callback<tls.TLSSocket, PgConnectionError | PgConfigError>((resume) => {
     let secure: tls.TLSSocket
     try {
-      secure = tls.connect({ ...options, socket })
+      secure = tls.connect({ ...sealKey(options), socket })
     } catch (e) {
       // createSecureContext failed: a malformed certificate or key, or a wrong sslpassword.
       resume(

@@ -1,0 +1,224 @@
+/**
+ * The dirty-release matrix: each kind of state a borrower can leave in a session — a setting, the
+ * role, the session user, an advisory lock, LISTEN, a cursor WITH HOLD, a temporary table, a
+ * SQL-level prepared statement, sequence state, an open or failed transaction — made through plain
+ * SQL and through a PL/pgSQL function (which no client can see), is gone for the next borrower of
+ * the same connection (a pool of one; the backend pid is checked). Function calls also go through
+ * the pool's shortcuts, whose fast path checks out and releases inside one callback.
+ */
+import * as PgPool from "@pgfx/client/PgPool"
+import type * as PgConnection from "@pgfx/client/PgConnection"
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { testCluster } from "./support/cluster.ts"
+import { withAdmin } from "./support/connect.ts"
+import { eventually, failureOf, poolOptions } from "./support/pool.ts"
+
+type Pool = PgPool.PgPool
+type Conn = PgConnection.PgConnection
+
+/** One kind of session state: how to leave it behind, and how the next borrower checks it is gone. */
+interface Kind {
+  readonly name: string
+  /** Leaves the state through plain SQL on a checked-out connection. */
+  readonly plain: (conn: Conn) => Effect.Effect<unknown, unknown>
+  /** The body of a PL/pgSQL function that leaves the same state. */
+  readonly body: string
+  /** Calls the function: through the shortcuts (default, twice: the second call is a fast one), or in a checkout. */
+  readonly callIn?: (conn: Conn, call: string) => Effect.Effect<unknown, unknown>
+  /** Fails unless the next borrower sees a clean session. */
+  readonly clean: (pool: Pool) => Effect.Effect<void, unknown>
+}
+
+const fn = (kind: Kind) => `pool_reset_${kind.name.replace(/\W+/g, "_")}`
+
+const superuser = () => testCluster().user
+
+const kinds: ReadonlyArray<Kind> = [
+  {
+    name: "setting",
+    plain: (conn) => conn.execute("SET work_mem = '1234kB'"),
+    body: "PERFORM set_config('work_mem', '1234kB', false);",
+    clean: (pool) =>
+      Effect.map(pool.fetchVal("SELECT current_setting('work_mem')"), (v) => expect(v).not.toBe("1234kB")),
+  },
+  {
+    name: "role",
+    plain: (conn) => conn.execute("SET ROLE pgfx_trust"),
+    body: "PERFORM set_config('role', 'pgfx_trust', false);",
+    clean: (pool) => Effect.map(pool.fetchVal("SELECT current_user::text"), (v) => expect(v).toBe(superuser())),
+  },
+  {
+    name: "session user",
+    plain: (conn) => conn.execute("SET SESSION AUTHORIZATION pgfx_trust"),
+    body: "EXECUTE 'SET SESSION AUTHORIZATION pgfx_trust';",
+    clean: (pool) =>
+      Effect.map(pool.fetchRow("SELECT session_user::text AS s, current_user::text AS c"), (row) =>
+        expect(row._tag === "Some" && [row.value.get("s"), row.value.get("c")]).toEqual([superuser(), superuser()]),
+      ),
+  },
+  {
+    name: "advisory lock",
+    plain: (conn) => conn.execute("SELECT pg_advisory_lock(777), pg_advisory_lock_shared(778)"),
+    body: "PERFORM pg_advisory_lock(777); PERFORM pg_advisory_lock_shared(778);",
+    clean: (pool) =>
+      Effect.andThen(
+        // The pool's own next query runs after the reset; another session then sees the locks free.
+        pool.fetchVal("SELECT 1"),
+        withAdmin((admin) =>
+          Effect.map(
+            admin.fetchRow(
+              "SELECT pg_try_advisory_lock(777) AS a, pg_try_advisory_lock(778) AS b, pg_advisory_unlock_all() AS u",
+            ),
+            (row) => expect(row._tag === "Some" && [row.value.get("a"), row.value.get("b")]).toEqual([true, true]),
+          ),
+        ),
+      ),
+  },
+  {
+    name: "listen",
+    plain: (conn) => conn.execute("LISTEN pool_reset_chan"),
+    body: "LISTEN pool_reset_chan;",
+    clean: (pool) =>
+      Effect.map(pool.fetchVal("SELECT count(*) FROM pg_listening_channels()"), (v) => expect(v).toBe(0n)),
+  },
+  {
+    name: "cursor",
+    plain: (conn) => conn.execute("BEGIN; DECLARE pool_reset_cur CURSOR WITH HOLD FOR SELECT 1; COMMIT"),
+    body: "EXECUTE 'DECLARE pool_reset_cur CURSOR WITH HOLD FOR SELECT 1';",
+    clean: (pool) =>
+      Effect.map(pool.fetchVal("SELECT count(*) FROM pg_cursors WHERE name = 'pool_reset_cur'"), (v) =>
+        expect(v).toBe(0n),
+      ),
+  },
+  {
+    name: "temporary table",
+    plain: (conn) => conn.execute("CREATE TEMP TABLE pool_reset_tmp (a int)"),
+    body: "EXECUTE 'CREATE TEMP TABLE pool_reset_tmp (a int)';",
+    clean: (pool) =>
+      Effect.map(pool.fetchVal("SELECT to_regclass('pg_temp.pool_reset_tmp')::text"), (v) => expect(v).toBe(null)),
+  },
+  {
+    name: "sequence state",
+    plain: (conn) => conn.execute("SELECT nextval('pool_reset_seq')"),
+    body: "PERFORM nextval('pool_reset_seq');",
+    clean: (pool) =>
+      Effect.map(Effect.exit(pool.fetchVal("SELECT lastval()")), (exit) =>
+        // 55000: lastval is not yet defined in this session.
+        expect(failureOf(exit)).toMatchObject({ _tag: "PgServerError", code: "55000" }),
+      ),
+  },
+  {
+    name: "open transaction",
+    plain: (conn) => Effect.andThen(conn.execute("BEGIN"), conn.execute("INSERT INTO pool_reset_rows VALUES (1)")),
+    body: "INSERT INTO pool_reset_rows VALUES (2);",
+    callIn: (conn, call) => Effect.andThen(conn.execute("BEGIN"), conn.execute(call)),
+    clean: (pool) =>
+      Effect.gen(function* () {
+        expect(yield* pool.withConnection((conn) => Effect.succeed(conn.transactionStatus))).toBe("idle")
+        expect(yield* pool.fetchVal("SELECT count(*) FROM pool_reset_rows")).toBe(0n)
+      }),
+  },
+  {
+    name: "failed transaction",
+    plain: (conn) => Effect.andThen(conn.execute("BEGIN"), Effect.exit(conn.execute("SELECT 1/0"))),
+    body: "PERFORM 1/0;",
+    callIn: (conn, call) => Effect.andThen(conn.execute("BEGIN"), Effect.exit(conn.execute(call))),
+    clean: (pool) =>
+      Effect.gen(function* () {
+        yield* pool.execute("INSERT INTO pool_reset_rows VALUES (3)")
+        expect(yield* pool.fetchVal("SELECT count(*) FROM pool_reset_rows")).toBe(1n)
+        yield* pool.execute("DELETE FROM pool_reset_rows")
+      }),
+  },
+]
+
+const preparedClean = (pool: Pool) =>
+  Effect.gen(function* () {
+    // The next borrower can PREPARE the same name (no 42P05) ...
+    yield* pool.withConnection((conn) => conn.execute("PREPARE report_q AS SELECT 2"))
+    // ... and pgfx's own prepared statements (its statement cache) survive the reset.
+    expect(yield* pool.fetchVal("SELECT count(*) > 0 FROM pg_prepared_statements WHERE NOT from_sql")).toBe(true)
+  })
+
+const pidOf = (pool: Pool) => pool.fetchVal("SELECT pg_backend_pid()")
+
+const setup = withAdmin((admin) =>
+  Effect.gen(function* () {
+    yield* admin.execute("CREATE TABLE IF NOT EXISTS pool_reset_rows (a int)")
+    yield* admin.execute("CREATE SEQUENCE IF NOT EXISTS pool_reset_seq")
+    for (const kind of kinds) {
+      yield* admin.execute(
+        `CREATE OR REPLACE FUNCTION ${fn(kind)}() RETURNS int LANGUAGE plpgsql AS $$ BEGIN ${kind.body} RETURN 1; END $$`,
+      )
+    }
+    yield* admin.execute(`CREATE OR REPLACE FUNCTION pool_reset_prepare() RETURNS int LANGUAGE plpgsql AS $$
+      BEGIN EXECUTE 'PREPARE report_q AS SELECT 1'; RETURN 1; END $$`)
+  }),
+)
+
+const teardown = withAdmin((admin) =>
+  Effect.gen(function* () {
+    for (const kind of kinds) yield* admin.execute(`DROP FUNCTION IF EXISTS ${fn(kind)}()`)
+    yield* admin.execute("DROP FUNCTION IF EXISTS pool_reset_prepare()")
+    yield* admin.execute("DROP TABLE IF EXISTS pool_reset_rows")
+    yield* admin.execute("DROP SEQUENCE IF EXISTS pool_reset_seq")
+  }),
+)
+
+describe("a released connection is clean for the next borrower", () => {
+  beforeAll(() => Effect.runPromise(setup))
+  afterAll(() => Effect.runPromise(teardown))
+
+  for (const kind of kinds) {
+    it.live(`${kind.name}, through plain SQL`, () =>
+      Effect.gen(function* () {
+        const pool = yield* PgPool.make(poolOptions({ max: 1 }))
+        const pid = yield* pidOf(pool)
+        yield* pool.withConnection(kind.plain)
+        yield* kind.clean(pool)
+        expect(yield* pidOf(pool)).toBe(pid)
+      }),
+    )
+
+    it.live(`${kind.name}, through a function`, () =>
+      Effect.gen(function* () {
+        const pool = yield* PgPool.make(poolOptions({ max: 1 }))
+        const pid = yield* pidOf(pool)
+        const call = `SELECT ${fn(kind)}()`
+        const callIn = kind.callIn
+        if (callIn === undefined) {
+          // Twice: the first call prepares the statement, the second takes the shortcuts' fast path.
+          yield* pool.fetchVal(call)
+          yield* kind.clean(pool)
+          yield* pool.fetchVal(call)
+        } else yield* pool.withConnection((conn) => callIn(conn, call))
+        yield* kind.clean(pool)
+        expect(yield* pidOf(pool)).toBe(pid)
+      }),
+    )
+  }
+
+  it.live("SQL-level prepared statement, through plain SQL", () =>
+    Effect.gen(function* () {
+      const pool = yield* PgPool.make(poolOptions({ max: 1 }))
+      const pid = yield* pidOf(pool)
+      yield* pool.withConnection((conn) => conn.execute("PREPARE report_q AS SELECT 1"))
+      yield* preparedClean(pool)
+      yield* preparedClean(pool)
+      expect(yield* pidOf(pool)).toBe(pid)
+    }),
+  )
+
+  it.live("SQL-level prepared statement, through a function: the connection is replaced", () =>
+    Effect.gen(function* () {
+      const pool = yield* PgPool.make(poolOptions({ max: 1 }))
+      const pid = yield* pidOf(pool)
+      yield* pool.fetchVal("SELECT pool_reset_prepare()")
+      // No client can see this PREPARE: the reset's check finds it and the session is closed.
+      yield* eventually("the connection is closed", () => pool.stats.size === 0)
+      yield* preparedClean(pool)
+      expect(yield* pidOf(pool)).not.toBe(pid)
+    }),
+  )
+})
