@@ -10,7 +10,13 @@
  *   never fall back; unix sockets never use TLS; `sslnegotiation=direct` starts TLS at once with
  *   ALPN `postgresql`;
  * - then startup and authentication (`Startup.ts`) with the channel binding data of the TLS
- *   session, and the `target_session_attrs` check (`SessionAttrs.ts`).
+ *   session, and the `target_session_attrs` check (`SessionAttrs.ts`);
+ * - a server that does not understand the request itself gets one more, plainer one on a new
+ *   socket: a 3.2 startup rejected outright (a protocol error or an unsupported feature before
+ *   any authentication, or the connection closed without an answer: poolers such as PgBouncer
+ *   before 1.19 do not negotiate) is sent again as 3.0 when `min_protocol_version` allows it, and
+ *   a direct TLS handshake that fails is tried again with an SSLRequest (still TLS, with the same
+ *   verification).
  *
  * When every host fails, a single host's error is returned as is; several hosts give a
  * `PgConnectionError` with reason `AllHostsFailed` listing each host's failure.
@@ -89,6 +95,19 @@ const buildStartup = (params: Record<string, string>, minor: number): Uint8Array
   return w.patchLength(at).finishCopy()
 }
 
+/** Startup failures of a server that did not understand the startup request itself. */
+const rejectedOutright = new WeakSet<PgConnectError>()
+
+/**
+ * Whether `error`, failing a startup during which the server sent nothing but the error (no
+ * authentication request, no parameter), means the request itself was not understood: a
+ * protocol violation or an unsupported feature, or the connection closed without an answer.
+ */
+const isOutrightRejection = (error: PgConnectError): boolean =>
+  error instanceof PgServerError
+    ? error.code === "08P01" || error.code === "0A000"
+    : error instanceof PgConnectionError && error.reason === "ClosedByServer"
+
 const startup = (
   session: Session,
   config: ResolvedConfig,
@@ -96,7 +115,10 @@ const startup = (
   secure: tls.TLSSocket | undefined,
 ): Effect.Effect<void, PgConnectError> =>
   Effect.callback<void, PgConnectError>((resume) => {
-    const handler = new StartupHandler(
+    let handler: StartupHandler | undefined = undefined
+    const heardNothing = () =>
+      handler !== undefined && handler.method === undefined && !handler.authenticated && session.parameters.size === 0
+    handler = new StartupHandler(
       session,
       {
         user: config.user,
@@ -109,7 +131,10 @@ const startup = (
       },
       {
         succeed: () => resume(Effect.void),
-        fail: (e) => resume(Effect.fail(e)),
+        fail: (e) => {
+          if (heardNothing() && isOutrightRejection(e)) rejectedOutright.add(e)
+          resume(Effect.fail(e))
+        },
       },
     )
     const params: Record<string, string> = {
@@ -188,6 +213,33 @@ const tryOnce = (
   )
 }
 
+/**
+ * {@link tryOnce}, and once more with plainer requests when the server did not understand the
+ * first one (see the module header): 3.0 instead of 3.2, an SSLRequest instead of direct TLS.
+ */
+const tryPlainer = (
+  host: HostTarget,
+  plan: Plan,
+  config: ResolvedConfig,
+  material: TlsMaterial | undefined,
+  password: string | undefined,
+  attrs: TargetSessionAttrs,
+  progress?: { encrypted: boolean },
+): Effect.Effect<{ session: Session; encryption: Encryption }, PgConnectError | PgConfigError> =>
+  Effect.catch(tryOnce(host, plan, config, material, password, attrs, progress), (e) => {
+    const directFailed =
+      plan !== "plain" && config.tls.negotiation === "direct" && e instanceof PgConnectionError && e.reason === "Tls"
+    const olderProtocol =
+      !(e instanceof PgConfigError) && rejectedOutright.has(e) && config.protocolMinor > config.minProtocolMinor
+    if (!directFailed && !olderProtocol) return Effect.fail(e)
+    const plainer: ResolvedConfig = {
+      ...config,
+      protocolMinor: olderProtocol ? config.minProtocolMinor : config.protocolMinor,
+      tls: directFailed ? { ...config.tls, negotiation: "postgres" } : config.tls,
+    }
+    return tryPlainer(host, plan, plainer, material, password, attrs, progress)
+  })
+
 /** The tries of one host per sslmode, with libpq's retry rules between them. */
 const tryHost = (
   host: HostTarget,
@@ -199,26 +251,26 @@ const tryHost = (
   Effect.gen(function* () {
     const mode = config.tls.mode
     if (host._tag === "unix" || mode === "disable")
-      return yield* tryOnce(host, "plain", config, material, password, attrs)
+      return yield* tryPlainer(host, "plain", config, material, password, attrs)
     if (mode === "allow") {
-      const first = yield* Effect.result(tryOnce(host, "plain", config, material, password, attrs))
+      const first = yield* Effect.result(tryPlainer(host, "plain", config, material, password, attrs))
       if (Result.isSuccess(first)) return first.success
       // The server refused the plain session: try again with TLS (libpq's "allow").
       if (!(first.failure instanceof PgServerError)) return yield* Effect.fail(first.failure)
-      return yield* tryOnce(host, "tls", config, material, password, attrs)
+      return yield* tryPlainer(host, "tls", config, material, password, attrs)
     }
     if (mode === "prefer") {
       const progress = { encrypted: false }
-      const first = yield* Effect.result(tryOnce(host, "tls-or-plain", config, material, password, attrs, progress))
+      const first = yield* Effect.result(tryPlainer(host, "tls-or-plain", config, material, password, attrs, progress))
       if (Result.isSuccess(first)) return first.success
       const e = first.failure
       // The TLS handshake failed, or the server refused the TLS session: try again in clear.
       const retry =
         (e instanceof PgConnectionError && e.reason === "Tls") || (progress.encrypted && e instanceof PgServerError)
       if (!retry) return yield* Effect.fail(e)
-      return yield* tryOnce(host, "plain", config, material, password, attrs)
+      return yield* tryPlainer(host, "plain", config, material, password, attrs)
     }
-    return yield* tryOnce(host, "tls", config, material, password, attrs)
+    return yield* tryPlainer(host, "tls", config, material, password, attrs)
   })
 
 const shuffle = <A>(items: ReadonlyArray<A>): Array<A> => {
