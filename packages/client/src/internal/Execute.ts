@@ -3,11 +3,18 @@
  * (from the connection's cache, or an explicitly prepared statement), send the request, and
  * recover when the server's copy of the statement is stale.
  *
- * - "cached plan must not change result type" (0A000) and "prepared statement does not exist"
- *   (26000) drop the statement's description. Outside a transaction the server did not run
- *   anything, so the statement is prepared again and the request re-sent once, transparently.
- *   Inside a transaction the server has aborted the transaction: 0A000 becomes a typed
- *   `PgInvalidCachedStatementError` (unless the caller can restart a transaction it owns).
+ * - "cached plan must not change result type" (0A000) drops the statement's description;
+ *   "prepared statement does not exist" (26000) keeps it (the statement's name holds a digest of
+ *   its SQL, so the name stays right) and tells the cache that this connection's server
+ *   connection may change between transactions (a transaction-pooling proxy). Outside a
+ *   transaction the server ran nothing, so the request is re-sent once, transparently, with the
+ *   statement closed and parsed again in the same batch (one Sync: a pooler keeps it on one server
+ *   connection). Inside a transaction the server has aborted the transaction: the caller gets a
+ *   typed `PgInvalidCachedStatementError` that names the pooler and the option to use (unless the
+ *   caller can restart a transaction it owns).
+ * - Once a connection has met a missing statement, executions inside a transaction re-create
+ *   their statement in their own batch: behind a transaction-pooling proxy, each transaction may
+ *   run on a server connection that never saw it.
  * - With unnamed statements (describe cache) the server re-parses every time and describes the
  *   portal; a changed result shape is decoded with the fresh description and the cached
  *   description is dropped (see `ExecuteHandler`).
@@ -22,7 +29,7 @@ import type { Connection } from "./Connection.ts"
 import type { Level } from "./Gate.ts"
 import type { Completion } from "./Handlers.ts"
 import type { Handler } from "./Session.ts"
-import type { StatementInfo } from "./Statement.ts"
+import { reparsed, type StatementInfo } from "./Statement.ts"
 
 /** The server's copy of a prepared statement is gone or no longer matches the schema. */
 export const isStaleStatement = (error: PgQueryError): error is PgServerError =>
@@ -34,15 +41,26 @@ export const isStaleStatement = (error: PgQueryError): error is PgServerError =>
  * error, or for 0A000 a typed `PgInvalidCachedStatementError`.
  */
 const staleFailure = (error: PgServerError, sql: string, retried: boolean): PgQueryError =>
-  error.code !== "0A000"
-    ? error
-    : new PgInvalidCachedStatementError({
-        message: retried
+  new PgInvalidCachedStatementError({
+    message:
+      error.code === "26000"
+        ? `${error.message}, inside a transaction: the server connection running this transaction never ` +
+          "prepared it, which happens behind a transaction-pooling proxy (PgBouncer with pool_mode=transaction, " +
+          "or similar). The transaction was aborted; roll it back and retry it (this connection now re-prepares " +
+          "statements inside transactions), or connect with namedStatements: false (or statementCacheSize: 0)"
+        : retried
           ? `the statement is still invalid after preparing it again: ${error.message}`
           : `a cached statement became invalid after a schema change (${error.message}); roll the transaction back and retry it`,
-        query: sql,
-        cause: error,
-      })
+    query: sql,
+    cause: error,
+  })
+
+/**
+ * Whether an execution written now runs inside a transaction block: a transaction level owns
+ * the connection, or the last ReadyForQuery said so (a transaction begun with plain SQL).
+ */
+export const inTransactionBlock = (conn: Connection): boolean =>
+  conn.gate.owner !== undefined || conn.session.transactionStatus !== "I"
 
 /**
  * What a failed execution of `info` leads to, dropping stale descriptions on the way: "retry"
@@ -52,6 +70,7 @@ const staleFailure = (error: PgServerError, sql: string, retried: boolean): PgQu
  * Shared by {@link executeWith} and the fast path (internal/FastQuery.ts).
  */
 export const afterFailure = (
+  conn: Connection,
   source: StatementSource,
   info: StatementInfo,
   error: PgQueryError,
@@ -65,7 +84,8 @@ export const afterFailure = (
     if (info.name === "" && error instanceof PgServerError) source.forget(info, undefined)
     return error
   }
-  source.forget(info, error)
+  if (error.code === "26000") conn.cache.serverMayChange = true
+  else source.forget(info, error)
   if (!retried && status === "I") return "retry"
   if (!retried && canRestart) return "restart"
   return staleFailure(error, source.sql, retried)
@@ -84,7 +104,8 @@ export interface StatementSource {
 export const cacheSource = (conn: Connection, sql: string): StatementSource => ({
   sql,
   prepare: (level) => conn.cache.prepare(sql, (b, m) => conn.request(b, m, level)),
-  forget: (info, error) => conn.cache.forget(sql, info, error === undefined || error.code === "0A000"),
+  // No Close: the next preparation of the same SQL (same name) replaces the server's copy.
+  forget: (info) => conn.cache.forget(sql, info, false),
 })
 
 /**
@@ -105,7 +126,9 @@ export const executeWith = <A>(
       let status: Backend.TransactionStatus = "I"
       return conn
         .request<A>(
-          (w) => build(w, info),
+          // A retry, or a transaction that may run on a server connection that never saw the
+          // statement: Close + Parse in the same batch (decided when the request is written).
+          (w) => build(w, retried || (conn.cache.serverMayChange && inTransactionBlock(conn)) ? reparsed(info) : info),
           (c) =>
             make(
               {
@@ -123,7 +146,7 @@ export const executeWith = <A>(
         )
         .pipe(
           Effect.catch((error) => {
-            const next = afterFailure(source, info, error, status, retried, restart !== undefined)
+            const next = afterFailure(conn, source, info, error, status, retried, restart !== undefined)
             if (next === "retry") return attempt(true)
             // "restart" only comes back when the caller gave `restart`.
             if (next === "restart") return Effect.andThen(restart ?? Effect.void, attempt(true))

@@ -193,6 +193,7 @@ export class ExecuteHandler extends BaseHandler<ExecuteResult> {
       }
       case Backend.Type.BindComplete:
       case Backend.Type.ParseComplete:
+      case Backend.Type.CloseComplete:
       case Backend.Type.PortalSuspended:
       case Backend.Type.EmptyQueryResponse:
         return false
