@@ -272,7 +272,30 @@ describe("protocol negotiation behind poolers", () => {
     }),
   )
 
-  it.live("an error after authentication began is not retried (the request was understood)", () =>
+  it.live("an error about the user (class 28) is not retried: the request was understood", () =>
+    Effect.gen(function* () {
+      const mock = yield* MockBackend.makeMany([
+        [
+          MockBackend.expectStartup({}, v32),
+          MockBackend.send({
+            _tag: "ErrorResponse",
+            fields: [
+              ["S", "FATAL"],
+              ["C", "28000"],
+              ["M", "no pg_hba.conf entry"],
+            ],
+          }),
+          MockBackend.closeConnection,
+        ],
+        accept30,
+      ])
+      const error = failureOf(yield* Effect.exit(connectTo(mock, { protocolVersion: "3.2" })))
+      expect(error._tag === "PgServerError" && error.code).toBe("28000")
+      expect(yield* mock.received(1)).toEqual([])
+    }),
+  )
+
+  it.live("a failure after authentication (pgpool-II relaying PostgreSQL 18's long cancel key) is retried as 3.0", () =>
     Effect.gen(function* () {
       const mock = yield* MockBackend.makeMany([
         [
@@ -282,9 +305,10 @@ describe("protocol negotiation behind poolers", () => {
             {
               _tag: "ErrorResponse",
               fields: [
-                ["S", "FATAL"],
-                ["C", "08P01"],
-                ["M", "something else"],
+                ["S", "ERROR"],
+                ["C", "XX000"],
+                ["M", "authentication failed"],
+                ["D", "invalid messages length(40) for BackendKeyData"],
               ],
             },
           ]),
@@ -292,9 +316,8 @@ describe("protocol negotiation behind poolers", () => {
         ],
         accept30,
       ])
-      const error = failureOf(yield* Effect.exit(connectTo(mock, { protocolVersion: "3.2" })))
-      expect(error._tag === "PgServerError" && error.code).toBe("08P01")
-      expect(yield* mock.received(1)).toEqual([])
+      const conn = yield* connectTo(mock, { protocolVersion: "3.2" })
+      expect(conn.protocolVersion).toBe("3.0")
     }),
   )
 })

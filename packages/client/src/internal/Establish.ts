@@ -12,9 +12,9 @@
  * - then startup and authentication (`Startup.ts`) with the channel binding data of the TLS
  *   session, and the `target_session_attrs` check (`SessionAttrs.ts`);
  * - a server that does not understand the request itself gets one more, plainer one on a new
- *   socket: a 3.2 startup rejected outright (a protocol error or an unsupported feature before
- *   any authentication, or the connection closed without an answer: poolers such as PgBouncer
- *   before 1.19 do not negotiate) is sent again as 3.0 when `min_protocol_version` allows it, and
+ *   socket: a 3.2 startup rejected outright (a server error that is not about the user, the
+ *   database or the server's state, or the connection closed: poolers such as PgBouncer before
+ *   1.19 do not negotiate) is sent again as 3.0 when `min_protocol_version` allows it, and
  *   a direct TLS handshake that fails is tried again with an SSLRequest (still TLS, with the same
  *   verification).
  *
@@ -99,13 +99,16 @@ const buildStartup = (params: Record<string, string>, minor: number): Uint8Array
 const rejectedOutright = new WeakSet<PgConnectError>()
 
 /**
- * Whether `error`, failing a startup during which the server sent nothing but the error (no
- * authentication request, no parameter), means the request itself was not understood: a
- * protocol violation or an unsupported feature, or the connection closed without an answer.
+ * Whether `error`, failing a startup, may mean the request itself was not understood: any server
+ * error except those about who connects or the server's state (classes 28 invalid authorization,
+ * 3D invalid database, 53 insufficient resources, 57 operator intervention), or the connection
+ * closed by the server. Seen: PgBouncer 1.18 answers a 3.2 startup with 08P01 "bad packet
+ * header"; pgpool-II 4.3 passes it on to PostgreSQL 18, relays AuthenticationOk, and then fails
+ * on the long cancel key with XX000 "invalid messages length(40) for BackendKeyData".
  */
 const isOutrightRejection = (error: PgConnectError): boolean =>
   error instanceof PgServerError
-    ? error.code === "08P01" || error.code === "0A000"
+    ? !["28", "3D", "53", "57"].includes(error.code.slice(0, 2))
     : error instanceof PgConnectionError && error.reason === "ClosedByServer"
 
 const startup = (
@@ -115,10 +118,7 @@ const startup = (
   secure: tls.TLSSocket | undefined,
 ): Effect.Effect<void, PgConnectError> =>
   Effect.callback<void, PgConnectError>((resume) => {
-    let handler: StartupHandler | undefined = undefined
-    const heardNothing = () =>
-      handler !== undefined && handler.method === undefined && !handler.authenticated && session.parameters.size === 0
-    handler = new StartupHandler(
+    const handler = new StartupHandler(
       session,
       {
         user: config.user,
@@ -132,7 +132,7 @@ const startup = (
       {
         succeed: () => resume(Effect.void),
         fail: (e) => {
-          if (heardNothing() && isOutrightRejection(e)) rejectedOutright.add(e)
+          if (isOutrightRejection(e)) rejectedOutright.add(e)
           resume(Effect.fail(e))
         },
       },
