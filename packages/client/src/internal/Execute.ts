@@ -12,9 +12,10 @@
  *   connection). Inside a transaction the server has aborted the transaction: the caller gets a
  *   typed `PgInvalidCachedStatementError` that names the pooler and the option to use (unless the
  *   caller can restart a transaction it owns).
- * - Once a connection has met a missing statement, executions inside a transaction re-create
- *   their statement in their own batch: behind a transaction-pooling proxy, each transaction may
- *   run on a server connection that never saw it.
+ * - Once a connection has met a missing statement, or found that a proxy answers for the server
+ *   ({@link checkProxy}, asked the first time a cached statement runs inside a transaction),
+ *   executions inside a transaction re-create their statement in their own batch: behind a
+ *   transaction-pooling proxy, each transaction may run on a server connection that never saw it.
  * - With unnamed statements (describe cache) the server re-parses every time and describes the
  *   portal; a changed result shape is decoded with the fresh description and the cached
  *   description is dropped (see `ExecuteHandler`).
@@ -22,6 +23,7 @@
  * @internal
  */
 import type * as Backend from "@pgfx/protocol/Backend"
+import * as Frontend from "@pgfx/protocol/Frontend"
 import type { Writer } from "@pgfx/protocol/Writer"
 import { Effect } from "effect"
 import { PgInvalidCachedStatementError, type PgQueryError, PgServerError } from "../PgError.ts"
@@ -29,6 +31,7 @@ import type { Connection } from "./Connection.ts"
 import type { Level } from "./Gate.ts"
 import type { Completion } from "./Handlers.ts"
 import type { Handler } from "./Session.ts"
+import { ScalarHandler } from "./SessionAttrs.ts"
 import { reparsed, type StatementInfo } from "./Statement.ts"
 
 /** The server's copy of a prepared statement is gone or no longer matches the schema. */
@@ -91,6 +94,27 @@ export const afterFailure = (
   return staleFailure(error, source.sql, retried)
 }
 
+/**
+ * Asks the server for `pg_backend_pid()` once per connection: a process id other than the one
+ * BackendKeyData gave means a proxy answered the startup with keys of its own (PgBouncer does),
+ * so the server connection may change between transactions and statements inside transactions
+ * are re-created in their own batch from now on (see the module header). A plain `SELECT` of a
+ * function, harmless inside the caller's transaction; one round trip per connection, and only
+ * for connections that run cached statements inside transactions.
+ */
+const checkProxy = (conn: Connection, level: Level | undefined): Effect.Effect<void, PgQueryError> =>
+  Effect.map(
+    conn.request<string | null>(
+      (w) => Frontend.query(w, "SELECT pg_catalog.pg_backend_pid()"),
+      (c) => new ScalarHandler((value, error) => (error === undefined ? c.succeed(value) : c.fail(error))),
+      level,
+    ),
+    (pid) => {
+      conn.cache.proxyChecked = true
+      if (pid !== null && pid !== String(conn.session.processId)) conn.cache.serverMayChange = true
+    },
+  )
+
 /** Where a statement's description comes from. */
 export interface StatementSource {
   readonly sql: string
@@ -122,38 +146,43 @@ export const executeWith = <A>(
   restart?: Effect.Effect<void, PgQueryError>,
 ): Effect.Effect<A, PgQueryError> => {
   const attempt = (retried: boolean): Effect.Effect<A, PgQueryError> =>
-    Effect.flatMap(source.prepare(level), (info) => {
-      let status: Backend.TransactionStatus = "I"
-      return conn
-        .request<A>(
-          // A retry, or a transaction that may run on a server connection that never saw the
-          // statement: Close + Parse in the same batch (decided when the request is written).
-          (w) => build(w, retried || (conn.cache.serverMayChange && inTransactionBlock(conn)) ? reparsed(info) : info),
-          (c) =>
-            make(
-              {
-                succeed: c.succeed,
-                fail: (e) => {
-                  // The status of this request's own ReadyForQuery (read before anything else runs).
-                  status = conn.session.transactionStatus
-                  c.fail(e)
-                },
+    Effect.flatMap(source.prepare(level), (info) =>
+      !conn.cache.proxyChecked && info.name !== "" && inTransactionBlock(conn)
+        ? Effect.andThen(checkProxy(conn, level), send(info, retried))
+        : send(info, retried),
+    )
+  const send = (info: StatementInfo, retried: boolean): Effect.Effect<A, PgQueryError> => {
+    let status: Backend.TransactionStatus = "I"
+    return conn
+      .request<A>(
+        // A retry, or a transaction that may run on a server connection that never saw the
+        // statement: Close + Parse in the same batch (decided when the request is written).
+        (w) => build(w, retried || (conn.cache.serverMayChange && inTransactionBlock(conn)) ? reparsed(info) : info),
+        (c) =>
+          make(
+            {
+              succeed: c.succeed,
+              fail: (e) => {
+                // The status of this request's own ReadyForQuery (read before anything else runs).
+                status = conn.session.transactionStatus
+                c.fail(e)
               },
-              info,
-              () => source.forget(info, undefined),
-            ),
-          level,
-        )
-        .pipe(
-          Effect.catch((error) => {
-            const next = afterFailure(conn, source, info, error, status, retried, restart !== undefined)
-            if (next === "retry") return attempt(true)
-            // "restart" only comes back when the caller gave `restart`.
-            if (next === "restart") return Effect.andThen(restart ?? Effect.void, attempt(true))
-            return Effect.fail(next)
-          }),
-        )
-    })
+            },
+            info,
+            () => source.forget(info, undefined),
+          ),
+        level,
+      )
+      .pipe(
+        Effect.catch((error) => {
+          const next = afterFailure(conn, source, info, error, status, retried, restart !== undefined)
+          if (next === "retry") return attempt(true)
+          // "restart" only comes back when the caller gave `restart`.
+          if (next === "restart") return Effect.andThen(restart ?? Effect.void, attempt(true))
+          return Effect.fail(next)
+        }),
+      )
+  }
   // Suspended: the cache lookup (and a new statement's name) belong to each run of the Effect,
   // not to its construction, so the same query Effect can run again (repeat, retry).
   return Effect.suspend(() => attempt(false))

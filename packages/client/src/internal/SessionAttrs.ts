@@ -16,12 +16,12 @@ import { PgConnectionError, type PgConnectError, PgServerError } from "../PgErro
 import type { Handler, Session, SessionError } from "./Session.ts"
 
 /** A simple query whose result is the text of the first column of the first row. */
-class ScalarHandler implements Handler {
+export class ScalarHandler implements Handler {
   value: string | null = null
   error: PgServerError | undefined = undefined
-  readonly done: (value: string | null, error: PgConnectError | undefined) => void
+  readonly done: (value: string | null, error: PgServerError | SessionError | undefined) => void
 
-  constructor(done: (value: string | null, error: PgConnectError | undefined) => void) {
+  constructor(done: (value: string | null, error: PgServerError | SessionError | undefined) => void) {
     this.done = done
   }
 

@@ -74,6 +74,8 @@ export class StatementCache {
    * proxy), so executions inside a transaction block re-create their statement (internal/Execute.ts).
    */
   serverMayChange = false
+  /** Whether the connection has asked the server whether a proxy stands in between (internal/Execute.ts). */
+  proxyChecked = false
   /** When each cached entry was prepared (for `lifetimeMs`). */
   private readonly preparedAt = new WeakMap<StatementInfo, number>()
 
