@@ -166,7 +166,7 @@ const suite = (it: Vitest.MethodsNonLive<Pooler>, options: { listen: boolean }) 
     }),
   )
 
-  it.effect("cursors inside transactions", () =>
+  it.effect("cursors inside transactions (and outside)", () =>
     Effect.gen(function* () {
       const client = yield* clientOf(yield* Pooler)
       const sums = yield* Effect.forEach(
@@ -182,6 +182,13 @@ const suite = (it: Vitest.MethodsNonLive<Pooler>, options: { listen: boolean }) 
         { concurrency: 4 },
       )
       expect(sums).toEqual([5050, 20100, 45150, 80200])
+      // Outside a transaction a cursor holds one for its lifetime: pinned to one server connection.
+      const outside = yield* Stream.runFold(
+        client.cursor("SELECT g FROM generate_series(1, $1::int) g", [100], { prefetch: 7 }),
+        () => 0,
+        (sum, row) => sum + Number(row.get("g")),
+      )
+      expect(outside).toBe(5050)
     }),
   )
 
