@@ -196,12 +196,14 @@ describe("server state", () => {
     }),
   )
 
-  it.live("protocol 3.2 on PostgreSQL 18 (long cancel key), 3.0 on request", () =>
+  it.live("protocol 3.0 by default (as libpq 18), 3.2 on PostgreSQL 18 on request (long cancel key)", () =>
     Effect.gen(function* () {
       const pg = testCluster()
-      const modern = yield* connect()
+      const modern = yield* connect({ protocolVersion: "3.2" })
       expect(modern.protocolVersion).toBe(pg.version >= 18 ? "3.2" : "3.0")
-      const legacy = yield* connect({ protocolVersion: "3.0" })
+      const byMinimum = yield* connect({ minProtocolVersion: "latest" })
+      expect(byMinimum.protocolVersion).toBe(pg.version >= 18 ? "3.2" : "3.0")
+      const legacy = yield* connect()
       expect(legacy.protocolVersion).toBe("3.0")
       expect(yield* legacy.fetchVal("SELECT 42")).toBe(42)
     }),

@@ -288,18 +288,73 @@ describe("statement cache", () => {
     }),
   )
 
+  it.live("statement names are digests of the SQL: equal on every connection, different for other SQL", () =>
+    Effect.gen(function* () {
+      const a = yield* connect()
+      const b = yield* connect()
+      const names = (conn: typeof a) =>
+        Effect.map(conn.fetch("SELECT name, statement FROM pg_prepared_statements ORDER BY statement"), (rows) =>
+          rows.map((r) => [String(r.get("statement")), String(r.get("name"))] as const),
+        )
+      for (const conn of [a, b]) {
+        yield* conn.fetchVal("SELECT $1::int AS one", [1])
+        yield* conn.fetchVal("SELECT $1::int AS two", [2])
+      }
+      const [onA, onB] = [new Map(yield* names(a)), new Map(yield* names(b))]
+      const one = onA.get("SELECT $1::int AS one")
+      expect(one).toMatch(/^pgfx_[A-Za-z0-9_-]{22}$/)
+      expect(onB.get("SELECT $1::int AS one")).toBe(one)
+      expect(onA.get("SELECT $1::int AS two")).not.toBe(one)
+    }),
+  )
+
+  // Outside a transaction: re-created in the call's own batch. Inside one: a typed error naming
+  // the pooler option; later transactions on that connection re-create their statements.
+  it.live("a statement the server lost (DEALLOCATE ALL) is recovered, or reported with a hint", () =>
+    Effect.gen(function* () {
+      const sql = "SELECT $1::int + 1"
+      const conn = yield* connect()
+      expect(yield* conn.fetchVal(sql, [1])).toBe(2)
+      yield* conn.execute("DEALLOCATE ALL")
+      expect(yield* conn.fetchVal(sql, [2])).toBe(3)
+      expect(yield* conn.fetchVal(sql, [3])).toBe(4)
+      // A connection that first loses a statement inside a transaction.
+      const fresh = yield* connect()
+      expect(yield* fresh.fetchVal(sql, [1])).toBe(2)
+      const lose = fresh.transaction(
+        Effect.gen(function* () {
+          yield* fresh.execute("DEALLOCATE ALL")
+          return yield* fresh.fetchVal(sql, [4])
+        }),
+      )
+      const error = failureOf(yield* Effect.exit(lose))
+      expect(error._tag).toBe("PgInvalidCachedStatementError")
+      if (error._tag === "PgInvalidCachedStatementError") expect(error.cause.code).toBe("26000")
+      expect(error.message).toContain("namedStatements: false")
+      expect(yield* lose).toBe(5)
+    }),
+  )
+
   it.live("maxCachedStatementLifetime: an old statement is prepared again on its next use", () =>
     Effect.gen(function* () {
       const conn = yield* connect({ maxCachedStatementLifetime: "200 millis" })
-      yield* conn.fetchVal("SELECT 1 + $1::int", [1])
-      const before = (yield* statementNames(conn)).filter((n) => /^pgfx_\d+$/.test(n))
-      yield* conn.fetchVal("SELECT 1 + $1::int", [1])
-      expect((yield* statementNames(conn)).filter((n) => /^pgfx_\d+$/.test(n))).toEqual(before)
+      const sql = "SELECT 1 + $1::int"
+      // The name is the digest of the SQL, so a re-preparation shows in prepare_time.
+      const prepared = Effect.map(
+        conn.fetch("SELECT name, prepare_time::text AS at FROM pg_prepared_statements WHERE statement = $1", [sql]),
+        (rows) => rows.map((r) => `${String(r.get("name"))} ${String(r.get("at"))}`),
+      )
+      yield* conn.fetchVal(sql, [1])
+      const before = yield* prepared
+      expect(before).toHaveLength(1)
+      yield* conn.fetchVal(sql, [1])
+      expect(yield* prepared).toEqual(before)
       yield* Effect.sleep("300 millis")
-      yield* conn.fetchVal("SELECT 1 + $1::int", [1])
-      const after = (yield* statementNames(conn)).filter((n) => /^pgfx_\d+$/.test(n))
-      const original = before.find((n) => !after.includes(n))
-      expect(original).toBeDefined() // the expired statement was closed and replaced
+      yield* conn.fetchVal(sql, [1])
+      const after = yield* prepared
+      expect(after).toHaveLength(1) // the expired statement was replaced, under the same name
+      expect(after[0]!.split(" ")[0]).toBe(before[0]!.split(" ")[0])
+      expect(after).not.toEqual(before)
     }),
   )
 

@@ -134,9 +134,14 @@ export interface PgConnectionOptions {
   readonly pipelining?: boolean | undefined
   /** Largest accepted backend message in bytes (default 1 GiB). */
   readonly maxMessageSize?: number | undefined
-  /** Protocol version asked for at startup: "3.2" (default; PostgreSQL 18's long cancel keys) or "3.0" [max_protocol_version]. */
+  /**
+   * Protocol version asked for at startup [max_protocol_version]: "3.0" (default, as in libpq
+   * 18: poolers such as PgBouncer before 1.19 reject anything else) or "3.2" (PostgreSQL 18's
+   * 32-byte cancel keys). A server that rejects a 3.2 startup outright is asked again with 3.0,
+   * unless `minProtocolVersion` forbids it.
+   */
   readonly protocolVersion?: "3.0" | "3.2" | undefined
-  /** Refuse a server that negotiates a lower protocol version [min_protocol_version]. */
+  /** Refuse a server that negotiates a lower protocol version (default "3.0") [min_protocol_version]. */
   readonly minProtocolVersion?: "3.0" | "3.2" | "latest" | undefined
   /**
    * Only accept these authentication methods [require_auth]: a list (`["scram-sha-256"]`,

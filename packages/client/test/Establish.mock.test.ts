@@ -208,6 +208,124 @@ describe("authentication the client refuses", () => {
   )
 })
 
+describe("protocol negotiation behind poolers", () => {
+  const v30 = 3 << 16
+  const v32 = (3 << 16) | 2
+  // What PgBouncer 1.18 answers to a 3.2 StartupMessage.
+  const badHeader = [
+    MockBackend.expectStartup({}, v32),
+    MockBackend.send({
+      _tag: "ErrorResponse",
+      fields: [
+        ["S", "FATAL"],
+        ["C", "08P01"],
+        ["M", "bad packet header: '0000005400030002'"],
+      ],
+    }),
+    MockBackend.closeConnection,
+  ]
+  const accept30 = [MockBackend.expectStartup({}, v30), ...MockBackend.acceptUnauthenticatedConnection().slice(1)]
+
+  it.live("asks for protocol 3.0 by default (as libpq 18 does)", () =>
+    Effect.gen(function* () {
+      const mock = yield* MockBackend.make(accept30)
+      const conn = yield* connectTo(mock)
+      expect(conn.protocolVersion).toBe("3.0")
+      yield* mock.result
+    }),
+  )
+
+  it.live("a 3.2 startup rejected outright is sent again as 3.0 on a new connection", () =>
+    Effect.gen(function* () {
+      const mock = yield* MockBackend.makeMany([badHeader, accept30])
+      const conn = yield* connectTo(mock, { protocolVersion: "3.2" })
+      expect(conn.protocolVersion).toBe("3.0")
+      yield* mock.result
+    }),
+  )
+
+  it.live("a connection closed without an answer to 3.2 is retried as 3.0 too", () =>
+    Effect.gen(function* () {
+      const mock = yield* MockBackend.makeMany([
+        [MockBackend.expectStartup({}, v32), MockBackend.closeConnection],
+        accept30,
+      ])
+      const conn = yield* connectTo(mock, { protocolVersion: "3.2" })
+      expect(conn.protocolVersion).toBe("3.0")
+    }),
+  )
+
+  it.live("min_protocol_version=3.2 forbids the retry: the server's error is returned", () =>
+    Effect.gen(function* () {
+      const mock = yield* MockBackend.makeMany([badHeader, accept30])
+      const error = failureOf(yield* Effect.exit(connectTo(mock, { minProtocolVersion: "3.2" })))
+      expect(error._tag === "PgServerError" && error.code).toBe("08P01")
+      expect(yield* mock.received(1)).toEqual([])
+    }),
+  )
+
+  it.live("a direct TLS handshake the server does not answer is tried again with an SSLRequest", () =>
+    Effect.gen(function* () {
+      // A server (or pooler) that does not speak direct TLS drops the ClientHello.
+      const mock = yield* MockBackend.makeMany([[MockBackend.closeConnection], sslAnswer([0x4e])])
+      const error = failureOf(yield* Effect.exit(connectTo(mock, { sslMode: "require", sslNegotiation: "direct" })))
+      // The second try negotiated with an SSLRequest; still TLS only, so "no TLS" is an error.
+      expect((yield* mock.received(1)).map((m) => m._tag)).toEqual(["SSLRequest"])
+      expect(error._tag === "PgConnectionError" && error.reason).toBe("Tls")
+      expect(error.message).toContain("does not support TLS")
+    }),
+  )
+
+  it.live("an error about the user (class 28) is not retried: the request was understood", () =>
+    Effect.gen(function* () {
+      const mock = yield* MockBackend.makeMany([
+        [
+          MockBackend.expectStartup({}, v32),
+          MockBackend.send({
+            _tag: "ErrorResponse",
+            fields: [
+              ["S", "FATAL"],
+              ["C", "28000"],
+              ["M", "no pg_hba.conf entry"],
+            ],
+          }),
+          MockBackend.closeConnection,
+        ],
+        accept30,
+      ])
+      const error = failureOf(yield* Effect.exit(connectTo(mock, { protocolVersion: "3.2" })))
+      expect(error._tag === "PgServerError" && error.code).toBe("28000")
+      expect(yield* mock.received(1)).toEqual([])
+    }),
+  )
+
+  it.live("a failure after authentication (pgpool-II relaying PostgreSQL 18's long cancel key) is retried as 3.0", () =>
+    Effect.gen(function* () {
+      const mock = yield* MockBackend.makeMany([
+        [
+          MockBackend.expectStartup({}, v32),
+          MockBackend.sendAll([
+            { _tag: "AuthenticationOk" },
+            {
+              _tag: "ErrorResponse",
+              fields: [
+                ["S", "ERROR"],
+                ["C", "XX000"],
+                ["M", "authentication failed"],
+                ["D", "invalid messages length(40) for BackendKeyData"],
+              ],
+            },
+          ]),
+          MockBackend.closeConnection,
+        ],
+        accept30,
+      ])
+      const conn = yield* connectTo(mock, { protocolVersion: "3.2" })
+      expect(conn.protocolVersion).toBe("3.0")
+    }),
+  )
+})
+
 describe("interrupting a statement", () => {
   const secretKey = new Uint8Array([9, 8, 7, 6])
   const isCancel = (m: ClientMessage) => m._tag === "CancelRequest" && m.processId === 4242

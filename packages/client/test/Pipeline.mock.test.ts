@@ -58,10 +58,15 @@ describe("pipelining", () => {
       const sql = "INSERT INTO t VALUES ($1)"
       const mock = yield* MockBackend.make([
         MockBackend.acceptUnauthenticatedConnection(),
-        MockBackend.expectMatch("Parse", (m) => m._tag === "Parse" && m.sql === sql && m.name !== ""),
-        MockBackend.expect({ _tag: "Describe", kind: "S", name: "pgfx_1" }),
+        MockBackend.expectMatch("Close", (m) => m._tag === "Close" && m.kind === "S" && m.name.startsWith("pgfx_")),
+        MockBackend.expectMatch("Parse", (m) => m._tag === "Parse" && m.sql === sql && m.name.startsWith("pgfx_")),
+        MockBackend.expectMatch(
+          "Describe",
+          (m) => m._tag === "Describe" && m.kind === "S" && m.name.startsWith("pgfx_"),
+        ),
         MockBackend.expectTag("Sync"),
         MockBackend.sendAll([
+          { _tag: "CloseComplete" },
           { _tag: "ParseComplete" },
           { _tag: "ParameterDescription", typeOids: [23] },
           { _tag: "NoData" },

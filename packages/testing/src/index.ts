@@ -19,6 +19,13 @@ export * as TempCluster from "./TempCluster.ts"
 export * as TempReplicaSet from "./TempReplicaSet.ts"
 
 /**
+ * A throwaway PgBouncer or pgpool-II in front of a server.
+ *
+ * @since 0.1.0
+ */
+export * as TempPooler from "./TempPooler.ts"
+
+/**
  * The error every TempCluster operation fails with.
  *
  * @since 0.1.0

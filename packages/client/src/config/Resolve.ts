@@ -215,9 +215,11 @@ export const resolveLayers = (
   }
 
   const requireAuth = find("requireAuth")
-  const protocolVersion = find("protocolVersion")?.value ?? "3.2"
   const minProtocol = find("minProtocolVersion")
   const minProtocolMinor = minProtocol === undefined || minProtocol.value === "3.0" ? 0 : 2
+  // libpq 18's default: ask for 3.0, which every server and pooler speaks; 3.2 when asked for
+  // (or when the minimum requires it).
+  const protocolVersion = find("protocolVersion")?.value ?? (minProtocolMinor === 2 ? "3.2" : "3.0")
   const protocolMinor = protocolVersion === "3.0" ? 0 : 2
   if (minProtocolMinor > protocolMinor) {
     throw configError(minProtocol!.source, "min_protocol_version", "min_protocol_version is above max_protocol_version")

@@ -18,13 +18,13 @@ import { executeCached } from "./Execute.ts"
 import type { Completion } from "./Handlers.ts"
 import { ExtendedReplies } from "./Replies.ts"
 import type { Handler, SessionError } from "./Session.ts"
-import { redescribe, sameResultShape, type StatementInfo, writeBindExecute } from "./Statement.ts"
+import { parsesInBatch, redescribe, sameResultShape, type StatementInfo, writeBindExecute } from "./Statement.ts"
 
 /** Writes Bind + Execute for every argument set (Parse once for the unnamed statement), then Sync. */
 export const writeBatch = (w: Writer, info: StatementInfo, argsList: ReadonlyArray<ReadonlyArray<unknown>>): void => {
   for (let i = 0; i < argsList.length; i++) {
     try {
-      writeBindExecute(w, info, argsList[i]!, 0, "", info.name === "" && i === 0)
+      writeBindExecute(w, info, argsList[i]!, 0, "", parsesInBatch(info) && i === 0)
     } catch (e) {
       if (e instanceof PgEncodeError) {
         throw new PgEncodeError({ ...e, message: `argument set ${i}: ${e.message}`, batchIndex: i })

@@ -10,7 +10,13 @@
  *   never fall back; unix sockets never use TLS; `sslnegotiation=direct` starts TLS at once with
  *   ALPN `postgresql`;
  * - then startup and authentication (`Startup.ts`) with the channel binding data of the TLS
- *   session, and the `target_session_attrs` check (`SessionAttrs.ts`).
+ *   session, and the `target_session_attrs` check (`SessionAttrs.ts`);
+ * - a server that does not understand the request itself gets one more, plainer one on a new
+ *   socket: a 3.2 startup rejected outright (a server error that is not about the user, the
+ *   database or the server's state, or the connection closed: poolers such as PgBouncer before
+ *   1.19 do not negotiate) is sent again as 3.0 when `min_protocol_version` allows it, and
+ *   a direct TLS handshake that fails is tried again with an SSLRequest (still TLS, with the same
+ *   verification).
  *
  * When every host fails, a single host's error is returned as is; several hosts give a
  * `PgConnectionError` with reason `AllHostsFailed` listing each host's failure.
@@ -98,6 +104,22 @@ const buildStartup = (params: Record<string, string>, minor: number): Uint8Array
   return w.patchLength(at).finishCopy()
 }
 
+/** Startup failures of a server that did not understand the startup request itself. */
+const rejectedOutright = new WeakSet<PgConnectError>()
+
+/**
+ * Whether `error`, failing a startup, may mean the request itself was not understood: any server
+ * error except those about who connects or the server's state (classes 28 invalid authorization,
+ * 3D invalid database, 53 insufficient resources, 57 operator intervention), or the connection
+ * closed by the server. Seen: PgBouncer 1.18 answers a 3.2 startup with 08P01 "bad packet
+ * header"; pgpool-II 4.3 passes it on to PostgreSQL 18, relays AuthenticationOk, and then fails
+ * on the long cancel key with XX000 "invalid messages length(40) for BackendKeyData".
+ */
+const isOutrightRejection = (error: PgConnectError): boolean =>
+  error instanceof PgServerError
+    ? !["28", "3D", "53", "57"].includes(error.code.slice(0, 2))
+    : error instanceof PgConnectionError && error.reason === "ClosedByServer"
+
 const startup = (
   session: Session,
   config: ResolvedConfig,
@@ -118,7 +140,10 @@ const startup = (
       },
       {
         succeed: () => resume(Effect.void),
-        fail: (e) => resume(Effect.fail(e)),
+        fail: (e) => {
+          if (isOutrightRejection(e)) rejectedOutright.add(e)
+          resume(Effect.fail(e))
+        },
       },
     )
     const params: Record<string, string> = {
@@ -197,6 +222,33 @@ const tryOnce = (
   )
 }
 
+/**
+ * {@link tryOnce}, and once more with plainer requests when the server did not understand the
+ * first one (see the module header): 3.0 instead of 3.2, an SSLRequest instead of direct TLS.
+ */
+const tryPlainer = (
+  host: HostTarget,
+  plan: Plan,
+  config: ResolvedConfig,
+  material: TlsMaterial | undefined,
+  password: string | undefined,
+  attrs: TargetSessionAttrs,
+  progress?: { encrypted: boolean },
+): Effect.Effect<{ session: Session; encryption: Encryption }, PgConnectError | PgConfigError> =>
+  Effect.catch(tryOnce(host, plan, config, material, password, attrs, progress), (e) => {
+    const directFailed =
+      plan !== "plain" && config.tls.negotiation === "direct" && e instanceof PgConnectionError && e.reason === "Tls"
+    const olderProtocol =
+      !(e instanceof PgConfigError) && rejectedOutright.has(e) && config.protocolMinor > config.minProtocolMinor
+    if (!directFailed && !olderProtocol) return Effect.fail(e)
+    const plainer: ResolvedConfig = {
+      ...config,
+      protocolMinor: olderProtocol ? config.minProtocolMinor : config.protocolMinor,
+      tls: directFailed ? { ...config.tls, negotiation: "postgres" } : config.tls,
+    }
+    return tryPlainer(host, plan, plainer, material, password, attrs, progress)
+  })
+
 /** The tries of one host per sslmode, with libpq's retry rules between them. */
 const tryHost = (
   host: HostTarget,
@@ -208,26 +260,26 @@ const tryHost = (
   Effect.gen(function* () {
     const mode = config.tls.mode
     if (host._tag === "unix" || mode === "disable")
-      return yield* tryOnce(host, "plain", config, material, password, attrs)
+      return yield* tryPlainer(host, "plain", config, material, password, attrs)
     if (mode === "allow") {
-      const first = yield* Effect.result(tryOnce(host, "plain", config, material, password, attrs))
+      const first = yield* Effect.result(tryPlainer(host, "plain", config, material, password, attrs))
       if (Result.isSuccess(first)) return first.success
       // The server refused the plain session: try again with TLS (libpq's "allow").
       if (!(first.failure instanceof PgServerError)) return yield* Effect.fail(first.failure)
-      return yield* tryOnce(host, "tls", config, material, password, attrs)
+      return yield* tryPlainer(host, "tls", config, material, password, attrs)
     }
     if (mode === "prefer") {
       const progress = { encrypted: false }
-      const first = yield* Effect.result(tryOnce(host, "tls-or-plain", config, material, password, attrs, progress))
+      const first = yield* Effect.result(tryPlainer(host, "tls-or-plain", config, material, password, attrs, progress))
       if (Result.isSuccess(first)) return first.success
       const e = first.failure
       // The TLS handshake failed, or the server refused the TLS session: try again in clear.
       const retry =
         (e instanceof PgConnectionError && e.reason === "Tls") || (progress.encrypted && e instanceof PgServerError)
       if (!retry) return yield* Effect.fail(e)
-      return yield* tryOnce(host, "plain", config, material, password, attrs)
+      return yield* tryPlainer(host, "plain", config, material, password, attrs)
     }
-    return yield* tryOnce(host, "tls", config, material, password, attrs)
+    return yield* tryPlainer(host, "tls", config, material, password, attrs)
   })
 
 const shuffle = <A>(items: ReadonlyArray<A>): Array<A> => {

@@ -56,7 +56,9 @@ export const fastStatement = (
   admits(conn) &&
   (options?.timeout ?? conn.config.commandTimeoutMs) === undefined &&
   conn.queryLoggers.size === 0 &&
-  !isTracing(fiber)
+  !isTracing(fiber) &&
+  // Behind a transaction-pooling proxy, statements inside a plain-SQL transaction re-prepare (general path).
+  !(conn.cache.serverMayChange && conn.session.transactionStatus !== "I")
     ? conn.cache.peek(sql)
     : undefined
 
@@ -174,7 +176,7 @@ export class FastCall<A, E = never> implements Completion<ExecuteResult> {
     this.state.settle()
     this.settleGate()
     const { conn, info } = this
-    const next = afterFailure(cacheSource(conn, info.sql), info, error, status, false, false)
+    const next = afterFailure(conn, cacheSource(conn, info.sql), info, error, status, false, false)
     // A stale statement the server did not run: prepare again and re-send (general path).
     if (typeof next === "string") return this.end(undefined, undefined)
     // The fast path runs only outside transaction levels: the request is plain SQL.

@@ -24,24 +24,27 @@ import type { Level } from "./Gate.ts"
 import { type Description, ExecuteHandler, type ExecuteResult, PrepareHandler } from "./Handlers.ts"
 import { Guarded, StreamMembers } from "./Lease.ts"
 import { makeStatementInfo, type StatementInfo, writeBindExecute } from "./Statement.ts"
+import { statementName } from "./StatementCache.ts"
 import * as Transaction from "./Transaction.ts"
 import { lookupTypes } from "./TypeInfo.ts"
 
 let statements = 0
 
-/** Parse + Describe + Sync under `name` (closing a stale statement of that name first). */
+/**
+ * Close + Parse + Describe + Sync under `name`: the Close replaces a stale statement of that name,
+ * or one prepared by another client behind a pooler (the same SQL: the name holds its digest).
+ */
 const describe = (
   conn: Connection,
   name: string,
   sql: string,
-  replace: boolean,
   level: Level | undefined,
 ): Effect.Effect<StatementInfo, PgQueryError> =>
   Effect.flatMap(
     conn.request<Description>(
       (w) => {
         conn.cache.writePendingCloses(w)
-        if (replace && name !== "") Frontend.close(w, "S", name)
+        if (name !== "") Frontend.close(w, "S", name)
         Frontend.parse(w, name, sql)
         Frontend.describe(w, "S", name)
         Frontend.sync(w)
@@ -86,10 +89,11 @@ export class PreparedStatement implements PgStatement {
     sql: string,
     options?: QueryOptions,
   ): Effect.Effect<PgStatement, PgQueryError, Scope.Scope> {
-    const name = conn.config.namedStatements ? `pgfx_s${++statements}` : ""
+    // Unique on this connection (each statement is closed on its own), and never different SQL.
+    const name = conn.config.namedStatements ? statementName(`pgfx_s${++statements}_`, sql) : ""
     return Effect.acquireRelease(
       Effect.map(
-        conn.withTimeout(describe(conn, name, sql, false, undefined), options),
+        conn.withTimeout(describe(conn, name, sql, undefined), options),
         (info) => new PreparedStatement(conn, info),
       ),
       (stmt) => stmt.close,
@@ -109,7 +113,7 @@ export class PreparedStatement implements PgStatement {
   private current(level: Level | undefined): Effect.Effect<StatementInfo, PgQueryError> {
     if (this.closed) return Effect.fail(new PgInterfaceError({ message: "the prepared statement is closed" }))
     if (!this.stale) return Effect.succeed(this.info)
-    return Effect.map(describe(this.conn, this.info.name, this.sql, true, level), (info) => {
+    return Effect.map(describe(this.conn, this.info.name, this.sql, level), (info) => {
       this.info = info
       this.stale = false
       return info

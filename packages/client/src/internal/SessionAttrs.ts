@@ -18,15 +18,15 @@ import type { Handler, Session, SessionError } from "./Session.ts"
 
 const utf8 = new TextDecoder("utf-8", { ignoreBOM: true })
 
-/** A single-statement simple query whose result is the text of the first column of the first row. */
-class ScalarHandler implements Handler {
+/** A simple query whose result is the text of the first column of the first row. */
+export class ScalarHandler implements Handler {
   value: string | null = null
   results = 0
   error: PgServerError | undefined = undefined
   readonly replies = new SimpleReplies()
-  readonly done: (value: string | null, error: PgConnectError | undefined) => void
+  readonly done: (value: string | null, error: PgServerError | SessionError | undefined) => void
 
-  constructor(done: (value: string | null, error: PgConnectError | undefined) => void) {
+  constructor(done: (value: string | null, error: PgServerError | SessionError | undefined) => void) {
     this.done = done
   }
 

@@ -27,7 +27,24 @@ export interface StatementInfo {
   readonly resultFormats: ReadonlyArray<Frontend.FormatCode>
   /** Decodes one DataRow body into a row. Throws PgDecodeError (or ProtocolViolation). */
   readonly decodeRecord: RecordDecoder
+  /**
+   * Set on a one-off copy of a named statement (see {@link reparsed}): the execution closes and
+   * parses the statement again in its own batch instead of trusting the server to hold it.
+   */
+  readonly reparse?: true | undefined
 }
+
+/**
+ * `info` for one execution that re-creates its named statement in the same batch as its Bind
+ * (Close, Parse, Bind, Describe portal, Execute, Sync): for a server connection that may not
+ * hold the statement (behind a transaction-pooling proxy), where Close of a missing statement is
+ * harmless and the batch, ending in one Sync, runs on one server connection.
+ */
+export const reparsed = (info: StatementInfo): StatementInfo =>
+  info.name === "" || info.reparse === true ? info : { ...info, reparse: true }
+
+/** Whether an execution of `info` sends Parse in its own batch (the unnamed statement, or {@link reparsed}). */
+export const parsesInBatch = (info: StatementInfo): boolean => info.name === "" || info.reparse === true
 
 const typeNameOf = (codec: Codec | undefined, oid: number): string => codec?.name ?? `oid ${oid}`
 
@@ -250,7 +267,7 @@ export const writeBindExecute = (
   args: ReadonlyArray<unknown>,
   maxRows: number,
   portal = "",
-  parse = info.name === "",
+  parse = parsesInBatch(info),
 ): void => {
   writeBind(w, info, args, portal, parse)
   Frontend.execute(w, portal, maxRows)
@@ -265,7 +282,7 @@ export const writeBind = (
   info: StatementInfo,
   args: ReadonlyArray<unknown>,
   portal = "",
-  parse = info.name === "",
+  parse = parsesInBatch(info),
 ): void => {
   const n = info.paramOids.length
   if (n > MAX_PARAMETERS) {
@@ -288,8 +305,12 @@ export const writeBind = (
   }
   const start = w.pos
   try {
-    // The unnamed statement can be replaced by any request in between: re-parse it in this batch.
-    if (parse) Frontend.parse(w, "", info.sql, info.paramOids)
+    // The unnamed statement can be replaced by any request in between: re-parse it in this batch
+    // (a named one is closed first: Close of a statement the server does not hold is harmless).
+    if (parse) {
+      if (info.name !== "") Frontend.close(w, "S", info.name)
+      Frontend.parse(w, info.name, info.sql, info.paramOids)
+    }
     writeBindMessage(w, info, args, portal)
   } catch (e) {
     w.pos = start

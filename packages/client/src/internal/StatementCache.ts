@@ -1,8 +1,13 @@
 /**
  * The per-connection LRU cache of prepared statements, keyed by SQL text.
  *
- * A miss prepares the statement (Parse + Describe + Sync) under a fresh name; an evicted
- * statement is closed on the server with the next request's batch. With size 0 nothing is named:
+ * A miss prepares the statement (Close + Parse + Describe + Sync) under a name derived from a
+ * digest of its SQL ({@link statementName}), so a name can never mean different SQL: behind a
+ * transaction-pooling proxy, where the batches of one client connection run on several server
+ * connections, a statement found under that name on another server connection (prepared there by
+ * any client) is the same statement, and the Close in front of the Parse makes "already exists"
+ * (42P05) impossible. An evicted statement is closed on the server with the next request's
+ * batch. With size 0 nothing is named:
  * each execution re-sends Parse for the unnamed statement in the same batch as its Bind, which is
  * also what makes pgfx usable behind transaction-pooling proxies.
  *
@@ -17,6 +22,7 @@
  * @internal
  */
 import * as Frontend from "@pgfx/protocol/Frontend"
+import { createHash } from "node:crypto"
 import type { Writer } from "@pgfx/protocol/Writer"
 import type { CodecRegistry } from "@pgfx/types/CodecRegistry"
 import { Effect } from "effect"
@@ -42,6 +48,15 @@ type Request = <A>(build: (w: Writer) => void, make: (c: Completion<A>) => Handl
 
 const oidsOf = (d: Description): Array<number> => [...d.paramOids, ...d.fields.map((f) => f.typeOid)]
 
+/**
+ * The server-side name of a statement: `prefix` and 128 bits of the SHA-256 of its SQL text
+ * (base64url, 22 characters; well within the 63-byte identifier limit). Parse is sent without
+ * parameter types, so the server derives them from the text alone: equal text, equal statement.
+ * Computed once per preparation, never per execution.
+ */
+export const statementName = (prefix: string, sql: string): string =>
+  prefix + createHash("sha256").update(sql).digest("base64url").slice(0, 22)
+
 export class StatementCache {
   readonly session: Session
   /** The connection's type state: live registry, introspection of unknown OIDs. */
@@ -50,10 +65,17 @@ export class StatementCache {
   readonly entries = new Map<string, StatementInfo>()
   /** Names of evicted statements to close with the next batch. */
   pendingClose: Array<string> = []
-  private counter = 0
   /** The key at the end of `entries` (most recently used), when known: {@link peek} need not move it. */
   private mostRecent: string | undefined = undefined
   readonly options: CacheOptions
+  /**
+   * Set when the server said a statement this cache holds does not exist (26000): the server
+   * connection behind this session may change between transactions (a transaction-pooling
+   * proxy), so executions inside a transaction block re-create their statement (internal/Execute.ts).
+   */
+  serverMayChange = false
+  /** Whether the connection has asked the server whether a proxy stands in between (internal/Execute.ts). */
+  proxyChecked = false
   /** When each cached entry was prepared (for `lifetimeMs`). */
   private readonly preparedAt = new WeakMap<StatementInfo, number>()
 
@@ -115,11 +137,14 @@ export class StatementCache {
       }
     }
     const cacheable = this.cacheable(sql)
-    const name = cacheable && this.options.named !== false ? `pgfx_${++this.counter}` : ""
+    const name = cacheable && this.options.named !== false ? statementName("pgfx_", sql) : ""
     return Effect.flatMap(
       request<Description>(
         (w) => {
           this.writePendingCloses(w)
+          // The server connection may hold this name already (our own earlier copy, or another
+          // client's behind a pooler): the same SQL by construction, replaced without an error.
+          if (name !== "") Frontend.close(w, "S", name)
           Frontend.parse(w, name, sql)
           Frontend.describe(w, "S", name)
           Frontend.sync(w)
@@ -138,11 +163,9 @@ export class StatementCache {
 
   private store(sql: string, info: StatementInfo): void {
     const existing = this.entries.get(sql)
-    if (existing !== undefined) {
-      // A concurrent prepare of the same SQL won; keep it and close ours.
-      if (info.name !== "") this.pendingClose.push(info.name)
-      return
-    }
+    // A concurrent prepare of the same SQL won: keep it. Its name is ours (same SQL), so there
+    // is nothing to close.
+    if (existing !== undefined) return
     this.entries.set(sql, info)
     this.mostRecent = sql
     this.preparedAt.set(info, Date.now())

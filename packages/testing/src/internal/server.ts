@@ -25,13 +25,17 @@ import { fail } from "./fail.ts"
 import { sslProbe } from "./probe.ts"
 import { type RunAs, sleep, tail, toolEnv } from "./proc.ts"
 
-export interface Postmaster {
-  /** The process we spawned: the watchdog shell (or postgres itself on Windows). */
+/** A server process started under the watchdog (see {@link spawnWatched}). */
+export interface Watched {
+  /** The process we spawned: the watchdog shell (or the server itself on Windows). */
   readonly child: ChildProcess
-  readonly dataDir: string
   /** Set once the process has exited. */
   exit: { readonly code: number | null; readonly signal: string | null } | undefined
   readonly exited: Promise<void>
+}
+
+export interface Postmaster extends Watched {
+  readonly dataDir: string
 }
 
 const exe = process.platform === "win32" ? ".exe" : ""
@@ -204,21 +208,36 @@ export const spawnPostmaster = (options: {
   readonly cwd: string
   readonly runAs: RunAs | undefined
 }): Effect.Effect<Postmaster, TempClusterError> =>
+  Effect.map(
+    spawnWatched({
+      command: [Path.join(options.binDir, `postgres${exe}`), "-D", options.dataDir, "-p", String(options.port)],
+      logFile: options.logFile,
+      cwd: options.cwd,
+      runAs: options.runAs,
+    }),
+    // The same object: the exit handlers set `exit` on it.
+    (watched) => Object.assign(watched, { dataDir: options.dataDir }),
+  )
+
+/**
+ * Spawn a server `command` under the watchdog, logging to `logFile`: when this process dies, or
+ * the watchdog's stdin is closed ({@link stopWatched}), the server gets SIGQUIT and `cwd` (the
+ * server's own temp directory) is deleted.
+ */
+export const spawnWatched = (options: {
+  readonly command: ReadonlyArray<string>
+  readonly logFile: string
+  readonly cwd: string
+  readonly runAs: RunAs | undefined
+}): Effect.Effect<Watched, TempClusterError> =>
   Effect.try({
     try: () => {
       const fd = Fs.openSync(options.logFile, "a")
       let child: ChildProcess
       try {
-        const postgres = [
-          Path.join(options.binDir, `postgres${exe}`),
-          "-D",
-          options.dataDir,
-          "-p",
-          String(options.port),
-        ]
         const [command, ...args] = useWatchdog
-          ? ["/bin/sh", "-c", watchdog, "pgfx-watchdog", options.cwd, ...postgres]
-          : postgres
+          ? ["/bin/sh", "-c", watchdog, "pgfx-watchdog", options.cwd, ...options.command]
+          : options.command
         child = spawn(command ?? "", args, {
           cwd: options.cwd,
           env: toolEnv(),
@@ -235,22 +254,25 @@ export const spawnPostmaster = (options: {
       const exited = new Promise<void>((resolve) => {
         markExited = resolve
       })
-      const postmaster: Postmaster = { child, dataDir: options.dataDir, exit: undefined, exited }
+      const watched: Watched = { child, exit: undefined, exited }
       child.on("exit", (code, signal) => {
-        postmaster.exit = { code, signal }
+        watched.exit = { code, signal }
         markExited()
       })
       child.on("error", () => {
-        postmaster.exit ??= { code: null, signal: null }
+        watched.exit ??= { code: null, signal: null }
         markExited()
       })
-      return postmaster
+      return watched
     },
     catch: (cause) =>
-      fail("Start", `cannot spawn postgres: ${String(cause)}`, { cause, logTail: logTail(options.logFile) }),
+      fail("Start", `cannot spawn ${options.command[0]}: ${String(cause)}`, {
+        cause,
+        logTail: logTail(options.logFile),
+      }),
   })
 
-const waitExit = (postmaster: Postmaster, millis: number): Effect.Effect<boolean> =>
+const waitExit = (postmaster: Watched, millis: number): Effect.Effect<boolean> =>
   postmaster.exit !== undefined
     ? Effect.succeed(true)
     : Effect.callback<boolean>((resume) => {
@@ -267,15 +289,22 @@ const waitExit = (postmaster: Postmaster, millis: number): Effect.Effect<boolean
  * watchdog), then SIGKILL if the postmaster lingers. Never fails.
  */
 export const stopPostmaster = (postmaster: Postmaster): Effect.Effect<void> =>
+  stopWatched(postmaster, () => postgresPid(postmaster.dataDir))
+
+/**
+ * Stop a {@link spawnWatched} server: SIGQUIT through the watchdog, then SIGKILL to `serverPid()`
+ * (the server behind the watchdog) and the watchdog if it lingers. Never fails.
+ */
+export const stopWatched = (watched: Watched, serverPid: () => number | undefined): Effect.Effect<void> =>
   Effect.gen(function* () {
-    if (postmaster.exit !== undefined) return
-    // Closing the watchdog's stdin makes it SIGQUIT postgres and delete the cluster.
-    if (useWatchdog) postmaster.child.stdin?.destroy()
-    else signal(postmaster.child.pid, "SIGQUIT")
-    if (yield* waitExit(postmaster, 10_000)) return
-    signal(useWatchdog ? postgresPid(postmaster.dataDir) : undefined, "SIGKILL")
-    postmaster.child.kill("SIGKILL")
-    yield* waitExit(postmaster, 5_000)
+    if (watched.exit !== undefined) return
+    // Closing the watchdog's stdin makes it SIGQUIT the server and delete its directory.
+    if (useWatchdog) watched.child.stdin?.destroy()
+    else signal(watched.child.pid, "SIGQUIT")
+    if (yield* waitExit(watched, 10_000)) return
+    signal(useWatchdog ? serverPid() : undefined, "SIGKILL")
+    watched.child.kill("SIGKILL")
+    yield* waitExit(watched, 5_000)
   })
 
 /** The status word on line 8 of postmaster.pid (`starting`, `ready`, `standby`, `stopping`). */
