@@ -1,6 +1,12 @@
+import { defaultServerConditions } from "vite"
 import { defineConfig } from "vitest/config"
 
+// Tests run on the TypeScript sources: `@pgfx/*` resolves through the "@pgfx/source" export
+// condition (package.json exports); an installed package resolves to its compiled dist/.
+const conditions = ["@pgfx/source", ...defaultServerConditions]
+
 const unit = (name: string) => ({
+  extends: true,
   test: {
     name,
     include: [`packages/${name}/test/**/*.test.ts`],
@@ -8,6 +14,7 @@ const unit = (name: string) => ({
 })
 
 export default defineConfig({
+  ssr: { resolve: { conditions } },
   test: {
     projects: [
       unit("protocol"),
@@ -16,12 +23,14 @@ export default defineConfig({
       unit("sql"),
       unit("testing"),
       {
+        extends: true,
         test: {
           name: "repo",
           include: ["test/architecture.test.ts"],
         },
       },
       {
+        extends: true,
         test: {
           name: "integration",
           include: ["test/**/*.test.ts"],
