@@ -32,9 +32,17 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          name: "consumer",
+          include: ["test/consumer.test.ts"],
+          testTimeout: 300_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: "integration",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/architecture.test.ts"],
+          exclude: ["test/architecture.test.ts", "test/consumer.test.ts"],
           globalSetup: ["test/globalSetup.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,

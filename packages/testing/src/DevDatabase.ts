@@ -76,14 +76,17 @@ const untilSignal: Effect.Effect<void> = Effect.callback<void>((resume) => {
 
 const runCommand = (command: ReadonlyArray<string>, url: string): Effect.Effect<number> =>
   Effect.callback<number>((resume) => {
-    const child = spawn(command[0]!, command.slice(1), {
-      stdio: "inherit",
-      env: { ...process.env, DATABASE_URL: url },
-    })
-    child.once("error", (e) => {
-      process.stderr.write(`pgfx-dev-db: ${command[0]}: ${e.message}\n`)
+    const cannotRun = (e: unknown) => {
+      process.stderr.write(`pgfx-dev-db: ${command[0]}: ${e instanceof Error ? e.message : String(e)}\n`)
       resume(Effect.succeed(127))
-    })
+    }
+    let child: ReturnType<typeof spawn>
+    try {
+      child = spawn(command[0]!, command.slice(1), { stdio: "inherit", env: { ...process.env, DATABASE_URL: url } })
+    } catch (e) {
+      return cannotRun(e) // Deno throws from spawn where Node emits "error"
+    }
+    child.once("error", cannotRun)
     child.once("exit", (code, signal) => resume(Effect.succeed(code ?? (signal === null ? 1 : 128))))
     return Effect.sync(() => child.kill())
   })
