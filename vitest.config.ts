@@ -26,7 +26,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "repo",
-          include: ["test/architecture.test.ts"],
+          include: ["test/architecture.test.ts", "test/docs.test.ts", "test/packages.test.ts"],
         },
       },
       {
@@ -42,7 +42,7 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/architecture.test.ts", "test/consumer.test.ts"],
+          exclude: ["test/architecture.test.ts", "test/consumer.test.ts", "test/docs.test.ts", "test/packages.test.ts"],
           globalSetup: ["test/globalSetup.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
