@@ -53,13 +53,13 @@ export const parseArgs = (argv: ReadonlyArray<string>): Args | string => {
     const arg = argv[i]!
     if (arg === "--") return { port, password, command: argv.slice(i + 1) }
     const [name, inline] = arg.startsWith("--") && arg.includes("=") ? arg.split(/=(.*)/s, 2) : [arg, undefined]
+    if (name !== "--port" && name !== "--password") return `unknown argument: ${arg}\n${usage}`
     const value = inline ?? argv[++i]
     if (value === undefined) return `${name}: missing value\n${usage}`
     if (name === "--port") {
       port = Number(value)
       if (!Number.isInteger(port) || port < 1 || port > 65535) return `--port: not a port number: ${value}\n${usage}`
-    } else if (name === "--password") password = value
-    else return `unknown argument: ${arg}\n${usage}`
+    } else password = value
   }
   return { port, password, command: [] }
 }
@@ -112,16 +112,18 @@ export const main = (
     err(args)
     return Effect.succeed(2)
   }
-  return Effect.scoped(
+  const serve = Effect.scoped(
     Effect.gen(function* () {
       const cluster = yield* TempCluster.make({ url: false, port: args.port, password: args.password })
       out(`DATABASE_URL=${cluster.url}`)
       if (args.command.length > 0) return yield* runCommand(args.command, cluster.url)
       err(`pgfx-dev-db: PostgreSQL ${cluster.version} on port ${cluster.port} (${cluster.source}); Ctrl-C stops it`)
-      yield* untilSignal
-      return 0
+      return yield* Effect.never
     }),
-  ).pipe(
+  )
+  // Listening from the start: a signal during startup also stops cleanly (the scope removes what
+  // was created so far).
+  return Effect.raceFirst(serve, Effect.as(untilSignal, 0)).pipe(
     Effect.catch((e) => {
       err(`pgfx-dev-db: ${e.message}`)
       return Effect.succeed(1)
