@@ -4,6 +4,11 @@ import { defineConfig } from "vitest/config"
 // Tests run on the TypeScript sources: `@pgfx/*` resolves through the "@pgfx/source" export
 // condition (package.json exports); an installed package resolves to its compiled dist/.
 const conditions = ["@pgfx/source", ...defaultServerConditions]
+// Node processes the tests start (examples, the CLIs) inherit the condition, also when vitest is
+// not started through npm (which sets it from .npmrc).
+if (!(process.env["NODE_OPTIONS"] ?? "").includes("--conditions=@pgfx/source")) {
+  process.env["NODE_OPTIONS"] = `${process.env["NODE_OPTIONS"] ?? ""} --conditions=@pgfx/source`.trim()
+}
 
 const unit = (name: string) => ({
   extends: true,
