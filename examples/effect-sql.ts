@@ -2,7 +2,7 @@
  * effect/sql on pgfx: `@pgfx/sql` provides effect's `SqlClient`, so code written for
  * `@effect/sql-pg` (the `sql` template, `SqlSchema`, `Migrator`, transactions) runs on pgfx.
  *
- *   DATABASE_URL=postgres://user:secret@localhost:5432/mydb node examples/effect-sql.ts
+ *   DATABASE_URL=postgres://user:secret@localhost:5432/mydb node --conditions=@pgfx/source examples/effect-sql.ts
  *   (or libpq's PG* variables)
  */
 import * as PgSqlClient from "@pgfx/sql/PgSqlClient"

@@ -3,7 +3,7 @@
  * check the declarations against the database when the app starts, then run them and get
  * domain values. Also the `sql` template for dynamic SQL.
  *
- *   DATABASE_URL=postgres://user:secret@localhost:5432/mydb node examples/typed-queries.ts
+ *   DATABASE_URL=postgres://user:secret@localhost:5432/mydb node --conditions=@pgfx/source examples/typed-queries.ts
  *   (or libpq's PG* variables)
  */
 import * as PgClient from "@pgfx/client/PgClient"

@@ -7,7 +7,7 @@
  * PostgreSQL. The server listens on 127.0.0.1:`PORT` (default 8080); Ctrl-C stops it, and the
  * pool closes gracefully after the last request.
  *
- *   PGHOST=localhost PGUSER=postgres PORT=8080 node examples/web-service.ts
+ *   PGHOST=localhost PGUSER=postgres PORT=8080 node --conditions=@pgfx/source examples/web-service.ts
  *   curl http://127.0.0.1:8080/16
  */
 import { NodeHttpServer, NodeRuntime } from "@effect/platform-node"

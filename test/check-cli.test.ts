@@ -11,7 +11,7 @@ import { testCluster } from "./support/cluster.ts"
 import { connect } from "./support/connect.ts"
 
 const root = path.resolve(import.meta.dirname, "..")
-const bin = path.join(root, "packages", "client", "bin", "pgfx.ts")
+const bin = path.join(root, "packages", "client", "bin", "pgfx.js")
 
 const runCli = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
   Effect.callback<{ stdout: string; stderr: string; code: number }>((resume) => {

@@ -4,9 +4,12 @@
  *
  * @since 0.1.0
  */
+export * as PgCheck from "./PgCheck.ts"
 export * as PgClient from "./PgClient.ts"
 export * as PgConfig from "./PgConfig.ts"
 export * as PgConnection from "./PgConnection.ts"
+export * as PgCopy from "./PgCopy.ts"
+export * as PgCopyError from "./PgCopyError.ts"
 export * as PgCurrentConnection from "./PgCurrentConnection.ts"
 export * as PgCursor from "./PgCursor.ts"
 export * as PgError from "./PgError.ts"
@@ -14,7 +17,10 @@ export * as PgListener from "./PgListener.ts"
 export * as PgMetrics from "./PgMetrics.ts"
 export * as PgNotifications from "./PgNotifications.ts"
 export * as PgPool from "./PgPool.ts"
+export * as PgQuery from "./PgQuery.ts"
 export * as PgRecord from "./PgRecord.ts"
+export * as PgSchema from "./PgSchema.ts"
+export * as PgSql from "./PgSql.ts"
 export * as PgStatement from "./PgStatement.ts"
 export * as PgTracing from "./PgTracing.ts"
 export * as PgTransaction from "./PgTransaction.ts"

@@ -47,6 +47,13 @@ export * as HbaLine from "./HbaLine.ts"
 export * as FaultProxy from "./FaultProxy.ts"
 
 /**
+ * A scripted fake PostgreSQL server speaking the wire protocol, for what a real server will not do.
+ *
+ * @since 0.1.0
+ */
+export * as MockBackend from "./MockBackend.ts"
+
+/**
  * Stopping, starting and restarting a TempCluster's server.
  *
  * @since 0.1.0
@@ -60,3 +67,10 @@ export * as ServerControl from "./ServerControl.ts"
  * @since 0.1.0
  */
 export * as TestTransaction from "./TestTransaction.ts"
+
+/**
+ * A throwaway PostgreSQL for local development: the `pgfx-dev-db` command.
+ *
+ * @since 0.1.0
+ */
+export * as DevDatabase from "./DevDatabase.ts"

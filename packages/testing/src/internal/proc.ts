@@ -55,6 +55,9 @@ const spawnOptions = (options: RunOptions) => ({
   ...(options.runAs === undefined ? {} : { uid: options.runAs.uid, gid: options.runAs.gid }),
 })
 
+const spawnPiped = (command: string, args: ReadonlyArray<string>, options: RunOptions) =>
+  spawn(command, args, { ...spawnOptions(options), stdio: ["pipe", "pipe", "pipe"], detached: true })
+
 /**
  * Run a program to completion, collecting its output. Fails only when the program
  * cannot be spawned; a non-zero exit is reported in the result. Interrupting the
@@ -69,7 +72,15 @@ export const run = (
   Effect.callback<RunResult, TempClusterError>((resume) => {
     // Its own process group, so an interruption can kill the program's children too (initdb
     // runs postgres in bootstrap mode, which would otherwise keep writing into the directory).
-    const child = spawn(command, args, { ...spawnOptions(options), stdio: ["pipe", "pipe", "pipe"], detached: true })
+    let child: ReturnType<typeof spawnPiped>
+    try {
+      child = spawnPiped(command, args, options)
+    } catch (cause) {
+      // Deno throws from spawn (EPERM for a binary the account may not execute) where Node
+      // reports the same through the "error" event.
+      resume(Effect.fail(fail(reason, `cannot run ${command}: ${String(cause)}`, { cause })))
+      return
+    }
     const stdout: Array<Buffer> = []
     const stderr: Array<Buffer> = []
     let done = false
