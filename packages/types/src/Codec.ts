@@ -278,7 +278,7 @@ export const textOnly = <A>(codec: Codec<A>): Codec<A> =>
     decodeText: codec.decodeText,
     encodeBinary: codec.encodeBinary,
     encodeText: codec.encodeText,
-    stringsAsText: true,
+    stringsAsText: codec.stringsAsText,
   })
 
 /**
