@@ -38,6 +38,23 @@ export interface Notification {
 /** What can end a session. */
 export type SessionError = PgConnectionError | PgProtocolError
 
+/**
+ * Refuses a setting under which values the server sends as text could not be read exactly:
+ * dates and timestamps are read in the ISO DateStyle only (other styles print ambiguous day/month
+ * orders and time zone abbreviations), and all text is UTF-8. The session is then closed with a
+ * PgProtocolError naming the setting (pgJDBC does the same for DateStyle). Every IntervalStyle
+ * and TimeZone is read.
+ */
+const checkTextSetting = (name: string, value: string): void => {
+  if (name === "DateStyle" ? !value.startsWith("ISO") : name === "client_encoding" && value !== "UTF8") {
+    throw new Backend.ProtocolViolation({
+      message: `the server's ${name} changed to "${value}": pgfx reads values only with ${
+        name === "DateStyle" ? "DateStyle ISO (any day order)" : "client_encoding UTF8"
+      }, so the connection is closed`,
+    })
+  }
+}
+
 export class Session {
   readonly socket: net.Socket
   readonly reader: Reader
@@ -303,6 +320,7 @@ export class Session {
   private onAsync(msg: Backend.BackendMessage): void {
     switch (msg._tag) {
       case "ParameterStatus":
+        checkTextSetting(msg.name, msg.value)
         this.parameters.set(msg.name, msg.value)
         this.stateDirty = true
         return
