@@ -24,7 +24,7 @@
  * @since 0.1.0
  */
 import type { Writer } from "@pgfx/protocol/Writer"
-import { type Codec, decodeError, EncodeError, invalidType, make } from "./Codec.ts"
+import { type Codec, decodeError, EncodeError, invalidType, make, parameterText } from "./Codec.ts"
 
 /**
  * A decoded PostgreSQL array: elements or NULLs, nested once per extra dimension.
@@ -331,7 +331,7 @@ export const arrayCodec = <A>(element: Codec<A>, options: ArrayCodecOptions = {}
       const el = arr[i]
       if (el === null || el === undefined) s += "NULL"
       else if (depth > 1 && isDim(el)) s += textLevel(el, depth - 1)
-      else s += quoteElement(typeof el === "string" && element.stringsAsText ? el : element.encodeText(el), delim)
+      else s += quoteElement(parameterText(element, el), delim)
     }
     return `${s}}`
   }
