@@ -264,6 +264,81 @@ describe("copyRecordsToTable", () => {
     }),
   )
 
+  it.live("strings and values a query parameter takes load the same values as the parameters would", () =>
+    Effect.gen(function* () {
+      const conn = yield* connect({ serverSettings: { TimeZone: "UTC" } })
+      const columns =
+        "ts timestamptz, t timestamp, d date, tm time, tz timetz, iv interval, n numeric, i int4, b int8, " +
+        "f float8, u uuid, days date[], j jsonb, by bytea, ok bool, tr tstzrange"
+      yield* conn.execute(`CREATE TEMP TABLE viacopy (${columns}); CREATE TEMP TABLE viaparams (${columns})`)
+      const rows: ReadonlyArray<ReadonlyArray<unknown>> = [
+        [
+          "2024-05-06T07:08:09.123Z",
+          "2024-05-06T07:08:09.123456",
+          "2024-05-06",
+          "07:08:09.5",
+          "07:08:09+05:30",
+          "P1DT2H",
+          "1.500",
+          "42",
+          "9007199254740993",
+          "0.1",
+          "A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11",
+          ["2024-01-01", null, "infinity"],
+          "a JSON string",
+          "\\x0102ff",
+          "true",
+          "[2024-01-02 03:04:05+00,2024-07-01 00:00:00+02)",
+        ],
+        [
+          "2024-05-06 07:08:09+02",
+          "0044-03-15 12:00:00 BC",
+          "-infinity",
+          "24:00:00",
+          "00:00:00-15:59:59",
+          "1 year 2 mons -3 days +04:05:06.789",
+          42,
+          7,
+          12n,
+          -1.5,
+          "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+          [],
+          { a: [1, "x"] },
+          new Uint8Array([0, 1]),
+          false,
+          "empty",
+        ],
+      ]
+      expect(yield* PgCopy.copyRecordsToTable(conn, "viacopy", { records: rows })).toBe("COPY 2")
+      const placeholders = Array.from({ length: 16 }, (_, i) => `$${i + 1}`).join(", ")
+      for (const row of rows) yield* conn.execute(`INSERT INTO viaparams VALUES (${placeholders})`, row)
+      const copied = yield* conn.fetch("SELECT v::text AS v FROM viacopy AS v ORDER BY ts")
+      const inserted = yield* conn.fetch("SELECT v::text AS v FROM viaparams AS v ORDER BY ts")
+      expect(copied.map((r) => r.v)).toEqual(inserted.map((r) => r.v))
+      expect(copied.length).toBe(2)
+      // what binary COPY cannot read is a typed error naming row, column and the accepted forms
+      for (const [value, column] of [
+        ["now", "ts"],
+        ["2024-05-06 07:08:09", "ts"],
+        ["2 hours", "iv"],
+      ] as const) {
+        const record = { ts: "2024-05-06T07:08:09Z", [column]: value }
+        const error = failureOf(
+          yield* Effect.exit(PgCopy.copyRecordsToTable(conn, "viacopy", { records: [record, record] })),
+        )
+        expect(error._tag).toBe("PgCopyRecordError")
+        if (error._tag === "PgCopyRecordError") {
+          expect(error.row).toBe(0)
+          expect(error.column).toBe(column)
+          expect(error.message).toContain(`record 0, column "${column}"`)
+          expect(error.message).toContain("ISO 8601")
+          expect(error.message).not.toContain(value)
+        }
+      }
+      expect(yield* conn.fetchVal("SELECT count(*) FROM viacopy")).toBe(2n)
+    }),
+  )
+
   it.live("a bad value names the record and column; nothing is loaded; progress counts rows", () =>
     Effect.gen(function* () {
       const conn = yield* connect()

@@ -15,15 +15,16 @@
  * rectangular (ragged arrays are rejected) with at most 6 dimensions. `null` and `undefined`
  * elements are NULL. Lower bounds are 1 unless the array carries {@link lowerBounds}.
  *
- * Gotcha: for `json[]` / `jsonb[]`, a JS array element is read as a further dimension, not as a
- * JSON array document; pass such documents as JSON text strings. Element types whose values are
- * arrays themselves (multiranges) say which JS arrays are elements with
- * {@link ArrayCodecOptions.isElement}.
+ * Element types whose values are arrays themselves say which JS arrays are elements: multiranges
+ * with {@link ArrayCodecOptions.isElement}; `json[]` / `jsonb[]` with
+ * {@link ArrayCodecOptions.arrayElements}: there only the outermost JS array is a dimension (a
+ * nested JS array is a JSON array document) unless the array carries a dimension count — decoded
+ * multi-dimensional `json[]` values carry it ({@link dimensionsOf}), {@link withDimensions} sets it.
  *
  * @since 0.1.0
  */
 import type { Writer } from "@pgfx/protocol/Writer"
-import { type Codec, decodeError, EncodeError, invalidType, make } from "./Codec.ts"
+import { type Codec, decodeError, EncodeError, invalidType, make, parameterText } from "./Codec.ts"
 
 /**
  * A decoded PostgreSQL array: elements or NULLs, nested once per extra dimension.
@@ -69,6 +70,39 @@ export const withLowerBounds = <A extends Array<unknown>>(array: A, bounds: Read
   return array
 }
 
+/**
+ * The key of the non-enumerable property holding the number of dimensions of a decoded
+ * multi-dimensional array whose elements may be JS arrays (`json[]`, `jsonb[]`).
+ *
+ * @since 0.1.0
+ * @category dimensions
+ */
+export const dimensions: unique symbol = Symbol.for("@pgfx/types/ArrayCodec/dimensions")
+
+/**
+ * The dimension count an array carries (see {@link withDimensions}); undefined when it carries none.
+ *
+ * @since 0.1.0
+ * @category dimensions
+ */
+export const dimensionsOf = (array: ReadonlyArray<unknown>): number | undefined =>
+  (array as { [dimensions]?: number })[dimensions]
+
+/**
+ * Marks `array` (in place) as having `count` dimensions and returns it: for `json[]` / `jsonb[]`,
+ * whose elements may be JS arrays, `withDimensions([[1, 2], [3, 4]], 2)` is the 2×2 array
+ * `'{{1,2},{3,4}}'`, while `[[1, 2], [3, 4]]` alone is two JSON array documents.
+ *
+ * @since 0.1.0
+ * @category dimensions
+ */
+export const withDimensions = <A extends Array<unknown>>(array: A, count: number): A => {
+  if (!Number.isInteger(count) || count < 1 || count > MAX_DIMS)
+    throw new RangeError(`invalid dimension count ${count}`)
+  Object.defineProperty(array, dimensions, { value: count, enumerable: false, configurable: true, writable: true })
+  return array
+}
+
 const boundsToSend = (value: ReadonlyArray<unknown>, ndim: number): ReadonlyArray<number> | undefined => {
   const b = lowerBoundsOf(value)
   return b !== undefined && b.length === ndim ? b : undefined
@@ -93,6 +127,12 @@ export interface ArrayCodecOptions {
    * a dimension.
    */
   readonly isElement?: (value: ReadonlyArray<unknown>) => boolean
+  /**
+   * For element types whose values may be any JS value, arrays included (`json`, `jsonb`): only
+   * the outermost JS array is a dimension, unless the value carries a dimension count
+   * ({@link withDimensions}); decoded multi-dimensional arrays carry theirs.
+   */
+  readonly arrayElements?: boolean
 }
 
 const isSpace = (c: number): boolean => c === 32 || (c >= 9 && c <= 13)
@@ -150,9 +190,15 @@ export const arrayCodec = <A>(element: Codec<A>, options: ArrayCodecOptions = {}
   const decodeElementBinary = element.decodeBinary
   const encodeElementBinary = element.encodeBinary
   const isElement = options.isElement
+  const arrayElements = options.arrayElements === true
   /** A JS array that is a dimension (not an element). */
   const isDim = (v: unknown): v is ReadonlyArray<unknown> =>
     Array.isArray(v) && (isElement === undefined || !isElement(v))
+  /** A JS array that is a dimension where the last dimension holds elements that may be arrays. */
+  const isLeaf = (v: unknown): boolean => arrayElements || !isDim(v)
+  /** The dimensions of a decoded array, marked when its elements could be mistaken for dimensions. */
+  const marked = <T extends Array<unknown>>(arr: T, ndim: number): T =>
+    arrayElements && ndim > 1 ? withDimensions(arr, ndim) : arr
 
   const ragged = (reason: string): EncodeError =>
     new EncodeError({
@@ -166,8 +212,9 @@ export const arrayCodec = <A>(element: Codec<A>, options: ArrayCodecOptions = {}
   const dimsOf = (value: unknown): Array<number> => {
     if (!Array.isArray(value)) throw invalidType(name, "an array (nested arrays for more dimensions)", value)
     const dims: Array<number> = [value.length]
+    const ndim = arrayElements ? (dimensionsOf(value) ?? 1) : MAX_DIMS + 1
     let v: unknown = value[0]
-    while (value.length > 0 && isDim(v)) {
+    while (value.length > 0 && dims.length < ndim && isDim(v)) {
       dims.push(v.length)
       if (dims.length > MAX_DIMS) throw ragged(`more than ${MAX_DIMS} dimensions`)
       if (v.length === 0) break
@@ -183,7 +230,7 @@ export const arrayCodec = <A>(element: Codec<A>, options: ArrayCodecOptions = {}
     for (let i = 0; i < arr.length; i++) {
       const el = arr[i]
       if (last) {
-        if (isDim(el)) throw ragged(`sub-arrays of different depths`)
+        if (!isLeaf(el)) throw ragged(`sub-arrays of different depths`)
       } else {
         if (!isDim(el)) throw ragged(`sub-arrays of different depths`)
         checkShape(el, dims, d + 1)
@@ -202,7 +249,7 @@ export const arrayCodec = <A>(element: Codec<A>, options: ArrayCodecOptions = {}
           w.int32(-1)
           hasNull = true
         } else {
-          if (isDim(el)) throw ragged(`sub-arrays of different depths`)
+          if (!isLeaf(el)) throw ragged(`sub-arrays of different depths`)
           const at = w.reserveLength()
           encodeElementBinary(el, w)
           w.patchValueLength(at)
@@ -273,18 +320,18 @@ export const arrayCodec = <A>(element: Codec<A>, options: ArrayCodecOptions = {}
       }
     }
     if (pos !== end) throw decodeError(name, `${end - pos} trailing bytes`)
-    const result = dims === undefined ? out : (reshape(out, dims, 0, 0) as PgArray<A>)
+    const result = dims === undefined ? out : marked(reshape(out, dims, 0, 0) as PgArray<A>, ndim)
     return bounds === undefined ? result : withLowerBounds(result, bounds)
   }
 
-  const textLevel = (arr: ReadonlyArray<unknown>): string => {
+  const textLevel = (arr: ReadonlyArray<unknown>, depth: number): string => {
     let s = "{"
     for (let i = 0; i < arr.length; i++) {
       if (i > 0) s += delimiter
       const el = arr[i]
       if (el === null || el === undefined) s += "NULL"
-      else if (isDim(el)) s += textLevel(el)
-      else s += quoteElement(typeof el === "string" && element.stringsAsText ? el : element.encodeText(el), delim)
+      else if (depth > 1 && isDim(el)) s += textLevel(el, depth - 1)
+      else s += quoteElement(parameterText(element, el), delim)
     }
     return `${s}}`
   }
@@ -295,13 +342,14 @@ export const arrayCodec = <A>(element: Codec<A>, options: ArrayCodecOptions = {}
     checkShape(arr, dims, 0)
     if (dims[dims.length - 1] === 0) return "{}"
     const bounds = boundsToSend(arr, dims.length)
-    if (bounds === undefined) return textLevel(arr)
+    if (bounds === undefined) return textLevel(arr, dims.length)
     let decoration = ""
     for (let d = 0; d < dims.length; d++) decoration += `[${bounds[d]}:${bounds[d]! + dims[d]! - 1}]`
-    return `${decoration}=${textLevel(arr)}`
+    return `${decoration}=${textLevel(arr, dims.length)}`
   }
 
-  const decodeText = (text: string): PgArray<A> => parseArrayLiteral(text, name, delim, element.decodeText)
+  const decodeText = (text: string): PgArray<A> =>
+    parseArrayLiteral(text, name, delim, element.decodeText, arrayElements)
 
   const elementSendAsText = element.sendAsText
   /** True when some element wants the text format (e.g. `"2"` in an int4[]): then the whole array goes as text. */
@@ -309,7 +357,7 @@ export const arrayCodec = <A>(element: Codec<A>, options: ArrayCodecOptions = {}
     for (let i = 0; i < arr.length; i++) {
       const el = arr[i]
       if (el === null || el === undefined) continue
-      if (isDim(el) ? anyAsText(el) : elementSendAsText(el)) return true
+      if (!arrayElements && isDim(el) ? anyAsText(el) : elementSendAsText(el)) return true
     }
     return false
   }
@@ -334,7 +382,8 @@ export const arrayCodec = <A>(element: Codec<A>, options: ArrayCodecOptions = {}
 
 /**
  * Parses PostgreSQL's array literal (`{1,2,NULL}`, `{{"a b","c"},{d,e}}`, optionally with a
- * `[1:2]=` dimension decoration), decoding each element with `decodeElement`.
+ * `[1:2]=` dimension decoration), decoding each element with `decodeElement`. With
+ * `markDimensions`, a multi-dimensional result carries its dimension count ({@link withDimensions}).
  *
  * @since 0.1.0
  * @category parsing
@@ -344,8 +393,10 @@ export const parseArrayLiteral = <A>(
   typeName: string,
   delim: number,
   decodeElement: (text: string) => A,
+  markDimensions = false,
 ): PgArray<A> => {
   let i = 0
+  let ndim = 0
   const n = text.length
   const fail = (what: string): never => {
     throw decodeError(typeName, `malformed array literal: ${what} at position ${i}`)
@@ -363,8 +414,9 @@ export const parseArrayLiteral = <A>(
     i = eq + 1
     skipSpace()
   }
-  const level = (): PgArray<A> => {
+  const level = (depth: number): PgArray<A> => {
     if (text.charCodeAt(i) !== 123) fail("expected '{'")
+    if (depth > ndim) ndim = depth
     i++
     const out: PgArray<A> = []
     skipSpace()
@@ -376,7 +428,7 @@ export const parseArrayLiteral = <A>(
       skipSpace()
       const c = text.charCodeAt(i)
       if (c === 123) {
-        out.push(level())
+        out.push(level(depth + 1))
       } else if (c === 34) {
         i++
         let s = ""
@@ -420,7 +472,8 @@ export const parseArrayLiteral = <A>(
       if (d !== delim) fail(`expected '${String.fromCharCode(delim)}' or '}'`)
     }
   }
-  const result = level()
+  const parsed = level(1)
+  const result = markDimensions && ndim > 1 ? withDimensions(parsed, ndim) : parsed
   skipSpace()
   if (i !== n) fail("trailing characters")
   return bounds !== undefined && bounds.some((b) => b !== 1) ? withLowerBounds(result, bounds) : result

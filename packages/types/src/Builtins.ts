@@ -151,7 +151,8 @@ const isVector = (v: ReadonlyArray<unknown>): boolean => v.length === 0 || typeo
 
 /**
  * The array options for a built-in element type: `;` between `box` elements, and which JS
- * arrays are elements for the array-valued types (multiranges, int2vector, oidvector).
+ * arrays are elements for the array-valued types (json, jsonb, multiranges, int2vector,
+ * oidvector).
  *
  * @since 0.1.0
  * @category codecs
@@ -159,11 +160,13 @@ const isVector = (v: ReadonlyArray<unknown>): boolean => v.length === 0 || typeo
 export const arrayOptionsOf = (element: Codec): ArrayCodecOptions =>
   element.oid === Oids.box
     ? { delimiter: ";" }
-    : multiranges.has(element.oid)
-      ? { isElement: isMultirangeValue }
-      : vectors.has(element.oid)
-        ? { isElement: isVector }
-        : {}
+    : element.oid === Oids.json || element.oid === Oids.jsonb
+      ? { arrayElements: true }
+      : multiranges.has(element.oid)
+        ? { isElement: isMultirangeValue }
+        : vectors.has(element.oid)
+          ? { isElement: isVector }
+          : {}
 
 /**
  * The array codecs of the built-in scalars that have an array type.

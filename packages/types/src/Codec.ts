@@ -193,6 +193,33 @@ export const checkLength = (typeName: string, length: number, expected: number):
 }
 
 /**
+ * The text a value of `codec`'s type travels as in text format: a string as-is where the string
+ * is the type's input text (`stringsAsText`: `"1e3"` for numeric, `"infinity"` for a date), else
+ * `encodeText`. Parameters, array and composite literals and range bounds all use it.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const parameterText = (codec: Codec, value: unknown): string =>
+  typeof value === "string" && codec.stringsAsText ? value : codec.encodeText(value)
+
+/**
+ * Appends the binary form of any value a parameter of `codec`'s type accepts. A value the
+ * parameter path sends as text for the server to parse (`sendAsText`: a string for a date, an
+ * array with string elements, ...) is read here with the codec's own text parser first, since
+ * no server parser runs inside a binary stream such as binary COPY: that parser reads what the
+ * server prints (for date/time types ISO 8601), a subset of what the server reads. Throws
+ * EncodeError / DecodeError.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const encodeBinaryValue = (codec: Codec, value: unknown, w: Writer): void => {
+  if (codec.sendAsText(value)) codec.encodeBinary(codec.decodeText(parameterText(codec, value)), w)
+  else codec.encodeBinary(value, w)
+}
+
+/**
  * The parts of a codec that {@link make} fills in from the rest.
  *
  * @since 0.1.0
@@ -278,7 +305,7 @@ export const textOnly = <A>(codec: Codec<A>): Codec<A> =>
     decodeText: codec.decodeText,
     encodeBinary: codec.encodeBinary,
     encodeText: codec.encodeText,
-    stringsAsText: true,
+    stringsAsText: codec.stringsAsText,
   })
 
 /**

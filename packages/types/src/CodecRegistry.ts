@@ -18,6 +18,7 @@ import { arrayCodec } from "./ArrayCodec.ts"
 import { type Codec, rename, textOnly } from "./Codec.ts"
 import { arrayOptionsOf, builtinCodecs } from "./Builtins.ts"
 import { hstoreCodec } from "./HstoreCodec.ts"
+import { jsonbLossless, jsonLossless } from "./JsonCodecs.ts"
 import { customCodec, type TypeCodecOptions } from "./SchemaCodec.ts"
 
 /**
@@ -95,6 +96,11 @@ export const qualifyTypeName = (
 const keyOf = (name: string, schema: string | undefined): string => (schema === undefined ? name : `${schema}.${name}`)
 
 const builtinByName = new Map(builtinCodecs.map((c) => [c.name, c] as const))
+/** Built-in codecs that are not a type's default, selectable by name in `withBuiltinTypeCodec`. */
+const alternativeCodecs = new Map<string, Codec>([
+  ["json_lossless", jsonLossless as Codec],
+  ["jsonb_lossless", jsonbLossless as Codec],
+])
 
 /**
  * The default built-in codec of a qualified type name, when the type is one of pgfx's built-ins
@@ -124,10 +130,10 @@ export const builtinCodecFor = (
   let codec: Codec
   if (n === "hstore" || n === "pg_contrib.hstore") codec = hstoreCodec(oid, name, arrayOid) as Codec
   else {
-    const target = builtinByName.get(typeAliases.get(n) ?? n.replace(/^pg_catalog\./, ""))
+    const target = alternativeCodecs.get(n) ?? builtinByName.get(typeAliases.get(n) ?? n.replace(/^pg_catalog\./, ""))
     if (target === undefined) {
       throw new TypeError(
-        `unknown built-in codec "${codecName}" (use a built-in type name such as "int4", or "hstore")`,
+        `unknown built-in codec "${codecName}" (use a built-in type name such as "int4", "hstore" or "jsonb_lossless")`,
       )
     }
     codec = rename(target, oid, name, arrayOid)
@@ -269,6 +275,23 @@ export class CodecRegistry {
     builtinCodecFor(codecName, 0, "check", 0) // validates the name now
     const { name, schema } = qualifyTypeName(typeName, options.schemaName)
     return this.#declare({ _tag: "Builtin", typeName: name, schemaName: schema, codecName, format: options.format })
+  }
+
+  /**
+   * A new registry where `json` and `jsonb` (and their arrays, and composite fields of these
+   * types) decode to `PgJson`, the server's exact text, instead of parsed values: a `json` value
+   * keeps its whitespace, key order and duplicate keys, and no number is rounded
+   * (`PgJson.value` parses it exactly). Encoding is unchanged.
+   *
+   * @example
+   * ```ts
+   * import * as CodecRegistry from "@pgfx/types/CodecRegistry"
+   * const codecs = CodecRegistry.builtins.withLosslessJson()
+   * // PgConnection.make({ url, codecs }): SELECT '{"n": 1e400}'::json gives PgJson { text: '{"n": 1e400}' }
+   * ```
+   */
+  withLosslessJson(): CodecRegistry {
+    return this.withBuiltinTypeCodec("json", "json_lossless").withBuiltinTypeCodec("jsonb", "jsonb_lossless")
   }
 
   /**

@@ -22,6 +22,7 @@ import {
   jsTypeOf,
   make,
   OutdatedSchemaError,
+  parameterText,
   rename,
 } from "./Codec.ts"
 import { Oids } from "./Oids.ts"
@@ -241,7 +242,7 @@ export const compositeCodec = (id: TypeIdentity, fields: ReadonlyArray<Composite
       const v = values[i]
       if (v === null || v === undefined) continue
       const c = codecs[i]!
-      s += quoteField(typeof v === "string" && c.stringsAsText ? v : c.encodeText(v))
+      s += quoteField(parameterText(c, v))
     }
     return `${s})`
   }

@@ -187,9 +187,33 @@ export const fraction = (micros: number): string => {
 const POSTGRES_UNIT = /^(years?|mons?|days?)$/
 const CLOCK = /^([+-])?(\d+):(\d{2}):(\d{2})(?:\.(\d{1,6})\d*)?$/
 
+/** Microseconds of a `[+-]H:MM:SS[.ffffff]` clock, or undefined. */
+const clockMicros = (tok: string): bigint | undefined => {
+  const clock = CLOCK.exec(tok)
+  if (clock === null) return undefined
+  const t =
+    BigInt(clock[2]!) * US_PER_HOUR +
+    BigInt(clock[3]!) * US_PER_MINUTE +
+    BigInt(clock[4]!) * US_PER_SECOND +
+    BigInt((clock[5] ?? "").padEnd(6, "0"))
+  return clock[1] === "-" ? -t : t
+}
+
+const make = (months: number, days: number, micros: bigint): Interval | undefined => {
+  try {
+    return new Interval(months || 0, days || 0, micros)
+  } catch {
+    return undefined
+  }
+}
+
 /**
- * Parses PostgreSQL's `postgres` (default) or `iso_8601` interval output, and `infinity` /
- * `-infinity`; undefined for anything else.
+ * Parses PostgreSQL's interval output in any `IntervalStyle` — `postgres` (the default,
+ * `1 year 2 mons -3 days +04:05:06.789`), `postgres_verbose`
+ * (`@ 1 year 2 mons -3 days 4 hours 5 mins 6.789 secs ago`), `sql_standard` (`+1-2 -3 +4:05:06.789`,
+ * `1-2`, `-3 4:05:06`) and `iso_8601` (`P1Y2M-3DT4H5M6.789S`) — and `infinity` / `-infinity`;
+ * undefined for anything else. The style is recognized from the text itself (each style's output
+ * is unambiguous), so a value decodes right whatever the session's IntervalStyle was.
  *
  * @since 0.1.0
  * @category parsing
@@ -198,20 +222,17 @@ export const parseInterval = (text: string): Interval | undefined => {
   if (text === "infinity") return Interval.infinity
   if (text === "-infinity") return Interval.negativeInfinity
   if (text.startsWith("P")) return parseIso(text)
+  if (text.startsWith("@")) return parseVerbose(text)
   const tokens = text.split(" ")
+  if (!/[a-z]/.test(text)) return parseSqlStandard(tokens)
   let months = 0
   let days = 0
   let micros = 0n
   for (let i = 0; i < tokens.length; i++) {
     const tok = tokens[i]!
-    const clock = CLOCK.exec(tok)
-    if (clock !== null) {
-      const t =
-        BigInt(clock[2]!) * US_PER_HOUR +
-        BigInt(clock[3]!) * US_PER_MINUTE +
-        BigInt(clock[4]!) * US_PER_SECOND +
-        BigInt((clock[5] ?? "").padEnd(6, "0"))
-      micros += clock[1] === "-" ? -t : t
+    const clock = clockMicros(tok)
+    if (clock !== undefined) {
+      micros += clock
       continue
     }
     const unit = tokens[i + 1]
@@ -222,11 +243,75 @@ export const parseInterval = (text: string): Interval | undefined => {
     else days += n
     i++
   }
-  try {
-    return new Interval(months, days, micros)
-  } catch {
-    return undefined
+  return make(months, days, micros)
+}
+
+const YEAR_MONTH = /^([+-])?(\d+)-(\d+)$/
+const DAYS = /^([+-])?(\d+)$/
+
+/** `sql_standard`: `0`, `[-]Y-M`, `[-]D H:MM:SS`, `[-]H:MM:SS`, or `±Y-M ±D ±H:MM:SS` (mixed signs). */
+const parseSqlStandard = (tokens: ReadonlyArray<string>): Interval | undefined => {
+  if (tokens.length === 1 && tokens[0] === "0") return new Interval(0, 0, 0n)
+  if (tokens.length === 3) {
+    const ym = YEAR_MONTH.exec(tokens[0]!)
+    const d = DAYS.exec(tokens[1]!)
+    const t = clockMicros(tokens[2]!)
+    if (ym === null || d === null || t === undefined) return undefined
+    const months = (Number(ym[2]) * 12 + Number(ym[3])) * (ym[1] === "-" ? -1 : 1)
+    return make(months, Number(d[2]) * (d[1] === "-" ? -1 : 1), t)
   }
+  // one sign in front of the whole value
+  const first = tokens[0]!
+  const negative = first.startsWith("-")
+  const sign = negative ? -1 : 1
+  const head = negative ? first.slice(1) : first
+  if (tokens.length === 1) {
+    const ym = YEAR_MONTH.exec(head)
+    if (ym !== null && ym[1] === undefined) return make(sign * (Number(ym[2]) * 12 + Number(ym[3])), 0, 0n)
+    const t = head.startsWith("+") ? undefined : clockMicros(head)
+    return t === undefined ? undefined : make(0, 0, negative ? -t : t)
+  }
+  if (tokens.length === 2 && /^\d+$/.test(head)) {
+    const t = tokens[1]!.startsWith("+") || tokens[1]!.startsWith("-") ? undefined : clockMicros(tokens[1]!)
+    return t === undefined ? undefined : make(0, sign * Number(head), negative ? -t : t)
+  }
+  return undefined
+}
+
+const VERBOSE_UNIT = /^(years?|mons?|days?|hours?|mins?|secs?)$/
+const VERBOSE_SECONDS = /^(-)?(\d+)(?:\.(\d{1,6})\d*)?$/
+
+/** `postgres_verbose`: `@ 1 year -2 mons 3 days 4 hours 5 mins 6.5 secs ago`, `@ 0`. */
+const parseVerbose = (text: string): Interval | undefined => {
+  const tokens = text.split(" ")
+  if (tokens[0] !== "@") return undefined
+  let end = tokens.length
+  const ago = tokens[end - 1] === "ago"
+  if (ago) end--
+  if (end === 2 && tokens[1] === "0") return new Interval(0, 0, 0n)
+  let months = 0
+  let days = 0
+  let micros = 0n
+  for (let i = 1; i < end; i += 2) {
+    const tok = tokens[i]!
+    const unit = tokens[i + 1]
+    if (unit === undefined || i + 1 >= end || !VERBOSE_UNIT.test(unit)) return undefined
+    if (unit.startsWith("sec")) {
+      const m = VERBOSE_SECONDS.exec(tok)
+      if (m === null) return undefined
+      const us = BigInt(m[2]!) * US_PER_SECOND + BigInt((m[3] ?? "").padEnd(6, "0"))
+      micros += m[1] === "-" ? -us : us
+      continue
+    }
+    if (!/^-?\d+$/.test(tok)) return undefined
+    const n = BigInt(tok)
+    if (unit.startsWith("year")) months += Number(n) * 12
+    else if (unit.startsWith("mon")) months += Number(n)
+    else if (unit.startsWith("day")) days += Number(n)
+    else if (unit.startsWith("hour")) micros += n * US_PER_HOUR
+    else micros += n * US_PER_MINUTE
+  }
+  return ago ? make(-months, -days, -micros) : make(months, days, micros)
 }
 
 const ISO = /^P(?:(-?\d+)Y)?(?:(-?\d+)M)?(?:(-?\d+)D)?(?:T(?:(-?\d+)H)?(?:(-?\d+)M)?(?:(-?)(\d+)(?:\.(\d{1,6}))?S)?)?$/

@@ -1,13 +1,21 @@
 /**
- * Codecs for `json` and `jsonb`.
+ * Codecs for `json` and `jsonb`, in two modes.
  *
- * Decoding parses the document with `JSON.parse` (so numbers become JS numbers, losing precision
- * beyond 2^53 like any JSON.parse). Encoding takes a JS string as JSON text as-is (like asyncpg and
- * node-postgres, the server validates it); any other value is serialized with `JSON.stringify`.
- * `undefined`, functions, symbols, bigints and cyclic values are rejected with an EncodeError.
+ * **Default ({@link json}, {@link jsonb}): parsed values.** Decoding parses the document with
+ * `JSON.parse`; a top-level JSON `null` decodes to {@link PgJson.null} so that it differs from SQL
+ * NULL (`null`). Numbers are JS numbers, so a number beyond double precision is rounded like any
+ * `JSON.parse` (`12345678901234567890123` → `12345678901234567000000`).
  *
- * Gotcha: SQL NULL is handled by the client before a codec runs, so a JS `null` passed to a json
- * parameter is SQL NULL, not the JSON `null` document; pass the string `"null"` for the latter.
+ * **Lossless ({@link jsonLossless}, {@link jsonbLossless}): exact text.** Every value decodes to a
+ * {@link PgJson} holding the server's text: a `json` value keeps its whitespace, key order and
+ * duplicate keys; `PgJson.value` parses it with every number exact.
+ *
+ * Encoding is the same in both modes: a {@link PgJson} is sent as its text verbatim (this is how
+ * raw JSON text is sent: `PgJson.raw(text)`); any other value — a JS string included, which becomes
+ * a JSON string — is serialized with `JSON.stringify` (so `JSON.rawJSON` leaves and nested
+ * `PgJson` values keep their exact text). A `bigint` is written as its exact digits where the
+ * engine has `JSON.rawJSON`. `undefined`, functions, symbols and cyclic values are rejected with an
+ * EncodeError. A JS `null` parameter is SQL NULL; `PgJson.null` is the JSON `null` document.
  *
  * @since 0.1.0
  */
@@ -15,45 +23,69 @@ import type { Writer } from "@pgfx/protocol/Writer"
 import { type Codec, decodeError, invalidType, invalidValue, make } from "./Codec.ts"
 import { decodeUtf8 } from "./internal/utf8.ts"
 import { Oids } from "./Oids.ts"
+import { PgJson } from "./PgJson.ts"
 
-const EXPECTED = "a JSON text string or a JSON-serializable value"
+const EXPECTED = "a JSON-serializable value (a string is a JSON string), or PgJson.raw(text) / PgJson.null"
+
+const rawJSON = (JSON as { readonly rawJSON?: (text: string) => unknown }).rawJSON
+const bigintsExact = (_key: string, value: unknown): unknown =>
+  typeof value === "bigint" ? rawJSON!(String(value)) : value
 
 /**
- * The JSON text for `value`: a string as-is, anything else through `JSON.stringify`.
+ * The JSON text for `value`: a {@link PgJson}'s text as-is, anything else through
+ * `JSON.stringify`.
  *
  * @since 0.1.0
  * @category encoding
  */
 export const toJsonText = (typeName: string, value: unknown): string => {
-  if (typeof value === "string") return value
+  if (value instanceof PgJson) return value.text
   let json: string | undefined
   try {
     json = JSON.stringify(value)
   } catch {
-    throw invalidValue(typeName, EXPECTED, value, "not JSON-serializable (contains a bigint or a cycle)")
+    try {
+      // bigints have no JSON form in JSON.stringify; with JSON.rawJSON their digits are exact.
+      if (rawJSON !== undefined) json = JSON.stringify(value, bigintsExact)
+    } catch {
+      // a cycle, or a throwing toJSON: reported below
+    }
+    if (json === undefined) {
+      throw invalidValue(typeName, EXPECTED, value, "not JSON-serializable (contains a cycle, or a bigint)")
+    }
   }
   if (json === undefined) throw invalidType(typeName, EXPECTED, value)
   return json
 }
 
 const parse = (typeName: string, text: string): unknown => {
+  let value: unknown
   try {
-    return JSON.parse(text)
+    value = JSON.parse(text)
   } catch {
     throw decodeError(typeName, "invalid JSON text")
   }
+  return value === null ? PgJson.null : value
 }
 
-const decodeJsonBinary = (buf: Uint8Array, _view: DataView, offset: number, length: number): unknown =>
-  parse("json", decodeUtf8(buf, offset, length))
-const decodeJsonText = (text: string): unknown => parse("json", text)
+const jsonbText = (buf: Uint8Array, offset: number, length: number): string => {
+  if (length < 1 || buf[offset] !== 1) throw decodeError("jsonb", "unsupported binary jsonb version")
+  return decodeUtf8(buf, offset + 1, length - 1)
+}
+
 const encodeJsonBinary = (value: unknown, w: Writer): void => {
   w.string(toJsonText("json", value))
 }
 const encodeJsonText = (value: unknown): string => toJsonText("json", value)
+const encodeJsonbBinary = (value: unknown, w: Writer): void => {
+  const text = toJsonText("jsonb", value)
+  w.byte(1).string(text)
+}
+const encodeJsonbText = (value: unknown): string => toJsonText("jsonb", value)
 
 /**
- * `json` (OID 114) ↔ parsed JS value. The wire form is the JSON text.
+ * `json` (OID 114) ↔ parsed JS value (`PgJson.null` for the JSON `null`). The wire form is the
+ * JSON text.
  *
  * @since 0.1.0
  * @category codecs
@@ -63,27 +95,17 @@ export const json: Codec<unknown> = make({
   oid: Oids.json,
   arrayOid: Oids._json,
   binary: true,
-  decodeBinary: decodeJsonBinary,
-  decodeText: decodeJsonText,
+  decodeBinary: (buf, _view, offset, length) => parse("json", decodeUtf8(buf, offset, length)),
+  decodeText: (text) => parse("json", text),
   encodeBinary: encodeJsonBinary,
   encodeText: encodeJsonText,
   stringsAsText: false,
 })
 
-const decodeJsonbBinary = (buf: Uint8Array, _view: DataView, offset: number, length: number): unknown => {
-  if (length < 1 || buf[offset] !== 1) throw decodeError("jsonb", "unsupported binary jsonb version")
-  return parse("jsonb", decodeUtf8(buf, offset + 1, length - 1))
-}
-const decodeJsonbText = (text: string): unknown => parse("jsonb", text)
-const encodeJsonbBinary = (value: unknown, w: Writer): void => {
-  const text = toJsonText("jsonb", value)
-  w.byte(1).string(text)
-}
-const encodeJsonbText = (value: unknown): string => toJsonText("jsonb", value)
-
 /**
- * `jsonb` (OID 3802) ↔ parsed JS value. The binary wire form is a version byte (1) followed by
- * the JSON text. Decoded objects have the server's normalized key order.
+ * `jsonb` (OID 3802) ↔ parsed JS value (`PgJson.null` for the JSON `null`). The binary wire form
+ * is a version byte (1) followed by the JSON text. Decoded objects have the server's normalized
+ * key order.
  *
  * @since 0.1.0
  * @category codecs
@@ -93,8 +115,47 @@ export const jsonb: Codec<unknown> = make({
   oid: Oids.jsonb,
   arrayOid: Oids._jsonb,
   binary: true,
-  decodeBinary: decodeJsonbBinary,
-  decodeText: decodeJsonbText,
+  decodeBinary: (buf, _view, offset, length) => parse("jsonb", jsonbText(buf, offset, length)),
+  decodeText: (text) => parse("jsonb", text),
+  encodeBinary: encodeJsonbBinary,
+  encodeText: encodeJsonbText,
+  stringsAsText: false,
+})
+
+/**
+ * `json` ↔ {@link PgJson}: the document's exact text (whitespace, key order, duplicate keys).
+ * Select it with `CodecRegistry.builtins.withLosslessJson()` or
+ * `setBuiltinTypeCodec("json", "json_lossless")`.
+ *
+ * @since 0.1.0
+ * @category codecs
+ */
+export const jsonLossless: Codec<PgJson> = make({
+  name: "json",
+  oid: Oids.json,
+  arrayOid: Oids._json,
+  binary: true,
+  decodeBinary: (buf, _view, offset, length) => PgJson.raw(decodeUtf8(buf, offset, length)),
+  decodeText: PgJson.raw,
+  encodeBinary: encodeJsonBinary,
+  encodeText: encodeJsonText,
+  stringsAsText: false,
+})
+
+/**
+ * `jsonb` ↔ {@link PgJson}: the server's normalized text, every number exact. Select it with
+ * `CodecRegistry.builtins.withLosslessJson()` or `setBuiltinTypeCodec("jsonb", "jsonb_lossless")`.
+ *
+ * @since 0.1.0
+ * @category codecs
+ */
+export const jsonbLossless: Codec<PgJson> = make({
+  name: "jsonb",
+  oid: Oids.jsonb,
+  arrayOid: Oids._jsonb,
+  binary: true,
+  decodeBinary: (buf, _view, offset, length) => PgJson.raw(jsonbText(buf, offset, length)),
+  decodeText: PgJson.raw,
   encodeBinary: encodeJsonbBinary,
   encodeText: encodeJsonbText,
   stringsAsText: false,

@@ -226,11 +226,14 @@ export const formatTimestamp = (micros: bigint, withTimeZone: boolean): string =
 }
 
 const TIMESTAMP_TEXT =
-  /^(\d{4,})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6})\d*)?(?:([+-])(\d{2})(?::?(\d{2}))?(?::?(\d{2}))?)?( BC)?$/
+  /^(\d{4,})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6})\d*)?(?:([+-])(\d{2})(?::?(\d{2}))?(?::?(\d{2}))?|(Z))?( BC)?$/
 
 /**
  * Parses PostgreSQL's ISO-DateStyle `timestamp` / `timestamptz` output (any UTC offset such as
- * `+00`, `+05:30`, `-03:00:00`; ` BC`; `infinity`; `-infinity`); undefined for anything else.
+ * `+00`, `+05:30`, `-03:00:00`; ` BC`; `infinity`; `-infinity`) and ISO 8601
+ * (`2024-01-02T03:04:05.678Z`); undefined for anything else. Like the server, a `timestamp`
+ * ignores a UTC offset; a `timestamptz` needs one (without it the server would read the
+ * session's TimeZone, which a client-side parser cannot know).
  *
  * @since 0.1.0
  * @category parsing
@@ -245,7 +248,7 @@ export const parseTimestamp = (text: string, withTimeZone: boolean): PgTimestamp
   let t: PgTimestamp
   try {
     t = PgTimestamp.make(
-      m[12] === undefined ? y : 1 - y,
+      m[13] === undefined ? y : 1 - y,
       Number(m[2]),
       Number(m[3]),
       Number(m[4]),
@@ -257,7 +260,9 @@ export const parseTimestamp = (text: string, withTimeZone: boolean): PgTimestamp
   } catch {
     return undefined
   }
-  if (m[8] === undefined) return t
+  if (!withTimeZone) return t
+  if (m[12] !== undefined) return t
+  if (m[8] === undefined) return undefined
   const offset = (Number(m[9]) * 3600 + Number(m[10] ?? 0) * 60 + Number(m[11] ?? 0)) * (m[8] === "-" ? -1 : 1)
   return offset === 0 ? t : new PgTimestamp(t.micros - BigInt(offset) * 1_000_000n, withTimeZone)
 }

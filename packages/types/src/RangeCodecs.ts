@@ -14,7 +14,7 @@
  * @since 0.1.0
  */
 import type { Writer } from "@pgfx/protocol/Writer"
-import { type Codec, decodeError, invalidType, make } from "./Codec.ts"
+import { type Codec, decodeError, invalidType, make, parameterText } from "./Codec.ts"
 import { date, timestamp, timestamptz } from "./DateTimeCodecs.ts"
 import { int4, int8 } from "./NumberCodecs.ts"
 import { numeric } from "./NumericCodec.ts"
@@ -111,7 +111,7 @@ export const rangeCodec = <A>(element: Codec<A>, id: TypeIdentity): Codec<Range<
     }
   }
 
-  const boundText = (b: unknown): string => (typeof b === "string" && element.stringsAsText ? b : element.encodeText(b))
+  const boundText = (b: unknown): string => parameterText(element, b)
 
   const encodeText = (value: unknown): string => {
     const r = toRange(value)

@@ -8,6 +8,7 @@
 import type { Writer } from "@pgfx/protocol/Writer"
 import { type Codec, invalidType, invalidValue, make } from "./Codec.ts"
 import { decodeUtf8 } from "./internal/utf8.ts"
+import { VALUE_TEXT_EXPECTED, valueText } from "./internal/valueText.ts"
 import { Oids } from "./Oids.ts"
 
 const decodeStringBinary = (buf: Uint8Array, _view: DataView, offset: number, length: number): string =>
@@ -17,19 +18,24 @@ const identity = (text: string): string => text
 
 /**
  * A codec for a text-like type: `string` ↔ UTF-8 bytes in both formats (the type's binary form is
- * its text), JS strings sent in binary as they are.
+ * its text), JS strings sent in binary as they are. With `acceptValues` (the `text` and `unknown`
+ * types, which the server infers for an untyped parameter such as `SELECT $1`), a number, bigint,
+ * boolean, `Date` or pgfx value is sent as its canonical text (`1`, `true`,
+ * `2024-01-02T03:04:05.678Z`, `1 day`) instead of being refused.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const stringCodec = (name: string, oid: number, arrayOid: number): Codec<string> => {
-  const encodeBinary = (value: unknown, w: Writer): void => {
-    if (typeof value !== "string") throw invalidType(name, "a string", value)
-    w.string(value)
-  }
+export const stringCodec = (name: string, oid: number, arrayOid: number, acceptValues = false): Codec<string> => {
+  const expected = acceptValues ? VALUE_TEXT_EXPECTED : "a string"
   const encodeText = (value: unknown): string => {
-    if (typeof value !== "string") throw invalidType(name, "a string", value)
-    return value
+    if (typeof value === "string") return value
+    const text = acceptValues ? valueText(value) : undefined
+    if (text === undefined) throw invalidType(name, expected, value)
+    return text
+  }
+  const encodeBinary = (value: unknown, w: Writer): void => {
+    w.string(typeof value === "string" ? value : encodeText(value))
   }
   return make({
     name,
@@ -45,12 +51,13 @@ export const stringCodec = (name: string, oid: number, arrayOid: number): Codec<
 }
 
 /**
- * `text` (OID 25) ↔ `string`.
+ * `text` (OID 25) ↔ `string`. Encoding also takes a number, bigint, boolean, `Date` or pgfx value
+ * as its canonical text (see {@link stringCodec}).
  *
  * @since 0.1.0
  * @category codecs
  */
-export const text: Codec<string> = stringCodec("text", Oids.text, Oids._text)
+export const text: Codec<string> = stringCodec("text", Oids.text, Oids._text, true)
 
 /**
  * `varchar` / `character varying` (OID 1043) ↔ `string`.
@@ -85,12 +92,13 @@ export const name: Codec<string> = stringCodec("name", Oids.name, Oids._name)
 export const xml: Codec<string> = stringCodec("xml", Oids.xml, Oids._xml)
 
 /**
- * `unknown` (OID 705) ↔ `string`: the type of untyped literals such as `SELECT 'a'`.
+ * `unknown` (OID 705) ↔ `string`: the type of untyped literals such as `SELECT 'a'`. Encoding
+ * takes the same values as {@link text}.
  *
  * @since 0.1.0
  * @category codecs
  */
-export const unknown: Codec<string> = stringCodec("unknown", Oids.unknown, 0)
+export const unknown: Codec<string> = stringCodec("unknown", Oids.unknown, 0, true)
 
 // ---------------------------------------------------------------------------------------------
 // "char"

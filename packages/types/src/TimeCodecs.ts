@@ -159,7 +159,7 @@ export const interval: Codec<Interval> = make({
   },
   decodeText: (text) => {
     const i = parseInterval(text)
-    if (i === undefined) throw decodeError("interval", "unrecognized text (IntervalStyle postgres or iso_8601)")
+    if (i === undefined) throw decodeError("interval", "unrecognized text")
     return i
   },
   encodeBinary: writeInterval,

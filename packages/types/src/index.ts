@@ -52,6 +52,8 @@ export * as NetworkCodecs from "./NetworkCodecs.ts"
 /** @since 0.1.0 */
 export * as PgComposite from "./PgComposite.ts"
 /** @since 0.1.0 */
+export * as PgJson from "./PgJson.ts"
+/** @since 0.1.0 */
 export * as PgTime from "./PgTime.ts"
 /** @since 0.1.0 */
 export * as Range from "./Range.ts"

@@ -131,6 +131,11 @@ describe("PgTimestamp", () => {
     expect(parseTimestamp("0044-03-15 12:00:00+00 BC", true)).toEqual(PgTimestamp.make(-43, 3, 15, 12))
     expect(parseTimestamp("infinity", false)).toEqual(PgTimestamp.infinityOf(1, false))
     expect(parseTimestamp("yesterday", true)).toBeUndefined()
+    // ISO 8601; a timestamp ignores an offset like the server; a timestamptz needs one
+    expect(parseTimestamp("2024-01-02T03:04:05.5Z", true)).toEqual(t)
+    expect(parseTimestamp("2024-01-02T03:04:05.5+02:00", false)?.micros).toBe(t.micros)
+    expect(parseTimestamp("2024-01-02T03:04:05.5Z", false)?.micros).toBe(t.micros)
+    expect(parseTimestamp("2024-01-02 03:04:05.5", true)).toBeUndefined()
   })
 })
 

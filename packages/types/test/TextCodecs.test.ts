@@ -1,8 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
 import { bytea, parseByteaText } from "@pgfx/types/ByteaCodec"
-import { json, jsonb } from "@pgfx/types/JsonCodecs"
 import { bpchar, char, name, text, textCodec, unknown, varchar, xml } from "@pgfx/types/TextCodecs"
 import { uuid } from "@pgfx/types/UuidCodec"
+import { Interval } from "@pgfx/types/Interval"
+import { PgDate } from "@pgfx/types/PgDate"
+import { PgJson } from "@pgfx/types/PgJson"
+import { PgTimestamp } from "@pgfx/types/PgTimestamp"
 import { decode, encode, encodeErrorOf, fromHex, hex, roundTrip } from "./util.ts"
 
 describe("text-like codecs", () => {
@@ -19,14 +22,31 @@ describe("text-like codecs", () => {
     expect(text.decodeText("abc")).toBe("abc")
     expect(varchar.encodeText("abc")).toBe("abc")
   })
-  it("reject non-strings", () => {
-    expect(encodeErrorOf(() => encode(text, 1))).toMatchObject({
-      typeName: "text",
+  it("reject non-strings (text and unknown: values with a canonical text are taken)", () => {
+    expect(encodeErrorOf(() => encode(varchar, 1))).toMatchObject({
+      typeName: "varchar",
       expected: "a string",
       actualType: "number",
     })
     expect(encodeErrorOf(() => encode(varchar, new Date(0)))).toMatchObject({ typeName: "varchar", actualType: "Date" })
     expect(encodeErrorOf(() => encode(text, [1]))).toMatchObject({ actualType: "Array" })
+    expect(encodeErrorOf(() => encode(unknown, { a: 1 }))).toMatchObject({ typeName: "unknown", actualType: "Object" })
+    expect(encodeErrorOf(() => encode(text, new Date(Number.NaN)))).toMatchObject({ actualType: "Date" })
+    const canonical: Array<[unknown, string]> = [
+      [1, "1"],
+      [-1.5, "-1.5"],
+      [12345678901234567890n, "12345678901234567890"],
+      [true, "true"],
+      [new Date("2024-01-02T03:04:05.678Z"), "2024-01-02T03:04:05.678Z"],
+      [PgTimestamp.make(2024, 1, 2, 3, 4, 5, 6), "2024-01-02 03:04:05.000006+00"],
+      [PgDate.make(2024, 2, 29), "2024-02-29"],
+      [Interval.make({ days: 1, hours: 2 }), "1 day 02:00:00"],
+      [PgJson.raw('{"a": 1}'), '{"a": 1}'],
+    ]
+    for (const [value, want] of canonical) {
+      expect(text.encodeText(value)).toBe(want)
+      expect(new TextDecoder().decode(encode(unknown, value))).toBe(want)
+    }
   })
 })
 
@@ -97,43 +117,6 @@ describe("uuid", () => {
     }
     expect(encodeErrorOf(() => encode(uuid, 5)).actualType).toBe("number")
     expect(uuid.sendAsText(u)).toBe(true)
-  })
-})
-
-describe("json / jsonb", () => {
-  const docs: Array<unknown> = [{ a: 1, b: [true, null, "x"] }, [1, 2], 42, true, null, { nested: { ü: "✓" } }]
-  it("round trip JS values", () => {
-    for (const d of docs) {
-      expect(roundTrip(json, d)).toEqual(d)
-      expect(roundTrip(jsonb, d)).toEqual(d)
-    }
-  })
-  it("take a string as JSON text as-is", () => {
-    expect(hex(encode(json, "[1]"))).toBe("5b315d")
-    expect(roundTrip(json, '{"a": 1}')).toEqual({ a: 1 })
-    expect(json.encodeText('{"a":1}')).toBe('{"a":1}')
-    expect(json.encodeText({ a: 1 })).toBe('{"a":1}')
-    // a JSON string document is passed as its JSON text
-    expect(roundTrip(jsonb, '"str"')).toBe("str")
-  })
-  it("jsonb binary carries version byte 1", () => {
-    expect(hex(encode(jsonb, { a: 1 }))).toBe(`01${hex(new TextEncoder().encode('{"a":1}'))}`)
-    expect(decode(jsonb, fromHex("01 5b 31 5d"))).toEqual([1])
-    expect(() => decode(jsonb, fromHex("02 5b 31 5d"))).toThrow(/version/)
-  })
-  it("text decode parses", () => {
-    expect(jsonb.decodeText('{"a": [1, 2]}')).toEqual({ a: [1, 2] })
-    expect(() => json.decodeText("{")).toThrow(/json/)
-  })
-  it("rejects undefined, functions, symbols, bigints and cycles", () => {
-    expect(encodeErrorOf(() => encode(json, undefined))).toMatchObject({ typeName: "json", actualType: "undefined" })
-    expect(encodeErrorOf(() => encode(jsonb, () => 1))).toMatchObject({ typeName: "jsonb", actualType: "function" })
-    expect(encodeErrorOf(() => encode(json, Symbol("s")))).toMatchObject({ actualType: "symbol" })
-    expect(encodeErrorOf(() => encode(json, { n: 1n })).message).toContain("bigint")
-    expect(encodeErrorOf(() => encode(json, 1n))).toMatchObject({ actualType: "bigint" })
-    const cyclic: Record<string, unknown> = {}
-    cyclic.self = cyclic
-    expect(encodeErrorOf(() => encode(jsonb, cyclic)).typeName).toBe("jsonb")
   })
 })
 

@@ -2,20 +2,28 @@
  * The binary COPY record encoder behind `copyRecordsToTable`: the target columns are described
  * once (Parse + Describe of `SELECT cols FROM table`), their codecs come from the connection's
  * registry (introspecting unknown types), and each row is written straight into one Writer with
- * the same `encodeBinary` the parameters use. Frames are flushed about every 64 KiB, so a load
+ * the parameters' codecs: every value a query parameter takes, values the parameter path would
+ * send as text (strings for dates, numbers, ...) read by the codec's own text parser first
+ * (`Codec.encodeBinaryValue`). Frames are flushed about every 64 KiB, so a load
  * costs one socket write per batch, never one Effect per row.
  *
  * @internal
  */
 import * as Frontend from "@pgfx/protocol/Frontend"
 import { Writer } from "@pgfx/protocol/Writer"
-import { type Codec, EncodeError, jsTypeOf } from "@pgfx/types/Codec"
+import { type Codec, DecodeError, EncodeError, encodeBinaryValue, jsTypeOf } from "@pgfx/types/Codec"
 import { Effect, Stream } from "effect"
 import { PgInterfaceError, type PgQueryError } from "../PgError.ts"
 import { PgCopyRecordError } from "../PgCopyError.ts"
 import type { Connection } from "./Connection.ts"
 import { type CopyOutput, serverEnded } from "./CopyIn.ts"
 import { type Description, PrepareHandler } from "./Handlers.ts"
+
+/** Why a string a query parameter would take can fail here. */
+const STRINGS =
+  " (a binary COPY reads strings with pgfx's own parser, which takes the form PostgreSQL prints — ISO 8601 for" +
+  " dates and times, with a UTC offset or Z for timestamptz — where a query parameter lets the server parse" +
+  " any input form; pass the value class or a JS Date, or use copyToTable with the text or csv format)"
 
 /** Flush a CopyData frame once it holds this many bytes. */
 const BATCH = 64 * 1024
@@ -151,13 +159,13 @@ export class RecordEncoder {
       const col = columns[i]!
       const at = w.reserveLength()
       try {
-        col.codec.encodeBinary(v, w)
+        encodeBinaryValue(col.codec, v, w)
       } catch (e) {
         w.pos = start
         throw new PgCopyRecordError({
           message: `cannot encode record ${index}, column "${col.name}" as ${col.codec.name}: ${
             e instanceof EncodeError || e instanceof Error ? e.message : String(e)
-          }`,
+          }${e instanceof DecodeError ? STRINGS : ""}`,
           row: index,
           column: col.name,
           typeName: col.codec.name,

@@ -150,6 +150,8 @@ const startup = (
       user: config.user,
       database: config.database,
       client_encoding: "UTF8",
+      // dates and timestamps are read in the ISO style (a server may default to another)
+      DateStyle: "ISO",
       ...config.serverSettings,
     }
     session.protocolMinor = config.protocolMinor

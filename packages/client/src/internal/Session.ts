@@ -52,6 +52,23 @@ export const unsent = (error: SessionError | undefined): SessionError =>
       ? new PgConnectionError({ reason: error.reason, message: error.message, cause: error.cause, sent: false })
       : error
 
+/**
+ * Refuses a setting under which values the server sends as text could not be read exactly:
+ * dates and timestamps are read in the ISO DateStyle only (other styles print ambiguous day/month
+ * orders and time zone abbreviations), and all text is UTF-8. The session is then closed with a
+ * PgProtocolError naming the setting (pgJDBC does the same for DateStyle). Every IntervalStyle
+ * and TimeZone is read.
+ */
+const checkTextSetting = (name: string, value: string): void => {
+  if (name === "DateStyle" ? !value.startsWith("ISO") : name === "client_encoding" && value.toUpperCase() !== "UTF8") {
+    throw new Backend.ProtocolViolation({
+      message: `the server's ${name} changed to "${value}": pgfx reads values only with ${
+        name === "DateStyle" ? "DateStyle ISO (any day order)" : "client_encoding UTF8"
+      }, so the connection is closed`,
+    })
+  }
+}
+
 export class Session {
   readonly socket: net.Socket
   readonly reader: Reader
@@ -324,12 +341,7 @@ export class Session {
   private onAsync(msg: Backend.BackendMessage): void {
     switch (msg._tag) {
       case "ParameterStatus":
-        // Every string is read and written as UTF-8: another client encoding would change text.
-        if (msg.name === "client_encoding" && msg.value.toUpperCase() !== "UTF8") {
-          throw new Backend.ProtocolViolation({
-            message: `the server switched client_encoding to ${msg.value}; pgfx reads and writes UTF-8 only, so the connection is closed`,
-          })
-        }
+        checkTextSetting(msg.name, msg.value)
         this.parameters.set(msg.name, msg.value)
         return
       case "NoticeResponse":

@@ -8,7 +8,7 @@
 import * as Backend from "@pgfx/protocol/Backend"
 import * as Frontend from "@pgfx/protocol/Frontend"
 import type { Writer } from "@pgfx/protocol/Writer"
-import { type Codec, DecodeError, EncodeError, jsTypeOf } from "@pgfx/types/Codec"
+import { type Codec, DecodeError, EncodeError, jsTypeOf, parameterText } from "@pgfx/types/Codec"
 import type { CodecRegistry } from "@pgfx/types/CodecRegistry"
 import { PgDecodeError, PgEncodeError } from "../PgError.ts"
 import { makeRecordShape, type PgColumn, type PgRecord, type RecordShape } from "../PgRecord.ts"
@@ -371,8 +371,7 @@ const encodeParam = (w: Writer, info: StatementInfo, i: number, value: unknown, 
   const oid = info.paramOids[i]!
   try {
     if (format === 1) codec!.encodeBinary(value, w)
-    else if (codec !== undefined)
-      w.string(typeof value === "string" && codec.stringsAsText ? value : codec.encodeText(value))
+    else if (codec !== undefined) w.string(parameterText(codec, value))
     else w.string(textOfUnknown(value, oid))
   } catch (e) {
     if (e instanceof PgEncodeError) throw e
