@@ -82,19 +82,27 @@ export interface PgSqlClientOptions {
  * The type id of `@effect/sql-pg`'s `PgClient` (the same string, so values are interchangeable).
  * @since 0.1.0
  */
-export const TypeId = "~@effect/sql-pg/PgClient"
+export const TypeId: TypeId = "~@effect/sql-pg/PgClient"
+
+/** The type of {@link TypeId}. @since 0.1.0 */
+export type TypeId = "~@effect/sql-pg/PgClient"
 
 /**
- * The `SqlClient` of this adapter, shaped like `@effect/sql-pg`'s `PgClient` service: the
- * `SqlClient` plus `json`, `listen` and `notify`, and `pgfx` for everything only pgfx has
- * (COPY, cursors, typed queries, the pool's controls).
+ * The `SqlClient` of this adapter, shaped like `@effect/sql-pg`'s `PgClient` service (the same
+ * members, so a value of `@effect/sql-pg`'s type is one of this type and `Effect.provide` of a
+ * pgfx layer satisfies code that asks for `@effect/sql-pg`'s tag): the `SqlClient` plus `json`,
+ * `listen` and `notify`. pgfx-only features (COPY, cursors, typed queries, the pool's controls)
+ * are on pgfx's `PgClient` service, which the same layers provide over the same pool.
  * @since 0.1.0
  */
-export interface PgSqlClient extends Client.SqlClient {
-  readonly [TypeId]: typeof TypeId
-  /** The options the client was made with. */
-  readonly config: PgPoolOptions & PgSqlClientOptions
-  /** A `jsonb` parameter: `sql\`INSERT INTO t (doc) VALUES (${sql.json({ a: 1 })})\``. */
+export interface PgSqlClient extends Client.Base {
+  readonly [TypeId]: TypeId
+  /** The options the client was made with (pgfx's pool and adapter options). */
+  readonly config: unknown
+  /**
+   * A `jsonb` parameter: `sql\`INSERT INTO t (doc) VALUES (${sql.json({ a: 1 })})\``; `null` and
+   * `undefined` are SQL NULL.
+   */
   readonly json: (value: unknown) => Statement.Fragment
   /**
    * LISTENs on `channel` for the current scope; the queue receives its notifications once the
@@ -104,8 +112,6 @@ export interface PgSqlClient extends Client.SqlClient {
   readonly listen: (channel: string) => Effect.Effect<Queue.Dequeue<Notification, SqlError>, SqlError, Scope.Scope>
   /** `pg_notify(channel, payload)` (on the transaction's connection inside `withTransaction`). */
   readonly notify: (channel: string, payload: string) => Effect.Effect<void, SqlError>
-  /** The pgfx client (pool) behind this `SqlClient`. */
-  readonly pgfx: PgClient.PgClientShape
 }
 
 /**
@@ -250,8 +256,8 @@ export const makeCompiler = (transform?: (name: string) => string, transformJson
     ],
     onCustom: (custom, placeholder, withoutTransform) => {
       const value = withoutTransform || transformValue === undefined ? custom.paramA : transformValue(custom.paramA)
-      // Sent as JSON text (pgfx's jsonb codec takes a string as the document itself).
-      return [`${placeholder(undefined)}::jsonb`, [JSON.stringify(value)]]
+      // Sent as JSON text (pgfx's jsonb codec takes a string as the document itself); null is NULL.
+      return [`${placeholder(undefined)}::jsonb`, [value == null ? null : JSON.stringify(value)]]
     },
   })
 }
@@ -265,7 +271,7 @@ const escape = Statement.defaultEscape('"')
 export const fromClient = (
   client: PgClient.PgClientShape,
   options: PgPoolOptions & PgSqlClientOptions = {},
-): Effect.Effect<PgSqlClient, never, Reactivity.Reactivity> => {
+): Effect.Effect<Client.SqlClient & PgSqlClient, never, Reactivity.Reactivity> => {
   const prefetch = options.streamPrefetch ?? 50
   const pooled = new PgfxConnection(poolRunner(client, prefetch), undefined)
   const transformRows = options.transformResultNames
@@ -297,13 +303,12 @@ export const fromClient = (
           const pg = Option.isSome(current) ? (current.value[0] as PgfxConnection).pg : undefined
           return pg === undefined ? effect : PgCurrentConnection.provide(pg)(effect)
         })
-      const extra: Omit<PgSqlClient, keyof Client.SqlClient> = {
+      const extra: Omit<PgSqlClient, keyof Client.Base> = {
         [TypeId]: TypeId,
         config: options,
         json: (value) => Statement.fragment([PgJson(value)]),
         listen: (channel) => listen(client, channel),
         notify: (channel, payload) => notify(client, channel, payload),
-        pgfx: client,
       }
       return Object.assign(sql, extra, {
         withTransaction: <R, E, A>(effect: Effect.Effect<A, E, R>) => withTransaction(shareConnection(effect)),
@@ -319,7 +324,7 @@ const withValueTypes = <O extends PgPoolOptions & PgSqlClientOptions>(options: O
     : options
 
 /** The services a layer provides: effect/sql's, @effect/sql-pg's and pgfx's. */
-const services = (client: PgClient.PgClientShape, sql: PgSqlClient) =>
+const services = (client: PgClient.PgClientShape, sql: Client.SqlClient & PgSqlClient) =>
   Context.make(PgClient.PgClient, client).pipe(Context.add(Client.SqlClient, sql), Context.add(SqlPgClient, sql))
 
 /**
@@ -328,7 +333,7 @@ const services = (client: PgClient.PgClientShape, sql: PgSqlClient) =>
  */
 export const make = (
   options: PgPoolOptions & PgSqlClientOptions,
-): Effect.Effect<PgSqlClient, SqlError, Scope.Scope | Reactivity.Reactivity> =>
+): Effect.Effect<Client.SqlClient & PgSqlClient, SqlError, Scope.Scope | Reactivity.Reactivity> =>
   Effect.flatMap(
     Effect.mapError(PgClient.make(withValueTypes(options)), (e) => toSqlError(e, "connect")),
     (client) => fromClient(client, options),
