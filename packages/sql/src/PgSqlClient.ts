@@ -1,10 +1,14 @@
 /**
- * `effect/sql`'s `SqlClient` backed by pgfx: switch from `@effect/sql-pg` and keep `SqlSchema`,
- * `SqlResolver`, `SqlModel` and `Migrator` working.
+ * `effect/sql`'s `SqlClient` backed by pgfx, and a drop-in for `@effect/sql-pg`: the layers also
+ * provide `@effect/sql-pg`'s `PgClient` service ({@link SqlPgClient}: `json`, `listen`, `notify`),
+ * so `SqlSchema`, `SqlResolver`, `SqlModel`, `Migrator` and libraries written for `@effect/sql-pg`
+ * (drizzle-orm's Effect driver) keep working after swapping one Layer (docs/migrating.md).
  *
  * - **Statements** run through the `PgClient`'s pool shortcuts (a connection checked out for one
- *   statement; pgfx's statement cache, binary codecs and pipelining apply). `sql.unsafe` text
- *   without parameters uses the simple protocol, so it may hold several statements.
+ *   statement; pgfx's statement cache, binary codecs and pipelining apply). Each form returns
+ *   what `@effect/sql-pg` returns: `raw` gives `{ command, rowCount, oid, rows, fields }`;
+ *   `unprepared` text without parameters uses the simple protocol, so it may hold several
+ *   statements (the rows are the last one's, whichever statements the server says return rows).
  * - **Transactions** (`sql.withTransaction`) check out one connection for their whole length;
  *   nesting becomes savepoints (`SAVEPOINT effect_sql_<n>`, `RELEASE` / `ROLLBACK TO`). A COMMIT
  *   that the server turns into ROLLBACK (the transaction was aborted) fails. Inside, pgfx's own
@@ -20,7 +24,8 @@
  *   pgfx error is the reason's `cause`.
  *
  * Values are pgfx's (see docs/types.md): `int8` is a `bigint`, `numeric` a string,
- * `timestamptz` a `PgTimestamp`, and so on.
+ * `timestamptz` a `PgTimestamp`, and so on; `valueTypes: "effect-sql-pg"` gives
+ * `@effect/sql-pg`'s (lossy: timestamps as `Date`).
  *
  * @example
  * ```ts
@@ -50,6 +55,9 @@ import { SqlError, UnknownError } from "effect/sql/SqlError"
 import * as Statement from "effect/sql/Statement"
 import { toSqlError } from "./internal/Errors.ts"
 import { listen, type Notification, notify } from "./internal/Notify.ts"
+
+export type { Notification } from "./internal/Notify.ts"
+export type { RawField, RawResult } from "./internal/RawResult.ts"
 import { rawResult } from "./internal/RawResult.ts"
 
 type TransformRows = (<A extends object>(rows: ReadonlyArray<A>) => ReadonlyArray<A>) | undefined
@@ -119,6 +127,19 @@ export interface PgSqlClient extends Client.Base {
  * libraries that `yield* PgClient` from `@effect/sql-pg` (such as drizzle-orm's Effect Postgres
  * driver) find this adapter there when its layers are provided. Effect identifies a service by
  * its key string, so `@effect/sql-pg` need not be installed to provide it.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import * as PgSqlClient from "@pgfx/sql/PgSqlClient"
+ *
+ * const program = Effect.gen(function* () {
+ *   const sql = yield* PgSqlClient.SqlPgClient // the same service as @effect/sql-pg's PgClient
+ *   yield* sql`INSERT INTO events (doc) VALUES (${sql.json({ kind: "signup" })})`
+ *   yield* sql.notify("events", "signup")
+ * })
+ * Effect.runPromise(program.pipe(Effect.provide(PgSqlClient.layer({ url: "postgres://app@localhost/app" }))))
+ * ```
  * @since 0.1.0
  */
 export const SqlPgClient = Context.Service<PgSqlClient>("@effect/sql-pg/PgClient")
