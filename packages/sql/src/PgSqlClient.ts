@@ -302,6 +302,8 @@ export const fromClient = (
     Client.make({
       driver: "pgfx",
       acquirer: Effect.succeed(pooled),
+      // The pooled adapter is one shared object: statements need no Scope to borrow it.
+      borrower: (f) => f(pooled),
       transactionAcquirer: Effect.mapError(
         Effect.map(client.reserve, (conn) => new PgfxConnection(connectionRunner(conn, prefetch), conn)),
         (e) => toSqlError(e, "acquire"),
