@@ -34,7 +34,7 @@ const rules: Record<string, Rule> = {
     deny: [/^effect\/sql/, /^effect\/unstable\/sql/, /^@pgfx\/(sql|testing)/],
   },
   sql: {
-    allow: ["effect", "@pgfx/client"],
+    allow: ["effect", "@pgfx/client", "@pgfx/types"],
     deny: [/^@pgfx\/client\/internal/, /^@pgfx\/(testing)/],
   },
   testing: {

@@ -8,7 +8,7 @@ import * as NodeServices from "@effect/platform-node/NodeServices"
 import * as PgClient from "@pgfx/client/PgClient"
 import * as PgQuery from "@pgfx/client/PgQuery"
 import * as PgSqlClient from "@pgfx/sql/PgSqlClient"
-import { ConfigProvider, Effect, Exit, Layer, Option, Schema, Stream, String as Str } from "effect"
+import { ConfigProvider, Effect, Exit, Layer, Option, Queue, Schema, Stream, String as Str } from "effect"
 import { Model } from "effect/schema"
 import * as Migrator from "effect/sql/Migrator"
 import { fromFileSystem } from "effect/sql/MigratorFileSystem"
@@ -27,7 +27,7 @@ import { schemaConnect } from "./support/schema.ts"
 
 /** A fresh schema and an adapter layer whose connections use it. */
 const withSql = <A, E>(
-  body: Effect.Effect<A, E, SqlClient | PgClient.PgClient>,
+  body: Effect.Effect<A, E, SqlClient | PgClient.PgClient | PgSqlClient.PgSqlClient>,
   options: PgSqlClient.PgSqlClientOptions = {},
 ) =>
   Effect.gen(function* () {
@@ -237,6 +237,27 @@ describe("@pgfx/sql transactions", () => {
         expect(failureOf(failed)).toBe("roll back")
         expect(yield* count.one()).toEqual({ n: 0 })
       }),
+    ),
+  )
+
+  it.live("notify inside a transaction is delivered when it commits, never on rollback", () =>
+    withSql(
+      Effect.gen(function* () {
+        const sql = yield* PgSqlClient.SqlPgClient
+        const queue = yield* sql.listen("tx_events")
+        yield* Effect.ignore(
+          sql.withTransaction(Effect.andThen(sql.notify("tx_events", "rolled back"), Effect.fail("no" as const))),
+        )
+        yield* sql.withTransaction(
+          Effect.gen(function* () {
+            yield* sql.notify("tx_events", "committed")
+            // not delivered before COMMIT
+            expect(Option.isNone(yield* Queue.poll(queue).pipe(Effect.delay("200 millis")))).toBe(true)
+          }),
+        )
+        const first = yield* Queue.take(queue).pipe(Effect.timeout("10 seconds"))
+        expect(first.payload).toBe("committed")
+      }).pipe(Effect.scoped),
     ),
   )
 

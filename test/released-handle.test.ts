@@ -27,6 +27,8 @@ const connectionMethods: Record<Methods<PgConnection>, { readonly args: Readonly
   fetch: { args: ["SELECT 1"] },
   fetchRow: { args: ["SELECT 1"] },
   fetchVal: { args: ["SELECT 1"] },
+  fetchResult: { args: ["SELECT 1"] },
+  simpleQuery: { args: ["SELECT 1"] },
   executeMany: { args: ["SELECT $1::int", [[1]]] },
   fetchMany: { args: ["SELECT $1::int", [[1]]] },
   prepare: { args: ["SELECT 1"] },

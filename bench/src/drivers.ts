@@ -33,6 +33,12 @@ export const drivers: ReadonlyArray<DriverInfo> = [
   { id: "postgres", label: "postgres.js", kind: "js", command: node("postgres.ts") },
   { id: "effect-sql-pg", label: "@effect/sql-pg", kind: "js", command: node("effect-sql-pg.ts") },
   {
+    id: "pgfx-sql",
+    label: "pgfx (@pgfx/sql drop-in)",
+    kind: "pgfx",
+    command: node("effect-sql-pg.ts", "--pgfx"),
+  },
+  {
     id: "asyncpg",
     label: "asyncpg",
     kind: "python",

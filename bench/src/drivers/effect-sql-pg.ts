@@ -3,10 +3,14 @@
  * `effect/sql`'s `SqlClient` as an Effect application would: `sql.unsafe(text, params)` (prepared
  * and cached by default), a pool of `maxConnections`, `multiplex` for W1p (pipelined callers on
  * one connection), `Statement#stream` for W6. It has no COPY API.
+ *
+ * With `--pgfx` the same `SqlClient` code runs on pgfx's drop-in layer (`PgSqlClient.layer`, a
+ * pgfx pool of the same size): the one-Layer switch, measured.
  */
 import type * as PgClientModule from "@effect/sql-pg/PgClient"
 import type * as PgConnectionModule from "@effect/sql-pg/PgConnection"
-import { Effect, Redacted, type Scope, Stream } from "effect"
+import * as PgSqlClient from "@pgfx/sql/PgSqlClient"
+import { Effect, type Layer, Redacted, type Scope, Stream } from "effect"
 import * as SqlClient from "effect/sql/SqlClient"
 import { performance } from "node:perf_hooks"
 import {
@@ -40,6 +44,8 @@ const makeDriver = async (): Promise<Driver> => {
     database: conn.database,
   })
 
+  const onPgfx = process.argv.includes("--pgfx")
+
   /** Runs `body` with a SqlClient backed by a pool of `connections` (multiplexed when asked). */
   const withClient = <A>(
     conn: ConnInfo,
@@ -47,12 +53,14 @@ const makeDriver = async (): Promise<Driver> => {
     body: (sql: SqlClient.SqlClient) => Effect.Effect<A, unknown, Scope.Scope>,
     multiplex = false,
   ): Promise<A> => {
-    const layer = PgClient.layer({
-      ...config(conn),
-      maxConnections: connections,
-      minConnections: connections,
-      multiplex,
-    })
+    const layer: Layer.Layer<SqlClient.SqlClient, unknown> = onPgfx
+      ? PgSqlClient.layer({ ...conn, max: connections, min: connections })
+      : PgClient.layer({
+          ...config(conn),
+          maxConnections: connections,
+          minConnections: connections,
+          multiplex,
+        })
     const program = Effect.gen(function* () {
       return yield* body(yield* SqlClient.SqlClient)
     })
@@ -177,21 +185,25 @@ const makeDriver = async (): Promise<Driver> => {
         }),
       )
     },
-    W7: (req) => {
-      const { spec } = req
-      const once = Effect.scoped(Effect.flatMap(PgConnection.make(config(req.conn)), (conn) => conn.query(spec.sql)))
-      return Effect.runPromise(
-        Effect.orDie(
-          Effect.gen(function* () {
-            for (let i = 0; i < spec.warmupCount; i++) yield* once
-            const t0 = performance.now()
-            for (let i = 0; i < spec.count; i++) yield* once
-            const seconds = (performance.now() - t0) / 1000
-            return { status: "ok", value: spec.count / seconds, check: { connects: spec.count } } satisfies OkResult
-          }),
-        ),
-      )
-    },
+    W7: onPgfx
+      ? unsupported("connect time is pgfx's own (the pgfx driver's W7)")
+      : (req) => {
+          const { spec } = req
+          const once = Effect.scoped(
+            Effect.flatMap(PgConnection.make(config(req.conn)), (conn) => conn.query(spec.sql)),
+          )
+          return Effect.runPromise(
+            Effect.orDie(
+              Effect.gen(function* () {
+                for (let i = 0; i < spec.warmupCount; i++) yield* once
+                const t0 = performance.now()
+                for (let i = 0; i < spec.count; i++) yield* once
+                const seconds = (performance.now() - t0) / 1000
+                return { status: "ok", value: spec.count / seconds, check: { connects: spec.count } } satisfies OkResult
+              }),
+            ),
+          )
+        },
     W8: (req) => {
       // No batch API: the inserts one after another inside withTransaction. (Forking them
       // concurrently, 10, 100 or unbounded at a time, measured slower here.)

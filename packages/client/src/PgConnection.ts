@@ -41,7 +41,7 @@ import type { PgConnectionOptions } from "./PgConfig.ts"
 import * as PgConfig from "./PgConfig.ts"
 import type { PgConnectError, PgQueryError, PgTransactionError } from "./PgError.ts"
 import type { PgConnectionEvents } from "./PgNotifications.ts"
-import type { PgRecord } from "./PgRecord.ts"
+import type { PgColumn, PgRecord } from "./PgRecord.ts"
 import type { Fragment } from "./PgSql.ts"
 import type { CursorOptions, PgCursor } from "./PgCursor.ts"
 import type { PgStatement } from "./PgStatement.ts"
@@ -67,6 +67,24 @@ export interface CloseOptions {
    * once (default 10 seconds).
    */
   readonly timeout?: Duration.Input | undefined
+}
+
+/**
+ * One statement's outcome: its rows (empty when it returns none) and the server's command tag.
+ *
+ * @example
+ * ```ts
+ * // conn.fetchResult("UPDATE t SET x = 1") succeeds with
+ * // { command: "UPDATE 3", rows: [], columns: [] }
+ * ```
+ * @since 0.1.0
+ */
+export interface PgResult {
+  /** The CommandComplete tag (`"SELECT 2"`, `"INSERT 0 1"`, `"CALL"`); "" if the statement was empty. */
+  readonly command: string
+  readonly rows: Array<PgRecord>
+  /** The result columns (empty when the statement returns no rows). */
+  readonly columns: ReadonlyArray<PgColumn>
 }
 
 /** Options of `fetchVal`. @since 0.1.0 */
@@ -95,6 +113,29 @@ export interface PgConnection extends PgConnectionEvents {
   ): Effect.Effect<Array<PgRecord>, PgQueryError>
   /** {@link fetch} with a `sql` fragment (`PgSql`). */
   fetch(query: Fragment, options?: QueryOptions): Effect.Effect<Array<PgRecord>, PgQueryError>
+  /**
+   * Runs one statement (extended protocol, like {@link fetch}) and returns its rows together with
+   * its command tag, e.g. to read an affected-row count.
+   */
+  fetchResult(sql: string, args?: ReadonlyArray<unknown>, options?: QueryOptions): Effect.Effect<PgResult, PgQueryError>
+  /**
+   * Runs `sql` with the simple query protocol: no parameters, several statements allowed, and one
+   * {@link PgResult} per statement, in order. Whether a statement returns rows is what the server
+   * says. Values travel in text format and are decoded with the connection's codecs; a type the
+   * connection has not looked up yet (a user type first seen here) comes back as the server's text.
+   *
+   * @example
+   * ```ts
+   * import { Effect } from "effect"
+   * import type { PgConnection } from "@pgfx/client/PgConnection"
+   *
+   * const both = (conn: PgConnection) =>
+   *   Effect.map(conn.simpleQuery("-- two statements\nSELECT 1 AS a; SELECT 2 AS b"), (results) =>
+   *     results.map((r) => r.rows[0]?.toObject()),
+   *   ) // [{ a: 1 }, { b: 2 }]
+   * ```
+   */
+  simpleQuery(sql: string, options?: QueryOptions): Effect.Effect<Array<PgResult>, PgQueryError>
   /** Runs a query and returns its first row, if any. */
   fetchRow(
     sql: string,

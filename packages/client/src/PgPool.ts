@@ -74,7 +74,7 @@ export type PgPoolError = PgConnectError | PgConfig.PgConfigError | PgPoolHookEr
  * @since 0.1.0
  */
 export interface PgPoolOptions extends PgConnectionOptions {
-  /** Connections opened when the pool starts (default 10, asyncpg's `min_size`). */
+  /** Connections opened when the pool starts (default 10, or `max` when that is smaller; asyncpg's `min_size`). */
   readonly min?: number | undefined
   /** Most connections open at once (default 10, asyncpg's `max_size`). */
   readonly max?: number | undefined
@@ -316,7 +316,7 @@ const count = (key: string, value: number | undefined, fallback: number, least: 
 }
 
 const resolveSettings = (options: PgPoolOptions): { settings: PoolSettings; closeTimeoutMs: number | undefined } => {
-  const min = count("min", options.min, 10, 0)
+  const min = count("min", options.min, Math.min(10, options.max ?? 10), 0)
   const max = count("max", options.max, Math.max(10, min), 1)
   if (min > max) throw invalid("min", "min must not exceed max")
   const connect = options.connect ?? PgConnection.connect

@@ -121,11 +121,10 @@ abstract class RecordMethods {
     return this.shape.columns.map((c, i) => [c.name, this[valueAt](i)])
   }
   toObject(): Record<string, unknown> {
-    const cols = this.shape.columns
     const out: Record<string, unknown> = {}
-    // The first of duplicate names wins, as for name access.
-    for (let i = cols.length - 1; i >= 0; i--) out[cols[i]!.name] = this[valueAt](i)
-    return Object.fromEntries(cols.map((c) => [c.name, out[c.name]]))
+    // The first of duplicate names wins, as for name access (the index holds first positions, in order).
+    for (const [name, i] of this.shape.index) out[name] = this[valueAt](i)
+    return out
   }
   toJSON(): Record<string, unknown> {
     return this.toObject()
@@ -160,6 +159,10 @@ class ValuesRecord extends RecordMethods {
  * its columns. Used when every column name can be a property (see {@link fieldsLayout}).
  */
 class FieldsRecord extends RecordMethods {
+  /** Its own properties are exactly its columns, in order: one copy. */
+  override toObject(): Record<string, unknown> {
+    return { ...this } as Record<string, unknown>
+  }
   get values(): Array<unknown> {
     const n = this.length
     const out = new Array<unknown>(n)

@@ -16,6 +16,8 @@ export * as Codec from "./Codec.ts"
 /** @since 0.1.0 */
 export * as CodecRegistry from "./CodecRegistry.ts"
 /** @since 0.1.0 */
+export * as CompatCodecs from "./CompatCodecs.ts"
+/** @since 0.1.0 */
 export * as DateTimeCodecs from "./DateTimeCodecs.ts"
 /** @since 0.1.0 */
 export * as JsonCodecs from "./JsonCodecs.ts"

@@ -11,7 +11,7 @@ import type { CodecRegistry } from "@pgfx/types/CodecRegistry"
 import type { TypeCodecOptions } from "@pgfx/types/SchemaCodec"
 import { Duration, Effect, type Fiber, Option, type Scope, type Stream } from "effect"
 import type { ResolvedConfig } from "../PgConfig.ts"
-import type { CloseOptions, FetchValOptions, PgConnection, QueryOptions } from "../PgConnection.ts"
+import type { CloseOptions, FetchValOptions, PgConnection, PgResult, QueryOptions } from "../PgConnection.ts"
 import {
   PgConnectionError,
   PgInterfaceError,
@@ -41,6 +41,7 @@ import { writeBindExecute } from "./Statement.ts"
 import { closeGracefully, terminateNow } from "./Close.ts"
 import { StreamMembers } from "./Lease.ts"
 import { PreparedStatement } from "./Prepared.ts"
+import { SimpleResultsHandler } from "./SimpleResults.ts"
 import { StatementCache } from "./StatementCache.ts"
 import * as Transaction from "./Transaction.ts"
 import { outdatedSchemaOf } from "./TypeCache.ts"
@@ -373,6 +374,22 @@ export class Connection extends ConnectionEvents implements PgConnection {
     return this.query(sql, args, 0, options, FastQuery.pickRows)
   }
 
+  fetchResult(
+    sql: string,
+    args: ReadonlyArray<unknown> = [],
+    options?: QueryOptions,
+  ): Effect.Effect<PgResult, PgQueryError> {
+    return this.query(sql, args, 0, options, pickResult)
+  }
+
+  simpleQuery(sql: string, options?: QueryOptions): Effect.Effect<Array<PgResult>, PgQueryError> {
+    const effect = this.request<Array<PgResult>>(
+      (w) => Frontend.query(w, sql),
+      (c) => new SimpleResultsHandler(this.session, this.cache.registry, c, sql),
+    )
+    return observe(this, sql, undefined, options, this.withTimeout(effect, options))
+  }
+
   fetchRow(
     query: string | Fragment,
     argsOrOptions?: ReadonlyArray<unknown> | QueryOptions,
@@ -435,3 +452,10 @@ export class Connection extends ConnectionEvents implements PgConnection {
     return this.query(sql, args, 1, options, FastQuery.pickValue(options?.column ?? 0))
   }
 }
+
+/** The whole result of one extended-protocol cycle (`fetchResult`). */
+const pickResult = (result: ExecuteResult): PgResult => ({
+  command: result.status,
+  rows: result.rows,
+  columns: result.info.columns,
+})

@@ -34,7 +34,8 @@ export const reasonOfSqlState = (code: string, constraint: unknown, props: Props
   if (code === "42501") return new AuthorizationError(props)
   if (code.startsWith("42")) return new SqlSyntaxError(props)
   if (code === "23505") {
-    const name = typeof constraint === "string" && constraint.trim() !== "" ? constraint : "unknown"
+    const trimmed = typeof constraint === "string" ? constraint.trim() : ""
+    const name = trimmed === "" ? "unknown" : trimmed
     return new UniqueViolation({ ...props, constraint: name })
   }
   if (code.startsWith("23")) return new ConstraintError(props)
