@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url"
 import { defaultServerConditions } from "vite"
 import { defineConfig } from "vitest/config"
 
@@ -18,7 +19,17 @@ const unit = (name: string) => ({
   },
 })
 
+// The same mapping as an alias, for what vitest loads outside its test environments (the
+// integration project's globalSetup ignores `ssr.resolve.conditions`), so a fresh clone with no
+// compiled dist/ still runs every suite on the sources.
+const packages = fileURLToPath(new URL("./packages/", import.meta.url))
+const alias = [
+  { find: /^@pgfx\/(protocol|types|client|sql|testing)$/, replacement: `${packages}$1/src/index.ts` },
+  { find: /^@pgfx\/(protocol|types|client|sql|testing)\/(.+)$/, replacement: `${packages}$1/src/$2.ts` },
+]
+
 export default defineConfig({
+  resolve: { alias },
   ssr: { resolve: { conditions } },
   test: {
     projects: [
