@@ -387,7 +387,9 @@ layer(shared, { excludeTestServices: true })("the list of entry points", (it) =>
       "packages/client/src/internal/Route.ts": 2, // the resolution itself
       "packages/client/src/PgPool.ts": 1, // run(): a shortcut with a `setup` hook needs a handle
       "packages/client/src/PgClient.ts": 4, // the client's reserve / withConnection and their accessors
-      "packages/sql/src/PgSqlClient.ts": 1, // effect/sql's transactionAcquirer: a new top-level transaction
+      // effect/sql's transactionAcquirer (a new top-level transaction), and its unprepared/raw
+      // statements outside a pgfx transaction (PgCurrentConnection.find decides, as Route does)
+      "packages/sql/src/PgSqlClient.ts": 2,
     }
     const root = path.resolve(import.meta.dirname, "..")
     const found: Record<string, number> = {}

@@ -242,7 +242,7 @@ export const fromPool = (pool: PgPool.PgPool, listener?: PgListener.PgListenerSh
       // Nested (a savepoint): the enclosing transaction's own retry applies.
       if (Route.pinned(pool, fiber.context) !== undefined) return inner
       // Each attempt on its own checkout, so a lost connection is retried on a live one.
-      const once = pool.withConnection((conn) =>
+      const once = Route.withConnection(pool, (conn) =>
         PgTransaction.transaction(conn, effect, { ...options, retry: undefined }),
       )
       return Effect.retry(once, {

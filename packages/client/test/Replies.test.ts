@@ -506,7 +506,7 @@ describe(
       )
       expect(session.closed).toBe(true)
       expect(o.failed).toBeInstanceOf(PgProtocolError)
-      expect(o.failed?.message).toContain("client_encoding to SQL_ASCII")
+      expect(o.failed?.message).toContain(`client_encoding changed to "SQL_ASCII"`)
     })
   },
 )
