@@ -3,7 +3,7 @@
  * calls, Effects obtained earlier, Streams, plain properties), transitive guarding of results
  * marked `Guarded`, and unwrapping.
  */
-import { Guarded, guard, Lease, leaseOf, unguard } from "@pgfx/client/internal/Lease"
+import { Guarded, guard, Lease, leaseOf, StreamMembers, unguard, usable } from "@pgfx/client/internal/Lease"
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Option, Stream } from "effect"
 
@@ -15,6 +15,9 @@ class Statement {
 }
 
 class Resource {
+  get [StreamMembers](): ReadonlySet<string> {
+    return new Set(["rows"])
+  }
   calls: Array<string> = []
   readonly id = 7
   get isClosed(): boolean {
@@ -74,6 +77,22 @@ describe("guard", () => {
       expect(yield* statement.run()).toBe("ran")
       lease.revoke()
       expect(errorOf(yield* Effect.exit(statement.run()))).toMatchObject({ _tag: "PgInterfaceError" })
+    }),
+  )
+
+  it.effect("a revoked view's Stream methods return failing Streams; usable refuses the view", () =>
+    Effect.gen(function* () {
+      const lease = new Lease("it was given back", undefined)
+      const view = guard(new Resource(), lease)
+      expect(yield* usable(view, "copy")).toBe(view)
+      lease.revoke()
+      const rows = view.rows()
+      expect(Stream.isStream(rows)).toBe(true)
+      expect(errorOf(yield* Effect.exit(Stream.runCollect(rows)))).toMatchObject({ _tag: "PgInterfaceError" })
+      expect(Effect.isEffect(view.query("x"))).toBe(true)
+      const refused = errorOf(yield* Effect.exit(usable(view, "copy")))
+      expect(refused.message).toBe("cannot use copy: it was given back")
+      expect(yield* usable("not a view", "copy")).toBe("not a view")
     }),
   )
 
