@@ -55,6 +55,8 @@ const SYNC = 0x53 // S
 const FLUSH = 0x48 // H
 /** No frontend message left: the cycle has ended (or nothing was sent). */
 const NONE = 0
+/** An ErrorResponse arrived: the server skips to Sync, only ReadyForQuery may follow. */
+const FAILED = -1
 
 // How the portal of the next Execute was described.
 const UNDESCRIBED = 0
@@ -74,9 +76,9 @@ const EMPTY = new Uint8Array(0)
 
 /**
  * The replies of an extended-query request. The state is the frontend message whose reply comes
- * next (`op`, at offset `pos` of the request) and how far that reply has got (`phase`), plus
- * `failed` (an ErrorResponse arrived: the server skips to Sync, so only ReadyForQuery may follow)
- * and `described` (how the portal the next Execute runs was described: with RowDescription, it
+ * next (`op`, at offset `pos` of the request; "failed" once an ErrorResponse arrived: the server
+ * skips to Sync, so only ReadyForQuery may follow) and how far that reply has got (`phase`), plus
+ * `described` (how the portal the next Execute runs was described: with RowDescription, it
  * returns rows and cannot be an empty query; with NoData, it returns no row).
  *
  * | awaited message | allowed next (else: protocol violation)                                  |
@@ -96,95 +98,105 @@ const EMPTY = new Uint8Array(0)
 export class ExtendedReplies {
   private request: Uint8Array = EMPTY
   private pos = 0
-  /** Type byte of the frontend message whose reply comes next; {@link NONE} once ended. */
+  /**
+   * Type byte of the frontend message whose reply comes next; {@link NONE} once ended,
+   * {@link FAILED} after an ErrorResponse.
+   */
   op = NONE
   /** Describe 'S': 1 after ParameterDescription. Execute: 1 after a DataRow. */
   private phase = 0
-  private failed = false
   /** How the portal was described: {@link UNDESCRIBED}, {@link ROWS} or {@link NO_ROWS}. */
   private described = UNDESCRIBED
 
   /** Starts the cycle of the request `bytes` (its frontend messages, as written). */
   start(bytes: Uint8Array): void {
     this.request = bytes
-    this.pos = 0
-    this.failed = false
     this.described = UNDESCRIBED
     this.at(0)
   }
 
-  /** Checks `type` against the state and moves on; true when it ended the cycle (ReadyForQuery). */
+  /**
+   * Checks `type` against the state and moves on; true when it ended the cycle (ReadyForQuery).
+   * The common transitions (rows, Bind, Execute and Sync replies) come first; the rest is in
+   * {@link acceptOther}.
+   */
   accept(type: number): boolean {
-    if (!this.failed) {
-      switch (this.op) {
-        case EXECUTE:
-          if (type === T.DataRow) {
-            if (this.described === NO_ROWS) break
+    const op = this.op
+    if (op === EXECUTE) {
+      if (type === T.DataRow) {
+        if (this.described !== NO_ROWS) {
+          this.phase = 1
+          return false
+        }
+      } else if (type === T.CommandComplete) {
+        this.next()
+        return false
+      }
+    } else if (op === BIND) {
+      if (type === T.BindComplete) {
+        this.next()
+        return false
+      }
+    } else if (op === SYNC && type === T.ReadyForQuery) {
+      this.op = NONE
+      return true
+    }
+    return this.acceptOther(op, type)
+  }
+
+  private acceptOther(op: number, type: number): boolean {
+    switch (op) {
+      case EXECUTE:
+        if (
+          (type === T.PortalSuspended && this.described !== NO_ROWS) ||
+          (type === T.EmptyQueryResponse && this.phase === 0 && this.described !== ROWS)
+        ) {
+          this.next()
+          return false
+        }
+        break
+      case PARSE:
+        if (type === T.ParseComplete) {
+          this.next()
+          return false
+        }
+        break
+      case DESCRIBE:
+        if (this.phase === 0 && this.request[this.pos + 5] === 0x53) {
+          if (type === T.ParameterDescription) {
             this.phase = 1
             return false
           }
-          if (
-            type === T.CommandComplete ||
-            (type === T.PortalSuspended && this.described !== NO_ROWS) ||
-            (type === T.EmptyQueryResponse && this.phase === 0 && this.described !== ROWS)
-          ) {
-            this.next()
-            return false
-          }
-          break
-        case BIND:
-          if (type === T.BindComplete) {
-            this.next()
-            return false
-          }
-          break
-        case PARSE:
-          if (type === T.ParseComplete) {
-            this.next()
-            return false
-          }
-          break
-        case DESCRIBE:
-          if (this.phase === 0 && this.request[this.pos + 5] === 0x53) {
-            if (type === T.ParameterDescription) {
-              this.phase = 1
-              return false
-            }
-          } else if (type === T.RowDescription || type === T.NoData) {
-            this.next()
-            this.described = type === T.NoData ? NO_ROWS : ROWS
-            return false
-          }
-          break
-        case CLOSE:
-          if (type === T.CloseComplete) {
-            this.next()
-            return false
-          }
-          break
-        case SYNC:
-          if (type === T.ReadyForQuery) {
-            this.op = NONE
-            return true
-          }
-          break
-      }
-      if (type === T.ErrorResponse && this.op !== NONE) {
-        this.failed = true
-        return false
-      }
-    } else if (type === T.ReadyForQuery) {
-      this.failed = false
-      this.op = NONE
-      return true
+        } else if (type === T.RowDescription || type === T.NoData) {
+          this.next()
+          this.described = type === T.NoData ? NO_ROWS : ROWS
+          return false
+        }
+        break
+      case CLOSE:
+        if (type === T.CloseComplete) {
+          this.next()
+          return false
+        }
+        break
+      case FAILED:
+        if (type === T.ReadyForQuery) {
+          this.op = NONE
+          return true
+        }
+        return unexpected(type, this.state())
+    }
+    if (type === T.ErrorResponse && op !== NONE) {
+      this.op = FAILED
+      return false
     }
     return unexpected(type, this.state())
   }
 
   /** The state, in words (for errors and tests). */
   state(): string {
-    if (this.failed) return "after an ErrorResponse, while awaiting ReadyForQuery"
     const op = this.op
+    if (op === FAILED) return "after an ErrorResponse, while awaiting ReadyForQuery"
     if (op === NONE) return "after the request's cycle ended"
     if (op === DESCRIBE) {
       const kind = String.fromCharCode(this.request[this.pos + 5] ?? 0)
@@ -208,18 +220,20 @@ export class ExtendedReplies {
   private next(): void {
     const r = this.request
     const p = this.pos
-    this.at(p + 1 + ((r[p + 1]! << 24) | (r[p + 2]! << 16) | (r[p + 3]! << 8) | r[p + 4]!))
     this.described = UNDESCRIBED
+    this.at(p + 1 + ((r[p + 1]! << 24) | (r[p + 2]! << 16) | (r[p + 3]! << 8) | r[p + 4]!))
   }
 
   /** Awaits the reply to the frontend message at `pos` (Flush has none: skipped). */
   private at(pos: number): void {
     const r = this.request
-    while (pos < r.length && r[pos] === FLUSH) {
+    let op = pos < r.length ? r[pos]! : NONE
+    while (op === FLUSH) {
       pos += 1 + ((r[pos + 1]! << 24) | (r[pos + 2]! << 16) | (r[pos + 3]! << 8) | r[pos + 4]!)
+      op = pos < r.length ? r[pos]! : NONE
     }
     this.pos = pos
-    this.op = pos < r.length ? r[pos]! : NONE
+    this.op = op
     this.phase = 0
   }
 }
