@@ -37,7 +37,9 @@
  * 6. **The bound.** An interruption completes within the grace (`cancelTimeout`, default 1 s)
  *    whatever the server or the network does (a stopped backend, a stalled socket, a black
  *    hole): when the statement has not ended, or the cancel has not been confirmed, by then, the
- *    session is closed (pgx's CancelRequestContextWatcherHandler does the same). Closing fails
+ *    session is closed (pgx's CancelRequestContextWatcherHandler does the same). Only while
+ *    the server is still sending (draining a large result) is the grace renewed, a bounded
+ *    number of times. Closing fails
  *    every queued request and frees a pool's slot; the cancel request itself goes on in the
  *    background, bounded by the connect timeout, to free the server.
  *
@@ -121,23 +123,40 @@ export const interruptRequest = (
   tryCancel(context, handler, state)
 }
 
+/** How many more graces an interruption gets while the server is still sending. */
+const MAX_EXTENSIONS = 9
+
 /**
  * Closes the session unless `waiting()` is over within the grace: the one rule that bounds
- * every interruption, whatever the server or the network does.
+ * every interruption, whatever the server or the network does. A connection that is still
+ * delivering bytes (the rest of a large result or COPY sent before the cancel took effect: a
+ * backend blocked writing to the socket only sees the cancel once we have read what it was
+ * writing) is alive, so it gets another grace, at most {@link MAX_EXTENSIONS} times; one that
+ * delivers nothing for a whole grace (a stopped backend, a stalled or black-holed network) is
+ * closed.
  */
 const bound = (context: CancelContext, state: RequestState, waiting: () => boolean): void => {
   if (state.bounded) return
   state.bounded = true
   const session = context.session
-  setTimeout(() => {
+  let seen = session.bytesReceived
+  let extensions = 0
+  const check = () => {
     if (session.closed || !waiting()) return
+    if (session.bytesReceived !== seen && extensions < MAX_EXTENSIONS) {
+      seen = session.bytesReceived
+      extensions++
+      setTimeout(check, context.graceMs).unref()
+      return
+    }
     session.destroy(
       new PgConnectionError({
         reason: "Closed",
         message: `the connection was closed because an interrupted statement did not end within ${context.graceMs} ms (cancelTimeout)`,
       }),
     )
-  }, context.graceMs).unref()
+  }
+  setTimeout(check, context.graceMs).unref()
 }
 
 const tryCancel = (context: CancelContext, handler: Handler, state: RequestState): void => {

@@ -89,6 +89,8 @@ export class Session {
   sqlPrepared = false
   /** Statements executed on this session (CommandComplete or PortalSuspended); a pool's `maxQueries` counts these. */
   commandCount = 0
+  /** Bytes read from the socket so far (an interruption's grace asks whether the server still sends). */
+  bytesReceived = 0
 
   readonly noticeListeners = new Set<(fields: ReadonlyArray<readonly [string, string]>) => void>()
   readonly notificationListeners = new Set<(n: Notification) => void>()
@@ -258,6 +260,7 @@ export class Session {
   }
 
   private onData(chunk: Uint8Array): void {
+    this.bytesReceived += chunk.length
     this.dispatching = true
     try {
       this.dispatch(chunk)
