@@ -13,9 +13,9 @@
  *   reset's handler then closes the session before their replies are read.
  * - pgfx's own prepared statements (the statement cache) survive: no `DISCARD ALL`, no
  *   `DEALLOCATE ALL`. SQL-level prepared statements are deallocated by name (a `DO` block over
- *   `pg_prepared_statements WHERE from_sql`) when the session saw a `PREPARE` command complete;
- *   the final check fails the reset (and so closes the session) if one is still there, e.g. made
- *   by `EXECUTE 'PREPARE ...'` inside a function.
+ *   `pg_prepared_statements WHERE from_sql`) when the session saw a `PREPARE` command complete.
+ *   Looking for them on every release (to catch an `EXECUTE 'PREPARE ...'` inside a function)
+ *   would cost more server time than the rest of the reset; see docs/reliability.md.
  *
  * @internal
  */
@@ -38,18 +38,8 @@ export const deallocateSqlPrepared =
   "DO $pgfx$DECLARE s text; BEGIN FOR s IN SELECT name FROM pg_catalog.pg_prepared_statements WHERE from_sql" +
   " LOOP EXECUTE pg_catalog.format('DEALLOCATE %I', s); END LOOP; END$pgfx$"
 
-/**
- * A scalar subquery that fails (a cast error naming the statement) when a SQL-level prepared
- * statement is left; added as a column to the final `SELECT` of {@link resetStatements}, which
- * saves the server a statement and the client three messages on every release.
- */
-const checkSqlPrepared =
-  "(SELECT ('pgfx reset: SQL-level prepared statement left: ' OPERATOR(pg_catalog.||) name)::pg_catalog.int4" +
-  " FROM pg_catalog.pg_prepared_statements WHERE from_sql LIMIT 1)"
-
 const frame = (rollback: boolean, deallocate: boolean): Uint8Array => {
-  const dealloc = deallocate ? `${deallocateSqlPrepared};\n` : ""
-  const body = `${dealloc}${resetStatements}, ${checkSqlPrepared}`
+  const body = `${deallocate ? `${deallocateSqlPrepared};\n` : ""}${resetStatements}`
   return Frontend.build((w) => Frontend.query(w, `${rollback ? "ROLLBACK;\n" : ""}BEGIN;\n${body};\nCOMMIT`))
 }
 
