@@ -125,9 +125,11 @@ export interface PgConnectionOptions {
   /** SQL longer than this many bytes (UTF-8) is never cached (default 15360). */
   readonly maxCacheableStatementSize?: number | undefined
   /**
-   * `false` for PgBouncer in transaction/statement pooling mode and similar poolers: no named
-   * statements are created; every query re-sends Parse for the unnamed statement, and only the
-   * statement descriptions are cached (default true).
+   * `false`: no named statements are created; every query re-sends Parse for the unnamed
+   * statement, and only the statement descriptions are cached (default true). Not needed behind
+   * PgBouncer or pgpool-II: named statements are safe there (their names are digests of their
+   * SQL, and a statement missing on a pooler's server connection is re-created; see
+   * docs/poolers.md), but `false` avoids even the first misses while a pooler warms up.
    */
   readonly namedStatements?: boolean | undefined
   /** `false` sends one request at a time instead of pipelining concurrent queries (default true). */
