@@ -86,7 +86,9 @@ describe("user-defined types", () => {
       expect(unknownKey.message).toContain('no field "c"')
       const wrongLength = yield* Effect.flip(conn.fetchVal("SELECT $1::pair_t", [[1]]))
       expect(wrongLength).toMatchObject({ _tag: "PgEncodeError", parameter: 1, actualType: "Array" })
-      const wrongField = yield* Effect.flip(conn.fetchVal("SELECT $1::int4, $2::pair_t", [1, { a: "x", b: 1 }]))
+      const wrongField = yield* Effect.flip(
+        conn.fetchVal("SELECT $1::int4, $2::pair_t", [1, { a: 1, b: { not: "text" } }]),
+      )
       expect(wrongField).toMatchObject({ _tag: "PgEncodeError", parameter: 2, typeName: "pair_t" })
       expect(yield* conn.fetchVal("SELECT ($1::pair_t).b", [{ a: 1, b: "ok" }])).toBe("ok")
     }),

@@ -289,6 +289,7 @@ const parseVerbose = (text: string): Interval | undefined => {
   const ago = tokens[end - 1] === "ago"
   if (ago) end--
   if (end === 2 && tokens[1] === "0") return new Interval(0, 0, 0n)
+  if (end < 3) return undefined
   let months = 0
   let days = 0
   let micros = 0n

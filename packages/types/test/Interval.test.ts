@@ -34,6 +34,29 @@ describe("Interval", () => {
     expect(parseInterval("3 fortnights")).toBeUndefined()
   })
 
+  it("parses the sql_standard and postgres_verbose styles as PostgreSQL prints them", () => {
+    const styled: Array<[string, number, number, bigint]> = [
+      ["1-2", 14, 0, 0n],
+      ["-1-2", -14, 0, 0n],
+      ["3 4:05:06", 0, 3, 14_706_000_000n],
+      ["-3 4:05:06.5", 0, -3, -14_706_500_000n],
+      ["-4:05:06", 0, 0, -14_706_000_000n],
+      ["+1-2 -3 +4:05:06.789", 14, -3, 14_706_789_000n],
+      ["-0-1 +0 -0:00:01", -1, 0, -1_000_000n],
+      ["0", 0, 0, 0n],
+      ["@ 1 year 2 mons -3 days 4 hours 5 mins 6.789 secs", 14, -3, 14_706_789_000n],
+      ["@ 1 day -2 hours ago", 0, -1, 7_200_000_000n],
+      ["@ 1.5 secs ago", 0, 0, -1_500_000n],
+      ["@ 1 min -1 sec", 0, 0, 59_000_000n],
+      ["@ 0", 0, 0, 0n],
+    ]
+    for (const [text, months, days, micros] of styled) {
+      expect(parseInterval(text), text).toEqual(new Interval(months, days, micros))
+    }
+    for (const bad of ["1-2-3", "+3 4:05:06", "@ 1 fortnight", "@", "1 2 3 4"])
+      expect(parseInterval(bad), bad).toBeUndefined()
+  })
+
   it("make combines fields; months, days and microseconds stay apart", () => {
     const i = Interval.make({ years: 1, months: 2, weeks: 1, days: -3, hours: 4, minutes: 5, seconds: 6.789 })
     expect([i.months, i.days, i.microseconds]).toEqual([14, 4, 14_706_789_000n])
