@@ -10,6 +10,14 @@
  * `values`, `stream`, `withoutTransform`), name transforms, JSON, transactions and savepoints,
  * error reasons, LISTEN/NOTIFY, pool sizes, and the value types (pgfx with
  * `valueTypes: "effect-sql-pg"`).
+ *
+ * What does not apply, and why:
+ * - `@effect/sql-pg`'s compile-only checks that `sql.json(v)` compiles to `$1` with a parameter
+ *   typed jsonb (OID 3802): pgfx compiles it to `$1::jsonb` with the JSON text, so the compiled
+ *   text differs by design; the value reaching the server is the same (round trips below).
+ * - `PgClient.makeClient` (one connection, `acquireForStream`) and `multiplex`: `@effect/sql-pg`
+ *   constructors and options with no pgfx counterpart (pgfx pipelines on a connection instead;
+ *   docs/migrating.md maps the options).
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as SqlPg from "@effect/sql-pg/PgClient"
