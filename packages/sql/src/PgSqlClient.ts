@@ -47,6 +47,7 @@ import type { PgConnection, PgResult } from "@pgfx/client/PgConnection"
 import * as PgCurrentConnection from "@pgfx/client/PgCurrentConnection"
 import type { PgPoolError, PgPoolOptions } from "@pgfx/client/PgPool"
 import * as CompatCodecs from "@pgfx/types/CompatCodecs"
+import { PgJson } from "@pgfx/types/PgJson"
 import { type Config, Context, Effect, Layer, Option, type Queue, type Scope, Stream } from "effect"
 import * as Reactivity from "effect/reactivity/Reactivity"
 import * as Client from "effect/sql/SqlClient"
@@ -283,8 +284,8 @@ const commit = (conn: Connection): Effect.Effect<void, SqlError> =>
   )
 
 /** `sql.json(value)`: a `jsonb` parameter. */
-interface PgJson extends Statement.Custom<"PgJson", unknown> {}
-const PgJson = Statement.custom<PgJson>("PgJson")
+interface JsonCustom extends Statement.Custom<"PgJson", unknown> {}
+const JsonCustom = Statement.custom<JsonCustom>("PgJson")
 
 /**
  * The `effect/sql` PostgreSQL compiler: `$n` placeholders, double-quoted identifiers,
@@ -294,7 +295,7 @@ const PgJson = Statement.custom<PgJson>("PgJson")
  */
 export const makeCompiler = (transform?: (name: string) => string, transformJson = true): Statement.Compiler => {
   const transformValue = transformJson && transform ? Statement.defaultTransforms(transform).value : undefined
-  return Statement.makeCompiler<PgJson>({
+  return Statement.makeCompiler<JsonCustom>({
     dialect: "pg",
     placeholder: (i) => `$${i}`,
     onIdentifier: transform
@@ -306,8 +307,12 @@ export const makeCompiler = (transform?: (name: string) => string, transformJson
     ],
     onCustom: (custom, placeholder, withoutTransform) => {
       const value = withoutTransform || transformValue === undefined ? custom.paramA : transformValue(custom.paramA)
-      // Sent as JSON text (pgfx's jsonb codec takes a string as the document itself); null is NULL.
-      return [`${placeholder(undefined)}::jsonb`, [value == null ? null : JSON.stringify(value)]]
+      // The value itself, which the jsonb codec serializes; a string is a JSON string here (a
+      // plain string parameter is JSON text in this adapter); null is NULL.
+      return [
+        `${placeholder(undefined)}::jsonb`,
+        [typeof value === "string" ? PgJson.raw(JSON.stringify(value)) : (value ?? null)],
+      ]
     },
   })
 }
@@ -360,7 +365,7 @@ export const fromClient = (
       const extra: Omit<PgSqlClient, keyof Client.Base> = {
         [TypeId]: TypeId,
         config: options,
-        json: (value) => Statement.fragment([PgJson(value)]),
+        json: (value) => Statement.fragment([JsonCustom(value)]),
         listen: (channel) => listen(client, channel),
         notify: (channel, payload) => notify(client, channel, payload),
       }
@@ -378,11 +383,19 @@ export const fromClient = (
   )
 }
 
-/** Pool options with the codecs `valueTypes` asks for. */
+/**
+ * Pool options with the codecs `valueTypes` asks for; in both, a string for a `json` / `jsonb`
+ * parameter is the document's text, as `@effect/sql-pg` takes it.
+ */
 const withValueTypes = <O extends PgPoolOptions & PgSqlClientOptions>(options: O): O =>
-  options.valueTypes === "effect-sql-pg" && options.codecs === undefined
-    ? { ...options, codecs: CompatCodecs.effectSqlPg() }
-    : options
+  options.codecs !== undefined
+    ? options
+    : {
+        ...options,
+        codecs: CompatCodecs.jsonStringsAsText(
+          options.valueTypes === "effect-sql-pg" ? CompatCodecs.effectSqlPg() : undefined,
+        ),
+      }
 
 /** The services a layer provides: effect/sql's, @effect/sql-pg's and pgfx's. */
 const services = (client: PgClient.PgClientShape, sql: Client.SqlClient & PgSqlClient) =>

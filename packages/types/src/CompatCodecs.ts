@@ -30,6 +30,8 @@ import { arrayOptionsOf } from "./Builtins.ts"
 import { type Codec, map } from "./Codec.ts"
 import { builtins, type CodecRegistry } from "./CodecRegistry.ts"
 import { date, timestamp, timestamptz } from "./DateTimeCodecs.ts"
+import { json, jsonb } from "./JsonCodecs.ts"
+import { PgJson } from "./PgJson.ts"
 import { PgTime } from "./PgTime.ts"
 import type { PgTimestamp } from "./PgTimestamp.ts"
 import { time, timetz } from "./TimeCodecs.ts"
@@ -66,4 +68,32 @@ export const effectSqlPg = (base: CodecRegistry = builtins): CodecRegistry =>
       map(time, (t) => BigInt(t.micros), timeFromMicros, { stringsAsText: true }),
       map(timetz, (t) => t.toString(), identity, { stringsAsText: true }),
     ].flatMap((c) => withArray(c as Codec)),
+  )
+
+/** A string parameter as the JSON document's text (`PgJson.raw`); any other value unchanged. */
+const stringAsJsonText = (value: unknown): unknown => (typeof value === "string" ? PgJson.raw(value) : value)
+
+/**
+ * `base` (default: the built-in registry) where a **string** given for a `json` / `jsonb`
+ * parameter is the document's JSON text, as postgres.js, node-postgres and `@effect/sql-pg` take
+ * it (code that sends `JSON.stringify(value)`, such as drizzle-orm's `json` columns, keeps
+ * working). pgfx's own default sends a string as a JSON string value instead (`PgJson.raw` is its
+ * explicit form of raw text). Decoding is unchanged. The `@pgfx/sql` adapter uses this registry
+ * by default, as a drop-in for `@effect/sql-pg`.
+ *
+ * @example
+ * ```ts
+ * import * as CompatCodecs from "@pgfx/types/CompatCodecs"
+ * import * as PgClient from "@pgfx/client/PgClient"
+ *
+ * // $1::jsonb with '{"a":1}' stores the object {"a": 1}, not the string
+ * const layer = PgClient.layer({ url: "postgres://app@localhost/app", codecs: CompatCodecs.jsonStringsAsText() })
+ * ```
+ * @since 0.1.0
+ */
+export const jsonStringsAsText = (base: CodecRegistry = builtins): CodecRegistry =>
+  base.withAll(
+    [map(json, identity, stringAsJsonText), map(jsonb, identity, stringAsJsonText)].flatMap((c) =>
+      withArray(c as Codec),
+    ),
   )
