@@ -8,7 +8,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as CompatCodecs from "@pgfx/types/CompatCodecs"
 import { PgDate } from "@pgfx/types/PgDate"
 import { PgTimestamp } from "@pgfx/types/PgTimestamp"
-import { Effect } from "effect"
+import { Effect, Schema } from "effect"
 import { connect } from "./support/connect.ts"
 import { failureOf } from "./support/failure.ts"
 
@@ -91,10 +91,12 @@ describe("simpleQuery", () => {
 
   it.live("an undecodable value fails with PgDecodeError and the session stays usable", () =>
     Effect.gen(function* () {
-      const conn = yield* connect({ serverSettings: { DateStyle: "German" } })
-      const error = failureOf(yield* Effect.exit(conn.simpleQuery("SELECT '2024-01-02'::date AS d")))
+      const conn = yield* connect()
+      // a codec that refuses every int4 but 1
+      yield* conn.setTypeCodec("int4", { format: "text", schema: Schema.Literal("1"), schemaName: "pg_catalog" })
+      const error = failureOf(yield* Effect.exit(conn.simpleQuery("SELECT 2::int4 AS d")))
       expect(error._tag).toBe("PgDecodeError")
-      expect(yield* conn.fetchVal("SELECT 8")).toBe(8)
+      expect(yield* conn.fetchVal("SELECT 'usable'::text")).toBe("usable")
     }),
   )
 })

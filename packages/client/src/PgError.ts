@@ -144,10 +144,11 @@ export class PgConnectionError extends Data.TaggedError("PgConnectionError")<{
   /** With reason `AllHostsFailed`: every host's failure, in the order tried. */
   readonly attempts?: ReadonlyArray<PgHostAttempt> | undefined
   /**
-   * `false` when the failed request never reached the server: it was never written, or the
-   * server had already ended the session (a FATAL error such as `admin_shutdown` received while
-   * nothing was in flight) before it could read it. Undefined when it may have been read, or for
-   * a failure outside any request (connecting).
+   * `false` when the failed request never ran on the server: it was never written, the server
+   * had already ended the session (a FATAL error such as `admin_shutdown` received while nothing
+   * was in flight) before it could read it, or it was queued behind a pool reset that failed (the
+   * server refuses everything after it in the reset's aborted transaction block). Undefined when
+   * it may have run, or for a failure outside any request (connecting).
    */
   readonly sent?: boolean | undefined
 }> {}

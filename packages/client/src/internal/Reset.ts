@@ -129,6 +129,8 @@ class ResetHandler implements Handler {
             ? "the connection was closed: the pool's reset did not end outside a transaction"
             : `the connection was closed: the pool's reset failed (${error.code} ${error.message}); requests sent after it did not run`,
         cause: error,
+        // The reset runs in a transaction block: once it failed, the server refused what followed.
+        ...(error === undefined ? {} : { sent: false }),
       }),
     )
   }
