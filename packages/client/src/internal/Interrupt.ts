@@ -111,6 +111,12 @@ export const interruptRequest = (
   if (session.transactionStatus === "I" && (session.current !== handler || session.written > 1)) {
     // Pipelined outside a transaction block: abandon it (its reply is discarded when it comes);
     // it is still cancelled if it becomes the only request in flight.
+    session.abandoned++
+    const previous = state.onSettled
+    state.onSettled = () => {
+      session.abandoned--
+      previous?.()
+    }
     tryCancel(context, handler, state)
     return done()
   }

@@ -401,7 +401,9 @@ export class PoolCore {
    */
   releaseNow(member: Member, lease: Lease | undefined): Effect.Effect<void> {
     lease?.revoke()
-    if (member.state === "closed" || member.session.closed) {
+    // A request the borrower abandoned (interrupted while pipelined) may never be answered (a
+    // stalled server): the connection is closed rather than handed to the next borrower.
+    if (member.state === "closed" || member.session.closed || member.session.abandoned > 0) {
       this.dropBusy(member)
       return Effect.void
     }

@@ -87,6 +87,11 @@ export class Session {
    * which a pool's reset deallocates (see Reset.ts). The reset clears it.
    */
   sqlPrepared = false
+  /**
+   * Requests abandoned by an interruption (pipelined ones, internal/Interrupt.ts) whose replies
+   * have not come yet: a pool does not hand such a connection to the next borrower.
+   */
+  abandoned = 0
   /** Statements executed on this session (CommandComplete or PortalSuspended); a pool's `maxQueries` counts these. */
   commandCount = 0
   /** Bytes read from the socket so far (an interruption's grace asks whether the server still sends). */
