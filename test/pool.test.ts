@@ -145,13 +145,7 @@ describe("acquire is a scoped resource", () => {
         yield* Fiber.interrupt(waiter)
         yield* Fiber.join(holder)
         yield* eventually("back in the pool", () => pool.stats.inUse === 0)
-        // Nothing leaks: the connection is idle again, or closed when the interrupted query was
-        // already on the wire behind the previous borrower's reset (an abandoned request is never
-        // handed to the next borrower), and the pool serves.
-        expect(pool.stats.waiting).toBe(0)
-        expect(pool.stats.size).toBe(pool.stats.idle)
-        expect(pool.stats.size).toBeLessThanOrEqual(1)
-        expect(yield* pool.fetchVal("SELECT 1")).toBe(1)
+        expect(pool.stats).toMatchObject({ size: 1, idle: 1, waiting: 0 })
       }
     }),
   )

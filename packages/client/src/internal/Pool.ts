@@ -23,7 +23,7 @@ import { Cause, Effect, Exit, Metric, Redacted, type Context } from "effect"
 import * as PgConfig from "../PgConfig.ts"
 import type { PgConnectionOptions } from "../PgConfig.ts"
 import type { PgConnection } from "../PgConnection.ts"
-import { PgInterfaceError, PgTimeoutError } from "../PgError.ts"
+import { PgConnectionError, PgInterfaceError, PgTimeoutError } from "../PgError.ts"
 import * as PgMetrics from "../PgMetrics.ts"
 import type { PgPoolError, PgPoolHookError } from "../PgPool.ts"
 import { Connection } from "./Connection.ts"
@@ -401,9 +401,10 @@ export class PoolCore {
    */
   releaseNow(member: Member, lease: Lease | undefined): Effect.Effect<void> {
     lease?.revoke()
-    // A request the borrower abandoned (interrupted while pipelined) may never be answered (a
-    // stalled server): the connection is closed rather than handed to the next borrower.
-    if (member.state === "closed" || member.session.closed || member.session.abandoned > 0) {
+    if (member.session.abandoned > 0 && !member.session.closed && member.state !== "closed") {
+      return this.afterAbandoned(member)
+    }
+    if (member.state === "closed" || member.session.closed) {
       this.dropBusy(member)
       return Effect.void
     }
@@ -420,6 +421,40 @@ export class PoolCore {
       })
     }
     return this.releaseClean(member)
+  }
+
+  /**
+   * A borrower left requests it abandoned (interrupted while pipelined) unanswered: the
+   * connection goes back once their replies have come, or is closed when they have not within the
+   * grace (`cancelTimeout`; a stalled server), so the next borrower never queues behind them.
+   */
+  private afterAbandoned(member: Member): Effect.Effect<void> {
+    const session = member.session
+    const graceMs = member.conn.cancelContext.graceMs
+    return Effect.andThen(
+      Effect.callback<void>((resume) => {
+        let timer: ReturnType<typeof setTimeout> | undefined = undefined
+        const check = () => {
+          if (!session.closed && session.abandoned > 0) return
+          session.advanceListeners.delete(check)
+          if (timer !== undefined) clearTimeout(timer)
+          resume(Effect.void)
+        }
+        session.advanceListeners.add(check)
+        timer = setTimeout(() => {
+          timer = undefined
+          session.destroy(
+            new PgConnectionError({
+              reason: "Closed",
+              message: `the connection was closed because an abandoned request did not end within ${graceMs} ms (cancelTimeout)`,
+            }),
+          )
+          check()
+        }, graceMs)
+        check()
+      }),
+      Effect.suspend(() => this.releaseNow(member, undefined)),
+    )
   }
 
   private releaseClean(member: Member): Effect.Effect<void> {
