@@ -77,6 +77,22 @@ describe("a lone surrogate is refused before anything is sent", () => {
   )
 })
 
+describe("startup values", () => {
+  it.live("a lone surrogate in the user, the database or a server setting is a typed config error", () =>
+    Effect.gen(function* () {
+      for (const overrides of [
+        { user: "a\ud800" },
+        { database: "db\udc00" },
+        { serverSettings: { search_path: "s\ud800" } },
+      ]) {
+        const error = yield* Effect.flip(Effect.scoped(connect(overrides)))
+        expect({ overrides, tag: error._tag }).toEqual({ overrides, tag: "PgConfigError" })
+        expect(error.message).toContain("lone UTF-16 surrogate")
+      }
+    }),
+  )
+})
+
 describe("client_encoding must stay UTF8", () => {
   it.live("SET client_encoding = 'SQL_ASCII' closes the connection with a typed error; nothing is mis-decoded", () =>
     Effect.gen(function* () {

@@ -205,6 +205,18 @@ export const resolveLayers = (
   const commandLine = find("commandLineOptions")?.value
   if (commandLine !== undefined) serverSettings.options = commandLine
 
+  // Every startup value travels as UTF-8: a lone surrogate has no UTF-8 form (it would be sent
+  // as U+FFFD, another name), so it is refused here with the key that holds it.
+  for (const [key, value] of [["user", user], ["database", database], ...Object.entries(serverSettings)]) {
+    if (!key!.isWellFormed() || !value!.isWellFormed()) {
+      throw configError(
+        "options",
+        key === "user" || key === "database" ? key! : "serverSettings",
+        `${key} contains a lone UTF-16 surrogate, which has no UTF-8 form`,
+      )
+    }
+  }
+
   const statementCacheSize = find("statementCacheSize")?.value ?? 256
   if (!Number.isInteger(statementCacheSize) || statementCacheSize < 0) {
     throw configError("options", "statementCacheSize", "statementCacheSize must be a non-negative integer")
