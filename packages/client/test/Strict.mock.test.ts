@@ -219,6 +219,22 @@ describe("each anomaly poisons the connection", () => {
   }
 })
 
+describe("simpleQuery (rows of the simple protocol)", () => {
+  it.live("an ErrorResponse followed by CommandComplete in one cycle poisons the connection", () =>
+    Effect.gen(function* () {
+      const mock = yield* MockBackend.make([
+        MockBackend.acceptUnauthenticatedConnection(),
+        MockBackend.expectTag("Query"),
+        MockBackend.sendAll([serverError, complete, ready]),
+      ])
+      const conn = yield* connectTo(mock, true)
+      const exit = yield* Effect.exit(conn.simpleQuery("SELECT 1"))
+      expect(failureTag(exit)).toBe("PgProtocolError")
+      expect(conn.isClosed).toBe(true)
+    }),
+  )
+})
+
 describe("startup", () => {
   const startupWith = (messages: ReadonlyArray<BackendMessage>) =>
     MockBackend.make([MockBackend.expectTag("StartupMessage"), MockBackend.sendAll(messages)])

@@ -20,6 +20,7 @@ import { PgDecodeError, type PgQueryError, PgServerError } from "../PgError.ts"
 import type { PgResult } from "../PgConnection.ts"
 import type { PgRecord } from "../PgRecord.ts"
 import type { Completion } from "./Handlers.ts"
+import { SimpleReplies } from "./Replies.ts"
 import type { Handler, Session, SessionError } from "./Session.ts"
 import { makeStatementInfo, type StatementInfo } from "./Statement.ts"
 
@@ -34,6 +35,8 @@ export class SimpleResultsHandler implements Handler {
   readonly registry: CodecRegistry
   readonly completion: Completion<Array<PgResult>>
   readonly sql: string
+  /** The simple query's reply state machine: a message out of place poisons the session. */
+  readonly replies = new SimpleReplies()
 
   constructor(session: Session, registry: CodecRegistry, completion: Completion<Array<PgResult>>, sql: string) {
     this.session = session
@@ -43,6 +46,7 @@ export class SimpleResultsHandler implements Handler {
   }
 
   onMessage(type: number, buf: Uint8Array, view: DataView, start: number, end: number): boolean {
+    this.replies.accept(type)
     switch (type) {
       case Backend.Type.RowDescription: {
         const msg = Backend.decode(type, buf, view, start, end)
