@@ -10,19 +10,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Exit, Fiber, Metric, Redacted, Tracer } from "effect"
 import { authUser, testCluster } from "./support/cluster.ts"
 import { connect, tcpOptions, unixOptions } from "./support/connect.ts"
-
-/** An in-memory tracer and the spans it created. */
-const recordingTracer = () => {
-  const spans: Array<Tracer.NativeSpan> = []
-  const tracer = Tracer.make({
-    span: (options) => {
-      const span = new Tracer.NativeSpan(options)
-      spans.push(span)
-      return span
-    },
-  })
-  return { spans, tracer }
-}
+import { recordingTracer } from "./support/tracer.ts"
 
 const attributesOf = (span: Tracer.NativeSpan) => Object.fromEntries(span.attributes)
 

@@ -11,11 +11,12 @@ import * as PgClient from "@pgfx/client/PgClient"
 import * as PgConnection from "@pgfx/client/PgConnection"
 import * as PgPool from "@pgfx/client/PgPool"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, Logger, Redacted, References, Stream, Tracer } from "effect"
+import { Effect, Fiber, Logger, Redacted, References, Stream } from "effect"
 import { createHash, createHmac, pbkdf2Sync } from "node:crypto"
 import * as util from "node:util"
 import { authUser, testCluster } from "./support/cluster.ts"
 import { withAdmin } from "./support/connect.ts"
+import { recordingTracer } from "./support/tracer.ts"
 
 /** The SCRAM keys the server's verifier of `role` and `password` imply. */
 const scramKeys = (verifier: string, password: string): ReadonlyArray<Uint8Array> => {
@@ -71,18 +72,6 @@ const findSecrets = (root: unknown, texts: ReadonlyArray<string>, bytes: Readonl
     if (proto !== null && proto !== Object.prototype && proto !== Function.prototype) stack.push([proto, path])
   }
   return found
-}
-
-const recordingTracer = () => {
-  const spans: Array<Tracer.NativeSpan> = []
-  const tracer = Tracer.make({
-    span: (options) => {
-      const span = new Tracer.NativeSpan(options)
-      spans.push(span)
-      return span
-    },
-  })
-  return { spans, tracer }
 }
 
 describe("secrets", () => {

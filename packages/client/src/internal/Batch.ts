@@ -11,14 +11,21 @@ import * as Frontend from "@pgfx/protocol/Frontend"
 import type { Writer } from "@pgfx/protocol/Writer"
 import type { CodecRegistry } from "@pgfx/types/CodecRegistry"
 import { Effect } from "effect"
-import { PgDecodeError, PgEncodeError, type PgQueryError, PgServerError } from "../PgError.ts"
+import { PgEncodeError, type PgQueryError, PgServerError } from "../PgError.ts"
 import type { PgRecord } from "../PgRecord.ts"
 import type { Connection } from "./Connection.ts"
 import { executeCached } from "./Execute.ts"
 import type { Completion } from "./Handlers.ts"
 import { ExtendedReplies } from "./Replies.ts"
 import type { Handler, SessionError } from "./Session.ts"
-import { parsesInBatch, redescribe, sameResultShape, type StatementInfo, writeBindExecute } from "./Statement.ts"
+import {
+  decodeRowInto,
+  parsesInBatch,
+  redescribe,
+  sameResultShape,
+  type StatementInfo,
+  writeBindExecute,
+} from "./Statement.ts"
 
 /** Writes Bind + Execute for every argument set (Parse once for the unnamed statement), then Sync. */
 export const writeBatch = (w: Writer, info: StatementInfo, argsList: ReadonlyArray<ReadonlyArray<unknown>>): void => {
@@ -76,12 +83,7 @@ export class BatchHandler implements Handler {
     switch (type) {
       case Backend.Type.DataRow: {
         if (!this.collect || this.error !== undefined) return false
-        try {
-          this.current.push(this.info.decodeRecord(buf, view, start, end))
-        } catch (e) {
-          if (e instanceof PgDecodeError) this.error = e
-          else throw e
-        }
+        this.error = decodeRowInto(this.info, this.current, buf, view, start, end)
         return false
       }
       case Backend.Type.CommandComplete:

@@ -10,11 +10,11 @@
 import * as Backend from "@pgfx/protocol/Backend"
 import * as Frontend from "@pgfx/protocol/Frontend"
 import type { CodecRegistry } from "@pgfx/types/CodecRegistry"
-import { PgDecodeError, type PgQueryError, PgServerError } from "../PgError.ts"
+import { type PgQueryError, PgServerError } from "../PgError.ts"
 import type { PgRecord } from "../PgRecord.ts"
 import { ExtendedReplies, SimpleReplies, unexpected } from "./Replies.ts"
 import type { Handler, Session, SessionError } from "./Session.ts"
-import { redescribe, sameResultShape, type StatementInfo } from "./Statement.ts"
+import { decodeRowInto, redescribe, sameResultShape, type StatementInfo } from "./Statement.ts"
 
 /** How a handler reports its outcome. */
 export interface Completion<A> {
@@ -182,12 +182,7 @@ export class ExecuteHandler extends ExtendedHandler<ExecuteResult> {
     switch (type) {
       case Backend.Type.DataRow: {
         if (this.error !== undefined) return false
-        try {
-          this.rows.push(this.info.decodeRecord(buf, view, start, end))
-        } catch (e) {
-          if (e instanceof PgDecodeError) this.error = e
-          else throw e
-        }
+        this.error = decodeRowInto(this.info, this.rows, buf, view, start, end)
         return false
       }
       case Backend.Type.CommandComplete: {

@@ -16,13 +16,13 @@
 import * as Backend from "@pgfx/protocol/Backend"
 import * as Frontend from "@pgfx/protocol/Frontend"
 import type { CodecRegistry } from "@pgfx/types/CodecRegistry"
-import { PgDecodeError, type PgQueryError, PgServerError } from "../PgError.ts"
+import { type PgQueryError, PgServerError } from "../PgError.ts"
 import type { PgResult } from "../PgConnection.ts"
 import type { PgRecord } from "../PgRecord.ts"
 import type { Completion } from "./Handlers.ts"
 import { SimpleReplies } from "./Replies.ts"
 import type { Handler, Session, SessionError } from "./Session.ts"
-import { makeStatementInfo, type StatementInfo } from "./Statement.ts"
+import { decodeRowInto, makeStatementInfo, type StatementInfo } from "./Statement.ts"
 
 export class SimpleResultsHandler implements Handler {
   readonly results: Array<PgResult> = []
@@ -65,12 +65,7 @@ export class SimpleResultsHandler implements Handler {
       case Backend.Type.DataRow: {
         if (this.error !== undefined) return false
         if (this.info === undefined) throw new Backend.ProtocolViolation({ message: "DataRow before RowDescription" })
-        try {
-          this.rows.push(this.info.decodeRecord(buf, view, start, end))
-        } catch (e) {
-          if (e instanceof PgDecodeError) this.error = e
-          else throw e
-        }
+        this.error = decodeRowInto(this.info, this.rows, buf, view, start, end)
         return false
       }
       case Backend.Type.CommandComplete: {

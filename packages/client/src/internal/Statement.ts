@@ -273,6 +273,28 @@ export const writeBindExecute = (
   Frontend.execute(w, portal, maxRows)
 }
 
+/**
+ * Decodes one DataRow of `info` onto `rows`. A value that cannot be decoded is returned as the
+ * cycle's error (the cycle then drains to ReadyForQuery and the session stays usable); anything
+ * else thrown (a protocol violation) propagates and poisons the session.
+ */
+export const decodeRowInto = (
+  info: StatementInfo,
+  rows: Array<PgRecord>,
+  buf: Uint8Array,
+  view: DataView,
+  start: number,
+  end: number,
+): PgDecodeError | undefined => {
+  try {
+    rows.push(info.decodeRecord(buf, view, start, end))
+    return undefined
+  } catch (e) {
+    if (e instanceof PgDecodeError) return e
+    throw e
+  }
+}
+
 /** The most parameters a Bind message can carry (its counts are 16-bit). */
 const MAX_PARAMETERS = 0xffff
 
