@@ -194,6 +194,30 @@ describe("COPY FROM STDIN", () => {
     }),
   )
 
+  it.live("string chunks: a pair split across chunks stays whole; a lone surrogate aborts, nothing loaded", () =>
+    Effect.gen(function* () {
+      const conn = yield* connect()
+      yield* conn.execute("CREATE TEMP TABLE t (id int, s text)")
+      // "😀" is the pair \ud83d\ude00: split across two chunks, and across a string/string edge.
+      const grin = "\ud83d\ude00"
+      expect(yield* PgCopy.copyToTable(conn, "t", { source: ["1\ta\ud83d", "\ude00b\n2\t\uFEFFc\n"] })).toBe("COPY 2")
+      expect((yield* conn.fetch("SELECT s FROM t ORDER BY id")).map((r) => r.s)).toEqual([`a${grin}b`, "\uFEFFc"])
+      yield* conn.execute("TRUNCATE t")
+      const sources: ReadonlyArray<ReadonlyArray<Uint8Array | string>> = [
+        ["1\ta\ud800b\n"], // a lone high surrogate inside a chunk
+        ["1\ta\udc00b\n"], // a lone low surrogate
+        ["1\ta\n2\tb\ud83d"], // a high surrogate ending the source
+        ["1\ta\ud83d", new TextEncoder().encode("\n")], // a high surrogate followed by bytes
+      ]
+      for (const source of sources) {
+        const error = failureOf(yield* Effect.exit(PgCopy.copyToTable(conn, "t", { source })))
+        expect(error._tag).toBe("PgInterfaceError")
+        expect(error.message).toContain("surrogate")
+        expect(yield* conn.fetchVal("SELECT count(*) FROM t")).toBe(0n)
+      }
+    }),
+  )
+
   it.live("interrupting mid-stream sends CopyFail; nothing is committed; the connection stays usable", () =>
     Effect.gen(function* () {
       const conn = yield* connect()

@@ -421,9 +421,52 @@ export interface CopyToTableOptions<E> extends CopyOptions, CopyTableOptions, Co
 }
 
 const encoder = new TextEncoder()
-const asBytes = (chunk: Uint8Array | string): Uint8Array => (typeof chunk === "string" ? encoder.encode(chunk) : chunk)
 
-const sourceStream = <E>(source: CopySource<E>): Stream.Stream<Uint8Array, E | PgCopyFileError> => {
+const isHighSurrogate = (unit: number): boolean => unit >= 0xd800 && unit <= 0xdbff
+
+const loneSurrogate = (chunk: number, detail: string) =>
+  new PgInterfaceError({
+    message: `the copy source's chunk ${chunk} (from 0) ${detail}, which has no UTF-8 encoding; the COPY was aborted and nothing was loaded`,
+  })
+
+/**
+ * The source's chunks as bytes: strings are encoded as UTF-8. A surrogate pair split across two
+ * string chunks is kept whole; a lone surrogate (which TextEncoder would silently turn into
+ * U+FFFD) fails the copy instead.
+ */
+const utf8Chunks = <E>(
+  chunks: Stream.Stream<Uint8Array | string, E>,
+): Stream.Stream<Uint8Array, E | PgInterfaceError> =>
+  Stream.suspend(() => {
+    let carried = "" // a high surrogate that ended the previous string chunk
+    let index = -1
+    const encode = (chunk: Uint8Array | string): Effect.Effect<Uint8Array, PgInterfaceError> => {
+      index++
+      if (typeof chunk !== "string") {
+        return carried === ""
+          ? Effect.succeed(chunk)
+          : Effect.fail(loneSurrogate(index - 1, "ends with a high surrogate not followed by a low one"))
+      }
+      let text = carried + chunk
+      carried = ""
+      if (text.length > 0 && isHighSurrogate(text.charCodeAt(text.length - 1))) {
+        carried = text.slice(-1)
+        text = text.slice(0, -1)
+      }
+      if (!text.isWellFormed()) {
+        return Effect.fail(loneSurrogate(index, "holds a lone surrogate"))
+      }
+      return Effect.succeed(encoder.encode(text))
+    }
+    const end = Stream.suspend(() =>
+      carried === ""
+        ? Stream.empty
+        : Stream.fail(loneSurrogate(index, "ends the source with a high surrogate not followed by a low one")),
+    )
+    return Stream.concat(Stream.mapEffect(chunks, encode), end)
+  })
+
+const sourceStream = <E>(source: CopySource<E>): Stream.Stream<Uint8Array, E | PgCopyFileError | PgInterfaceError> => {
   if (typeof source === "string") {
     // Opened when the copy starts (a failure is a typed error), read 256 KiB at a time.
     return Stream.unwrap(
@@ -437,14 +480,11 @@ const sourceStream = <E>(source: CopySource<E>): Stream.Stream<Uint8Array, E | P
       ),
     )
   }
-  if (Stream.isStream(source)) return Stream.map(source as Stream.Stream<Uint8Array | string, E>, asBytes)
+  if (Stream.isStream(source)) return utf8Chunks(source as Stream.Stream<Uint8Array | string, E>)
   if (Symbol.asyncIterator in (source as object)) {
-    return Stream.map(
-      Stream.fromAsyncIterable(source as AsyncIterable<Uint8Array | string>, (e) => e as E),
-      asBytes,
-    )
+    return utf8Chunks(Stream.fromAsyncIterable(source as AsyncIterable<Uint8Array | string>, (e) => e as E))
   }
-  return Stream.map(Stream.fromIterable(source as Iterable<Uint8Array | string>), asBytes)
+  return utf8Chunks(Stream.fromIterable(source as Iterable<Uint8Array | string>))
 }
 
 /**
@@ -453,9 +493,11 @@ const sourceStream = <E>(source: CopySource<E>): Stream.Stream<Uint8Array, E | P
  * status, e.g. "COPY 140000".
  *
  * Errors: `PgServerError` (a bad line, a constraint: the server's detail and context name the
- * line), `PgInterfaceError` (invalid options), `PgTimeoutError`, `PgConnectionError`,
- * `PgCopyFileError`, the source's own errors (the COPY is aborted with CopyFail: nothing is
- * loaded); on a pool or client also `PgPoolError`.
+ * line), `PgInterfaceError` (invalid options, or a string chunk holding a lone surrogate, which
+ * has no UTF-8 form), `PgTimeoutError`, `PgConnectionError`, `PgCopyFileError`, the source's own
+ * errors (the COPY is aborted with CopyFail: nothing is loaded); on a pool or client also
+ * `PgPoolError`. String chunks are encoded as UTF-8; a surrogate pair split across two chunks is
+ * kept whole.
  *
  * @example
  * ```ts
