@@ -4,8 +4,8 @@
  * runs. The time includes the server producing the rows and the socket; a second figure runs the
  * same query with `count(*)` around it to show the server's share.
  *
- *   node bench/decode.ts                 # a throwaway embedded PostgreSQL
- *   PGFX_TEST_URL=postgres://... node bench/decode.ts
+ *   node --conditions=@pgfx/source bench/decode.ts                 # a throwaway embedded PostgreSQL
+ *   PGFX_TEST_URL=postgres://... node --conditions=@pgfx/source bench/decode.ts
  *   ROWS=200000 RUNS=7 node bench/decode.ts
  */
 import * as PgConnection from "@pgfx/client/PgConnection"

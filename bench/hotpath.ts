@@ -2,9 +2,9 @@
  * The per-query hot path: `fetchVal` on one `PgConnection` and through `PgClient`'s shortcuts (a
  * pool checkout and release per query), serially and with 10 concurrent callers (W1's shape).
  *
- *   node bench/hotpath.ts                          # starts a throwaway PostgreSQL
- *   PGFX_BENCH_URL=postgres://... node bench/hotpath.ts
- *   PGFX_BENCH_CLIENTS=.tmp/baseline/src,packages/client/src node bench/hotpath.ts   # A/B
+ *   node --conditions=@pgfx/source bench/hotpath.ts                          # starts a throwaway PostgreSQL
+ *   PGFX_BENCH_URL=postgres://... node --conditions=@pgfx/source bench/hotpath.ts
+ *   PGFX_BENCH_CLIENTS=.tmp/baseline/src,packages/client/src node --conditions=@pgfx/source bench/hotpath.ts   # A/B
  *
  * Reports wall µs/query and client CPU µs/query (`process.cpuUsage`: excludes waiting for the
  * server, the better signal on a shared machine), the median over ROUNDS interleaved rounds.

@@ -3,7 +3,7 @@
  * without I/O: what spans, metrics and query loggers add to each call, measured in isolation
  * so that a loaded machine's network and scheduling noise stays out of it.
  *
- *   node bench/instrument-overhead.ts
+ *   node --conditions=@pgfx/source bench/instrument-overhead.ts
  *
  * Compare with the time of a real round trip (`bench/query-instrumentation.ts`): a sequential
  * `fetchVal` on loopback costs tens of microseconds.

@@ -2,9 +2,9 @@
  * Throughput of a simple `fetchVal` loop, to check what per-query instrumentation (spans,
  * metrics, query loggers) costs on the hot path.
  *
- *   node bench/query-instrumentation.ts                  # starts a throwaway PostgreSQL
- *   PGFX_BENCH_URL=postgres://... node bench/query-instrumentation.ts
- *   PGFX_BENCH_CLIENTS=.tmp/baseline/src,packages/client/src node bench/query-instrumentation.ts
+ *   node --conditions=@pgfx/source bench/query-instrumentation.ts                  # starts a throwaway PostgreSQL
+ *   PGFX_BENCH_URL=postgres://... node --conditions=@pgfx/source bench/query-instrumentation.ts
+ *   PGFX_BENCH_CLIENTS=.tmp/baseline/src,packages/client/src node --conditions=@pgfx/source bench/query-instrumentation.ts
  *
  * Two figures per scenario: throughput (wall clock, sensitive to a loaded machine) and client CPU
  * time per query (`process.cpuUsage`, which excludes time spent waiting for the server and is the

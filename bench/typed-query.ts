@@ -4,8 +4,8 @@
  * first-run check, done once before timing). Client CPU per row is the figure to read
  * (`process.cpuUsage`), best of ROUNDS interleaved rounds.
  *
- *   node bench/typed-query.ts                    # starts a throwaway PostgreSQL
- *   PGFX_BENCH_URL=postgres://... node bench/typed-query.ts
+ *   node --conditions=@pgfx/source bench/typed-query.ts                    # starts a throwaway PostgreSQL
+ *   PGFX_BENCH_URL=postgres://... node --conditions=@pgfx/source bench/typed-query.ts
  */
 import * as PgConnection from "@pgfx/client/PgConnection"
 import * as PgQuery from "@pgfx/client/PgQuery"
