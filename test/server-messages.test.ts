@@ -155,28 +155,66 @@ describe("log listeners (NoticeResponse)", () => {
     }),
   )
 
-  it.live("notices are logged through Effect's logger at a matching level, unless turned off", () =>
+  it.live("notices are logged at Debug by default, so a default logger prints nothing", () =>
     Effect.gen(function* () {
+      const raise = "DO $$ BEGIN RAISE NOTICE 'a notice' USING DETAIL = 'd'; RAISE WARNING 'a warning'; END $$"
       const { lines, provide } = captureLogs()
-      const conn = yield* provide(connect())
-      yield* conn.execute(
-        "DO $$ BEGIN RAISE NOTICE 'a notice' USING DETAIL = 'd'; RAISE WARNING 'a warning'; RAISE INFO 'info'; END $$",
-      )
+      const conn = yield* provide(Effect.provideService(connect(), References.MinimumLogLevel, "All"))
+      yield* conn.execute(raise)
       yield* eventually(
-        Effect.sync(() => lines.length >= 3),
-        "three log lines",
+        Effect.sync(() => lines.length >= 2),
+        "two log lines",
       )
-      const logged = lines.map((l) => [l.level, messageText(l.message), l.annotations["pg.code"]])
-      expect(logged).toEqual([
-        ["Info", "a notice", "00000"],
-        ["Warn", "a warning", "01000"],
-        ["Info", "info", "00000"],
+      expect(lines.map((l) => [l.level, messageText(l.message), l.annotations["pg.code"]])).toEqual([
+        ["Debug", "a notice", "00000"],
+        ["Debug", "a warning", "01000"],
       ])
       expect(lines[0]!.annotations["pg.detail"]).toBe("d")
       expect(lines[0]!.annotations["pg.backend_pid"]).toBe(conn.serverPid)
 
+      // Effect's default minimum level is Info: nothing reaches the logger.
+      const defaults = captureLogs()
+      const plain = yield* defaults.provide(connect())
+      yield* plain.execute(raise)
+      yield* plain.execute("SELECT 1") // a later round trip: the notices have been dispatched
+      yield* Effect.sleep("200 millis")
+      expect(defaults.lines).toEqual([])
+    }),
+  )
+
+  it.live("NoticeLogLevel: BySeverity maps severities, a level logs all at it, None turns logging off", () =>
+    Effect.gen(function* () {
+      const raise = "DO $$ BEGIN RAISE NOTICE 'a notice'; RAISE WARNING 'a warning'; RAISE INFO 'info'; END $$"
+      const bySeverity = captureLogs()
+      const conn = yield* bySeverity.provide(
+        Effect.provideService(connect(), PgNotifications.NoticeLogLevel, "BySeverity"),
+      )
+      yield* conn.execute(raise)
+      yield* eventually(
+        Effect.sync(() => bySeverity.lines.length >= 3),
+        "three log lines",
+      )
+      expect(bySeverity.lines.map((l) => [l.level, messageText(l.message)])).toEqual([
+        ["Info", "a notice"],
+        ["Warn", "a warning"],
+        ["Info", "info"],
+      ])
+
+      const asWarn = captureLogs()
+      const loud = yield* asWarn.provide(Effect.provideService(connect(), PgNotifications.NoticeLogLevel, "Warn"))
+      yield* loud.execute("DO $$ BEGIN RAISE NOTICE 'loud'; END $$")
+      yield* eventually(
+        Effect.sync(() => asWarn.lines.length >= 1),
+        "one log line",
+      )
+      expect(asWarn.lines.map((l) => [l.level, messageText(l.message)])).toEqual([["Warn", "loud"]])
+
       const quiet = captureLogs()
-      const silent = yield* quiet.provide(Effect.provideService(connect(), PgNotifications.LogNotices, false))
+      const silent = yield* quiet.provide(
+        Effect.provideService(connect(), PgNotifications.NoticeLogLevel, "None").pipe(
+          Effect.provideService(References.MinimumLogLevel, "All"),
+        ),
+      )
       yield* silent.execute("DO $$ BEGIN RAISE WARNING 'not logged'; END $$")
       yield* Effect.sleep("200 millis")
       expect(quiet.lines).toEqual([])

@@ -17,9 +17,8 @@
  * and UNLISTEN when it loses its last one. For a connection that survives disconnections, see
  * `PgListener`.
  *
- * By default each notice is also logged through Effect's logger, at the level matching its
- * severity (`WARNING` → Warn, `NOTICE`/`INFO` → Info, `LOG`/`DEBUG` → Debug), with the logger in
- * place when the connection was opened; see {@link LogNotices}.
+ * Each notice is also logged through Effect's logger (the one in place when the connection was
+ * opened), at Debug by default, so nothing is printed unless asked; see {@link NoticeLogLevel}.
  *
  * @example
  * ```ts
@@ -39,7 +38,7 @@
 import type { ErrorFields } from "@pgfx/protocol/ErrorFields"
 import { parseErrorFields } from "@pgfx/protocol/ErrorFields"
 import { conditionNameOf, type SqlStateName } from "@pgfx/protocol/SqlState"
-import { Context, Data, type Duration, type Effect, type Scope, type Stream } from "effect"
+import { Context, Data, type Duration, type Effect, type LogLevel, type Scope, type Stream } from "effect"
 import type { PgConnection } from "./PgConnection.ts"
 import type { PgConnectionError, PgInterfaceError, PgProtocolError, PgQueryError } from "./PgError.ts"
 
@@ -157,19 +156,31 @@ export interface QueryLoggerOptions {
 }
 
 /**
- * Whether connections log notices through Effect's logger (default `true`). Read when a
- * connection is opened.
+ * How connections log server notices through Effect's logger, read when a connection is opened:
+ *
+ * - `"Debug"` (the default): every notice at Debug, below Effect's default minimum level (Info),
+ *   so a program prints nothing unless it asks (`Logger.minimumLogLevel`, or
+ *   `References.MinimumLogLevel`). `DROP TABLE IF EXISTS`' "does not exist, skipping" is news to
+ *   nobody.
+ * - another level (`"Info"`, `"Warn"`, ...): every notice at that level.
+ * - `"BySeverity"`: the level matching the notice's severity (`WARNING` → Warn, `NOTICE`/`INFO`
+ *   → Info, `LOG`/`DEBUG` → Debug).
+ * - `"None"`: not logged (streams and log listeners still get every notice).
  *
  * @example
  * ```ts
- * PgConnection.make(options).pipe(Effect.provideService(PgNotifications.LogNotices, false))
+ * // notices as warnings and infos again, for this connection
+ * PgConnection.make(options).pipe(Effect.provideService(PgNotifications.NoticeLogLevel, "BySeverity"))
  * ```
  * @since 0.1.0
  */
-export const LogNotices: Context.Reference<boolean> = Context.Reference<boolean>(
-  "@pgfx/client/PgNotifications/LogNotices",
-  { defaultValue: () => true },
+export const NoticeLogLevel: Context.Reference<NoticeLogLevel> = Context.Reference<NoticeLogLevel>(
+  "@pgfx/client/PgNotifications/NoticeLogLevel",
+  { defaultValue: () => "Debug" },
 )
+
+/** The values of {@link NoticeLogLevel}. @since 0.1.0 */
+export type NoticeLogLevel = LogLevel.Severity | "BySeverity" | "None"
 
 /**
  * The notification, notice, termination and query-logging methods of a `PgConnection`.

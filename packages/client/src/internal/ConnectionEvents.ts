@@ -14,7 +14,7 @@
  *
  * @internal
  */
-import { type Context, Effect, Semaphore, Stream, type Scope } from "effect"
+import { type Context, Effect, type LogLevel, Semaphore, Stream, type Scope } from "effect"
 import { Context as Ctx } from "effect"
 import type { ResolvedConfig } from "../PgConfig.ts"
 import type { PgConnection, QueryOptions } from "../PgConnection.ts"
@@ -23,7 +23,7 @@ import * as PgMetrics from "../PgMetrics.ts"
 import {
   type BufferOptions,
   type LogCallback,
-  LogNotices,
+  NoticeLogLevel,
   type NotificationCallback,
   PgNotice,
   type PgConnectionEvents,
@@ -75,8 +75,15 @@ export interface ListenerCounts {
 
 type NoticeStreamError = PgConnectionError | PgProtocolError | PgInterfaceError
 
-const noticeLevel = (severity: string): "Warn" | "Info" | "Debug" =>
-  severity === "WARNING" ? "Warn" : severity === "DEBUG" || severity === "LOG" ? "Debug" : "Info"
+/** The level a notice is logged at under {@link NoticeLogLevel} `level` (not `"None"`). */
+const noticeLevel = (level: Exclude<NoticeLogLevel, "None">, severity: string): LogLevel.Severity =>
+  level !== "BySeverity"
+    ? level
+    : severity === "WARNING"
+      ? "Warn"
+      : severity === "DEBUG" || severity === "LOG"
+        ? "Debug"
+        : "Info"
 
 export abstract class ConnectionEvents implements PgConnectionEvents {
   abstract readonly session: Session
@@ -98,7 +105,7 @@ export abstract class ConnectionEvents implements PgConnectionEvents {
   private readonly noticeSubscribers = new Set<Subscriber<PgNotice, NoticeStreamError>>()
   private readonly terminationListeners = new Set<TerminationCallback>()
   private installed = false
-  private logNotices = true
+  private noticeLogLevel: NoticeLogLevel = "Debug"
   private metricsOn = true
   private socketGate: ReadGate | undefined = undefined
 
@@ -129,7 +136,7 @@ export abstract class ConnectionEvents implements PgConnectionEvents {
    */
   attachEvents(context: Context.Context<never>): void {
     this.eventContext = context
-    this.logNotices = Ctx.get(context, LogNotices)
+    this.noticeLogLevel = Ctx.get(context, NoticeLogLevel)
     this.metricsOn = Ctx.get(context, PgMetrics.Enabled)
     this.install()
   }
@@ -177,10 +184,11 @@ export abstract class ConnectionEvents implements PgConnectionEvents {
     const notice = PgNotice.fromFields(fields)
     for (const callback of this.logListeners) this.safely("log listener", () => callback(this.connection, notice))
     for (const subscriber of this.noticeSubscribers) subscriber.offer(notice, this.readGate)
-    if (this.logNotices) Effect.runForkWith(this.eventContext)(this.logNotice(notice))
+    const level = this.noticeLogLevel
+    if (level !== "None") Effect.runForkWith(this.eventContext)(this.logNotice(level, notice))
   }
 
-  private logNotice(notice: PgNotice): Effect.Effect<void> {
+  private logNotice(level: Exclude<NoticeLogLevel, "None">, notice: PgNotice): Effect.Effect<void> {
     const annotations: Record<string, unknown> = {
       "pg.severity": notice.severity,
       "pg.code": notice.code,
@@ -189,7 +197,9 @@ export abstract class ConnectionEvents implements PgConnectionEvents {
     if (notice.detail !== undefined) annotations["pg.detail"] = notice.detail
     if (notice.hint !== undefined) annotations["pg.hint"] = notice.hint
     if (notice.where !== undefined) annotations["pg.where"] = notice.where
-    return Effect.logWithLevel(noticeLevel(notice.severity))(notice.message).pipe(Effect.annotateLogs(annotations))
+    return Effect.logWithLevel(noticeLevel(level, notice.severity))(notice.message).pipe(
+      Effect.annotateLogs(annotations),
+    )
   }
 
   private readonly onClose = (error: SessionError | undefined): void => {
