@@ -7,7 +7,7 @@ import type * as PgConnection from "@pgfx/client/PgConnection"
 import type { PgConnectionError, PgProtocolError } from "@pgfx/client/PgError"
 import * as PgNotifications from "@pgfx/client/PgNotifications"
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, Fiber, Logger, type LogLevel, References, Stream } from "effect"
+import { Deferred, Effect, Exit, Fiber, Latch, Logger, type LogLevel, References, Stream } from "effect"
 import { connect, withAdmin } from "./support/connect.ts"
 import { failureOf } from "./support/failure.ts"
 
@@ -254,6 +254,138 @@ describe("termination listeners", () => {
       expect(reasons).toEqual(["first:PgConnectionError"])
       yield* conn.addTerminationListener((_c, reason) => reasons.push(`late:${reason._tag}`))
       expect(reasons).toEqual(["first:PgConnectionError", "late:PgConnectionError"])
+    }),
+  )
+})
+
+describe("termination and query-log events as Effects and Streams", () => {
+  it.live("awaitClose succeeds with the reason: a server-side termination, close(), already closed", () =>
+    Effect.gen(function* () {
+      const conn = yield* connect()
+      const waiting = yield* Effect.forkChild(conn.awaitClose())
+      yield* withAdmin((admin) => admin.fetchVal("SELECT pg_terminate_backend($1)", [conn.serverPid]))
+      const reason = yield* within(Fiber.join(waiting), "awaitClose")
+      expect(reason).toMatchObject({ _tag: "PgConnectionError", reason: "ClosedByServer" })
+      expect(reason.message).toContain("57P01")
+      expect(yield* conn.awaitClose()).toBe(reason)
+
+      const other = yield* connect()
+      const onClose = yield* Effect.forkChild(other.awaitClose())
+      yield* other.close()
+      expect((yield* within(Fiber.join(onClose), "awaitClose after close()"))._tag).toBe("PgConnectionError")
+    }),
+  )
+
+  it.live("an interrupted awaitClose leaves nothing registered", () =>
+    Effect.gen(function* () {
+      const conn = yield* connect()
+      const waiting = yield* Effect.forkChild(conn.awaitClose())
+      yield* Effect.yieldNow
+      expect((conn as unknown as Connection).hasRegistrations).toBe(true)
+      yield* Fiber.interrupt(waiting)
+      expect((conn as unknown as Connection).hasRegistrations).toBe(false)
+    }),
+  )
+
+  it.live("queryLog streams each query call, redacts on request, and ends when the connection closes", () =>
+    Effect.gen(function* () {
+      const conn = yield* connect()
+      const logged = yield* Effect.forkChild(Stream.runCollect(conn.queryLog({ redactArgs: true })))
+      yield* eventually(
+        Effect.sync(() => (conn as unknown as Connection).queryLoggers.size === 1),
+        "the stream to start",
+      )
+      yield* conn.fetchVal("SELECT $1::int", [42])
+      yield* Effect.exit(conn.execute("SELECT 1/0"))
+      yield* conn.close()
+      const queries = yield* within(Fiber.join(logged), "the stream to end")
+      expect(queries.map((q) => [q.query, q.error?._tag])).toEqual([
+        ["SELECT $1::int", undefined],
+        ["SELECT 1/0", "PgServerError"],
+      ])
+      expect(String(queries[0]!.args[0])).not.toContain("42")
+    }),
+  )
+
+  it.live("queryLog is bounded: a consumer that falls behind sees the latest (sliding) or the first (dropping)", () =>
+    Effect.gen(function* () {
+      // The consumer takes the first query's log, then waits on a latch while four more arrive
+      // in a buffer of two.
+      const collect = (strategy: "sliding" | "dropping") =>
+        Effect.gen(function* () {
+          const conn = yield* connect()
+          const latch = yield* Latch.make()
+          let taken = 0
+          const logged = yield* Effect.forkChild(
+            Stream.runCollect(
+              conn.queryLog({ bufferSize: 2, strategy }).pipe(
+                Stream.tap(() => {
+                  taken++
+                  return latch.await
+                }),
+              ),
+            ),
+          )
+          yield* eventually(
+            Effect.sync(() => (conn as unknown as Connection).queryLoggers.size === 1),
+            "the stream to start",
+          )
+          yield* conn.fetchVal("SELECT 1")
+          yield* eventually(
+            Effect.sync(() => taken === 1),
+            "the first log to be taken",
+          )
+          for (const n of [2, 3, 4, 5]) yield* conn.fetchVal(`SELECT ${n}`)
+          yield* latch.open
+          yield* conn.close()
+          return (yield* within(Fiber.join(logged), "the stream to end")).map((q) => q.query)
+        })
+      expect(yield* collect("sliding")).toEqual(["SELECT 1", "SELECT 4", "SELECT 5"])
+      expect(yield* collect("dropping")).toEqual(["SELECT 1", "SELECT 2", "SELECT 3"])
+      const conn = yield* connect()
+      const invalid = yield* Effect.exit(Stream.runCollect(conn.queryLog({ bufferSize: 0 })))
+      expect(failureOf(invalid)._tag).toBe("PgInterfaceError")
+    }),
+  )
+
+  it.live("a callback that throws or rejects (async) is logged, not lost", () =>
+    Effect.gen(function* () {
+      const { lines, provide } = captureLogs()
+      const conn = yield* provide(connect())
+      yield* conn.addQueryLogger(async () => {
+        throw new Error("query logger broke")
+      })
+      yield* conn.addLogListener(() => {
+        throw new Error("log listener broke")
+      })
+      yield* conn.addTerminationListener(() => Promise.reject(new Error("termination listener broke")))
+      yield* conn.execute("DO $$ BEGIN RAISE NOTICE 'n'; END $$")
+      yield* conn.close()
+      yield* eventually(
+        Effect.sync(() => lines.length >= 3),
+        "three error lines",
+      )
+      const errors = lines.filter((l) => l.level === "Error").map((l) => messageText(l.message))
+      expect(errors).toHaveLength(3)
+      for (const what of ["query logger", "log listener", "termination listener"]) {
+        expect(errors.some((e) => e.includes(`pgfx: a ${what} failed`) && e.includes(`${what} broke`))).toBe(true)
+      }
+    }),
+  )
+
+  it.live("a pooled connection's release fails awaitClose and queryLog with PgInterfaceError", () =>
+    Effect.gen(function* () {
+      const conn = yield* connect()
+      const waiting = yield* Effect.forkChild(conn.awaitClose())
+      const logged = yield* Effect.forkChild(Stream.runCollect(conn.queryLog()))
+      yield* eventually(
+        Effect.sync(() => (conn as unknown as Connection).queryLoggers.size === 1),
+        "the stream to start",
+      )
+      const counts = yield* (conn as unknown as Connection).detachListeners()
+      expect(counts).toMatchObject({ termination: 1, queryLoggers: 1 })
+      expect(failureOf(yield* within(Fiber.await(waiting), "awaitClose"))._tag).toBe("PgInterfaceError")
+      expect(failureOf(yield* within(Fiber.await(logged), "queryLog"))._tag).toBe("PgInterfaceError")
     }),
   )
 })

@@ -6,12 +6,15 @@
  *
  * - asyncpg's callbacks: `addListener(channel, callback)`, `addLogListener`,
  *   `addTerminationListener`, `addQueryLogger` (each with its `remove*`). Callbacks run
- *   synchronously as messages arrive; keep them short. A callback that throws is logged and
- *   does not disturb the connection.
+ *   synchronously as messages arrive; keep them short. A callback that throws, or an `async`
+ *   one whose promise rejects, is logged at Error (with the logger in place when the connection
+ *   was opened) and does not disturb the connection.
  * - The Effect way: `listen(channel)` is a `Stream` of notifications (LISTEN is sent when the
  *   stream starts and UNLISTEN when it ends); `subscribe(channel)` does the same as a scoped
  *   Effect that completes once the server has confirmed the LISTEN; `notices()` is a `Stream` of
- *   notices.
+ *   notices; `queryLog()` a bounded `Stream` of logged queries; `awaitClose()` an Effect that
+ *   waits for the connection to close and succeeds with the reason. Work done on these runs in
+ *   your own fibers, so its failures are ordinary Effect failures.
  *
  * On one connection, LISTEN is sent when a channel gets its first listener (callback or stream)
  * and UNLISTEN when it loses its last one. For a connection that survives disconnections, see
@@ -156,6 +159,21 @@ export interface QueryLoggerOptions {
 }
 
 /**
+ * Options of a {@link PgConnectionEvents.queryLog} stream: the query logger's, plus its buffer.
+ *
+ * - `bufferSize`: how many logged queries wait for the consumer (default 1024).
+ * - `strategy` when the buffer is full: `"sliding"` (default) drops the oldest, so a consumer
+ *   that falls behind sees the latest queries; `"dropping"` drops the newest. A query never
+ *   waits for its log's consumer, so there is no `"suspend"`.
+ *
+ * @since 0.1.0
+ */
+export interface QueryLogOptions extends QueryLoggerOptions {
+  readonly bufferSize?: number | undefined
+  readonly strategy?: "sliding" | "dropping" | undefined
+}
+
+/**
  * How connections log server notices through Effect's logger, read when a connection is opened:
  *
  * - `"Debug"` (the default): every notice at Debug, below Effect's default minimum level (Info),
@@ -249,6 +267,21 @@ export interface PgConnectionEvents {
   /** Removes a termination listener. */
   removeTerminationListener(callback: TerminationCallback): Effect.Effect<void>
   /**
+   * Waits until the connection closes, for any reason (`close`, a server-side termination, a
+   * network failure, a protocol error), and succeeds with the reason; at once when it is already
+   * closed. Interrupting the wait stops waiting. On a pooled connection the wait fails with
+   * `PgInterfaceError` when the connection goes back to the pool.
+   *
+   * @example
+   * ```ts
+   * yield* conn.awaitClose().pipe(
+   *   Effect.flatMap((reason) => Effect.logWarning(`connection lost: ${reason.message}`)),
+   *   Effect.forkScoped,
+   * )
+   * ```
+   */
+  awaitClose(): Effect.Effect<PgConnectionError | PgProtocolError, PgInterfaceError>
+  /**
    * Calls `callback` after each query call (`execute`, `fetch`, `fetchRow`, `fetchVal`, ...)
    * with its text, arguments, timeout, elapsed time, error, the server address and connection
    * settings (never the password).
@@ -261,6 +294,21 @@ export interface PgConnectionEvents {
   addQueryLogger(callback: QueryLoggerCallback, options?: QueryLoggerOptions): Effect.Effect<void>
   /** Removes a query logger. */
   removeQueryLogger(callback: QueryLoggerCallback): Effect.Effect<void>
+  /**
+   * A stream of what a query logger receives (see {@link addQueryLogger}), while it runs: each
+   * query call of this connection after the stream started. Bounded (default 1024 waiting,
+   * oldest dropped first: {@link QueryLogOptions}); ends when the connection closes; fails with
+   * `PgInterfaceError` when a pooled connection is released or for invalid options.
+   *
+   * @example
+   * ```ts
+   * yield* conn.queryLog({ redactArgs: true }).pipe(
+   *   Stream.runForEach((q) => Effect.logDebug(`${q.query} took ${Duration.format(q.elapsed)}`)),
+   *   Effect.forkScoped,
+   * )
+   * ```
+   */
+  queryLog(options?: QueryLogOptions): Stream.Stream<LoggedQuery, PgInterfaceError>
   /**
    * Adds a query logger for the lifetime of the current scope (asyncpg's `query_logger`
    * context manager).

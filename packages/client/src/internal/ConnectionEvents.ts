@@ -14,7 +14,7 @@
  *
  * @internal
  */
-import { type Context, Effect, type LogLevel, Semaphore, Stream, type Scope } from "effect"
+import { type Context, Effect, Exit, type LogLevel, Semaphore, Stream, type Scope } from "effect"
 import { Context as Ctx } from "effect"
 import type { ResolvedConfig } from "../PgConfig.ts"
 import type { PgConnection, QueryOptions } from "../PgConnection.ts"
@@ -26,8 +26,10 @@ import {
   NoticeLogLevel,
   type NotificationCallback,
   PgNotice,
+  type LoggedQuery,
   type PgConnectionEvents,
   type PgNotification,
+  type QueryLogOptions,
   type QueryLoggerCallback,
   type QueryLoggerOptions,
   type TerminationCallback,
@@ -52,6 +54,28 @@ export const invalidChannel = (channel: unknown): PgInterfaceError | undefined =
 
 /** Quotes an identifier for LISTEN / UNLISTEN: always double-quoted, so the name is taken as is. */
 export const quoteIdentifier = (name: string): string => `"${name.replaceAll('"', '""')}"`
+
+/**
+ * Calls a user callback from the socket's data path or a query's completion: a throw, or a
+ * returned promise that rejects (an `async` callback), is logged at Error with the logger of
+ * `context`, and never propagates.
+ */
+export const callSafely = (context: Context.Context<never>, what: string, f: () => unknown): void => {
+  const logFailure = (error: unknown) => {
+    Effect.runForkWith(context)(Effect.logError(`pgfx: a ${what} failed`, error))
+  }
+  try {
+    const result = f()
+    if (typeof (result as PromiseLike<unknown> | undefined)?.then === "function") {
+      ;(result as PromiseLike<unknown>).then(undefined, logFailure)
+    }
+  } catch (error) {
+    logFailure(error)
+  }
+}
+
+/** The default buffer of a {@link ConnectionEvents.queryLog} stream. */
+const defaultQueryLogBuffer = 1024
 
 /** The listeners of one channel. */
 interface ChannelEntry {
@@ -104,6 +128,11 @@ export abstract class ConnectionEvents implements PgConnectionEvents {
   private readonly logListeners = new Set<LogCallback>()
   private readonly noticeSubscribers = new Set<Subscriber<PgNotice, NoticeStreamError>>()
   private readonly terminationListeners = new Set<TerminationCallback>()
+  /** Fibers waiting in {@link awaitClose}: resumed with the reason, or failed on release. */
+  private readonly closeWaiters = new Set<
+    (exit: Exit.Exit<PgConnectionError | PgProtocolError, PgInterfaceError>) => void
+  >()
+  private readonly queryLogSubscribers = new Set<Subscriber<LoggedQuery, PgInterfaceError>>()
   private installed = false
   private noticeLogLevel: NoticeLogLevel = "Debug"
   private metricsOn = true
@@ -116,6 +145,7 @@ export abstract class ConnectionEvents implements PgConnectionEvents {
       this.logListeners.size > 0 ||
       this.noticeSubscribers.size > 0 ||
       this.terminationListeners.size > 0 ||
+      this.closeWaiters.size > 0 ||
       this.queryLoggers.size > 0
     )
   }
@@ -153,13 +183,9 @@ export abstract class ConnectionEvents implements PgConnectionEvents {
     return this.session.closeError ?? new PgConnectionError({ reason: "Closed", message: "the connection is closed" })
   }
 
-  /** Runs a user callback; a throw is logged, never propagated into the socket's data path. */
-  private safely(what: string, f: () => void): void {
-    try {
-      f()
-    } catch (error) {
-      Effect.runForkWith(this.eventContext)(Effect.logError(`pgfx: a ${what} threw`, error))
-    }
+  /** Runs a user callback; a throw or a rejected promise is logged, never propagated. */
+  private safely(what: string, f: () => unknown): void {
+    callSafely(this.eventContext, what, f)
   }
 
   private readonly onNotification = (n: Notification): void => {
@@ -209,6 +235,11 @@ export abstract class ConnectionEvents implements PgConnectionEvents {
     this.channels.clear()
     for (const subscriber of this.noticeSubscribers) subscriber.fail(reason)
     this.noticeSubscribers.clear()
+    for (const subscriber of this.queryLogSubscribers) subscriber.end()
+    this.queryLogSubscribers.clear()
+    const waiters = [...this.closeWaiters]
+    this.closeWaiters.clear()
+    for (const resume of waiters) resume(Exit.succeed(reason))
     const listeners = [...this.terminationListeners]
     this.terminationListeners.clear()
     for (const callback of listeners) this.safely("termination listener", () => callback(this.connection, reason))
@@ -373,6 +404,50 @@ export abstract class ConnectionEvents implements PgConnectionEvents {
     })
   }
 
+  awaitClose(): Effect.Effect<PgConnectionError | PgProtocolError, PgInterfaceError> {
+    return Effect.callback<PgConnectionError | PgProtocolError, PgInterfaceError>((resume) => {
+      if (this.session.closed) return resume(Effect.succeed(this.closeReason()))
+      this.install()
+      const waiter = (exit: Exit.Exit<PgConnectionError | PgProtocolError, PgInterfaceError>) => resume(exit)
+      this.closeWaiters.add(waiter)
+      return Effect.sync(() => {
+        this.closeWaiters.delete(waiter)
+      })
+    })
+  }
+
+  queryLog(options?: QueryLogOptions): Stream.Stream<LoggedQuery, PgInterfaceError> {
+    return Stream.unwrap(
+      Effect.gen({ self: this }, function* () {
+        const strategy = options?.strategy ?? "sliding"
+        const badOptions =
+          strategy !== "sliding" && strategy !== "dropping"
+            ? `strategy must be "sliding" or "dropping", got ${String(strategy)}`
+            : invalidBufferOptions({ bufferSize: options?.bufferSize ?? defaultQueryLogBuffer })
+        if (badOptions !== undefined) return yield* new PgInterfaceError({ message: badOptions })
+        const subscriber = yield* Subscriber.make<LoggedQuery, PgInterfaceError>(
+          { bufferSize: options?.bufferSize ?? defaultQueryLogBuffer, strategy },
+          { countDrops: false },
+        )
+        if (this.session.closed) {
+          subscriber.end()
+          return Stream.fromQueue(subscriber.queue)
+        }
+        const logger: QueryLoggerCallback = (query) => subscriber.offer(query, undefined)
+        this.queryLoggers.set(logger, options)
+        this.queryLogSubscribers.add(subscriber)
+        yield* Effect.addFinalizer(() =>
+          Effect.sync(() => {
+            this.queryLoggers.delete(logger)
+            this.queryLogSubscribers.delete(subscriber)
+            subscriber.end()
+          }),
+        )
+        return Stream.fromQueue(subscriber.queue)
+      }),
+    )
+  }
+
   addQueryLogger(callback: QueryLoggerCallback, options?: QueryLoggerOptions): Effect.Effect<void> {
     return Effect.sync(() => {
       this.queryLoggers.set(callback, options)
@@ -414,9 +489,15 @@ export abstract class ConnectionEvents implements PgConnectionEvents {
         for (const subscriber of this.noticeSubscribers) subscriber.fail(released)
         this.logListeners.clear()
         this.noticeSubscribers.clear()
-        const termination = this.terminationListeners.size
+        const termination = this.terminationListeners.size + this.closeWaiters.size
         this.terminationListeners.clear()
+        const waiters = [...this.closeWaiters]
+        this.closeWaiters.clear()
+        for (const resume of waiters) resume(Exit.fail(released))
+        // a queryLog stream is one of the query loggers
         const queryLoggers = this.queryLoggers.size
+        for (const subscriber of this.queryLogSubscribers) subscriber.fail(released)
+        this.queryLogSubscribers.clear()
         this.queryLoggers.clear()
         const counts: ListenerCounts = {
           notification,
