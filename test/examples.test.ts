@@ -142,6 +142,8 @@ describe("examples", () => {
         expect(yield* get("/")).toEqual({ status: 200, body: "2 ^ 10 is 1024" })
         expect(yield* get("/16")).toEqual({ status: 200, body: "2 ^ 16 is 65536" })
         expect((yield* get("/sixteen")).status).toBe(404)
+        // a server error caught by its SQLSTATE class (PgError.catchClass)
+        expect(yield* get("/5000")).toEqual({ status: 400, body: "cannot compute: value out of range: overflow" })
         const many = yield* Effect.all(
           Array.from({ length: 30 }, (_, n) => get(`/${n}`)),
           { concurrency: "unbounded" },
