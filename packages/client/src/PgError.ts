@@ -16,6 +16,9 @@
  * | `PgTransactionError` | an illegal transaction move (commit twice, ...) or a transaction the server aborted |
  * | `PgCommitUnknownError` | the connection was lost while a COMMIT (explicit or implicit) was on the wire: it may or may not have happened |
  *
+ * A server error of one condition or class: {@link catchCondition} / {@link catchClass}, or the
+ * refinements {@link isCondition} / {@link isClass} for `Effect.catchIf` (docs/errors.md).
+ *
  * Whether a failed operation may be run again without applying it twice: {@link isSafeToRetry};
  * whether running it again may succeed: {@link isTransient} (docs/reliability.md has a recipe).
  *
