@@ -184,13 +184,12 @@ const classCodeOf = (klass: string): string => {
 export const isCondition: {
   <C extends Condition>(condition: C): (error: unknown) => error is PgServerErrorOf<C>
   <C extends Condition>(error: unknown, condition: C): error is PgServerErrorOf<C>
-} = function (this: unknown, ...args: [Condition] | [unknown, Condition]): never {
-  if (args.length === 1) {
-    const code = codeOfCondition(args[0])
-    return ((error: unknown) => error instanceof PgServerError && error.code === code) as never
-  }
-  return (args[0] instanceof PgServerError && args[0].code === codeOfCondition(args[1])) as never
-} as never
+} = dual(
+  2,
+  // A plain boolean at run time; the declared signature above carries the narrowing.
+  (error: unknown, condition: Condition): boolean =>
+    error instanceof PgServerError && error.code === codeOfCondition(condition),
+) as never
 
 /**
  * Whether an error is a {@link PgServerError} of one SQLSTATE class, by class code (`"23"`) or
@@ -206,13 +205,11 @@ export const isCondition: {
 export const isClass: {
   <K extends ConditionClass>(klass: K): (error: unknown) => error is PgServerErrorOfClass<K>
   <K extends ConditionClass>(error: unknown, klass: K): error is PgServerErrorOfClass<K>
-} = function (this: unknown, ...args: [ConditionClass] | [unknown, ConditionClass]): never {
-  if (args.length === 1) {
-    const prefix = classCodeOf(args[0])
-    return ((error: unknown) => error instanceof PgServerError && error.code.startsWith(prefix)) as never
-  }
-  return (args[0] instanceof PgServerError && args[0].code.startsWith(classCodeOf(args[1]))) as never
-} as never
+} = dual(
+  2,
+  (error: unknown, klass: ConditionClass): boolean =>
+    error instanceof PgServerError && error.code.startsWith(classCodeOf(klass)),
+) as never
 
 /**
  * Recovers from a {@link PgServerError} of one condition, by name (`"unique_violation"`) or
