@@ -3,12 +3,15 @@
  * logger; termination listeners; and the pool's clean-up primitive for listeners left behind.
  */
 import type { Connection } from "@pgfx/client/internal/Connection"
+import { unguard } from "@pgfx/client/internal/Lease"
 import type * as PgConnection from "@pgfx/client/PgConnection"
 import type { PgConnectionError, PgProtocolError } from "@pgfx/client/PgError"
 import * as PgNotifications from "@pgfx/client/PgNotifications"
+import * as PgPool from "@pgfx/client/PgPool"
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, Fiber, Latch, Logger, type LogLevel, References, Stream } from "effect"
+import { Deferred, Effect, Exit, Fiber, Latch, Logger, type LogLevel, References, Scope, Stream } from "effect"
 import { connect, withAdmin } from "./support/connect.ts"
+import { poolOptions } from "./support/pool.ts"
 import { failureOf } from "./support/failure.ts"
 
 const within = <A, E>(effect: Effect.Effect<A, E>, what: string) =>
@@ -386,6 +389,29 @@ describe("termination and query-log events as Effects and Streams", () => {
       expect(counts).toMatchObject({ termination: 1, queryLoggers: 1 })
       expect(failureOf(yield* within(Fiber.await(waiting), "awaitClose"))._tag).toBe("PgInterfaceError")
       expect(failureOf(yield* within(Fiber.await(logged), "queryLog"))._tag).toBe("PgInterfaceError")
+    }),
+  )
+})
+
+describe("events on a pooled connection", () => {
+  it.live("a borrower's awaitClose and queryLog fail with PgInterfaceError when the checkout ends", () =>
+    Effect.gen(function* () {
+      const pool = yield* PgPool.make(poolOptions({ max: 1 }))
+      const scope = yield* Scope.make()
+      const conn = yield* Scope.provide(pool.acquire, scope)
+      const waiting = yield* Effect.forkChild(conn.awaitClose())
+      const logged = yield* Effect.forkChild(Stream.runCollect(conn.queryLog()))
+      yield* eventually(
+        Effect.sync(() => (unguard(conn) as Connection).queryLoggers.size === 1),
+        "the stream to start",
+      )
+      yield* conn.execute("SELECT 1")
+      yield* Scope.close(scope, Exit.void)
+      expect(failureOf(yield* within(Fiber.await(waiting), "awaitClose"))._tag).toBe("PgInterfaceError")
+      expect(failureOf(yield* within(Fiber.await(logged), "queryLog"))._tag).toBe("PgInterfaceError")
+      // The next borrower's queries are not logged to the first one's stream (it ended), and
+      // the connection itself is fine.
+      expect(yield* Effect.scoped(Effect.flatMap(pool.acquire, (c) => c.fetchVal("SELECT 2")))).toBe(2)
     }),
   )
 })
