@@ -57,13 +57,10 @@ export interface PgColumn {
  */
 export interface PgRecord {
   /**
-   * The value of a column by name or by 0-based index; `undefined` when there is no such column.
-   * Reaches every column, including one named like a member of the record (`get("values")`).
-   */
-  get(key: string | number): unknown
-  /**
-   * The value of a column by name or by 0-based index, or `fallback` when there is no such
-   * column. A column whose value is SQL NULL is there: its `null` is returned, not `fallback`.
+   * The value of a column by name or by 0-based index, or `fallback` (default `undefined`) when
+   * there is no such column. A column whose value is SQL NULL is there: its `null` is returned,
+   * not `fallback`. Reaches every column, including one named like a member of the record
+   * (`get("values")`).
    *
    * @example
    * ```ts
@@ -73,7 +70,7 @@ export interface PgRecord {
    * row?.get("zzz", 0)  // 0
    * ```
    */
-  get<D>(key: string | number, fallback: D): unknown
+  get(key: string | number, fallback?: unknown): unknown
   /** The value at a 0-based index (negative counts from the end). */
   at(index: number): unknown
   /** A plain object `{ column: value }`. */

@@ -32,11 +32,9 @@
  * @category models
  */
 export interface PgComposite {
-  /** The value of a field by name or 0-based position; undefined when there is no such field. */
-  get(key: string | number): unknown
   /**
-   * The value of a field by name or 0-based position, or `fallback` when there is no such field
-   * (a NULL field is there: its `null` is returned).
+   * The value of a field by name or 0-based position, or `fallback` (default `undefined`) when
+   * there is no such field (a NULL field is there: its `null` is returned).
    *
    * @example
    * ```ts
@@ -44,7 +42,7 @@ export interface PgComposite {
    * v.get("missing", 0) // 0
    * ```
    */
-  get<D>(key: string | number, fallback: D): unknown
+  get(key: string | number, fallback?: unknown): unknown
   /** The value at a 0-based position (negative counts from the end). */
   at(index: number): unknown
   /** A plain object `{ field: value }`. */
