@@ -177,8 +177,7 @@ export interface QueryLogOptions extends QueryLoggerOptions {
  * How connections log server notices through Effect's logger, read when a connection is opened:
  *
  * - `"Debug"` (the default): every notice at Debug, below Effect's default minimum level (Info),
- *   so a program prints nothing unless it asks (`Logger.minimumLogLevel`, or
- *   `References.MinimumLogLevel`). `DROP TABLE IF EXISTS`' "does not exist, skipping" is news to
+ *   so a program prints nothing unless it asks (`References.MinimumLogLevel`). `DROP TABLE IF EXISTS`' "does not exist, skipping" is news to
  *   nobody.
  * - another level (`"Info"`, `"Warn"`, ...): every notice at that level.
  * - `"BySeverity"`: the level matching the notice's severity (`WARNING` → Warn, `NOTICE`/`INFO`
