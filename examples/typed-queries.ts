@@ -108,12 +108,16 @@ const AppLive = PgQuery.layerCheck([insertProduct, productById, productsWithTag,
   Layer.provideMerge(CheckedLive),
 )
 
-Effect.runPromise(
-  program.pipe(
-    Effect.tap(() => Effect.sync(() => console.log("all declared queries match the database"))),
-    Effect.provide(AppLive),
-  ),
-).catch((error: unknown) => {
-  console.error(error)
-  process.exitCode = 1
-})
+// Only when run as a program: `npx pgfx check examples/typed-queries.ts` imports this module for
+// its exported queries, and must not run the program.
+if (import.meta.main) {
+  Effect.runPromise(
+    program.pipe(
+      Effect.tap(() => Effect.sync(() => console.log("all declared queries match the database"))),
+      Effect.provide(AppLive),
+    ),
+  ).catch((error: unknown) => {
+    console.error(error)
+    process.exitCode = 1
+  })
+}

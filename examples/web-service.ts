@@ -12,6 +12,7 @@
  */
 import { NodeHttpServer, NodeRuntime } from "@effect/platform-node"
 import * as PgClient from "@pgfx/client/PgClient"
+import * as PgError from "@pgfx/client/PgError"
 import type * as PgPool from "@pgfx/client/PgPool"
 import * as TempCluster from "@pgfx/testing/TempCluster"
 import { type Config, Effect, Layer } from "effect"
@@ -29,8 +30,13 @@ const handle = Effect.gen(function* () {
   const result = yield* PgClient.transaction(PgClient.fetchVal("SELECT 2 ^ $1", [Number(power)]))
   return HttpServerResponse.text(`2 ^ ${power} is ${String(result)}`)
 }).pipe(
+  // 2 ^ 5000 overflows float8: a data exception (SQLSTATE class 22), the request's fault. The
+  // handler's `error` is narrowed: `error.conditionClass` is "data_exception".
+  PgError.catchClass("data_exception", (error) =>
+    Effect.succeed(HttpServerResponse.text(`cannot compute: ${error.message}`, { status: 400 })),
+  ),
   Effect.catchTag("PgServerError", (error) =>
-    Effect.succeed(HttpServerResponse.text(`database error: ${error.message}`, { status: 400 })),
+    Effect.succeed(HttpServerResponse.text(`database error: ${error.message}`, { status: 500 })),
   ),
 )
 

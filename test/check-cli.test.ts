@@ -8,7 +8,7 @@ import { Effect } from "effect"
 import { execFile } from "node:child_process"
 import * as path from "node:path"
 import { testCluster } from "./support/cluster.ts"
-import { connect } from "./support/connect.ts"
+import { connect, withAdmin } from "./support/connect.ts"
 
 const root = path.resolve(import.meta.dirname, "..")
 const bin = path.join(root, "packages", "client", "bin", "pgfx.js")
@@ -61,6 +61,51 @@ describe("pgfx check CLI", () => {
         'column "oid": the server returns oid (decoded as number), but the declared Schema expects string',
       )
       expect(result.stdout).toContain("4 queries checked: 3 ok, 1 failed")
+    }),
+  )
+
+  it.live("importing a module for its queries does not run its program (an import.meta.main guard)", () =>
+    Effect.gen(function* () {
+      const pg = testCluster()
+      // examples/typed-queries.ts declares queries on a table its program creates: a database of its own.
+      const database = "pgfx_check_main"
+      yield* withAdmin((admin) =>
+        Effect.gen(function* () {
+          yield* admin.execute(`DROP DATABASE IF EXISTS ${database}`)
+          yield* admin.execute(`CREATE DATABASE ${database} OWNER "${pg.user}"`)
+        }),
+      )
+      yield* Effect.scoped(
+        Effect.gen(function* () {
+          const conn = yield* connect({ database })
+          yield* conn.execute(`CREATE TABLE pgfx_example_products (
+            id int4 GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL, price numeric(10, 2) NOT NULL,
+            tags text[] NOT NULL DEFAULT '{}', discontinued timestamptz)`)
+        }),
+      )
+      const dbUrl = `postgres://${encodeURIComponent(pg.user)}@${pg.host}:${pg.port}/${database}`
+      const result = yield* runCli([
+        "check",
+        "test/fixtures/queries-main.ts",
+        "examples/typed-queries.ts",
+        "--url",
+        dbUrl,
+      ])
+      // Only the report: neither module's program ran (one would print and exit 3, the other
+      // would connect through DATABASE_URL, which is empty here, and print its results or an error).
+      expect(result.stderr).toBe("")
+      expect(result.stdout.trimEnd().split("\n")).toEqual([
+        "test/fixtures/queries-main.ts:",
+        "  ok   databaseName",
+        "examples/typed-queries.ts:",
+        // a module namespace lists its exports in alphabetical order
+        "  ok   discontinue",
+        "  ok   insertProduct",
+        "  ok   productById",
+        "  ok   productsWithTag",
+        "5 queries checked: 5 ok, 0 failed",
+      ])
+      expect(result.code).toBe(0)
     }),
   )
 

@@ -92,7 +92,10 @@ afterAll(() => {
 
 /** The one line of JSON app.ts prints, after checking what it says. */
 const expectQuickstart = (result: Run, runtime: string | RegExp) => {
-  const line = result.stdout.trim().split("\n").at(-1) ?? ""
+  // Quiet by default: the program's one line and nothing else (no notice, no shutdown warning).
+  const lines = result.stdout.trim().split("\n")
+  expect(lines, result.stdout).toHaveLength(1)
+  const line = lines[0] ?? ""
   const report = JSON.parse(line) as Record<string, unknown>
   expect(report["runtime"]).toMatch(runtime)
   expect(report).toMatchObject({

@@ -54,6 +54,8 @@ const connectionMethods: Record<Methods<PgConnection>, { readonly args: Readonly
   addQueryLogger: { args: [() => {}] },
   removeQueryLogger: { args: [() => {}] },
   addQueryLoggerScoped: { args: [() => {}] },
+  awaitClose: { args: [] },
+  queryLog: { args: [], stream: true },
 }
 
 /**

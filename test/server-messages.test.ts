@@ -3,12 +3,15 @@
  * logger; termination listeners; and the pool's clean-up primitive for listeners left behind.
  */
 import type { Connection } from "@pgfx/client/internal/Connection"
+import { unguard } from "@pgfx/client/internal/Lease"
 import type * as PgConnection from "@pgfx/client/PgConnection"
 import type { PgConnectionError, PgProtocolError } from "@pgfx/client/PgError"
 import * as PgNotifications from "@pgfx/client/PgNotifications"
+import * as PgPool from "@pgfx/client/PgPool"
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, Fiber, Logger, type LogLevel, References, Stream } from "effect"
+import { Deferred, Effect, Exit, Fiber, Latch, Logger, type LogLevel, References, Scope, Stream } from "effect"
 import { connect, withAdmin } from "./support/connect.ts"
+import { poolOptions } from "./support/pool.ts"
 import { failureOf } from "./support/failure.ts"
 
 const within = <A, E>(effect: Effect.Effect<A, E>, what: string) =>
@@ -155,28 +158,66 @@ describe("log listeners (NoticeResponse)", () => {
     }),
   )
 
-  it.live("notices are logged through Effect's logger at a matching level, unless turned off", () =>
+  it.live("notices are logged at Debug by default, so a default logger prints nothing", () =>
     Effect.gen(function* () {
+      const raise = "DO $$ BEGIN RAISE NOTICE 'a notice' USING DETAIL = 'd'; RAISE WARNING 'a warning'; END $$"
       const { lines, provide } = captureLogs()
-      const conn = yield* provide(connect())
-      yield* conn.execute(
-        "DO $$ BEGIN RAISE NOTICE 'a notice' USING DETAIL = 'd'; RAISE WARNING 'a warning'; RAISE INFO 'info'; END $$",
-      )
+      const conn = yield* provide(Effect.provideService(connect(), References.MinimumLogLevel, "All"))
+      yield* conn.execute(raise)
       yield* eventually(
-        Effect.sync(() => lines.length >= 3),
-        "three log lines",
+        Effect.sync(() => lines.length >= 2),
+        "two log lines",
       )
-      const logged = lines.map((l) => [l.level, messageText(l.message), l.annotations["pg.code"]])
-      expect(logged).toEqual([
-        ["Info", "a notice", "00000"],
-        ["Warn", "a warning", "01000"],
-        ["Info", "info", "00000"],
+      expect(lines.map((l) => [l.level, messageText(l.message), l.annotations["pg.code"]])).toEqual([
+        ["Debug", "a notice", "00000"],
+        ["Debug", "a warning", "01000"],
       ])
       expect(lines[0]!.annotations["pg.detail"]).toBe("d")
       expect(lines[0]!.annotations["pg.backend_pid"]).toBe(conn.serverPid)
 
+      // Effect's default minimum level is Info: nothing reaches the logger.
+      const defaults = captureLogs()
+      const plain = yield* defaults.provide(connect())
+      yield* plain.execute(raise)
+      yield* plain.execute("SELECT 1") // a later round trip: the notices have been dispatched
+      yield* Effect.sleep("200 millis")
+      expect(defaults.lines).toEqual([])
+    }),
+  )
+
+  it.live("NoticeLogLevel: BySeverity maps severities, a level logs all at it, None turns logging off", () =>
+    Effect.gen(function* () {
+      const raise = "DO $$ BEGIN RAISE NOTICE 'a notice'; RAISE WARNING 'a warning'; RAISE INFO 'info'; END $$"
+      const bySeverity = captureLogs()
+      const conn = yield* bySeverity.provide(
+        Effect.provideService(connect(), PgNotifications.NoticeLogLevel, "BySeverity"),
+      )
+      yield* conn.execute(raise)
+      yield* eventually(
+        Effect.sync(() => bySeverity.lines.length >= 3),
+        "three log lines",
+      )
+      expect(bySeverity.lines.map((l) => [l.level, messageText(l.message)])).toEqual([
+        ["Info", "a notice"],
+        ["Warn", "a warning"],
+        ["Info", "info"],
+      ])
+
+      const asWarn = captureLogs()
+      const loud = yield* asWarn.provide(Effect.provideService(connect(), PgNotifications.NoticeLogLevel, "Warn"))
+      yield* loud.execute("DO $$ BEGIN RAISE NOTICE 'loud'; END $$")
+      yield* eventually(
+        Effect.sync(() => asWarn.lines.length >= 1),
+        "one log line",
+      )
+      expect(asWarn.lines.map((l) => [l.level, messageText(l.message)])).toEqual([["Warn", "loud"]])
+
       const quiet = captureLogs()
-      const silent = yield* quiet.provide(Effect.provideService(connect(), PgNotifications.LogNotices, false))
+      const silent = yield* quiet.provide(
+        Effect.provideService(connect(), PgNotifications.NoticeLogLevel, "None").pipe(
+          Effect.provideService(References.MinimumLogLevel, "All"),
+        ),
+      )
       yield* silent.execute("DO $$ BEGIN RAISE WARNING 'not logged'; END $$")
       yield* Effect.sleep("200 millis")
       expect(quiet.lines).toEqual([])
@@ -216,6 +257,161 @@ describe("termination listeners", () => {
       expect(reasons).toEqual(["first:PgConnectionError"])
       yield* conn.addTerminationListener((_c, reason) => reasons.push(`late:${reason._tag}`))
       expect(reasons).toEqual(["first:PgConnectionError", "late:PgConnectionError"])
+    }),
+  )
+})
+
+describe("termination and query-log events as Effects and Streams", () => {
+  it.live("awaitClose succeeds with the reason: a server-side termination, close(), already closed", () =>
+    Effect.gen(function* () {
+      const conn = yield* connect()
+      const waiting = yield* Effect.forkChild(conn.awaitClose())
+      yield* withAdmin((admin) => admin.fetchVal("SELECT pg_terminate_backend($1)", [conn.serverPid]))
+      const reason = yield* within(Fiber.join(waiting), "awaitClose")
+      expect(reason).toMatchObject({ _tag: "PgConnectionError", reason: "ClosedByServer" })
+      expect(reason.message).toContain("57P01")
+      expect(yield* conn.awaitClose()).toBe(reason)
+
+      const other = yield* connect()
+      const onClose = yield* Effect.forkChild(other.awaitClose())
+      yield* other.close()
+      expect((yield* within(Fiber.join(onClose), "awaitClose after close()"))._tag).toBe("PgConnectionError")
+    }),
+  )
+
+  it.live("an interrupted awaitClose leaves nothing registered", () =>
+    Effect.gen(function* () {
+      const conn = yield* connect()
+      const waiting = yield* Effect.forkChild(conn.awaitClose())
+      yield* Effect.yieldNow
+      expect((conn as unknown as Connection).hasRegistrations).toBe(true)
+      yield* Fiber.interrupt(waiting)
+      expect((conn as unknown as Connection).hasRegistrations).toBe(false)
+    }),
+  )
+
+  it.live("queryLog streams each query call, redacts on request, and ends when the connection closes", () =>
+    Effect.gen(function* () {
+      const conn = yield* connect()
+      const logged = yield* Effect.forkChild(Stream.runCollect(conn.queryLog({ redactArgs: true })))
+      yield* eventually(
+        Effect.sync(() => (conn as unknown as Connection).queryLoggers.size === 1),
+        "the stream to start",
+      )
+      yield* conn.fetchVal("SELECT $1::int", [42])
+      yield* Effect.exit(conn.execute("SELECT 1/0"))
+      yield* conn.close()
+      const queries = yield* within(Fiber.join(logged), "the stream to end")
+      expect(queries.map((q) => [q.query, q.error?._tag])).toEqual([
+        ["SELECT $1::int", undefined],
+        ["SELECT 1/0", "PgServerError"],
+      ])
+      expect(String(queries[0]!.args[0])).not.toContain("42")
+    }),
+  )
+
+  it.live("queryLog is bounded: a consumer that falls behind sees the latest (sliding) or the first (dropping)", () =>
+    Effect.gen(function* () {
+      // The consumer takes the first query's log, then waits on a latch while four more arrive
+      // in a buffer of two.
+      const collect = (strategy: "sliding" | "dropping") =>
+        Effect.gen(function* () {
+          const conn = yield* connect()
+          const latch = yield* Latch.make()
+          let taken = 0
+          const logged = yield* Effect.forkChild(
+            Stream.runCollect(
+              conn.queryLog({ bufferSize: 2, strategy }).pipe(
+                Stream.tap(() => {
+                  taken++
+                  return latch.await
+                }),
+              ),
+            ),
+          )
+          yield* eventually(
+            Effect.sync(() => (conn as unknown as Connection).queryLoggers.size === 1),
+            "the stream to start",
+          )
+          yield* conn.fetchVal("SELECT 1")
+          yield* eventually(
+            Effect.sync(() => taken === 1),
+            "the first log to be taken",
+          )
+          for (const n of [2, 3, 4, 5]) yield* conn.fetchVal(`SELECT ${n}`)
+          yield* latch.open
+          yield* conn.close()
+          return (yield* within(Fiber.join(logged), "the stream to end")).map((q) => q.query)
+        })
+      expect(yield* collect("sliding")).toEqual(["SELECT 1", "SELECT 4", "SELECT 5"])
+      expect(yield* collect("dropping")).toEqual(["SELECT 1", "SELECT 2", "SELECT 3"])
+      const conn = yield* connect()
+      const invalid = yield* Effect.exit(Stream.runCollect(conn.queryLog({ bufferSize: 0 })))
+      expect(failureOf(invalid)._tag).toBe("PgInterfaceError")
+    }),
+  )
+
+  it.live("a callback that throws or rejects (async) is logged, not lost", () =>
+    Effect.gen(function* () {
+      const { lines, provide } = captureLogs()
+      const conn = yield* provide(connect())
+      yield* conn.addQueryLogger(async () => {
+        throw new Error("query logger broke")
+      })
+      yield* conn.addLogListener(() => {
+        throw new Error("log listener broke")
+      })
+      yield* conn.addTerminationListener(() => Promise.reject(new Error("termination listener broke")))
+      yield* conn.execute("DO $$ BEGIN RAISE NOTICE 'n'; END $$")
+      yield* conn.close()
+      yield* eventually(
+        Effect.sync(() => lines.length >= 3),
+        "three error lines",
+      )
+      const errors = lines.filter((l) => l.level === "Error").map((l) => messageText(l.message))
+      expect(errors).toHaveLength(3)
+      for (const what of ["query logger", "log listener", "termination listener"]) {
+        expect(errors.some((e) => e.includes(`pgfx: a ${what} failed`) && e.includes(`${what} broke`))).toBe(true)
+      }
+    }),
+  )
+
+  it.live("a pooled connection's release fails awaitClose and queryLog with PgInterfaceError", () =>
+    Effect.gen(function* () {
+      const conn = yield* connect()
+      const waiting = yield* Effect.forkChild(conn.awaitClose())
+      const logged = yield* Effect.forkChild(Stream.runCollect(conn.queryLog()))
+      yield* eventually(
+        Effect.sync(() => (conn as unknown as Connection).queryLoggers.size === 1),
+        "the stream to start",
+      )
+      const counts = yield* (conn as unknown as Connection).detachListeners()
+      expect(counts).toMatchObject({ termination: 1, queryLoggers: 1 })
+      expect(failureOf(yield* within(Fiber.await(waiting), "awaitClose"))._tag).toBe("PgInterfaceError")
+      expect(failureOf(yield* within(Fiber.await(logged), "queryLog"))._tag).toBe("PgInterfaceError")
+    }),
+  )
+})
+
+describe("events on a pooled connection", () => {
+  it.live("a borrower's awaitClose and queryLog fail with PgInterfaceError when the checkout ends", () =>
+    Effect.gen(function* () {
+      const pool = yield* PgPool.make(poolOptions({ max: 1 }))
+      const scope = yield* Scope.make()
+      const conn = yield* Scope.provide(pool.acquire, scope)
+      const waiting = yield* Effect.forkChild(conn.awaitClose())
+      const logged = yield* Effect.forkChild(Stream.runCollect(conn.queryLog()))
+      yield* eventually(
+        Effect.sync(() => (unguard(conn) as Connection).queryLoggers.size === 1),
+        "the stream to start",
+      )
+      yield* conn.execute("SELECT 1")
+      yield* Scope.close(scope, Exit.void)
+      expect(failureOf(yield* within(Fiber.await(waiting), "awaitClose"))._tag).toBe("PgInterfaceError")
+      expect(failureOf(yield* within(Fiber.await(logged), "queryLog"))._tag).toBe("PgInterfaceError")
+      // The next borrower's queries are not logged to the first one's stream (it ended), and
+      // the connection itself is fine.
+      expect(yield* Effect.scoped(Effect.flatMap(pool.acquire, (c) => c.fetchVal("SELECT 2")))).toBe(2)
     }),
   )
 })

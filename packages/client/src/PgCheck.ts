@@ -11,6 +11,13 @@
  * Exit status: 0 when every query matches, 1 when any query does not match or cannot be
  * prepared, 2 for usage errors (no module, a module that cannot be loaded, no connection).
  *
+ * A declaration's SQL and Schemas are values built when its module runs, so the checker imports
+ * each module: its top level runs. A module passed to it must therefore not start a program on
+ * import. Keep queries in modules of their own, or guard the entry point of a module that is
+ * also a program with `if (import.meta.main) { ... }` (Node >= 22.18, Bun, Deno): under
+ * `pgfx check` the entry point is the checker, so the guard is false and only the declarations
+ * are evaluated. An unguarded `Effect.runPromise(main)` at the top level still runs.
+ *
  * @since 0.1.0
  */
 import { Effect } from "effect"

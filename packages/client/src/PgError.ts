@@ -16,6 +16,9 @@
  * | `PgTransactionError` | an illegal transaction move (commit twice, ...) or a transaction the server aborted |
  * | `PgCommitUnknownError` | the connection was lost while a COMMIT (explicit or implicit) was on the wire: it may or may not have happened |
  *
+ * A server error of one condition or class: {@link catchCondition} / {@link catchClass}, or the
+ * refinements {@link isCondition} / {@link isClass} for `Effect.catchIf` (docs/errors.md).
+ *
  * Whether a failed operation may be run again without applying it twice: {@link isSafeToRetry};
  * whether running it again may succeed: {@link isTransient} (docs/reliability.md has a recipe).
  *
@@ -24,18 +27,33 @@
  * @since 0.1.0
  */
 import { type ErrorFields, parseErrorFields } from "@pgfx/protocol/ErrorFields"
-import { classNameOf, conditionNameOf, type SqlStateName, SqlState } from "@pgfx/protocol/SqlState"
+import {
+  classNameOf,
+  conditionNameOf,
+  SqlState,
+  SqlStateClass,
+  type SqlStateClassCode,
+  type SqlStateClassName,
+  type SqlStateCode,
+  type SqlStateName,
+} from "@pgfx/protocol/SqlState"
 import { Data, Effect } from "effect"
+import { dual } from "effect/Function"
+import type { Refinement } from "effect/Predicate"
 
 /**
  * An ErrorResponse from PostgreSQL: SQLSTATE `code`, its condition name (`unique_violation`),
- * and every field the server sent.
+ * its class name (`integrity_constraint_violation`), and every field the server sent.
+ *
+ * One class for every condition: catch one condition or class with {@link catchCondition} /
+ * {@link catchClass} (the handler gets the narrowed type), or test with {@link isCondition} /
+ * {@link isClass} (refinements for `Effect.catchIf`). docs/errors.md explains the choice.
  *
  * @example
  * ```ts
  * conn.execute("INSERT INTO t VALUES (1)").pipe(
- *   Effect.catchTag("PgServerError", (e) =>
- *     e.condition === "unique_violation" ? Effect.succeed("dup") : Effect.fail(e)),
+ *   PgError.catchCondition("unique_violation", (e) => Effect.succeed(`duplicate: ${e.constraint}`)),
+ *   PgError.catchClass("23", (e) => Effect.succeed(`other constraint: ${e.condition}`)),
  * )
  * ```
  * @since 0.1.0
@@ -45,7 +63,7 @@ export class PgServerError extends Data.TaggedError("PgServerError")<
     /** The condition name of `code` (e.g. `unique_violation`), when PostgreSQL defines it. */
     readonly condition: SqlStateName | undefined
     /** The class name of `code`'s first two characters (e.g. `integrity_constraint_violation`). */
-    readonly conditionClass: string | undefined
+    readonly conditionClass: SqlStateClassName | undefined
     /** The SQL text that failed, when known. */
     readonly query?: string | undefined
     /**
@@ -77,33 +95,188 @@ export class PgServerError extends Data.TaggedError("PgServerError")<
 }
 
 /**
- * Tests whether an error is a {@link PgServerError} of the given condition (name or code).
+ * A condition as {@link catchCondition} and {@link isCondition} take it: a condition name from
+ * PostgreSQL's table (`"unique_violation"`) or a SQLSTATE code it defines (`"23505"`). A
+ * misspelled name does not compile. Codes outside the table (an extension's, a PL/pgSQL
+ * `RAISE ... USING ERRCODE`) are matched on `error.code` instead (see docs/errors.md).
  * @since 0.1.0
  */
-export const isCondition = (error: unknown, condition: SqlStateName | string): error is PgServerError =>
-  error instanceof PgServerError &&
-  (error.condition === condition ||
-    error.code === condition ||
-    (condition in SqlState && error.code === SqlState[condition as SqlStateName]))
+export type Condition = SqlStateName | SqlStateCode
 
 /**
- * Recovers from a {@link PgServerError} of one condition, by name (`"unique_violation"`) or
- * SQLSTATE (`"23505"`); other errors pass through.
+ * A SQLSTATE class as {@link catchClass} and {@link isClass} take it: its two-character code
+ * (`"23"`) or its name (`"integrity_constraint_violation"`).
+ * @since 0.1.0
+ */
+export type ConditionClass = SqlStateClassCode | SqlStateClassName
+
+/** The SQLSTATE code a {@link Condition} stands for. @since 0.1.0 */
+export type CodeOf<C extends Condition> = C extends SqlStateName ? (typeof SqlState)[C] : C
+
+/** Every name the table gives one code: the canonical one `condition` holds, and its aliases. */
+type NamesOfCode<Code extends string> = {
+  [N in SqlStateName]: (typeof SqlState)[N] extends Code ? N : never
+}[SqlStateName]
+
+/** The two-character class code of a {@link ConditionClass}. @since 0.1.0 */
+export type ClassCodeOf<K extends ConditionClass> = K extends SqlStateClassCode
+  ? K
+  : { [C in SqlStateClassCode]: (typeof SqlStateClass)[C] extends K ? C : never }[SqlStateClassCode]
+
+type ClassNameOfCode<Code extends string> = Code extends `${infer A}${infer B}${string}`
+  ? `${A}${B}` extends SqlStateClassCode
+    ? (typeof SqlStateClass)[`${A}${B}`]
+    : undefined
+  : undefined
+
+/**
+ * A {@link PgServerError} known to carry one condition: `code` is its SQLSTATE, `condition` its
+ * name (a code with aliases, such as `34000`, gives the union of its names), `conditionClass` its
+ * class. What the handler of {@link catchCondition} receives.
  *
  * @example
  * ```ts
- * insert.pipe(PgError.catchCondition("unique_violation", () => Effect.succeed("exists")))
+ * const constraintOf = (e: PgError.PgServerErrorOf<"unique_violation">): string | undefined => e.constraint
  * ```
  * @since 0.1.0
  */
-export const catchCondition =
-  <B, E2, R2>(condition: SqlStateName | string, f: (error: PgServerError) => Effect.Effect<B, E2, R2>) =>
-  <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A | B, E | E2, R | R2> =>
-    Effect.catchIf(
-      self,
-      (e): e is Extract<E, PgServerError> => isCondition(e, condition),
-      (e) => f(e),
-    ) as Effect.Effect<A | B, E | E2, R | R2>
+export type PgServerErrorOf<C extends Condition> = PgServerError & {
+  readonly code: CodeOf<C>
+  readonly condition: NamesOfCode<CodeOf<C>>
+  readonly conditionClass: ClassNameOfCode<CodeOf<C>>
+}
+
+/**
+ * A {@link PgServerError} known to be of one SQLSTATE class: what the handler of
+ * {@link catchClass} receives. `condition` is undefined for a code of the class that
+ * PostgreSQL's table does not define.
+ * @since 0.1.0
+ */
+export type PgServerErrorOfClass<K extends ConditionClass> = PgServerError & {
+  readonly code: `${ClassCodeOf<K>}${string}`
+  readonly condition: NamesOfCode<`${ClassCodeOf<K>}${string}`> | undefined
+  readonly conditionClass: (typeof SqlStateClass)[ClassCodeOf<K>]
+}
+
+const codeOfCondition = (condition: string): string =>
+  Object.hasOwn(SqlState, condition) ? SqlState[condition as SqlStateName] : condition
+
+const classCodeOf = (klass: string): string => {
+  if (Object.hasOwn(SqlStateClass, klass)) return klass
+  for (const [code, name] of Object.entries(SqlStateClass)) if (name === klass) return code
+  return klass
+}
+
+/**
+ * Whether an error is a {@link PgServerError} of one condition, by name (`"unique_violation"`)
+ * or SQLSTATE (`"23505"`), compared by code so that aliases match too. Data-first
+ * (`isCondition(error, "unique_violation")`) or as a refinement for `Effect.catchIf`,
+ * `Effect.retry({ while })`, `Array.filter`.
+ *
+ * @example
+ * ```ts
+ * insert.pipe(
+ *   Effect.catchIf(PgError.isCondition("unique_violation"), (e) => Effect.succeed(e.constraint)),
+ * )
+ * ```
+ * @since 0.1.0
+ */
+export const isCondition: {
+  <C extends Condition>(condition: C): (error: unknown) => error is PgServerErrorOf<C>
+  <C extends Condition>(error: unknown, condition: C): error is PgServerErrorOf<C>
+} = dual(
+  2,
+  // A plain boolean at run time; the declared signature above carries the narrowing.
+  (error: unknown, condition: Condition): boolean =>
+    error instanceof PgServerError && error.code === codeOfCondition(condition),
+) as never
+
+/**
+ * Whether an error is a {@link PgServerError} of one SQLSTATE class, by class code (`"23"`) or
+ * class name (`"integrity_constraint_violation"`). Data-first or as a refinement, like
+ * {@link isCondition}.
+ *
+ * @example
+ * ```ts
+ * const retryable = Effect.retry(work, { times: 3, while: PgError.isClass("transaction_rollback") })
+ * ```
+ * @since 0.1.0
+ */
+export const isClass: {
+  <K extends ConditionClass>(klass: K): (error: unknown) => error is PgServerErrorOfClass<K>
+  <K extends ConditionClass>(error: unknown, klass: K): error is PgServerErrorOfClass<K>
+} = dual(
+  2,
+  (error: unknown, klass: ConditionClass): boolean =>
+    error instanceof PgServerError && error.code.startsWith(classCodeOf(klass)),
+) as never
+
+/**
+ * Recovers from a {@link PgServerError} of one condition, by name (`"unique_violation"`) or
+ * SQLSTATE (`"23505"`); other errors pass through. The handler receives the narrowed error
+ * ({@link PgServerErrorOf}: `code`, `condition` and `conditionClass` are literal types).
+ *
+ * Typing: the error channel keeps `PgServerError`, because one class carries every condition
+ * and the type cannot say which conditions are left; it gains the handler's errors.
+ *
+ * @example
+ * ```ts
+ * insert.pipe(PgError.catchCondition("unique_violation", (e) => Effect.succeed(`exists: ${e.constraint}`)))
+ * // data-first
+ * PgError.catchCondition(insert, "23505", () => Effect.succeed("exists"))
+ * ```
+ * @since 0.1.0
+ */
+export const catchCondition: {
+  <C extends Condition, B, E2, R2>(
+    condition: C,
+    f: (error: PgServerErrorOf<C>) => Effect.Effect<B, E2, R2>,
+  ): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A | B, E | E2, R | R2>
+  <A, E, R, C extends Condition, B, E2, R2>(
+    self: Effect.Effect<A, E, R>,
+    condition: C,
+    f: (error: PgServerErrorOf<C>) => Effect.Effect<B, E2, R2>,
+  ): Effect.Effect<A | B, E | E2, R | R2>
+} = dual(
+  3,
+  <A, E, R, B, E2, R2>(
+    self: Effect.Effect<A, E, R>,
+    condition: Condition,
+    f: (error: PgServerError) => Effect.Effect<B, E2, R2>,
+  ): Effect.Effect<A | B, E | E2, R | R2> =>
+    Effect.catchIf(self, isCondition(condition) as Refinement<E, E>, f as never),
+)
+
+/**
+ * Recovers from a {@link PgServerError} of one SQLSTATE class, by class code (`"23"`) or class
+ * name (`"integrity_constraint_violation"`); other errors pass through. The handler receives
+ * {@link PgServerErrorOfClass}. The error channel keeps `PgServerError`, as for
+ * {@link catchCondition}.
+ *
+ * @example
+ * ```ts
+ * insert.pipe(PgError.catchClass("23", (e) => Effect.succeed(`constraint ${e.constraint} (${e.condition})`)))
+ * ```
+ * @since 0.1.0
+ */
+export const catchClass: {
+  <K extends ConditionClass, B, E2, R2>(
+    klass: K,
+    f: (error: PgServerErrorOfClass<K>) => Effect.Effect<B, E2, R2>,
+  ): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A | B, E | E2, R | R2>
+  <A, E, R, K extends ConditionClass, B, E2, R2>(
+    self: Effect.Effect<A, E, R>,
+    klass: K,
+    f: (error: PgServerErrorOfClass<K>) => Effect.Effect<B, E2, R2>,
+  ): Effect.Effect<A | B, E | E2, R | R2>
+} = dual(
+  3,
+  <A, E, R, B, E2, R2>(
+    self: Effect.Effect<A, E, R>,
+    klass: ConditionClass,
+    f: (error: PgServerError) => Effect.Effect<B, E2, R2>,
+  ): Effect.Effect<A | B, E | E2, R | R2> => Effect.catchIf(self, isClass(klass) as Refinement<E, E>, f as never),
+)
 
 /**
  * Why a connection-level failure happened. `Tls`: TLS was required but refused, or the handshake

@@ -6,20 +6,22 @@
  *
  * - asyncpg's callbacks: `addListener(channel, callback)`, `addLogListener`,
  *   `addTerminationListener`, `addQueryLogger` (each with its `remove*`). Callbacks run
- *   synchronously as messages arrive; keep them short. A callback that throws is logged and
- *   does not disturb the connection.
+ *   synchronously as messages arrive; keep them short. A callback that throws, or an `async`
+ *   one whose promise rejects, is logged at Error (with the logger in place when the connection
+ *   was opened) and does not disturb the connection.
  * - The Effect way: `listen(channel)` is a `Stream` of notifications (LISTEN is sent when the
  *   stream starts and UNLISTEN when it ends); `subscribe(channel)` does the same as a scoped
  *   Effect that completes once the server has confirmed the LISTEN; `notices()` is a `Stream` of
- *   notices.
+ *   notices; `queryLog()` a bounded `Stream` of logged queries; `awaitClose()` an Effect that
+ *   waits for the connection to close and succeeds with the reason. Work done on these runs in
+ *   your own fibers, so its failures are ordinary Effect failures.
  *
  * On one connection, LISTEN is sent when a channel gets its first listener (callback or stream)
  * and UNLISTEN when it loses its last one. For a connection that survives disconnections, see
  * `PgListener`.
  *
- * By default each notice is also logged through Effect's logger, at the level matching its
- * severity (`WARNING` → Warn, `NOTICE`/`INFO` → Info, `LOG`/`DEBUG` → Debug), with the logger in
- * place when the connection was opened; see {@link LogNotices}.
+ * Each notice is also logged through Effect's logger (the one in place when the connection was
+ * opened), at Debug by default, so nothing is printed unless asked; see {@link NoticeLogLevel}.
  *
  * @example
  * ```ts
@@ -39,7 +41,7 @@
 import type { ErrorFields } from "@pgfx/protocol/ErrorFields"
 import { parseErrorFields } from "@pgfx/protocol/ErrorFields"
 import { conditionNameOf, type SqlStateName } from "@pgfx/protocol/SqlState"
-import { Context, Data, type Duration, type Effect, type Scope, type Stream } from "effect"
+import { Context, Data, type Duration, type Effect, type LogLevel, type Scope, type Stream } from "effect"
 import type { PgConnection } from "./PgConnection.ts"
 import type { PgConnectionError, PgInterfaceError, PgProtocolError, PgQueryError } from "./PgError.ts"
 
@@ -157,19 +159,45 @@ export interface QueryLoggerOptions {
 }
 
 /**
- * Whether connections log notices through Effect's logger (default `true`). Read when a
- * connection is opened.
+ * Options of a {@link PgConnectionEvents.queryLog} stream: the query logger's, plus its buffer.
+ *
+ * - `bufferSize`: how many logged queries wait for the consumer (default 1024).
+ * - `strategy` when the buffer is full: `"sliding"` (default) drops the oldest, so a consumer
+ *   that falls behind sees the latest queries; `"dropping"` drops the newest. A query never
+ *   waits for its log's consumer, so there is no `"suspend"`.
+ *
+ * @since 0.1.0
+ */
+export interface QueryLogOptions extends QueryLoggerOptions {
+  readonly bufferSize?: number | undefined
+  readonly strategy?: "sliding" | "dropping" | undefined
+}
+
+/**
+ * How connections log server notices through Effect's logger, read when a connection is opened:
+ *
+ * - `"Debug"` (the default): every notice at Debug, below Effect's default minimum level (Info),
+ *   so a program prints nothing unless it asks (`References.MinimumLogLevel`). `DROP TABLE IF EXISTS`' "does not exist, skipping" is news to
+ *   nobody.
+ * - another level (`"Info"`, `"Warn"`, ...): every notice at that level.
+ * - `"BySeverity"`: the level matching the notice's severity (`WARNING` → Warn, `NOTICE`/`INFO`
+ *   → Info, `LOG`/`DEBUG` → Debug).
+ * - `"None"`: not logged (streams and log listeners still get every notice).
  *
  * @example
  * ```ts
- * PgConnection.make(options).pipe(Effect.provideService(PgNotifications.LogNotices, false))
+ * // notices as warnings and infos again, for this connection
+ * PgConnection.make(options).pipe(Effect.provideService(PgNotifications.NoticeLogLevel, "BySeverity"))
  * ```
  * @since 0.1.0
  */
-export const LogNotices: Context.Reference<boolean> = Context.Reference<boolean>(
-  "@pgfx/client/PgNotifications/LogNotices",
-  { defaultValue: () => true },
+export const NoticeLogLevel: Context.Reference<NoticeLogLevel> = Context.Reference<NoticeLogLevel>(
+  "@pgfx/client/PgNotifications/NoticeLogLevel",
+  { defaultValue: () => "Debug" },
 )
+
+/** The values of {@link NoticeLogLevel}. @since 0.1.0 */
+export type NoticeLogLevel = LogLevel.Severity | "BySeverity" | "None"
 
 /**
  * The notification, notice, termination and query-logging methods of a `PgConnection`.
@@ -238,6 +266,21 @@ export interface PgConnectionEvents {
   /** Removes a termination listener. */
   removeTerminationListener(callback: TerminationCallback): Effect.Effect<void>
   /**
+   * Waits until the connection closes, for any reason (`close`, a server-side termination, a
+   * network failure, a protocol error), and succeeds with the reason; at once when it is already
+   * closed. Interrupting the wait stops waiting. On a pooled connection the wait fails with
+   * `PgInterfaceError` when the connection goes back to the pool.
+   *
+   * @example
+   * ```ts
+   * yield* conn.awaitClose().pipe(
+   *   Effect.flatMap((reason) => Effect.logWarning(`connection lost: ${reason.message}`)),
+   *   Effect.forkScoped,
+   * )
+   * ```
+   */
+  awaitClose(): Effect.Effect<PgConnectionError | PgProtocolError, PgInterfaceError>
+  /**
    * Calls `callback` after each query call (`execute`, `fetch`, `fetchRow`, `fetchVal`, ...)
    * with its text, arguments, timeout, elapsed time, error, the server address and connection
    * settings (never the password).
@@ -250,6 +293,21 @@ export interface PgConnectionEvents {
   addQueryLogger(callback: QueryLoggerCallback, options?: QueryLoggerOptions): Effect.Effect<void>
   /** Removes a query logger. */
   removeQueryLogger(callback: QueryLoggerCallback): Effect.Effect<void>
+  /**
+   * A stream of what a query logger receives (see {@link addQueryLogger}), while it runs: each
+   * query call of this connection after the stream started. Bounded (default 1024 waiting,
+   * oldest dropped first: {@link QueryLogOptions}); ends when the connection closes; fails with
+   * `PgInterfaceError` when a pooled connection is released or for invalid options.
+   *
+   * @example
+   * ```ts
+   * yield* conn.queryLog({ redactArgs: true }).pipe(
+   *   Stream.runForEach((q) => Effect.logDebug(`${q.query} took ${Duration.format(q.elapsed)}`)),
+   *   Effect.forkScoped,
+   * )
+   * ```
+   */
+  queryLog(options?: QueryLogOptions): Stream.Stream<LoggedQuery, PgInterfaceError>
   /**
    * Adds a query logger for the lifetime of the current scope (asyncpg's `query_logger`
    * context manager).

@@ -10,13 +10,22 @@
  * makes a fresh array on each read). Otherwise a row keeps its values in an array read through
  * getters on the class's prototype. Decoding never creates per-cell closures.
  *
- * Gotcha: a column whose name collides with a method (`get`, `at`, `toObject`, `columns`,
- * `values`, `length`, `keys`, `entries`) or is not a valid property is still readable with
- * `get(name)` and `at(index)`. With duplicate column names, the first one wins for name access.
+ * Printing: `String(row)` is `PgRecord({"id":1n,"name":"espresso"})` (Effect's `Formatter`),
+ * `console.log(row)` / `util.inspect` show `PgRecord { id: 1n, name: 'espresso' }`, and
+ * `JSON.stringify(row)` writes the columns as an object (`toJSON`; like any object holding a
+ * `bigint`, an `int8` value makes `JSON.stringify` throw).
+ *
+ * The shadowing rule: `row.name` is the column `name` unless `name` is a member of the record
+ * (`get`, `at`, `toObject`, `toJSON`, `toString`, `keys`, `entries`, `values`, `columns`,
+ * `length`, `constructor`, `__proto__`), which always means the member, and `row[0]` is always
+ * the first position. Every column stays reachable by name through `get(name)`, `toObject()`,
+ * `toJSON()` and `entries()` (a column named `values` is `row.get("values")`). With duplicate
+ * column names the first one wins for name access; `at(index)` reaches the others.
  *
  * @since 0.1.0
  */
 import { defineValueGetters, firstIndexByName } from "@pgfx/types/PgComposite"
+import { Formatter } from "effect"
 
 /** Metadata of one result column. @since 0.1.0 */
 export interface PgColumn {
@@ -42,12 +51,26 @@ export interface PgColumn {
  * row?.get("a") // 1
  * row?.at(1)    // "x"
  * row?.toObject() // { a: 1, b: "x" }
+ * String(row)     // 'PgRecord({"a":1,"b":"x"})'
  * ```
  * @since 0.1.0
  */
 export interface PgRecord {
-  /** The value of a column by name or by 0-based index; `undefined` when there is no such column. */
-  get(key: string | number): unknown
+  /**
+   * The value of a column by name or by 0-based index, or `fallback` (default `undefined`) when
+   * there is no such column. A column whose value is SQL NULL is there: its `null` is returned,
+   * not `fallback`. Reaches every column, including one named like a member of the record
+   * (`get("values")`).
+   *
+   * @example
+   * ```ts
+   * const row = yield* conn.fetchRow("SELECT 1 AS a, NULL AS b")
+   * row?.get("a", 0)    // 1
+   * row?.get("b", 0)    // null (the column exists)
+   * row?.get("zzz", 0)  // 0
+   * ```
+   */
+  get(key: string | number, fallback?: unknown): unknown
   /** The value at a 0-based index (negative counts from the end). */
   at(index: number): unknown
   /** A plain object `{ column: value }`. */
@@ -62,6 +85,10 @@ export interface PgRecord {
   readonly columns: ReadonlyArray<PgColumn>
   /** The number of columns. */
   readonly length: number
+  /** The columns as an object, for `JSON.stringify` (same as {@link toObject}). */
+  toJSON(): Record<string, unknown>
+  /** `PgRecord({"id":1n,"name":"espresso"})`: the columns formatted by Effect's `Formatter`. */
+  toString(): string
   [Symbol.iterator](): Iterator<unknown>
   readonly [column: string]: unknown
   readonly [index: number]: unknown
@@ -77,6 +104,7 @@ const RESERVED = new Set([
   "columns",
   "length",
   "toJSON",
+  "toString",
   "constructor",
   "__proto__",
 ])
@@ -103,11 +131,11 @@ abstract class RecordMethods {
   get length(): number {
     return this.shape.columns.length
   }
-  get(key: string | number): unknown {
+  get(key: string | number, fallback?: unknown): unknown {
     if (typeof key === "number")
-      return Number.isInteger(key) && key >= 0 && key < this.length ? this[valueAt](key) : undefined
+      return Number.isInteger(key) && key >= 0 && key < this.length ? this[valueAt](key) : fallback
     const i = this.shape.index.get(key)
-    return i === undefined ? undefined : this[valueAt](i)
+    return i === undefined ? fallback : this[valueAt](i)
   }
   at(index: number): unknown {
     const n = this.length
@@ -128,6 +156,9 @@ abstract class RecordMethods {
   }
   toJSON(): Record<string, unknown> {
     return this.toObject()
+  }
+  toString(): string {
+    return `PgRecord(${Formatter.format(this.toObject())})`
   }
   [Symbol.iterator](): Iterator<unknown> {
     return this.values[Symbol.iterator]()

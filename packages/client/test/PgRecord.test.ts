@@ -10,6 +10,7 @@ import { isPgRecord, makeRecordShape, type PgColumn, type PgRecord } from "@pgfx
 import * as Backend from "@pgfx/protocol/Backend"
 import * as CodecRegistry from "@pgfx/types/CodecRegistry"
 import { describe, expect, it } from "@effect/vitest"
+import { inspect } from "node:util"
 
 const column = (name: string, typeOid = 23): PgColumn => ({
   name,
@@ -76,6 +77,46 @@ describe("PgRecord layouts", () => {
     expect(dup.a).toBe(1) // the first of duplicate names wins
     expect(dup.toObject()).toEqual({ a: 1, c: null })
     expect(rowOf(["get", "b", "c"], [1, "x", null]).get("get")).toBe(1)
+  })
+
+  it("get(key, fallback): the fallback only for a missing column, never for a NULL", () => {
+    for (const row of [rowOf(["a", "b", "c"], [1, "x", null]), rowOf(["a", "a", "c"], [1, "x", null])]) {
+      expect(row.get("a", 0)).toBe(1)
+      expect(row.get("c", "none")).toBeNull()
+      expect(row.get("zzz", "none")).toBe("none")
+      expect(row.get(2, "none")).toBeNull()
+      expect(row.get(3, "none")).toBe("none")
+      expect(row.get(1.5, "none")).toBe("none")
+    }
+  })
+
+  it("columns named like members stay reachable through get, toObject, toJSON and entries", () => {
+    const names = ["values", "length", "toString", "columns", "id"]
+    const row = rowOf(names, ["v", 7, "s", "c", 1])
+    // The member wins for property access...
+    expect(row.length).toBe(5)
+    expect(row.values).toEqual(["v", 7, "s", "c", 1])
+    expect(row.columns.map((c) => c.name)).toEqual(names)
+    expect(typeof row.toString).toBe("function")
+    // ...and every column is still there by name.
+    expect(names.map((n) => row.get(n))).toEqual(["v", 7, "s", "c", 1])
+    expect(row.toObject()).toEqual({ values: "v", length: 7, toString: "s", columns: "c", id: 1 })
+    expect(JSON.parse(JSON.stringify(row))).toEqual(row.toObject())
+    expect(row.entries()).toEqual(names.map((n, i) => [n, ["v", 7, "s", "c", 1][i]]))
+    expect(row.id).toBe(1)
+    expect(String(row)).toBe('PgRecord({"values":"v","length":7,"toString":"s","columns":"c","id":1})')
+  })
+
+  it("prints readably: toString, template strings, util.inspect / console.log, JSON", () => {
+    const row = rowOf(["id", "name", "price"], [1n, "espresso", null])
+    expect(String(row)).toBe('PgRecord({"id":1n,"name":"espresso","price":null})')
+    expect(`${row}`).toBe(String(row))
+    expect(inspect(row)).toBe("PgRecord { id: 1n, name: 'espresso', price: null }")
+    // the array layout (a member name among the columns) prints the same way
+    const values = rowOf(["get", "when"], [[1, 2], new Date("2025-01-31T12:00:00Z")])
+    expect(String(values)).toBe('PgRecord({"get":[1,2],"when":2025-01-31T12:00:00.000Z})')
+    expect(inspect(values)).toBe("PgRecord { get: [ 1, 2 ], when: 2025-01-31T12:00:00.000Z }")
+    expect(JSON.stringify(rowOf(["a", "b"], [1, "x"]))).toBe('{"a":1,"b":"x"}')
   })
 
   it("more than 64 columns keep the array layout", () => {

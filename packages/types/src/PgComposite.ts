@@ -9,6 +9,11 @@
  * Anonymous records (`SELECT ROW(1, 'a')`) have no field names; their fields are named `f1`, `f2`,
  * ... as PostgreSQL names them.
  *
+ * The shadowing rule (as for result rows): `v.name` is the field `name` unless `name` is a member
+ * (`get`, `at`, `toObject`, `toJSON`, `toString`, `keys`, `entries`, `values`, `fieldNames`,
+ * `length`), which always means the member; `get(name)`, `toObject()` and `entries()` reach every
+ * field. `String(v)` is the record literal PostgreSQL prints (`(1.5,2)`).
+ *
  * @since 0.1.0
  */
 
@@ -27,8 +32,17 @@
  * @category models
  */
 export interface PgComposite {
-  /** The value of a field by name or 0-based position; undefined when there is no such field. */
-  get(key: string | number): unknown
+  /**
+   * The value of a field by name or 0-based position, or `fallback` (default `undefined`) when
+   * there is no such field (a NULL field is there: its `null` is returned).
+   *
+   * @example
+   * ```ts
+   * v.get("r", 0)       // 1.5
+   * v.get("missing", 0) // 0
+   * ```
+   */
+  get(key: string | number, fallback?: unknown): unknown
   /** The value at a 0-based position (negative counts from the end). */
   at(index: number): unknown
   /** A plain object `{ field: value }`. */
@@ -58,6 +72,7 @@ const RESERVED = new Set([
   "fieldNames",
   "length",
   "toJSON",
+  "toString",
   "constructor",
   "__proto__",
 ])
@@ -73,10 +88,11 @@ class CompositeBase {
   get length(): number {
     return this.values.length
   }
-  get(key: string | number): unknown {
-    if (typeof key === "number") return this.values[key]
+  get(key: string | number, fallback?: unknown): unknown {
+    if (typeof key === "number")
+      return Number.isInteger(key) && key >= 0 && key < this.values.length ? this.values[key] : fallback
     const i = (this.constructor as CompositeClass).index.get(key)
-    return i === undefined ? undefined : this.values[i]
+    return i === undefined ? fallback : this.values[i]
   }
   at(index: number): unknown {
     return this.values.at(index)

@@ -34,6 +34,21 @@ describe("PgComposite", () => {
     expect(JSON.stringify(v)).toBe('{"1":null,"x":1,"y":"a b","get":true}')
   })
 
+  it("get(key, fallback) and fields named like members (toString, values)", () => {
+    const v = compositeFactory(["toString", "values", "r"])(["s", "v", null])
+    expect(String(v)).toBe("(s,v,)")
+    expect(v.values).toEqual(["s", "v", null])
+    expect([v.get("toString"), v.get("values"), v.get("r", 0), v.get("zzz", 0), v.get(3, 0), v.get(2, 0)]).toEqual([
+      "s",
+      "v",
+      null,
+      0,
+      0,
+      null,
+    ])
+    expect(v.toObject()).toEqual({ toString: "s", values: "v", r: null })
+  })
+
   it("parseRecordLiteral splits fields, NULLs and quoting", () => {
     expect(parseRecordLiteral('(1,"a b",,"","x""y\\\\z")')).toEqual(["1", "a b", null, "", 'x"y\\z'])
     expect(parseRecordLiteral("()")).toEqual([])

@@ -48,7 +48,7 @@ import { outdatedSchemaOf } from "./TypeCache.ts"
 import * as TypeCodecs from "./TypeCodecs.ts"
 
 /** The methods of a connection that return Streams (see internal/Lease.ts). */
-const connectionStreams: ReadonlySet<string> = new Set(["cursor", "listen", "notices"])
+const connectionStreams: ReadonlySet<string> = new Set(["cursor", "listen", "notices", "queryLog"])
 
 export class Connection extends ConnectionEvents implements PgConnection {
   get [StreamMembers](): ReadonlySet<string> {

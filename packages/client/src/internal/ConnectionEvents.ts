@@ -14,7 +14,7 @@
  *
  * @internal
  */
-import { type Context, Effect, Semaphore, Stream, type Scope } from "effect"
+import { type Context, Effect, Exit, type LogLevel, Semaphore, Stream, type Scope } from "effect"
 import { Context as Ctx } from "effect"
 import type { ResolvedConfig } from "../PgConfig.ts"
 import type { PgConnection, QueryOptions } from "../PgConnection.ts"
@@ -23,11 +23,13 @@ import * as PgMetrics from "../PgMetrics.ts"
 import {
   type BufferOptions,
   type LogCallback,
-  LogNotices,
+  NoticeLogLevel,
   type NotificationCallback,
   PgNotice,
+  type LoggedQuery,
   type PgConnectionEvents,
   type PgNotification,
+  type QueryLogOptions,
   type QueryLoggerCallback,
   type QueryLoggerOptions,
   type TerminationCallback,
@@ -53,6 +55,28 @@ export const invalidChannel = (channel: unknown): PgInterfaceError | undefined =
 /** Quotes an identifier for LISTEN / UNLISTEN: always double-quoted, so the name is taken as is. */
 export const quoteIdentifier = (name: string): string => `"${name.replaceAll('"', '""')}"`
 
+/**
+ * Calls a user callback from the socket's data path or a query's completion: a throw, or a
+ * returned promise that rejects (an `async` callback), is logged at Error with the logger of
+ * `context`, and never propagates.
+ */
+export const callSafely = (context: Context.Context<never>, what: string, f: () => unknown): void => {
+  const logFailure = (error: unknown) => {
+    Effect.runForkWith(context)(Effect.logError(`pgfx: a ${what} failed`, error))
+  }
+  try {
+    const result = f()
+    if (typeof (result as PromiseLike<unknown> | undefined)?.then === "function") {
+      ;(result as PromiseLike<unknown>).then(undefined, logFailure)
+    }
+  } catch (error) {
+    logFailure(error)
+  }
+}
+
+/** The default buffer of a {@link ConnectionEvents.queryLog} stream. */
+const defaultQueryLogBuffer = 1024
+
 /** The listeners of one channel. */
 interface ChannelEntry {
   readonly callbacks: Set<NotificationCallback>
@@ -75,8 +99,15 @@ export interface ListenerCounts {
 
 type NoticeStreamError = PgConnectionError | PgProtocolError | PgInterfaceError
 
-const noticeLevel = (severity: string): "Warn" | "Info" | "Debug" =>
-  severity === "WARNING" ? "Warn" : severity === "DEBUG" || severity === "LOG" ? "Debug" : "Info"
+/** The level a notice is logged at under {@link NoticeLogLevel} `level` (not `"None"`). */
+const noticeLevel = (level: Exclude<NoticeLogLevel, "None">, severity: string): LogLevel.Severity =>
+  level !== "BySeverity"
+    ? level
+    : severity === "WARNING"
+      ? "Warn"
+      : severity === "DEBUG" || severity === "LOG"
+        ? "Debug"
+        : "Info"
 
 export abstract class ConnectionEvents implements PgConnectionEvents {
   abstract readonly session: Session
@@ -97,8 +128,13 @@ export abstract class ConnectionEvents implements PgConnectionEvents {
   private readonly logListeners = new Set<LogCallback>()
   private readonly noticeSubscribers = new Set<Subscriber<PgNotice, NoticeStreamError>>()
   private readonly terminationListeners = new Set<TerminationCallback>()
+  /** Fibers waiting in {@link awaitClose}: resumed with the reason, or failed on release. */
+  private readonly closeWaiters = new Set<
+    (exit: Exit.Exit<PgConnectionError | PgProtocolError, PgInterfaceError>) => void
+  >()
+  private readonly queryLogSubscribers = new Set<Subscriber<LoggedQuery, PgInterfaceError>>()
   private installed = false
-  private logNotices = true
+  private noticeLogLevel: NoticeLogLevel = "Debug"
   private metricsOn = true
   private socketGate: ReadGate | undefined = undefined
 
@@ -109,6 +145,7 @@ export abstract class ConnectionEvents implements PgConnectionEvents {
       this.logListeners.size > 0 ||
       this.noticeSubscribers.size > 0 ||
       this.terminationListeners.size > 0 ||
+      this.closeWaiters.size > 0 ||
       this.queryLoggers.size > 0
     )
   }
@@ -129,7 +166,7 @@ export abstract class ConnectionEvents implements PgConnectionEvents {
    */
   attachEvents(context: Context.Context<never>): void {
     this.eventContext = context
-    this.logNotices = Ctx.get(context, LogNotices)
+    this.noticeLogLevel = Ctx.get(context, NoticeLogLevel)
     this.metricsOn = Ctx.get(context, PgMetrics.Enabled)
     this.install()
   }
@@ -146,13 +183,9 @@ export abstract class ConnectionEvents implements PgConnectionEvents {
     return this.session.closeError ?? new PgConnectionError({ reason: "Closed", message: "the connection is closed" })
   }
 
-  /** Runs a user callback; a throw is logged, never propagated into the socket's data path. */
-  private safely(what: string, f: () => void): void {
-    try {
-      f()
-    } catch (error) {
-      Effect.runForkWith(this.eventContext)(Effect.logError(`pgfx: a ${what} threw`, error))
-    }
+  /** Runs a user callback; a throw or a rejected promise is logged, never propagated. */
+  private safely(what: string, f: () => unknown): void {
+    callSafely(this.eventContext, what, f)
   }
 
   private readonly onNotification = (n: Notification): void => {
@@ -177,10 +210,11 @@ export abstract class ConnectionEvents implements PgConnectionEvents {
     const notice = PgNotice.fromFields(fields)
     for (const callback of this.logListeners) this.safely("log listener", () => callback(this.connection, notice))
     for (const subscriber of this.noticeSubscribers) subscriber.offer(notice, this.readGate)
-    if (this.logNotices) Effect.runForkWith(this.eventContext)(this.logNotice(notice))
+    const level = this.noticeLogLevel
+    if (level !== "None") Effect.runForkWith(this.eventContext)(this.logNotice(level, notice))
   }
 
-  private logNotice(notice: PgNotice): Effect.Effect<void> {
+  private logNotice(level: Exclude<NoticeLogLevel, "None">, notice: PgNotice): Effect.Effect<void> {
     const annotations: Record<string, unknown> = {
       "pg.severity": notice.severity,
       "pg.code": notice.code,
@@ -189,7 +223,9 @@ export abstract class ConnectionEvents implements PgConnectionEvents {
     if (notice.detail !== undefined) annotations["pg.detail"] = notice.detail
     if (notice.hint !== undefined) annotations["pg.hint"] = notice.hint
     if (notice.where !== undefined) annotations["pg.where"] = notice.where
-    return Effect.logWithLevel(noticeLevel(notice.severity))(notice.message).pipe(Effect.annotateLogs(annotations))
+    return Effect.logWithLevel(noticeLevel(level, notice.severity))(notice.message).pipe(
+      Effect.annotateLogs(annotations),
+    )
   }
 
   private readonly onClose = (error: SessionError | undefined): void => {
@@ -199,6 +235,11 @@ export abstract class ConnectionEvents implements PgConnectionEvents {
     this.channels.clear()
     for (const subscriber of this.noticeSubscribers) subscriber.fail(reason)
     this.noticeSubscribers.clear()
+    for (const subscriber of this.queryLogSubscribers) subscriber.end()
+    this.queryLogSubscribers.clear()
+    const waiters = [...this.closeWaiters]
+    this.closeWaiters.clear()
+    for (const resume of waiters) resume(Exit.succeed(reason))
     const listeners = [...this.terminationListeners]
     this.terminationListeners.clear()
     for (const callback of listeners) this.safely("termination listener", () => callback(this.connection, reason))
@@ -363,6 +404,50 @@ export abstract class ConnectionEvents implements PgConnectionEvents {
     })
   }
 
+  awaitClose(): Effect.Effect<PgConnectionError | PgProtocolError, PgInterfaceError> {
+    return Effect.callback<PgConnectionError | PgProtocolError, PgInterfaceError>((resume) => {
+      if (this.session.closed) return resume(Effect.succeed(this.closeReason()))
+      this.install()
+      const waiter = (exit: Exit.Exit<PgConnectionError | PgProtocolError, PgInterfaceError>) => resume(exit)
+      this.closeWaiters.add(waiter)
+      return Effect.sync(() => {
+        this.closeWaiters.delete(waiter)
+      })
+    })
+  }
+
+  queryLog(options?: QueryLogOptions): Stream.Stream<LoggedQuery, PgInterfaceError> {
+    return Stream.unwrap(
+      Effect.gen({ self: this }, function* () {
+        const strategy = options?.strategy ?? "sliding"
+        const badOptions =
+          strategy !== "sliding" && strategy !== "dropping"
+            ? `strategy must be "sliding" or "dropping", got ${String(strategy)}`
+            : invalidBufferOptions({ bufferSize: options?.bufferSize ?? defaultQueryLogBuffer })
+        if (badOptions !== undefined) return yield* new PgInterfaceError({ message: badOptions })
+        const subscriber = yield* Subscriber.make<LoggedQuery, PgInterfaceError>(
+          { bufferSize: options?.bufferSize ?? defaultQueryLogBuffer, strategy },
+          { countDrops: false },
+        )
+        if (this.session.closed) {
+          subscriber.end()
+          return Stream.fromQueue(subscriber.queue)
+        }
+        const logger: QueryLoggerCallback = (query) => subscriber.offer(query, undefined)
+        this.queryLoggers.set(logger, options)
+        this.queryLogSubscribers.add(subscriber)
+        yield* Effect.addFinalizer(() =>
+          Effect.sync(() => {
+            this.queryLoggers.delete(logger)
+            this.queryLogSubscribers.delete(subscriber)
+            subscriber.end()
+          }),
+        )
+        return Stream.fromQueue(subscriber.queue)
+      }),
+    )
+  }
+
   addQueryLogger(callback: QueryLoggerCallback, options?: QueryLoggerOptions): Effect.Effect<void> {
     return Effect.sync(() => {
       this.queryLoggers.set(callback, options)
@@ -404,9 +489,15 @@ export abstract class ConnectionEvents implements PgConnectionEvents {
         for (const subscriber of this.noticeSubscribers) subscriber.fail(released)
         this.logListeners.clear()
         this.noticeSubscribers.clear()
-        const termination = this.terminationListeners.size
+        const termination = this.terminationListeners.size + this.closeWaiters.size
         this.terminationListeners.clear()
+        const waiters = [...this.closeWaiters]
+        this.closeWaiters.clear()
+        for (const resume of waiters) resume(Exit.fail(released))
+        // a queryLog stream is one of the query loggers
         const queryLoggers = this.queryLoggers.size
+        for (const subscriber of this.queryLogSubscribers) subscriber.fail(released)
+        this.queryLogSubscribers.clear()
         this.queryLoggers.clear()
         const counts: ListenerCounts = {
           notification,

@@ -17,7 +17,7 @@ import { PgServerError, type PgQueryError } from "../PgError.ts"
 import * as PgMetrics from "../PgMetrics.ts"
 import type { LoggedQuery, PgConnectionParameters, PgServerAddress } from "../PgNotifications.ts"
 import * as PgTracing from "../PgTracing.ts"
-import type { ConnectionEvents } from "./ConnectionEvents.ts"
+import { callSafely, type ConnectionEvents } from "./ConnectionEvents.ts"
 import { isTracing, querySpan, recordFailure, withSpan } from "./Tracing.ts"
 
 interface Described {
@@ -85,11 +85,7 @@ const callLoggers = (
       ...base,
       args: loggerOptions?.redactArgs === true ? (redacted ??= args.map((a) => Redacted.make(a))) : args,
     }
-    try {
-      callback(record)
-    } catch (e) {
-      Effect.runForkWith(conn.eventContext)(Effect.logError("pgfx: a query logger threw", e))
-    }
+    callSafely(conn.eventContext, "query logger", () => callback(record))
   }
 }
 

@@ -64,6 +64,8 @@ export class Subscriber<A, E> {
   readonly capacity: number
   /** Where fibers (backpressure drain) run and metrics are recorded. */
   readonly context: Context.Context<never>
+  /** Whether dropped items count in `PgMetrics.notificationsDropped` (notifications and notices). */
+  private readonly countDrops: boolean
   private overflow: Array<A> | undefined = undefined
   private gate: ReadGate | undefined = undefined
   private drainer: Fiber.Fiber<void> | undefined = undefined
@@ -72,7 +74,9 @@ export class Subscriber<A, E> {
     queue: Queue.Queue<A, E | Cause.Done>,
     options: BufferOptions | undefined,
     context: Context.Context<never>,
+    countDrops = true,
   ) {
+    this.countDrops = countDrops
     this.queue = queue
     this.strategy = options?.strategy ?? "suspend"
     const size = options?.bufferSize ?? "unbounded"
@@ -81,13 +85,20 @@ export class Subscriber<A, E> {
   }
 
   /** Creates the queue for `options` and the subscriber around it. */
-  static make<A, E>(options: BufferOptions | undefined): Effect.Effect<Subscriber<A, E>> {
+  static make<A, E>(
+    options: BufferOptions | undefined,
+    settings?: { readonly countDrops: boolean },
+  ): Effect.Effect<Subscriber<A, E>> {
     const size = options?.bufferSize ?? "unbounded"
     return Effect.flatMap(
       Queue.make<A, E | Cause.Done>(
         size === "unbounded" ? {} : { capacity: size, strategy: options?.strategy ?? "suspend" },
       ),
-      (queue) => Effect.map(Effect.context<never>(), (context) => new Subscriber<A, E>(queue, options, context)),
+      (queue) =>
+        Effect.map(
+          Effect.context<never>(),
+          (context) => new Subscriber<A, E>(queue, options, context, settings?.countDrops ?? true),
+        ),
     )
   }
 
@@ -111,7 +122,9 @@ export class Subscriber<A, E> {
     if (!Queue.offerUnsafe(this.queue, item) || (full && this.strategy === "sliding")) {
       if (!this.isOpen) return
       if (this.strategy !== "suspend" || gate === undefined) {
-        if (Context.get(this.context, PgMetrics.Enabled)) PgMetrics.notificationsDropped.updateUnsafe(1, this.context)
+        if (this.countDrops && Context.get(this.context, PgMetrics.Enabled)) {
+          PgMetrics.notificationsDropped.updateUnsafe(1, this.context)
+        }
         return
       }
       this.overflow = [item]
