@@ -237,7 +237,7 @@ describe("pgoutput goldens", () => {
         ...["StreamStart", "Relation", "Insert*", "StreamStop", "StreamStart", "Insert*", "StreamStop"],
         ...["StreamPrepare", "CommitPrepared", "Message"],
       ])
-      const [b1, b2] = only(ms, "BeginPrepare")
+      const [b1] = only(ms, "BeginPrepare")
       const [p1, p2] = only(ms, "Prepare")
       expect(b1!.gid).toBe("golden_g1")
       expect(p1!.gid).toBe("golden_g1")
