@@ -396,6 +396,43 @@ layer(cluster, { timeout: 180_000, excludeTestServices: true })("logical replica
     }).pipe(Effect.scoped),
   )
 
+  it.effect("status updates report the acknowledged position on schedule while the stream runs", () =>
+    Effect.gen(function* () {
+      const c = yield* TempCluster.TempCluster
+      const conn = yield* PgConnection.make(optionsOf(c))
+      yield* conn.execute("CREATE TABLE acks (id int4 PRIMARY KEY)")
+      yield* slotAndPublication(c, conn, "acks", ["acks"])
+      const acked = yield* Ref.make<bigint>(0n)
+      const fiber = yield* Effect.forkChild(
+        PgReplication.stream({
+          connection: optionsOf(c),
+          slot: "acks",
+          publications: ["acks"],
+          statusInterval: "200 millis",
+        }).pipe(
+          Stream.runForEach((e) =>
+            e._tag === "Commit" ? Effect.andThen(e.ack, Ref.set(acked, e.endLsn)) : Effect.void,
+          ),
+        ),
+      )
+      yield* conn.execute("INSERT INTO acks VALUES (1)")
+      const confirmed = Effect.map(
+        conn.fetchVal("SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = 'acks'"),
+        (v) => PgReplication.parseLsn(v as string) ?? 0n,
+      )
+      for (let i = 0; i < 100; i++) {
+        const a = yield* Ref.get(acked)
+        if (a > 0n && (yield* confirmed) >= a) break
+        yield* Effect.sleep("50 millis")
+      }
+      const a = yield* Ref.get(acked)
+      expect(a).toBeGreaterThan(0n)
+      expect(yield* confirmed).toBeGreaterThanOrEqual(a)
+      expect(fiber.pollUnsafe()).toBeUndefined()
+      yield* Fiber.interrupt(fiber)
+    }).pipe(Effect.scoped),
+  )
+
   it.effect("a temporary slot lives with the stream", () =>
     Effect.gen(function* () {
       const c = yield* TempCluster.TempCluster
