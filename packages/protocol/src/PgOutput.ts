@@ -15,10 +15,12 @@
  * Abort's extra fields are present exactly when the server was asked for `streaming 'parallel'`;
  * they are read when the message is long enough to hold them.
  *
- * Ownership: the result owns its data (strings, copied column bytes), so it outlives the buffer.
- * Column values stay bytes here (text or binary, as the server sent them); turning them into JS
- * values is the client's job (it has the codecs). A TOASTed column the UPDATE did not change is
- * {@link Unchanged}, never NULL.
+ * Ownership: strings and `Message.content` are copies, but column values are **views into the
+ * message buffer** (`subarray`, no copy: one row costs no allocation per column beyond its
+ * value object), so they are valid as long as `buf` is not reused; copy them (`slice()`) to keep
+ * them longer. Column values stay bytes here (text or binary, as the server sent them); turning
+ * them into JS values is the client's job (it has the codecs). A TOASTed column the UPDATE did
+ * not change is {@link Unchanged}, never NULL.
  *
  * Errors: a malformed or unknown message raises `Backend.ProtocolViolation`.
  *
@@ -27,7 +29,7 @@
 import { BodyReader } from "./Backend.ts"
 import { int64, type Lsn, uint64 } from "./Replication.ts"
 
-/** A column value of a row image. @since 0.1.0 */
+/** A column value of a row image (`data` is a view into the message buffer). @since 0.1.0 */
 export type TupleValue =
   | typeof Null
   | typeof Unchanged
@@ -218,7 +220,10 @@ const tupleData = (r: BodyReader): TupleData => {
         // b
         const len = r.int32()
         if (len < 0) r.fail(`invalid column length ${len}`)
-        out[i] = kind === 0x74 ? { _tag: "Text", data: r.bytes(len) } : { _tag: "Binary", data: r.bytes(len) }
+        r.need(len)
+        const data = r.buf.subarray(r.pos, r.pos + len)
+        r.pos += len
+        out[i] = kind === 0x74 ? { _tag: "Text", data } : { _tag: "Binary", data }
         break
       }
       default:

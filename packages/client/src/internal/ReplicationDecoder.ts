@@ -59,6 +59,9 @@ export class ChangeDecoder {
   /** Changes of streamed transactions, by top-level xid, until Stream Commit or Abort. */
   private readonly streamed = new Map<number, Array<{ readonly xid: number; readonly change: Change }>>()
   private streamXid = 0
+  /** The message being decoded (its column values are views into it) and its DataView. */
+  private payload: Uint8Array = new Uint8Array(0)
+  private view: DataView = new DataView(new ArrayBuffer(0))
 
   constructor(context: DecoderContext) {
     this.context = context
@@ -87,6 +90,9 @@ export class ChangeDecoder {
       if (unknown.length > 0) return unknown
     }
     this.inStream = PgOutput.nextInStream(msg, this.inStream)
+    // Column values are views into `payload`: binary codecs read them through its DataView.
+    this.payload = payload
+    this.view = view
     this.apply(msg, out)
     return undefined
   }
@@ -300,7 +306,8 @@ export class ChangeDecoder {
           `the server sent a binary value and the type (${codec?.name ?? `oid ${typeOid}`}) has no binary codec; stream with binary: false`,
         )
       }
-      return codec.decodeBinary(data, new DataView(data.buffer, data.byteOffset, data.byteLength), 0, data.length)
+      // `data` is a view into the payload: decode in place through the payload's DataView.
+      return codec.decodeBinary(this.payload, this.view, data.byteOffset - this.payload.byteOffset, data.length)
     } catch (e) {
       throw new PgDecodeError({
         message: `cannot decode column "${column}": ${e instanceof Error ? e.message : String(e)}`,
