@@ -343,6 +343,8 @@ export const stream = (options: StreamOptions): Stream.Stream<Change, PgReplicat
       }
       const progress = new Progress()
       const bufferBytes = options.bufferSize ?? 8 << 20
+      // A batch waits up to 1 ms for this much (never more than what pauses the socket).
+      const lingerBytes = Math.min(64 << 10, bufferBytes / 2)
       let attempt: Attempt | undefined
       yield* Effect.addFinalizer(() =>
         Effect.sync(() => {
@@ -428,6 +430,7 @@ export const stream = (options: StreamOptions): Stream.Stream<Change, PgReplicat
               continue
             }
             yield* a.waitForData
+            yield* a.linger(lingerBytes, 1)
           }
         },
       )

@@ -201,6 +201,22 @@ describe("the stream's queue", () => {
     }),
   )
 
+  it.effect("a batch lingers at most the given time for more bytes, and stops waiting once they came", () =>
+    Effect.gen(function* () {
+      const { socket, attempt } = yield* streaming(1 << 20)
+      const body = new Uint8Array(100)
+      socket.emit("data", xlogData(1n, body))
+      const started = Date.now()
+      yield* attempt.linger(1000, 30)
+      expect(Date.now() - started).toBeGreaterThanOrEqual(25)
+      const waiting = yield* Effect.forkChild(attempt.linger(1000, 60_000))
+      yield* Effect.yieldNow
+      for (let i = 2; i < 12; i++) socket.emit("data", xlogData(BigInt(i), body))
+      yield* Fiber.join(waiting)
+      expect(attempt.queued).toBe(1100)
+    }),
+  )
+
   it.effect("answers a keepalive that asks for a reply at once, with the acknowledged position", () =>
     Effect.gen(function* () {
       const { socket, attempt, progress } = yield* streaming(1 << 20)

@@ -163,6 +163,32 @@ export class Attempt {
     })
   })
 
+  /**
+   * Waits up to `ms` until `bytes` are queued (or the cycle ended), so that a batch is not a
+   * single message: the walsender flushes after every message, and a consumer faster than it
+   * would otherwise pay a pull per event. Bounded: at most `ms` of extra latency.
+   */
+  linger(bytes: number, ms: number): Effect.Effect<void> {
+    return Effect.callback<void>((resume) => {
+      if (this.queued >= bytes || this.ended !== undefined) return resume(Effect.void)
+      const check = () => {
+        if (this.queued >= bytes || this.ended !== undefined) {
+          clearTimeout(timer)
+          resume(Effect.void)
+        } else this.waiter = check
+      }
+      const timer = setTimeout(() => {
+        if (this.waiter === check) this.waiter = undefined
+        resume(Effect.void)
+      }, ms)
+      this.waiter = check
+      return Effect.sync(() => {
+        clearTimeout(timer)
+        if (this.waiter === check) this.waiter = undefined
+      })
+    })
+  }
+
   /** The flush position to report: the acknowledged LSN, or the last keepalive's when idle. */
   confirmed(): Replication.Lsn {
     const p = this.progress
