@@ -257,34 +257,41 @@ layer(cluster, { timeout: 180_000, excludeTestServices: true })("logical replica
     }).pipe(Effect.scoped),
   )
 
-  it.effect("a transaction larger than logical_decoding_work_mem streams and is delivered at its commit", () =>
-    Effect.gen(function* () {
-      const c = yield* TempCluster.TempCluster
-      const conn = yield* PgConnection.make(optionsOf(c))
-      yield* conn.execute("CREATE TABLE bulk (id int4 PRIMARY KEY, pad text)")
-      yield* slotAndPublication(c, conn, "bulk", ["bulk"])
-      // Streamed while in progress: the consumer runs before the transaction commits.
-      const consumer = yield* Effect.forkChild(take(c, "bulk", 5002 + 3))
-      yield* Effect.sleep("500 millis")
-      yield* conn.simpleQuery(
-        "BEGIN; INSERT INTO bulk SELECT g, repeat('p', 100) FROM generate_series(1, 5000) g; " +
-          "INSERT INTO bulk VALUES (-1, 'aborted'); SAVEPOINT s; INSERT INTO bulk SELECT g, 'x' FROM generate_series(100001, 103000) g; " +
-          "ROLLBACK TO s; COMMIT",
-      )
-      yield* conn.execute("INSERT INTO bulk VALUES (0, 'after')")
-      const events = yield* Fiber.join(consumer)
-      expect(events[0]!._tag).toBe("Begin")
-      const inserts = events.slice(1, 5002)
-      expect(inserts.every((e) => e._tag === "Insert")).toBe(true)
-      expect(inserts.map((e) => (e._tag === "Insert" ? e.row.id : undefined))).toEqual([
-        ...Array.from({ length: 5000 }, (_, i) => i + 1),
-        -1,
-      ])
-      expect(events.slice(5002).map((e) => e._tag)).toEqual(["Commit", "Begin", "Insert"])
-      const stats = yield* conn.fetchVal("SELECT stream_txns FROM pg_stat_replication_slots WHERE slot_name = 'bulk'")
-      expect(Number(stats)).toBeGreaterThan(0)
-    }).pipe(Effect.scoped),
-  )
+  for (const streaming of [true, "parallel"] as const) {
+    const table = streaming === true ? "bulk_on" : "bulk_parallel"
+    it.effect(
+      `a transaction larger than logical_decoding_work_mem streams (streaming ${streaming}) and arrives at its commit`,
+      () =>
+        Effect.gen(function* () {
+          const c = yield* TempCluster.TempCluster
+          const conn = yield* PgConnection.make(optionsOf(c))
+          yield* conn.execute(`CREATE TABLE ${table} (id int4 PRIMARY KEY, pad text)`)
+          yield* slotAndPublication(c, conn, table, [table])
+          // Streamed while in progress: the consumer runs before the transaction commits.
+          const consumer = yield* Effect.forkChild(take(c, table, 5002 + 3, { streaming }))
+          yield* Effect.sleep("500 millis")
+          yield* conn.simpleQuery(
+            `BEGIN; INSERT INTO ${table} SELECT g, repeat('p', 100) FROM generate_series(1, 5000) g; ` +
+              `INSERT INTO ${table} VALUES (-1, 'kept'); SAVEPOINT s; ` +
+              `INSERT INTO ${table} SELECT g, 'x' FROM generate_series(100001, 103000) g; ROLLBACK TO s; COMMIT`,
+          )
+          yield* conn.execute(`INSERT INTO ${table} VALUES (0, 'after')`)
+          const events = yield* Fiber.join(consumer)
+          expect(events[0]!._tag).toBe("Begin")
+          const inserts = events.slice(1, 5002)
+          expect(inserts.every((e) => e._tag === "Insert")).toBe(true)
+          expect(inserts.map((e) => (e._tag === "Insert" ? e.row.id : undefined))).toEqual([
+            ...Array.from({ length: 5000 }, (_, i) => i + 1),
+            -1,
+          ])
+          expect(events.slice(5002).map((e) => e._tag)).toEqual(["Commit", "Begin", "Insert"])
+          const stats = yield* conn.fetchVal("SELECT stream_txns FROM pg_stat_replication_slots WHERE slot_name = $1", [
+            table,
+          ])
+          expect(Number(stats)).toBeGreaterThan(0)
+        }).pipe(Effect.scoped),
+    )
+  }
 
   it.effect("a killed walsender and a restarted consumer: nothing lost, only unacknowledged transactions again", () =>
     Effect.gen(function* () {

@@ -210,8 +210,12 @@ export interface StreamOptions {
   readonly temporarySlot?: boolean | undefined
   /** Binary values (default: when the server supports it, PostgreSQL 14+). */
   readonly binary?: boolean | undefined
-  /** Stream large transactions while in progress (default: PostgreSQL 14+); they are delivered at commit. */
-  readonly streaming?: boolean | undefined
+  /**
+   * Stream large transactions while in progress (default: PostgreSQL 14+); they are delivered at
+   * their commit. `"parallel"` (protocol 4, PostgreSQL 16+) asks for `streaming 'parallel'`, whose
+   * Stream Abort also carries the abort's LSN and time; the delivery is the same.
+   */
+  readonly streaming?: boolean | "parallel" | undefined
   /** Include `pg_logical_emit_message` messages (default true). */
   readonly messages?: boolean | undefined
   /** pgoutput protocol version (default: the server's highest, 1 to 4). */
@@ -297,7 +301,11 @@ const startCommand = (options: StreamOptions, major: number, from: Lsn): Effect.
     ]
     if (options.binary ?? major >= 14) opts.push(["binary", "true"])
     if (options.messages ?? true) opts.push(["messages", "true"])
-    if ((options.streaming ?? major >= 14) && version >= 2) opts.push(["streaming", "on"])
+    const streaming = options.streaming ?? major >= 14
+    if (streaming === "parallel" && version < 4) {
+      return yield* new PgInterfaceError({ message: "streaming 'parallel' needs pgoutput protocol version 4" })
+    }
+    if (streaming !== false && version >= 2) opts.push(["streaming", streaming === "parallel" ? "parallel" : "on"])
     const slot = yield* identifier(options.slot)
     return `START_REPLICATION SLOT ${slot} LOGICAL ${formatLsn(from)} (${opts
       .map(([k, v]) => `${k} ${quoteLiteral(v)}`)
