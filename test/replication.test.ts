@@ -8,8 +8,9 @@ import { expect, layer } from "@effect/vitest"
 import * as PgConnection from "@pgfx/client/PgConnection"
 import * as PgReplication from "@pgfx/client/PgReplication"
 import * as TempCluster from "@pgfx/testing/TempCluster"
+import * as CodecRegistry from "@pgfx/types/CodecRegistry"
 import { PgTimestamp } from "@pgfx/types/PgTimestamp"
-import { Effect, Fiber, Ref, Stream } from "effect"
+import { Effect, Fiber, Ref, Schema, Stream } from "effect"
 import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
 import { testCluster } from "./support/cluster.ts"
@@ -169,6 +170,28 @@ layer(cluster, { timeout: 180_000, excludeTestServices: true })("logical replica
       if (commit._tag !== "Commit") throw new Error("not a commit")
       expect(commit.endLsn).toBeGreaterThan(commit.commitLsn)
       expect(commit.commitTime.getTime()).toBeGreaterThan(Date.now() - 120_000)
+    }).pipe(Effect.scoped),
+  )
+
+  it.effect("the connection's custom codecs decode the values (text format)", () =>
+    Effect.gen(function* () {
+      const c = yield* TempCluster.TempCluster
+      const conn = yield* PgConnection.make(optionsOf(c))
+      yield* conn.execute("CREATE TABLE priced (id int4 PRIMARY KEY, price numeric)")
+      yield* slotAndPublication(c, conn, "priced", ["priced"])
+      yield* conn.execute("INSERT INTO priced VALUES (1, 12.50)")
+      const codecs = CodecRegistry.builtins.withTypeCodec("numeric", {
+        format: "text",
+        schema: Schema.NumberFromString,
+      })
+      const events = yield* PgReplication.stream({
+        connection: { ...optionsOf(c), codecs },
+        slot: "priced",
+        publications: ["priced"],
+        binary: false,
+      }).pipe(Stream.take(3), Stream.runCollect, Effect.timeout("30 seconds"))
+      const insert = events[1]!
+      expect(insert._tag === "Insert" && insert.row).toEqual({ id: 1, price: 12.5 })
     }).pipe(Effect.scoped),
   )
 
