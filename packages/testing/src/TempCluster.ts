@@ -116,6 +116,32 @@ export interface TlsOptions {
 }
 
 /**
+ * Logical replication set-up (see `Options.logicalReplication`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface LogicalReplicationOptions {
+  /** `max_replication_slots` (default 10). */
+  readonly maxReplicationSlots?: number | undefined
+  /** `max_wal_senders` (default 10). */
+  readonly maxWalSenders?: number | undefined
+}
+
+/** The server settings of `Options.logicalReplication`. */
+const logicalReplicationSettings = (
+  option: boolean | LogicalReplicationOptions | undefined,
+): Record<string, string | number> => {
+  if (option === undefined || option === false) return {}
+  const o = option === true ? {} : option
+  return {
+    wal_level: "logical",
+    max_replication_slots: o.maxReplicationSlots ?? 10,
+    max_wal_senders: o.maxWalSenders ?? 10,
+  }
+}
+
+/**
  * How to build the cluster. Everything is optional.
  *
  * @since 0.1.0
@@ -145,6 +171,17 @@ export interface Options {
   readonly hba?: ReadonlyArray<HbaLine> | undefined
   /** Extra server settings, written to the config file (they override ours). */
   readonly settings?: Readonly<Record<string, string | number | boolean>> | undefined
+  /**
+   * Turns on logical replication: `wal_level = logical` plus room for replication slots and WAL
+   * senders (`true`: 10 of each), so `@pgfx/client/PgReplication` can stream changes. `settings`
+   * still override these.
+   *
+   * @example
+   * ```ts
+   * TempCluster.layer({ logicalReplication: { maxReplicationSlots: 4 } })
+   * ```
+   */
+  readonly logicalReplication?: boolean | LogicalReplicationOptions | undefined
   /** Roles to create before start. */
   readonly users?: ReadonlyArray<UserOptions> | undefined
   /** Databases to create before start (after the roles, so owners exist). */
@@ -363,6 +400,7 @@ const makeTemp = (options: Options): Effect.Effect<TempClusterShape, TempCluster
             ssl_key_file: serverTls.serverKeyFile,
             ssl_ca_file: serverTls.caFile,
           }),
+      ...logicalReplicationSettings(options.logicalReplication),
       ...options.settings,
     })
     const hbaLines = options.hba ?? Hba.defaults(options.authMethod ?? "trust")
@@ -469,7 +507,17 @@ const makeExternal = (url: string, options: Options): Effect.Effect<TempClusterS
     const password = parsed.password === "" ? undefined : decodeURIComponent(parsed.password)
     const database = decodeURIComponent(parsed.pathname.replace(/^\//, "")) || user
     const ignored = (
-      ["users", "databases", "hba", "settings", "tls", "initSql", "authMethod", "password"] as const
+      [
+        "users",
+        "databases",
+        "hba",
+        "settings",
+        "tls",
+        "initSql",
+        "authMethod",
+        "password",
+        "logicalReplication",
+      ] as const
     ).filter((key) => options[key] !== undefined)
     if (ignored.length > 0) {
       yield* Effect.logWarning(

@@ -248,6 +248,8 @@ const Q_COPY_IN = 5
 const Q_COPY_OUT = 6
 const Q_COPY_OUT_DONE = 7
 const Q_ENDED = 8
+const Q_COPY_BOTH = 9
+const Q_COPY_BOTH_DONE = 10
 
 const SIMPLE_STATES = [
   "before the first reply to a Query",
@@ -259,6 +261,8 @@ const SIMPLE_STATES = [
   "during COPY TO STDOUT",
   "after CopyDone",
   "after the request's cycle ended",
+  "during COPY BOTH (replication streaming)",
+  "after the server's CopyDone in COPY BOTH",
 ]
 
 /**
@@ -276,12 +280,26 @@ const SIMPLE_STATES = [
  * | after CopyDone | CommandComplete, ErrorResponse                                           |
  * | ended          | nothing                                                                  |
  *
+ * Made with `copyBoth` (only the replication connection's START_REPLICATION), it also allows
+ * CopyBothResponse at the start:
+ *
+ * | phase            | allowed next                                                           |
+ * | ---------------- | ---------------------------------------------------------------------- |
+ * | copy both        | CopyData, CopyDone, ErrorResponse                                      |
+ * | after CopyDone   | CopyData (the walsender's last keepalive), CommandComplete, ErrorResponse |
+ *
  * Several statements in one Query are legal, so an extra complete result between two of them
  * cannot be told from a statement of the query; handlers never take rows from a simple Query
  * that has more than the one result they asked for (see the handlers).
  */
 export class SimpleReplies {
   phase = Q_START
+  /** CopyBothResponse is allowed (a replication connection's START_REPLICATION). */
+  readonly copyBoth: boolean
+
+  constructor(copyBoth = false) {
+    this.copyBoth = copyBoth
+  }
 
   /** Checks `type` against the state and moves on; true when it ended the cycle (ReadyForQuery). */
   accept(type: number): boolean {
@@ -294,7 +312,8 @@ export class SimpleReplies {
         if (phase === Q_START || phase === Q_BETWEEN) return this.to(Q_ROWS)
         break
       case T.CommandComplete:
-        if (phase <= Q_BETWEEN || phase === Q_COPY_IN || phase === Q_COPY_OUT_DONE) return this.to(Q_BETWEEN)
+        if (phase <= Q_BETWEEN || phase === Q_COPY_IN || phase === Q_COPY_OUT_DONE || phase === Q_COPY_BOTH_DONE)
+          return this.to(Q_BETWEEN)
         break
       case T.EmptyQueryResponse:
         if (phase === Q_START) return this.to(Q_EMPTY)
@@ -306,10 +325,14 @@ export class SimpleReplies {
         if (phase === Q_START || phase === Q_BETWEEN) return this.to(Q_COPY_OUT)
         break
       case T.CopyData:
-        if (phase === Q_COPY_OUT) return false
+        if (phase === Q_COPY_OUT || phase === Q_COPY_BOTH || phase === Q_COPY_BOTH_DONE) return false
         break
       case T.CopyDone:
         if (phase === Q_COPY_OUT) return this.to(Q_COPY_OUT_DONE)
+        if (phase === Q_COPY_BOTH) return this.to(Q_COPY_BOTH_DONE)
+        break
+      case T.CopyBothResponse:
+        if (this.copyBoth && phase === Q_START) return this.to(Q_COPY_BOTH)
         break
       case T.ErrorResponse:
         if (phase !== Q_EMPTY && phase !== Q_FAILED && phase !== Q_ENDED) return this.to(Q_FAILED)
