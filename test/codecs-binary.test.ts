@@ -164,27 +164,33 @@ describe("where text is unavoidable", () => {
     }),
   )
 
-  it.live("a text composite without float fields reads right under every IntervalStyle and ISO DateStyle", () =>
-    Effect.gen(function* () {
-      yield* extensions
-      const { conn } = yield* schemaConnect()
-      yield* conn.execute("CREATE TYPE si AS (s seg, i interval, d date, ts timestamptz, n numeric)")
-      const lit = `ROW('1 .. 2', '1 year -2 days 03:04:05.5', '2024-02-29', '2024-01-02 03:04:05.25+00', 0.1)::si`
-      for (const intervalStyle of ["postgres", "postgres_verbose", "sql_standard", "iso_8601"]) {
-        for (const dateStyle of ["ISO, MDY", "ISO, DMY", "ISO, YMD"]) {
-          yield* conn.execute(`SET IntervalStyle = ${intervalStyle}; SET DateStyle = '${dateStyle}'`)
-          const fetched = (yield* conn.fetch(`SELECT ${lit} AS v`))[0]!
-          expect(fetched.columns[0]!.format, "the composite travels as text").toBe(0)
-          const v = (fetched.v as PgComposite).toObject()
-          const label = `${intervalStyle} / ${dateStyle}`
-          expect(String(v.i), label).toBe("1 year -2 days +03:04:05.5")
-          expect(String(v.d), label).toBe("2024-02-29")
-          expect(String(v.ts), label).toBe("2024-01-02 03:04:05.25+00")
-          expect(v.n, label).toBe("0.1")
-          // and the value goes back as the same one
-          expect(yield* conn.fetchVal(`SELECT $1::si = ${lit}`, [v]), label).toBe(true)
+  it.live(
+    "a text composite without float fields reads right under every IntervalStyle, ISO DateStyle, bytea_output",
+    () =>
+      Effect.gen(function* () {
+        yield* extensions
+        const { conn } = yield* schemaConnect()
+        yield* conn.execute("CREATE TYPE si AS (s seg, i interval, d date, ts timestamptz, n numeric, b bytea)")
+        const lit = `ROW('1 .. 2', '1 year -2 days 03:04:05.5', '2024-02-29', '2024-01-02 03:04:05.25+00', 0.1, '\\x00ff41'::bytea)::si`
+        for (const intervalStyle of ["postgres", "postgres_verbose", "sql_standard", "iso_8601"]) {
+          for (const dateStyle of ["ISO, MDY", "ISO, DMY", "ISO, YMD"]) {
+            const byteaOutput = dateStyle === "ISO, DMY" ? "escape" : "hex"
+            yield* conn.execute(
+              `SET IntervalStyle = ${intervalStyle}; SET DateStyle = '${dateStyle}'; SET bytea_output = ${byteaOutput}`,
+            )
+            const fetched = (yield* conn.fetch(`SELECT ${lit} AS v`))[0]!
+            expect(fetched.columns[0]!.format, "the composite travels as text").toBe(0)
+            const v = (fetched.v as PgComposite).toObject()
+            const label = `${intervalStyle} / ${dateStyle}`
+            expect(String(v.i), label).toBe("1 year -2 days +03:04:05.5")
+            expect(String(v.d), label).toBe("2024-02-29")
+            expect(String(v.ts), label).toBe("2024-01-02 03:04:05.25+00")
+            expect(v.n, label).toBe("0.1")
+            expect(v.b, label).toEqual(Uint8Array.of(0, 255, 65))
+            // and the value goes back as the same one
+            expect(yield* conn.fetchVal(`SELECT $1::si = ${lit}`, [v]), label).toBe(true)
+          }
         }
-      }
-    }),
+      }),
   )
 })
