@@ -83,7 +83,9 @@ export interface PgTypeInfo {
  * The introspection query for a server of the given major version (multiranges exist from 14).
  * One parameter: `$1::oid[]`, the OIDs to describe. Columns, in order: oid, schema, name, kind,
  * element, array, base, delimiter, receive, range subtype, multirange range, attribute names,
- * attribute type OIDs, wire twin, binary functions (see {@link PgTypeInfo}).
+ * attribute type OIDs, wire twin, binary functions (see {@link PgTypeInfo}). A wire twin needs both
+ * functions in language 12 (`internal`, a fixed OID: the server's own functions, whose `prosrc`
+ * names the C function), so an extension's C function that shares a name is never taken for one.
  *
  * @since 0.1.0
  * @category introspection
