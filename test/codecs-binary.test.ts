@@ -6,6 +6,7 @@
  * cube's pgfx does not know), a value whose text may be rounded is refused with a typed error,
  * and the other text paths read right under every IntervalStyle and ISO DateStyle.
  */
+import * as PgCopy from "@pgfx/client/PgCopy"
 import { PgDecodeError } from "@pgfx/client/PgError"
 import type { PgComposite } from "@pgfx/types/PgComposite"
 import { Range } from "@pgfx/types/Range"
@@ -112,6 +113,28 @@ describe("extension types in binary", () => {
       expect(back.t).toBe("a.b.c")
       expect((back.p as { x: number }).x).toBe(SUM)
       expect(yield* conn.fetchVal(`SELECT ($1::nest).p[0] = ${SUM_SQL}`, [nest])).toBe(true)
+    }),
+  )
+
+  it.live("binary COPY of records into citext, ltree and composite-with-citext columns", () =>
+    Effect.gen(function* () {
+      yield* extensions
+      const { conn } = yield* schemaConnect()
+      yield* conn.execute(setup)
+      yield* conn.execute("CREATE TABLE t (c citext, l ltree, v fc, a cidom[])")
+      const value = { f: SUM, r: FLOAT4_MAX, c: "MiXed" }
+      expect(yield* PgCopy.copyRecordsToTable(conn, "t", { records: [["AbC", "a.b", value, ["x", null]]] })).toBe(
+        "COPY 1",
+      )
+      yield* conn.execute("SET extra_float_digits = 0")
+      const row = (yield* conn.fetch(`SELECT c, l, v, a, (v).f = ${SUM_SQL} AS exact FROM t WHERE c = 'abc'`))[0]!
+      expect([row.c, row.l, (row.v as PgComposite).toObject(), row.a, row.exact]).toEqual([
+        "AbC",
+        "a.b",
+        value,
+        ["x", null],
+        true,
+      ])
     }),
   )
 
