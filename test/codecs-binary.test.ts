@@ -187,6 +187,23 @@ describe("where text is unavoidable", () => {
     }),
   )
 
+  it.live("a built-in text-only field (money) with a float field: refused, binary with money as int8", () =>
+    Effect.gen(function* () {
+      const { conn } = yield* schemaConnect()
+      yield* conn.execute("CREATE TYPE priced AS (price money, weight float8)")
+      const lit = `ROW(12.34, ${SUM_SQL})::priced`
+      const refused = yield* Effect.flip(conn.fetchVal(`SELECT ${lit}`))
+      expect(refused).toBeInstanceOf(PgDecodeError)
+      expect(refused.message).toContain("price (money)")
+      // money in minor units has a binary form: the composite travels in binary, exact
+      yield* conn.setBuiltinTypeCodec("money", "int8")
+      yield* conn.execute("SET extra_float_digits = 0")
+      const row = (yield* conn.fetch(`SELECT ${lit} AS v`))[0]!
+      expect(row.columns[0]!.format).toBe(1)
+      expect((row.v as PgComposite).toObject()).toEqual({ price: 1234n, weight: SUM })
+    }),
+  )
+
   it.live(
     "a text composite without float fields reads right under every IntervalStyle, ISO DateStyle, bytea_output",
     () =>
