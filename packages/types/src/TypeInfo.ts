@@ -17,9 +17,9 @@
  *   `text`'s) ↔ that built-in type's values, in binary,
  * - extension types whose binary form pgfx knows, found by their receive and send functions' C
  *   symbols and library: `hstore` ↔ `Record<string, string | null>`, `ltree`, `lquery`,
- *   `ltxtquery` ↔ `string`, in binary,
- * - any other type (no binary form, or one pgfx does not know, such as `cube`) ↔ its text, in
- *   text format: its bytes are never decoded by guess,
+ *   `ltxtquery` ↔ `string`, `cube` ↔ `string` (its exact text), in binary,
+ * - any other type (no binary form, or one pgfx does not know) ↔ its text, in text format: its
+ *   bytes are never decoded by guess,
  *
  * applying the registry's custom-codec declarations ({@link CodecRegistry.withTypeCodec}) by
  * name.
@@ -30,6 +30,7 @@ import { arrayCodec, type ArrayCodecOptions } from "./ArrayCodec.ts"
 import { builtinCodecs } from "./Builtins.ts"
 import { type Codec, rename, textOnly } from "./Codec.ts"
 import { applyDeclaration, type CodecRegistry } from "./CodecRegistry.ts"
+import { cubeCodec } from "./CubeCodec.ts"
 import { compositeCodec, domainCodec, enumCodec, isCompositeTuple } from "./CompositeCodecs.ts"
 import { hstoreCodec } from "./HstoreCodec.ts"
 import { isMultirangeValue, multirangeCodec, rangeCodec } from "./RangeCodecs.ts"
@@ -186,6 +187,7 @@ export const typeInfoFromRow = (values: ReadonlyArray<unknown>): PgTypeInfo => {
 /** Extension types whose binary form pgfx knows, by `library:receive/send` (see {@link PgTypeInfo}). */
 const knownBinaryForms = new Map<string, (info: PgTypeInfo) => Codec>([
   ["hstore:hstore_recv/hstore_send", (i) => hstoreCodec(i.oid, i.name, i.arrayOid) as Codec],
+  ["cube:cube_recv/cube_send", (i) => cubeCodec(i.oid, i.name, i.arrayOid)],
   ["ltree:ltree_recv/ltree_send", (i) => versionedTextCodec(i.oid, i.name, i.arrayOid) as Codec],
   ["ltree:lquery_recv/lquery_send", (i) => versionedTextCodec(i.oid, i.name, i.arrayOid) as Codec],
   ["ltree:ltxtq_recv/ltxtq_send", (i) => versionedTextCodec(i.oid, i.name, i.arrayOid) as Codec],

@@ -54,7 +54,9 @@ const catalog: ReadonlyArray<PgTypeInfo> = [
   info({ oid: 50013, name: "citext", kind: "b", receive: "citextrecv", wireTwinOid: 25, arrayOid: 50014 }),
   info({ oid: 50014, name: "_citext", kind: "b", elementOid: 50013, receive: "array_recv" }),
   info({ oid: 50015, name: "ltree", kind: "b", binaryFunctions: "ltree:ltree_recv/ltree_send" }),
-  info({ oid: 50016, name: "cube", kind: "b", binaryFunctions: "cube:cube_recv/cube_send" }),
+  info({ oid: 50016, name: "seg", kind: "b" }),
+  info({ oid: 50018, name: "unknownext", kind: "b", binaryFunctions: "unknownext:ux_recv/ux_send" }),
+  info({ oid: 50019, name: "cube", kind: "b", binaryFunctions: "cube:cube_recv/cube_send" }),
   info({ oid: 50017, name: "fake_hstore", kind: "b", receive: "hstore_recv", binaryFunctions: "other:hstore_recv/x" }),
 ]
 
@@ -94,7 +96,9 @@ describe("introspection", () => {
     expect(decode(ltree, fromHex("01 61 2e 62"))).toBe("a.b")
     expect(() => decode(ltree, fromHex("02 61"))).toThrow(/unsupported binary format version 2/)
     // a binary form pgfx does not know stays text, whatever the function names
-    expect(r.get(50016)).toMatchObject({ name: "cube", binary: false })
+    expect(r.get(50016)).toMatchObject({ name: "seg", binary: false })
+    expect(r.get(50018)).toMatchObject({ name: "unknownext", binary: false })
+    expect(r.get(50019)).toMatchObject({ name: "cube", binary: true, textMayRound: true })
     expect(r.get(50017)).toMatchObject({ name: "fake_hstore", binary: false })
   })
 
@@ -137,14 +141,14 @@ describe("introspection", () => {
     )
     const fc = r.get(50200)!
     expect(fc).toMatchObject({ binary: false, textMayRound: true })
-    expect(() => fc.decodeText("(0.3,(1))")).toThrow(/f \(float8\).*extra_float_digits/)
+    expect(() => fc.decodeText("(0.3,1)")).toThrow(/f \(float8\).*extra_float_digits/)
     // writing is exact (every digit the double needs)
-    expect(fc.encodeText([0.1 + 0.2, "(1)"])).toBe('(0.30000000000000004,"(1)")')
+    expect(fc.encodeText([0.1 + 0.2, "1 .. 2"])).toBe('(0.30000000000000004,"1 .. 2")')
     // no rounding field: read from text as before
-    expect(String((r.get(50201)!.decodeText("(1 day,(1))") as PgComposite).get("i"))).toBe("1 day")
+    expect(String((r.get(50201)!.decodeText("(1 day,1)") as PgComposite).get("i"))).toBe("1 day")
     // a nested binary composite holding a point still rounds in the outer text
     expect(r.get(50203)).toMatchObject({ binary: true, textMayRound: true })
-    expect(() => r.get(50202)!.decodeText('("(""(1,2)"")",(1))')).toThrow(/extra_float_digits/)
+    expect(() => r.get(50202)!.decodeText('("(""(1,2)"")",1)')).toThrow(/extra_float_digits/)
     // a type switched to text on purpose is the text asked for
     const asked = CodecRegistry.builtins.withBuiltinTypeCodec("float8", "float8", { format: "text" })
     const codecs = buildCodecs(
@@ -163,7 +167,7 @@ describe("introspection", () => {
       asked,
     )
     const fcAsked = codecs.find((c) => c.oid === 50200)!
-    expect((fcAsked.decodeText("(0.3,(1))") as PgComposite).get("f")).toBe(0.3)
+    expect((fcAsked.decodeText("(0.3,1)") as PgComposite).get("f")).toBe(0.3)
   })
 
   it("unknown dependencies fall back to text; known OIDs keep their codecs", () => {
