@@ -149,6 +149,12 @@ describe("introspection", () => {
     // a nested binary composite holding a point still rounds in the outer text
     expect(r.get(50203)).toMatchObject({ binary: true, textMayRound: true })
     expect(() => r.get(50202)!.decodeText('("(""(1,2)"")",1)')).toThrow(/extra_float_digits/)
+    // the flag follows ranges, multiranges, arrays and domains; other types never set it
+    expect(r.get(50007)).toMatchObject({ textMayRound: true })
+    expect(r.get(50009)).toMatchObject({ textMayRound: true })
+    expect(r.get(50010)).toMatchObject({ textMayRound: true })
+    expect(r.get(50005)).toMatchObject({ textMayRound: false })
+    expect(CodecRegistry.builtins.get(1022)).toMatchObject({ name: "_float8", textMayRound: true })
     // a type switched to text on purpose is the text asked for
     const asked = CodecRegistry.builtins.withBuiltinTypeCodec("float8", "float8", { format: "text" })
     const codecs = buildCodecs(
