@@ -65,7 +65,7 @@ export interface Codec<A = unknown> {
   /**
    * True when the server's text for a value of this type can be rounded by a session setting the
    * server does not report to the client (`extra_float_digits`): `float4`, `float8`, the
-   * geometric types, and arrays, ranges, composites and domains holding them. A composite that
+   * geometric types, `cube`, and arrays, ranges, composites and domains holding them. A composite that
    * must travel as text refuses to read such a field from text (see `compositeCodec`). False for
    * a codec switched to text on purpose ({@link textOnly}): its text is what was asked for.
    */
