@@ -236,7 +236,7 @@ describe("user-defined types", () => {
     }),
   )
 
-  it.live("citext travels as text; hstore decodes to a record of strings without configuration", () =>
+  it.live("citext travels as text's binary form; hstore decodes to a record of strings without configuration", () =>
     Effect.gen(function* () {
       yield* ensureExtension("citext")
       yield* ensureExtension("hstore")
@@ -245,6 +245,7 @@ describe("user-defined types", () => {
         const label = `(${format})`
         const formatOf = (sql: string) => conn.fetch(sql).pipe(Effect.map((rows) => rows[0]!.columns[0]!.format))
         expect(yield* formatOf("SELECT 'a=>1'::hstore"), label).toBe(format === "text" ? 0 : 1)
+        expect(yield* formatOf("SELECT 'a'::citext"), label).toBe(format === "text" ? 0 : 1)
         yield* checkValue(conn, "citext", "'MiXeD Case'", "MiXeD Case")
         expect(yield* conn.fetchVal("SELECT $1::citext = 'mixed CASE'", ["MiXeD Case"]), label).toBe(true)
         yield* checkValue(

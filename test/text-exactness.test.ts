@@ -14,7 +14,7 @@ import { ensureExtension } from "./support/schema.ts"
 const BOM = "\uFEFF"
 
 describe("a leading U+FEFF is part of the value", () => {
-  it.live("citext (text format, no codec), text and varchar (binary), arrays, parameters, column names", () =>
+  it.live("citext (binary, as text), text and varchar, arrays, parameters, column names", () =>
     Effect.gen(function* () {
       yield* ensureExtension("citext")
       const conn = yield* connect()

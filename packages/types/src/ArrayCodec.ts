@@ -377,6 +377,7 @@ export const arrayCodec = <A>(element: Codec<A>, options: ArrayCodecOptions = {}
     encodeText,
     stringsAsText: true,
     sendAsText,
+    textMayRound: element.textMayRound,
   })
 }
 

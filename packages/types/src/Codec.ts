@@ -62,6 +62,14 @@ export interface Codec<A = unknown> {
    * server parses the elements.
    */
   readonly sendAsText: (value: unknown) => boolean
+  /**
+   * True when the server's text for a value of this type can be rounded by a session setting the
+   * server does not report to the client (`extra_float_digits`): `float4`, `float8`, the
+   * geometric types, `cube`, and arrays, ranges, composites and domains holding them. A composite that
+   * must travel as text refuses to read such a field from text (see `compositeCodec`). False for
+   * a codec switched to text on purpose ({@link textOnly}): its text is what was asked for.
+   */
+  readonly textMayRound: boolean
 }
 
 /**
@@ -236,6 +244,8 @@ export interface CodecOptions<A> {
   readonly encodeText: (value: unknown) => string
   readonly stringsAsText: boolean
   readonly sendAsText?: (value: unknown) => boolean
+  /** See {@link Codec.textMayRound}; default false. */
+  readonly textMayRound?: boolean
 }
 
 const sendStringsAsText = (value: unknown): boolean => typeof value === "string"
@@ -263,6 +273,7 @@ export const make = <A>(options: CodecOptions<A>): Codec<A> => ({
   sendAsText:
     options.sendAsText ??
     (!options.binary ? sendAlwaysAsText : options.stringsAsText ? sendStringsAsText : sendNeverAsText),
+  textMayRound: options.textMayRound ?? false,
 })
 
 /**
@@ -284,6 +295,7 @@ export const rename = <A>(codec: Codec<A>, oid: number, name: string, arrayOid: 
   encodeText: codec.encodeText,
   stringsAsText: codec.stringsAsText,
   sendAsText: codec.sendAsText,
+  textMayRound: codec.textMayRound,
 })
 
 /**
@@ -333,5 +345,6 @@ export const map = <W, A>(
     encodeText: (value) => et(from(value)),
     stringsAsText: options.stringsAsText ?? false,
     sendAsText: codec.binary ? sendNeverAsText : sendAlwaysAsText,
+    textMayRound: codec.textMayRound,
   })
 }

@@ -11,11 +11,17 @@
  * value must travel as text (a string for a non-text field type, or a field type without a binary
  * codec), the whole value is sent as a text literal.
  *
+ * A composite travels as text only when a field type has no binary codec. Then a field whose text
+ * may be rounded by an unreported setting (see {@link Codec.textMayRound}) makes reading the value
+ * fail with a {@link DecodeError} instead of returning a possibly rounded number; encoding is
+ * unaffected (pgfx prints floats with every digit needed, the server reads them exactly).
+ *
  * @since 0.1.0
  */
 import type { Writer } from "@pgfx/protocol/Writer"
 import {
   type Codec,
+  type DecodeError,
   decodeError,
   EncodeError,
   invalidType,
@@ -206,7 +212,12 @@ export const compositeCodec = (id: TypeIdentity, fields: ReadonlyArray<Composite
     return makeValue(values)
   }
 
+  const binary = codecs.every((c) => c.binary)
+  const textMayRound = codecs.some((c) => c.textMayRound)
+  const refuseText = !binary && textMayRound
+
   const decodeText = (text: string): PgComposite => {
+    if (refuseText) throw textRefusal(name, fields)
     const parts = parseRecordLiteral(text)
     if (parts === undefined) throw decodeError(name, "malformed record literal")
     if (parts.length !== n) throw outdated(name, `the value has ${parts.length} attributes, the cached layout ${n}`)
@@ -247,7 +258,6 @@ export const compositeCodec = (id: TypeIdentity, fields: ReadonlyArray<Composite
     return `${s})`
   }
 
-  const binary = codecs.every((c) => c.binary)
   const sendAsText = !binary
     ? (_value: unknown): boolean => true
     : (value: unknown): boolean => {
@@ -276,7 +286,27 @@ export const compositeCodec = (id: TypeIdentity, fields: ReadonlyArray<Composite
     encodeText,
     stringsAsText: true,
     sendAsText,
+    textMayRound,
   })
+}
+
+/**
+ * The refusal to read a composite from text when that text may be rounded: the composite travels
+ * as text because a field type has no binary form pgfx can read, and another field's text
+ * (`float4`, `float8`, a geometric type, or a value holding one) depends on `extra_float_digits`,
+ * a setting the server does not report, so a value read from it may silently differ from the
+ * stored one.
+ */
+const textRefusal = (name: string, fields: ReadonlyArray<CompositeField>): DecodeError => {
+  const textOnly = fields.filter((f) => !f.codec.binary).map((f) => `${f.name} (${f.codec.name})`)
+  const rounding = fields.filter((f) => f.codec.textMayRound).map((f) => `${f.name} (${f.codec.name})`)
+  return decodeError(
+    name,
+    `the value travels in text format because ${textOnly.join(", ")} ${textOnly.length === 1 ? "has" : "have"} no ` +
+      `binary form pgfx can read, and the text of ${rounding.join(", ")} can be rounded by extra_float_digits, a ` +
+      "setting the server does not report: refused rather than read a possibly rounded value. Select the fields " +
+      "separately (e.g. (v).field), give the text-only type a codec with a binary form, or cast the value to text",
+  )
 }
 
 /**

@@ -69,6 +69,7 @@ const geometric = <A extends { toString(): string }>(spec: Spec<A>): Codec<A> =>
     encodeBinary: (value, w) => spec.write(w, spec.coerce(value)),
     encodeText: (value) => spec.coerce(value).toString(),
     stringsAsText: true,
+    textMayRound: true,
   })
 
 /**

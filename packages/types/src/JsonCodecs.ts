@@ -43,7 +43,11 @@ export const toJsonText = (typeName: string, value: unknown): string => {
   let json: string | undefined
   try {
     json = JSON.stringify(value)
-  } catch {
+  } catch (first) {
+    // JSON.stringify recurses: a value nested a few thousand levels deep overflows the stack
+    if (first instanceof RangeError) {
+      throw invalidValue(typeName, EXPECTED, value, "nested too deeply for JSON.stringify (send PgJson.raw(text))")
+    }
     try {
       // bigints have no JSON form in JSON.stringify; with JSON.rawJSON their digits are exact.
       if (rawJSON !== undefined) json = JSON.stringify(value, bigintsExact)

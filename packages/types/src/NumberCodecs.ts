@@ -286,6 +286,7 @@ export const float4: Codec<number> = make({
   encodeBinary: encodeFloat4Binary,
   encodeText: encodeFloat4Text,
   stringsAsText: true,
+  textMayRound: true,
 })
 
 const decodeFloat8Binary = (_buf: Uint8Array, view: DataView, offset: number, length: number): number => {
@@ -318,4 +319,5 @@ export const float8: Codec<number> = make({
   encodeBinary: encodeFloat8Binary,
   encodeText: encodeFloat8Text,
   stringsAsText: true,
+  textMayRound: true,
 })

@@ -152,6 +152,7 @@ export const rangeCodec = <A>(element: Codec<A>, id: TypeIdentity): Codec<Range<
     encodeText,
     stringsAsText: true,
     sendAsText,
+    textMayRound: element.textMayRound,
   })
 }
 
@@ -232,6 +233,7 @@ export const multirangeCodec = <A>(range: Codec<Range<A>>, id: TypeIdentity): Co
     encodeText,
     stringsAsText: true,
     sendAsText,
+    textMayRound: range.textMayRound,
   })
 }
 

@@ -1,12 +1,13 @@
 /**
  * Codecs for the text-like types — `text`, `varchar`, `bpchar`, `name`, `xml`, `unknown` — all
  * `string` ↔ UTF-8 bytes (the client runs with `client_encoding=UTF8`), plus the one-byte `"char"`
- * type and the generic {@link textCodec} fallback for types without a codec.
+ * type, the version-prefixed text of `ltree` and its kin ({@link versionedTextCodec}) and the
+ * generic {@link textCodec} fallback for types without a codec.
  *
  * @since 0.1.0
  */
 import type { Writer } from "@pgfx/protocol/Writer"
-import { type Codec, invalidType, invalidValue, make } from "./Codec.ts"
+import { type Codec, decodeError, invalidType, invalidValue, make } from "./Codec.ts"
 import { decodeUtf8 } from "./internal/utf8.ts"
 import { VALUE_TEXT_EXPECTED, valueText } from "./internal/valueText.ts"
 import { Oids } from "./Oids.ts"
@@ -149,6 +150,43 @@ export const char: Codec<string> = make({
   encodeText: encodeCharText,
   stringsAsText: false,
 })
+
+// ---------------------------------------------------------------------------------------------
+// versioned text
+
+/**
+ * A codec for an extension type whose binary form is a version byte (1) followed by its text, as
+ * `ltree`, `lquery` and `ltxtquery` send it ↔ `string`, the type's text. A value with another
+ * version byte is a DecodeError (its layout is unknown), never guessed at.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const versionedTextCodec = (oid: number, name: string, arrayOid = 0): Codec<string> => {
+  const encodeText = (value: unknown): string => {
+    if (typeof value !== "string") throw invalidType(name, "a string", value)
+    return value
+  }
+  return make({
+    name,
+    oid,
+    arrayOid,
+    binary: true,
+    decodeBinary: (buf, _view, offset, length) => {
+      if (length < 1 || buf[offset] !== 1) {
+        throw decodeError(name, `unsupported binary format version ${length < 1 ? "(none)" : String(buf[offset])}`)
+      }
+      return decodeUtf8(buf, offset + 1, length - 1)
+    },
+    decodeText: identity,
+    encodeBinary: (value, w) => {
+      w.byte(1)
+      w.string(encodeText(value))
+    },
+    encodeText,
+    stringsAsText: false,
+  })
+}
 
 // ---------------------------------------------------------------------------------------------
 // fallback

@@ -13,8 +13,13 @@
  * - enums ↔ `string`,
  * - domains ↔ their base type's values,
  * - ranges ↔ {@link Range}, multiranges ↔ `Range[]`,
- * - `hstore` (found by its receive function `hstore_recv`) ↔ `Record<string, string | null>`,
- * - any other type (an extension base type such as `citext`) ↔ its text, in text format,
+ * - a base type whose binary send and receive functions are a built-in type's (`citext` uses
+ *   `text`'s) ↔ that built-in type's values, in binary,
+ * - extension types whose binary form pgfx knows, found by their receive and send functions' C
+ *   symbols and library: `hstore` ↔ `Record<string, string | null>`, `ltree`, `lquery`,
+ *   `ltxtquery` ↔ `string`, `cube` ↔ `string` (its exact text), in binary,
+ * - any other type (no binary form, or one pgfx does not know) ↔ its text, in text format: its
+ *   bytes are never decoded by guess,
  *
  * applying the registry's custom-codec declarations ({@link CodecRegistry.withTypeCodec}) by
  * name.
@@ -22,13 +27,15 @@
  * @since 0.1.0
  */
 import { arrayCodec, type ArrayCodecOptions } from "./ArrayCodec.ts"
-import type { Codec } from "./Codec.ts"
+import { builtinCodecs } from "./Builtins.ts"
+import { type Codec, rename, textOnly } from "./Codec.ts"
 import { applyDeclaration, type CodecRegistry } from "./CodecRegistry.ts"
+import { cubeCodec } from "./CubeCodec.ts"
 import { compositeCodec, domainCodec, enumCodec, isCompositeTuple } from "./CompositeCodecs.ts"
 import { hstoreCodec } from "./HstoreCodec.ts"
 import { isMultirangeValue, multirangeCodec, rangeCodec } from "./RangeCodecs.ts"
 import type { Range } from "./Range.ts"
-import { textCodec } from "./TextCodecs.ts"
+import { textCodec, versionedTextCodec } from "./TextCodecs.ts"
 
 /**
  * One row of the introspection query: a type and what it depends on.
@@ -60,13 +67,26 @@ export interface PgTypeInfo {
   readonly multirangeRange: number
   /** For a composite, its attributes in order (dropped ones excluded). */
   readonly attributes: ReadonlyArray<{ readonly name: string; readonly typeOid: number }>
+  /**
+   * For a base type, a `pg_catalog` base type whose binary receive and send functions are the
+   * same built-in functions (its binary form is that type's: `text` for `citext`); 0 if none.
+   */
+  readonly wireTwinOid: number
+  /**
+   * For a base type whose receive and send functions are C functions of a loaded library,
+   * `library:receive/send` with the library's file name and the C symbols
+   * (`hstore:hstore_recv/hstore_send`); empty otherwise.
+   */
+  readonly binaryFunctions: string
 }
 
 /**
  * The introspection query for a server of the given major version (multiranges exist from 14).
  * One parameter: `$1::oid[]`, the OIDs to describe. Columns, in order: oid, schema, name, kind,
  * element, array, base, delimiter, receive, range subtype, multirange range, attribute names,
- * attribute type OIDs (see {@link PgTypeInfo}).
+ * attribute type OIDs, wire twin, binary functions (see {@link PgTypeInfo}). A wire twin needs both
+ * functions in language 12 (`internal`, a fixed OID: the server's own functions, whose `prosrc`
+ * names the C function), so an extension's C function that shares a name is never taken for one.
  *
  * @since 0.1.0
  * @category introspection
@@ -104,9 +124,20 @@ SELECT t.oid::pg_catalog.oid,
   ARRAY(SELECT a.attname::pg_catalog.text FROM pg_catalog.pg_attribute a
     WHERE t.typrelid <> 0 AND a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum),
   ARRAY(SELECT a.atttypid FROM pg_catalog.pg_attribute a
-    WHERE t.typrelid <> 0 AND a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum)
+    WHERE t.typrelid <> 0 AND a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum),
+  COALESCE((SELECT pg_catalog.min(b.oid) FROM pg_catalog.pg_type b
+    JOIN pg_catalog.pg_proc br ON br.oid = b.typreceive
+    JOIN pg_catalog.pg_proc bs ON bs.oid = b.typsend
+    WHERE t.typtype = 'b' AND rp.prolang = 12 AND sp.prolang = 12
+      AND b.typnamespace = 'pg_catalog'::pg_catalog.regnamespace AND b.typtype = 'b' AND b.oid <> t.oid
+      AND br.prolang = 12 AND br.prosrc = rp.prosrc AND bs.prolang = 12 AND bs.prosrc = sp.prosrc), 0)::pg_catalog.oid,
+  CASE WHEN t.typtype = 'b' AND rp.probin IS NOT NULL AND rp.probin = sp.probin
+    THEN pg_catalog.regexp_replace(rp.probin, '^.*/|\\.[^.]*$', '', 'g') || ':' || rp.prosrc || '/' || sp.prosrc
+    ELSE '' END::pg_catalog.text
 FROM pg_catalog.pg_type t
 JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+LEFT JOIN pg_catalog.pg_proc rp ON rp.oid = t.typreceive
+LEFT JOIN pg_catalog.pg_proc sp ON sp.oid = t.typsend
 LEFT JOIN pg_catalog.pg_range r ON r.rngtypid = t.oid${
     multirange ? "\nLEFT JOIN pg_catalog.pg_range mr ON mr.rngmultitypid = t.oid" : ""
   }
@@ -148,10 +179,36 @@ export const typeInfoFromRow = (values: ReadonlyArray<unknown>): PgTypeInfo => {
     rangeSubtype: values[9] as number,
     multirangeRange: values[10] as number,
     attributes: names.map((name, i) => ({ name, typeOid: types[i]! })),
+    wireTwinOid: (values[13] as number | null) ?? 0,
+    binaryFunctions: (values[14] as string | null) ?? "",
   }
 }
 
-const isHstore = (info: PgTypeInfo): boolean => info.kind === "b" && /(^|\.)hstore_recv$/.test(info.receive)
+/** Extension types whose binary form pgfx knows, by `library:receive/send` (see {@link PgTypeInfo}). */
+const knownBinaryForms = new Map<string, (info: PgTypeInfo) => Codec>([
+  ["hstore:hstore_recv/hstore_send", (i) => hstoreCodec(i.oid, i.name, i.arrayOid) as Codec],
+  ["cube:cube_recv/cube_send", (i) => cubeCodec(i.oid, i.name, i.arrayOid)],
+  ["ltree:ltree_recv/ltree_send", (i) => versionedTextCodec(i.oid, i.name, i.arrayOid) as Codec],
+  ["ltree:lquery_recv/lquery_send", (i) => versionedTextCodec(i.oid, i.name, i.arrayOid) as Codec],
+  ["ltree:ltxtq_recv/ltxtq_send", (i) => versionedTextCodec(i.oid, i.name, i.arrayOid) as Codec],
+])
+
+const builtinByOid = new Map(builtinCodecs.map((c) => [c.oid, c] as const))
+
+/**
+ * The codec of a base type pgfx has no codec for: its wire twin's built-in codec (in the format
+ * the registry uses for the twin, so a registry that reads `text` as text reads `citext` as text
+ * too), a known binary form, else its text.
+ */
+const baseTypeCodec = (info: PgTypeInfo, registry: CodecRegistry): Codec => {
+  const twin = info.wireTwinOid === 0 ? undefined : builtinByOid.get(info.wireTwinOid)
+  if (twin !== undefined) {
+    const codec = rename(twin, info.oid, info.name, info.arrayOid)
+    return registry.get(twin.oid)?.binary === false ? textOnly(codec) : codec
+  }
+  const known = knownBinaryForms.get(info.binaryFunctions)
+  return known !== undefined ? known(info) : (textCodec(info.oid, info.name, info.arrayOid) as Codec)
+}
 
 /**
  * Builds the codecs of introspected types on top of `registry` (whose codecs win for OIDs it
@@ -218,11 +275,7 @@ export const buildCodecs = (infos: Iterable<PgTypeInfo>, registry: CodecRegistry
       case "m":
         return multirangeCodec(resolve(info.multirangeRange) as Codec<Range<unknown>>, id) as Codec
       default:
-        return (
-          isHstore(info)
-            ? hstoreCodec(info.oid, info.name, info.arrayOid)
-            : textCodec(info.oid, info.name, info.arrayOid)
-        ) as Codec
+        return baseTypeCodec(info, registry)
     }
   }
 

@@ -42,6 +42,8 @@ export * as BitString from "./BitString.ts"
 /** @since 0.1.0 */
 export * as CompositeCodecs from "./CompositeCodecs.ts"
 /** @since 0.1.0 */
+export * as CubeCodec from "./CubeCodec.ts"
+/** @since 0.1.0 */
 export * as Geometry from "./Geometry.ts"
 /** @since 0.1.0 */
 export * as GeometryCodecs from "./GeometryCodecs.ts"

@@ -17,6 +17,8 @@ const info = (i: Partial<PgTypeInfo> & Pick<PgTypeInfo, "oid" | "name" | "kind">
   rangeSubtype: 0,
   multirangeRange: 0,
   attributes: [],
+  wireTwinOid: 0,
+  binaryFunctions: "",
   ...i,
 })
 
@@ -41,9 +43,24 @@ const catalog: ReadonlyArray<PgTypeInfo> = [
   info({ oid: 50007, name: "floatrange", kind: "r", rangeSubtype: 701, arrayOid: 50008 }),
   info({ oid: 50009, name: "floatmultirange", kind: "m", multirangeRange: 50007, arrayOid: 50010 }),
   info({ oid: 50010, name: "_floatmultirange", kind: "b", elementOid: 50009 }),
-  info({ oid: 50011, name: "hstore", kind: "b", receive: "public.hstore_recv", arrayOid: 50012 }),
-  info({ oid: 50013, name: "citext", kind: "b", receive: "citextrecv" }),
+  info({
+    oid: 50011,
+    name: "hstore",
+    kind: "b",
+    receive: "public.hstore_recv",
+    arrayOid: 50012,
+    binaryFunctions: "hstore:hstore_recv/hstore_send",
+  }),
+  info({ oid: 50013, name: "citext", kind: "b", receive: "citextrecv", wireTwinOid: 25, arrayOid: 50014 }),
+  info({ oid: 50014, name: "_citext", kind: "b", elementOid: 50013, receive: "array_recv" }),
+  info({ oid: 50015, name: "ltree", kind: "b", binaryFunctions: "ltree:ltree_recv/ltree_send" }),
+  info({ oid: 50016, name: "seg", kind: "b" }),
+  info({ oid: 50018, name: "unknownext", kind: "b", binaryFunctions: "unknownext:ux_recv/ux_send" }),
+  info({ oid: 50019, name: "cube", kind: "b", binaryFunctions: "cube:cube_recv/cube_send" }),
+  info({ oid: 50017, name: "fake_hstore", kind: "b", receive: "hstore_recv", binaryFunctions: "other:hstore_recv/x" }),
 ]
+
+const base = () => CodecRegistry.builtins
 
 const registryWith = (base = CodecRegistry.builtins) => base.withAll(buildCodecs(catalog, base))
 
@@ -63,7 +80,100 @@ describe("introspection", () => {
     expect(roundTrip(r.get(50009)!, [new Range(1, 2)])).toEqual([new Range(1, 2)])
     expect(roundTrip(r.get(50010)!, [[new Range(1, 2)], []])).toEqual([[new Range(1, 2)], []])
     expect(roundTrip(r.get(50011)!, { a: "1" })).toEqual({ a: "1" })
-    expect(r.get(50013)).toMatchObject({ name: "citext", binary: false })
+  })
+
+  it("finds binary forms by the receive and send functions, never by guess", () => {
+    const r = registryWith()
+    // citext's functions are text's: binary, values are strings, arrays too
+    expect(r.get(50013)).toMatchObject({ name: "citext", oid: 50013, arrayOid: 50014, binary: true })
+    expect(roundTrip(r.get(50013)!, "MiXed é")).toBe("MiXed é")
+    expect(r.get(50014)).toMatchObject({ binary: true })
+    expect(roundTrip(r.get(50014)!, ["a", null])).toEqual(["a", null])
+    // ltree: a version byte and the text
+    const ltree = r.get(50015)!
+    expect(ltree.binary).toBe(true)
+    expect(encode(ltree, "a.b")).toEqual(fromHex("01 61 2e 62"))
+    expect(decode(ltree, fromHex("01 61 2e 62"))).toBe("a.b")
+    expect(() => decode(ltree, fromHex("02 61"))).toThrow(/unsupported binary format version 2/)
+    // a binary form pgfx does not know stays text, whatever the function names
+    expect(r.get(50016)).toMatchObject({ name: "seg", binary: false })
+    expect(r.get(50018)).toMatchObject({ name: "unknownext", binary: false })
+    expect(r.get(50019)).toMatchObject({ name: "cube", binary: true, textMayRound: true })
+    expect(r.get(50017)).toMatchObject({ name: "fake_hstore", binary: false })
+  })
+
+  it("a composite that must travel as text refuses fields whose text may be rounded", () => {
+    const r = base().withAll(
+      buildCodecs(
+        [
+          info({
+            oid: 50200,
+            name: "fc",
+            kind: "c",
+            attributes: [
+              { name: "f", typeOid: 701 },
+              { name: "c", typeOid: 50016 },
+            ],
+          }),
+          info({
+            oid: 50201,
+            name: "ic",
+            kind: "c",
+            attributes: [
+              { name: "i", typeOid: 1186 },
+              { name: "c", typeOid: 50016 },
+            ],
+          }),
+          info({
+            oid: 50202,
+            name: "outer",
+            kind: "c",
+            attributes: [
+              { name: "p", typeOid: 50203 },
+              { name: "c", typeOid: 50016 },
+            ],
+          }),
+          info({ oid: 50203, name: "pt", kind: "c", attributes: [{ name: "p", typeOid: 600 }] }),
+          ...catalog,
+        ],
+        base(),
+      ),
+    )
+    const fc = r.get(50200)!
+    expect(fc).toMatchObject({ binary: false, textMayRound: true })
+    expect(() => fc.decodeText("(0.3,1)")).toThrow(/f \(float8\).*extra_float_digits/)
+    // writing is exact (every digit the double needs)
+    expect(fc.encodeText([0.1 + 0.2, "1 .. 2"])).toBe('(0.30000000000000004,"1 .. 2")')
+    // no rounding field: read from text as before
+    expect(String((r.get(50201)!.decodeText("(1 day,1)") as PgComposite).get("i"))).toBe("1 day")
+    // a nested binary composite holding a point still rounds in the outer text
+    expect(r.get(50203)).toMatchObject({ binary: true, textMayRound: true })
+    expect(() => r.get(50202)!.decodeText('("(""(1,2)"")",1)')).toThrow(/extra_float_digits/)
+    // the flag follows ranges, multiranges, arrays and domains; other types never set it
+    expect(r.get(50007)).toMatchObject({ textMayRound: true })
+    expect(r.get(50009)).toMatchObject({ textMayRound: true })
+    expect(r.get(50010)).toMatchObject({ textMayRound: true })
+    expect(r.get(50005)).toMatchObject({ textMayRound: false })
+    expect(CodecRegistry.builtins.get(1022)).toMatchObject({ name: "_float8", textMayRound: true })
+    // a type switched to text on purpose is the text asked for
+    const asked = CodecRegistry.builtins.withBuiltinTypeCodec("float8", "float8", { format: "text" })
+    const codecs = buildCodecs(
+      [
+        info({
+          oid: 50200,
+          name: "fc",
+          kind: "c",
+          attributes: [
+            { name: "f", typeOid: 701 },
+            { name: "c", typeOid: 50016 },
+          ],
+        }),
+        ...catalog,
+      ],
+      asked,
+    )
+    const fcAsked = codecs.find((c) => c.oid === 50200)!
+    expect((fcAsked.decodeText("(0.3,1)") as PgComposite).get("f")).toBe(0.3)
   })
 
   it("unknown dependencies fall back to text; known OIDs keep their codecs", () => {
@@ -102,7 +212,9 @@ describe("introspection", () => {
   it("the query adapts to the server version and its rows decode", () => {
     expect(introspectionQuery(18)).toContain("rngmultitypid")
     expect(introspectionQuery(13)).not.toContain("rngmultitypid")
-    const row = typeInfoFromRow([1, "s", "t", "c", 0, 2, 0, ",", "record_recv", 0, 0, ["a"], [23]])
+    const row = typeInfoFromRow([1, "s", "t", "c", 0, 2, 0, ",", "record_recv", 0, 0, ["a"], [23], 0, ""])
     expect(row).toMatchObject({ oid: 1, schema: "s", name: "t", kind: "c", attributes: [{ name: "a", typeOid: 23 }] })
+    const citext = typeInfoFromRow([9, "public", "citext", "b", 0, 10, 0, ",", "citextrecv", 0, 0, [], [], 25, ""])
+    expect(citext).toMatchObject({ wireTwinOid: 25, binaryFunctions: "" })
   })
 })

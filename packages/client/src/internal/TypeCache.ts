@@ -60,6 +60,8 @@ const INTROSPECTION_COLUMNS: ReadonlyArray<number> = [
   Oids.oid,
   Oids._text,
   Oids._oid,
+  Oids.oid,
+  Oids.text,
 ]
 
 /** A statement with a fixed, known description, run through the unnamed statement in one round trip. */
