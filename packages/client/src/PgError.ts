@@ -53,6 +53,11 @@ export class PgServerError extends Data.TaggedError("PgServerError")<
      * when the statement itself failed before any set ran (e.g. a syntax error).
      */
     readonly batchIndex?: number | undefined
+    /**
+     * Set when a pool's acquire failed connecting: how many connect attempts it made (1 when the
+     * first one failed for good; more when transient refusals were retried, see docs/pool.md).
+     */
+    readonly connectAttempts?: number | undefined
   }
 > {
   /** Builds the error from the raw ErrorResponse fields. */
@@ -151,12 +156,22 @@ export class PgConnectionError extends Data.TaggedError("PgConnectionError")<{
    * it may have run, or for a failure outside any request (connecting).
    */
   readonly sent?: boolean | undefined
+  /**
+   * Set when a pool's acquire failed connecting: how many connect attempts it made (1 when the
+   * first one failed for good; more when transient refusals were retried, see docs/pool.md).
+   */
+  readonly connectAttempts?: number | undefined
 }> {}
 
 /** The server broke the protocol; the session is closed. @since 0.1.0 */
 export class PgProtocolError extends Data.TaggedError("PgProtocolError")<{
   readonly message: string
   readonly cause?: unknown
+  /**
+   * Set when a pool's acquire failed connecting: how many connect attempts it made (1 when the
+   * first one failed for good; more when transient refusals were retried, see docs/pool.md).
+   */
+  readonly connectAttempts?: number | undefined
 }> {}
 
 /**
@@ -169,6 +184,13 @@ export class PgTimeoutError extends Data.TaggedError("PgTimeoutError")<{
   readonly timeoutMs: number
   /** `false` when nothing was sent to the server (e.g. waiting for a pool connection timed out). */
   readonly sent?: boolean | undefined
+  /** An acquire that timed out while retrying a refused connect: the last connect failure. */
+  readonly cause?: unknown
+  /**
+   * Set when a pool's acquire failed connecting: how many connect attempts it made (1 when the
+   * first one failed for good; more when transient refusals were retried, see docs/pool.md).
+   */
+  readonly connectAttempts?: number | undefined
 }> {}
 
 /** The client refused or could not complete authentication. @since 0.1.0 */
@@ -176,6 +198,11 @@ export class PgAuthenticationError extends Data.TaggedError("PgAuthenticationErr
   readonly message: string
   readonly method?: string | undefined
   readonly cause?: unknown
+  /**
+   * Set when a pool's acquire failed connecting: how many connect attempts it made (1 when the
+   * first one failed for good; more when transient refusals were retried, see docs/pool.md).
+   */
+  readonly connectAttempts?: number | undefined
 }> {}
 
 /** A parameter value could not be encoded; nothing was sent. @since 0.1.0 */
