@@ -15,6 +15,7 @@
  * | `PgInvalidCachedStatementError` | a statement prepared earlier no longer matches the schema (inside a transaction) |
  * | `PgTransactionError` | an illegal transaction move (commit twice, ...) or a transaction the server aborted |
  * | `PgCommitUnknownError` | the connection was lost while a COMMIT (explicit or implicit) was on the wire: it may or may not have happened |
+ * | `PgLimitError` | a reply went over `maxResultRows`, `maxResultBytes` or `maxMessageSize` (the rest was discarded; the session is usable) |
  *
  * Whether a failed operation may be run again without applying it twice: {@link isSafeToRetry};
  * whether running it again may succeed: {@link isTransient} (docs/reliability.md has a recipe).
@@ -55,7 +56,7 @@ export class PgServerError extends Data.TaggedError("PgServerError")<
     readonly batchIndex?: number | undefined
     /**
      * Set when a pool's acquire failed connecting: how many connect attempts it made (1 when the
-     * first one failed for good; more when transient refusals were retried, see docs/pool.md).
+     * first one failed for good; more when transient refusals were retried, see docs/reliability.md).
      */
     readonly connectAttempts?: number | undefined
   }
@@ -158,7 +159,7 @@ export class PgConnectionError extends Data.TaggedError("PgConnectionError")<{
   readonly sent?: boolean | undefined
   /**
    * Set when a pool's acquire failed connecting: how many connect attempts it made (1 when the
-   * first one failed for good; more when transient refusals were retried, see docs/pool.md).
+   * first one failed for good; more when transient refusals were retried, see docs/reliability.md).
    */
   readonly connectAttempts?: number | undefined
 }> {}
@@ -169,7 +170,7 @@ export class PgProtocolError extends Data.TaggedError("PgProtocolError")<{
   readonly cause?: unknown
   /**
    * Set when a pool's acquire failed connecting: how many connect attempts it made (1 when the
-   * first one failed for good; more when transient refusals were retried, see docs/pool.md).
+   * first one failed for good; more when transient refusals were retried, see docs/reliability.md).
    */
   readonly connectAttempts?: number | undefined
 }> {}
@@ -188,7 +189,7 @@ export class PgTimeoutError extends Data.TaggedError("PgTimeoutError")<{
   readonly cause?: unknown
   /**
    * Set when a pool's acquire failed connecting: how many connect attempts it made (1 when the
-   * first one failed for good; more when transient refusals were retried, see docs/pool.md).
+   * first one failed for good; more when transient refusals were retried, see docs/reliability.md).
    */
   readonly connectAttempts?: number | undefined
 }> {}
@@ -200,7 +201,7 @@ export class PgAuthenticationError extends Data.TaggedError("PgAuthenticationErr
   readonly cause?: unknown
   /**
    * Set when a pool's acquire failed connecting: how many connect attempts it made (1 when the
-   * first one failed for good; more when transient refusals were retried, see docs/pool.md).
+   * first one failed for good; more when transient refusals were retried, see docs/reliability.md).
    */
   readonly connectAttempts?: number | undefined
 }> {}
@@ -302,6 +303,32 @@ export class PgCommitUnknownError extends Data.TaggedError("PgCommitUnknownError
   readonly cause: PgConnectionError
 }> {}
 
+/** Which limit a reply went over: see {@link PgLimitError}. @since 0.1.0 */
+export type LimitKind = "rows" | "bytes" | "message"
+
+/**
+ * A reply went over a limit of the connection: more rows than `maxResultRows`, more bytes of rows
+ * or COPY data than `maxResultBytes`, or one message larger than `maxMessageSize`. The rest of the
+ * reply was read and discarded as it arrived (never kept), so memory stays bounded and the
+ * connection is usable afterwards. The statement itself was not stopped: it ran to its end on
+ * the server (outside a transaction, an `INSERT ... RETURNING` is committed), so this is neither
+ * safe to retry nor transient. docs/reliability.md explains the limits and their defaults.
+ *
+ * @example
+ * ```ts
+ * conn.fetch("SELECT * FROM events").pipe(
+ *   Effect.catchTag("PgLimitError", (e) => Effect.fail(`too many ${e.limit}: over ${e.max}`)),
+ * )
+ * ```
+ * @since 0.1.0
+ */
+export class PgLimitError extends Data.TaggedError("PgLimitError")<{
+  readonly message: string
+  readonly limit: LimitKind
+  /** The limit that was exceeded (rows, or bytes). */
+  readonly max: number
+}> {}
+
 /** Every failure a query can produce. @since 0.1.0 */
 export type PgQueryError =
   | PgCommitUnknownError
@@ -314,6 +341,7 @@ export type PgQueryError =
   | PgInterfaceError
   | PgOutdatedSchemaError
   | PgInvalidCachedStatementError
+  | PgLimitError
 
 /** Every failure connecting can produce. @since 0.1.0 */
 export type PgConnectError =
