@@ -3,7 +3,8 @@
  * of max 50, 500 concurrent queries of 50 ms each. The refusals (53300) are retried while the
  * pool has working connections and every query is served by a released connection: no failure,
  * never more than 20 server connections, within the acquire timeout. Also: what does not pass
- * (a database that does not exist) fails at once, with one attempt.
+ * (a database that does not exist) fails at once, with one attempt; a `min` the server cannot give
+ * does not fail `make`.
  */
 import * as PgConnection from "@pgfx/client/PgConnection"
 import * as PgPool from "@pgfx/client/PgPool"
@@ -80,6 +81,26 @@ describe("a pool larger than max_connections", () => {
             expect(yield* held.fetchVal("SELECT 1")).toBe(1)
           }),
         )
+        yield* pool.close
+        // Until the closed pool's backends have exited (only the sampler is left).
+        while (
+          Number(
+            yield* sampler.fetchVal("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"),
+          ) > 1
+        ) {
+          yield* Effect.sleep("20 millis")
+        }
+
+        // A `min` the server cannot give: the refused warm-up connections do not fail `make`, the
+        // pool starts with what it got and serves.
+        const second = yield* PgPool.make({ ...connectionOptions(cluster), min: 25, max: 25 })
+        expect(second.size).toBeGreaterThanOrEqual(10)
+        expect(second.size).toBeLessThanOrEqual(19)
+        const answers = yield* Effect.all(
+          Array.from({ length: 100 }, (_, i) => second.fetchVal("SELECT $1::int", [i])),
+          { concurrency: "unbounded" },
+        )
+        expect(answers).toEqual(Array.from({ length: 100 }, (_, i) => i))
       }).pipe(Effect.scoped),
     180_000,
   )
