@@ -28,18 +28,18 @@ import { Cause, Effect, Exit, Metric, Redacted, type Context } from "effect"
 import * as PgConfig from "../PgConfig.ts"
 import type { PgConnectionOptions } from "../PgConfig.ts"
 import type { PgConnection } from "../PgConnection.ts"
-import {
-  isTransient,
-  PgAuthenticationError,
-  PgConnectionError,
-  PgInterfaceError,
-  PgProtocolError,
-  PgServerError,
-  PgTimeoutError,
-} from "../PgError.ts"
+import { isTransient, PgConnectionError, PgInterfaceError, PgTimeoutError } from "../PgError.ts"
 import * as PgMetrics from "../PgMetrics.ts"
 import type { PgPoolError, PgPoolHookError } from "../PgPool.ts"
 import { Connection } from "./Connection.ts"
+import {
+  type Attempts,
+  isConnectError,
+  jittered,
+  nextBackoffMs,
+  retriesTimedOut,
+  withConnectAttempts,
+} from "./ConnectRetry.ts"
 import type { Level } from "./Gate.ts"
 import { guard, Lease } from "./Lease.ts"
 import { sendReset } from "./Reset.ts"
@@ -86,16 +86,6 @@ type Grant =
   | { readonly _tag: "fail"; readonly error: PgInterfaceError }
 
 const permit: Grant = { _tag: "permit" }
-
-/** The failed connect attempts of one acquire so far, and the last failure. */
-interface Attempts {
-  readonly count: number
-  readonly error: unknown
-}
-
-/** Backoff between connect attempts while the server refuses: doubling from the base to the cap, jittered. */
-const RETRY_BASE_MS = 50
-const RETRY_CAP_MS = 2_000
 
 interface Waiter {
   grant: Grant | undefined
@@ -395,13 +385,12 @@ export class PoolCore {
   private holdOff(): void {
     this.ceiling = this.size
     if (this.holdTimer !== undefined) return
-    this.backoffMs = Math.min(RETRY_CAP_MS, this.backoffMs === 0 ? RETRY_BASE_MS : this.backoffMs * 2)
-    const delay = this.backoffMs / 2 + Math.random() * (this.backoffMs / 2)
+    this.backoffMs = nextBackoffMs(this.backoffMs)
     const timer = setTimeout(() => {
       this.holdTimer = undefined
       this.ceiling = undefined
       this.onSlotFreed()
-    }, delay)
+    }, jittered(this.backoffMs))
     timer.unref?.()
     this.holdTimer = timer
   }
@@ -812,35 +801,6 @@ const warnListeners = (leftover: number): Effect.Effect<void> =>
     : Effect.logWarning(
         `pgfx pool: a connection was released with ${leftover} listener(s) still registered; they were removed`,
       )
-
-type ConnectFailure = PgServerError | PgConnectionError | PgProtocolError | PgAuthenticationError | PgTimeoutError
-
-const isConnectError = (error: unknown): error is ConnectFailure =>
-  error instanceof PgServerError ||
-  error instanceof PgConnectionError ||
-  error instanceof PgProtocolError ||
-  error instanceof PgAuthenticationError ||
-  error instanceof PgTimeoutError
-
-/** A copy of a connect failure that says how many attempts the acquire made. */
-const withConnectAttempts = <E extends ConnectFailure>(error: E, connectAttempts: number): E => {
-  const copy = error.constructor as new (fields: object) => E
-  const cause = (error as { readonly cause?: unknown }).cause
-  return new copy({ ...error, message: error.message, ...(cause === undefined ? {} : { cause }), connectAttempts })
-}
-
-/** The acquire timed out while a refused connect was being retried: the timeout, with the attempts and the last failure. */
-const retriesTimedOut = (timeout: PgTimeoutError, failed: Attempts): PgTimeoutError =>
-  new PgTimeoutError({
-    message: `${timeout.message}; ${failed.count} connect attempt(s) failed, the last with: ${describeError(failed.error)}`,
-    timeoutMs: timeout.timeoutMs,
-    sent: false,
-    cause: failed.error,
-    connectAttempts: failed.count,
-  })
-
-const describeError = (error: unknown): string =>
-  typeof error === "object" && error !== null && "message" in error ? String(error.message) : String(error)
 
 /** The error of a cause with exactly one failure, else the whole cause. */
 export const causeOf = (cause: Cause.Cause<unknown>): unknown => {
