@@ -138,7 +138,7 @@ export interface PgConnectionOptions {
    * Largest backend message read in bytes (default 1 GiB, PostgreSQL's own limit on a value, so
    * every legal value is readable). A row or COPY chunk over it fails its query with
    * `PgLimitError` (kind `message`) and is discarded as it arrives, never held; the connection
-   * stays usable. An error or notice over it keeps its first 64 KiB. At least 1024.
+   * stays usable. An error or notice over it keeps its first 64 KiB (at most this). At least 1024.
    */
   readonly maxMessageSize?: number | undefined
   /**

@@ -12,7 +12,8 @@
  * mutated afterwards.
  *
  * Oversized messages: a message whose body is over `maxMessageSize` is not assembled. Its first
- * {@link OVERSIZED_HEAD} bytes are kept (enough for the leading fields of an ErrorResponse), the
+ * {@link OVERSIZED_HEAD} bytes (or `maxMessageSize`, when smaller) are kept (enough for the
+ * leading fields of an ErrorResponse), the
  * rest is discarded as it arrives, and the frame is returned once the whole message has passed,
  * with {@link Reader.oversized} set to the announced body size (0 for every other frame). The
  * caller decides what an oversized message means (a typed error for a row, a truncated error
@@ -94,6 +95,8 @@ export class Reader {
   oversized = 0
 
   readonly maxMessageSize: number
+  /** The bytes kept of an oversized message's body: {@link OVERSIZED_HEAD}, or the limit when smaller. */
+  private readonly headSize: number
 
   private cur: Uint8Array = EMPTY
   private curView: DataView = EMPTY_VIEW
@@ -109,6 +112,7 @@ export class Reader {
 
   constructor(options: ReaderOptions = {}) {
     this.maxMessageSize = options.maxMessageSize ?? 1024 * 1024 * 1024
+    this.headSize = Math.min(OVERSIZED_HEAD, this.maxMessageSize)
   }
 
   /** Bytes pushed but not yet returned as frames. */
@@ -186,7 +190,7 @@ export class Reader {
     const total = length + 1
     const oversized = bodySize > this.maxMessageSize
     // What is returned of the message: all of it, or the head of an oversized one.
-    const kept = oversized ? 5 + Math.min(bodySize, OVERSIZED_HEAD) : total
+    const kept = oversized ? 5 + Math.min(bodySize, this.headSize) : total
     if (left >= total) {
       this.type = type
       this.buf = cur

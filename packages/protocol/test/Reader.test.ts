@@ -199,7 +199,7 @@ describe("Reader large messages", () => {
       }
       drain()
       expect(frames).toEqual([
-        { type: 0x64, length: OVERSIZED_HEAD, oversized: 200_000, first: 7 },
+        { type: 0x64, length: 1024, oversized: 200_000, first: 7 },
         { type: 0x64, length: 500, oversized: 0, first: 8 },
         { type: 0x5a, length: 1, oversized: 0, first: 0x49 },
       ])
@@ -207,11 +207,15 @@ describe("Reader large messages", () => {
     }
   })
 
-  it("an oversized message shorter than the head is returned whole, still marked", () => {
+  it("the head kept is at most OVERSIZED_HEAD, and at most the limit", () => {
     const r = new Reader({ maxMessageSize: 1024 })
     r.push(BackendEncoder.toBytes({ _tag: "CopyData", data: new Uint8Array(5000) }))
     expect(r.next()).toBe(true)
-    expect([r.end - r.start, r.oversized]).toEqual([5000, 5000])
+    expect([r.end - r.start, r.oversized]).toEqual([1024, 5000])
+    const big = new Reader({ maxMessageSize: 100_000 })
+    big.push(BackendEncoder.toBytes({ _tag: "CopyData", data: new Uint8Array(300_000) }))
+    expect(big.next()).toBe(true)
+    expect([big.end - big.start, big.oversized]).toEqual([OVERSIZED_HEAD, 300_000])
   })
 
   it("a 2 GiB header over the default limit (1 GiB) allocates only the head", () => {
