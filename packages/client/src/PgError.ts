@@ -385,7 +385,7 @@ export const isSafeToRetry = (error: unknown): boolean => {
 
 /**
  * Whether the failure may go away by itself, so that trying again later may succeed: a lost or
- * refused connection, a timeout, an unknown commit outcome (the server may be back), and server
+ * refused connection (with several hosts, when one of them failed so), a timeout, an unknown commit outcome (the server may be back), and server
  * errors of classes 08 (connection exception), 53 (insufficient resources), 58 (system error),
  * serialization failures and deadlocks (40001, 40P01), `lock_not_available` (55P03) and the
  * operator interventions 57P01-57P03. Combine with {@link isSafeToRetry} before retrying.
@@ -397,7 +397,13 @@ export const isSafeToRetry = (error: unknown): boolean => {
  * @since 0.1.0
  */
 export const isTransient = (error: unknown): boolean => {
-  if (error instanceof PgConnectionError) return error.reason !== "Tls"
+  if (error instanceof PgConnectionError) {
+    // Several hosts failed: transient when one of them failed transiently.
+    if (error.reason === "AllHostsFailed" && error.attempts !== undefined) {
+      return error.attempts.some((attempt) => isTransient(attempt.error))
+    }
+    return error.reason !== "Tls"
+  }
   if (error instanceof PgTimeoutError || error instanceof PgCommitUnknownError) return true
   if (error instanceof PgServerError) {
     const code = error.code
