@@ -7,7 +7,7 @@
  * sync. The reply state machines allow any number of DataRow / CopyData messages, so dropping
  * some cannot make a valid reply look invalid.
  *
- * Cost: one `undefined` check per DataRow when no result limit is set; two additions and two
+ * Cost: one boolean test per DataRow when no result limit is set; two additions and two
  * comparisons when one is.
  *
  * @internal

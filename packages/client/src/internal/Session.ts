@@ -127,8 +127,10 @@ export class Session {
   private queue: Array<Handler> = []
   private head = 0
 
-  /** The result limits, when the connection has any (checked per DataRow and CopyData). */
+  /** The result limits and what the reply in progress used of them (internal/Limits.ts). */
   private readonly limits: ReplyLimits
+  /** Whether `maxResultRows` or `maxResultBytes` is set: only then are rows counted. */
+  private readonly limited: boolean
 
   constructor(socket: net.Socket, limits: SessionLimits = {}) {
     this.socket = socket
@@ -176,8 +178,6 @@ export class Session {
     if (this.holds > 0) this.held.push({ handler, bytes })
     else this.out(bytes)
   }
-
-  private readonly limited: boolean
 
   /** True while {@link onData} hands messages to handlers. */
   private dispatching = false
