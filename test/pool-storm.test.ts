@@ -65,8 +65,14 @@ describe("a pool larger than max_connections", () => {
         expect(peakOpen).toBeLessThanOrEqual(19)
         expect(peakOpen).toBeGreaterThanOrEqual(10)
         expect(elapsed).toBeLessThan(60_000)
+        // The refused attempts, from the server's log: the first wave, then a few probes, not one
+        // attempt per waiter (386 refusals, each failing a query, before the retries existed).
+        const log = yield* cluster.serverLog({ maxBytes: 16 * 1024 * 1024 })
+        const refused = log.split("too many clients already").length - 1
+        expect(refused).toBeGreaterThanOrEqual(1)
+        expect(refused).toBeLessThan(100)
         console.log(
-          `storm: 500 queries in ${elapsed} ms, peak ${peakServer} server connections, peak ${peakOpen} pooled`,
+          `storm: 500 queries in ${elapsed} ms, peak ${peakServer} server connections, peak ${peakOpen} pooled, ${refused} refused attempts`,
         )
 
         // What does not pass fails at once, with one attempt, although the pool has connections.
