@@ -6,6 +6,7 @@
  */
 import * as Backend from "@pgfx/protocol/Backend"
 import * as PgCopy from "@pgfx/client/PgCopy"
+import type * as PgNotifications from "@pgfx/client/PgNotifications"
 import * as PgPool from "@pgfx/client/PgPool"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, Stream } from "effect"
@@ -182,6 +183,21 @@ describe("a huge ErrorResponse", () => {
       expect(message.endsWith(Backend.TRUNCATED_MARK)).toBe(true)
       expect(message.length).toBe(Backend.MAX_FIELD_BYTES + Backend.TRUNCATED_MARK.length)
       yield* stillWorks(conn)
+    }).pipe(Effect.scoped),
+  )
+
+  it.live("a huge notice: cut and marked, over maxMessageSize too; the statement succeeds", () =>
+    Effect.gen(function* () {
+      for (const maxMessageSize of [undefined, 64 * 1024]) {
+        const conn = yield* connect(maxMessageSize === undefined ? {} : { maxMessageSize })
+        const notices: Array<PgNotifications.PgNotice> = []
+        yield* conn.addLogListener((_c, n) => notices.push(n))
+        yield* conn.execute("DO $$ BEGIN RAISE NOTICE '%', repeat('y', 1000000); END $$")
+        expect(notices).toHaveLength(1)
+        expect(notices[0]!.code).toBe("00000")
+        expect(notices[0]!.message).toBe("y".repeat(Backend.MAX_FIELD_BYTES) + Backend.TRUNCATED_MARK)
+        yield* stillWorks(conn)
+      }
     }).pipe(Effect.scoped),
   )
 
