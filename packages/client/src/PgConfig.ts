@@ -134,8 +134,26 @@ export interface PgConnectionOptions {
   readonly namedStatements?: boolean | undefined
   /** `false` sends one request at a time instead of pipelining concurrent queries (default true). */
   readonly pipelining?: boolean | undefined
-  /** Largest accepted backend message in bytes (default 1 GiB). */
+  /**
+   * Largest backend message read in bytes (default 1 GiB, PostgreSQL's own limit on a value, so
+   * every legal value is readable). A row or COPY chunk over it fails its query with
+   * `PgLimitError` (kind `message`) and is discarded as it arrives, never held; the connection
+   * stays usable. An error or notice over it keeps its first 64 KiB (at most this). At least 1024.
+   */
   readonly maxMessageSize?: number | undefined
+  /**
+   * Most rows one reply may carry (default: no limit). A query (`fetch`, a prepared statement,
+   * an `executeMany` batch as a whole, one cursor fetch, a simple query) whose reply has more fails
+   * with `PgLimitError` (kind `rows`); the rest is read and discarded, and the connection stays
+   * usable. The statement is not cancelled: it runs to its end on the server.
+   */
+  readonly maxResultRows?: number | undefined
+  /**
+   * Most bytes of rows (DataRow bodies, as sent by the server) or COPY TO data one reply may
+   * carry (default: no limit). Over it: `PgLimitError` (kind `bytes`), the rest is read and
+   * discarded, the connection stays usable.
+   */
+  readonly maxResultBytes?: number | undefined
   /**
    * Protocol version asked for at startup [max_protocol_version]: "3.0" (default, as in libpq
    * 18: poolers such as PgBouncer before 1.19 reject anything else) or "3.2" (PostgreSQL 18's
@@ -227,6 +245,8 @@ export interface ResolvedConfig {
   readonly namedStatements: boolean
   readonly pipelining: boolean
   readonly maxMessageSize: number | undefined
+  readonly maxResultRows: number | undefined
+  readonly maxResultBytes: number | undefined
   readonly protocolMinor: number
   /** The lowest protocol minor version accepted (0 or 2). */
   readonly minProtocolMinor: number

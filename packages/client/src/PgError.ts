@@ -15,6 +15,7 @@
  * | `PgInvalidCachedStatementError` | a statement prepared earlier no longer matches the schema (inside a transaction) |
  * | `PgTransactionError` | an illegal transaction move (commit twice, ...) or a transaction the server aborted |
  * | `PgCommitUnknownError` | the connection was lost while a COMMIT (explicit or implicit) was on the wire: it may or may not have happened |
+ * | `PgLimitError` | a reply went over `maxResultRows`, `maxResultBytes` or `maxMessageSize` (the rest was discarded; the session is usable) |
  *
  * A server error of one condition or class: {@link catchCondition} / {@link catchClass}, or the
  * refinements {@link isCondition} / {@link isClass} for `Effect.catchIf` (docs/errors.md).
@@ -71,6 +72,11 @@ export class PgServerError extends Data.TaggedError("PgServerError")<
      * when the statement itself failed before any set ran (e.g. a syntax error).
      */
     readonly batchIndex?: number | undefined
+    /**
+     * Set when a pool's acquire failed connecting: how many connect attempts it made (1 when the
+     * first one failed for good; more when transient refusals were retried, see docs/reliability.md).
+     */
+    readonly connectAttempts?: number | undefined
   }
 > {
   /** Builds the error from the raw ErrorResponse fields. */
@@ -324,12 +330,22 @@ export class PgConnectionError extends Data.TaggedError("PgConnectionError")<{
    * it may have run, or for a failure outside any request (connecting).
    */
   readonly sent?: boolean | undefined
+  /**
+   * Set when a pool's acquire failed connecting: how many connect attempts it made (1 when the
+   * first one failed for good; more when transient refusals were retried, see docs/reliability.md).
+   */
+  readonly connectAttempts?: number | undefined
 }> {}
 
 /** The server broke the protocol; the session is closed. @since 0.1.0 */
 export class PgProtocolError extends Data.TaggedError("PgProtocolError")<{
   readonly message: string
   readonly cause?: unknown
+  /**
+   * Set when a pool's acquire failed connecting: how many connect attempts it made (1 when the
+   * first one failed for good; more when transient refusals were retried, see docs/reliability.md).
+   */
+  readonly connectAttempts?: number | undefined
 }> {}
 
 /**
@@ -342,6 +358,13 @@ export class PgTimeoutError extends Data.TaggedError("PgTimeoutError")<{
   readonly timeoutMs: number
   /** `false` when nothing was sent to the server (e.g. waiting for a pool connection timed out). */
   readonly sent?: boolean | undefined
+  /** An acquire that timed out while retrying a refused connect: the last connect failure. */
+  readonly cause?: unknown
+  /**
+   * Set when a pool's acquire failed connecting: how many connect attempts it made (1 when the
+   * first one failed for good; more when transient refusals were retried, see docs/reliability.md).
+   */
+  readonly connectAttempts?: number | undefined
 }> {}
 
 /** The client refused or could not complete authentication. @since 0.1.0 */
@@ -349,6 +372,11 @@ export class PgAuthenticationError extends Data.TaggedError("PgAuthenticationErr
   readonly message: string
   readonly method?: string | undefined
   readonly cause?: unknown
+  /**
+   * Set when a pool's acquire failed connecting: how many connect attempts it made (1 when the
+   * first one failed for good; more when transient refusals were retried, see docs/reliability.md).
+   */
+  readonly connectAttempts?: number | undefined
 }> {}
 
 /** A parameter value could not be encoded; nothing was sent. @since 0.1.0 */
@@ -448,6 +476,32 @@ export class PgCommitUnknownError extends Data.TaggedError("PgCommitUnknownError
   readonly cause: PgConnectionError
 }> {}
 
+/** Which limit a reply went over: see {@link PgLimitError}. @since 0.1.0 */
+export type LimitKind = "rows" | "bytes" | "message"
+
+/**
+ * A reply went over a limit of the connection: more rows than `maxResultRows`, more bytes of rows
+ * or COPY data than `maxResultBytes`, or one message larger than `maxMessageSize`. The rest of the
+ * reply was read and discarded as it arrived (never kept), so memory stays bounded and the
+ * connection is usable afterwards. The statement itself was not stopped: it ran to its end on
+ * the server (outside a transaction, an `INSERT ... RETURNING` is committed), so this is neither
+ * safe to retry nor transient. docs/reliability.md explains the limits and their defaults.
+ *
+ * @example
+ * ```ts
+ * conn.fetch("SELECT * FROM events").pipe(
+ *   Effect.catchTag("PgLimitError", (e) => Effect.fail(`too many ${e.limit}: over ${e.max}`)),
+ * )
+ * ```
+ * @since 0.1.0
+ */
+export class PgLimitError extends Data.TaggedError("PgLimitError")<{
+  readonly message: string
+  readonly limit: LimitKind
+  /** The limit that was exceeded (rows, or bytes). */
+  readonly max: number
+}> {}
+
 /** Every failure a query can produce. @since 0.1.0 */
 export type PgQueryError =
   | PgCommitUnknownError
@@ -460,6 +514,7 @@ export type PgQueryError =
   | PgInterfaceError
   | PgOutdatedSchemaError
   | PgInvalidCachedStatementError
+  | PgLimitError
 
 /** Every failure connecting can produce. @since 0.1.0 */
 export type PgConnectError =
@@ -503,7 +558,7 @@ export const isSafeToRetry = (error: unknown): boolean => {
 
 /**
  * Whether the failure may go away by itself, so that trying again later may succeed: a lost or
- * refused connection, a timeout, an unknown commit outcome (the server may be back), and server
+ * refused connection (with several hosts, when one of them failed so), a timeout, an unknown commit outcome (the server may be back), and server
  * errors of classes 08 (connection exception), 53 (insufficient resources), 58 (system error),
  * serialization failures and deadlocks (40001, 40P01), `lock_not_available` (55P03) and the
  * operator interventions 57P01-57P03. Combine with {@link isSafeToRetry} before retrying.
@@ -515,7 +570,13 @@ export const isSafeToRetry = (error: unknown): boolean => {
  * @since 0.1.0
  */
 export const isTransient = (error: unknown): boolean => {
-  if (error instanceof PgConnectionError) return error.reason !== "Tls"
+  if (error instanceof PgConnectionError) {
+    // Several hosts failed: transient when one of them failed transiently.
+    if (error.reason === "AllHostsFailed" && error.attempts !== undefined) {
+      return error.attempts.some((attempt) => isTransient(attempt.error))
+    }
+    return error.reason !== "Tls"
+  }
   if (error instanceof PgTimeoutError || error instanceof PgCommitUnknownError) return true
   if (error instanceof PgServerError) {
     const code = error.code

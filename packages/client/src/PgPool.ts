@@ -17,6 +17,10 @@
  * - Connections closed by the server while idle (restart, `pg_terminate_backend`, idle timeouts)
  *   leave the pool at once and are replaced on demand; a connection that breaks while checked
  *   out frees its slot at once.
+ * - A server that refuses new connections for a while (full: 53300; starting up: 57P03) does not
+ *   fail the callers of a pool that has working connections: they wait for a released one or a
+ *   retry after a backoff, and the pool stops opening connections meanwhile. What does not pass
+ *   (a bad password, a missing database) fails at once. Connect failures carry `connectAttempts`.
  *
  * @example
  * ```ts
@@ -88,6 +92,10 @@ export interface PgPoolOptions extends PgConnectionOptions {
   /**
    * Bound on one acquire: waiting for a free connection, connecting, `init` and `setup` (default:
    * none; a new connection is still bounded by `connectTimeout`). Fails with `PgTimeoutError`.
+   * A connect refused for a reason that passes (53300 too many connections, 57P03 starting up, a
+   * refused or reset connection) while the pool has other connections is retried with backoff
+   * within it, the caller being served by a released connection if one comes first; the timeout
+   * then carries `connectAttempts` and the last refusal as `cause` (docs/reliability.md).
    */
   readonly acquireTimeout?: Duration.Input | undefined
   /** Bound on the `reset` hook run on release; past it the connection is closed (default 30 seconds). */

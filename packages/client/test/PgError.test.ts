@@ -52,4 +52,16 @@ describe("isTransient", () => {
     expect(PgError.isTransient(new PgError.PgInterfaceError({ message: "misuse" }))).toBe(false)
     expect(PgError.isTransient(new Error("mine"))).toBe(false)
   })
+
+  it("several hosts failed: transient when one of them failed transiently", () => {
+    const allHosts = (...codes: ReadonlyArray<string>) =>
+      new PgError.PgConnectionError({
+        reason: "AllHostsFailed",
+        message: "all hosts failed",
+        attempts: codes.map((code, i) => ({ host: `db${i}`, port: 5432, error: server(code) })),
+      })
+    expect(PgError.isTransient(allHosts("28P01", "28P01"))).toBe(false)
+    expect(PgError.isTransient(allHosts("28P01", "57P03"))).toBe(true)
+    expect(PgError.isTransient(allHosts("53300", "53300"))).toBe(true)
+  })
 })

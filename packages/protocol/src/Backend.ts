@@ -225,15 +225,56 @@ export class BodyReader {
   }
 }
 
-const fieldList = (r: BodyReader): Array<readonly [string, string]> => {
+/**
+ * The longest value kept of one ErrorResponse or NoticeResponse field, in UTF-8 bytes. A longer
+ * value (say a 64 MiB `RAISE EXCEPTION` message) is cut at a character boundary and ends with
+ * {@link TRUNCATED_MARK}: an error object never holds the whole of a huge message.
+ * @since 0.1.0
+ */
+export const MAX_FIELD_BYTES = 8192
+
+/** What ends a field value cut to {@link MAX_FIELD_BYTES} (or cut off by `maxMessageSize`). @since 0.1.0 */
+export const TRUNCATED_MARK = "… [truncated]"
+
+/** One field value, cut to {@link MAX_FIELD_BYTES}; `lenient`: a value without terminator is the cut-off rest. */
+const fieldValue = (r: BodyReader, lenient: boolean): string => {
+  const start = r.pos
+  const nul = r.buf.indexOf(0, start)
+  const cutOff = nul < 0 || nul >= r.end
+  if (cutOff && !lenient) r.fail("unterminated string")
+  const stop = cutOff ? r.end : nul
+  r.pos = cutOff ? r.end : nul + 1
+  if (!cutOff && stop - start <= MAX_FIELD_BYTES) return decodeUtf8(r.buf, start, stop)
+  let last = Math.min(stop, start + MAX_FIELD_BYTES)
+  // Never split a character: back up to the first byte of the one that would be cut.
+  while (last > start && last < stop && (r.buf[last]! & 0xc0) === 0x80) last--
+  return decodeUtf8(r.buf, start, last) + TRUNCATED_MARK
+}
+
+const fieldList = (r: BodyReader, lenient = false): Array<readonly [string, string]> => {
   const out: Array<readonly [string, string]> = []
   for (;;) {
+    if (lenient && r.pos >= r.end) break
     const code = r.int8()
     if (code === 0) break
-    out.push([String.fromCharCode(code), r.cstring()])
+    out.push([String.fromCharCode(code), fieldValue(r, lenient)])
   }
   return out
 }
+
+/**
+ * The fields of the first bytes of an ErrorResponse or NoticeResponse body whose end was cut off
+ * (a message over the reader's `maxMessageSize`): complete fields as they are, the field cut off
+ * ending in {@link TRUNCATED_MARK}. Every value is cut to {@link MAX_FIELD_BYTES}.
+ * @since 0.1.0
+ */
+export const decodeFieldsHead = (
+  buf: Uint8Array,
+  view: DataView,
+  start: number,
+  end: number,
+  type: number,
+): Array<readonly [string, string]> => fieldList(new BodyReader(buf, view, start, end, type), true)
 
 const decodeAuthentication = (r: BodyReader): Authentication => {
   const code = r.int32()

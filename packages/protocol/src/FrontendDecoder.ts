@@ -352,7 +352,10 @@ export class FrontendReader {
   next(): ClientMessage | undefined {
     if (!this.inStartup) {
       const r = this.reader
-      return r.next() ? decode(r.type, r.buf, r.view, r.start, r.end) : undefined
+      if (!r.next()) return undefined
+      if (r.oversized !== 0)
+        throw new MessageTooLarge({ messageType: r.type, size: r.oversized, limit: r.maxMessageSize })
+      return decode(r.type, r.buf, r.view, r.start, r.end)
     }
     const p = this.pending
     if (p.length < 4) return undefined

@@ -11,15 +11,25 @@
  * call to `next()` or `push()`: decode what you need before moving on. Pushed chunks must not be
  * mutated afterwards.
  *
- * Errors: `next()` throws {@link MessageTooLarge} when a header announces a body over the limit
- * and {@link InvalidMessageLength} for a length below 4; both leave the reader unusable (the
- * stream is out of sync). These two classes are the only things the reader throws.
+ * Oversized messages: a message whose body is over `maxMessageSize` is not assembled. Its first
+ * {@link OVERSIZED_HEAD} bytes (or `maxMessageSize`, when smaller) are kept (enough for the
+ * leading fields of an ErrorResponse), the
+ * rest is discarded as it arrives, and the frame is returned once the whole message has passed,
+ * with {@link Reader.oversized} set to the announced body size (0 for every other frame). The
+ * caller decides what an oversized message means (a typed error for a row, a truncated error
+ * message, or a broken stream); the reader stays in sync either way.
+ *
+ * Errors: `next()` throws {@link InvalidMessageLength} for a length below 4, which leaves the
+ * reader unusable (the stream is out of sync); it is the only thing the reader throws.
  *
  * @since 0.1.0
  */
 import { Data } from "effect"
 
-/** A header announced a message larger than the configured limit. @since 0.1.0 */
+/**
+ * A message larger than the configured limit where none may be (the reader itself skips oversized
+ * messages and reports them through {@link Reader.oversized}; its users throw this). @since 0.1.0
+ */
 export class MessageTooLarge extends Data.TaggedError("MessageTooLarge")<{
   readonly messageType: number
   readonly size: number
@@ -45,6 +55,9 @@ export interface ReaderOptions {
   /** Largest accepted message body in bytes (default 1 GiB, PostgreSQL's own limit). */
   readonly maxMessageSize?: number
 }
+
+/** The bytes kept of a message over `maxMessageSize` (see {@link Reader.oversized}). @since 0.1.0 */
+export const OVERSIZED_HEAD = 64 * 1024
 
 const EMPTY = new Uint8Array(0)
 /** Initial capacity of the buffer a message split across chunks is assembled in. */
@@ -75,8 +88,15 @@ export class Reader {
   start = 0
   /** Body end (exclusive). */
   end = 0
+  /**
+   * 0, or for a message over `maxMessageSize` its announced body size: the frame then holds only
+   * the body's first {@link OVERSIZED_HEAD} bytes (or fewer), the rest was discarded.
+   */
+  oversized = 0
 
   readonly maxMessageSize: number
+  /** The bytes kept of an oversized message's body: {@link OVERSIZED_HEAD}, or the limit when smaller. */
+  private readonly headSize: number
 
   private cur: Uint8Array = EMPTY
   private curView: DataView = EMPTY_VIEW
@@ -86,9 +106,13 @@ export class Reader {
   private bigSize = 0
   private filled = 0
   private bigReady = false
+  // An oversized message: its body size, and how many of its bytes are still to be discarded.
+  private bigOversized = 0
+  private skip = 0
 
   constructor(options: ReaderOptions = {}) {
     this.maxMessageSize = options.maxMessageSize ?? 1024 * 1024 * 1024
+    this.headSize = Math.min(OVERSIZED_HEAD, this.maxMessageSize)
   }
 
   /** Bytes pushed but not yet returned as frames. */
@@ -107,13 +131,21 @@ export class Reader {
     }
     if (this.big !== undefined && !this.bigReady) {
       const need = this.bigSize - this.filled
-      const take = chunk.length < need ? chunk.length : need
-      const big = this.grow(this.filled + take)
-      big.set(take === chunk.length ? chunk : chunk.subarray(0, take), this.filled)
-      this.filled += take
-      if (take < need) return
+      if (need > 0) {
+        const take = chunk.length < need ? chunk.length : need
+        const big = this.grow(this.filled + take)
+        big.set(take === chunk.length ? chunk : chunk.subarray(0, take), this.filled)
+        this.filled += take
+        if (take < need) return
+        chunk = chunk.subarray(take)
+      }
+      if (this.skip > 0) {
+        const drop = chunk.length < this.skip ? chunk.length : this.skip
+        this.skip -= drop
+        if (this.skip > 0) return
+        chunk = chunk.subarray(drop)
+      }
       this.bigReady = true
-      chunk = chunk.subarray(take)
       if (chunk.length === 0) return
     }
     const left = this.cur.length - this.off
@@ -142,7 +174,9 @@ export class Reader {
       this.buf = big
       this.view = viewOf(big)
       this.start = 5
-      this.end = big.length
+      this.end = this.bigSize
+      this.oversized = this.bigOversized
+      this.bigOversized = 0
       return true
     }
     const cur = this.cur
@@ -153,24 +187,28 @@ export class Reader {
     const length = this.curView.getInt32(off + 1)
     if (length < 4) throw new InvalidMessageLength({ messageType: type, length })
     const bodySize = length - 4
-    if (bodySize > this.maxMessageSize) {
-      throw new MessageTooLarge({ messageType: type, size: bodySize, limit: this.maxMessageSize })
-    }
     const total = length + 1
+    const oversized = bodySize > this.maxMessageSize
+    // What is returned of the message: all of it, or the head of an oversized one.
+    const kept = oversized ? 5 + Math.min(bodySize, this.headSize) : total
     if (left >= total) {
       this.type = type
       this.buf = cur
       this.view = this.curView
       this.start = off + 5
-      this.end = off + total
+      this.end = off + kept
       this.off = off + total
+      this.oversized = oversized ? bodySize : 0
       return true
     }
-    // Start assembling a message that spans chunks.
-    this.bigSize = total
-    this.big = new Uint8Array(Math.min(total, Math.max(left, INITIAL_ASSEMBLY)))
-    this.big.set(cur.subarray(off), 0)
-    this.filled = left
+    // Start assembling a message that spans chunks (only its head, when oversized).
+    const have = left < kept ? left : kept
+    this.bigSize = kept
+    this.big = new Uint8Array(oversized ? kept : Math.min(total, Math.max(left, INITIAL_ASSEMBLY)))
+    this.big.set(cur.subarray(off, off + have), 0)
+    this.filled = have
+    this.skip = total - kept - (left - have)
+    this.bigOversized = oversized ? bodySize : 0
     this.bigReady = false
     this.cur = EMPTY
     this.curView = EMPTY_VIEW

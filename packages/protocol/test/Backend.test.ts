@@ -339,3 +339,55 @@ describe("rowCountOf", () => {
     })
   }
 })
+
+describe("ErrorResponse and NoticeResponse fields are cut to MAX_FIELD_BYTES", () => {
+  const decodeFrame = (bytes: Uint8Array) => {
+    const r = new Reader()
+    r.push(bytes)
+    expect(r.next()).toBe(true)
+    return { r, msg: Backend.decode(r.type, r.buf, r.view, r.start, r.end) }
+  }
+
+  it("a long field keeps its first 8 KiB, never splitting a character, and is marked", () => {
+    const long = "é".repeat(20_000) // 2 bytes each
+    const { msg } = decodeFrame(
+      BackendEncoder.toBytes({
+        _tag: "ErrorResponse",
+        fields: [
+          ["S", "ERROR"],
+          ["M", long],
+          ["H", "hint"],
+        ],
+      }),
+    )
+    expect(msg._tag).toBe("ErrorResponse")
+    const fields = (msg as { fields: ReadonlyArray<readonly [string, string]> }).fields
+    expect(fields[1]![1]).toBe("é".repeat(Backend.MAX_FIELD_BYTES / 2) + Backend.TRUNCATED_MARK)
+    expect(fields[2]).toEqual(["H", "hint"])
+    // A field of exactly the limit is kept whole.
+    const exact = "x".repeat(Backend.MAX_FIELD_BYTES)
+    const notice = decodeFrame(BackendEncoder.toBytes({ _tag: "NoticeResponse", fields: [["M", exact]] })).msg
+    expect(notice).toEqual({ _tag: "NoticeResponse", fields: [["M", exact]] })
+  })
+
+  it("decodeFieldsHead reads the complete fields of a cut body and marks the one cut off", () => {
+    const bytes = BackendEncoder.toBytes({
+      _tag: "ErrorResponse",
+      fields: [
+        ["S", "ERROR"],
+        ["C", "P0001"],
+        ["M", "abcdef"],
+      ],
+    })
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    // Cut inside "abcdef": S, C complete; M cut after "abc".
+    const cut = bytes.indexOf(0x61) + 3
+    expect(Backend.decodeFieldsHead(bytes, view, 5, cut, 0x45)).toEqual([
+      ["S", "ERROR"],
+      ["C", "P0001"],
+      ["M", "abc" + Backend.TRUNCATED_MARK],
+    ])
+    // The strict decoder still refuses an unterminated field.
+    expect(() => Backend.decode(0x45, bytes, view, 5, cut)).toThrow(Backend.ProtocolViolation)
+  })
+})

@@ -75,6 +75,7 @@ const backendRun = (rand: Rand, stream: Uint8Array): { msgs: number; error: unkn
     for (const c of chunks(rand, stream)) {
       r.push(c)
       while (r.next()) {
+        if (r.oversized !== 0) throw new MessageTooLarge({ messageType: r.type, size: r.oversized, limit: MAX })
         const m = Backend.decode(r.type, r.buf, r.view, r.start, r.end)
         msgs++
         const again = BackendEncoder.toBytes(m)

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Backend from "@pgfx/protocol/Backend"
 import * as BackendEncoder from "@pgfx/protocol/BackendEncoder"
-import { InvalidMessageLength, MessageTooLarge, Reader } from "@pgfx/protocol/Reader"
+import { InvalidMessageLength, OVERSIZED_HEAD, Reader } from "@pgfx/protocol/Reader"
 import { Writer } from "@pgfx/protocol/Writer"
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s)
@@ -175,24 +175,57 @@ describe("Reader large messages", () => {
     expect(feed([ok], r).length).toBe(1)
   })
 
-  it("a header over the limit raises MessageTooLarge before any body arrives", () => {
-    const r = new Reader({ maxMessageSize: 100 })
-    const tooBig = BackendEncoder.toBytes({ _tag: "CopyData", data: new Uint8Array(101) })
-    r.push(tooBig.subarray(0, 5))
-    const e = caught(() => r.next())
-    expect(e).toBeInstanceOf(MessageTooLarge)
-    const m = e as MessageTooLarge
-    expect(m._tag).toBe("MessageTooLarge")
-    expect(m.messageType).toBe(0x64)
-    expect(m.size).toBe(101)
-    expect(m.limit).toBe(100)
-    expect(m.message).toContain("exceeds the limit")
+  it("a message over the limit is skipped: its head kept, oversized set, the stream stays in sync", () => {
+    const big = BackendEncoder.toBytes({ _tag: "CopyData", data: new Uint8Array(200_000).fill(7) })
+    const small = BackendEncoder.toBytes({ _tag: "CopyData", data: new Uint8Array(500).fill(8) })
+    const ready = BackendEncoder.toBytes({ _tag: "ReadyForQuery", status: "I" })
+    const stream = new Uint8Array([...big, ...small, ...ready])
+    const rand = prng(26)
+    for (const mode of ["whole", "random", "split"] as const) {
+      const r = new Reader({ maxMessageSize: 1024 })
+      const frames: Array<{ type: number; length: number; oversized: number; first: number }> = []
+      const drain = () => {
+        while (r.next()) {
+          frames.push({ type: r.type, length: r.end - r.start, oversized: r.oversized, first: r.buf[r.start] ?? -1 })
+        }
+      }
+      if (mode === "whole") r.push(stream)
+      let at = 0
+      while (mode !== "whole" && at < stream.length) {
+        const n = mode === "split" ? (at === 0 ? 3 : stream.length) : 1 + Math.floor(rand() * 9000)
+        r.push(stream.subarray(at, at + n))
+        at += n
+        drain()
+      }
+      drain()
+      expect(frames).toEqual([
+        { type: 0x64, length: 1024, oversized: 200_000, first: 7 },
+        { type: 0x64, length: 500, oversized: 0, first: 8 },
+        { type: 0x5a, length: 1, oversized: 0, first: 0x49 },
+      ])
+      expect(r.buffered).toBe(0)
+    }
   })
 
-  it("the default limit (1 GiB) rejects a 2 GiB header without allocating", () => {
+  it("the head kept is at most OVERSIZED_HEAD, and at most the limit", () => {
+    const r = new Reader({ maxMessageSize: 1024 })
+    r.push(BackendEncoder.toBytes({ _tag: "CopyData", data: new Uint8Array(5000) }))
+    expect(r.next()).toBe(true)
+    expect([r.end - r.start, r.oversized]).toEqual([1024, 5000])
+    const big = new Reader({ maxMessageSize: 100_000 })
+    big.push(BackendEncoder.toBytes({ _tag: "CopyData", data: new Uint8Array(300_000) }))
+    expect(big.next()).toBe(true)
+    expect([big.end - big.start, big.oversized]).toEqual([OVERSIZED_HEAD, 300_000])
+  })
+
+  it("a 2 GiB header over the default limit (1 GiB) allocates only the head", () => {
     const r = new Reader()
+    const before = process.memoryUsage().arrayBuffers
     r.push(new Uint8Array([0x44, 0x7f, 0xff, 0xff, 0xff]))
-    expect(caught(() => r.next())).toBeInstanceOf(MessageTooLarge)
+    expect(r.next()).toBe(false)
+    r.push(new Uint8Array(4 * 1024 * 1024))
+    expect(r.next()).toBe(false)
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(16 * 1024 * 1024)
   })
 })
 

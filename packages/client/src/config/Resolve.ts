@@ -225,6 +225,14 @@ export const resolveLayers = (
   if (maxMessageSize !== undefined && (!Number.isInteger(maxMessageSize) || maxMessageSize < 1024)) {
     throw configError("options", "maxMessageSize", "maxMessageSize must be an integer of at least 1024")
   }
+  const maxResultRows = find("maxResultRows")?.value
+  if (maxResultRows !== undefined && (!Number.isInteger(maxResultRows) || maxResultRows < 1)) {
+    throw configError("options", "maxResultRows", "maxResultRows must be a positive integer")
+  }
+  const maxResultBytes = find("maxResultBytes")?.value
+  if (maxResultBytes !== undefined && (!Number.isInteger(maxResultBytes) || maxResultBytes < 1)) {
+    throw configError("options", "maxResultBytes", "maxResultBytes must be a positive integer")
+  }
 
   const requireAuth = find("requireAuth")
   const minProtocol = find("minProtocolVersion")
@@ -272,6 +280,8 @@ export const resolveLayers = (
     namedStatements: options.namedStatements ?? true,
     pipelining: options.pipelining ?? true,
     maxMessageSize,
+    maxResultRows,
+    maxResultBytes,
     protocolMinor,
     minProtocolMinor,
     requireAuth: requireAuth === undefined ? undefined : parseRequireAuth(requireAuth.value, requireAuth.source),

@@ -11,7 +11,7 @@ import * as Frontend from "@pgfx/protocol/Frontend"
 import type { Writer } from "@pgfx/protocol/Writer"
 import type { CodecRegistry } from "@pgfx/types/CodecRegistry"
 import { Effect } from "effect"
-import { PgEncodeError, type PgQueryError, PgServerError } from "../PgError.ts"
+import { PgEncodeError, type PgLimitError, type PgQueryError, PgServerError } from "../PgError.ts"
 import type { PgRecord } from "../PgRecord.ts"
 import type { Connection } from "./Connection.ts"
 import { executeCached } from "./Execute.ts"
@@ -76,6 +76,10 @@ export class BatchHandler implements Handler {
 
   sent(request: Uint8Array): void {
     this.replies.start(request)
+  }
+
+  onLimit(error: PgLimitError): void {
+    if (this.error === undefined) this.error = error
   }
 
   onMessage(type: number, buf: Uint8Array, view: DataView, start: number, end: number): boolean {

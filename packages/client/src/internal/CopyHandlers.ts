@@ -12,7 +12,7 @@
  */
 import * as Backend from "@pgfx/protocol/Backend"
 import * as Frontend from "@pgfx/protocol/Frontend"
-import { type PgQueryError, PgServerError } from "../PgError.ts"
+import { type PgLimitError, type PgQueryError, PgServerError } from "../PgError.ts"
 import type { Completion } from "./Handlers.ts"
 import { SimpleReplies } from "./Replies.ts"
 import type { Handler, Session, SessionError } from "./Session.ts"
@@ -80,6 +80,10 @@ abstract class CopyHandler implements Handler {
 
   onFailure(error: SessionError): void {
     this.settle(error)
+  }
+
+  onLimit(error: PgLimitError): void {
+    if (this.error === undefined) this.error = error
   }
 
   settle(failure: PgQueryError | undefined): void {

@@ -193,7 +193,7 @@ const tryOnce = (
         )
       }
     }
-    const opened = new Session(socket, config.maxMessageSize)
+    const opened = new Session(socket, config)
     session = opened
     socket.resume()
     yield* startup(opened, config, password, secure)

@@ -10,7 +10,7 @@
 import * as Backend from "@pgfx/protocol/Backend"
 import * as Frontend from "@pgfx/protocol/Frontend"
 import type { CodecRegistry } from "@pgfx/types/CodecRegistry"
-import { type PgQueryError, PgServerError } from "../PgError.ts"
+import { type PgLimitError, type PgQueryError, PgServerError } from "../PgError.ts"
 import type { PgRecord } from "../PgRecord.ts"
 import { ExtendedReplies, SimpleReplies, unexpected } from "./Replies.ts"
 import type { Handler, Session, SessionError } from "./Session.ts"
@@ -25,6 +25,8 @@ export interface Completion<A> {
 abstract class BaseHandler<A> implements Handler {
   error: PgQueryError | undefined = undefined
   settled = false
+  /** True for the client's own queries (type introspection), which result limits do not apply to. */
+  unlimited = false
   readonly completion: Completion<A>
   readonly sql: string
 
@@ -37,6 +39,10 @@ abstract class BaseHandler<A> implements Handler {
 
   onFailure(error: SessionError): void {
     this.settle(undefined, error)
+  }
+
+  onLimit(error: PgLimitError): void {
+    if (this.error === undefined) this.error = error
   }
 
   /** Records a server error of this cycle. */

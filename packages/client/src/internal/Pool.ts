@@ -16,6 +16,11 @@
  *   resumed; a waiter that ends any other way (interruption, acquire timeout) gives back what it
  *   was handed, so nothing leaks whichever way the race goes. Connect attempts record the new
  *   connection in a box for the same reason.
+ * - A transient connect failure (the server full, starting up, restarting) while the pool has
+ *   other connections open or opening is not the caller's failure: the caller waits again, at
+ *   the head of the queue, served by whichever comes first, a released connection or a new
+ *   attempt after a backoff; meanwhile the pool opens no more connections than it has
+ *   ({@link PoolCore.holdOff}).
  *
  * @internal
  */
@@ -23,10 +28,18 @@ import { Cause, Effect, Exit, Metric, Redacted, type Context } from "effect"
 import * as PgConfig from "../PgConfig.ts"
 import type { PgConnectionOptions } from "../PgConfig.ts"
 import type { PgConnection } from "../PgConnection.ts"
-import { PgConnectionError, PgInterfaceError, PgTimeoutError } from "../PgError.ts"
+import { isTransient, PgConnectionError, PgInterfaceError, PgTimeoutError } from "../PgError.ts"
 import * as PgMetrics from "../PgMetrics.ts"
 import type { PgPoolError, PgPoolHookError } from "../PgPool.ts"
 import { Connection } from "./Connection.ts"
+import {
+  type Attempts,
+  isConnectError,
+  jittered,
+  nextBackoffMs,
+  retriesTimedOut,
+  withConnectAttempts,
+} from "./ConnectRetry.ts"
 import type { Level } from "./Gate.ts"
 import { guard, Lease } from "./Lease.ts"
 import { sendReset } from "./Reset.ts"
@@ -93,6 +106,13 @@ export class PoolCore {
   checkedOut = 0
   closing = false
   closed = false
+  /**
+   * While connect attempts are being refused (see {@link holdOff}): the most connections the pool
+   * may have open or opening, below `max`.
+   */
+  private ceiling: number | undefined = undefined
+  private backoffMs = 0
+  private holdTimer: ReturnType<typeof setTimeout> | undefined = undefined
   private waiters: Array<Waiter | undefined> = []
   private head = 0
   waiting = 0
@@ -112,6 +132,12 @@ export class PoolCore {
 
   get size(): number {
     return this.members.size + this.pending
+  }
+
+  /** Whether a connection may be opened now: below `max`, and below the ceiling while refused. */
+  private hasRoom(): boolean {
+    const size = this.size
+    return size < this.settings.max && (this.ceiling === undefined || size < this.ceiling)
   }
 
   closedError(): PgInterfaceError {
@@ -174,9 +200,9 @@ export class PoolCore {
       if (this.waiting === 0) {
         const member = this.takeIdle()
         if (member !== undefined) return Effect.succeed(member)
-        if (this.size < this.settings.max) {
+        if (this.hasRoom()) {
           this.pending++
-          return this.openMember(restore, deadline)
+          return this.openMember(restore, deadline, undefined)
         }
       }
       return this.wait(restore, deadline)
@@ -241,8 +267,17 @@ export class PoolCore {
     })
   }
 
-  /** Opens a connection in the slot the caller reserved (`pending` already counts it). */
-  openMember(restore: Restore, deadline: number | undefined): Effect.Effect<Member, PgPoolError> {
+  /**
+   * Opens a connection in the slot the caller reserved (`pending` already counts it). `failed`:
+   * the connect attempts this acquire has already seen fail (transiently); `retry: false` for a
+   * warm-up connection, which does not wait again.
+   */
+  openMember(
+    restore: Restore,
+    deadline: number | undefined,
+    failed: Attempts | undefined,
+    retry = true,
+  ): Effect.Effect<Member, PgPoolError> {
     const box: { conn: Connection | undefined } = { conn: undefined }
     const generation = this.generation
     return Effect.flatMap(
@@ -250,11 +285,30 @@ export class PoolCore {
       (exit) => {
         this.pending--
         const conn = box.conn
-        if (Exit.isFailure(exit) || conn === undefined) {
+        if (Exit.isFailure(exit)) {
           conn?.session.terminate()
+          const attempts = (failed?.count ?? 0) + 1
+          const error = causeOf(exit.cause)
+          if (retry && this.retries(error)) {
+            this.holdOff()
+            // A connection released meanwhile serves at once; else wait again, at the head.
+            const member = this.takeIdle()
+            return member !== undefined
+              ? Effect.succeed(member)
+              : this.wait(restore, deadline, { count: attempts, error })
+          }
           this.onSlotFreed()
-          return Exit.isFailure(exit) ? Effect.failCause(exit.cause) : Effect.fail(this.closedError())
+          if (failed !== undefined && error instanceof PgTimeoutError)
+            return Effect.fail(retriesTimedOut(error, failed))
+          return exit.cause.reasons.length === 1 && isConnectError(error)
+            ? Effect.fail(withConnectAttempts(error, attempts))
+            : Effect.failCause(exit.cause)
         }
+        if (conn === undefined) {
+          this.onSlotFreed()
+          return Effect.fail(this.closedError())
+        }
+        this.backoffMs = 0
         if (this.closing) {
           conn.session.terminate()
           this.notifyDrain()
@@ -307,9 +361,45 @@ export class PoolCore {
     )
   }
 
-  private wait(restore: Restore, deadline: number | undefined): Effect.Effect<Member, PgPoolError> {
+  /**
+   * Whether a failed connect attempt is retried rather than failing its caller: the failure may
+   * pass by itself (`PgError.isTransient`: the server full or starting up, a refused or reset
+   * connection; not the acquire timeout) and the pool reaches the server otherwise (another
+   * connection is open or being opened), so the caller can be served while it waits. A pool
+   * with nothing open fails at once: the server is down or unreachable, and callers should know.
+   */
+  private retries(error: unknown): boolean {
+    return (
+      !this.closing && isTransient(error) && !(error instanceof PgTimeoutError) && this.members.size + this.pending > 0
+    )
+  }
+
+  /**
+   * A connect attempt was refused for a reason that passes: until a backoff has elapsed the pool
+   * opens no more connections than it has open or opening now (its ceiling), so a full server is
+   * not hammered by every waiter in turn; then the ceiling is lifted and the head waiter tries
+   * again (one probe). Refusals while the ceiling holds lower it but do not extend the backoff;
+   * a refused probe doubles it (from 50 ms up to 2 s, jittered by up to half); a connection
+   * opened successfully resets it.
+   */
+  private holdOff(): void {
+    this.ceiling = this.size
+    if (this.holdTimer !== undefined) return
+    this.backoffMs = nextBackoffMs(this.backoffMs)
+    const timer = setTimeout(() => {
+      this.holdTimer = undefined
+      this.ceiling = undefined
+      this.onSlotFreed()
+    }, jittered(this.backoffMs))
+    timer.unref?.()
+    this.holdTimer = timer
+  }
+
+  private wait(restore: Restore, deadline: number | undefined, failed?: Attempts): Effect.Effect<Member, PgPoolError> {
     const waiter: Waiter = { grant: undefined, resume: undefined, cancelled: false }
-    this.waiters.push(waiter)
+    if (failed === undefined) this.waiters.push(waiter)
+    else if (this.head > 0) this.waiters[--this.head] = waiter
+    else this.waiters.unshift(waiter)
     this.waiting++
     const sleep = Effect.callback<Grant>((resume) => {
       if (waiter.grant !== undefined) resume(Effect.succeed(waiter.grant))
@@ -323,13 +413,16 @@ export class PoolCore {
           waiter.cancelled = true
           this.waiting--
         } else this.giveBack(grant)
-        return Effect.failCause(exit.cause)
+        const error = causeOf(exit.cause)
+        return failed !== undefined && error instanceof PgTimeoutError
+          ? Effect.fail(retriesTimedOut(error, failed))
+          : Effect.failCause(exit.cause)
       }
       switch (exit.value._tag) {
         case "member":
           return Effect.succeed(exit.value.member)
         case "permit":
-          return this.openMember(restore, deadline)
+          return this.openMember(restore, deadline, failed)
         case "fail":
           return Effect.fail(exit.value.error)
       }
@@ -342,8 +435,11 @@ export class PoolCore {
       if (this.closing) return Effect.fail(this.closedError())
       if (this.size >= this.settings.max) return Effect.void
       this.pending++
-      return Effect.map(this.openMember(restore, undefined), (member) => {
-        this.checkIn(member)
+      return Effect.matchEffect(this.openMember(restore, undefined, undefined, false), {
+        onSuccess: (member) => Effect.sync(() => void this.checkIn(member)),
+        // A refusal that passes while other connections opened: the pool starts below `min` and
+        // opens the rest on demand.
+        onFailure: (error) => (this.retries(error) ? Effect.sync(() => this.holdOff()) : Effect.fail(error)),
       })
     })
   }
@@ -544,12 +640,13 @@ export class PoolCore {
     return extra
   }
 
-  /** A slot became free: the head waiter may open a connection in it. */
+  /** A slot became free: the head waiter may open a connection in it (unless the ceiling holds). */
   private onSlotFreed(): void {
     if (this.closing) {
       this.notifyDrain()
       return
     }
+    if (!this.hasRoom()) return
     const waiter = this.nextWaiter()
     if (waiter !== undefined) {
       this.pending++
@@ -611,6 +708,8 @@ export class PoolCore {
   private beginClosing(): void {
     if (this.closing) return
     this.closing = true
+    if (this.holdTimer !== undefined) clearTimeout(this.holdTimer)
+    this.holdTimer = undefined
     const error = this.closedError()
     for (let waiter = this.nextWaiter(); waiter !== undefined; waiter = this.nextWaiter()) {
       this.handOver(waiter, { _tag: "fail", error })

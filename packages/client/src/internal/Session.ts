@@ -14,10 +14,12 @@
  * @internal
  */
 import * as Backend from "@pgfx/protocol/Backend"
+import * as BackendEncoder from "@pgfx/protocol/BackendEncoder"
 import * as Frontend from "@pgfx/protocol/Frontend"
 import { InvalidMessageLength, MessageTooLarge, Reader } from "@pgfx/protocol/Reader"
 import type * as net from "node:net"
-import { PgConnectionError, PgProtocolError, PgServerError } from "../PgError.ts"
+import { PgConnectionError, type PgLimitError, PgProtocolError, PgServerError } from "../PgError.ts"
+import { ReplyLimits } from "./Limits.ts"
 import { unexpected } from "./Replies.ts"
 import { isPrepareTag } from "./Reset.ts"
 
@@ -32,6 +34,21 @@ export interface Handler {
    * follow from its frontend messages (internal/Replies.ts).
    */
   sent?(request: Uint8Array): void
+  /**
+   * The reply went over a result limit (internal/Limits.ts): fail the request with `error` when
+   * its cycle ends. Later rows and COPY chunks of the reply are not delivered. Handlers without it
+   * (startup, the pool's reset) are not limited.
+   */
+  onLimit?(error: PgLimitError): void
+  /** True when result limits do not apply although the handler has {@link onLimit}. */
+  readonly unlimited?: boolean
+}
+
+/** Limits a session applies to what the server sends (see internal/Limits.ts). */
+export interface SessionLimits {
+  readonly maxMessageSize?: number | undefined
+  readonly maxResultRows?: number | undefined
+  readonly maxResultBytes?: number | undefined
 }
 
 /** A notification delivered by LISTEN/NOTIFY. */
@@ -110,9 +127,17 @@ export class Session {
   private queue: Array<Handler> = []
   private head = 0
 
-  constructor(socket: net.Socket, maxMessageSize?: number) {
+  /** The result limits and what the reply in progress used of them (internal/Limits.ts). */
+  private readonly limits: ReplyLimits
+  /** Whether `maxResultRows` or `maxResultBytes` is set: only then are rows counted. */
+  private readonly limited: boolean
+
+  constructor(socket: net.Socket, limits: SessionLimits = {}) {
     this.socket = socket
+    const { maxMessageSize, maxResultRows, maxResultBytes } = limits
     this.reader = new Reader(maxMessageSize === undefined ? {} : { maxMessageSize })
+    this.limits = new ReplyLimits(maxResultRows, maxResultBytes)
+    this.limited = maxResultRows !== undefined || maxResultBytes !== undefined
     socket.on("data", (chunk: Buffer) => this.onData(chunk))
     socket.on("error", (err) =>
       this.destroy(
@@ -281,7 +306,16 @@ export class Session {
       reader.push(chunk)
       while (reader.next()) {
         const type = reader.type
+        if (reader.oversized !== 0) {
+          this.onOversized(type)
+          if (this.closed) return
+          continue
+        }
         switch (type) {
+          case Backend.Type.DataRow:
+          case Backend.Type.CopyData:
+            if (this.limited && this.limits.drop(this.queue[this.head], type, reader.end - reader.start)) continue
+            break
           case Backend.Type.ParameterStatus:
           case Backend.Type.NoticeResponse:
           case Backend.Type.NotificationResponse: {
@@ -307,20 +341,7 @@ export class Session {
             this.commandCount++
             break
         }
-        const handler = this.queue[this.head]
-        if (handler === undefined) {
-          this.onUnsolicited(type)
-          continue
-        }
-        if (handler.onMessage(type, reader.buf, reader.view, reader.start, reader.end)) {
-          this.queue[this.head] = undefined as unknown as Handler
-          this.head++
-          if (this.head > 1024 && this.head * 2 > this.queue.length) {
-            this.queue = this.queue.slice(this.head)
-            this.head = 0
-          }
-          if (this.advanceListeners.size > 0) for (const l of this.advanceListeners) l()
-        }
+        this.deliver(type, reader.buf, reader.view, reader.start, reader.end)
         if (this.closed) return
       }
     } catch (e) {
@@ -332,11 +353,56 @@ export class Session {
     }
   }
 
-  private onUnsolicited(type: number): void {
+  /** Hands a message to the request in flight, moving to the next request when its cycle ends. */
+  private deliver(type: number, buf: Uint8Array, view: DataView, start: number, end: number): void {
+    const handler = this.queue[this.head]
+    if (handler === undefined) {
+      this.onUnsolicited(type, buf, view, start, end)
+      return
+    }
+    if (handler.onMessage(type, buf, view, start, end)) {
+      this.queue[this.head] = undefined as unknown as Handler
+      this.head++
+      if (this.head > 1024 && this.head * 2 > this.queue.length) {
+        this.queue = this.queue.slice(this.head)
+        this.head = 0
+      }
+      this.limits.reset()
+      if (this.advanceListeners.size > 0) for (const l of this.advanceListeners) l()
+    }
+  }
+
+  /**
+   * A message over `maxMessageSize`, of which the reader kept only the head: a row or COPY chunk
+   * fails its request with `PgLimitError` and is dropped (the session stays in sync); an
+   * ErrorResponse or NoticeResponse is read from its head (the field cut off is marked
+   * truncated); anything else cannot be skipped and breaks the session.
+   */
+  private onOversized(type: number): void {
     const reader = this.reader
+    const { buf, view, start, end } = reader
+    switch (type) {
+      case Backend.Type.DataRow:
+      case Backend.Type.CopyData:
+        if (this.limits.oversized(this.queue[this.head], reader.oversized, reader.maxMessageSize)) return
+        break
+      case Backend.Type.NoticeResponse:
+        this.onAsync({ _tag: "NoticeResponse", fields: Backend.decodeFieldsHead(buf, view, start, end, type) })
+        return
+      case Backend.Type.ErrorResponse: {
+        const fields = Backend.decodeFieldsHead(buf, view, start, end, type)
+        const frame = BackendEncoder.toBytes({ _tag: "ErrorResponse", fields })
+        this.deliver(type, frame, new DataView(frame.buffer, frame.byteOffset, frame.byteLength), 5, frame.length)
+        return
+      }
+    }
+    throw new MessageTooLarge({ messageType: type, size: reader.oversized, limit: reader.maxMessageSize })
+  }
+
+  private onUnsolicited(type: number, buf: Uint8Array, view: DataView, start: number, end: number): void {
     // Outside a cycle the server only sends the FATAL error that ends the session.
     if (type === Backend.Type.ErrorResponse) {
-      const msg = Backend.decode(type, reader.buf, reader.view, reader.start, reader.end)
+      const msg = Backend.decode(type, buf, view, start, end)
       const error = msg._tag === "ErrorResponse" ? PgServerError.fromFields(msg.fields) : undefined
       if (error !== undefined && (error.severity === "FATAL" || error.severity === "PANIC")) {
         this.fatal = error

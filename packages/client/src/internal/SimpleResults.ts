@@ -16,7 +16,7 @@
 import * as Backend from "@pgfx/protocol/Backend"
 import * as Frontend from "@pgfx/protocol/Frontend"
 import type { CodecRegistry } from "@pgfx/types/CodecRegistry"
-import { type PgQueryError, PgServerError } from "../PgError.ts"
+import { type PgLimitError, type PgQueryError, PgServerError } from "../PgError.ts"
 import type { PgResult } from "../PgConnection.ts"
 import type { PgRecord } from "../PgRecord.ts"
 import type { Completion } from "./Handlers.ts"
@@ -43,6 +43,10 @@ export class SimpleResultsHandler implements Handler {
     this.registry = registry
     this.completion = completion
     this.sql = sql
+  }
+
+  onLimit(error: PgLimitError): void {
+    if (this.error === undefined) this.error = error
   }
 
   onMessage(type: number, buf: Uint8Array, view: DataView, start: number, end: number): boolean {

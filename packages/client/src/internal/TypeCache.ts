@@ -80,7 +80,11 @@ const runFixed = (
       writeBindExecute(w, info, args, 0)
       Frontend.sync(w)
     },
-    (c) => new ExecuteHandler(c, info, builtins),
+    (c) => {
+      const handler = new ExecuteHandler(c, info, builtins)
+      handler.unlimited = true
+      return handler
+    },
   )
 
 const interfaceError = (e: unknown): PgInterfaceError =>
