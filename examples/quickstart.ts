@@ -10,7 +10,7 @@
  */
 import * as PgConnection from "@pgfx/client/PgConnection"
 import * as TempCluster from "@pgfx/testing/TempCluster"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 
 const program = (options: PgConnection.PgConnectionOptions) =>
   Effect.gen(function* () {
@@ -37,7 +37,7 @@ const program = (options: PgConnection.PgConnectionOptions) =>
     const rows = yield* conn.fetch("SELECT id, name, price FROM pgfx_quickstart WHERE id >= $1 ORDER BY id", [1n])
     for (const row of rows) console.log(row.toObject())
 
-    const count = yield* conn.fetchVal("SELECT count(*) FROM pgfx_quickstart")
+    const count = Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM pgfx_quickstart"))
     console.log(`${count} rows`)
     yield* conn.execute("DROP TABLE pgfx_quickstart")
   }).pipe(Effect.scoped)

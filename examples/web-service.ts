@@ -14,7 +14,7 @@ import { NodeHttpServer, NodeRuntime } from "@effect/platform-node"
 import * as PgClient from "@pgfx/client/PgClient"
 import type * as PgPool from "@pgfx/client/PgPool"
 import * as TempCluster from "@pgfx/testing/TempCluster"
-import { type Config, Effect, Layer } from "effect"
+import { type Config, Effect, Layer, Option } from "effect"
 import { HttpRouter, HttpServerResponse } from "effect/http"
 import { createServer } from "node:http"
 
@@ -26,7 +26,9 @@ const handle = Effect.gen(function* () {
   // `PgClient.transaction` takes a connection from the pool and opens a transaction on it;
   // every PgClient query inside runs on that connection. It commits when the block succeeds,
   // rolls back when it fails (or the client goes away), and releases the connection either way.
-  const result = yield* PgClient.transaction(PgClient.fetchVal("SELECT 2 ^ $1", [Number(power)]))
+  const result = yield* PgClient.transaction(
+    Effect.map(PgClient.fetchVal("SELECT 2 ^ $1", [Number(power)]), Option.getOrThrow),
+  )
   return HttpServerResponse.text(`2 ^ ${power} is ${String(result)}`)
 }).pipe(
   Effect.catchTag("PgServerError", (error) =>

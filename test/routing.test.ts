@@ -20,7 +20,7 @@ import * as PgCopy from "@pgfx/client/PgCopy"
 import type * as PgPool from "@pgfx/client/PgPool"
 import * as PgQuery from "@pgfx/client/PgQuery"
 import * as PgSqlClient from "@pgfx/sql/PgSqlClient"
-import { Effect, Fiber, Layer, Ref, Schema, type Scope, Stream } from "effect"
+import { Effect, Fiber, Layer, Option, Ref, Schema, type Scope, Stream } from "effect"
 import { SqlClient } from "effect/sql/SqlClient"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -72,7 +72,7 @@ const clientRows: Record<Exclude<keyof PgClient.PgClientShape, NotRouted>, Row> 
   execute: writer(PgClient.execute(PROBE)),
   fetch: writer(PgClient.fetch(PROBE)),
   fetchRow: writer(PgClient.fetchRow(PROBE)),
-  fetchVal: writer(PgClient.fetchVal(PROBE)),
+  fetchVal: writer(Effect.map(PgClient.fetchVal(PROBE), Option.getOrThrow)),
   executeMany: writer(PgClient.executeMany("SELECT probe() WHERE $1::int = 1", [[1]])),
   fetchMany: writer(PgClient.fetchMany("SELECT probe() WHERE $1::int = 1", [[1]])),
   cursor: writer(Stream.runCollect(PgClient.cursor(PROBE))),
@@ -103,7 +103,7 @@ const poolRows: Record<Exclude<keyof PgPool.PgPool, PoolControl>, Row> = {
   execute: writer(withClient((c) => c.pool.execute(PROBE))),
   fetch: writer(withClient((c) => c.pool.fetch(PROBE))),
   fetchRow: writer(withClient((c) => c.pool.fetchRow(PROBE))),
-  fetchVal: writer(withClient((c) => c.pool.fetchVal(PROBE))),
+  fetchVal: writer(withClient((c) => Effect.map(c.pool.fetchVal(PROBE), Option.getOrThrow))),
   executeMany: writer(withClient((c) => c.pool.executeMany("SELECT probe() WHERE $1::int = 1", [[1]]))),
   fetchMany: writer(withClient((c) => c.pool.fetchMany("SELECT probe() WHERE $1::int = 1", [[1]]))),
 }

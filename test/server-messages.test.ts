@@ -7,7 +7,7 @@ import type * as PgConnection from "@pgfx/client/PgConnection"
 import type { PgConnectionError, PgProtocolError } from "@pgfx/client/PgError"
 import * as PgNotifications from "@pgfx/client/PgNotifications"
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, Fiber, Logger, type LogLevel, References, Stream } from "effect"
+import { Deferred, Effect, Exit, Fiber, Logger, type LogLevel, Option, References, Stream } from "effect"
 import { connect, withAdmin } from "./support/connect.ts"
 import { failureOf } from "./support/failure.ts"
 
@@ -196,7 +196,9 @@ describe("termination listeners", () => {
       yield* conn.addTerminationListener((c, reason) => Deferred.doneUnsafe(terminated, Exit.succeed([c, reason])))
       yield* conn.addTerminationListener(removed)
       yield* conn.removeTerminationListener(removed)
-      yield* withAdmin((admin) => admin.fetchVal("SELECT pg_terminate_backend($1)", [conn.serverPid]))
+      yield* withAdmin((admin) =>
+        Effect.map(admin.fetchVal("SELECT pg_terminate_backend($1)", [conn.serverPid]), Option.getOrThrow),
+      )
       const [c, reason] = yield* within(Deferred.await(terminated), "the termination listener")
       expect(c).toBe(conn)
       expect(reason._tag).toBe("PgConnectionError")

@@ -51,13 +51,14 @@
  *
  * @since 0.1.0
  */
-import { Config, Context, Effect, Layer, type Option, type Schedule, type Scope, Stream } from "effect"
+import { Config, Context, Effect, Layer, type Schedule, type Scope, Stream } from "effect"
 import * as ClientConfig from "./internal/ClientConfig.ts"
 import * as Route from "./internal/Route.ts"
+import * as RowSchema from "./internal/RowSchema.ts"
 import { isRetryable } from "./internal/Transaction.ts"
 import type { PgConnectionOptions } from "./PgConfig.ts"
 import type * as PgConfig from "./PgConfig.ts"
-import type { FetchValOptions, PgConnection, QueryOptions } from "./PgConnection.ts"
+import type { Fetch, FetchRow, FetchVal, PgConnection, QueryOptions } from "./PgConnection.ts"
 import { PgInterfaceError, type PgQueryError, type PgTransactionError } from "./PgError.ts"
 import * as PgPool from "./PgPool.ts"
 import type { CursorOptions, PgCursor } from "./PgCursor.ts"
@@ -98,26 +99,18 @@ export interface PgClientShape {
   execute(sql: string, args?: ReadonlyArray<unknown>, options?: QueryOptions): Effect.Effect<string, PgClientError>
   /** `execute` with a `sql` fragment (`PgSql`). */
   execute(query: Fragment, options?: QueryOptions): Effect.Effect<string, PgClientError>
-  /** Runs a query on a checked-out connection (or the current one); returns all rows. */
-  fetch(
-    sql: string,
-    args?: ReadonlyArray<unknown>,
-    options?: QueryOptions,
-  ): Effect.Effect<Array<PgRecord>, PgClientError>
-  /** `fetch` with a `sql` fragment (`PgSql`). */
-  fetch(query: Fragment, options?: QueryOptions): Effect.Effect<Array<PgRecord>, PgClientError>
-  /** Runs a query on a checked-out connection (or the current one); returns the first row. */
-  fetchRow(
-    sql: string,
-    args?: ReadonlyArray<unknown>,
-    options?: QueryOptions,
-  ): Effect.Effect<Option.Option<PgRecord>, PgClientError>
-  /** `fetchRow` with a `sql` fragment (`PgSql`). */
-  fetchRow(query: Fragment, options?: QueryOptions): Effect.Effect<Option.Option<PgRecord>, PgClientError>
-  /** Runs a query on a checked-out connection (or the current one); returns one value. */
-  fetchVal(sql: string, args?: ReadonlyArray<unknown>, options?: FetchValOptions): Effect.Effect<unknown, PgClientError>
-  /** `fetchVal` with a `sql` fragment (`PgSql`). */
-  fetchVal(query: Fragment, options?: FetchValOptions): Effect.Effect<unknown, PgClientError>
+  /**
+   * Runs a query on a checked-out connection (or the current one); returns all rows, decoded
+   * through `{ schema }` when given (see `PgConnection.Fetch`).
+   */
+  readonly fetch: Fetch<PgClientError>
+  /** Runs a query on a checked-out connection (or the current one); returns the first row, if any. */
+  readonly fetchRow: FetchRow<PgClientError>
+  /**
+   * Runs a query on a checked-out connection (or the current one); returns one value of the
+   * first row: `None` without a row, `Some(null)` for a NULL.
+   */
+  readonly fetchVal: FetchVal<PgClientError>
   /**
    * Runs `sql` once per argument set on a checked-out connection (or the current one), all sets
    * pipelined in one round trip and atomic (see `PgConnection.executeMany`).
@@ -220,15 +213,9 @@ export const fromPool = (pool: PgPool.PgPool, listener?: PgListener.PgListenerSh
   // The pool's shortcuts run on the fiber's transaction (or current connection) themselves.
   execute: (query: string | Fragment, argsOrOptions?: ReadonlyArray<unknown> | QueryOptions, opts?: QueryOptions) =>
     pool.execute(...normalize(query, argsOrOptions, opts)),
-  fetch: (query: string | Fragment, argsOrOptions?: ReadonlyArray<unknown> | QueryOptions, opts?: QueryOptions) =>
-    pool.fetch(...normalize(query, argsOrOptions, opts)),
-  fetchRow: (query: string | Fragment, argsOrOptions?: ReadonlyArray<unknown> | QueryOptions, opts?: QueryOptions) =>
-    pool.fetchRow(...normalize(query, argsOrOptions, opts)),
-  fetchVal: (
-    query: string | Fragment,
-    argsOrOptions?: ReadonlyArray<unknown> | FetchValOptions,
-    opts?: FetchValOptions,
-  ) => pool.fetchVal(...normalize(query, argsOrOptions, opts)),
+  fetch: pool.fetch,
+  fetchRow: pool.fetchRow,
+  fetchVal: pool.fetchVal,
   executeMany: (sql, argsList, options) => pool.executeMany(sql, argsList, options),
   fetchMany: (sql, argsList, options) => pool.fetchMany(sql, argsList, options),
   cursor: (sql, args, options) => Route.stream(pool, (conn) => conn.cursor(sql, args, options)),
@@ -355,34 +342,42 @@ export const execute: QueryAccessor<string, QueryOptions> = (
 ) => PgClient.use((c) => c.execute(...normalize(sql, args, options)))
 
 /**
- * `fetch` through the provided {@link PgClient}.
+ * `fetch` through the provided {@link PgClient}: all rows, decoded through `{ schema }` when
+ * given.
+ *
+ * @example
+ * ```ts
+ * const User = Schema.Struct({ id: Schema.Number, name: Schema.String })
+ * const users = yield* PgClient.fetch(sql`SELECT id, name FROM users WHERE id > ${10}`, { schema: User })
+ * ```
  * @since 0.1.0
  */
-export const fetch: QueryAccessor<Array<PgRecord>, QueryOptions> = (
-  sql: string | Fragment,
-  args?: ReadonlyArray<unknown> | QueryOptions,
-  options?: QueryOptions,
-) => PgClient.use((c) => c.fetch(...normalize(sql, args, options)))
+export const fetch: Fetch<PgClientError, PgClient> = RowSchema.overloaded((query, argsOrOptions, options) =>
+  PgClient.use((c) => RowSchema.implOf(c.fetch)(...normalize(query, argsOrOptions, options))),
+)
 
 /**
- * `fetchRow` through the provided {@link PgClient}.
+ * `fetchRow` through the provided {@link PgClient}: the first row, if any.
  * @since 0.1.0
  */
-export const fetchRow: QueryAccessor<Option.Option<PgRecord>, QueryOptions> = (
-  sql: string | Fragment,
-  args?: ReadonlyArray<unknown> | QueryOptions,
-  options?: QueryOptions,
-) => PgClient.use((c) => c.fetchRow(...normalize(sql, args, options)))
+export const fetchRow: FetchRow<PgClientError, PgClient> = RowSchema.overloaded((query, argsOrOptions, options) =>
+  PgClient.use((c) => RowSchema.implOf(c.fetchRow)(...normalize(query, argsOrOptions, options))),
+)
 
 /**
- * `fetchVal` through the provided {@link PgClient}.
+ * `fetchVal` through the provided {@link PgClient}: one value of the first row, `None` without
+ * a row.
+ *
+ * @example
+ * ```ts
+ * const count = yield* PgClient.fetchVal("SELECT count(*) FROM users", [], { schema: Schema.BigInt })
+ * // Option<bigint>
+ * ```
  * @since 0.1.0
  */
-export const fetchVal: QueryAccessor<unknown, FetchValOptions> = (
-  sql: string | Fragment,
-  args?: ReadonlyArray<unknown> | FetchValOptions,
-  options?: FetchValOptions,
-) => PgClient.use((c) => c.fetchVal(...normalize(sql, args, options)))
+export const fetchVal: FetchVal<PgClientError, PgClient> = RowSchema.overloaded((query, argsOrOptions, options) =>
+  PgClient.use((c) => RowSchema.implOf(c.fetchVal)(...normalize(query, argsOrOptions, options))),
+)
 
 /**
  * `executeMany` through the provided {@link PgClient}: every argument set pipelined in one round

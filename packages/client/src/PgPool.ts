@@ -37,12 +37,13 @@
  * ```
  * @since 0.1.0
  */
-import { Cause, Data, Duration, Effect, Exit, type Option, Redacted, Scope } from "effect"
+import { Cause, Data, Duration, Effect, Exit, Redacted, Scope } from "effect"
 import { leaseOf, usable } from "./internal/Lease.ts"
 import { causeOf, type Member, PoolCore, type PoolSettings } from "./internal/Pool.ts"
 import * as FastQuery from "./internal/FastQuery.ts"
 import * as Reset from "./internal/Reset.ts"
 import * as Route from "./internal/Route.ts"
+import * as RowSchema from "./internal/RowSchema.ts"
 import * as PgConfig from "./PgConfig.ts"
 import type { PgConnectionOptions } from "./PgConfig.ts"
 import * as PgConnection from "./PgConnection.ts"
@@ -162,36 +163,12 @@ export interface PgPool {
   ): Effect.Effect<string, PgQueryError | PgPoolError>
   /** `execute` with a `sql` fragment (`PgSql`). */
   execute(query: Fragment, options?: PgConnection.QueryOptions): Effect.Effect<string, PgQueryError | PgPoolError>
-  /** `fetch` on a connection checked out for this call. */
-  fetch(
-    sql: string,
-    args?: ReadonlyArray<unknown>,
-    options?: PgConnection.QueryOptions,
-  ): Effect.Effect<Array<PgRecord>, PgQueryError | PgPoolError>
-  /** `fetch` with a `sql` fragment (`PgSql`). */
-  fetch(
-    query: Fragment,
-    options?: PgConnection.QueryOptions,
-  ): Effect.Effect<Array<PgRecord>, PgQueryError | PgPoolError>
-  /** `fetchRow` on a connection checked out for this call. */
-  fetchRow(
-    sql: string,
-    args?: ReadonlyArray<unknown>,
-    options?: PgConnection.QueryOptions,
-  ): Effect.Effect<Option.Option<PgRecord>, PgQueryError | PgPoolError>
-  /** `fetchRow` with a `sql` fragment (`PgSql`). */
-  fetchRow(
-    query: Fragment,
-    options?: PgConnection.QueryOptions,
-  ): Effect.Effect<Option.Option<PgRecord>, PgQueryError | PgPoolError>
-  /** `fetchVal` on a connection checked out for this call. */
-  fetchVal(
-    sql: string,
-    args?: ReadonlyArray<unknown>,
-    options?: PgConnection.FetchValOptions,
-  ): Effect.Effect<unknown, PgQueryError | PgPoolError>
-  /** `fetchVal` with a `sql` fragment (`PgSql`). */
-  fetchVal(query: Fragment, options?: PgConnection.FetchValOptions): Effect.Effect<unknown, PgQueryError | PgPoolError>
+  /** `fetch` on a connection checked out for this call (typed with `{ schema }`, see `PgConnection.Fetch`). */
+  readonly fetch: PgConnection.Fetch<PgQueryError | PgPoolError>
+  /** `fetchRow` on a connection checked out for this call (see `PgConnection.FetchRow`). */
+  readonly fetchRow: PgConnection.FetchRow<PgQueryError | PgPoolError>
+  /** `fetchVal` on a connection checked out for this call (see `PgConnection.FetchVal`). */
+  readonly fetchVal: PgConnection.FetchVal<PgQueryError | PgPoolError>
   /**
    * `executeMany` on a connection checked out for this call: every argument set pipelined in one
    * round trip, atomic (see `PgConnection.executeMany`).
@@ -436,9 +413,7 @@ class Pool implements PgPool {
    * One query on a connection checked out for it. Without a `setup` hook no handle is made: the
    * query runs on the connection itself, which never escapes this function.
    */
-  private run<A>(
-    f: (conn: PgConnection.PgConnection) => Effect.Effect<A, PgQueryError>,
-  ): Effect.Effect<A, PgQueryError | PgPoolError> {
+  private run<A, E>(f: (conn: PgConnection.PgConnection) => Effect.Effect<A, E>): Effect.Effect<A, E | PgPoolError> {
     if (this.core.settings.setup !== undefined) return this.withConnection(f)
     return Effect.uninterruptibleMask((restore) =>
       Effect.flatMap(this.core.acquireMember(restore), (member: Member) =>
@@ -452,14 +427,14 @@ class Pool implements PgPool {
    * on one of this pool's connections, internal/Route.ts), else through the fast path
    * (internal/FastQuery.ts) when `pick` is given and it applies, else {@link run}.
    */
-  private call<A>(
+  private call<A, P extends FastQuery.PickError = PgInterfaceError>(
     sql: string,
     args: ReadonlyArray<unknown>,
     maxRows: number,
     options: PgConnection.QueryOptions | undefined,
-    pick: FastQuery.Pick<A> | undefined,
-    f: (conn: PgConnection.PgConnection) => Effect.Effect<A, PgQueryError>,
-  ): Effect.Effect<A, PgQueryError | PgPoolError> {
+    pick: FastQuery.Pick<A, P> | undefined,
+    f: (conn: PgConnection.PgConnection) => Effect.Effect<A, PgQueryError | NoInfer<P>>,
+  ): Effect.Effect<A, PgQueryError | NoInfer<P> | PgPoolError> {
     return Effect.withFiber((fiber) => {
       const current = Route.pinned(this, fiber.context)
       if (current !== undefined) return f(current)
@@ -478,31 +453,24 @@ class Pool implements PgPool {
     const pick = args === undefined || args.length === 0 ? undefined : FastQuery.pickStatus
     return this.call(sql, args ?? [], 0, options, pick, (conn) => conn.execute(sql, args, options))
   }
-  fetch(
-    query: string | Fragment,
-    argsOrOptions?: ReadonlyArray<unknown> | PgConnection.QueryOptions,
-    maybeOptions?: PgConnection.QueryOptions,
-  ) {
-    const [sql, args = [], options] = normalize(query, argsOrOptions, maybeOptions)
-    return this.call(sql, args, 0, options, FastQuery.pickRows, (conn) => conn.fetch(sql, args, options))
-  }
-  fetchRow(
-    query: string | Fragment,
-    argsOrOptions?: ReadonlyArray<unknown> | PgConnection.QueryOptions,
-    maybeOptions?: PgConnection.QueryOptions,
-  ) {
-    const [sql, args = [], options] = normalize(query, argsOrOptions, maybeOptions)
-    return this.call(sql, args, 1, options, FastQuery.pickFirstRow, (conn) => conn.fetchRow(sql, args, options))
-  }
-  fetchVal(
-    query: string | Fragment,
-    argsOrOptions?: ReadonlyArray<unknown> | PgConnection.FetchValOptions,
-    maybeOptions?: PgConnection.FetchValOptions,
-  ) {
-    const [sql, args = [], options] = normalize(query, argsOrOptions, maybeOptions)
-    const pick = FastQuery.pickValue(options?.column ?? 0)
-    return this.call(sql, args, 1, options, pick, (conn) => conn.fetchVal(sql, args, options))
-  }
+  readonly fetch: PgConnection.Fetch<PgQueryError | PgPoolError> = RowSchema.overloaded((query, a, o) => {
+    const [sql, args = [], options] = normalize(query, a, o)
+    return this.call(sql, args, 0, options, RowSchema.rows(sql, options), (conn) =>
+      RowSchema.implOf(conn.fetch)(sql, args, options),
+    )
+  })
+  readonly fetchRow: PgConnection.FetchRow<PgQueryError | PgPoolError> = RowSchema.overloaded((query, a, o) => {
+    const [sql, args = [], options] = normalize(query, a, o)
+    return this.call(sql, args, 1, options, RowSchema.firstRow(sql, options), (conn) =>
+      RowSchema.implOf(conn.fetchRow)(sql, args, options),
+    )
+  })
+  readonly fetchVal: PgConnection.FetchVal<PgQueryError | PgPoolError> = RowSchema.overloaded((query, a, o) => {
+    const [sql, args = [], options] = normalize(query, a, o)
+    return this.call(sql, args, 1, options, RowSchema.value(sql, options), (conn) =>
+      RowSchema.implOf(conn.fetchVal)(sql, args, options),
+    )
+  })
   executeMany(sql: string, argsList: ReadonlyArray<ReadonlyArray<unknown>>, options?: PgConnection.QueryOptions) {
     return this.call(sql, [], 0, options, undefined, (conn) => conn.executeMany(sql, argsList, options))
   }

@@ -78,8 +78,11 @@ export interface PgStatement {
   fetch(args?: ReadonlyArray<unknown>, options?: QueryOptions): Effect.Effect<Array<PgRecord>, PgQueryError>
   /** Runs the statement; returns the first row, if any. */
   fetchRow(args?: ReadonlyArray<unknown>, options?: QueryOptions): Effect.Effect<Option.Option<PgRecord>, PgQueryError>
-  /** Runs the statement; returns one value of the first row (`null` without rows). */
-  fetchVal(args?: ReadonlyArray<unknown>, options?: FetchValOptions): Effect.Effect<unknown, PgQueryError>
+  /** Runs the statement; returns one value of the first row: `None` without rows, `Some(null)` for a NULL. */
+  fetchVal(
+    args?: ReadonlyArray<unknown>,
+    options?: FetchValOptions,
+  ): Effect.Effect<Option.Option<unknown>, PgQueryError>
   /** Runs the statement for every argument set in one pipelined, atomic batch. */
   executeMany(
     argsList: ReadonlyArray<ReadonlyArray<unknown>>,

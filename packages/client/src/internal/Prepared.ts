@@ -192,7 +192,10 @@ export class PreparedStatement implements PgStatement {
     return Effect.map(this.run(args, 1, options), (r) => Option.fromUndefinedOr(r.rows[0]))
   }
 
-  fetchVal(args: ReadonlyArray<unknown> = [], options?: FetchValOptions): Effect.Effect<unknown, PgQueryError> {
+  fetchVal(
+    args: ReadonlyArray<unknown> = [],
+    options?: FetchValOptions,
+  ): Effect.Effect<Option.Option<unknown>, PgQueryError> {
     const pick = pickValue(options?.column ?? 0)
     return Effect.flatMap(this.run(args, 1, options), (r) =>
       Effect.try({ try: () => pick(r), catch: (e) => e as PgInterfaceError }),
@@ -247,7 +250,10 @@ export class PreparedStatement implements PgStatement {
   ): Effect.Effect<unknown, PgQueryError | PgTransactionError> {
     const analyze = options?.analyze === true
     const sql = `EXPLAIN (FORMAT JSON, VERBOSE${analyze ? ", ANALYZE" : ""}) ${this.sql}`
-    const plan = Effect.map(this.conn.fetchVal(sql, args, options), (v) => (typeof v === "string" ? JSON.parse(v) : v))
+    const plan = Effect.map(this.conn.fetchVal(sql, args, options), (row) => {
+      const v = Option.getOrNull(row)
+      return typeof v === "string" ? JSON.parse(v) : v
+    })
     // ANALYZE runs the statement: do it in a transaction (or savepoint) that is always rolled back.
     return analyze ? Transaction.transaction(this.conn, plan, { rollbackOnly: true }) : plan
   }
