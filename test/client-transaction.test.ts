@@ -273,7 +273,7 @@ describe("TestTransaction with PgClient", () => {
         PgClient.transaction(Effect.andThen(PgClient.execute("INSERT INTO t VALUES ($1)", [a]), count))
       yield* Effect.scoped(
         Effect.gen(function* () {
-          const conn = yield* PgClient.reserve
+          const conn = yield* PgClient.acquire()
           yield* TestTransaction.scoped(conn)
           expect(yield* register(1)).toBe(1n) // a savepoint in the test's transaction
           expect(yield* register(2)).toBe(2n)

@@ -29,7 +29,7 @@ describe("PgClient.layer", () => {
       expect(Option.getOrThrow(row).get("x")).toBe("a")
       const stats = yield* PgClient.stats
       expect(stats).toMatchObject({ min: 1, max: 3, inUse: 0 })
-      const pid = yield* Effect.scoped(Effect.map(PgClient.reserve, (c) => c.serverPid))
+      const pid = yield* Effect.scoped(Effect.map(PgClient.acquire(), (c) => c.serverPid))
       expect(yield* PgClient.withConnection((c) => Effect.succeed(c.serverPid))).toBe(pid)
       yield* PgClient.expireConnections
       expect(yield* backendPid).not.toBe(pid)
@@ -172,7 +172,7 @@ describe("the current connection", () => {
     Effect.gen(function* () {
       const pinned = yield* Effect.scoped(
         Effect.gen(function* () {
-          const conn = yield* PgClient.reserve
+          const conn = yield* PgClient.acquire()
           const pids = yield* PgCurrentConnection.provide(conn)(
             Effect.all([backendPid, backendPid, PgClient.fetch("SELECT 1"), backendPid], { concurrency: 1 }),
           )

@@ -15,7 +15,7 @@ const terminate = (pids: ReadonlyArray<number>) =>
   withAdmin((admin) => admin.execute("SELECT pg_terminate_backend(p) FROM unnest($1::int4[]) p", [pids]))
 
 const idlePids = (pool: PgPool.PgPool, n: number) =>
-  Effect.scoped(Effect.forEach(Array.from({ length: n }), () => Effect.map(pool.acquire, (c) => c.serverPid)))
+  Effect.scoped(Effect.forEach(Array.from({ length: n }), () => Effect.map(pool.acquire(), (c) => c.serverPid)))
 
 describe("connections the server closes", () => {
   it.live("terminated while idle: detected at once and replaced on demand", () =>
@@ -38,7 +38,7 @@ describe("connections the server closes", () => {
       const pool = yield* PgPool.make(poolOptions({ max: 1 }))
       yield* Effect.scoped(
         Effect.gen(function* () {
-          const conn = yield* pool.acquire
+          const conn = yield* pool.acquire()
           yield* terminate([conn.serverPid])
           yield* eventually("the pool noticed", () => pool.size === 0)
           const error = failureOf(yield* Effect.exit(Effect.map(conn.fetchVal("SELECT 1"), Option.getOrThrow)))
@@ -154,7 +154,7 @@ describe("close and terminate", () => {
       const pool = yield* PgPool.make(poolOptions({ min: 1, max: 2 }))
       yield* Effect.scoped(
         Effect.gen(function* () {
-          const conn = yield* pool.acquire
+          const conn = yield* pool.acquire()
           yield* pool.terminate
           expect(pool.size).toBe(0)
           expect(failureOf(yield* Effect.exit(Effect.map(conn.fetchVal("SELECT 1"), Option.getOrThrow)))).toMatchObject(
@@ -254,7 +254,7 @@ describe("replacing connections", () => {
       const before = yield* idlePids(pool, 2)
       yield* Effect.scoped(
         Effect.gen(function* () {
-          const conn = yield* pool.acquire
+          const conn = yield* pool.acquire()
           yield* pool.expireConnections
           expect(pool.stats).toMatchObject({ size: 1, idle: 0, inUse: 1 })
           expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 1"))).toBe(1)

@@ -30,7 +30,7 @@ describe("pool under load", () => {
                 const value =
                   n % 10 === 0
                     ? yield* Effect.scoped(
-                        Effect.flatMap(pool.acquire, (c) =>
+                        Effect.flatMap(pool.acquire(), (c) =>
                           Effect.map(c.fetchVal("SELECT $1::int", [n]), Option.getOrThrow),
                         ),
                       )

@@ -49,7 +49,7 @@ describe("a server restarted under the pool", () => {
         const started = Date.now()
         const shortcut = failureOf(yield* Effect.exit(Effect.map(pool.fetchVal("SELECT 1"), Option.getOrThrow)))
         expect(shortcut).toMatchObject({ _tag: "PgConnectionError", reason: "ConnectFailed" })
-        const scoped = failureOf(yield* Effect.exit(Effect.scoped(pool.acquire)))
+        const scoped = failureOf(yield* Effect.exit(Effect.scoped(pool.acquire())))
         expect(scoped).toMatchObject({ _tag: "PgConnectionError" })
         const many = yield* Effect.all(
           Array.from({ length: 10 }, () => Effect.exit(Effect.map(pool.fetchVal("SELECT 1"), Option.getOrThrow))),

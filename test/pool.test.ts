@@ -77,7 +77,7 @@ describe("acquire is a scoped resource", () => {
       const exit = yield* Effect.exit(
         Effect.scoped(
           Effect.gen(function* () {
-            const conn = yield* pool.acquire
+            const conn = yield* pool.acquire()
             Option.getOrThrow(yield* conn.fetchVal("SELECT 1"))
             expect(pool.stats.inUse).toBe(1)
             yield* body
@@ -208,7 +208,7 @@ describe("released connections", () => {
       let early: Effect.Effect<unknown, unknown> = Effect.void
       const leaked = yield* Effect.scoped(
         Effect.gen(function* () {
-          const conn = yield* pool.acquire
+          const conn = yield* pool.acquire()
           early = Effect.map(conn.fetchVal("SELECT 1"), Option.getOrThrow)
           expect(conn.isClosed).toBe(false)
           return conn
@@ -285,7 +285,7 @@ describe("hooks", () => {
         },
       )
       expect(counts).toEqual({ init: 2, setup: 3, reset: 3 })
-      yield* Effect.scoped(pool.acquire)
+      yield* Effect.scoped(pool.acquire())
       expect(counts).toEqual({ init: 2, setup: 4, reset: 4 })
     }),
   )
@@ -328,7 +328,7 @@ describe("hooks", () => {
       const pool = yield* PgPool.make(
         poolOptions({ max: 1, setup: () => (fail ? Effect.fail("no setup today") : Effect.void) }),
       )
-      const viaAcquire = failureOf(yield* Effect.exit(Effect.scoped(pool.acquire)))
+      const viaAcquire = failureOf(yield* Effect.exit(Effect.scoped(pool.acquire())))
       expect(viaAcquire).toMatchObject({ _tag: "PgPoolHookError", hook: "setup", cause: "no setup today" })
       expect(pool.stats).toMatchObject({ size: 1, idle: 1, inUse: 0 })
       const viaShortcut = failureOf(yield* Effect.exit(Effect.map(pool.fetchVal("SELECT 1"), Option.getOrThrow)))

@@ -146,7 +146,7 @@ describe("prepared statements", () => {
       ])
       expect(select.getStatusMsg()).toBe("SELECT 2")
       expect(Option.isNone(yield* select.fetchRow([99]))).toBe(true)
-      expect(Option.getOrThrow(yield* select.fetchVal([99]))).toBe(null)
+      expect(yield* select.fetchVal([99])).toEqual(Option.none())
       expect(
         failureOf(yield* Effect.exit(Effect.map(select.fetchVal([1], { column: 7 }), Option.getOrThrow)))._tag,
       ).toBe("PgInterfaceError")

@@ -65,7 +65,7 @@ type NotRouted =
   | "listener" // the listener value
   | "listen" // notifications are read on the dedicated listener connection, never a pooled one
   | "subscribe"
-  | "reserve" // documented: always a fresh checkout, even inside a transaction
+  | "acquire" // documented: always a fresh checkout, even inside a transaction
   | "withConnection"
 
 const clientRows: Record<Exclude<keyof PgClient.PgClientShape, NotRouted>, Row> = {
@@ -361,12 +361,27 @@ layer(shared, { excludeTestServices: true })("the list of entry points", (it) =>
     Effect.scoped(
       Effect.gen(function* () {
         const client = yield* PgClient.PgClient
-        const notRouted = ["pool", "listener", "listen", "subscribe", "reserve", "withConnection"]
+        const notRouted = ["pool", "listener", "listen", "subscribe", "acquire", "withConnection"]
         expect(Object.keys(client).sort()).toEqual([...Object.keys(clientRows), ...notRouted].sort())
-        const poolMethods = Object.getOwnPropertyNames(Object.getPrototypeOf(client.pool)).filter(
+        // Methods on the prototype, and the overloaded fetch methods, which are own properties.
+        const poolMembers = [
+          ...Object.getOwnPropertyNames(Object.getPrototypeOf(client.pool)),
+          ...Object.keys(client.pool),
+        ]
+        const poolMethods = poolMembers.filter(
           (k) => typeof (client.pool as unknown as Record<string, unknown>)[k] === "function",
         )
-        const poolNotShortcuts = ["constructor", "withConnection", "setConnectArgs", "owns", "run", "call", "setup"]
+        const poolNotShortcuts = [
+          "constructor",
+          "acquire",
+          "member",
+          "withConnection",
+          "setConnectArgs",
+          "owns",
+          "run",
+          "call",
+          "setup",
+        ]
         expect(poolMethods.filter((k) => !poolNotShortcuts.includes(k)).sort()).toEqual(Object.keys(poolRows).sort())
         const copyFunctions = Object.keys(PgCopy).filter((k) => !k.endsWith("Error"))
         expect(copyFunctions.sort()).toEqual(Object.keys(copyRows((c) => c)).sort())
@@ -382,11 +397,11 @@ layer(shared, { excludeTestServices: true })("the list of entry points", (it) =>
 
   it("entry points get connections only through internal/Route.ts", () => {
     // Checking a connection out is the pool's `acquire` / `withConnection` (and the client's
-    // `reserve` / `withConnection`, which are them). Only these places may name them.
+    // `acquire` / `withConnection`, which are them). Only these places may name them.
     const allowed: Record<string, number> = {
       "packages/client/src/internal/Route.ts": 2, // the resolution itself
       "packages/client/src/PgPool.ts": 1, // run(): a shortcut with a `setup` hook needs a handle
-      "packages/client/src/PgClient.ts": 4, // the client's reserve / withConnection and their accessors
+      "packages/client/src/PgClient.ts": 4, // the client's acquire / withConnection and their accessors
       // effect/sql's transactionAcquirer (a new top-level transaction), and its unprepared/raw
       // statements outside a pgfx transaction (PgCurrentConnection.find decides, as Route does)
       "packages/sql/src/PgSqlClient.ts": 2,

@@ -133,7 +133,7 @@ describe("secrets", () => {
         Option.getOrThrow(yield* pool.fetchVal("SELECT 1"))
         yield* pool.withConnection((conn) => conn.execute("SELECT 2"))
         objects.pool = pool
-        objects.poolConnection = yield* pool.acquire
+        objects.poolConnection = yield* pool.acquire()
 
         const url = `postgres://${secret.name}:${password}@${pg.host}:${pg.port}/${pg.database}?sslmode=disable`
         const client = yield* PgClient.make(url)

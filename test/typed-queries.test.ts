@@ -166,7 +166,7 @@ describe("typed queries on a client's current connection", () => {
         sql: "SELECT pg_backend_pid() AS pid",
         row: Schema.Struct({ pid: Schema.Number }),
       })
-      const conn = yield* client.reserve
+      const conn = yield* client.acquire()
       const pid = Option.getOrThrow(yield* conn.fetchVal("SELECT pg_backend_pid()"))
       const row = yield* q.on(client).one().pipe(PgCurrentConnection.provide(conn), Effect.timeout("20 seconds"))
       expect(row).toEqual({ pid })

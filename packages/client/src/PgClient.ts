@@ -52,6 +52,7 @@
  * @since 0.1.0
  */
 import { Config, Context, Effect, Layer, type Schedule, type Scope, Stream } from "effect"
+import { dual } from "effect/Function"
 import * as ClientConfig from "./internal/ClientConfig.ts"
 import * as Route from "./internal/Route.ts"
 import * as RowSchema from "./internal/RowSchema.ts"
@@ -103,28 +104,28 @@ export interface PgClientShape {
    * Runs a query on a checked-out connection (or the current one); returns all rows, decoded
    * through `{ schema }` when given (see `PgConnection.Fetch`).
    */
-  readonly fetch: Fetch<PgClientError>
+  readonly fetch: Fetch<PgClientError, never, PgPool.AcquireOptions>
   /** Runs a query on a checked-out connection (or the current one); returns the first row, if any. */
-  readonly fetchRow: FetchRow<PgClientError>
+  readonly fetchRow: FetchRow<PgClientError, never, PgPool.AcquireOptions>
   /**
    * Runs a query on a checked-out connection (or the current one); returns one value of the
    * first row: `None` without a row, `Some(null)` for a NULL.
    */
-  readonly fetchVal: FetchVal<PgClientError>
+  readonly fetchVal: FetchVal<PgClientError, never, PgPool.AcquireOptions>
   /**
    * Runs `sql` once per argument set on a checked-out connection (or the current one), all sets
    * pipelined in one round trip and atomic (see `PgConnection.executeMany`).
    */
   executeMany(
-    sql: string,
+    sql: string | Fragment,
     argsList: ReadonlyArray<ReadonlyArray<unknown>>,
-    options?: QueryOptions,
+    options?: PgPool.ShortcutOptions,
   ): Effect.Effect<void, PgClientError>
   /** Like `executeMany`, returning each argument set's rows (e.g. `INSERT ... RETURNING`). */
   fetchMany(
-    sql: string,
+    sql: string | Fragment,
     argsList: ReadonlyArray<ReadonlyArray<unknown>>,
-    options?: QueryOptions,
+    options?: PgPool.ShortcutOptions,
   ): Effect.Effect<Array<Array<PgRecord>>, PgClientError>
   /**
    * The rows of `sql` as a Stream read `prefetch` at a time through a cursor. Outside a
@@ -132,7 +133,13 @@ export interface PgClientShape {
    * (the cursor runs in an implicit transaction meanwhile, see `PgCursor`); inside one it reads
    * on the transaction's connection.
    */
-  cursor(sql: string, args?: ReadonlyArray<unknown>, options?: CursorOptions): Stream.Stream<PgRecord, PgClientError>
+  cursor(
+    sql: string,
+    args?: ReadonlyArray<unknown>,
+    options?: CursorOptions & PgPool.AcquireOptions,
+  ): Stream.Stream<PgRecord, PgClientError>
+  /** `cursor` with a `sql` fragment (`PgSql`). */
+  cursor(query: Fragment, options?: CursorOptions & PgPool.AcquireOptions): Stream.Stream<PgRecord, PgClientError>
   /**
    * An explicit cursor (`fetch`, `fetchRow`, `forward`) for the current Scope, on a connection
    * checked out for that Scope (or the current transaction's connection).
@@ -140,14 +147,19 @@ export interface PgClientShape {
   openCursor(
     sql: string,
     args?: ReadonlyArray<unknown>,
-    options?: QueryOptions,
+    options?: PgPool.ShortcutOptions,
   ): Effect.Effect<PgCursor, PgClientError, Scope.Scope>
+  /** `openCursor` with a `sql` fragment (`PgSql`). */
+  openCursor(query: Fragment, options?: PgPool.ShortcutOptions): Effect.Effect<PgCursor, PgClientError, Scope.Scope>
   /**
    * A prepared statement for the current Scope, on a connection checked out for that Scope (or
    * the current transaction's connection). The statement (and the checkout) end with the Scope;
-   * using it afterwards fails with `PgInterfaceError`.
+   * using it afterwards fails with `PgInterfaceError`. `sql` may be a fragment without parameters.
    */
-  prepare(sql: string, options?: QueryOptions): Effect.Effect<PgStatement, PgClientError, Scope.Scope>
+  prepare(
+    sql: string | Fragment,
+    options?: PgPool.ShortcutOptions,
+  ): Effect.Effect<PgStatement, PgClientError, Scope.Scope>
   /**
    * Runs `effect` in a transaction on a connection checked out for it (commit on success,
    * rollback on failure, defect and interruption), then releases the connection. Inside it, the
@@ -161,7 +173,7 @@ export interface PgClientShape {
    */
   transaction<A, E, R>(
     effect: Effect.Effect<A, E, R>,
-    options?: PgTransaction.TransactionOptions,
+    options?: TransactionOptions,
   ): Effect.Effect<A, E | PgClientError | PgTransactionError, Exclude<R, PgTransaction.PgTransaction>>
   /**
    * The notifications of `channel` as a Stream, read through the client's one shared listener
@@ -189,12 +201,20 @@ export interface PgClientShape {
    * A connection checked out for the current scope (see `PgPool.acquire`). Always a fresh
    * checkout, even inside a transaction.
    */
-  readonly reserve: Effect.Effect<PgConnection, PgPool.PgPoolError, Scope.Scope>
+  acquire(options?: PgPool.AcquireOptions): Effect.Effect<PgConnection, PgPool.PgPoolError, Scope.Scope>
   /** Runs `f` with a checked-out connection, released when `f` ends. */
   withConnection<A, E, R>(
     f: (conn: PgConnection) => Effect.Effect<A, E, R>,
+    options?: PgPool.AcquireOptions,
   ): Effect.Effect<A, E | PgPool.PgPoolError, R>
 }
+
+/**
+ * Options of {@link PgClientShape.transaction}: the transaction's (`PgTransaction`) and the
+ * checkout's (`acquireTimeout`).
+ * @since 0.1.0
+ */
+export interface TransactionOptions extends PgTransaction.TransactionOptions, PgPool.AcquireOptions {}
 
 /**
  * The client service (key `"@pgfx/client/PgClient"`).
@@ -218,19 +238,35 @@ export const fromPool = (pool: PgPool.PgPool, listener?: PgListener.PgListenerSh
   fetchVal: pool.fetchVal,
   executeMany: (sql, argsList, options) => pool.executeMany(sql, argsList, options),
   fetchMany: (sql, argsList, options) => pool.fetchMany(sql, argsList, options),
-  cursor: (sql, args, options) => Route.stream(pool, (conn) => conn.cursor(sql, args, options)),
-  openCursor: (sql, args, options) => Effect.flatMap(Route.scoped(pool), (conn) => conn.openCursor(sql, args, options)),
-  prepare: (sql, options) => Effect.flatMap(Route.scoped(pool), (conn) => conn.prepare(sql, options)),
-  transaction: <A, E, R>(effect: Effect.Effect<A, E, R>, options?: PgTransaction.TransactionOptions) => {
-    const inner = Route.withConnection(pool, (conn) => PgTransaction.transaction(conn, effect, options))
+  cursor: (
+    query: string | Fragment,
+    argsOrOptions?: ReadonlyArray<unknown> | (CursorOptions & PgPool.AcquireOptions),
+    maybeOptions?: CursorOptions & PgPool.AcquireOptions,
+  ) => {
+    const [sql, args, options] = normalize(query, argsOrOptions, maybeOptions)
+    return Route.stream(pool, (conn) => conn.cursor(sql, args, options), options)
+  },
+  openCursor: (
+    query: string | Fragment,
+    argsOrOptions?: ReadonlyArray<unknown> | PgPool.ShortcutOptions,
+    maybeOptions?: PgPool.ShortcutOptions,
+  ) => {
+    const [sql, args, options] = normalize(query, argsOrOptions, maybeOptions)
+    return Effect.flatMap(Route.scoped(pool, options), (conn) => conn.openCursor(sql, args, options))
+  },
+  prepare: (sql, options) => Effect.flatMap(Route.scoped(pool, options), (conn) => conn.prepare(sql, options)),
+  transaction: <A, E, R>(effect: Effect.Effect<A, E, R>, options?: TransactionOptions) => {
+    const inner = Route.withConnection(pool, (conn) => PgTransaction.transaction(conn, effect, options), options)
     const retry = options?.retry
     if (retry === undefined) return inner
     return Effect.withFiber((fiber) => {
       // Nested (a savepoint): the enclosing transaction's own retry applies.
       if (Route.pinned(pool, fiber.context) !== undefined) return inner
       // Each attempt on its own checkout, so a lost connection is retried on a live one.
-      const once = Route.withConnection(pool, (conn) =>
-        PgTransaction.transaction(conn, effect, { ...options, retry: undefined }),
+      const once = Route.withConnection(
+        pool,
+        (conn) => PgTransaction.transaction(conn, effect, { ...options, retry: undefined }),
+        options,
       )
       return Effect.retry(once, {
         schedule: retry as Schedule.Schedule<unknown, E | PgClientError | PgTransactionError>,
@@ -244,8 +280,8 @@ export const fromPool = (pool: PgPool.PgPool, listener?: PgListener.PgListenerSh
     listener === undefined ? Effect.fail(noListener()) : listener.subscribe(channel, options),
   notify: (channel, payload) => Route.withConnection(pool, (conn) => conn.notify(channel, payload)),
   listener,
-  reserve: pool.acquire,
-  withConnection: (f) => pool.withConnection(f),
+  acquire: (options) => pool.acquire(options),
+  withConnection: (f, options) => pool.withConnection(f, options),
 })
 
 const noListener = () =>
@@ -335,10 +371,10 @@ export interface QueryAccessor<A, O> {
  * `execute` through the provided {@link PgClient}.
  * @since 0.1.0
  */
-export const execute: QueryAccessor<string, QueryOptions> = (
+export const execute: QueryAccessor<string, PgPool.ShortcutOptions> = (
   sql: string | Fragment,
-  args?: ReadonlyArray<unknown> | QueryOptions,
-  options?: QueryOptions,
+  args?: ReadonlyArray<unknown> | PgPool.ShortcutOptions,
+  options?: PgPool.ShortcutOptions,
 ) => PgClient.use((c) => c.execute(...normalize(sql, args, options)))
 
 /**
@@ -352,16 +388,18 @@ export const execute: QueryAccessor<string, QueryOptions> = (
  * ```
  * @since 0.1.0
  */
-export const fetch: Fetch<PgClientError, PgClient> = RowSchema.overloaded((query, argsOrOptions, options) =>
-  PgClient.use((c) => RowSchema.implOf(c.fetch)(...normalize(query, argsOrOptions, options))),
+export const fetch: Fetch<PgClientError, PgClient, PgPool.AcquireOptions> = RowSchema.overloaded(
+  (query, argsOrOptions, options) =>
+    PgClient.use((c) => RowSchema.implOf(c.fetch)(...normalize(query, argsOrOptions, options))),
 )
 
 /**
  * `fetchRow` through the provided {@link PgClient}: the first row, if any.
  * @since 0.1.0
  */
-export const fetchRow: FetchRow<PgClientError, PgClient> = RowSchema.overloaded((query, argsOrOptions, options) =>
-  PgClient.use((c) => RowSchema.implOf(c.fetchRow)(...normalize(query, argsOrOptions, options))),
+export const fetchRow: FetchRow<PgClientError, PgClient, PgPool.AcquireOptions> = RowSchema.overloaded(
+  (query, argsOrOptions, options) =>
+    PgClient.use((c) => RowSchema.implOf(c.fetchRow)(...normalize(query, argsOrOptions, options))),
 )
 
 /**
@@ -375,24 +413,26 @@ export const fetchRow: FetchRow<PgClientError, PgClient> = RowSchema.overloaded(
  * ```
  * @since 0.1.0
  */
-export const fetchVal: FetchVal<PgClientError, PgClient> = RowSchema.overloaded((query, argsOrOptions, options) =>
-  PgClient.use((c) => RowSchema.implOf(c.fetchVal)(...normalize(query, argsOrOptions, options))),
+export const fetchVal: FetchVal<PgClientError, PgClient, PgPool.AcquireOptions> = RowSchema.overloaded(
+  (query, argsOrOptions, options) =>
+    PgClient.use((c) => RowSchema.implOf(c.fetchVal)(...normalize(query, argsOrOptions, options))),
 )
 
 /**
  * `executeMany` through the provided {@link PgClient}: every argument set pipelined in one round
- * trip, atomic.
+ * trip, atomic. `sql` may be a fragment without parameters.
  *
  * @example
  * ```ts
  * yield* PgClient.executeMany("INSERT INTO t (id, name) VALUES ($1, $2)", [[1, "a"], [2, "b"]])
+ * yield* PgClient.executeMany(sql`INSERT INTO ${sql.id("app", "t")} (id) VALUES ($1)`, [[3], [4]])
  * ```
  * @since 0.1.0
  */
 export const executeMany = (
-  sql: string,
+  sql: string | Fragment,
   argsList: ReadonlyArray<ReadonlyArray<unknown>>,
-  options?: QueryOptions,
+  options?: PgPool.ShortcutOptions,
 ): Effect.Effect<void, PgClientError, PgClient> => PgClient.use((c) => c.executeMany(sql, argsList, options))
 
 /**
@@ -400,9 +440,9 @@ export const executeMany = (
  * @since 0.1.0
  */
 export const fetchMany = (
-  sql: string,
+  sql: string | Fragment,
   argsList: ReadonlyArray<ReadonlyArray<unknown>>,
-  options?: QueryOptions,
+  options?: PgPool.ShortcutOptions,
 ): Effect.Effect<Array<Array<PgRecord>>, PgClientError, PgClient> =>
   PgClient.use((c) => c.fetchMany(sql, argsList, options))
 
@@ -412,33 +452,45 @@ export const fetchMany = (
  *
  * @example
  * ```ts
- * const total = yield* PgClient.cursor("SELECT amount FROM big_table", [], { prefetch: 1000 }).pipe(
+ * const total = yield* PgClient.cursor(sql`SELECT amount FROM big_table WHERE day = ${day}`, { prefetch: 1000 }).pipe(
  *   Stream.runFold(() => 0, (sum, row) => sum + Number(row.get("amount"))),
  * )
  * ```
  * @since 0.1.0
  */
-export const cursor = (
-  sql: string,
-  args?: ReadonlyArray<unknown>,
-  options?: CursorOptions,
-): Stream.Stream<PgRecord, PgClientError, PgClient> =>
-  Stream.unwrap(PgClient.useSync((c) => c.cursor(sql, args, options)))
+export const cursor: {
+  (
+    sql: string,
+    args?: ReadonlyArray<unknown>,
+    options?: CursorOptions & PgPool.AcquireOptions,
+  ): Stream.Stream<PgRecord, PgClientError, PgClient>
+  (query: Fragment, options?: CursorOptions & PgPool.AcquireOptions): Stream.Stream<PgRecord, PgClientError, PgClient>
+} = (
+  query: string | Fragment,
+  argsOrOptions?: ReadonlyArray<unknown> | (CursorOptions & PgPool.AcquireOptions),
+  options?: CursorOptions & PgPool.AcquireOptions,
+) => Stream.unwrap(PgClient.useSync((c) => c.cursor(...normalize(query, argsOrOptions, options))))
 
 /**
  * An explicit cursor through the provided {@link PgClient}, for the current Scope.
  * @since 0.1.0
  */
-export const openCursor = (
-  sql: string,
-  args?: ReadonlyArray<unknown>,
-  options?: QueryOptions,
-): Effect.Effect<PgCursor, PgClientError, PgClient | Scope.Scope> =>
-  PgClient.use((c) => c.openCursor(sql, args, options))
+export const openCursor: {
+  (
+    sql: string,
+    args?: ReadonlyArray<unknown>,
+    options?: PgPool.ShortcutOptions,
+  ): Effect.Effect<PgCursor, PgClientError, PgClient | Scope.Scope>
+  (query: Fragment, options?: PgPool.ShortcutOptions): Effect.Effect<PgCursor, PgClientError, PgClient | Scope.Scope>
+} = (
+  query: string | Fragment,
+  argsOrOptions?: ReadonlyArray<unknown> | PgPool.ShortcutOptions,
+  options?: PgPool.ShortcutOptions,
+) => PgClient.use((c) => c.openCursor(...normalize(query, argsOrOptions, options)))
 
 /**
  * A prepared statement through the provided {@link PgClient}, on a connection held for the
- * current Scope.
+ * current Scope. `sql` may be a fragment without parameters.
  *
  * @example
  * ```ts
@@ -452,8 +504,8 @@ export const openCursor = (
  * @since 0.1.0
  */
 export const prepare = (
-  sql: string,
-  options?: QueryOptions,
+  sql: string | Fragment,
+  options?: PgPool.ShortcutOptions,
 ): Effect.Effect<PgStatement, PgClientError, PgClient | Scope.Scope> => PgClient.use((c) => c.prepare(sql, options))
 
 /**
@@ -474,14 +526,27 @@ export const prepare = (
  *   }),
  *   { isolation: "repeatable_read" },
  * )
+ * // or data-last
+ * const done = yield* placeOrder.pipe(PgClient.transaction({ isolation: "serializable" }))
  * ```
  * @since 0.1.0
  */
-export const transaction = <A, E, R>(
-  effect: Effect.Effect<A, E, R>,
-  options?: PgTransaction.TransactionOptions,
-): Effect.Effect<A, E | PgClientError | PgTransactionError, Exclude<R, PgTransaction.PgTransaction> | PgClient> =>
-  PgClient.use((c) => c.transaction(effect, options))
+export const transaction: {
+  /** Data-last, for `pipe`: `effect.pipe(PgClient.transaction({ isolation: "serializable" }))`. */
+  (
+    options?: TransactionOptions,
+  ): <A, E, R>(
+    effect: Effect.Effect<A, E, R>,
+  ) => Effect.Effect<A, E | PgClientError | PgTransactionError, Exclude<R, PgTransaction.PgTransaction> | PgClient>
+  <A, E, R>(
+    effect: Effect.Effect<A, E, R>,
+    options?: TransactionOptions,
+  ): Effect.Effect<A, E | PgClientError | PgTransactionError, Exclude<R, PgTransaction.PgTransaction> | PgClient>
+} = dual(
+  (args) => Effect.isEffect(args[0]),
+  <A, E, R>(effect: Effect.Effect<A, E, R>, options?: TransactionOptions) =>
+    PgClient.use((c) => c.transaction(effect, options)),
+)
 
 /**
  * The notifications of `channel` through the provided {@link PgClient}'s shared listener
@@ -525,12 +590,18 @@ export const notify = (channel: string, payload?: string): Effect.Effect<void, P
   PgClient.use((c) => c.notify(channel, payload))
 
 /**
- * A connection checked out for the current scope.
+ * A connection checked out for the current scope (always a fresh checkout, even inside a
+ * transaction), within `acquireTimeout` when given.
+ *
+ * @example
+ * ```ts
+ * const conn = yield* PgClient.acquire({ acquireTimeout: "1 second" })
+ * ```
  * @since 0.1.0
  */
-export const reserve: Effect.Effect<PgConnection, PgPool.PgPoolError, PgClient | Scope.Scope> = PgClient.use(
-  (c) => c.reserve,
-)
+export const acquire = (
+  options?: PgPool.AcquireOptions,
+): Effect.Effect<PgConnection, PgPool.PgPoolError, PgClient | Scope.Scope> => PgClient.use((c) => c.acquire(options))
 
 /**
  * Runs `f` with a checked-out connection, released when `f` ends.
@@ -538,7 +609,8 @@ export const reserve: Effect.Effect<PgConnection, PgPool.PgPoolError, PgClient |
  */
 export const withConnection = <A, E, R>(
   f: (conn: PgConnection) => Effect.Effect<A, E, R>,
-): Effect.Effect<A, E | PgPool.PgPoolError, R | PgClient> => PgClient.use((c) => c.withConnection(f))
+  options?: PgPool.AcquireOptions,
+): Effect.Effect<A, E | PgPool.PgPoolError, R | PgClient> => PgClient.use((c) => c.withConnection(f, options))
 
 /**
  * The pool's counts.

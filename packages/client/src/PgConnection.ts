@@ -114,7 +114,8 @@ export interface ValueSchemaOptions<A> extends FetchValOptions {
 /**
  * `fetch`: all rows of a query, as `PgRecord`s or, with `{ schema }`, decoded through the Schema
  * (a row that does not decode fails the call with `PgSchemaError` naming the row and column).
- * `E` is the errors of where it runs, `R` what it needs.
+ * `E` is the errors of where it runs, `R` what it needs, `X` more options it takes (a pool's
+ * `acquireTimeout`).
  *
  * @example
  * ```ts
@@ -125,15 +126,15 @@ export interface ValueSchemaOptions<A> extends FetchValOptions {
  * ```
  * @since 0.1.0
  */
-export interface Fetch<E, R = never> {
+export interface Fetch<E, R = never, X = unknown> {
   <A>(
     sql: string,
     args: ReadonlyArray<unknown> | undefined,
-    options: RowSchemaOptions<A>,
+    options: RowSchemaOptions<A> & X,
   ): Effect.Effect<Array<A>, E | PgSchemaError, R>
-  <A>(query: Fragment, options: RowSchemaOptions<A>): Effect.Effect<Array<A>, E | PgSchemaError, R>
-  (sql: string, args?: ReadonlyArray<unknown>, options?: QueryOptions): Effect.Effect<Array<PgRecord>, E, R>
-  (query: Fragment, options?: QueryOptions): Effect.Effect<Array<PgRecord>, E, R>
+  <A>(query: Fragment, options: RowSchemaOptions<A> & X): Effect.Effect<Array<A>, E | PgSchemaError, R>
+  (sql: string, args?: ReadonlyArray<unknown>, options?: QueryOptions & X): Effect.Effect<Array<PgRecord>, E, R>
+  (query: Fragment, options?: QueryOptions & X): Effect.Effect<Array<PgRecord>, E, R>
 }
 
 /**
@@ -141,15 +142,15 @@ export interface Fetch<E, R = never> {
  * through the Schema.
  * @since 0.1.0
  */
-export interface FetchRow<E, R = never> {
+export interface FetchRow<E, R = never, X = unknown> {
   <A>(
     sql: string,
     args: ReadonlyArray<unknown> | undefined,
-    options: RowSchemaOptions<A>,
+    options: RowSchemaOptions<A> & X,
   ): Effect.Effect<Option.Option<A>, E | PgSchemaError, R>
-  <A>(query: Fragment, options: RowSchemaOptions<A>): Effect.Effect<Option.Option<A>, E | PgSchemaError, R>
-  (sql: string, args?: ReadonlyArray<unknown>, options?: QueryOptions): Effect.Effect<Option.Option<PgRecord>, E, R>
-  (query: Fragment, options?: QueryOptions): Effect.Effect<Option.Option<PgRecord>, E, R>
+  <A>(query: Fragment, options: RowSchemaOptions<A> & X): Effect.Effect<Option.Option<A>, E | PgSchemaError, R>
+  (sql: string, args?: ReadonlyArray<unknown>, options?: QueryOptions & X): Effect.Effect<Option.Option<PgRecord>, E, R>
+  (query: Fragment, options?: QueryOptions & X): Effect.Effect<Option.Option<PgRecord>, E, R>
 }
 
 /**
@@ -163,15 +164,19 @@ export interface FetchRow<E, R = never> {
  * ```
  * @since 0.1.0
  */
-export interface FetchVal<E, R = never> {
+export interface FetchVal<E, R = never, X = unknown> {
   <A>(
     sql: string,
     args: ReadonlyArray<unknown> | undefined,
-    options: ValueSchemaOptions<A>,
+    options: ValueSchemaOptions<A> & X,
   ): Effect.Effect<Option.Option<A>, E | PgSchemaError, R>
-  <A>(query: Fragment, options: ValueSchemaOptions<A>): Effect.Effect<Option.Option<A>, E | PgSchemaError, R>
-  (sql: string, args?: ReadonlyArray<unknown>, options?: FetchValOptions): Effect.Effect<Option.Option<unknown>, E, R>
-  (query: Fragment, options?: FetchValOptions): Effect.Effect<Option.Option<unknown>, E, R>
+  <A>(query: Fragment, options: ValueSchemaOptions<A> & X): Effect.Effect<Option.Option<A>, E | PgSchemaError, R>
+  (
+    sql: string,
+    args?: ReadonlyArray<unknown>,
+    options?: FetchValOptions & X,
+  ): Effect.Effect<Option.Option<unknown>, E, R>
+  (query: Fragment, options?: FetchValOptions & X): Effect.Effect<Option.Option<unknown>, E, R>
 }
 
 /**
@@ -218,21 +223,25 @@ export interface PgConnection extends PgConnectionEvents {
   /**
    * Runs `sql` once per argument set, all sets pipelined in one batch (Bind/Execute per set, one
    * Sync): one round trip, and atomic — a failure in any set rolls back all of them. An empty
-   * list does nothing.
+   * list does nothing. `sql` may be a fragment without parameters (`sql.id` for a table name):
+   * the argument sets are the parameters.
    */
   executeMany(
-    sql: string,
+    sql: string | Fragment,
     argsList: ReadonlyArray<ReadonlyArray<unknown>>,
     options?: QueryOptions,
   ): Effect.Effect<void, PgQueryError>
   /** Like {@link executeMany}, returning each argument set's rows (e.g. `INSERT ... RETURNING`). */
   fetchMany(
-    sql: string,
+    sql: string | Fragment,
     argsList: ReadonlyArray<ReadonlyArray<unknown>>,
     options?: QueryOptions,
   ): Effect.Effect<Array<Array<PgRecord>>, PgQueryError>
-  /** Prepares a statement on this connection, closed when the Scope closes. See `PgStatement`. */
-  prepare(sql: string, options?: QueryOptions): Effect.Effect<PgStatement, PgQueryError, Scope.Scope>
+  /**
+   * Prepares a statement on this connection, closed when the Scope closes. See `PgStatement`.
+   * `sql` may be a fragment without parameters (see `PgSql.statementText`).
+   */
+  prepare(sql: string | Fragment, options?: QueryOptions): Effect.Effect<PgStatement, PgQueryError, Scope.Scope>
   /**
    * The rows of `sql` as a Stream fetched `prefetch` (default 50) at a time through a cursor.
    * Outside a transaction it holds the connection in an implicit transaction until the Stream
@@ -247,6 +256,8 @@ export interface PgConnection extends PgConnectionEvents {
     args?: ReadonlyArray<unknown>,
     options?: QueryOptions,
   ): Effect.Effect<PgCursor, PgQueryError, Scope.Scope>
+  /** {@link openCursor} with a `sql` fragment (`PgSql`). */
+  openCursor(query: Fragment, options?: QueryOptions): Effect.Effect<PgCursor, PgQueryError, Scope.Scope>
   /**
    * Runs `effect` in a transaction on this connection (a savepoint when already in one): commit
    * on success, rollback on failure, defect and interruption. While it runs, other fibers'

@@ -28,7 +28,7 @@
  *   const n = yield* pool.fetchVal("SELECT count(*) FROM users")
  *   yield* Effect.scoped(
  *     Effect.gen(function* () {
- *       const conn = yield* pool.acquire
+ *       const conn = yield* pool.acquire()
  *       yield* conn.execute("UPDATE users SET seen = now() WHERE id = $1", [1])
  *     }),
  *   )
@@ -39,7 +39,7 @@
  */
 import { Cause, Data, Duration, Effect, Exit, Redacted, Scope } from "effect"
 import { leaseOf, usable } from "./internal/Lease.ts"
-import { causeOf, type Member, PoolCore, type PoolSettings } from "./internal/Pool.ts"
+import { causeOf, type Member, PoolCore, type PoolSettings, type Restore } from "./internal/Pool.ts"
 import * as FastQuery from "./internal/FastQuery.ts"
 import * as Reset from "./internal/Reset.ts"
 import * as Route from "./internal/Route.ts"
@@ -142,6 +142,31 @@ export interface PgPoolStats {
 }
 
 /**
+ * Options of one checkout: of `acquire`, `withConnection`, and of every call that checks a
+ * connection out for itself (the shortcuts, `PgClient.transaction`, ...).
+ * @since 0.1.0
+ */
+export interface AcquireOptions {
+  /**
+   * Bound on this checkout — waiting for a free connection, connecting, `init` — in place of the
+   * pool's `acquireTimeout`. Past it the call fails with `PgTimeoutError` (`sent: false`: nothing
+   * was sent, safe to retry; `PgError.isSafeToRetry` says so). A call that runs on the current
+   * transaction's connection checks nothing out, so the bound does not apply.
+   *
+   * @example
+   * ```ts
+   * yield* pool.fetch("SELECT 1", [], { acquireTimeout: "200 millis", timeout: "2 seconds" }).pipe(
+   *   Effect.catchTag("PgTimeoutError", () => Effect.succeed([])),
+   * )
+   * ```
+   */
+  readonly acquireTimeout?: Duration.Input | undefined
+}
+
+/** Options of a pool shortcut: the query's and the checkout's. @since 0.1.0 */
+export interface ShortcutOptions extends PgConnection.QueryOptions, AcquireOptions {}
+
+/**
  * A pool of connections. Obtain one with {@link make} (or use `PgClient`, which wraps one).
  * @since 0.1.0
  */
@@ -149,40 +174,46 @@ export interface PgPool {
   /**
    * Checks a connection out for the current scope. The handle stops working once released.
    * Errors: {@link PgPoolError}.
+   *
+   * @example
+   * ```ts
+   * const conn = yield* pool.acquire({ acquireTimeout: "1 second" })
+   * ```
    */
-  readonly acquire: Effect.Effect<PgConnection.PgConnection, PgPoolError, Scope.Scope>
+  acquire(options?: AcquireOptions): Effect.Effect<PgConnection.PgConnection, PgPoolError, Scope.Scope>
   /** Runs `f` with a checked-out connection and releases it when `f` ends, however it ends. */
   withConnection<A, E, R>(
     f: (conn: PgConnection.PgConnection) => Effect.Effect<A, E, R>,
+    options?: AcquireOptions,
   ): Effect.Effect<A, E | PgPoolError, R>
   /** `execute` on a connection checked out for this call. */
   execute(
     sql: string,
     args?: ReadonlyArray<unknown>,
-    options?: PgConnection.QueryOptions,
+    options?: ShortcutOptions,
   ): Effect.Effect<string, PgQueryError | PgPoolError>
   /** `execute` with a `sql` fragment (`PgSql`). */
-  execute(query: Fragment, options?: PgConnection.QueryOptions): Effect.Effect<string, PgQueryError | PgPoolError>
+  execute(query: Fragment, options?: ShortcutOptions): Effect.Effect<string, PgQueryError | PgPoolError>
   /** `fetch` on a connection checked out for this call (typed with `{ schema }`, see `PgConnection.Fetch`). */
-  readonly fetch: PgConnection.Fetch<PgQueryError | PgPoolError>
+  readonly fetch: PgConnection.Fetch<PgQueryError | PgPoolError, never, AcquireOptions>
   /** `fetchRow` on a connection checked out for this call (see `PgConnection.FetchRow`). */
-  readonly fetchRow: PgConnection.FetchRow<PgQueryError | PgPoolError>
+  readonly fetchRow: PgConnection.FetchRow<PgQueryError | PgPoolError, never, AcquireOptions>
   /** `fetchVal` on a connection checked out for this call (see `PgConnection.FetchVal`). */
-  readonly fetchVal: PgConnection.FetchVal<PgQueryError | PgPoolError>
+  readonly fetchVal: PgConnection.FetchVal<PgQueryError | PgPoolError, never, AcquireOptions>
   /**
    * `executeMany` on a connection checked out for this call: every argument set pipelined in one
    * round trip, atomic (see `PgConnection.executeMany`).
    */
   executeMany(
-    sql: string,
+    sql: string | Fragment,
     argsList: ReadonlyArray<ReadonlyArray<unknown>>,
-    options?: PgConnection.QueryOptions,
+    options?: ShortcutOptions,
   ): Effect.Effect<void, PgQueryError | PgPoolError>
   /** `fetchMany` on a connection checked out for this call: each argument set's rows. */
   fetchMany(
-    sql: string,
+    sql: string | Fragment,
     argsList: ReadonlyArray<ReadonlyArray<unknown>>,
-    options?: PgConnection.QueryOptions,
+    options?: ShortcutOptions,
   ): Effect.Effect<Array<Array<PgRecord>>, PgQueryError | PgPoolError>
   /** Replaces every current connection: idle ones now, checked-out ones when released. */
   readonly expireConnections: Effect.Effect<void>
@@ -378,10 +409,20 @@ class Pool implements PgPool {
     )
   }
 
-  readonly acquire: Effect.Effect<PgConnection.PgConnection, PgPoolError, Scope.Scope> = Effect.uninterruptibleMask(
-    (restore) =>
+  /** A member for the caller within the call's `acquireTimeout` (else the pool's). */
+  private member(restore: Restore, options: AcquireOptions | undefined): Effect.Effect<Member, PgPoolError> {
+    const input = options?.acquireTimeout
+    if (input === undefined) return this.core.acquireMember(restore)
+    return Effect.flatMap(
+      Effect.try({ try: () => millis("acquireTimeout", input, undefined), catch: asConfigError }),
+      (ms) => this.core.acquireMember(restore, ms),
+    )
+  }
+
+  acquire(options?: AcquireOptions): Effect.Effect<PgConnection.PgConnection, PgPoolError, Scope.Scope> {
+    return Effect.uninterruptibleMask((restore) =>
       Effect.flatMap(Effect.scope, (scope) =>
-        Effect.flatMap(this.core.acquireMember(restore), (member) => {
+        Effect.flatMap(this.member(restore, options), (member) => {
           const { lease, handle } = this.core.lease(member)
           const keep = Effect.as(Scope.addFinalizer(scope, this.core.release(member, lease)), handle)
           if (this.core.settings.setup === undefined) return keep
@@ -392,13 +433,15 @@ class Pool implements PgPool {
           )
         }),
       ),
-  )
+    )
+  }
 
   withConnection<A, E, R>(
     f: (conn: PgConnection.PgConnection) => Effect.Effect<A, E, R>,
+    options?: AcquireOptions,
   ): Effect.Effect<A, E | PgPoolError, R> {
     return Effect.uninterruptibleMask((restore) =>
-      Effect.flatMap(this.core.acquireMember(restore), (member) => {
+      Effect.flatMap(this.member(restore, options), (member) => {
         const { lease, handle } = this.core.lease(member)
         const body: Effect.Effect<A, E | PgPoolHookError, R> =
           this.core.settings.setup === undefined
@@ -413,10 +456,13 @@ class Pool implements PgPool {
    * One query on a connection checked out for it. Without a `setup` hook no handle is made: the
    * query runs on the connection itself, which never escapes this function.
    */
-  private run<A, E>(f: (conn: PgConnection.PgConnection) => Effect.Effect<A, E>): Effect.Effect<A, E | PgPoolError> {
-    if (this.core.settings.setup !== undefined) return this.withConnection(f)
+  private run<A, E>(
+    f: (conn: PgConnection.PgConnection) => Effect.Effect<A, E>,
+    options: AcquireOptions | undefined,
+  ): Effect.Effect<A, E | PgPoolError> {
+    if (this.core.settings.setup !== undefined) return this.withConnection(f, options)
     return Effect.uninterruptibleMask((restore) =>
-      Effect.flatMap(this.core.acquireMember(restore), (member: Member) =>
+      Effect.flatMap(this.member(restore, options), (member: Member) =>
         Effect.onExit(restore(Effect.suspend(() => f(member.conn))), () => this.core.releaseNow(member, undefined)),
       ),
     )
@@ -431,51 +477,57 @@ class Pool implements PgPool {
     sql: string,
     args: ReadonlyArray<unknown>,
     maxRows: number,
-    options: PgConnection.QueryOptions | undefined,
+    options: ShortcutOptions | undefined,
     pick: FastQuery.Pick<A, P> | undefined,
     f: (conn: PgConnection.PgConnection) => Effect.Effect<A, PgQueryError | NoInfer<P>>,
   ): Effect.Effect<A, PgQueryError | NoInfer<P> | PgPoolError> {
     return Effect.withFiber((fiber) => {
       const current = Route.pinned(this, fiber.context)
       if (current !== undefined) return f(current)
-      if (pick === undefined || this.core.settings.setup !== undefined) return this.run(f)
-      return FastQuery.poolCall(fiber, this.core, sql, args, maxRows, options, pick, () => this.run(f))
+      if (pick === undefined || this.core.settings.setup !== undefined) return this.run(f, options)
+      return FastQuery.poolCall(fiber, this.core, sql, args, maxRows, options, pick, () => this.run(f, options))
     })
   }
 
   execute(
     query: string | Fragment,
-    argsOrOptions?: ReadonlyArray<unknown> | PgConnection.QueryOptions,
-    maybeOptions?: PgConnection.QueryOptions,
+    argsOrOptions?: ReadonlyArray<unknown> | ShortcutOptions,
+    maybeOptions?: ShortcutOptions,
   ) {
     const [sql, args, options] = normalize(query, argsOrOptions, maybeOptions)
     // Without arguments `execute` uses the simple protocol (several statements): no fast path.
     const pick = args === undefined || args.length === 0 ? undefined : FastQuery.pickStatus
     return this.call(sql, args ?? [], 0, options, pick, (conn) => conn.execute(sql, args, options))
   }
-  readonly fetch: PgConnection.Fetch<PgQueryError | PgPoolError> = RowSchema.overloaded((query, a, o) => {
-    const [sql, args = [], options] = normalize(query, a, o)
-    return this.call(sql, args, 0, options, RowSchema.rows(sql, options), (conn) =>
-      RowSchema.implOf(conn.fetch)(sql, args, options),
-    )
-  })
-  readonly fetchRow: PgConnection.FetchRow<PgQueryError | PgPoolError> = RowSchema.overloaded((query, a, o) => {
-    const [sql, args = [], options] = normalize(query, a, o)
-    return this.call(sql, args, 1, options, RowSchema.firstRow(sql, options), (conn) =>
-      RowSchema.implOf(conn.fetchRow)(sql, args, options),
-    )
-  })
-  readonly fetchVal: PgConnection.FetchVal<PgQueryError | PgPoolError> = RowSchema.overloaded((query, a, o) => {
-    const [sql, args = [], options] = normalize(query, a, o)
-    return this.call(sql, args, 1, options, RowSchema.value(sql, options), (conn) =>
-      RowSchema.implOf(conn.fetchVal)(sql, args, options),
-    )
-  })
-  executeMany(sql: string, argsList: ReadonlyArray<ReadonlyArray<unknown>>, options?: PgConnection.QueryOptions) {
-    return this.call(sql, [], 0, options, undefined, (conn) => conn.executeMany(sql, argsList, options))
+  readonly fetch: PgConnection.Fetch<PgQueryError | PgPoolError, never, AcquireOptions> = RowSchema.overloaded(
+    (query, a, o) => {
+      const [sql, args = [], options] = normalize(query, a, o)
+      return this.call(sql, args, 0, options, RowSchema.rows(sql, options), (conn) =>
+        RowSchema.implOf(conn.fetch)(sql, args, options),
+      )
+    },
+  )
+  readonly fetchRow: PgConnection.FetchRow<PgQueryError | PgPoolError, never, AcquireOptions> = RowSchema.overloaded(
+    (query, a, o) => {
+      const [sql, args = [], options] = normalize(query, a, o)
+      return this.call(sql, args, 1, options, RowSchema.firstRow(sql, options), (conn) =>
+        RowSchema.implOf(conn.fetchRow)(sql, args, options),
+      )
+    },
+  )
+  readonly fetchVal: PgConnection.FetchVal<PgQueryError | PgPoolError, never, AcquireOptions> = RowSchema.overloaded(
+    (query, a, o) => {
+      const [sql, args = [], options] = normalize(query, a, o)
+      return this.call(sql, args, 1, options, RowSchema.value(sql, options), (conn) =>
+        RowSchema.implOf(conn.fetchVal)(sql, args, options),
+      )
+    },
+  )
+  executeMany(query: string | Fragment, argsList: ReadonlyArray<ReadonlyArray<unknown>>, options?: ShortcutOptions) {
+    return this.call("", [], 0, options, undefined, (conn) => conn.executeMany(query, argsList, options))
   }
-  fetchMany(sql: string, argsList: ReadonlyArray<ReadonlyArray<unknown>>, options?: PgConnection.QueryOptions) {
-    return this.call(sql, [], 0, options, undefined, (conn) => conn.fetchMany(sql, argsList, options))
+  fetchMany(query: string | Fragment, argsList: ReadonlyArray<ReadonlyArray<unknown>>, options?: ShortcutOptions) {
+    return this.call("", [], 0, options, undefined, (conn) => conn.fetchMany(query, argsList, options))
   }
 
   readonly expireConnections: Effect.Effect<void> = Effect.sync(() => this.core.expire())

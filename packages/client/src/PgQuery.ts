@@ -142,7 +142,7 @@ export interface MakeOptions<P, PE, A, AE> {
 /** Any declared query, whatever its types. @since 0.1.0 */
 export type AnyPgQuery = PgQuery<never, unknown>
 
-const isClient = (executor: PgExecutor): executor is PgClientShape => "pool" in executor && "reserve" in executor
+const isClient = (executor: PgExecutor): executor is PgClientShape => "pool" in executor && "acquire" in executor
 
 /**
  * Declares a typed query. Throws `PgInterfaceError` when `params` is neither a tuple nor a

@@ -41,6 +41,7 @@
  * @since 0.1.0
  */
 import { Effect, Option, type Schedule, type Scope } from "effect"
+import { dual } from "effect/Function"
 import type { Connection } from "./internal/Connection.ts"
 import { PgTransaction } from "./internal/Gate.ts"
 import * as internal from "./internal/Transaction.ts"
@@ -149,15 +150,35 @@ const internalOf = (conn: PgConnection): Connection => conn as Connection
  *   conn.fetchVal("INSERT INTO t (name) VALUES ($1) RETURNING id", ["x"]),
  *   { isolation: "repeatable_read" },
  * )
+ * // data-last
+ * const same = yield* insertOrder.pipe(PgTransaction.transaction(conn, { isolation: "repeatable_read" }))
  * ```
  * @since 0.1.0
  */
-export const transaction = <A, E, R>(
-  conn: PgConnection,
-  effect: Effect.Effect<A, E, R>,
-  options?: TransactionOptions,
-): Effect.Effect<A, E | PgQueryError | PgTransactionError, Exclude<R, PgTransaction>> =>
-  internal.transaction(internalOf(conn), effect, options)
+export const transaction: {
+  /**
+   * Data-last, for `pipe`: `effect.pipe(PgTransaction.transaction(conn, { isolation: "serializable" }))`.
+   */
+  (
+    conn: PgConnection,
+    options?: TransactionOptions,
+  ): <A, E, R>(
+    effect: Effect.Effect<A, E, R>,
+  ) => Effect.Effect<A, E | PgQueryError | PgTransactionError, Exclude<R, PgTransaction>>
+  <A, E, R>(
+    conn: PgConnection,
+    effect: Effect.Effect<A, E, R>,
+    options?: TransactionOptions,
+  ): Effect.Effect<A, E | PgQueryError | PgTransactionError, Exclude<R, PgTransaction>>
+} = dual(
+  (args) => Effect.isEffect(args[1]),
+  <A, E, R>(
+    conn: PgConnection,
+    effect: Effect.Effect<A, E, R>,
+    options?: TransactionOptions,
+  ): Effect.Effect<A, E | PgQueryError | PgTransactionError, Exclude<R, PgTransaction>> =>
+    internal.transaction(internalOf(conn), effect, options),
+)
 
 /**
  * Begins a transaction (or a savepoint) held until the current Scope closes: it commits when the

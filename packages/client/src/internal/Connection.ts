@@ -20,7 +20,7 @@ import {
   type PgTransactionError,
 } from "../PgError.ts"
 import type { PgRecord } from "../PgRecord.ts"
-import { type Fragment, normalize } from "../PgSql.ts"
+import { type Fragment, normalize, statementText } from "../PgSql.ts"
 import type { CursorOptions, PgCursor } from "../PgCursor.ts"
 import type { PgStatement } from "../PgStatement.ts"
 import type { PgTransaction, TransactionOptions } from "../PgTransaction.ts"
@@ -401,23 +401,27 @@ export class Connection extends ConnectionEvents implements PgConnection {
   })
 
   executeMany(
-    sql: string,
+    query: string | Fragment,
     argsList: ReadonlyArray<ReadonlyArray<unknown>>,
     options?: QueryOptions,
   ): Effect.Effect<void, PgQueryError> {
-    return Effect.asVoid(this.withTimeout(runMany(this, sql, argsList, false), options))
+    return Effect.flatMap(statementText(query, "executeMany"), (sql) =>
+      Effect.asVoid(this.withTimeout(runMany(this, sql, argsList, false), options)),
+    )
   }
 
   fetchMany(
-    sql: string,
+    query: string | Fragment,
     argsList: ReadonlyArray<ReadonlyArray<unknown>>,
     options?: QueryOptions,
   ): Effect.Effect<Array<Array<PgRecord>>, PgQueryError> {
-    return this.withTimeout(runMany(this, sql, argsList, true), options)
+    return Effect.flatMap(statementText(query, "fetchMany"), (sql) =>
+      this.withTimeout(runMany(this, sql, argsList, true), options),
+    )
   }
 
-  prepare(sql: string, options?: QueryOptions): Effect.Effect<PgStatement, PgQueryError, Scope.Scope> {
-    return PreparedStatement.make(this, sql, options)
+  prepare(query: string | Fragment, options?: QueryOptions): Effect.Effect<PgStatement, PgQueryError, Scope.Scope> {
+    return Effect.flatMap(statementText(query, "prepare"), (sql) => PreparedStatement.make(this, sql, options))
   }
 
   cursor(
@@ -430,10 +434,11 @@ export class Connection extends ConnectionEvents implements PgConnection {
   }
 
   openCursor(
-    sql: string,
-    args: ReadonlyArray<unknown> = [],
-    options?: QueryOptions,
+    query: string | Fragment,
+    argsOrOptions?: ReadonlyArray<unknown> | QueryOptions,
+    maybeOptions?: QueryOptions,
   ): Effect.Effect<PgCursor, PgQueryError, Scope.Scope> {
+    const [sql, args = [], options] = normalize(query, argsOrOptions, maybeOptions)
     return Cursor.open(this, cacheSource(this, sql), args, options)
   }
 
