@@ -182,7 +182,8 @@ describe("acquire is a scoped resource", () => {
 
   it.live("acquireTimeout fails a waiting acquire with PgTimeoutError", () =>
     Effect.gen(function* () {
-      const pool = yield* PgPool.make(poolOptions({ max: 1, acquireTimeout: "150 millis" }))
+      // min: 1 opens the connection up front: the holder never has to connect within the bound.
+      const pool = yield* PgPool.make(poolOptions({ min: 1, max: 1, acquireTimeout: "150 millis" }))
       const gate = yield* Deferred.make<void>()
       const holder = yield* Effect.forkChild(pool.withConnection(() => Deferred.await(gate)))
       yield* eventually("held", () => pool.stats.inUse === 1)

@@ -80,7 +80,7 @@ export type PgClientError = PgQueryError | PgPool.PgPoolError
  * option) and its listener's.
  * @since 0.1.0
  */
-export interface PgClientOptions extends PgPool.PgPoolOptions {
+export interface PgClientOptions<R = never> extends PgPool.PgPoolOptions<R> {
   /**
    * Options of the client's notification listener (reconnect schedule, health check). It
    * connects with the connection options the client was created with (not a later
@@ -294,11 +294,11 @@ const noListener = () =>
  * `PgPool.make` for the options). The listener opens its connection on the first subscription.
  * @since 0.1.0
  */
-export const make = (
-  options: PgClientOptions | string = {},
-): Effect.Effect<PgClientShape, PgPool.PgPoolError, Scope.Scope> =>
+export const make = <R = never>(
+  options: PgClientOptions<R> | string = {},
+): Effect.Effect<PgClientShape, PgPool.PgPoolError, Scope.Scope | R> =>
   Effect.gen(function* () {
-    const { listener: listenerOptions, ...poolOptions }: PgClientOptions =
+    const { listener: listenerOptions, ...poolOptions }: PgClientOptions<R> =
       typeof options === "string" ? { url: options } : options
     const pool = yield* PgPool.make(poolOptions)
     // Closed before the pool (finalizers run in reverse): its streams end first.
@@ -313,8 +313,9 @@ export const make = (
  * Errors: `PgPool.PgPoolError` (invalid options, or opening the first `min` connections failed).
  * @since 0.1.0
  */
-export const layer = (options: PgClientOptions | string = {}): Layer.Layer<PgClient, PgPool.PgPoolError> =>
-  Layer.effect(PgClient, make(options))
+export const layer = <R = never>(
+  options: PgClientOptions<R> | string = {},
+): Layer.Layer<PgClient, PgPool.PgPoolError, R> => Layer.effect(PgClient, make(options))
 
 /**
  * The client as a Layer configured through Effect's `Config`. By default it reads libpq's
@@ -332,10 +333,10 @@ export const layer = (options: PgClientOptions | string = {}): Layer.Layer<PgCli
  * ```
  * @since 0.1.0
  */
-export const layerConfig = (
+export const layerConfig = <R = never>(
   config: Config.Wrap<ClientConfig.PgClientConfig> = ClientConfig.envConfig,
-  options: PgClientOptions = {},
-): Layer.Layer<PgClient, PgPool.PgPoolError | Config.ConfigError> =>
+  options: PgClientOptions<R> = {},
+): Layer.Layer<PgClient, PgPool.PgPoolError | Config.ConfigError, R> =>
   Layer.effect(
     PgClient,
     Effect.flatMap(unwrapConfig(config), (values) =>

@@ -37,7 +37,7 @@
  * ```
  * @since 0.1.0
  */
-import { Cause, Data, Duration, Effect, Exit, Redacted, Scope } from "effect"
+import { Cause, Context, Data, Duration, Effect, Exit, Redacted, Scope } from "effect"
 import { leaseOf, usable } from "./internal/Lease.ts"
 import { causeOf, type Member, PoolCore, type PoolSettings, type Restore } from "./internal/Pool.ts"
 import * as FastQuery from "./internal/FastQuery.ts"
@@ -72,9 +72,23 @@ export type PgPoolError = PgConnectError | PgConfig.PgConfigError | PgPoolHookEr
 
 /**
  * Pool options: asyncpg's pool options plus every connection option (`url`, `host`, ...).
+ *
+ * `R` is what the hooks (`init`, `setup`, `reset`, `connect`) need: the services are taken from
+ * the context the pool is made in (`make` requires `R`; `PgClient.layer` passes them on as the
+ * Layer's requirements), and every run of a hook is given them.
+ *
+ * @example
+ * ```ts
+ * class Tenant extends Context.Service<Tenant, { readonly id: string }>()("app/Tenant") {}
+ * const ClientLive = PgClient.layer({
+ *   url: "postgres://app@localhost/app",
+ *   setup: (conn) =>
+ *     Effect.flatMap(Effect.service(Tenant), (tenant) => conn.execute("SELECT set_config('app.tenant', $1, false)", [tenant.id])),
+ * }) // Layer<PgClient, PgPoolError, Tenant>
+ * ```
  * @since 0.1.0
  */
-export interface PgPoolOptions extends PgConnectionOptions {
+export interface PgPoolOptions<R = never> extends PgConnectionOptions {
   /** Connections opened when the pool starts (default 10, or `max` when that is smaller; asyncpg's `min_size`). */
   readonly min?: number | undefined
   /** Most connections open at once (default 10, asyncpg's `max_size`). */
@@ -104,25 +118,25 @@ export interface PgPoolOptions extends PgConnectionOptions {
    * reset after it, so what it changes in the session (SET, temporary tables) is not kept: put
    * per-connection settings in `serverSettings`, which every reset returns to.
    */
-  readonly init?: ((conn: PgConnection.PgConnection) => Effect.Effect<unknown, unknown>) | undefined
+  readonly init?: ((conn: PgConnection.PgConnection) => Effect.Effect<unknown, unknown, R>) | undefined
   /**
    * Runs on each acquire, with the handle the caller gets (e.g. to SET per-checkout settings,
    * which the reset on release undoes). A failure releases the connection and fails the acquire
    * with `PgPoolHookError`.
    */
-  readonly setup?: ((conn: PgConnection.PgConnection) => Effect.Effect<unknown, unknown>) | undefined
+  readonly setup?: ((conn: PgConnection.PgConnection) => Effect.Effect<unknown, unknown, R>) | undefined
   /**
    * Runs on every release, before the pool's own reset (which always runs), and is waited for
    * (bounded by `releaseTimeout`). A failure closes the connection instead of reusing it.
    */
-  readonly reset?: ((conn: PgConnection.PgConnection) => Effect.Effect<unknown, unknown>) | undefined
+  readonly reset?: ((conn: PgConnection.PgConnection) => Effect.Effect<unknown, unknown, R>) | undefined
   /**
    * Opens a connection instead of `PgConnection.connect` (e.g. to fetch a fresh password). It
    * receives the pool's current connection options and must return a connection made by
    * `PgConnection.connect`.
    */
   readonly connect?:
-    ((options: PgConnectionOptions) => Effect.Effect<PgConnection.PgConnection, PgPoolError>) | undefined
+    ((options: PgConnectionOptions) => Effect.Effect<PgConnection.PgConnection, PgPoolError, R>) | undefined
   /** The pool's name in metrics (attribute `pool`, default "default"). */
   readonly name?: string | undefined
 }
@@ -297,7 +311,7 @@ const optionKeys = [
 ] as const
 
 /** Splits pool options from connection options. @internal */
-export const splitOptions = (options: PgPoolOptions): PgConnectionOptions => {
+export const splitOptions = <R>(options: PgPoolOptions<R>): PgConnectionOptions => {
   const connection: Record<string, unknown> = { ...options }
   for (const key of optionKeys) delete connection[key]
   return connection as PgConnectionOptions
@@ -554,6 +568,31 @@ class Pool implements PgPool {
   })
 }
 
+/**
+ * The options with hooks that run with the services of `context` (the context the pool is made
+ * in): what the hook's own fiber has wins (its span, its transaction, its Scope); `context` fills
+ * in the rest.
+ */
+const provideHooks = <R>(options: PgPoolOptions<R>, context: Context.Context<R>): PgPoolOptions => {
+  const provide = <I, A, E>(
+    hook: ((input: I) => Effect.Effect<A, E, R>) | undefined,
+  ): ((input: I) => Effect.Effect<A, E>) | undefined =>
+    hook === undefined
+      ? undefined
+      : (input) =>
+          Effect.updateContext(
+            Effect.suspend(() => hook(input)),
+            (current: Context.Context<never>) => Context.mergeAll(context, current),
+          )
+  return {
+    ...options,
+    init: provide(options.init),
+    setup: provide(options.setup),
+    reset: provide(options.reset),
+    connect: provide(options.connect),
+  }
+}
+
 const asConfigError = (e: unknown): PgConfig.PgConfigError =>
   e instanceof PgConfig.PgConfigError
     ? e
@@ -581,9 +620,11 @@ const asConfigError = (e: unknown): PgConfig.PgConfigError =>
  * ```
  * @since 0.1.0
  */
-export const make = (options: PgPoolOptions | string = {}): Effect.Effect<PgPool, PgPoolError, Scope.Scope> =>
+export const make = <R = never>(
+  options: PgPoolOptions<R> | string = {},
+): Effect.Effect<PgPool, PgPoolError, Scope.Scope | R> =>
   Effect.gen(function* () {
-    const opts: PgPoolOptions = typeof options === "string" ? { url: options } : options
+    const opts = provideHooks(typeof options === "string" ? { url: options } : options, yield* Effect.context<R>())
     const connectOptions = splitOptions(opts)
     const { settings, closeTimeoutMs } = yield* Effect.try({
       try: () => {

@@ -41,7 +41,6 @@
  * @since 0.1.0
  */
 import { Effect, Option, type Schedule, type Scope } from "effect"
-import { dual } from "effect/Function"
 import type { Connection } from "./internal/Connection.ts"
 import { PgTransaction } from "./internal/Gate.ts"
 import * as internal from "./internal/Transaction.ts"
@@ -170,15 +169,20 @@ export const transaction: {
     effect: Effect.Effect<A, E, R>,
     options?: TransactionOptions,
   ): Effect.Effect<A, E | PgQueryError | PgTransactionError, Exclude<R, PgTransaction>>
-} = dual(
-  (args) => Effect.isEffect(args[1]),
-  <A, E, R>(
-    conn: PgConnection,
-    effect: Effect.Effect<A, E, R>,
-    options?: TransactionOptions,
-  ): Effect.Effect<A, E | PgQueryError | PgTransactionError, Exclude<R, PgTransaction>> =>
-    internal.transaction(internalOf(conn), effect, options),
-)
+} = <A, E, R>(
+  conn: PgConnection,
+  effectOrOptions?: Effect.Effect<A, E, R> | TransactionOptions,
+  options?: TransactionOptions,
+): never => {
+  // The connection comes first in both forms, so `dual` (which puts the data first) does not fit.
+  const run = (effect: Effect.Effect<A, E, R>, opts: TransactionOptions | undefined) =>
+    internal.transaction(internalOf(conn), effect, opts)
+  return (
+    Effect.isEffect(effectOrOptions)
+      ? run(effectOrOptions, options)
+      : (effect: Effect.Effect<A, E, R>) => run(effect, effectOrOptions)
+  ) as never
+}
 
 /**
  * Begins a transaction (or a savepoint) held until the current Scope closes: it commits when the
