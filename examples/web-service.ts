@@ -14,7 +14,7 @@ import { NodeHttpServer, NodeRuntime } from "@effect/platform-node"
 import * as PgClient from "@pgfx/client/PgClient"
 import type * as PgPool from "@pgfx/client/PgPool"
 import * as TempCluster from "@pgfx/testing/TempCluster"
-import { type Config, Effect, Layer, Option } from "effect"
+import { type Config, Effect, Layer, Option, Schema } from "effect"
 import { HttpRouter, HttpServerResponse } from "effect/http"
 import { createServer } from "node:http"
 
@@ -26,10 +26,10 @@ const handle = Effect.gen(function* () {
   // `PgClient.transaction` takes a connection from the pool and opens a transaction on it;
   // every PgClient query inside runs on that connection. It commits when the block succeeds,
   // rolls back when it fails (or the client goes away), and releases the connection either way.
-  const result = yield* PgClient.transaction(
-    Effect.map(PgClient.fetchVal("SELECT 2 ^ $1", [Number(power)]), Option.getOrThrow),
+  const result = yield* PgClient.fetchVal("SELECT 2 ^ $1", [Number(power)], { schema: Schema.Number }).pipe(
+    PgClient.transaction(),
   )
-  return HttpServerResponse.text(`2 ^ ${power} is ${String(result)}`)
+  return HttpServerResponse.text(`2 ^ ${power} is ${Option.getOrElse(result, () => Number.NaN)}`)
 }).pipe(
   Effect.catchTag("PgServerError", (error) =>
     Effect.succeed(HttpServerResponse.text(`database error: ${error.message}`, { status: 400 })),
