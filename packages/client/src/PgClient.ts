@@ -3,7 +3,7 @@
  * offers asyncpg's pool shortcuts (`execute`, `executeMany`, `fetch`, `fetchMany`, `fetchRow`,
  * `fetchVal`: each checks a connection out for one call), `cursor` (a Stream holding one checkout
  * while it runs), `prepare` and `openCursor` (on a checkout held for the current Scope),
- * `reserve` (a connection for the current scope), `transaction`, and the pool's controls, both as
+ * `acquire` (a connection for the current scope), `transaction`, and the pool's controls, both as
  * methods of the service and as accessor functions:
  *
  * @example
