@@ -8,14 +8,14 @@
  *
  * @example
  * ```ts
- * import { Effect } from "effect"
+ * import { Effect, Option, Schema } from "effect"
  * import * as PgClient from "@pgfx/client/PgClient"
  *
  * const program = Effect.gen(function* () {
  *   yield* PgClient.execute("CREATE TABLE IF NOT EXISTS hits (at timestamptz)")
  *   yield* PgClient.execute("INSERT INTO hits VALUES (now())", [])
- *   const n = yield* PgClient.fetchVal("SELECT count(*) FROM hits")
- *   console.log(`${n} hits`)
+ *   const n = yield* PgClient.fetchVal("SELECT count(*) FROM hits", [], { schema: Schema.BigInt }) // Option<bigint>
+ *   console.log(`${Option.getOrElse(n, () => 0n)} hits`)
  * })
  *
  * // libpq's variables (DATABASE_URL or PGHOST, PGUSER, ...) through Effect's Config:

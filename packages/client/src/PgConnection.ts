@@ -298,7 +298,7 @@ export interface PgConnection extends PgConnectionEvents {
    * @example
    * ```ts
    * yield* conn.setTypeCodec("numeric", { format: "text", schema: Schema.NumberFromString })
-   * yield* conn.fetchVal("SELECT 1.5::numeric") // 1.5
+   * yield* conn.fetchVal("SELECT 1.5::numeric") // Some(1.5)
    * ```
    */
   setTypeCodec<A>(typeName: string, options: TypeCodecOptions<A>): Effect.Effect<void, PgQueryError>

@@ -25,10 +25,10 @@
  *
  * const program = Effect.gen(function* () {
  *   const pool = yield* PgPool.make({ url: "postgres://app@localhost/app", min: 2, max: 10 })
- *   const n = yield* pool.fetchVal("SELECT count(*) FROM users")
+ *   const n = yield* pool.fetchVal("SELECT count(*) FROM users", [], { schema: Schema.BigInt }) // Option<bigint>
  *   yield* Effect.scoped(
  *     Effect.gen(function* () {
- *       const conn = yield* pool.acquire()
+ *       const conn = yield* pool.acquire({ acquireTimeout: "2 seconds" })
  *       yield* conn.execute("UPDATE users SET seen = now() WHERE id = $1", [1])
  *     }),
  *   )

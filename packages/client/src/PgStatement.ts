@@ -20,8 +20,8 @@
  * @example
  * ```ts
  * const stmt = yield* conn.prepare("SELECT 2 ^ $1")
- * yield* stmt.fetchVal([10]) // 1024
- * yield* stmt.fetchVal([20]) // 1048576
+ * yield* stmt.fetchVal([10]) // Some(1024)
+ * yield* stmt.fetchVal([20]) // Some(1048576)
  * yield* stmt.getParameters() // [{ oid: 701, name: "float8", kind: "scalar", schema: "pg_catalog" }]
  * ```
  * @since 0.1.0
