@@ -59,12 +59,16 @@ export const rowDecoder = (schema: RowSchema, query: string) => {
     }
     return record.toObject()
   }
-  return (record: PgRecord, index: number): Exit.Exit<unknown, PgSchemaError> =>
-    orSchemaError(decode(input(record)), (error) => ({
+  return (record: PgRecord, index: number): Exit.Exit<unknown, PgSchemaError> => {
+    const exit = decode(input(record))
+    // The common case allocates nothing more than the Schema's own result.
+    if (Exit.isSuccess(exit)) return exit as Exit.Exit<unknown, never>
+    return orSchemaError(exit, (error) => ({
       message: `query ${query}: row ${index} does not decode: ${error.message}`,
       query,
       row: index,
     }))
+  }
 }
 
 /** `exit`, its Schema failure (if any) turned into a `PgSchemaError` with `fields`. */
@@ -77,7 +81,7 @@ const orSchemaError = <A>(
     readonly column?: string
   },
 ): Exit.Exit<A, PgSchemaError> => {
-  if (Exit.isSuccess(exit)) return Exit.succeed(exit.value)
+  if (Exit.isSuccess(exit)) return exit as Exit.Exit<A, never>
   const error = Cause.findErrorOption(exit.cause)
   if (Option.isNone(error)) return exit as Exit.Exit<never>
   return Exit.fail(new PgSchemaError({ ...fields(error.value), direction: "row", cause: error.value }))
