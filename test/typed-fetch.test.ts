@@ -81,6 +81,24 @@ describe("typed fetch", () => {
     }),
   )
 
+  it.live("a prepared statement takes the same { schema } (and the same Option for no row)", () =>
+    Effect.gen(function* () {
+      const conn = yield* connect()
+      const { counter, Row } = counted()
+      const stmt = yield* conn.prepare(ROWS)
+      expect(yield* stmt.fetch([2], { schema: Row })).toEqual([
+        { id: 1, name: "n1" },
+        { id: 2, name: "n2" },
+      ])
+      expect(counter.rows).toBe(2)
+      expect(yield* stmt.fetchRow([0], { schema: Row })).toEqual(Option.none())
+      expect(yield* stmt.fetchVal([3], { column: 1, schema: Schema.String })).toEqual(Option.some("n1"))
+      expect(yield* stmt.fetchVal([0])).toEqual(Option.none())
+      const error = failureOf(yield* Effect.exit(stmt.fetchVal([1], { schema: Schema.Boolean })))
+      expect(error._tag).toBe("PgSchemaError")
+    }).pipe(Effect.scoped),
+  )
+
   it.live("a row that does not decode is a PgSchemaError naming the row and the column", () =>
     Effect.gen(function* () {
       const conn = yield* connect()

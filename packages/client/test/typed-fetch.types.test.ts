@@ -12,6 +12,7 @@ import type { PgQueryError } from "@pgfx/client/PgError"
 import type { PgPool, PgPoolError } from "@pgfx/client/PgPool"
 import type { PgRecord } from "@pgfx/client/PgRecord"
 import type { PgSchemaError } from "@pgfx/client/PgSchema"
+import type { PgStatement } from "@pgfx/client/PgStatement"
 import { sql } from "@pgfx/client/PgSql"
 import { Effect, type Option, Schema } from "effect"
 
@@ -82,6 +83,20 @@ const wrongType = (conn: PgConnection) => {
   return [names, bare]
 }
 
+const onStatement = (stmt: PgStatement) => {
+  const users = stmt.fetch([1], { schema: User })
+  same<Value<typeof users>, Array<User>>(true)
+  same<Failure<typeof users>, PgQueryError | PgSchemaError>(true)
+  const raw = stmt.fetchRow([1])
+  same<Value<typeof raw>, Option.Option<PgRecord>>(true)
+  same<Failure<typeof raw>, PgQueryError>(true)
+  const n = stmt.fetchVal([], { schema: Schema.BigInt })
+  same<Value<typeof n>, Option.Option<bigint>>(true)
+  // @ts-expect-error a row type without a Schema
+  const cast = stmt.fetch<User>([1])
+  return [users, raw, n, cast]
+}
+
 const onPool = (pool: PgPool) => {
   const users = pool.fetch(sql`SELECT id, name FROM users`, { schema: User })
   same<Value<typeof users>, Array<User>>(true)
@@ -123,6 +138,8 @@ describe("typed fetch (types)", () => {
       PgClient.fetchVal("SELECT 1", [], { schema: Schema.Number }),
     ]
     for (const effect of effects) expect(Effect.isEffect(effect)).toBe(true)
-    expect([onConnection, mustNotCompile, wrongType, onPool, onClient].every((f) => typeof f === "function")).toBe(true)
+    expect(
+      [onConnection, mustNotCompile, wrongType, onStatement, onPool, onClient].every((f) => typeof f === "function"),
+    ).toBe(true)
   })
 })
