@@ -97,9 +97,13 @@ export interface PgClientShape {
   /** The pool behind the client (stats, `expireConnections`, `setConnectArgs`, `close`, ...). */
   readonly pool: PgPool.PgPool
   /** Runs a command on a checked-out connection (or the current one); returns its status tag. */
-  execute(sql: string, args?: ReadonlyArray<unknown>, options?: QueryOptions): Effect.Effect<string, PgClientError>
+  execute(
+    sql: string,
+    args?: ReadonlyArray<unknown>,
+    options?: PgPool.ShortcutOptions,
+  ): Effect.Effect<string, PgClientError>
   /** `execute` with a `sql` fragment (`PgSql`). */
-  execute(query: Fragment, options?: QueryOptions): Effect.Effect<string, PgClientError>
+  execute(query: Fragment, options?: PgPool.ShortcutOptions): Effect.Effect<string, PgClientError>
   /**
    * Runs a query on a checked-out connection (or the current one); returns all rows, decoded
    * through `{ schema }` when given (see `PgConnection.Fetch`).
