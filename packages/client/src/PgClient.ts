@@ -59,7 +59,7 @@ import * as RowSchema from "./internal/RowSchema.ts"
 import { isRetryable } from "./internal/Transaction.ts"
 import type { PgConnectionOptions } from "./PgConfig.ts"
 import type * as PgConfig from "./PgConfig.ts"
-import type { Fetch, FetchRow, FetchVal, PgConnection, QueryOptions } from "./PgConnection.ts"
+import type { Fetch, FetchRow, FetchVal, PgConnection } from "./PgConnection.ts"
 import { PgInterfaceError, type PgQueryError, type PgTransactionError } from "./PgError.ts"
 import * as PgPool from "./PgPool.ts"
 import type { CursorOptions, PgCursor } from "./PgCursor.ts"
@@ -235,8 +235,11 @@ export class PgClient extends Context.Service<PgClient, PgClientShape>()("@pgfx/
 export const fromPool = (pool: PgPool.PgPool, listener?: PgListener.PgListenerShape): PgClientShape => ({
   pool,
   // The pool's shortcuts run on the fiber's transaction (or current connection) themselves.
-  execute: (query: string | Fragment, argsOrOptions?: ReadonlyArray<unknown> | QueryOptions, opts?: QueryOptions) =>
-    pool.execute(...normalize(query, argsOrOptions, opts)),
+  execute: (
+    query: string | Fragment,
+    argsOrOptions?: ReadonlyArray<unknown> | PgPool.ShortcutOptions,
+    opts?: PgPool.ShortcutOptions,
+  ) => pool.execute(...normalize(query, argsOrOptions, opts)),
   fetch: pool.fetch,
   fetchRow: pool.fetchRow,
   fetchVal: pool.fetchVal,
