@@ -10,7 +10,7 @@
  */
 import * as PgConnection from "@pgfx/client/PgConnection"
 import * as TempCluster from "@pgfx/testing/TempCluster"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 
 const ROWS = Number(process.env.ROWS ?? 1_000_000)
 const RUNS = Number(process.env.RUNS ?? 5)
@@ -39,7 +39,7 @@ const measure = (options: PgConnection.PgConnectionOptions) =>
       if (rows.length !== ROWS) throw new Error(`expected ${ROWS} rows, got ${rows.length}`)
       fetchTimes.push(t1 - t0)
       const t2 = performance.now()
-      yield* conn.fetchVal(`SELECT count(*) FROM (${query}) AS q`)
+      Option.getOrThrow(yield* conn.fetchVal(`SELECT count(*) FROM (${query}) AS q`))
       serverTimes.push(performance.now() - t2)
       console.log(
         `run ${run + 1}: fetch ${(t1 - t0).toFixed(0)} ms (${Math.round(ROWS / ((t1 - t0) / 1000)).toLocaleString("en")} rows/s), ` +

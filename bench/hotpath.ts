@@ -11,7 +11,7 @@
  * `PGFX_BENCH_CLIENTS` lists copies of `packages/client/src` compared in the same process.
  */
 import * as TempCluster from "@pgfx/testing/TempCluster"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import * as path from "node:path"
 
 type ConnModule = typeof import("../packages/client/src/PgConnection.ts")
@@ -34,11 +34,11 @@ const CALLERS = 10
 const SQL = "SELECT $1::int4"
 
 interface Target {
-  readonly fetchVal: (sql: string, args: ReadonlyArray<unknown>) => Effect.Effect<unknown, unknown>
+  readonly fetchVal: (sql: string, args: ReadonlyArray<unknown>) => Effect.Effect<Option.Option<unknown>, unknown>
 }
 const serial = (t: Target, n: number) =>
   Effect.gen(function* () {
-    for (let i = 0; i < n; i++) yield* t.fetchVal(SQL, [i])
+    for (let i = 0; i < n; i++) Option.getOrThrow(yield* t.fetchVal(SQL, [i]))
   })
 const concurrent = (targets: ReadonlyArray<Target>) =>
   Effect.forEach(targets, (t) => serial(t, N / CALLERS), { concurrency: "unbounded", discard: true })

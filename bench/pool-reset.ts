@@ -14,7 +14,7 @@
 import * as PgConnection from "@pgfx/client/PgConnection"
 import * as PgPool from "@pgfx/client/PgPool"
 import * as TempCluster from "@pgfx/testing/TempCluster"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 
 const total = Number(process.argv[2] ?? 20_000)
 const fibers = 10
@@ -49,13 +49,13 @@ const program = Effect.gen(function* () {
   console.log(`${total} queries (SELECT $1::int), ${fibers} fibers, PostgreSQL ${cluster.versionString}`)
 
   const conns = yield* Effect.forEach(Array.from({ length: fibers }), () => PgConnection.make(options))
-  yield* measure("direct", (w, i) => conns[w]!.fetchVal("SELECT $1::int", [i]))
+  yield* measure("direct", (w, i) => Effect.map(conns[w]!.fetchVal("SELECT $1::int", [i]), Option.getOrThrow))
 
   const pool = yield* PgPool.make({ ...options, min: fibers, max: fibers })
-  yield* measure("pool", (_, i) => pool.fetchVal("SELECT $1::int", [i]))
+  yield* measure("pool", (_, i) => Effect.map(pool.fetchVal("SELECT $1::int", [i]), Option.getOrThrow))
 
   const resetting = yield* PgPool.make({ ...options, min: fibers, max: fibers, reset: PgPool.fullReset })
-  yield* measure("pool+fullReset", (_, i) => resetting.fetchVal("SELECT $1::int", [i]))
+  yield* measure("pool+fullReset", (_, i) => Effect.map(resetting.fetchVal("SELECT $1::int", [i]), Option.getOrThrow))
 }).pipe(Effect.scoped)
 
 Effect.runPromise(program).catch((error: unknown) => {

@@ -16,7 +16,7 @@
  * noisy figure on a shared machine.
  */
 import * as TempCluster from "@pgfx/testing/TempCluster"
-import { Effect, Tracer } from "effect"
+import { Effect, Option, Tracer } from "effect"
 import * as PgMetrics from "../packages/client/src/PgMetrics.ts"
 import * as path from "node:path"
 
@@ -43,13 +43,13 @@ type Scenario = {
 
 const sequential = (conn: Conn) =>
   Effect.gen(function* () {
-    for (let i = 0; i < N; i++) yield* conn.fetchVal("SELECT $1::int4", [i])
+    for (let i = 0; i < N; i++) Option.getOrThrow(yield* conn.fetchVal("SELECT $1::int4", [i]))
   })
 
 const pipelined = (conn: Conn) =>
   Effect.forEach(
     Array.from({ length: N }, (_, i) => i),
-    (i) => conn.fetchVal("SELECT $1::int4", [i]),
+    (i) => Effect.map(conn.fetchVal("SELECT $1::int4", [i]), Option.getOrThrow),
     { concurrency: CONCURRENCY, discard: true },
   )
 

@@ -1,7 +1,7 @@
 /**
  * What a typed query (`PgQuery`) costs over a raw `fetch`: the same 10,000-row, 6-column result
- * read as PgRecords, as plain objects (`toObject`), and decoded through a row Schema (and the
- * first-run check, done once before timing). Client CPU per row is the figure to read
+ * read as PgRecords, as plain objects (`toObject`), and decoded through a row Schema by
+ * `PgQuery` (its first-run check done once before timing) and by `fetch`'s `{ schema }`. Client CPU per row is the figure to read
  * (`process.cpuUsage`), best of ROUNDS interleaved rounds.
  *
  *   node --conditions=@pgfx/source bench/typed-query.ts                    # starts a throwaway PostgreSQL
@@ -17,18 +17,16 @@ const ROUNDS = Number(process.env.ROUNDS ?? 7)
 const sql = `SELECT g AS id, 'name ' || g AS name, g * 1.5::float8 AS score, g % 2 = 0 AS even,
   CASE WHEN g % 3 = 0 THEN NULL ELSE 'note' END AS note, g::int8 AS big FROM generate_series(1, $1) g`
 
-const query = PgQuery.make({
-  sql,
-  params: Schema.Tuple([Schema.Number]),
-  row: Schema.Struct({
-    id: Schema.Number,
-    name: Schema.String,
-    score: Schema.Number,
-    even: Schema.Boolean,
-    note: Schema.NullOr(Schema.String),
-    big: Schema.BigInt,
-  }),
+const Row = Schema.Struct({
+  id: Schema.Number,
+  name: Schema.String,
+  score: Schema.Number,
+  even: Schema.Boolean,
+  note: Schema.NullOr(Schema.String),
+  big: Schema.BigInt,
 })
+
+const query = PgQuery.make({ sql, params: Schema.Tuple([Schema.Number]), row: Row })
 
 const cpuMicros = <A, E>(effect: Effect.Effect<A, E>) =>
   Effect.gen(function* () {
@@ -46,6 +44,7 @@ const run = (options: PgConnection.PgConnectionOptions) =>
       "fetch (PgRecord)": conn.fetch(sql, [ROWS]),
       "fetch + toObject": Effect.map(conn.fetch(sql, [ROWS]), (rows) => rows.map((r) => r.toObject())),
       "PgQuery.all (Schema per row)": query.on(conn).all([ROWS]),
+      "fetch + { schema } (ad hoc)": conn.fetch(sql, [ROWS], { schema: Row }),
     }
     const best: Record<string, number> = {}
     for (let round = 0; round < ROUNDS; round++) {

@@ -10,7 +10,10 @@
  */
 import * as PgConnection from "@pgfx/client/PgConnection"
 import * as TempCluster from "@pgfx/testing/TempCluster"
-import { Effect } from "effect"
+import { Effect, Option, Schema } from "effect"
+
+/** A row as the application wants it: decoded by this Schema, typed by it. */
+const Product = Schema.Struct({ id: Schema.BigInt, name: Schema.String, price: Schema.NullOr(Schema.String) })
 
 const program = (options: PgConnection.PgConnectionOptions) =>
   Effect.gen(function* () {
@@ -34,11 +37,14 @@ const program = (options: PgConnection.PgConnectionOptions) =>
       yield* conn.execute("INSERT INTO pgfx_quickstart (id, name, price) VALUES ($1, $2, $3)", [id, name, price])
     }
 
-    const rows = yield* conn.fetch("SELECT id, name, price FROM pgfx_quickstart WHERE id >= $1 ORDER BY id", [1n])
-    for (const row of rows) console.log(row.toObject())
+    const products = yield* conn.fetch("SELECT id, name, price FROM pgfx_quickstart WHERE id >= $1 ORDER BY id", [1n], {
+      schema: Product,
+    })
+    for (const product of products) console.log(product)
 
-    const count = yield* conn.fetchVal("SELECT count(*) FROM pgfx_quickstart")
-    console.log(`${count} rows`)
+    // One value: None when there is no row (count(*) always has one).
+    const count = yield* conn.fetchVal("SELECT count(*) FROM pgfx_quickstart", [], { schema: Schema.BigInt })
+    console.log(`${Option.getOrElse(count, () => 0n)} rows`)
     yield* conn.execute("DROP TABLE pgfx_quickstart")
   }).pipe(Effect.scoped)
 

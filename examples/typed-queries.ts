@@ -91,10 +91,12 @@ const program = Effect.gen(function* () {
 
   // Dynamic SQL with the template: values are parameters, identifiers are quoted.
   const names = ["espresso", "cold brew"]
+  // `{ schema }` types the rows of an ad-hoc query (decoded once per row, like a PgQuery's row).
   const rows = yield* PgClient.fetch(
     sql`SELECT ${sql.id("name")} FROM ${sql.id("pgfx_example_products")} WHERE name IN ${sql.in(names)} ORDER BY id`,
+    { schema: Schema.Struct({ name: Schema.String }) },
   )
-  console.log("template:", rows.map((r) => r.get("name")).join(", "))
+  console.log("template:", rows.map((r) => r.name).join(", "))
 
   // A mismatch is reported before any row is decoded, listing every difference.
   yield* wrong.all().pipe(Effect.catchTag("PgQueryMismatchError", (e) => Effect.sync(() => console.log(e.message))))

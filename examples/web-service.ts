@@ -15,7 +15,7 @@ import * as PgClient from "@pgfx/client/PgClient"
 import * as PgError from "@pgfx/client/PgError"
 import type * as PgPool from "@pgfx/client/PgPool"
 import * as TempCluster from "@pgfx/testing/TempCluster"
-import { type Config, Effect, Layer } from "effect"
+import { type Config, Effect, Layer, Option, Schema } from "effect"
 import { HttpRouter, HttpServerResponse } from "effect/http"
 import { createServer } from "node:http"
 
@@ -27,8 +27,10 @@ const handle = Effect.gen(function* () {
   // `PgClient.transaction` takes a connection from the pool and opens a transaction on it;
   // every PgClient query inside runs on that connection. It commits when the block succeeds,
   // rolls back when it fails (or the client goes away), and releases the connection either way.
-  const result = yield* PgClient.transaction(PgClient.fetchVal("SELECT 2 ^ $1", [Number(power)]))
-  return HttpServerResponse.text(`2 ^ ${power} is ${String(result)}`)
+  const result = yield* PgClient.fetchVal("SELECT 2 ^ $1", [Number(power)], { schema: Schema.Number }).pipe(
+    PgClient.transaction(),
+  )
+  return HttpServerResponse.text(`2 ^ ${power} is ${Option.getOrElse(result, () => Number.NaN)}`)
 }).pipe(
   // 2 ^ 5000 overflows float8: a data exception (SQLSTATE class 22), the request's fault. The
   // handler's `error` is narrowed: `error.conditionClass` is "data_exception".

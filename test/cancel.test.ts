@@ -31,7 +31,7 @@ describe("timeouts cancel the statement in flight", () => {
       const elapsed = Date.now() - started
       expect(error._tag).toBe("PgTimeoutError")
       expect(elapsed).toBeLessThan(1000)
-      expect(yield* conn.fetchVal("SELECT 1")).toBe(1)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 1"))).toBe(1)
       // The server is not still sleeping on our behalf.
       const state = yield* backendState(conn.serverPid)
       expect(Option.getOrThrow(state).state).toBe("idle")
@@ -44,7 +44,7 @@ describe("timeouts cancel the statement in flight", () => {
         const conn = yield* PgConnection.make(options)
         const error = failureOf(yield* Effect.exit(conn.fetch("SELECT pg_sleep(10)", [], { timeout: "50 millis" })))
         expect(error._tag).toBe("PgTimeoutError")
-        expect(yield* conn.fetchVal("SELECT 2")).toBe(2)
+        expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 2"))).toBe(2)
       }
     }),
   )
@@ -62,7 +62,7 @@ describe("timeouts cancel the statement in flight", () => {
             timedOut++
           }
           // A late cancel would fail this with query_canceled.
-          expect(yield* conn.fetchVal("SELECT $1::int", [i])).toBe(i)
+          expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::int", [i]))).toBe(i)
         }
         expect(timedOut).toBe(500)
         expect(conn.isClosed).toBe(false)
@@ -79,7 +79,7 @@ describe("timeouts cancel the statement in flight", () => {
         const error = failureOf(yield* Effect.exit(conn.execute("SELECT pg_sleep(10)", [], { timeout: "50 millis" })))
         expect(error._tag).toBe("PgTimeoutError")
         expect(Date.now() - started).toBeLessThan(3000)
-        expect(yield* conn.fetchVal("SELECT 3")).toBe(3)
+        expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 3"))).toBe(3)
       }
     }),
   )
@@ -91,7 +91,7 @@ describe("timeouts cancel the statement in flight", () => {
       expect(error._tag).toBe("PgTimeoutError")
       expect(error._tag === "PgTimeoutError" && error.timeoutMs).toBe(100)
       yield* conn.execute("SELECT pg_sleep(0.3)", [], { timeout: "10 seconds" })
-      expect(yield* conn.fetchVal("SELECT 4")).toBe(4)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 4"))).toBe(4)
     }),
   )
 })
@@ -105,7 +105,7 @@ describe("interruption", () => {
       const started = Date.now()
       yield* Fiber.interrupt(fiber)
       expect(Date.now() - started).toBeLessThan(3000)
-      expect(yield* conn.fetchVal("SELECT 5")).toBe(5)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 5"))).toBe(5)
     }),
   )
 
@@ -118,7 +118,7 @@ describe("interruption", () => {
       const started = Date.now()
       yield* Scope.close(scope, Exit.void)
       expect(Date.now() - started).toBeLessThan(3000)
-      expect(yield* conn.fetchVal("SELECT 6")).toBe(6)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 6"))).toBe(6)
     }),
   )
 
@@ -137,7 +137,7 @@ describe("interruption", () => {
       expect(conn.transactionStatus).toBe("failed")
       const commit = yield* conn.execute("COMMIT")
       expect(commit).toBe("ROLLBACK")
-      expect(yield* conn.fetchVal("SELECT count(*) FROM cancelled_tx")).toBe(0n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM cancelled_tx"))).toBe(0n)
     }),
   )
 
@@ -153,7 +153,7 @@ describe("interruption", () => {
         expect(conn.transactionStatus).toBe("failed")
         expect(yield* conn.execute("COMMIT")).toBe("ROLLBACK")
       }
-      expect(yield* conn.fetchVal("SELECT count(*) FROM raced_tx")).toBe(0n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM raced_tx"))).toBe(0n)
     }),
   )
 
@@ -164,11 +164,11 @@ describe("interruption", () => {
         Effect.exit(conn.execute("SELECT pg_sleep(0.4)", [], { timeout: "50 millis" })),
       )
       yield* Effect.yieldNow
-      const next = yield* Effect.forkChild(conn.fetchVal("SELECT 7"))
+      const next = yield* Effect.forkChild(Effect.map(conn.fetchVal("SELECT 7"), Option.getOrThrow))
       const slowExit = yield* Fiber.join(slow)
       expect(failureOf(slowExit)._tag).toBe("PgTimeoutError")
       expect(yield* Fiber.join(next)).toBe(7)
-      expect(yield* conn.fetchVal("SELECT 8")).toBe(8)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 8"))).toBe(8)
     }),
   )
 
@@ -182,7 +182,7 @@ describe("interruption", () => {
       yield* Effect.yieldNow
       yield* Fiber.interrupt(held)
       expect(failureOf(yield* Fiber.join(first))._tag).toBe("PgTimeoutError")
-      expect(yield* conn.fetchVal("SELECT 9")).toBe(9)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 9"))).toBe(9)
     }),
   )
 })
@@ -235,7 +235,7 @@ describe("the cancel request goes over TLS when the session does", () => {
         // cancel connection must start the same way.
         expect(proxy.firsts.length).toBeGreaterThanOrEqual(2)
         for (const first of proxy.firsts.slice(1)) expect(code(first)).toBe(expected)
-        expect(yield* conn.fetchVal("SELECT 10")).toBe(10)
+        expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 10"))).toBe(10)
       }
     }),
   )
@@ -245,12 +245,16 @@ describe("closing", () => {
   it.live("close() lets the statement in flight finish, then terminates the session", () =>
     Effect.gen(function* () {
       const conn = yield* PgConnection.connect(tcpOptions({ sslMode: "disable" }))
-      const running = yield* Effect.forkChild(conn.fetchVal("SELECT 11 FROM pg_sleep(0.3)"))
+      const running = yield* Effect.forkChild(
+        Effect.map(conn.fetchVal("SELECT 11 FROM pg_sleep(0.3)"), Option.getOrThrow),
+      )
       yield* Effect.sleep("30 millis")
       yield* conn.close({ timeout: "5 seconds" })
       expect(yield* Fiber.join(running)).toBe(11)
       expect(conn.isClosed).toBe(true)
-      expect(failureOf(yield* Effect.exit(conn.fetchVal("SELECT 1")))._tag).toBe("PgConnectionError")
+      expect(failureOf(yield* Effect.exit(Effect.map(conn.fetchVal("SELECT 1"), Option.getOrThrow)))._tag).toBe(
+        "PgConnectionError",
+      )
     }),
   )
 

@@ -7,7 +7,7 @@
 import * as PgClient from "@pgfx/client/PgClient"
 import type * as PgConnection from "@pgfx/client/PgConnection"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, Queue, Stream } from "effect"
+import { Effect, Fiber, Option, Queue, Stream } from "effect"
 import { tcpOptions, withAdmin } from "./support/connect.ts"
 import { failureOf } from "./support/pool.ts"
 
@@ -65,7 +65,7 @@ describe("PgClient notifications", () => {
       expect(pids.length).toBe(client.pool.stats.size + 1)
       expect(pids).toContain(listenerPid)
       // The listener is not a pooled connection.
-      const poolPid = yield* PgClient.fetchVal("SELECT pg_backend_pid()")
+      const poolPid = Option.getOrThrow(yield* PgClient.fetchVal("SELECT pg_backend_pid()"))
       expect(poolPid).not.toBe(listenerPid)
       // The stream form works on the same connection.
       const viaListen = yield* drain(client.listen("client_c"))
@@ -97,7 +97,9 @@ describe("PgClient notifications", () => {
       expect(describeEvent(yield* events.next)).toEqual(["client_survivor", "before"])
 
       const firstPid = client.listener!.serverPid!
-      yield* withAdmin((admin) => admin.fetchVal("SELECT pg_terminate_backend($1)", [firstPid]))
+      yield* withAdmin((admin) =>
+        Effect.map(admin.fetchVal("SELECT pg_terminate_backend($1)", [firstPid]), Option.getOrThrow),
+      )
       const marker = yield* events.next
       expect(marker._tag).toBe("Reconnected")
       if (marker._tag === "Reconnected") {
@@ -112,7 +114,7 @@ describe("PgClient notifications", () => {
       expect(describeEvent(yield* events.next)).toEqual(["client_survivor", "after"])
       expect(describeEvent(yield* other.next)).toEqual(["client_survivor_two", "after two"])
       // The pool was not disturbed.
-      expect(yield* PgClient.fetchVal("SELECT 1")).toBe(1)
+      expect(Option.getOrThrow(yield* PgClient.fetchVal("SELECT 1"))).toBe(1)
     }).pipe(Effect.provide(PgClient.layer({ ...tcpOptions(), min: 1, max: 2 }))),
   )
 

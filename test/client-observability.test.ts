@@ -7,7 +7,7 @@
 import * as PgClient from "@pgfx/client/PgClient"
 import * as PgMetrics from "@pgfx/client/PgMetrics"
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, Fiber, Metric, Tracer } from "effect"
+import { Deferred, Effect, Exit, Fiber, Metric, Option, Tracer } from "effect"
 import { authUser, testCluster } from "./support/cluster.ts"
 import { tcpOptions } from "./support/connect.ts"
 import { recordingTracer } from "./support/tracer.ts"
@@ -24,7 +24,7 @@ describe("pool and transaction spans", () => {
       const pg = testCluster()
       const db = pg.database
       yield* Effect.gen(function* () {
-        yield* PgClient.fetchVal("SELECT $1::text", ["s3cr3t-argument"])
+        Option.getOrThrow(yield* PgClient.fetchVal("SELECT $1::text", ["s3cr3t-argument"]))
         yield* PgClient.transaction(
           Effect.gen(function* () {
             yield* PgClient.execute("SELECT 2")
@@ -87,7 +87,7 @@ describe("pool and transaction spans", () => {
     Effect.gen(function* () {
       const { spans, tracer } = recordingTracer()
       const exit = yield* Effect.exit(
-        PgClient.fetchVal("SELECT 1").pipe(
+        Effect.map(PgClient.fetchVal("SELECT 1"), Option.getOrThrow).pipe(
           Effect.provide(PgClient.layer({ ...tcpOptions({ database: "no_such_database" }), min: 0 })),
           Effect.withTracer(tracer),
         ),
@@ -105,8 +105,8 @@ describe("pool metrics", () => {
     Effect.gen(function* () {
       const waitTime = PgMetrics.connectionWaitTimeFor("waited")
       yield* Effect.gen(function* () {
-        yield* PgClient.fetchVal("SELECT 1")
-        yield* PgClient.fetchVal("SELECT 1")
+        Option.getOrThrow(yield* PgClient.fetchVal("SELECT 1"))
+        Option.getOrThrow(yield* PgClient.fetchVal("SELECT 1"))
         // One fiber holds the only connection for a while; another waits for it.
         const holding = yield* Deferred.make<void>()
         const holder = yield* Effect.forkChild(
@@ -115,7 +115,7 @@ describe("pool metrics", () => {
           ),
         )
         yield* Deferred.await(holding)
-        yield* PgClient.fetchVal("SELECT 1")
+        Option.getOrThrow(yield* PgClient.fetchVal("SELECT 1"))
         yield* Fiber.join(holder)
         yield* PgClient.transaction(PgClient.execute("SELECT 1"))
       }).pipe(Effect.provide(PgClient.layer({ ...tcpOptions(), min: 0, max: 1, name: "waited" })))
@@ -124,7 +124,7 @@ describe("pool metrics", () => {
       expect(value.max).toBeGreaterThanOrEqual(0.2) // the waiting acquire
       expect(value.min).toBeLessThan(0.2)
       // Metrics off: nothing recorded.
-      yield* PgClient.fetchVal("SELECT 1").pipe(
+      yield* Effect.map(PgClient.fetchVal("SELECT 1"), Option.getOrThrow).pipe(
         Effect.provide(PgClient.layer({ ...tcpOptions(), min: 0, max: 1, name: "waited" })),
         Effect.provideService(PgMetrics.Enabled, false),
       )

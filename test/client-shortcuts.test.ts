@@ -74,7 +74,7 @@ describe("executeMany / fetchMany", () => {
       const exit = yield* Effect.exit(
         PgClient.transaction(
           Effect.gen(function* () {
-            const pid = yield* PgClient.fetchVal("SELECT pg_backend_pid()")
+            const pid = Option.getOrThrow(yield* PgClient.fetchVal("SELECT pg_backend_pid()"))
             const pids = yield* PgClient.fetchMany("SELECT pg_backend_pid() AS p, $1::int AS n", [[1], [2]])
             expect(pids.map((rows) => rows[0]!.get("p"))).toEqual([pid, pid])
             yield* PgClient.executeMany("INSERT INTO t VALUES ($1, $2)", [
@@ -102,7 +102,7 @@ describe("executeMany / fetchMany", () => {
       expect(rows.map((r) => r[0]!.get("n"))).toEqual([1n, 3n])
       const exit = yield* Effect.exit(pool.executeMany(`INSERT INTO ${table} VALUES ($1)`, [[4], ["x"]]))
       expect(failureOf(exit)).toMatchObject({ _tag: "PgServerError", code: "22P02" })
-      expect(yield* pool.fetchVal(`SELECT count(*) FROM ${table}`)).toBe(3n)
+      expect(Option.getOrThrow(yield* pool.fetchVal(`SELECT count(*) FROM ${table}`))).toBe(3n)
       expect(pool.stats.inUse).toBe(0)
     }).pipe(Effect.scoped),
   )
@@ -146,7 +146,7 @@ describe("PgClient.cursor", () => {
     Effect.gen(function* () {
       yield* PgClient.transaction(
         Effect.gen(function* () {
-          const pid = yield* PgClient.fetchVal("SELECT pg_backend_pid()")
+          const pid = Option.getOrThrow(yield* PgClient.fetchVal("SELECT pg_backend_pid()"))
           yield* PgClient.executeMany("INSERT INTO t VALUES ($1, 'x')", [[1], [2], [3]])
           const rows = yield* Stream.runCollect(
             PgClient.cursor("SELECT a, pg_backend_pid() AS pid FROM t ORDER BY a", [], { prefetch: 2 }),
@@ -180,7 +180,7 @@ describe("PgClient.prepare / openCursor", () => {
         }),
       )
       expect(yield* inUse).toBe(0)
-      const exit = yield* Effect.exit(stmt.fetchVal([1]))
+      const exit = yield* Effect.exit(Effect.map(stmt.fetchVal([1]), Option.getOrThrow))
       expect(failureOf(exit)).toMatchObject({ _tag: "PgInterfaceError" })
     }).pipe(Effect.provide(clientInSchema())),
   )
@@ -203,9 +203,9 @@ describe("PgClient.prepare / openCursor", () => {
       yield* PgClient.transaction(
         Effect.scoped(
           Effect.gen(function* () {
-            const pid = yield* PgClient.fetchVal("SELECT pg_backend_pid()")
+            const pid = Option.getOrThrow(yield* PgClient.fetchVal("SELECT pg_backend_pid()"))
             const stmt = yield* PgClient.prepare("SELECT pg_backend_pid()")
-            expect(yield* stmt.fetchVal()).toBe(pid)
+            expect(Option.getOrThrow(yield* stmt.fetchVal())).toBe(pid)
             const cur = yield* PgClient.openCursor("SELECT pg_backend_pid() AS p")
             expect(Option.getOrThrow(yield* cur.fetchRow()).get("p")).toBe(pid)
             expect(yield* inUse).toBe(1)

@@ -9,7 +9,7 @@ import * as PgPool from "@pgfx/client/PgPool"
 import * as PgTransaction from "@pgfx/client/PgTransaction"
 import * as TestTransaction from "@pgfx/testing/TestTransaction"
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Fiber, Layer, Schedule } from "effect"
+import { Deferred, Effect, Fiber, Layer, Option, Schedule } from "effect"
 import { tcpOptions, withAdmin } from "./support/connect.ts"
 import { eventually, failureOf, poolOptions } from "./support/pool.ts"
 
@@ -37,8 +37,8 @@ const clientInSchema = (overrides: PgPool.PgPoolOptions = {}) =>
     }),
   )
 
-const pid = PgClient.fetchVal("SELECT pg_backend_pid()")
-const count = PgClient.fetchVal("SELECT count(*) FROM t")
+const pid = Effect.map(PgClient.fetchVal("SELECT pg_backend_pid()"), Option.getOrThrow)
+const count = Effect.map(PgClient.fetchVal("SELECT count(*) FROM t"), Option.getOrThrow)
 const values = Effect.map(PgClient.fetch("SELECT a FROM t ORDER BY a"), (rows) => rows.map((r) => r.get("a")))
 
 describe("PgClient.transaction", () => {
@@ -58,8 +58,8 @@ describe("PgClient.transaction", () => {
           const forked = yield* Effect.forkChild(pid)
           expect(yield* Fiber.join(forked)).toBe(first)
           // One transaction: the same transaction id throughout.
-          const xid = yield* PgClient.fetchVal("SELECT txid_current()")
-          expect(yield* PgClient.fetchVal("SELECT txid_current()")).toBe(xid)
+          const xid = Option.getOrThrow(yield* PgClient.fetchVal("SELECT txid_current()"))
+          expect(Option.getOrThrow(yield* PgClient.fetchVal("SELECT txid_current()"))).toBe(xid)
           // It holds exactly one connection.
           expect((yield* PgClient.stats).inUse).toBe(1)
           return first
@@ -248,11 +248,11 @@ describe("PgClient.transaction", () => {
         Effect.gen(function* () {
           const mine = yield* pid
           // The other client's shortcuts check out its own connection...
-          expect(yield* other.fetchVal("SELECT pg_backend_pid()")).not.toBe(mine)
+          expect(Option.getOrThrow(yield* other.fetchVal("SELECT pg_backend_pid()"))).not.toBe(mine)
           // ...and its transaction is a top-level one on its own connection.
           yield* other.transaction(
             Effect.gen(function* () {
-              expect(yield* other.fetchVal("SELECT pg_backend_pid()")).not.toBe(mine)
+              expect(Option.getOrThrow(yield* other.fetchVal("SELECT pg_backend_pid()"))).not.toBe(mine)
               // This client's queries still go to this client's transaction.
               expect(yield* pid).toBe(mine)
               const level = yield* PgTransaction.current
@@ -273,7 +273,7 @@ describe("TestTransaction with PgClient", () => {
         PgClient.transaction(Effect.andThen(PgClient.execute("INSERT INTO t VALUES ($1)", [a]), count))
       yield* Effect.scoped(
         Effect.gen(function* () {
-          const conn = yield* PgClient.reserve
+          const conn = yield* PgClient.acquire()
           yield* TestTransaction.scoped(conn)
           expect(yield* register(1)).toBe(1n) // a savepoint in the test's transaction
           expect(yield* register(2)).toBe(2n)
@@ -304,7 +304,7 @@ describe("PgTransaction on a pooled connection", () => {
               ).pipe(Effect.ignore)
             }),
           ).pipe(Effect.timeout("10 seconds"))
-          expect(yield* conn.fetchVal("SELECT array_agg(a) FROM pooled")).toEqual([1])
+          expect(Option.getOrThrow(yield* conn.fetchVal("SELECT array_agg(a) FROM pooled"))).toEqual([1])
           return conn
         }),
       )
@@ -335,7 +335,10 @@ describe("PgTransaction on a pooled connection", () => {
       // abandoned transaction, whose insert was rolled back.
       const next = yield* Effect.forkChild(
         pool.withConnection((conn) =>
-          Effect.all([conn.fetchVal(`SELECT count(*) FROM ${table}`), Effect.sync(() => conn.transactionStatus)]),
+          Effect.all([
+            Effect.map(conn.fetchVal(`SELECT count(*) FROM ${table}`), Option.getOrThrow),
+            Effect.sync(() => conn.transactionStatus),
+          ]),
         ),
       )
       const [count, status] = yield* Fiber.join(next).pipe(

@@ -16,12 +16,12 @@ import { eventually, failureOf } from "./support/pool.ts"
 const withEnv = (env: Record<string, string>) =>
   Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromUnknown(env))
 
-const backendPid = PgClient.fetchVal("SELECT pg_backend_pid()")
+const backendPid = Effect.map(PgClient.fetchVal("SELECT pg_backend_pid()"), Option.getOrThrow)
 
 describe("PgClient.layer", () => {
   it.live("provides the accessors", () =>
     Effect.gen(function* () {
-      expect(yield* PgClient.fetchVal("SELECT $1::int * 2", [21])).toBe(42)
+      expect(Option.getOrThrow(yield* PgClient.fetchVal("SELECT $1::int * 2", [21]))).toBe(42)
       expect(yield* PgClient.execute("SELECT 1")).toBe("SELECT 1")
       const rows = yield* PgClient.fetch("SELECT g FROM generate_series(1, 2) g")
       expect(rows.map((r) => r.toObject())).toEqual([{ g: 1 }, { g: 2 }])
@@ -29,20 +29,20 @@ describe("PgClient.layer", () => {
       expect(Option.getOrThrow(row).get("x")).toBe("a")
       const stats = yield* PgClient.stats
       expect(stats).toMatchObject({ min: 1, max: 3, inUse: 0 })
-      const pid = yield* Effect.scoped(Effect.map(PgClient.reserve, (c) => c.serverPid))
+      const pid = yield* Effect.scoped(Effect.map(PgClient.acquire(), (c) => c.serverPid))
       expect(yield* PgClient.withConnection((c) => Effect.succeed(c.serverPid))).toBe(pid)
       yield* PgClient.expireConnections
       expect(yield* backendPid).not.toBe(pid)
       yield* PgClient.setConnectArgs(tcpOptions({ applicationName: "renamed" }))
       yield* PgClient.expireConnections
-      expect(yield* PgClient.fetchVal("SELECT current_setting('application_name')")).toBe("renamed")
+      expect(Option.getOrThrow(yield* PgClient.fetchVal("SELECT current_setting('application_name')"))).toBe("renamed")
     }).pipe(Effect.provide(PgClient.layer({ ...tcpOptions(), min: 1, max: 3 }))),
   )
 
   it.live("a failing layer fails with a typed error", () =>
     Effect.gen(function* () {
       const exit = yield* Effect.exit(
-        PgClient.fetchVal("SELECT 1").pipe(
+        Effect.map(PgClient.fetchVal("SELECT 1"), Option.getOrThrow).pipe(
           Effect.provide(PgClient.layer({ ...tcpOptions(), min: 1, user: "nobody_here" })),
         ),
       )
@@ -57,7 +57,9 @@ describe("PgClient.layer", () => {
       const client = Context.get(context, PgClient.PgClient)
       const gate = yield* Deferred.make<void>()
       const holder = yield* Effect.forkDetach(
-        client.withConnection((conn) => Effect.andThen(Deferred.await(gate), conn.fetchVal("SELECT 'done'"))),
+        client.withConnection((conn) =>
+          Effect.andThen(Deferred.await(gate), Effect.map(conn.fetchVal("SELECT 'done'"), Option.getOrThrow)),
+        ),
       )
       yield* eventually("held", () => client.pool.stats.inUse === 1)
       const closing = yield* Effect.forkDetach(Scope.close(scope, Exit.void))
@@ -77,7 +79,10 @@ describe("PgClient.layerConfig", () => {
     Effect.gen(function* () {
       const pg = testCluster()
       const ssl = (mode: string) =>
-        PgClient.fetchVal("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").pipe(
+        Effect.map(
+          PgClient.fetchVal("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"),
+          Option.getOrThrow,
+        ).pipe(
           Effect.provide(PgClient.layerConfig()),
           withEnv({
             PGHOST: pg.host,
@@ -114,7 +119,10 @@ describe("PgClient.layerConfig", () => {
   it.live("DATABASE_URL wins over PG* variables", () =>
     Effect.gen(function* () {
       const pg = testCluster()
-      const value = yield* PgClient.fetchVal("SELECT current_setting('application_name')").pipe(
+      const value = yield* Effect.map(
+        PgClient.fetchVal("SELECT current_setting('application_name')"),
+        Option.getOrThrow,
+      ).pipe(
         Effect.provide(PgClient.layerConfig()),
         withEnv({
           DATABASE_URL: `postgres://${pg.user}@${pg.host}:${pg.port}/${pg.database}?application_name=url`,
@@ -149,7 +157,10 @@ describe("PgClient.layerConfig", () => {
   it.live("an invalid value is a ConfigError", () =>
     Effect.gen(function* () {
       const exit = yield* Effect.exit(
-        PgClient.fetchVal("SELECT 1").pipe(Effect.provide(PgClient.layerConfig()), withEnv({ PGPORT: "not-a-port" })),
+        Effect.map(PgClient.fetchVal("SELECT 1"), Option.getOrThrow).pipe(
+          Effect.provide(PgClient.layerConfig()),
+          withEnv({ PGPORT: "not-a-port" }),
+        ),
       )
       expect(failureOf(exit)).toMatchObject({ _tag: "ConfigError" })
     }),
@@ -161,7 +172,7 @@ describe("the current connection", () => {
     Effect.gen(function* () {
       const pinned = yield* Effect.scoped(
         Effect.gen(function* () {
-          const conn = yield* PgClient.reserve
+          const conn = yield* PgClient.acquire()
           const pids = yield* PgCurrentConnection.provide(conn)(
             Effect.all([backendPid, backendPid, PgClient.fetch("SELECT 1"), backendPid], { concurrency: 1 }),
           )
@@ -176,7 +187,7 @@ describe("the current connection", () => {
               yield* PgClient.execute("BEGIN")
               yield* PgClient.execute("CREATE TEMP TABLE pinned (a int)")
               yield* PgClient.execute("INSERT INTO pinned VALUES (1)", [])
-              expect(yield* PgClient.fetchVal("SELECT count(*) FROM pinned")).toBe(1n)
+              expect(Option.getOrThrow(yield* PgClient.fetchVal("SELECT count(*) FROM pinned"))).toBe(1n)
               yield* PgClient.execute("ROLLBACK")
             }),
           )

@@ -6,7 +6,7 @@
 import { PgDate } from "@pgfx/types/PgDate"
 import { PgTimestamp } from "@pgfx/types/PgTimestamp"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import { connect } from "./support/connect.ts"
 
 interface Case {
@@ -139,14 +139,14 @@ describe("core codecs against the server", () => {
           const isJson = c.type === "json" || c.type === "jsonb"
           const param = value
           const cast = c.type === "json" ? "::jsonb" : ""
-          const same = yield* conn.fetchVal(`SELECT $1::${c.type}${cast} IS NOT DISTINCT FROM ${sqlValue}${cast}`, [
-            param,
-          ])
+          const same = Option.getOrThrow(
+            yield* conn.fetchVal(`SELECT $1::${c.type}${cast} IS NOT DISTINCT FROM ${sqlValue}${cast}`, [param]),
+          )
           expect(same, `${c.type} ${literal} encoded`).toBe(true)
-          const echoed = yield* conn.fetchVal(`SELECT $1::${c.type}::text`, [param])
+          const echoed = Option.getOrThrow(yield* conn.fetchVal(`SELECT $1::${c.type}::text`, [param]))
           if (!isJson) expect(echoed, `${c.type} ${literal} text`).toBe(row.t)
           // NULL both ways.
-          expect(yield* conn.fetchVal(`SELECT $1::${c.type}`, [null])).toBe(null)
+          expect(Option.getOrThrow(yield* conn.fetchVal(`SELECT $1::${c.type}`, [null]))).toBe(null)
         }
       }),
     )
@@ -156,30 +156,40 @@ describe("core codecs against the server", () => {
     Effect.gen(function* () {
       const conn = yield* connect()
       yield* conn.execute("SET TimeZone = 'UTC'")
-      const ts = (yield* conn.fetchVal("SELECT '2024-01-02 03:04:05.123456+00'::timestamptz")) as PgTimestamp
+      const ts = Option.getOrThrow(
+        yield* conn.fetchVal("SELECT '2024-01-02 03:04:05.123456+00'::timestamptz"),
+      ) as PgTimestamp
       expect(ts).toBeInstanceOf(PgTimestamp)
       expect(ts.toISOString()).toBe("2024-01-02T03:04:05.123456Z")
-      expect(String(ts)).toBe(yield* conn.fetchVal("SELECT '2024-01-02 03:04:05.123456+00'::timestamptz::text"))
-      expect(yield* conn.fetchVal("SELECT $1::timestamptz = '2024-01-02 03:04:05.123456+00'", [ts])).toBe(true)
-      const local = (yield* conn.fetchVal("SELECT '1999-12-31 23:59:59.999999'::timestamp")) as PgTimestamp
-      expect(String(local)).toBe("1999-12-31 23:59:59.999999")
-      expect(yield* conn.fetchVal("SELECT $1::timestamp::text", [local])).toBe("1999-12-31 23:59:59.999999")
-      const inf = (yield* conn.fetchVal("SELECT 'infinity'::timestamptz")) as PgTimestamp
-      expect(inf.isFinite).toBe(false)
-      expect(yield* conn.fetchVal("SELECT $1::timestamptz = 'infinity'", [inf])).toBe(true)
-      // A JS Date is accepted as input.
-      expect(yield* conn.fetchVal("SELECT $1::timestamptz::text", [new Date("2020-05-06T07:08:09.010Z")])).toBe(
-        "2020-05-06 07:08:09.01+00",
+      expect(String(ts)).toBe(
+        Option.getOrThrow(yield* conn.fetchVal("SELECT '2024-01-02 03:04:05.123456+00'::timestamptz::text")),
       )
+      expect(
+        Option.getOrThrow(yield* conn.fetchVal("SELECT $1::timestamptz = '2024-01-02 03:04:05.123456+00'", [ts])),
+      ).toBe(true)
+      const local = Option.getOrThrow(
+        yield* conn.fetchVal("SELECT '1999-12-31 23:59:59.999999'::timestamp"),
+      ) as PgTimestamp
+      expect(String(local)).toBe("1999-12-31 23:59:59.999999")
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::timestamp::text", [local]))).toBe(
+        "1999-12-31 23:59:59.999999",
+      )
+      const inf = Option.getOrThrow(yield* conn.fetchVal("SELECT 'infinity'::timestamptz")) as PgTimestamp
+      expect(inf.isFinite).toBe(false)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::timestamptz = 'infinity'", [inf]))).toBe(true)
+      // A JS Date is accepted as input.
+      expect(
+        Option.getOrThrow(yield* conn.fetchVal("SELECT $1::timestamptz::text", [new Date("2020-05-06T07:08:09.010Z")])),
+      ).toBe("2020-05-06 07:08:09.01+00")
     }),
   )
 
   it.live("strings for non-string types travel as text and the server parses them", () =>
     Effect.gen(function* () {
       const conn = yield* connect()
-      expect(yield* conn.fetchVal("SELECT $1::int8", ["9007199254740993"])).toBe(9007199254740993n)
-      expect(yield* conn.fetchVal("SELECT $1::date::text", ["infinity"])).toBe("infinity")
-      expect(yield* conn.fetchVal("SELECT $1::numeric", ["1e3"])).toBe("1000")
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::int8", ["9007199254740993"]))).toBe(9007199254740993n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::date::text", ["infinity"]))).toBe("infinity")
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::numeric", ["1e3"]))).toBe("1000")
     }),
   )
 
@@ -202,20 +212,26 @@ describe("core codecs against the server", () => {
   it.live("arrays of core types, with NULLs and several dimensions", () =>
     Effect.gen(function* () {
       const conn = yield* connect()
-      expect(yield* conn.fetchVal("SELECT ARRAY[[1, 2], [3, NULL]]::int4[]")).toEqual([
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT ARRAY[[1, 2], [3, NULL]]::int4[]"))).toEqual([
         [1, 2],
         [3, null],
       ])
-      expect(yield* conn.fetchVal("SELECT $1::text[]", [["a", null, "c,d"]])).toEqual(["a", null, "c,d"])
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::text[]", [["a", null, "c,d"]]))).toEqual([
+        "a",
+        null,
+        "c,d",
+      ])
       expect(
-        yield* conn.fetchVal("SELECT $1::int8[]::text", [
-          [
-            [1n, 2n],
-            [3n, 4n],
-          ],
-        ]),
+        Option.getOrThrow(
+          yield* conn.fetchVal("SELECT $1::int8[]::text", [
+            [
+              [1n, 2n],
+              [3n, 4n],
+            ],
+          ]),
+        ),
       ).toBe("{{1,2},{3,4}}")
-      expect(yield* conn.fetchVal("SELECT '{}'::int4[]")).toEqual([])
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT '{}'::int4[]"))).toEqual([])
     }),
   )
 })

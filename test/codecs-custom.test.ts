@@ -7,7 +7,7 @@
 import * as CodecRegistry from "@pgfx/types/CodecRegistry"
 import type { PgComposite } from "@pgfx/types/PgComposite"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Schema, SchemaGetter } from "effect"
+import { Effect, Option, Schema, SchemaGetter } from "effect"
 import { ensureExtension, schemaConnect, schemaConnectAgain } from "./support/schema.ts"
 
 /** `json.dumps` / `json.loads` as a Schema between JSON text and any value. */
@@ -101,11 +101,11 @@ describe("custom codecs (asyncpg's documented examples)", () => {
       const { conn } = yield* schemaConnect()
       yield* conn.setTypeCodec("json", { format: "text", schema: JsonText, schemaName: "pg_catalog" })
       const data = { foo: "bar", spam: 1 }
-      expect(yield* conn.fetchVal("SELECT $1::json", [data])).toEqual(data)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::json", [data]))).toEqual(data)
       // every value goes through the schema: a JS string is a JSON string document here
-      expect(yield* conn.fetchVal("SELECT $1::json::text", ["x"])).toBe('"x"')
-      expect(yield* conn.fetchVal("SELECT '[1, {\"a\": null}]'::json")).toEqual([1, { a: null }])
-      expect(yield* conn.fetchVal("SELECT ARRAY['1'::json, '\"s\"'::json]")).toEqual([1, "s"])
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::json::text", ["x"]))).toBe('"x"')
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT '[1, {\"a\": null}]'::json"))).toEqual([1, { a: null }])
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT ARRAY['1'::json, '\"s\"'::json]"))).toEqual([1, "s"])
       const row = (yield* conn.fetch("SELECT '{}'::json AS j"))[0]!
       expect(row.columns[0]!.format).toBe(0)
     }),
@@ -115,13 +115,13 @@ describe("custom codecs (asyncpg's documented examples)", () => {
     Effect.gen(function* () {
       const { conn } = yield* schemaConnect()
       yield* conn.setTypeCodec("numeric", { format: "text", schema: Schema.NumberFromString, schemaName: "pg_catalog" })
-      const res = yield* conn.fetchVal("SELECT $1::numeric", [11.123])
+      const res = Option.getOrThrow(yield* conn.fetchVal("SELECT $1::numeric", [11.123]))
       expect(res).toBe(11.123)
-      expect(yield* conn.fetchVal("SELECT ARRAY[1.5, NULL, 2]::numeric[]")).toEqual([1.5, null, 2])
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT ARRAY[1.5, NULL, 2]::numeric[]"))).toEqual([1.5, null, 2])
       expect(conn.codecs.getByName("numeric")?.binary).toBe(false)
       yield* conn.resetTypeCodec("numeric", { schemaName: "pg_catalog" })
-      expect(yield* conn.fetchVal("SELECT $1::numeric", ["11.123"])).toBe("11.123")
-      expect(yield* conn.fetchVal("SELECT ARRAY[1.50]::numeric[]")).toEqual(["1.50"])
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::numeric", ["11.123"]))).toBe("11.123")
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT ARRAY[1.50]::numeric[]"))).toEqual(["1.50"])
     }),
   )
 
@@ -130,16 +130,17 @@ describe("custom codecs (asyncpg's documented examples)", () => {
       const { conn } = yield* schemaConnect()
       yield* conn.execute("CREATE TYPE mycomplex AS (r float8, i float8); CREATE TYPE wrapper AS (c mycomplex, n int4)")
       yield* conn.setTypeCodec("mycomplex", { format: "tuple", schema: ComplexFromTuple })
-      const res = yield* conn.fetchVal("SELECT $1::mycomplex", [new Complex(1, 2)])
+      const res = Option.getOrThrow(yield* conn.fetchVal("SELECT $1::mycomplex", [new Complex(1, 2)]))
       expect(res).toEqual(new Complex(1, 2))
       expect(res).toBeInstanceOf(Complex)
-      expect(yield* conn.fetchVal("SELECT ARRAY[$1::mycomplex, NULL]", [new Complex(-0.5, 1e300)])).toEqual([
-        new Complex(-0.5, 1e300),
-        null,
-      ])
-      const w = (yield* conn.fetchVal("SELECT ROW((3, 4)::mycomplex, 5)::wrapper")) as PgComposite
+      expect(
+        Option.getOrThrow(yield* conn.fetchVal("SELECT ARRAY[$1::mycomplex, NULL]", [new Complex(-0.5, 1e300)])),
+      ).toEqual([new Complex(-0.5, 1e300), null])
+      const w = Option.getOrThrow(yield* conn.fetchVal("SELECT ROW((3, 4)::mycomplex, 5)::wrapper")) as PgComposite
       expect(w.c).toEqual(new Complex(3, 4))
-      expect(yield* conn.fetchVal("SELECT ($1::wrapper).c::text", [{ c: new Complex(6, 7), n: 1 }])).toBe("(6,7)")
+      expect(
+        Option.getOrThrow(yield* conn.fetchVal("SELECT ($1::wrapper).c::text", [{ c: new Complex(6, 7), n: 1 }])),
+      ).toBe("(6,7)")
       // point3d from the same docs: tuple <-> a record shape
       yield* conn.execute("CREATE TYPE point3d AS (x float8, y float8, z float8)")
       yield* conn.setTypeCodec("point3d", {
@@ -151,7 +152,11 @@ describe("custom codecs (asyncpg's documented examples)", () => {
           }),
         ),
       })
-      expect(yield* conn.fetchVal("SELECT $1::point3d", [{ x: 1, y: 2, z: 3 }])).toEqual({ x: 1, y: 2, z: 3 })
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::point3d", [{ x: 1, y: 2, z: 3 }]))).toEqual({
+        x: 1,
+        y: 2,
+        z: 3,
+      })
     }),
   )
 
@@ -163,15 +168,18 @@ describe("custom codecs (asyncpg's documented examples)", () => {
         schema: RelativeDeltaFromTuple,
         schemaName: "pg_catalog",
       })
-      const result = (yield* conn.fetchVal("SELECT '2 years 3 mons 1 day'::interval")) as RelativeDelta
+      const result = Option.getOrThrow(yield* conn.fetchVal("SELECT '2 years 3 mons 1 day'::interval")) as RelativeDelta
       expect(result).toEqual(new RelativeDelta(27, 1, 0n))
       expect(result.years).toBe(2)
       expect(
-        yield* conn.fetchVal("SELECT '2002-01-01'::timestamp + $1::interval", [result]).pipe(Effect.map(String)),
+        yield* Effect.map(
+          conn.fetchVal("SELECT '2002-01-01'::timestamp + $1::interval", [result]),
+          Option.getOrThrow,
+        ).pipe(Effect.map(String)),
       ).toBe("2004-04-02 00:00:00")
-      expect(yield* conn.fetchVal("SELECT $1::interval::text", [new RelativeDelta(-1, 2, -3_000_001n)])).toBe(
-        "-1 mons +2 days -00:00:03.000001",
-      )
+      expect(
+        Option.getOrThrow(yield* conn.fetchVal("SELECT $1::interval::text", [new RelativeDelta(-1, 2, -3_000_001n)])),
+      ).toBe("-1 mons +2 days -00:00:03.000001")
     }),
   )
 
@@ -182,7 +190,7 @@ describe("custom codecs (asyncpg's documented examples)", () => {
       // without a codec: its send and receive functions are bytea's, so it reads as bytea (in binary)
       const wkb = "\\x010100000054fcdf11157f52c008e57d1ccd5f4440"
       const bytes = Uint8Array.from(Buffer.from(wkb.slice(2), "hex"))
-      expect(yield* conn.fetchVal(`SELECT '${wkb}'::geometry`)).toEqual(bytes)
+      expect(Option.getOrThrow(yield* conn.fetchVal(`SELECT '${wkb}'::geometry`))).toEqual(bytes)
       yield* conn.setTypeCodec("geometry", { format: "binary", schema: WkbPoint })
       const data = new GeoPoint(-73.985661, 40.748447)
       const res = (yield* conn.fetch(
@@ -193,10 +201,10 @@ describe("custom codecs (asyncpg's documented examples)", () => {
       expect(res.coordinates).toEqual(data)
       expect(res.hex).toBe(wkb)
       expect(res.columns[1]!.format).toBe(1)
-      expect(yield* conn.fetchVal(`SELECT '${wkb}'::geometry`)).toEqual(data)
+      expect(Option.getOrThrow(yield* conn.fetchVal(`SELECT '${wkb}'::geometry`))).toEqual(data)
       // the codec is this connection's: another connection still sees the bytes
       const other = yield* schemaConnectAgain(schema)
-      expect(yield* other.fetchVal(`SELECT '${wkb}'::geometry`)).toEqual(bytes)
+      expect(Option.getOrThrow(yield* other.fetchVal(`SELECT '${wkb}'::geometry`))).toEqual(bytes)
     }),
   )
 
@@ -205,19 +213,25 @@ describe("custom codecs (asyncpg's documented examples)", () => {
       yield* ensureExtension("hstore")
       const { conn } = yield* schemaConnect()
       yield* conn.setBuiltinTypeCodec("hstore", "pg_contrib.hstore")
-      expect(yield* conn.fetchVal("SELECT 'a=>1,b=>2,c=>NULL'::hstore")).toEqual({ a: "1", b: "2", c: null })
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 'a=>1,b=>2,c=>NULL'::hstore"))).toEqual({
+        a: "1",
+        b: "2",
+        c: null,
+      })
       yield* conn.execute("CREATE TABLE products (id serial PRIMARY KEY, attributes hstore)")
       yield* conn.execute("INSERT INTO products (attributes) VALUES ($1)", [
         { color: "red", size: "large", weight: "500g" },
       ])
-      expect(yield* conn.fetchVal("SELECT attributes FROM products WHERE attributes -> 'color' = 'red'")).toEqual({
+      expect(
+        Option.getOrThrow(yield* conn.fetchVal("SELECT attributes FROM products WHERE attributes -> 'color' = 'red'")),
+      ).toEqual({
         color: "red",
         size: "large",
         weight: "500g",
       })
       // hstore is decoded to an object by default; this opts out to its text
       yield* conn.setBuiltinTypeCodec("hstore", "text", { format: "text" })
-      expect(yield* conn.fetchVal("SELECT 'a=>1'::hstore")).toBe('"a"=>"1"')
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 'a=>1'::hstore"))).toBe('"a"=>"1"')
     }),
   )
 
@@ -227,8 +241,8 @@ describe("custom codecs (asyncpg's documented examples)", () => {
       const { conn } = yield* schemaConnect()
       // money as its amount in minor units, binary
       yield* conn.setBuiltinTypeCodec("money", "int8")
-      expect(yield* conn.fetchVal("SELECT 12.34::money")).toBe(1234n)
-      expect(yield* conn.fetchVal("SELECT $1::money::numeric::text", [-99n])).toBe("-0.99")
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 12.34::money"))).toBe(1234n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::money::numeric::text", [-99n]))).toBe("-0.99")
       // citext exchanged with the text codec (its default is the same, found by its functions)
       yield* conn.setBuiltinTypeCodec("citext", "text")
       const row = (yield* conn.fetch("SELECT 'AbC'::citext AS c, $1::citext = 'abc' AS eq", ["ABC"]))[0]!
@@ -251,11 +265,14 @@ describe("custom codecs (asyncpg's documented examples)", () => {
         .withTypeCodec("numeric", { format: "text", schema: Schema.NumberFromString })
         .withTypeCodec("mycomplex", { format: "tuple", schema: ComplexFromTuple })
       const custom = yield* schemaConnectAgain(schema, { codecs: registry })
-      expect(yield* custom.fetchVal("SELECT 1.25::numeric")).toBe(1.25)
-      expect(yield* plain.fetchVal("SELECT 1.25::numeric")).toBe("1.25")
+      expect(Option.getOrThrow(yield* custom.fetchVal("SELECT 1.25::numeric"))).toBe(1.25)
+      expect(Option.getOrThrow(yield* plain.fetchVal("SELECT 1.25::numeric"))).toBe("1.25")
       // a declaration for a user type applies when the connection looks the type up
-      expect(yield* custom.fetchVal("SELECT (1, 2)::mycomplex")).toEqual(new Complex(1, 2))
-      expect(((yield* plain.fetchVal("SELECT (1, 2)::mycomplex")) as PgComposite).toObject()).toEqual({ r: 1, i: 2 })
+      expect(Option.getOrThrow(yield* custom.fetchVal("SELECT (1, 2)::mycomplex"))).toEqual(new Complex(1, 2))
+      expect((Option.getOrThrow(yield* plain.fetchVal("SELECT (1, 2)::mycomplex")) as PgComposite).toObject()).toEqual({
+        r: 1,
+        i: 2,
+      })
       expect(custom.codecs).toBe(registry)
       expect(CodecRegistry.builtins.getByName("numeric")?.binary).toBe(true)
     }),
@@ -269,19 +286,21 @@ describe("custom codecs (asyncpg's documented examples)", () => {
         schema: Schema.NumberFromString.pipe(Schema.check(Schema.isFinite())),
         schemaName: "pg_catalog",
       })
-      const decode = yield* Effect.flip(conn.fetchVal("SELECT 'NaN'::numeric"))
+      const decode = yield* Effect.flip(Effect.map(conn.fetchVal("SELECT 'NaN'::numeric"), Option.getOrThrow))
       expect(decode._tag).toBe("PgDecodeError")
       expect(decode.message).toContain("schema rejected")
-      const encode = yield* Effect.flip(conn.fetchVal("SELECT $1::int4, $2::numeric", [1, "not a number"]))
+      const encode = yield* Effect.flip(
+        Effect.map(conn.fetchVal("SELECT $1::int4, $2::numeric", [1, "not a number"]), Option.getOrThrow),
+      )
       expect(encode).toMatchObject({ _tag: "PgEncodeError", parameter: 2, typeName: "numeric", actualType: "string" })
       expect(encode.message).not.toContain("not a number")
-      expect(yield* conn.fetchVal("SELECT 2.5::numeric")).toBe(2.5)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 2.5::numeric"))).toBe(2.5)
       // a format that does not fit the type, and an unknown type
       yield* conn.execute("CREATE TYPE e AS ENUM ('x')")
       const tuple = yield* Effect.flip(conn.setTypeCodec("e", { format: "tuple", schema: ComplexFromTuple }))
       expect(tuple._tag).toBe("PgInterfaceError")
       expect(tuple.message).toContain("tuple")
-      expect(yield* conn.fetchVal("SELECT 'x'::e")).toBe("x")
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 'x'::e"))).toBe("x")
       const unknown = yield* Effect.flip(conn.setTypeCodec("nope", { format: "text", schema: Schema.String }))
       expect(unknown).toMatchObject({ _tag: "PgInterfaceError", message: "unknown type nope" })
       const builtinTuple = yield* Effect.flip(

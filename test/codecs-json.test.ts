@@ -8,7 +8,7 @@ import * as CodecRegistry from "@pgfx/types/CodecRegistry"
 import { PgJson } from "@pgfx/types/PgJson"
 import type { PgComposite } from "@pgfx/types/PgComposite"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import { randomJsonText } from "../packages/types/test/jsonGen.ts"
 import { connect } from "./support/connect.ts"
 import { schemaConnect } from "./support/schema.ts"
@@ -72,12 +72,16 @@ describe("json / jsonb against the server", () => {
             const v = row.v as PgJson
             expect(v, `${label} ${doc}`).toBeInstanceOf(PgJson)
             expect(v.text, `${label} ${doc}`).toBe(row.t)
-            expect(yield* conn.fetchVal(`SELECT $1::${type}::text`, [v]), `${label} ${doc}`).toBe(row.t)
+            expect(Option.getOrThrow(yield* conn.fetchVal(`SELECT $1::${type}::text`, [v])), `${label} ${doc}`).toBe(
+              row.t,
+            )
             const arraySql = `ARRAY[${lit}, NULL, 'null'::${type}]`
-            const arr = (yield* conn.fetchVal(`SELECT ${arraySql}`)) as Array<PgJson | null>
+            const arr = Option.getOrThrow(yield* conn.fetchVal(`SELECT ${arraySql}`)) as Array<PgJson | null>
             expect(arr[1]).toBe(null)
             expect(arr[2]).toBe(PgJson.null)
-            expect(yield* conn.fetchVal(`SELECT $1::${type}[]::text = (${arraySql})::text`, [arr])).toBe(true)
+            expect(
+              Option.getOrThrow(yield* conn.fetchVal(`SELECT $1::${type}[]::text = (${arraySql})::text`, [arr])),
+            ).toBe(true)
           }
         }
       }),
@@ -94,17 +98,19 @@ describe("json / jsonb against the server", () => {
             const conn = yield* connect({ codecs })
             for (const [doc, exact] of docs) {
               const lit = `${quote(doc)}::${type}`
-              const v = yield* conn.fetchVal(`SELECT ${lit}`)
+              const v = Option.getOrThrow(yield* conn.fetchVal(`SELECT ${lit}`))
               expect(v, `${label} ${doc}`).toEqual(doc.trim() === "null" ? PgJson.null : JSON.parse(doc))
               if (exact) {
-                const same = yield* conn.fetchVal(`SELECT $1::${type}::jsonb = (${lit})::jsonb`, [v])
+                const same = Option.getOrThrow(yield* conn.fetchVal(`SELECT $1::${type}::jsonb = (${lit})::jsonb`, [v]))
                 expect(same, `${label} ${doc} re-encoded`).toBe(true)
               }
               const arraySql = `ARRAY[${lit}, NULL]`
-              const arr = (yield* conn.fetchVal(`SELECT ${arraySql}`)) as Array<unknown>
+              const arr = Option.getOrThrow(yield* conn.fetchVal(`SELECT ${arraySql}`)) as Array<unknown>
               expect(arr[1]).toBe(null)
               if (exact) {
-                const same = yield* conn.fetchVal(`SELECT $1::${type}[]::jsonb[] = (${arraySql})::jsonb[]`, [arr])
+                const same = Option.getOrThrow(
+                  yield* conn.fetchVal(`SELECT $1::${type}[]::jsonb[] = (${arraySql})::jsonb[]`, [arr]),
+                )
                 expect(same, `${label} ${doc} in an array`).toBe(true)
               }
             }
@@ -126,10 +132,12 @@ describe("json / jsonb against the server", () => {
       )
       expect(sent[0]!.toObject()).toEqual({ a: true, b: false, t: "null", c: '"null"' })
       // raw JSON text goes through PgJson.raw
-      expect(yield* conn.fetchVal("SELECT $1::json::text", [PgJson.raw('{"a" : 1}')])).toBe('{"a" : 1}')
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::json::text", [PgJson.raw('{"a" : 1}')]))).toBe(
+        '{"a" : 1}',
+      )
       // the value that failed before: a decoded JSON string document re-encodes
-      const s = yield* conn.fetchVal(`SELECT '"just a string"'::jsonb`)
-      expect(yield* conn.fetchVal("SELECT $1::jsonb = '\"just a string\"'::jsonb", [s])).toBe(true)
+      const s = Option.getOrThrow(yield* conn.fetchVal(`SELECT '"just a string"'::jsonb`))
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::jsonb = '\"just a string\"'::jsonb", [s]))).toBe(true)
     }),
   )
 
@@ -138,28 +146,30 @@ describe("json / jsonb against the server", () => {
       const { conn, schema } = yield* schemaConnect()
       yield* conn.execute("CREATE TYPE jpair AS (j json, b jsonb, n int4, arr jsonb[])")
       const lit = `ROW('{"x" : [1, 2]}', 'null', 7, ARRAY['[1]'::jsonb, '"s"', NULL])::jpair`
-      const v = (yield* conn.fetchVal(`SELECT ${lit}`)) as PgComposite
+      const v = Option.getOrThrow(yield* conn.fetchVal(`SELECT ${lit}`)) as PgComposite
       expect(v.toObject()).toEqual({ j: { x: [1, 2] }, b: PgJson.null, n: 7, arr: [[1], "s", null] })
       // default mode: equal values (json's whitespace is not kept), n and the jsonb fields exactly
-      const same = yield* conn.fetchVal(
-        `SELECT (x).j::jsonb = (y).j::jsonb AND (x).b::text = (y).b::text AND (x).n = (y).n AND (x).arr::text = (y).arr::text
+      const same = Option.getOrThrow(
+        yield* conn.fetchVal(
+          `SELECT (x).j::jsonb = (y).j::jsonb AND (x).b::text = (y).b::text AND (x).n = (y).n AND (x).arr::text = (y).arr::text
            FROM (SELECT $1::jpair AS x, ${lit} AS y) AS s`,
-        [v],
+          [v],
+        ),
       )
       expect(same).toBe(true)
       // lossless: the composite's json field keeps its exact text
       const exact = yield* connect({ codecs: lossless, serverSettings: { search_path: schema } })
-      const w = (yield* exact.fetchVal(`SELECT ${lit}`)) as PgComposite
+      const w = Option.getOrThrow(yield* exact.fetchVal(`SELECT ${lit}`)) as PgComposite
       expect((w.j as PgJson).text).toBe('{"x" : [1, 2]}')
-      expect(yield* exact.fetchVal(`SELECT $1::jpair::text = (${lit})::jpair::text`, [w])).toBe(true)
+      expect(Option.getOrThrow(yield* exact.fetchVal(`SELECT $1::jpair::text = (${lit})::jpair::text`, [w]))).toBe(true)
       // a 2-D jsonb[] keeps its dimensions
       const twoSql = `'{{"[1]",2},{"{}","null"}}'::jsonb[]`
-      const two = yield* conn.fetchVal(`SELECT ${twoSql}`)
+      const two = Option.getOrThrow(yield* conn.fetchVal(`SELECT ${twoSql}`))
       expect(two).toEqual([
         [[1], 2],
         [{}, PgJson.null],
       ])
-      expect(yield* conn.fetchVal(`SELECT $1::jsonb[]::text = ${twoSql}::text`, [two])).toBe(true)
+      expect(Option.getOrThrow(yield* conn.fetchVal(`SELECT $1::jsonb[]::text = ${twoSql}::text`, [two]))).toBe(true)
     }),
   )
 
@@ -179,9 +189,11 @@ describe("json / jsonb against the server", () => {
             "SELECT j, j::text AS jt, b, b::text AS bt FROM unnest($1::json[], $1::jsonb[]) AS u(j, b)",
             [raw],
           )
-          const again = yield* exact.fetchVal(
-            "SELECT array_agg(x::text ORDER BY i) FROM unnest($1::jsonb[]) WITH ORDINALITY AS u(x, i)",
-            [rows.map((r) => r.b)],
+          const again = Option.getOrThrow(
+            yield* exact.fetchVal(
+              "SELECT array_agg(x::text ORDER BY i) FROM unnest($1::jsonb[]) WITH ORDINALITY AS u(x, i)",
+              [rows.map((r) => r.b)],
+            ),
           )
           rows.forEach((r, i) => {
             if ((r.j as PgJson).text !== batch[i] || r.jt !== batch[i]) failures.push(`json: ${batch[i]}`)
@@ -189,13 +201,17 @@ describe("json / jsonb against the server", () => {
               failures.push(`jsonb: ${batch[i]}`)
           })
           // default mode: parsed values re-encode to equal documents (compared after JSON.parse)
-          const values = yield* parsed.fetchVal(
-            "SELECT array_agg(x ORDER BY i) FROM unnest($1::jsonb[]) WITH ORDINALITY AS u(x, i)",
-            [raw],
+          const values = Option.getOrThrow(
+            yield* parsed.fetchVal(
+              "SELECT array_agg(x ORDER BY i) FROM unnest($1::jsonb[]) WITH ORDINALITY AS u(x, i)",
+              [raw],
+            ),
           )
-          const back = yield* parsed.fetchVal(
-            "SELECT array_agg(x ORDER BY i) FROM unnest($1::jsonb[]) WITH ORDINALITY AS u(x, i)",
-            [values],
+          const back = Option.getOrThrow(
+            yield* parsed.fetchVal(
+              "SELECT array_agg(x ORDER BY i) FROM unnest($1::jsonb[]) WITH ORDINALITY AS u(x, i)",
+              [values],
+            ),
           )
           ;(values as Array<unknown>).forEach((v, i) => {
             if (canonical(v) !== canonical(JSON.parse(batch[i]!))) failures.push(`default: ${batch[i]}`)

@@ -7,7 +7,7 @@
 import * as PgError from "@pgfx/client/PgError"
 import type { PgComposite } from "@pgfx/types/PgComposite"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import { connect } from "./support/connect.ts"
 import { comparable, textFormatRegistry } from "./support/oracle.ts"
 import { ensureExtension, schemaConnect } from "./support/schema.ts"
@@ -48,8 +48,10 @@ describe("text values under every IntervalStyle", () => {
           const b = (yield* binary.fetch(sql))[0]!
           const t = (yield* text.fetch(sql))[0]!
           expect(comparable(t.v), `${style} ${String(t.t)}`).toEqual(comparable(b.v))
-          expect(yield* text.fetchVal("SELECT $1::interval::text", [t.v]), `${style} ${lit}`).toBe(t.t)
-          const arr = yield* text.fetchVal(`SELECT ARRAY['${lit}'::interval, NULL]`)
+          expect(Option.getOrThrow(yield* text.fetchVal("SELECT $1::interval::text", [t.v])), `${style} ${lit}`).toBe(
+            t.t,
+          )
+          const arr = Option.getOrThrow(yield* text.fetchVal(`SELECT ARRAY['${lit}'::interval, NULL]`))
           expect(comparable(arr)).toEqual(comparable([b.v, null]))
         }
       }),
@@ -70,7 +72,7 @@ describe("text values under every IntervalStyle", () => {
         const v = row.v as PgComposite
         expect(String(v.i), style).toBe("1 day 02:00:00")
         expect((v.a as Array<unknown>).map(String), style).toEqual(["-10 mons +00:00:03", "00:00:00"])
-        expect(yield* conn.fetchVal("SELECT $1::ci::text", [v]), style).toBe(row.t)
+        expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::ci::text", [v])), style).toBe(row.t)
       }
     }),
   )
@@ -116,7 +118,7 @@ describe("text values under changed TimeZone and ISO day order", () => {
             const label = `${zone} ${type} ${String(t.t)}`
             expect(comparable(t.v), label).toEqual(comparable(b.v))
             expect(comparable(t.a), label).toEqual(comparable(b.a))
-            expect(yield* text.fetchVal(`SELECT $1::${type}::text`, [t.v]), label).toBe(t.t)
+            expect(Option.getOrThrow(yield* text.fetchVal(`SELECT $1::${type}::text`, [t.v])), label).toBe(t.t)
           }
         }
       }),

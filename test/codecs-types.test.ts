@@ -12,7 +12,7 @@ import { PgTimestamp } from "@pgfx/types/PgTimestamp"
 import { Range } from "@pgfx/types/Range"
 import { Tid } from "@pgfx/types/Tid"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import { testCluster } from "./support/cluster.ts"
 import { connect } from "./support/connect.ts"
 import { checkValue, type OracleOptions, SERVER_TEXT, textFormatRegistry } from "./support/oracle.ts"
@@ -543,14 +543,14 @@ describe("built-in types against the server, both formats", () => {
         expect(e.message, type).toContain("$2")
       }
       expect(conn.transactionStatus).toBe("idle")
-      expect(yield* conn.fetchVal("SELECT $1::point::text", [new Point(1, 2)])).toBe("(1,2)")
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::point::text", [new Point(1, 2)]))).toBe("(1,2)")
     }),
   )
 
   it.live("void results decode to null", () =>
     Effect.gen(function* () {
       const conn = yield* connect()
-      expect(yield* conn.fetchVal("SELECT pg_sleep(0)")).toBe(null)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT pg_sleep(0)"))).toBe(null)
     }),
   )
 
@@ -558,8 +558,8 @@ describe("built-in types against the server, both formats", () => {
     Effect.gen(function* () {
       const conn = yield* connect()
       const docs = [{ a: 1 }, [1, 2], "[1,2]", null]
-      expect(yield* conn.fetchVal("SELECT $1::jsonb[]", [docs])).toEqual(docs)
-      expect(yield* conn.fetchVal("SELECT $1::json[]::jsonb[]::text", [docs])).toBe(
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::jsonb[]", [docs]))).toEqual(docs)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::json[]::jsonb[]::text", [docs]))).toBe(
         '{"{\\"a\\": 1}","[1, 2]","\\"[1,2]\\"",NULL}',
       )
     }),

@@ -10,7 +10,7 @@ import { isPgComposite, type PgComposite } from "@pgfx/types/PgComposite"
 import { PgDate } from "@pgfx/types/PgDate"
 import { Range } from "@pgfx/types/Range"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Tracer } from "effect"
+import { Effect, Option, Tracer } from "effect"
 import { testCluster } from "./support/cluster.ts"
 import { checkValue, textFormatRegistry } from "./support/oracle.ts"
 import { ensureExtension, schemaConnect, schemaConnectAgain } from "./support/schema.ts"
@@ -41,7 +41,7 @@ describe("user-defined types", () => {
           CREATE TYPE inner_t AS (a int4, b text);
           CREATE TYPE outer_t AS (i inner_t, arr int4[], d date, n numeric, "odd name" bool)`)
         const literal = `ROW(ROW(1, 'x y'), ARRAY[1, NULL], '2020-01-02', NULL, true)`
-        const v = (yield* conn.fetchVal(`SELECT ${literal}::outer_t`)) as PgComposite
+        const v = Option.getOrThrow(yield* conn.fetchVal(`SELECT ${literal}::outer_t`)) as PgComposite
         expect(isPgComposite(v)).toBe(true)
         expect(v.fieldNames).toEqual(["i", "arr", "d", "n", "odd name"])
         const inner = v.i as PgComposite
@@ -54,16 +54,19 @@ describe("user-defined types", () => {
         expect([...v]).toEqual(v.values)
         // the three accepted inputs encode to the same value
         const same = (value: unknown) =>
-          conn.fetchVal(`SELECT $1::outer_t::text = (${literal})::outer_t::text`, [value])
+          Effect.map(
+            conn.fetchVal(`SELECT $1::outer_t::text = (${literal})::outer_t::text`, [value]),
+            Option.getOrThrow,
+          )
         expect(
           yield* same({ i: { a: 1, b: "x y" }, arr: [1, null], d: PgDate.make(2020, 1, 2), "odd name": true }),
         ).toBe(true)
         expect(yield* same([[1, "x y"], [1, null], PgDate.make(2020, 1, 2), null, true])).toBe(true)
         expect(yield* same(v)).toBe(true)
         // a string is the composite's text form, parsed by the server
-        expect(yield* conn.fetchVal(`SELECT ($1::inner_t).b`, ['(5,"a,b")'])).toBe("a,b")
+        expect(Option.getOrThrow(yield* conn.fetchVal(`SELECT ($1::inner_t).b`, ['(5,"a,b")']))).toBe("a,b")
         // String(v) is what the server prints (for field values that print like the server's)
-        expect(String(inner)).toBe(yield* conn.fetchVal(`SELECT ROW(1, 'x y')::inner_t::text`))
+        expect(String(inner)).toBe(Option.getOrThrow(yield* conn.fetchVal(`SELECT ROW(1, 'x y')::inner_t::text`)))
         // the oracle checks (decode, print, encode, arrays with NULL)
         yield* checkValue(conn, "inner_t", `ROW(-2, 'quote " and \\ backslash, (comma)')`, (decoded: unknown) =>
           expect((decoded as PgComposite).toObject()).toEqual({ a: -2, b: 'quote " and \\ backslash, (comma)' }),
@@ -76,7 +79,9 @@ describe("user-defined types", () => {
     Effect.gen(function* () {
       const { conn } = yield* schemaConnect()
       yield* conn.execute("CREATE TYPE pair_t AS (a int4, b text)")
-      const unknownKey = yield* Effect.flip(conn.fetchVal("SELECT $1::pair_t", [{ a: 1, c: "x" }]))
+      const unknownKey = yield* Effect.flip(
+        Effect.map(conn.fetchVal("SELECT $1::pair_t", [{ a: 1, c: "x" }]), Option.getOrThrow),
+      )
       expect(unknownKey).toMatchObject({
         _tag: "PgEncodeError",
         parameter: 1,
@@ -84,13 +89,13 @@ describe("user-defined types", () => {
         actualType: "Object",
       })
       expect(unknownKey.message).toContain('no field "c"')
-      const wrongLength = yield* Effect.flip(conn.fetchVal("SELECT $1::pair_t", [[1]]))
+      const wrongLength = yield* Effect.flip(Effect.map(conn.fetchVal("SELECT $1::pair_t", [[1]]), Option.getOrThrow))
       expect(wrongLength).toMatchObject({ _tag: "PgEncodeError", parameter: 1, actualType: "Array" })
       const wrongField = yield* Effect.flip(
-        conn.fetchVal("SELECT $1::int4, $2::pair_t", [1, { a: 1, b: { not: "text" } }]),
+        Effect.map(conn.fetchVal("SELECT $1::int4, $2::pair_t", [1, { a: 1, b: { not: "text" } }]), Option.getOrThrow),
       )
       expect(wrongField).toMatchObject({ _tag: "PgEncodeError", parameter: 2, typeName: "pair_t" })
-      expect(yield* conn.fetchVal("SELECT ($1::pair_t).b", [{ a: 1, b: "ok" }])).toBe("ok")
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT ($1::pair_t).b", [{ a: 1, b: "ok" }]))).toBe("ok")
     }),
   )
 
@@ -105,22 +110,24 @@ describe("user-defined types", () => {
         { id: 1n, name: "ann", tags: ["a", "b"] },
         { id: 2n, name: null, tags: null },
       ])
-      const anon = (yield* conn.fetchVal(
-        "SELECT ROW(1, 'a b', NULL, ARRAY[1.5]::float8[], ROW(true, 2::int2))",
-      )) as PgComposite
+      const anon = Option.getOrThrow(
+        yield* conn.fetchVal("SELECT ROW(1, 'a b', NULL, ARRAY[1.5]::float8[], ROW(true, 2::int2))"),
+      ) as PgComposite
       expect(anon.fieldNames).toEqual(["f1", "f2", "f3", "f4", "f5"])
       expect(anon.values.slice(0, 4)).toEqual([1, "a b", null, [1.5]])
       expect((anon.f5 as PgComposite).toObject()).toEqual({ f1: true, f2: 2 })
       expect(String(anon)).toBe(
-        yield* conn.fetchVal("SELECT ROW(1, 'a b', NULL, ARRAY[1.5]::float8[], ROW(true, 2::int2))::text"),
+        Option.getOrThrow(
+          yield* conn.fetchVal("SELECT ROW(1, 'a b', NULL, ARRAY[1.5]::float8[], ROW(true, 2::int2))::text"),
+        ),
       )
-      expect(yield* conn.fetchVal("SELECT ARRAY[ROW(1), NULL]")).toSatisfy(
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT ARRAY[ROW(1), NULL]"))).toSatisfy(
         (a: Array<PgComposite | null>) => a.length === 2 && a[0]!.f1 === 1 && a[1] === null,
       )
       // anonymous records cannot be parameters: a typed error before anything is sent
-      const e = yield* Effect.flip(conn.fetchVal("SELECT $1::record", [[1, 2]]))
+      const e = yield* Effect.flip(Effect.map(conn.fetchVal("SELECT $1::record", [[1, 2]]), Option.getOrThrow))
       expect(e).toMatchObject({ _tag: "PgEncodeError", parameter: 1, typeName: "record" })
-      expect(yield* conn.fetchVal("SELECT 1")).toBe(1)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 1"))).toBe(1)
     }),
   )
 
@@ -129,11 +136,11 @@ describe("user-defined types", () => {
       const { conn } = yield* schemaConnect()
       yield* conn.execute("CREATE TYPE color AS ENUM ('red', 'green')")
       const sql = "SELECT ROW(1, 'green'::color)"
-      const e = yield* Effect.flip(conn.fetchVal(sql))
+      const e = yield* Effect.flip(Effect.map(conn.fetchVal(sql), Option.getOrThrow))
       expect(e._tag).toBe("PgDecodeError")
       expect(e.message).toMatch(/field f2 has type OID \d+/)
       // the type is looked up before the next statement, so the same query now decodes
-      const v = (yield* conn.fetchVal(sql)) as PgComposite
+      const v = Option.getOrThrow(yield* conn.fetchVal(sql)) as PgComposite
       expect(v.values).toEqual([1, "green"])
     }),
   )
@@ -146,10 +153,14 @@ describe("user-defined types", () => {
         for (const label of ["sad", "very happy", ""]) {
           yield* checkValue(conn, "mood", `'${label}'`, label)
         }
-        expect(yield* conn.fetchVal("SELECT $1::mood[]", [["ok", null, ""]])).toEqual(["ok", null, ""])
-        const bad = yield* Effect.flip(conn.fetchVal("SELECT $1::mood", ["angry"]))
+        expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::mood[]", [["ok", null, ""]]))).toEqual([
+          "ok",
+          null,
+          "",
+        ])
+        const bad = yield* Effect.flip(Effect.map(conn.fetchVal("SELECT $1::mood", ["angry"]), Option.getOrThrow))
         expect(bad._tag).toBe("PgServerError")
-        expect(yield* conn.fetchVal("SELECT 'ok'::mood")).toBe("ok")
+        expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 'ok'::mood"))).toBe("ok")
       }),
     )
 
@@ -163,10 +174,12 @@ describe("user-defined types", () => {
           CREATE DOMAIN pt_d AS pt`)
         yield* checkValue(conn, "posint", "5", 5)
         yield* checkValue(conn, "day_d", "'2020-02-29'", PgDate.make(2020, 2, 29))
-        expect(yield* conn.fetchVal("SELECT $1::posint[]", [[1, 2, null]])).toEqual([1, 2, null])
-        const pt = (yield* conn.fetchVal("SELECT $1::pt_d", [{ x: 3, d: PgDate.make(2021, 1, 1) }])) as PgComposite
+        expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::posint[]", [[1, 2, null]]))).toEqual([1, 2, null])
+        const pt = Option.getOrThrow(
+          yield* conn.fetchVal("SELECT $1::pt_d", [{ x: 3, d: PgDate.make(2021, 1, 1) }]),
+        ) as PgComposite
         expect(pt.toObject()).toEqual({ x: 3, d: PgDate.make(2021, 1, 1) })
-        const violation = yield* Effect.flip(conn.fetchVal("SELECT $1::posint", [0]))
+        const violation = yield* Effect.flip(Effect.map(conn.fetchVal("SELECT $1::posint", [0]), Option.getOrThrow))
         expect(violation).toMatchObject({ _tag: "PgServerError", condition: "check_violation" })
       }),
     )
@@ -203,17 +216,23 @@ describe("user-defined types", () => {
         CREATE TYPE cell AS (v int4, l lvl)`)
       // enum[] with lower bounds in two dimensions
       const literal = `'[0:1][-1:0]={{lo,NULL},{hi,lo}}'::lvl[]`
-      const arr = (yield* conn.fetchVal(`SELECT ${literal}`)) as Array<Array<string | null>>
+      const arr = Option.getOrThrow(yield* conn.fetchVal(`SELECT ${literal}`)) as Array<Array<string | null>>
       expect(arr).toEqual([
         ["lo", null],
         ["hi", "lo"],
       ])
       expect(lowerBoundsOf(arr)).toEqual([0, -1])
-      expect(yield* conn.fetchVal(`SELECT $1::lvl[] = ${literal}`, [arr])).toBe(true)
-      expect(yield* conn.fetchVal(`SELECT array_lower($1::lvl[], 2)`, [withLowerBounds([["lo"]], [5, -3])])).toBe(-3)
+      expect(Option.getOrThrow(yield* conn.fetchVal(`SELECT $1::lvl[] = ${literal}`, [arr]))).toBe(true)
+      expect(
+        Option.getOrThrow(
+          yield* conn.fetchVal(`SELECT array_lower($1::lvl[], 2)`, [withLowerBounds([["lo"]], [5, -3])]),
+        ),
+      ).toBe(-3)
       // a 3-D composite array, given as objects and as tuples
       const cells = [[[{ v: 1, l: "lo" }, null]], [[[2, "hi"], { v: null, l: null }]]]
-      const back = (yield* conn.fetchVal("SELECT $1::cell[]", [cells])) as Array<Array<Array<PgComposite | null>>>
+      const back = Option.getOrThrow(yield* conn.fetchVal("SELECT $1::cell[]", [cells])) as Array<
+        Array<Array<PgComposite | null>>
+      >
       expect(back.map((a) => a.map((b) => b.map((c) => c?.toObject() ?? null)))).toEqual([
         [[{ v: 1, l: "lo" }, null]],
         [
@@ -223,15 +242,20 @@ describe("user-defined types", () => {
           ],
         ],
       ])
-      expect(yield* conn.fetchVal("SELECT array_dims($1::cell[])", [cells])).toBe("[1:2][1:1][1:2]")
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT array_dims($1::cell[])", [cells]))).toBe("[1:2][1:1][1:2]")
       // the empty array, and arrays with only NULLs
-      expect(yield* conn.fetchVal("SELECT $1::cell[]", [[]])).toEqual([])
-      expect(yield* conn.fetchVal("SELECT $1::lvl[]", [[null, null]])).toEqual([null, null])
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::cell[]", [[]]))).toEqual([])
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::lvl[]", [[null, null]]))).toEqual([null, null])
       if (testCluster().version >= 14) {
         // multirange[]: each JS array of Ranges is one element
         const mr = [[new Range(1, 2)], [], null]
-        expect(yield* conn.fetchVal("SELECT $1::int4multirange[]::text", [mr])).toBe('{"{[1,2)}","{}",NULL}')
-        expect(yield* conn.fetchVal(`SELECT '{"{[1,2)}","{}"}'::int4multirange[]`)).toEqual([[new Range(1, 2)], []])
+        expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::int4multirange[]::text", [mr]))).toBe(
+          '{"{[1,2)}","{}",NULL}',
+        )
+        expect(Option.getOrThrow(yield* conn.fetchVal(`SELECT '{"{[1,2)}","{}"}'::int4multirange[]`))).toEqual([
+          [new Range(1, 2)],
+          [],
+        ])
       }
     }),
   )
@@ -247,7 +271,9 @@ describe("user-defined types", () => {
         expect(yield* formatOf("SELECT 'a=>1'::hstore"), label).toBe(format === "text" ? 0 : 1)
         expect(yield* formatOf("SELECT 'a'::citext"), label).toBe(format === "text" ? 0 : 1)
         yield* checkValue(conn, "citext", "'MiXeD Case'", "MiXeD Case")
-        expect(yield* conn.fetchVal("SELECT $1::citext = 'mixed CASE'", ["MiXeD Case"]), label).toBe(true)
+        expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::citext = 'mixed CASE'", ["MiXeD Case"])), label).toBe(
+          true,
+        )
         yield* checkValue(
           conn,
           "hstore",
@@ -260,9 +286,12 @@ describe("user-defined types", () => {
           },
           { compareAs: (x) => `${x}::text` },
         )
-        expect(yield* conn.fetchVal("SELECT $1::hstore -> 'k'", [new Map([["k", "v"]])]), label).toBe("v")
+        expect(
+          Option.getOrThrow(yield* conn.fetchVal("SELECT $1::hstore -> 'k'", [new Map([["k", "v"]])])),
+          label,
+        ).toBe("v")
         const proto = Object.defineProperty({ n: 5 }, "__proto__", { value: "p", enumerable: true })
-        const h = (yield* conn.fetchVal("SELECT $1::hstore", [proto])) as Record<string, unknown>
+        const h = Option.getOrThrow(yield* conn.fetchVal("SELECT $1::hstore", [proto])) as Record<string, unknown>
         expect(Object.entries(h).sort(), label).toEqual([
           ["__proto__", "p"],
           ["n", "5"],
@@ -278,22 +307,24 @@ describe("user-defined types", () => {
       const { conn, schema } = yield* schemaConnect()
       yield* conn.execute("CREATE TYPE thing AS (a int4); CREATE TYPE kind AS ENUM ('x')")
       const run = <A, E>(e: Effect.Effect<A, E>) => Effect.withTracer(e, counter.tracer)
-      yield* run(conn.fetchVal("SELECT $1::thing, 'x'::kind", [{ a: 1 }]))
+      yield* run(Effect.map(conn.fetchVal("SELECT $1::thing, 'x'::kind", [{ a: 1 }]), Option.getOrThrow))
       expect(counter.count()).toBe(1)
       // other statements with the same types, their arrays already described: no new lookups
-      yield* run(conn.fetchVal("SELECT ROW(2)::thing, ARRAY['x'::kind]"))
-      yield* run(conn.fetchVal("SELECT $1::kind", ["x"]))
+      yield* run(Effect.map(conn.fetchVal("SELECT ROW(2)::thing, ARRAY['x'::kind]"), Option.getOrThrow))
+      yield* run(Effect.map(conn.fetchVal("SELECT $1::kind", ["x"]), Option.getOrThrow))
       expect(counter.count()).toBe(1)
       // built-in types never need one
-      yield* run(conn.fetchVal("SELECT '1 day'::interval, int4range(1, 2), '(1,2)'::point"))
+      yield* run(
+        Effect.map(conn.fetchVal("SELECT '1 day'::interval, int4range(1, 2), '(1,2)'::point"), Option.getOrThrow),
+      )
       expect(counter.count()).toBe(1)
       // a new connection looks the types up again, once
       const other = yield* schemaConnectAgain(schema)
-      yield* run(other.fetchVal("SELECT ROW(2)::thing"))
+      yield* run(Effect.map(other.fetchVal("SELECT ROW(2)::thing"), Option.getOrThrow))
       expect(counter.count()).toBe(2)
       // reloadSchemaState flushes types and statements
       yield* conn.reloadSchemaState()
-      yield* run(conn.fetchVal("SELECT ROW(2)::thing, ARRAY['x'::kind]"))
+      yield* run(Effect.map(conn.fetchVal("SELECT ROW(2)::thing, ARRAY['x'::kind]"), Option.getOrThrow))
       expect(counter.count()).toBe(3)
     }),
   )
@@ -326,7 +357,10 @@ describe("user-defined types", () => {
       yield* conn.execute("ALTER TYPE custom DROP ATTRIBUTE y; ALTER TYPE custom ADD ATTRIBUTE y text")
       yield* conn.reloadSchemaState()
       yield* conn.execute("UPDATE tbl SET info = $1 WHERE id = 1", [[1, "two"]])
-      expect(((yield* conn.fetchVal("SELECT info FROM tbl")) as PgComposite).toObject()).toEqual({ x: 1, y: "two" })
+      expect((Option.getOrThrow(yield* conn.fetchVal("SELECT info FROM tbl")) as PgComposite).toObject()).toEqual({
+        x: 1,
+        y: "two",
+      })
     }),
   )
 })

@@ -185,7 +185,9 @@ describe("defaults", () => {
       expect(hosts).toContain("/tmp")
       expect(hosts.at(-1)).toBe("localhost")
       const viaSocket = yield* Effect.scoped(
-        Effect.flatMap(PgConnection.make(options), (conn) => conn.fetchVal("SELECT inet_client_addr()")),
+        Effect.flatMap(PgConnection.make(options), (conn) =>
+          Effect.map(conn.fetchVal("SELECT inet_client_addr()"), Option.getOrThrow),
+        ),
       )
       expect(viaSocket).toBe(null) // a unix-socket session has no client address
     }),

@@ -4,28 +4,29 @@
  */
 import * as PgConnection from "@pgfx/client/PgConnection"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Redacted } from "effect"
+import { Effect, Option, Redacted } from "effect"
 import * as net from "node:net"
 import { authUser, testCluster } from "./support/cluster.ts"
 import { connect, tcpOptions, unixOptions, withAdmin } from "./support/connect.ts"
 import { failureOf } from "./support/failure.ts"
 
-const currentUser = (conn: PgConnection.PgConnection) => conn.fetchVal("SELECT current_user")
+const currentUser = (conn: PgConnection.PgConnection) =>
+  Effect.map(conn.fetchVal("SELECT current_user"), Option.getOrThrow)
 
 describe("transports", () => {
   it.live("connects over TCP", () =>
     Effect.gen(function* () {
       const conn = yield* connect()
-      expect(yield* conn.fetchVal("SELECT 1")).toBe(1)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 1"))).toBe(1)
     }),
   )
 
   it.live("connects over a unix socket directory", () =>
     Effect.gen(function* () {
       const conn = yield* PgConnection.make(unixOptions())
-      expect(yield* conn.fetchVal("SELECT 1 + 1")).toBe(2)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 1 + 1"))).toBe(2)
       // A unix-socket session has no client address.
-      expect(yield* conn.fetchVal("SELECT inet_client_addr()")).toBe(null)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT inet_client_addr()"))).toBe(null)
     }),
   )
 
@@ -35,7 +36,7 @@ describe("transports", () => {
       const conn = yield* PgConnection.make(
         `postgres://${pg.user}@${pg.host}:${pg.port}/${pg.database}?application_name=from-url`,
       )
-      expect(yield* conn.fetchVal("SELECT current_setting('application_name')")).toBe("from-url")
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT current_setting('application_name')"))).toBe("from-url")
     }),
   )
 
@@ -168,8 +169,8 @@ describe("server state", () => {
       const conn = yield* connect({ applicationName: "pgfx-state" })
       const version = conn.serverVersion
       if (pg.version > 0) expect(version.major).toBe(pg.version)
-      expect(version.raw).toBe(yield* conn.fetchVal("SHOW server_version"))
-      expect(conn.serverPid).toBe(yield* conn.fetchVal("SELECT pg_backend_pid()"))
+      expect(version.raw).toBe(Option.getOrThrow(yield* conn.fetchVal("SHOW server_version")))
+      expect(conn.serverPid).toBe(Option.getOrThrow(yield* conn.fetchVal("SELECT pg_backend_pid()")))
       expect(conn.settings.get("client_encoding")).toBe("UTF8")
       expect(conn.settings.get("application_name")).toBe("pgfx-state")
       expect(conn.settings.has("TimeZone")).toBe(true)
@@ -205,7 +206,7 @@ describe("server state", () => {
       expect(byMinimum.protocolVersion).toBe(pg.version >= 18 ? "3.2" : "3.0")
       const legacy = yield* connect()
       expect(legacy.protocolVersion).toBe("3.0")
-      expect(yield* legacy.fetchVal("SELECT 42")).toBe(42)
+      expect(Option.getOrThrow(yield* legacy.fetchVal("SELECT 42"))).toBe(42)
     }),
   )
 })
@@ -217,13 +218,15 @@ describe("closing", () => {
       const pid = conn.serverPid
       yield* conn.close()
       expect(conn.isClosed).toBe(true)
-      const error = failureOf(yield* Effect.exit(conn.fetchVal("SELECT 1")))
+      const error = failureOf(yield* Effect.exit(Effect.map(conn.fetchVal("SELECT 1"), Option.getOrThrow)))
       expect(error._tag).toBe("PgConnectionError")
       // The server sees the session end.
       const gone = yield* withAdmin((admin) =>
         Effect.gen(function* () {
           for (let i = 0; i < 100; i++) {
-            const n = yield* admin.fetchVal("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", [pid])
+            const n = Option.getOrThrow(
+              yield* admin.fetchVal("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", [pid]),
+            )
             if (n === 0n) return true
             yield* Effect.sleep("20 millis")
           }
@@ -245,8 +248,10 @@ describe("closing", () => {
     Effect.gen(function* () {
       const conn = yield* connect()
       const pid = conn.serverPid
-      yield* withAdmin((admin) => admin.fetchVal("SELECT pg_terminate_backend($1)", [pid]))
-      const error = failureOf(yield* Effect.exit(conn.fetchVal("SELECT 1")))
+      yield* withAdmin((admin) =>
+        Effect.map(admin.fetchVal("SELECT pg_terminate_backend($1)", [pid]), Option.getOrThrow),
+      )
+      const error = failureOf(yield* Effect.exit(Effect.map(conn.fetchVal("SELECT 1"), Option.getOrThrow)))
       expect(error._tag).toBe("PgConnectionError")
       expect(conn.isClosed).toBe(true)
     }),

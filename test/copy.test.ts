@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as PgCopy from "@pgfx/client/PgCopy"
-import { Effect, Exit, Fiber, Schedule, Sink, Stream } from "effect"
+import { Effect, Exit, Fiber, Option, Schedule, Sink, Stream } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -59,7 +59,7 @@ describe("asyncpg's COPY examples", () => {
       expect(fs.readFileSync(q, "utf8")).toBe(Array.from({ length: 10 }, (_, i) => `${91 + i},r${91 + i}\n`).join(""))
       yield* conn.execute("CREATE TEMP TABLE copied (foo int, bar text)")
       expect(yield* PgCopy.copyToTable(conn, "copied", { source: file, format: "csv" })).toBe("COPY 100")
-      expect(yield* conn.fetchVal("SELECT sum(foo) FROM copied")).toBe(5050n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT sum(foo) FROM copied"))).toBe(5050n)
     }),
   )
 })
@@ -106,7 +106,7 @@ describe("COPY TO STDOUT", () => {
         Stream.take(PgCopy.streamFromQuery(conn, "SELECT g, repeat('x', 100) FROM generate_series(1, 5000000) g"), 3),
       )
       expect(taken.length).toBe(3)
-      expect(yield* conn.fetchVal("SELECT 42")).toBe(42)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 42"))).toBe(42)
       // A consumer that stops taking chunks: reading pauses, so the server ends up blocked on
       // its send buffer (wait event ClientWrite) instead of pgfx buffering the whole result.
       const fiber = yield* Effect.forkChild(
@@ -120,11 +120,13 @@ describe("COPY TO STDOUT", () => {
       let waitEvent: unknown = undefined
       for (let i = 0; i < 100 && waitEvent !== "ClientWrite"; i++) {
         yield* Effect.sleep("100 millis")
-        waitEvent = yield* other.fetchVal("SELECT wait_event FROM pg_stat_activity WHERE pid = $1", [pid])
+        waitEvent = Option.getOrThrow(
+          yield* other.fetchVal("SELECT wait_event FROM pg_stat_activity WHERE pid = $1", [pid]),
+        )
       }
       expect(waitEvent).toBe("ClientWrite")
       yield* Fiber.interrupt(fiber)
-      expect(yield* conn.fetchVal("SELECT 43")).toBe(43)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 43"))).toBe(43)
     }),
   )
 
@@ -138,7 +140,7 @@ describe("COPY TO STDOUT", () => {
       )
       expect(invalid._tag).toBe("PgInterfaceError")
       expect(invalid.message).toContain("quote is only available with the csv format")
-      expect(yield* conn.fetchVal("SELECT 1")).toBe(1)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 1"))).toBe(1)
     }),
   )
 })
@@ -165,7 +167,7 @@ describe("COPY FROM STDIN", () => {
       ).toBe("COPY 1000")
       expect(progress.length).toBeGreaterThan(0)
       expect(progress.at(-1)).toBe(Array.from({ length: 1000 }, (_, i) => `${i + 5}|n${i + 5}\n`).join("").length)
-      expect(yield* conn.fetchVal("SELECT count(*) FROM t")).toBe(1004n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM t"))).toBe(1004n)
     }),
   )
 
@@ -179,7 +181,7 @@ describe("COPY FROM STDIN", () => {
         expect(error.code).toBe("22P02")
         expect(error.where).toContain("line 3")
       }
-      expect(yield* conn.fetchVal("SELECT count(*) FROM t")).toBe(0n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM t"))).toBe(0n)
     }),
   )
 
@@ -190,7 +192,7 @@ describe("COPY FROM STDIN", () => {
       const source = Stream.concat(Stream.make("1\n", "2\n"), Stream.fail("source broke"))
       const exit = yield* Effect.exit(PgCopy.copyToTable(conn, "t", { source }))
       expect(failureOf(exit)).toBe("source broke")
-      expect(yield* conn.fetchVal("SELECT count(*) FROM t")).toBe(0n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM t"))).toBe(0n)
     }),
   )
 
@@ -230,11 +232,11 @@ describe("COPY FROM STDIN", () => {
       yield* Effect.sleep("300 millis")
       yield* Fiber.interrupt(fiber)
       expect(Exit.hasInterrupts(yield* Fiber.await(fiber))).toBe(true)
-      expect(yield* conn.fetchVal("SELECT count(*) FROM t")).toBe(0n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM t"))).toBe(0n)
       // A timeout aborts it the same way.
       const timedOut = failureOf(yield* Effect.exit(PgCopy.copyToTable(conn, "t", { source: endless, timeout: 200 })))
       expect(timedOut._tag).toBe("PgTimeoutError")
-      expect(yield* conn.fetchVal("SELECT count(*) FROM t")).toBe(0n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM t"))).toBe(0n)
     }),
   )
 })
@@ -279,12 +281,12 @@ describe("copyRecordsToTable", () => {
       ).toBe("COPY 6")
       const first = yield* conn.fetch("SELECT * FROM r WHERE id = 1")
       expect(first[0]!.values.filter((_, i) => i !== 2)).toEqual([1, "a", 1.5, ["x", "y"], 9007199254740993n, true])
-      expect(yield* conn.fetchVal("SELECT at = $1 FROM r WHERE id = 1", [at])).toBe(true)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT at = $1 FROM r WHERE id = 1", [at]))).toBe(true)
       const third = yield* conn.fetch("SELECT * FROM r WHERE id = 3")
       expect(third[0]!.values).toEqual([3, null, null, 2.5, null, null, false])
-      expect(yield* conn.fetchVal("SELECT string_agg(id::text, ',' ORDER BY id) FROM r WHERE id >= 10")).toBe(
-        "10,12,14,16,18,20",
-      )
+      expect(
+        Option.getOrThrow(yield* conn.fetchVal("SELECT string_agg(id::text, ',' ORDER BY id) FROM r WHERE id >= 10")),
+      ).toBe("10,12,14,16,18,20")
     }),
   )
 
@@ -359,7 +361,7 @@ describe("copyRecordsToTable", () => {
           expect(error.message).not.toContain(value)
         }
       }
-      expect(yield* conn.fetchVal("SELECT count(*) FROM viacopy")).toBe(2n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM viacopy"))).toBe(2n)
     }),
   )
 
@@ -378,11 +380,11 @@ describe("copyRecordsToTable", () => {
       }
       const short = failureOf(yield* Effect.exit(PgCopy.copyRecordsToTable(conn, "r", { records: [[1]] })))
       expect(short._tag).toBe("PgCopyRecordError")
-      expect(yield* conn.fetchVal("SELECT count(*) FROM r")).toBe(0n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM r"))).toBe(0n)
       const progress: Array<number | undefined> = []
       yield* PgCopy.copyRecordsToTable(conn, "r", { records, onProgress: (p) => progress.push(p.rows) })
       expect(progress.at(-1)).toBe(5000)
-      expect(yield* conn.fetchVal("SELECT count(*) FROM r")).toBe(5000n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM r"))).toBe(5000n)
     }),
   )
 
@@ -402,7 +404,7 @@ describe("copyRecordsToTable", () => {
         expect(error.condition).toBe("unique_violation")
         expect(error.detail).toContain("(id)=(7)")
       }
-      expect(yield* conn.fetchVal("SELECT count(*) FROM r")).toBe(0n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM r"))).toBe(0n)
     }),
   )
 
@@ -413,7 +415,7 @@ describe("copyRecordsToTable", () => {
       yield* conn.transaction(
         Effect.gen(function* () {
           yield* PgCopy.copyRecordsToTable(conn, "r", { records: [[1], [2]] })
-          expect(yield* conn.fetchVal("SELECT count(*) FROM r")).toBe(2n)
+          expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM r"))).toBe(2n)
         }),
       )
       const endless = Stream.map(
@@ -423,7 +425,7 @@ describe("copyRecordsToTable", () => {
       const fiber = yield* Effect.forkChild(PgCopy.copyRecordsToTable(conn, "r", { records: endless }))
       yield* Effect.sleep("300 millis")
       yield* Fiber.interrupt(fiber)
-      expect(yield* conn.fetchVal("SELECT count(*) FROM r")).toBe(2n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM r"))).toBe(2n)
     }),
   )
 
@@ -458,7 +460,7 @@ describe("COPY options", () => {
         PgCopy.copyToTable(conn, 'we"ird', { ...options, source: [source] })
       // delimiter and null (a literal with a quote and a backslash), text format
       yield* load("1;it's\\N\n2;plain\n", { delimiter: ";", null: "it's\\N", format: "text" })
-      expect(yield* conn.fetchVal(`SELECT count(*) FROM "we""ird" WHERE name IS NULL`)).toBe(1n)
+      expect(Option.getOrThrow(yield* conn.fetchVal(`SELECT count(*) FROM "we""ird" WHERE name IS NULL`))).toBe(1n)
       expect(yield* out({ delimiter: ";", null: "it's\\N", columns: ["i d", "name"] })).toBe("1;it's\\N\n2;plain\n")
       // csv: header, quote, escape, forceQuote (list and all)
       yield* conn.execute(`TRUNCATE "we""ird"; INSERT INTO "we""ird" VALUES (1, 'say ''hi'''), (2, NULL)`)
@@ -470,10 +472,10 @@ describe("COPY options", () => {
       // csv in: header match, forceNotNull, forceNull
       yield* conn.execute(`TRUNCATE "we""ird"`)
       yield* load('i d,name\n1,\n2,""\n', { format: "csv", header: "match", forceNotNull: ["name"] })
-      expect(yield* conn.fetchVal(`SELECT count(*) FROM "we""ird" WHERE name = ''`)).toBe(2n)
+      expect(Option.getOrThrow(yield* conn.fetchVal(`SELECT count(*) FROM "we""ird" WHERE name = ''`))).toBe(2n)
       yield* conn.execute(`TRUNCATE "we""ird"`)
       yield* load('1,\n2,""\n', { format: "csv", forceNull: ["name"] })
-      expect(yield* conn.fetchVal(`SELECT count(*) FROM "we""ird" WHERE name IS NULL`)).toBe(2n)
+      expect(Option.getOrThrow(yield* conn.fetchVal(`SELECT count(*) FROM "we""ird" WHERE name IS NULL`))).toBe(2n)
       // encoding
       yield* conn.execute(`TRUNCATE "we""ird"; INSERT INTO "we""ird" VALUES (1, 'é')`)
       const latin1 = yield* Stream.runCollect(PgCopy.streamFromTable(conn, 'we"ird', { encoding: "LATIN1" }))
@@ -491,7 +493,7 @@ describe("COPY options", () => {
               schemaName: "public",
             }),
           ).toBe("COPY 1")
-          expect(yield* conn.fetchVal("SELECT name FROM public.frozen")).toBe("é")
+          expect(Option.getOrThrow(yield* conn.fetchVal("SELECT name FROM public.frozen"))).toBe("é")
           yield* conn.execute("DROP TABLE frozen")
         }),
       )
@@ -524,7 +526,7 @@ describe("COPY options", () => {
         yield* Effect.exit(PgCopy.copyToTable(conn, "t", { source: [], format: "csv", forceQuote: true })),
       )
       expect(freezeOut.message).toContain("forceQuote is only available when copying out")
-      expect(yield* conn.fetchVal("SELECT 1")).toBe(1)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 1"))).toBe(1)
     }),
   )
 })
@@ -540,8 +542,11 @@ describe("1,000,000 rows", () => {
         FROM generate_series(1, 1000000) g;
         CREATE TABLE ${table}_dst (LIKE ${table}_src)`)
       const digest = (conn: typeof a, t: string) =>
-        conn.fetchVal(
-          `SELECT count(*) || ':' || md5(string_agg(id || ',' || name || ',' || at || ',' || score, ';' ORDER BY id)) FROM ${t}`,
+        Effect.map(
+          conn.fetchVal(
+            `SELECT count(*) || ':' || md5(string_agg(id || ',' || name || ',' || at || ',' || score, ';' ORDER BY id)) FROM ${t}`,
+          ),
+          Option.getOrThrow,
         )
       yield* Effect.ensuring(
         Effect.gen(function* () {
@@ -574,11 +579,15 @@ describe("1,000,000 rows", () => {
         for (let i = 1; i <= 1000000; i++) yield [i, `name ${i}`, i / 8]
       }
       expect(yield* PgCopy.copyRecordsToTable(conn, "r", { records: rows() })).toBe("COPY 1000000")
-      const got = yield* conn.fetchVal(
-        "SELECT count(*) || ':' || md5(string_agg(id || ',' || name || ',' || score, ';' ORDER BY id)) FROM r",
+      const got = Option.getOrThrow(
+        yield* conn.fetchVal(
+          "SELECT count(*) || ':' || md5(string_agg(id || ',' || name || ',' || score, ';' ORDER BY id)) FROM r",
+        ),
       )
-      const want = yield* conn.fetchVal(
-        "SELECT count(*) || ':' || md5(string_agg(g || ',' || 'name ' || g || ',' || (g / 8.0)::float8, ';' ORDER BY g)) FROM generate_series(1, 1000000) g",
+      const want = Option.getOrThrow(
+        yield* conn.fetchVal(
+          "SELECT count(*) || ':' || md5(string_agg(g || ',' || 'name ' || g || ',' || (g / 8.0)::float8, ';' ORDER BY g)) FROM generate_series(1, 1000000) g",
+        ),
       )
       expect(got).toBe(want)
     }),
@@ -594,7 +603,7 @@ describe("COPY edge cases", () => {
         yield* Effect.exit(PgCopy.copyToTable(conn, "t", { source: "/nonexistent/pgfx/input.tbl" })),
       )
       expect(missing._tag).toBe("PgCopyFileError")
-      expect(yield* conn.fetchVal("SELECT count(*) FROM t")).toBe(0n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM t"))).toBe(0n)
       const unwritable = failureOf(
         yield* Effect.exit(PgCopy.copyFromTable(conn, "t", { output: "/nonexistent/pgfx/out.tbl" })),
       )
@@ -620,7 +629,7 @@ describe("COPY edge cases", () => {
           )
           expect(timedOut._tag).toBe("PgTimeoutError")
           yield* locker.execute("ROLLBACK")
-          expect(yield* conn.fetchVal(`SELECT count(*) FROM ${table}`)).toBe(0n)
+          expect(Option.getOrThrow(yield* conn.fetchVal(`SELECT count(*) FROM ${table}`))).toBe(0n)
           // A COPY TO timeout cancels it the same way.
           yield* locker.execute(`BEGIN; LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`)
           const outTimedOut = failureOf(
@@ -628,7 +637,7 @@ describe("COPY edge cases", () => {
           )
           expect(outTimedOut._tag).toBe("PgTimeoutError")
           yield* locker.execute("ROLLBACK")
-          expect(yield* conn.fetchVal("SELECT 7")).toBe(7)
+          expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 7"))).toBe(7)
         }),
         Effect.ignore(locker.execute(`ROLLBACK; DROP TABLE IF EXISTS ${table}`)),
       )
@@ -657,7 +666,7 @@ describe("COPY FROM backpressure", () => {
       expect(pulled).toBeGreaterThan(0)
       expect(pulled).toBeLessThan(32 * 1024 * 1024)
       yield* Fiber.interrupt(fiber)
-      expect(yield* conn.fetchVal("SELECT count(*) FROM slow")).toBe(0n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM slow"))).toBe(0n)
     }),
   )
 })
@@ -676,9 +685,15 @@ describe("COPY and pipelining", () => {
           PgCopy.copyToTable(conn, "t", { source: slow }),
           Effect.andThen(
             Effect.sleep("50 millis"),
-            Effect.all([conn.fetchVal("SELECT 1"), conn.fetchVal("SELECT count(*) FROM t")], {
-              concurrency: "unbounded",
-            }),
+            Effect.all(
+              [
+                Effect.map(conn.fetchVal("SELECT 1"), Option.getOrThrow),
+                Effect.map(conn.fetchVal("SELECT count(*) FROM t"), Option.getOrThrow),
+              ],
+              {
+                concurrency: "unbounded",
+              },
+            ),
           ),
         ],
         { concurrency: "unbounded" },
@@ -689,7 +704,7 @@ describe("COPY and pipelining", () => {
       const [out, during] = yield* Effect.all(
         [
           Effect.map(Stream.runCollect(PgCopy.streamFromTable(conn, "t")), (chunks) => chunks.length),
-          conn.fetchVal("SELECT 2"),
+          Effect.map(conn.fetchVal("SELECT 2"), Option.getOrThrow),
         ],
         { concurrency: "unbounded" },
       )

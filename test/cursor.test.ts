@@ -8,8 +8,8 @@ import { Deferred, Effect, Exit, Fiber, Option, Stream } from "effect"
 import { connect } from "./support/connect.ts"
 import { failureOf } from "./support/failure.ts"
 
-const portals = (conn: { fetchVal: (sql: string) => Effect.Effect<unknown, unknown> }) =>
-  conn.fetchVal("SELECT count(*) FROM pg_cursors WHERE name LIKE 'pgfx_c%'")
+const portals = (conn: { fetchVal: (sql: string) => Effect.Effect<Option.Option<unknown>, unknown> }) =>
+  Effect.map(conn.fetchVal("SELECT count(*) FROM pg_cursors WHERE name LIKE 'pgfx_c%'"), Option.getOrThrow)
 
 describe("asyncpg's cursor examples", () => {
   it.live("iterate: SELECT generate_series(0, 100) inside a transaction", () =>
@@ -131,7 +131,7 @@ describe("cursor streams", () => {
       yield* Deferred.await(started)
       yield* Fiber.interrupt(fiber)
       expect(conn.transactionStatus).toBe("idle")
-      expect(yield* conn.fetchVal("SELECT 'usable'")).toBe("usable")
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 'usable'"))).toBe("usable")
     }),
   )
 
@@ -149,7 +149,7 @@ describe("cursor streams", () => {
       expect(error._tag === "PgServerError" && error.condition).toBe("division_by_zero")
       expect(conn.transactionStatus).toBe("idle")
       // The consumer's own inserts ran inside the cursor's transaction: rolled back with it.
-      expect(yield* conn.fetchVal("SELECT count(*) FROM cur_dml")).toBe(0n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM cur_dml"))).toBe(0n)
     }),
   )
 
@@ -161,7 +161,7 @@ describe("cursor streams", () => {
         Stream.mapEffect((row) => conn.execute("INSERT INTO cur_copy VALUES ($1)", [row.g])),
         Stream.runDrain,
       )
-      expect(yield* conn.fetchVal("SELECT sum(a) FROM cur_copy")).toBe(465n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT sum(a) FROM cur_copy"))).toBe(465n)
     }),
   )
 
@@ -184,7 +184,7 @@ describe("cursor streams", () => {
       )
       yield* Deferred.await(reading)
       // Had it interleaved, it would see the cursor's uncommitted inserts (same session) before the end.
-      const count = yield* conn.fetchVal("SELECT count(*) FROM cur_wait")
+      const count = Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM cur_wait"))
       expect(count).toBe(40n)
       yield* Fiber.join(stream)
     }),
@@ -203,7 +203,7 @@ describe("cursor streams", () => {
       )
       expect(failureOf(exit)._tag).toBe("PgTimeoutError")
       expect(conn.transactionStatus).toBe("idle")
-      expect(yield* conn.fetchVal("SELECT 1")).toBe(1)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 1"))).toBe(1)
     }),
   )
 
@@ -310,11 +310,11 @@ describe("explicit cursors", () => {
           expect(conn.transactionStatus).toBe("transaction")
           expect((yield* cur.fetch(2)).map((r) => r.a)).toEqual([1, 2])
           // The opening fiber keeps using the connection, inside the cursor's transaction.
-          expect(yield* conn.fetchVal("SELECT count(*) FROM cur_scope")).toBe(3n)
+          expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM cur_scope"))).toBe(3n)
         }),
       )
       expect(conn.transactionStatus).toBe("idle")
-      expect(yield* conn.fetchVal("SELECT count(*) FROM cur_scope")).toBe(3n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM cur_scope"))).toBe(3n)
       const failed = yield* Effect.exit(
         Effect.scoped(
           Effect.gen(function* () {
@@ -324,7 +324,7 @@ describe("explicit cursors", () => {
         ),
       )
       expect(Exit.isFailure(failed)).toBe(true)
-      expect(yield* conn.fetchVal("SELECT count(*) FROM cur_scope")).toBe(3n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM cur_scope"))).toBe(3n)
     }),
   )
 })

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as PgQuery from "@pgfx/client/PgQuery"
-import { Effect, Schedule, Schema, Stream } from "effect"
+import { Effect, Option, Schedule, Schema, Stream } from "effect"
 import { connect } from "./support/connect.ts"
 
 describe("query Effects are re-runnable", () => {
@@ -13,7 +13,7 @@ describe("query Effects are re-runnable", () => {
       const conn = yield* connect()
       const fetch = conn.fetch("SELECT 1 AS x WHERE $1::int > 0", [1])
       const fetchRow = conn.fetchRow("SELECT 2 AS x WHERE $1::int > 0", [1])
-      const fetchVal = conn.fetchVal("SELECT $1::int + 1", [2])
+      const fetchVal = Effect.map(conn.fetchVal("SELECT $1::int + 1", [2]), Option.getOrThrow)
       const execute = conn.execute("SELECT $1::int", [4])
       const cursor = Stream.runCollect(conn.cursor("SELECT generate_series(1, $1::int)", [3]))
       for (let i = 0; i < 3; i++) {
@@ -23,7 +23,7 @@ describe("query Effects are re-runnable", () => {
         expect(yield* execute).toBe("SELECT 1")
         expect(Array.from(yield* cursor, (r) => r.at(0))).toEqual([1, 2, 3])
         // Another statement in between takes the next statement name.
-        yield* conn.fetchVal(`SELECT ${i}::int WHERE $1::int > 0`, [1])
+        Option.getOrThrow(yield* conn.fetchVal(`SELECT ${i}::int WHERE $1::int > 0`, [1]))
       }
       const seen: Array<unknown> = []
       yield* Effect.repeat(

@@ -227,7 +227,7 @@ describe("@pgfx/sql transactions", () => {
               expect(yield* count.one()).toEqual({ n: 2 })
               const pids = yield* Effect.all([
                 sql`SELECT pg_backend_pid() AS pid`,
-                PgClient.fetchVal("SELECT pg_backend_pid()"),
+                Effect.map(PgClient.fetchVal("SELECT pg_backend_pid()"), Option.getOrThrow),
               ])
               expect(pids[0][0]!["pid"]).toBe(pids[1])
               return yield* Effect.fail("roll back")

@@ -3,7 +3,7 @@
  * encoding errors before anything is sent, big batches.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import { connect } from "./support/connect.ts"
 import { failureOf } from "./support/failure.ts"
 
@@ -39,7 +39,7 @@ describe("executeMany", () => {
       yield* conn.execute("CREATE TEMP TABLE atomic (a int PRIMARY KEY)")
       const exit = yield* Effect.exit(conn.executeMany("INSERT INTO atomic VALUES ($1)", [[1], [2], [1], [3]]))
       expect((failureOf(exit) as { condition?: string }).condition).toBe("unique_violation")
-      expect(yield* conn.fetchVal("SELECT count(*) FROM atomic")).toBe(0n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM atomic"))).toBe(0n)
       expect(conn.transactionStatus).toBe("idle")
       // Inside a transaction it is part of the transaction.
       yield* conn.transaction(
@@ -48,7 +48,7 @@ describe("executeMany", () => {
           yield* conn.executeMany("INSERT INTO atomic VALUES ($1)", [[3]])
         }),
       )
-      expect(yield* conn.fetchVal("SELECT count(*) FROM atomic")).toBe(3n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM atomic"))).toBe(3n)
     }),
   )
 
@@ -87,7 +87,7 @@ describe("executeMany", () => {
       expect(error).toMatchObject({ batchIndex: 1 })
       const wrongCount = failureOf(yield* Effect.exit(conn.executeMany("INSERT INTO enc VALUES ($1)", [[1, 2]])))
       expect(wrongCount._tag).toBe("PgEncodeError")
-      expect(yield* conn.fetchVal("SELECT count(*) FROM enc")).toBe(0n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM enc"))).toBe(0n)
     }),
   )
 
@@ -97,8 +97,8 @@ describe("executeMany", () => {
       yield* conn.execute("CREATE TEMP TABLE big (a int, b text)")
       const sets = Array.from({ length: 10_000 }, (_, i) => [i, `row ${i}`])
       yield* conn.executeMany("INSERT INTO big VALUES ($1, $2)", sets)
-      expect(yield* conn.fetchVal("SELECT count(*) FROM big")).toBe(10_000n)
-      expect(yield* conn.fetchVal("SELECT sum(a) FROM big")).toBe(49_995_000n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM big"))).toBe(10_000n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT sum(a) FROM big"))).toBe(49_995_000n)
     }),
   )
 
@@ -111,7 +111,7 @@ describe("executeMany", () => {
         const error = yield* Effect.flip(conn.executeMany("INSERT INTO idx VALUES ($1)", sets))
         expect(error).toMatchObject({ _tag: "PgServerError", condition: "unique_violation", batchIndex: 5_000 })
         // the batch is atomic: nothing stays
-        expect(yield* conn.fetchVal("SELECT count(*) FROM idx")).toBe(0n)
+        expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM idx"))).toBe(0n)
         // a statement that fails as a whole names no argument set
         const whole = yield* Effect.flip(conn.executeMany("INSERT INTO no_such_table VALUES ($1)", [[1], [2]]))
         expect(whole).toMatchObject({ _tag: "PgServerError", condition: "undefined_table" })
@@ -137,7 +137,7 @@ describe("executeMany", () => {
         { concurrency: "unbounded" },
       )
       expect(results.map((r) => r._tag)).toEqual(["Success", "Success", "Failure", "Success"])
-      expect(yield* conn.fetchVal("SELECT count(*) FROM conc")).toBe(15n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM conc"))).toBe(15n)
     }),
   )
 })

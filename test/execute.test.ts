@@ -31,7 +31,7 @@ describe("execute", () => {
       expect(yield* conn.execute("INSERT INTO params SELECT g, $1 FROM generate_series(1, $2) g", ["y", 4])).toBe(
         "INSERT 0 4",
       )
-      expect(yield* conn.fetchVal("SELECT count(*) FROM params WHERE b = $1", ["y"])).toBe(4n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM params WHERE b = $1", ["y"]))).toBe(4n)
     }),
   )
 
@@ -49,7 +49,7 @@ describe("execute", () => {
       yield* conn.execute("CREATE TEMP TABLE c (a int)")
       const error = failureOf(yield* Effect.exit(conn.execute("COPY c FROM STDIN")))
       expect(error._tag).toBe("PgServerError")
-      expect(yield* conn.fetchVal("SELECT 7")).toBe(7)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 7"))).toBe(7)
     }),
   )
 })
@@ -111,14 +111,16 @@ describe("fetch forms", () => {
     }),
   )
 
-  it.live("fetchVal returns one value, by column, or null without rows", () =>
+  it.live("fetchVal returns one value, by column: None without rows, Some(null) for a NULL", () =>
     Effect.gen(function* () {
       const conn = yield* connect()
-      expect(yield* conn.fetchVal("SELECT 1, 2, 3")).toBe(1)
-      expect(yield* conn.fetchVal("SELECT 1, 2, 3", [], { column: 2 })).toBe(3)
-      expect(yield* conn.fetchVal("SELECT 1 WHERE false")).toBe(null)
-      expect(yield* conn.fetchVal("SELECT NULL::int")).toBe(null)
-      const error = failureOf(yield* Effect.exit(conn.fetchVal("SELECT 1", [], { column: 5 })))
+      expect(yield* conn.fetchVal("SELECT 1, 2, 3")).toEqual(Option.some(1))
+      expect(yield* conn.fetchVal("SELECT 1, 2, 3", [], { column: 2 })).toEqual(Option.some(3))
+      expect(yield* conn.fetchVal("SELECT 1 WHERE false")).toEqual(Option.none())
+      expect(yield* conn.fetchVal("SELECT NULL::int")).toEqual(Option.some(null))
+      const error = failureOf(
+        yield* Effect.exit(Effect.map(conn.fetchVal("SELECT 1", [], { column: 5 }), Option.getOrThrow)),
+      )
       expect(error._tag).toBe("PgInterfaceError")
     }),
   )
@@ -151,7 +153,7 @@ describe("errors", () => {
       expect(error.table).toBe("uniq")
       expect(error.detail).toContain("already exists")
       expect(error.query).toBe("INSERT INTO uniq VALUES ($1)")
-      expect(yield* conn.fetchVal("SELECT count(*) FROM uniq")).toBe(1n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM uniq"))).toBe(1n)
     }),
   )
 
@@ -163,7 +165,7 @@ describe("errors", () => {
       expect(simple._tag === "PgServerError" && simple.position).toBe("1")
       const extended = failureOf(yield* Effect.exit(conn.fetch("SELECT $1 FROM nowhere_at_all", [1])))
       expect(extended._tag === "PgServerError" && extended.condition).toBe("undefined_table")
-      expect(yield* conn.fetchVal("SELECT 'still fine'")).toBe("still fine")
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 'still fine'"))).toBe("still fine")
     }),
   )
 
@@ -188,15 +190,19 @@ describe("errors", () => {
   it.live("an unencodable parameter fails before sending; the connection stays usable", () =>
     Effect.gen(function* () {
       const conn = yield* connect()
-      const error = failureOf(yield* Effect.exit(conn.fetchVal("SELECT $1::int4 + $2::int4", [1, { not: "a number" }])))
+      const error = failureOf(
+        yield* Effect.exit(
+          Effect.map(conn.fetchVal("SELECT $1::int4 + $2::int4", [1, { not: "a number" }]), Option.getOrThrow),
+        ),
+      )
       expect(error._tag).toBe("PgEncodeError")
       if (error._tag !== "PgEncodeError") return
       expect(error.parameter).toBe(2)
       expect(error.typeName).toBe("int4")
       expect(error.actualType).toBe("Object")
-      const count = failureOf(yield* Effect.exit(conn.fetchVal("SELECT $1::int4", [])))
+      const count = failureOf(yield* Effect.exit(Effect.map(conn.fetchVal("SELECT $1::int4", []), Option.getOrThrow)))
       expect(count._tag).toBe("PgEncodeError")
-      expect(yield* conn.fetchVal("SELECT $1::int4 + $2::int4", [1, 2])).toBe(3)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::int4 + $2::int4", [1, 2]))).toBe(3)
     }),
   )
 
@@ -204,11 +210,11 @@ describe("errors", () => {
     Effect.gen(function* () {
       const conn = yield* connect()
       yield* conn.execute("BEGIN")
-      yield* Effect.exit(conn.fetchVal("SELECT 1/0"))
-      const blocked = failureOf(yield* Effect.exit(conn.fetchVal("SELECT 1")))
+      yield* Effect.exit(Effect.map(conn.fetchVal("SELECT 1/0"), Option.getOrThrow))
+      const blocked = failureOf(yield* Effect.exit(Effect.map(conn.fetchVal("SELECT 1"), Option.getOrThrow)))
       expect(blocked._tag === "PgServerError" && blocked.condition).toBe("in_failed_sql_transaction")
       yield* conn.execute("ROLLBACK")
-      expect(yield* conn.fetchVal("SELECT 1")).toBe(1)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 1"))).toBe(1)
     }),
   )
 })
@@ -221,8 +227,10 @@ describe("pipelining and timeouts", () => {
         Array.from({ length: 200 }, (_, i) => i),
         (i) =>
           i % 37 === 5
-            ? Effect.exit(conn.fetchVal("SELECT 1/0")).pipe(Effect.map((e) => (Exit.isFailure(e) ? -1 : -2)))
-            : conn.fetchVal("SELECT $1::int4 * 2", [i]),
+            ? Effect.exit(Effect.map(conn.fetchVal("SELECT 1/0"), Option.getOrThrow)).pipe(
+                Effect.map((e) => (Exit.isFailure(e) ? -1 : -2)),
+              )
+            : Effect.map(conn.fetchVal("SELECT $1::int4 * 2", [i]), Option.getOrThrow),
         { concurrency: "unbounded" },
       )
       results.forEach((r, i) => expect(r).toBe(i % 37 === 5 ? -1 : i * 2))
@@ -236,11 +244,11 @@ describe("pipelining and timeouts", () => {
       const error = failureOf(yield* Effect.exit(conn.execute("SELECT pg_sleep(10)", [], { timeout: "50 millis" })))
       expect(error._tag).toBe("PgTimeoutError")
       expect(Date.now() - started).toBeLessThan(1_000)
-      expect(yield* conn.fetchVal("SELECT 1")).toBe(1)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 1"))).toBe(1)
       // A timeout on the simple protocol too.
       const simple = failureOf(yield* Effect.exit(conn.execute("SELECT pg_sleep(10)", undefined, { timeout: 50 })))
       expect(simple._tag).toBe("PgTimeoutError")
-      expect(yield* conn.fetchVal("SELECT 2")).toBe(2)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 2"))).toBe(2)
     }),
   )
 
@@ -253,7 +261,7 @@ describe("pipelining and timeouts", () => {
       yield* Effect.exit(conn.execute("SELECT pg_sleep(10)", [], { timeout: "50 millis" }))
       expect(conn.transactionStatus).toBe("failed")
       yield* Effect.exit(conn.execute("COMMIT"))
-      expect(yield* conn.fetchVal("SELECT count(*) FROM tx_int")).toBe(0n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM tx_int"))).toBe(0n)
     }),
   )
 })
@@ -262,8 +270,10 @@ describe("statement cache", () => {
   it.live("evicts beyond its size and closes evicted statements on the server", () =>
     Effect.gen(function* () {
       const conn = yield* connect({ statementCacheSize: 2 })
-      for (let i = 0; i < 6; i++) yield* conn.fetchVal(`SELECT $1::int4 + ${i}`, [1])
-      const named = yield* conn.fetchVal("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'pgfx_%'")
+      for (let i = 0; i < 6; i++) Option.getOrThrow(yield* conn.fetchVal(`SELECT $1::int4 + ${i}`, [1]))
+      const named = Option.getOrThrow(
+        yield* conn.fetchVal("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'pgfx_%'"),
+      )
       expect(Number(named)).toBeLessThanOrEqual(3)
     }),
   )
@@ -274,11 +284,16 @@ describe("statement cache", () => {
       const results = yield* Effect.forEach(
         Array.from({ length: 50 }, (_, i) => i),
         (i) =>
-          conn.fetchVal(i % 2 === 0 ? "SELECT $1::int4 + 1" : "SELECT $1::text || 'x'", [i % 2 === 0 ? i : String(i)]),
+          Effect.map(
+            conn.fetchVal(i % 2 === 0 ? "SELECT $1::int4 + 1" : "SELECT $1::text || 'x'", [
+              i % 2 === 0 ? i : String(i),
+            ]),
+            Option.getOrThrow,
+          ),
         { concurrency: "unbounded" },
       )
       results.forEach((r, i) => expect(r).toBe(i % 2 === 0 ? i + 1 : `${i}x`))
-      expect(yield* conn.fetchVal("SELECT count(*) FROM pg_prepared_statements")).toBe(0n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM pg_prepared_statements"))).toBe(0n)
     }),
   )
 
@@ -307,7 +322,10 @@ describe("observed from the server", () => {
       expect(row!.columns.every((c) => c.format === 1)).toBe(true)
       const pid = conn.serverPid
       const app = yield* withAdmin((admin) =>
-        admin.fetchVal("SELECT application_name FROM pg_stat_activity WHERE pid = $1", [pid]),
+        Effect.map(
+          admin.fetchVal("SELECT application_name FROM pg_stat_activity WHERE pid = $1", [pid]),
+          Option.getOrThrow,
+        ),
       )
       expect(app).toBe("")
     }),

@@ -8,7 +8,7 @@ import * as PgClient from "@pgfx/client/PgClient"
 import * as PgConnection from "@pgfx/client/PgConnection"
 import { expect, it } from "@effect/vitest"
 import * as TempReplicaSet from "@pgfx/testing/TempReplicaSet"
-import { Effect, Fiber } from "effect"
+import { Effect, Fiber, Option } from "effect"
 
 it.live(
   "writes resume on the promoted standby through the same PgClient (targetSessionAttrs: read-write)",
@@ -31,13 +31,16 @@ it.live(
       // Wait until the table has reached the standby.
       const standby = yield* PgConnection.make({ url: set.standby.url, environment: {} })
       for (let i = 0; i < 400; i++) {
-        if ((yield* standby.fetchVal("SELECT to_regclass('writes') IS NOT NULL")) === true) break
+        if (Option.getOrThrow(yield* standby.fetchVal("SELECT to_regclass('writes') IS NOT NULL")) === true) break
         yield* Effect.sleep("25 millis")
       }
       yield* standby.close()
 
       const write = (n: number) =>
-        client.fetchVal("INSERT INTO writes VALUES ($1, current_setting('port')::int) RETURNING port", [n])
+        Effect.map(
+          client.fetchVal("INSERT INTO writes VALUES ($1, current_setting('port')::int) RETURNING port", [n]),
+          Option.getOrThrow,
+        )
       for (let n = 0; n < 20; n++) expect(yield* write(n)).toBe(set.primary.port)
 
       yield* set.stopPrimary()
@@ -68,7 +71,7 @@ it.live(
       expect(resumedAt).toBeGreaterThan(0)
       expect(failures).toBeGreaterThan(0) // the writes really went on through the outage
       for (let k = n + 1; k < n + 20; k++) expect(yield* write(k)).toBe(set.standby.port)
-      expect(yield* client.fetchVal("SELECT count(*)::int FROM writes WHERE n >= 20")).toBe(20)
+      expect(Option.getOrThrow(yield* client.fetchVal("SELECT count(*)::int FROM writes WHERE n >= 20"))).toBe(20)
       console.log(
         `[pgfx] failover: standby promoted ${promotedAt - stoppedAt} ms after the primary stopped; writes resumed ${resumedAt - stoppedAt} ms ` +
           `after the primary stopped (${resumedAt - promotedAt} ms after promotion, ${failures} failed writes)`,

@@ -30,13 +30,13 @@ describe("fast path on a connection", () => {
   it.live("interrupting a cached statement cancels it; the connection stays usable", () =>
     Effect.gen(function* () {
       const conn = yield* connect()
-      yield* conn.fetchVal(SLEEP, [0])
+      Option.getOrThrow(yield* conn.fetchVal(SLEEP, [0]))
       const started = Date.now()
-      const fiber = yield* Effect.forkChild(conn.fetchVal(SLEEP, [30]))
+      const fiber = yield* Effect.forkChild(Effect.map(conn.fetchVal(SLEEP, [30]), Option.getOrThrow))
       yield* Effect.sleep("100 millis")
       yield* Fiber.interrupt(fiber)
       expect(Date.now() - started).toBeLessThan(10_000)
-      expect(yield* conn.fetchVal("SELECT $1::int4 + 1", [41])).toBe(42)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::int4 + 1", [41]))).toBe(42)
       expect(conn.transactionStatus).toBe("idle")
       expect(core(conn).gate.inFlight).toBe(0)
       expect(core(conn).active).toBe(0)
@@ -46,10 +46,12 @@ describe("fast path on a connection", () => {
   it.live("an argument that cannot be encoded fails typed, nothing is sent, the connection goes on", () =>
     Effect.gen(function* () {
       const conn = yield* connect()
-      expect(yield* conn.fetchVal("SELECT $1::int4", [1])).toBe(1)
-      const error = failureOf(yield* Effect.exit(conn.fetchVal("SELECT $1::int4", [{ not: "a number" }])))
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::int4", [1]))).toBe(1)
+      const error = failureOf(
+        yield* Effect.exit(Effect.map(conn.fetchVal("SELECT $1::int4", [{ not: "a number" }]), Option.getOrThrow)),
+      )
       expect(error).toBeInstanceOf(PgEncodeError)
-      expect(yield* conn.fetchVal("SELECT $1::int4", [2])).toBe(2)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::int4", [2]))).toBe(2)
       expect(core(conn).active).toBe(0)
     }),
   )
@@ -58,10 +60,12 @@ describe("fast path on a connection", () => {
     Effect.gen(function* () {
       const conn = yield* connect()
       for (let i = 0; i < 2; i++) {
-        const error = failureOf(yield* Effect.exit(conn.fetchVal("SELECT $1::int4", [1], { column: 3 })))
+        const error = failureOf(
+          yield* Effect.exit(Effect.map(conn.fetchVal("SELECT $1::int4", [1], { column: 3 }), Option.getOrThrow)),
+        )
         expect(error).toBeInstanceOf(PgInterfaceError)
       }
-      expect(yield* conn.fetchVal("SELECT $1::int4, 'b'", [1], { column: 1 })).toBe("b")
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::int4, 'b'", [1], { column: 1 }))).toBe("b")
     }),
   )
 
@@ -69,10 +73,10 @@ describe("fast path on a connection", () => {
     Effect.gen(function* () {
       const conn = yield* connect()
       for (let i = 0; i < 2; i++) {
-        expect(yield* conn.fetchVal("SELECT $1::int4 + $2::int4", ["40", 2])).toBe(42)
-        expect(yield* conn.fetchVal("SELECT $1::int4 + $2::int4", [40, "2"])).toBe(42)
-        expect(yield* conn.fetchVal("SELECT $1::int4 + $2::int4", ["40", "2"])).toBe(42)
-        expect(yield* conn.fetchVal("SELECT coalesce($1::int4, $2::int4)", [null, 5])).toBe(5)
+        expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::int4 + $2::int4", ["40", 2]))).toBe(42)
+        expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::int4 + $2::int4", [40, "2"]))).toBe(42)
+        expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::int4 + $2::int4", ["40", "2"]))).toBe(42)
+        expect(Option.getOrThrow(yield* conn.fetchVal("SELECT coalesce($1::int4, $2::int4)", [null, 5]))).toBe(5)
       }
     }),
   )
@@ -113,9 +117,9 @@ describe("fast path on a connection", () => {
   ] as const)("a request withdrawn while a cancel holds writes back returns its admission (%s)", ([, options]) =>
     Effect.gen(function* () {
       const conn = yield* connect()
-      yield* conn.fetchVal(SLEEP, [0])
-      yield* conn.fetchVal("SELECT $1::int4", [0])
-      const sleeping = yield* Effect.forkChild(conn.fetchVal(SLEEP, [30]))
+      Option.getOrThrow(yield* conn.fetchVal(SLEEP, [0]))
+      Option.getOrThrow(yield* conn.fetchVal("SELECT $1::int4", [0]))
+      const sleeping = yield* Effect.forkChild(Effect.map(conn.fetchVal(SLEEP, [30]), Option.getOrThrow))
       yield* Effect.sleep("100 millis")
       // The interruption sends a cancel and holds later writes until it is confirmed.
       const interrupting = yield* Effect.forkChild(Fiber.interrupt(sleeping))
@@ -123,13 +127,16 @@ describe("fast path on a connection", () => {
       while (heldWrites(conn) === 0 && Date.now() < deadline) yield* Effect.yieldNow
       expect(heldWrites(conn)).toBeGreaterThan(0)
       // Written while writes are held: it waits in the held queue; interrupting it withdraws it.
-      const queued = yield* Effect.forkChild(conn.fetchVal("SELECT $1::int4", [1], options), {
-        startImmediately: true,
-      })
+      const queued = yield* Effect.forkChild(
+        Effect.map(conn.fetchVal("SELECT $1::int4", [1], options), Option.getOrThrow),
+        {
+          startImmediately: true,
+        },
+      )
       expect(core(conn).gate.inFlight).toBe(2)
       yield* Fiber.interrupt(queued)
       yield* Fiber.join(interrupting)
-      expect(yield* conn.fetchVal("SELECT $1::int4", [7])).toBe(7)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::int4", [7]))).toBe(7)
       expect(core(conn).gate.inFlight).toBe(0)
     }),
   )
@@ -139,13 +146,13 @@ describe("fast path through a pool", () => {
   it.live("interrupting a shortcut cancels it and returns the connection", () =>
     Effect.gen(function* () {
       const pool = yield* PgPool.make(poolOptions({ min: 1, max: 1 }))
-      yield* pool.fetchVal(SLEEP, [0])
-      const fiber = yield* Effect.forkChild(pool.fetchVal(SLEEP, [30]))
+      Option.getOrThrow(yield* pool.fetchVal(SLEEP, [0]))
+      const fiber = yield* Effect.forkChild(Effect.map(pool.fetchVal(SLEEP, [30]), Option.getOrThrow))
       yield* Effect.sleep("100 millis")
       expect(pool.stats.inUse).toBe(1)
       yield* Fiber.interrupt(fiber)
       expect(pool.stats.inUse).toBe(0)
-      expect(yield* pool.fetchVal("SELECT $1::int4", [5])).toBe(5)
+      expect(Option.getOrThrow(yield* pool.fetchVal("SELECT $1::int4", [5]))).toBe(5)
       expect(pool.stats.size).toBe(1)
     }),
   )
@@ -153,19 +160,27 @@ describe("fast path through a pool", () => {
   it.live("failures on the fast path release the connection", () =>
     Effect.gen(function* () {
       const pool = yield* PgPool.make(poolOptions({ min: 1, max: 1 }))
-      expect(yield* pool.fetchVal("SELECT $1::int4", [1])).toBe(1)
-      expect(failureOf(yield* Effect.exit(pool.fetchVal("SELECT $1::int4", [{ not: "a number" }])))).toBeInstanceOf(
-        PgEncodeError,
-      )
+      expect(Option.getOrThrow(yield* pool.fetchVal("SELECT $1::int4", [1]))).toBe(1)
+      expect(
+        failureOf(
+          yield* Effect.exit(Effect.map(pool.fetchVal("SELECT $1::int4", [{ not: "a number" }]), Option.getOrThrow)),
+        ),
+      ).toBeInstanceOf(PgEncodeError)
       expect(pool.stats.inUse).toBe(0)
-      const column = failureOf(yield* Effect.exit(pool.fetchVal("SELECT $1::int4", [1], { column: 2 })))
+      const column = failureOf(
+        yield* Effect.exit(Effect.map(pool.fetchVal("SELECT $1::int4", [1], { column: 2 }), Option.getOrThrow)),
+      )
       expect(column).toBeInstanceOf(PgInterfaceError)
       expect(pool.stats.inUse).toBe(0)
-      const server = failureOf(yield* Effect.exit(pool.fetchVal("SELECT 1 / $1::int4", [0])))
+      const server = failureOf(
+        yield* Effect.exit(Effect.map(pool.fetchVal("SELECT 1 / $1::int4", [0]), Option.getOrThrow)),
+      )
       expect(server._tag).toBe("PgServerError")
-      expect(failureOf(yield* Effect.exit(pool.fetchVal("SELECT 1 / $1::int4", [0])))._tag).toBe("PgServerError")
+      expect(
+        failureOf(yield* Effect.exit(Effect.map(pool.fetchVal("SELECT 1 / $1::int4", [0]), Option.getOrThrow)))._tag,
+      ).toBe("PgServerError")
       expect(pool.stats.inUse).toBe(0)
-      expect(yield* pool.fetchVal("SELECT 1 / $1::int4", [1])).toBe(1)
+      expect(Option.getOrThrow(yield* pool.fetchVal("SELECT 1 / $1::int4", [1]))).toBe(1)
       expect(pool.stats.size).toBe(1)
     }),
   )
@@ -175,7 +190,7 @@ describe("fast path through a pool", () => {
       const pool = yield* PgPool.make(poolOptions({ min: 0, max: 3 }))
       const results = yield* Effect.forEach(
         Array.from({ length: 2000 }, (_, i) => i),
-        (i) => pool.fetchVal("SELECT $1::int4 * 2", [i]),
+        (i) => Effect.map(pool.fetchVal("SELECT $1::int4 * 2", [i]), Option.getOrThrow),
         { concurrency: 50 },
       )
       expect(results.every((v, i) => v === i * 2)).toBe(true)
@@ -189,7 +204,7 @@ describe("fast path through a pool", () => {
     () =>
       Effect.gen(function* () {
         const pool = yield* PgPool.make(poolOptions({ min: 0, max: 3 }))
-        yield* pool.fetchVal(SLEEP, [0])
+        Option.getOrThrow(yield* pool.fetchVal(SLEEP, [0]))
         let seed = 7
         const random = () => {
           seed = (seed * 1103515245 + 12345) % 2147483648
@@ -197,7 +212,10 @@ describe("fast path through a pool", () => {
         }
         const outcomes = yield* Effect.forEach(
           Array.from({ length: 120 }, () => [random() * 0.01, Math.floor(random() * 40)] as const),
-          ([sleep, afterMs]) => Effect.exit(Effect.timeout(pool.fetchVal(SLEEP, [sleep]), `${afterMs} millis`)),
+          ([sleep, afterMs]) =>
+            Effect.exit(
+              Effect.timeout(Effect.map(pool.fetchVal(SLEEP, [sleep]), Option.getOrThrow), `${afterMs} millis`),
+            ),
           { concurrency: 6 },
         )
         // Both kinds happened: calls that finished and calls interrupted mid-flight.
@@ -208,7 +226,7 @@ describe("fast path through a pool", () => {
         // Every connection left in the pool still answers, in order.
         const answers = yield* Effect.forEach(
           Array.from({ length: 30 }, (_, i) => i),
-          (i) => pool.fetchVal("SELECT $1::int4", [i]),
+          (i) => Effect.map(pool.fetchVal("SELECT $1::int4", [i]), Option.getOrThrow),
           { concurrency: 6 },
         )
         expect(answers).toEqual(Array.from({ length: 30 }, (_, i) => i))
@@ -221,19 +239,21 @@ describe("fast path through a pool", () => {
     Effect.gen(function* () {
       const pool = yield* PgPool.make(poolOptions({ min: 1, max: 1 }))
       const sql = "SELECT set_config('application_name', $1, false)"
-      yield* pool.fetchVal(sql, ["first"])
-      yield* pool.fetchVal(sql, ["second"])
+      Option.getOrThrow(yield* pool.fetchVal(sql, ["first"]))
+      Option.getOrThrow(yield* pool.fetchVal(sql, ["second"]))
       // The reset was written with the fast call's release: the setting is gone.
-      expect(yield* pool.fetchVal("SELECT current_setting('application_name') = $1", ["second"])).toBe(false)
+      expect(
+        Option.getOrThrow(yield* pool.fetchVal("SELECT current_setting('application_name') = $1", ["second"])),
+      ).toBe(false)
     }),
   )
 
   it.live("after close, a shortcut fails typed instead of taking the fast path", () =>
     Effect.gen(function* () {
       const pool = yield* PgPool.make(poolOptions({ min: 1, max: 1 }))
-      yield* pool.fetchVal("SELECT $1::int4", [1])
+      Option.getOrThrow(yield* pool.fetchVal("SELECT $1::int4", [1]))
       yield* pool.close
-      const exit = yield* Effect.exit(pool.fetchVal("SELECT $1::int4", [1]))
+      const exit = yield* Effect.exit(Effect.map(pool.fetchVal("SELECT $1::int4", [1]), Option.getOrThrow))
       expect(Exit.isFailure(exit)).toBe(true)
     }),
   )

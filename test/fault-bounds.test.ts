@@ -10,7 +10,7 @@ import * as PgError from "@pgfx/client/PgError"
 import * as PgPool from "@pgfx/client/PgPool"
 import { describe, expect, it } from "@effect/vitest"
 import * as FaultProxy from "@pgfx/testing/FaultProxy"
-import { Effect, Exit, Fiber } from "effect"
+import { Effect, Exit, Fiber, Option } from "effect"
 import { testCluster } from "./support/cluster.ts"
 import { tcpOptions } from "./support/connect.ts"
 import { failureOf } from "./support/failure.ts"
@@ -55,7 +55,7 @@ const expectInterruptBound = (result: { exit: Exit.Exit<unknown, unknown>; ms: n
 const expectPoolServes = (pool: PgPool.PgPool) =>
   Effect.gen(function* () {
     const started = Date.now()
-    expect(yield* pool.fetchVal("SELECT 41 + 1")).toBe(42)
+    expect(Option.getOrThrow(yield* pool.fetchVal("SELECT 41 + 1"))).toBe(42)
     expect(Date.now() - started).toBeLessThan(1000 + MARGIN_MS)
   })
 
@@ -64,7 +64,9 @@ describe("a SIGSTOPped backend", () => {
     Effect.gen(function* () {
       const conn = yield* PgConnection.make(tcpOptions({ sslMode: "disable" }))
       const stopped = yield* FaultProxy.suspendProcess(conn.serverPid)
-      const result = yield* timed(conn.fetchVal("SELECT pg_sleep(0.3)", [], { timeout: "1 second" }))
+      const result = yield* timed(
+        Effect.map(conn.fetchVal("SELECT pg_sleep(0.3)", [], { timeout: "1 second" }), Option.getOrThrow),
+      )
       expectTimeoutBound(result, 1000)
       expect(conn.isClosed).toBe(true)
       yield* stopped.resume
@@ -74,9 +76,11 @@ describe("a SIGSTOPped backend", () => {
   it.live("interrupting a call bounds it the same way; the pool's slot is freed and it serves after SIGCONT", () =>
     Effect.gen(function* () {
       const pool = yield* PgPool.make({ ...tcpOptions({ sslMode: "disable" }), min: 0, max: 1 })
-      const pid = (yield* pool.fetchVal("SELECT pg_backend_pid()")) as number
+      const pid = Option.getOrThrow(yield* pool.fetchVal("SELECT pg_backend_pid()")) as number
       const stopped = yield* FaultProxy.suspendProcess(pid)
-      const result = yield* timed(Effect.timeout(pool.fetchVal("SELECT 1"), "300 millis"))
+      const result = yield* timed(
+        Effect.timeout(Effect.map(pool.fetchVal("SELECT 1"), Option.getOrThrow), "300 millis"),
+      )
       expectInterruptBound(result, 300)
       expect(pool.stats.size).toBe(0)
       yield* stopped.resume
@@ -90,9 +94,11 @@ describe("a stalled socket (new connections still work)", () => {
     Effect.gen(function* () {
       const proxy = yield* proxyFor()
       const pool = yield* PgPool.make({ ...viaProxy(proxy), min: 0, max: 1 })
-      expect(yield* pool.fetchVal("SELECT 1")).toBe(1)
+      expect(Option.getOrThrow(yield* pool.fetchVal("SELECT 1"))).toBe(1)
       proxy.stall()
-      const result = yield* timed(pool.fetchVal("SELECT pg_sleep(0.3)", [], { timeout: "1 second" }))
+      const result = yield* timed(
+        Effect.map(pool.fetchVal("SELECT pg_sleep(0.3)", [], { timeout: "1 second" }), Option.getOrThrow),
+      )
       expectTimeoutBound(result, 1000)
       expect(pool.stats.size).toBe(0)
       proxy.heal()
@@ -104,9 +110,11 @@ describe("a stalled socket (new connections still work)", () => {
     Effect.gen(function* () {
       const proxy = yield* proxyFor()
       const conn = yield* PgConnection.make(viaProxy(proxy))
-      expect(yield* conn.fetchVal("SELECT 1")).toBe(1)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 1"))).toBe(1)
       proxy.stall("toClient")
-      const result = yield* timed(Effect.timeout(conn.fetchVal("SELECT 2"), "300 millis"))
+      const result = yield* timed(
+        Effect.timeout(Effect.map(conn.fetchVal("SELECT 2"), Option.getOrThrow), "300 millis"),
+      )
       expectInterruptBound(result, 300)
       expect(conn.isClosed).toBe(true)
     }),
@@ -118,13 +126,13 @@ describe("a full black hole (nothing answers, new connections included)", () => 
     Effect.gen(function* () {
       const proxy = yield* proxyFor()
       const pool = yield* PgPool.make({ ...viaProxy(proxy), min: 0, max: 1 })
-      expect(yield* pool.fetchVal("SELECT 1")).toBe(1)
+      expect(Option.getOrThrow(yield* pool.fetchVal("SELECT 1"))).toBe(1)
       proxy.blackHole()
-      const result = yield* timed(pool.fetchVal("SELECT 1", [], { timeout: "1 second" }))
+      const result = yield* timed(Effect.map(pool.fetchVal("SELECT 1", [], { timeout: "1 second" }), Option.getOrThrow))
       expectTimeoutBound(result, 1000)
       expect(pool.stats.size).toBe(0)
       // A connection attempt made during the black hole is held; healing lets it through.
-      const waiting = yield* Effect.forkChild(Effect.exit(pool.fetchVal("SELECT 7")))
+      const waiting = yield* Effect.forkChild(Effect.exit(Effect.map(pool.fetchVal("SELECT 7"), Option.getOrThrow)))
       yield* Effect.sleep("300 millis")
       proxy.heal()
       const healedAt = Date.now()
@@ -139,9 +147,11 @@ describe("a full black hole (nothing answers, new connections included)", () => 
     Effect.gen(function* () {
       const proxy = yield* proxyFor()
       const conn = yield* PgConnection.make(viaProxy(proxy))
-      expect(yield* conn.fetchVal("SELECT 1")).toBe(1)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 1"))).toBe(1)
       proxy.blackHole()
-      const result = yield* timed(Effect.timeout(conn.fetchVal("SELECT 2"), "300 millis"))
+      const result = yield* timed(
+        Effect.timeout(Effect.map(conn.fetchVal("SELECT 2"), Option.getOrThrow), "300 millis"),
+      )
       expectInterruptBound(result, 300)
       expect(conn.isClosed).toBe(true)
       // The CancelRequest connection (startup code 80877102) was accepted and never answered:
@@ -163,18 +173,22 @@ describe("a request pipelined behind a long one", () => {
   it.live("times out at its own timeout (abandoned, its reply discarded), not when the long one ends", () =>
     Effect.gen(function* () {
       const conn = yield* PgConnection.make(tcpOptions({ sslMode: "disable" }))
-      const long = yield* Effect.forkChild(conn.fetchVal("SELECT pg_sleep(3)::text"))
+      const long = yield* Effect.forkChild(Effect.map(conn.fetchVal("SELECT pg_sleep(3)::text"), Option.getOrThrow))
       yield* Effect.sleep("50 millis")
-      const result = yield* timed(conn.fetchVal("SELECT 1", [], { timeout: "200 millis" }))
+      const result = yield* timed(
+        Effect.map(conn.fetchVal("SELECT 1", [], { timeout: "200 millis" }), Option.getOrThrow),
+      )
       expectTimeoutBound(result, 200)
       // Not held until the long one ends.
       expect(result.ms).toBeLessThan(1500)
-      const interrupted = yield* timed(Effect.timeout(conn.fetchVal("SELECT 2"), "200 millis"))
+      const interrupted = yield* timed(
+        Effect.timeout(Effect.map(conn.fetchVal("SELECT 2"), Option.getOrThrow), "200 millis"),
+      )
       expectInterruptBound(interrupted, 200)
       expect(interrupted.ms).toBeLessThan(1500)
       // The long one is unharmed, the abandoned replies are drained, the connection goes on in order.
       expect(yield* Fiber.join(long)).toBe("")
-      expect(yield* conn.fetchVal("SELECT 3")).toBe(3)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 3"))).toBe(3)
       expect(conn.isClosed).toBe(false)
     }),
   )
@@ -186,9 +200,13 @@ describe("a request pipelined behind a long one", () => {
       const exit = yield* Effect.exit(
         conn.transaction(
           Effect.gen(function* () {
-            yield* Effect.forkChild(Effect.exit(conn.fetchVal("SELECT pg_sleep(5)::text")))
+            yield* Effect.forkChild(
+              Effect.exit(Effect.map(conn.fetchVal("SELECT pg_sleep(5)::text"), Option.getOrThrow)),
+            )
             yield* Effect.sleep("50 millis")
-            measured = yield* timed(conn.fetchVal("SELECT 1", [], { timeout: "200 millis" }))
+            measured = yield* timed(
+              Effect.map(conn.fetchVal("SELECT 1", [], { timeout: "200 millis" }), Option.getOrThrow),
+            )
           }),
         ),
       )

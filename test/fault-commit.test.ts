@@ -19,7 +19,7 @@ import * as PgConnection from "@pgfx/client/PgConnection"
 import * as PgError from "@pgfx/client/PgError"
 import { describe, expect, it } from "@effect/vitest"
 import * as FaultProxy from "@pgfx/testing/FaultProxy"
-import { Cause, Effect, Exit, Schedule } from "effect"
+import { Cause, Effect, Exit, Option, Schedule } from "effect"
 import { testCluster } from "./support/cluster.ts"
 import { tcpOptions, withAdmin } from "./support/connect.ts"
 import { sessionOf } from "./support/pool.ts"
@@ -187,7 +187,9 @@ const runOne = (id: number, mode: Mode, cut: Cut) =>
 const awaitBackendsGone = withAdmin((admin) =>
   Effect.gen(function* () {
     for (let i = 0; i < 500; i++) {
-      const n = yield* admin.fetchVal("SELECT count(*)::int FROM pg_stat_activity WHERE application_name = $1", [APP])
+      const n = Option.getOrThrow(
+        yield* admin.fetchVal("SELECT count(*)::int FROM pg_stat_activity WHERE application_name = $1", [APP]),
+      )
       if (n === 0) return
       yield* Effect.sleep("20 millis")
     }

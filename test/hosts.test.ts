@@ -7,7 +7,7 @@ import * as PgConnection from "@pgfx/client/PgConnection"
 import type { PgConnectionOptions } from "@pgfx/client/PgConfig"
 import { describe, expect, it, layer } from "@effect/vitest"
 import * as TempReplicaSet from "@pgfx/testing/TempReplicaSet"
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Option } from "effect"
 import * as net from "node:net"
 import { failureOf } from "./support/failure.ts"
 
@@ -29,7 +29,9 @@ const over = (nodes: ReadonlyArray<Node>, extra: PgConnectionOptions = {}): PgCo
 /** The port of the server a connection reached. */
 const portOf = (options: PgConnectionOptions) =>
   Effect.scoped(
-    Effect.flatMap(PgConnection.make(options), (conn) => conn.fetchVal("SELECT current_setting('port')::int")),
+    Effect.flatMap(PgConnection.make(options), (conn) =>
+      Effect.map(conn.fetchVal("SELECT current_setting('port')::int"), Option.getOrThrow),
+    ),
   )
 
 const listening = (onConnection: (socket: net.Socket) => void) =>
@@ -78,8 +80,10 @@ layer(Layer.effect(ReplicaSet, TempReplicaSet.make()), { timeout: 120_000, exclu
             yield* p.execute("CREATE TABLE IF NOT EXISTS replicated (id int)")
             yield* p.execute("INSERT INTO replicated VALUES (1)")
             for (let i = 0; i < 200; i++) {
-              const n = yield* s.fetchVal("SELECT count(*) FROM pg_class WHERE relname = 'replicated'")
-              if (n === 1n) return yield* s.fetchVal("SELECT count(*) FROM replicated")
+              const n = Option.getOrThrow(
+                yield* s.fetchVal("SELECT count(*) FROM pg_class WHERE relname = 'replicated'"),
+              )
+              if (n === 1n) return Option.getOrThrow(yield* s.fetchVal("SELECT count(*) FROM replicated"))
               yield* Effect.sleep("50 millis")
             }
             return -1n

@@ -3,7 +3,7 @@
  * protocol limit fails with a typed error while the connection stays usable.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import { connect } from "./support/connect.ts"
 
 describe("limits and edges", () => {
@@ -12,11 +12,13 @@ describe("limits and edges", () => {
       const conn = yield* connect()
       // 131,072 nines (32,768 groups) and numeric's largest display scale
       const big = "9".repeat(131072)
-      expect(yield* conn.fetchVal("SELECT repeat('9', 131072)::numeric")).toBe(big)
-      expect(yield* conn.fetchVal("SELECT $1::numeric = repeat('9', 131072)::numeric", [big])).toBe(true)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT repeat('9', 131072)::numeric"))).toBe(big)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::numeric = repeat('9', 131072)::numeric", [big]))).toBe(
+        true,
+      )
       const negative = `-${big}.${"1".repeat(16383)}`
-      expect(yield* conn.fetchVal("SELECT $1::numeric", [negative])).toBe(negative)
-      expect(yield* conn.fetchVal("SELECT $1::numeric::text = $2", [negative, negative])).toBe(true)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::numeric", [negative]))).toBe(negative)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::numeric::text = $2", [negative, negative]))).toBe(true)
     }),
   )
 
@@ -30,14 +32,14 @@ describe("limits and edges", () => {
           const list = (count: number) => Array.from({ length: count }, (_, i) => `$${i + 1}::int4`).join(", ")
           const sql = `SELECT cardinality(ARRAY[${list(n)}])`
           const args = Array.from({ length: n }, () => 1)
-          const error = yield* Effect.flip(conn.fetchVal(sql, args))
+          const error = yield* Effect.flip(Effect.map(conn.fetchVal(sql, args), Option.getOrThrow))
           expect(error._tag, error.message).toBe("PgEncodeError")
           expect(error.message).toContain("65535")
           expect(conn.isClosed).toBe(false)
-          expect(yield* conn.fetchVal("SELECT 41 + 1")).toBe(42)
+          expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 41 + 1"))).toBe(42)
           // 65,535 is within the limit and works
           const sqlMax = `SELECT cardinality(ARRAY[${list(n - 1)}])`
-          expect(yield* conn.fetchVal(sqlMax, args.slice(1))).toBe(65535)
+          expect(Option.getOrThrow(yield* conn.fetchVal(sqlMax, args.slice(1)))).toBe(65535)
         }),
     )
   }

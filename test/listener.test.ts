@@ -5,7 +5,7 @@
 import * as PgListener from "@pgfx/client/PgListener"
 import type * as PgConnection from "@pgfx/client/PgConnection"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, Queue, Schedule, Stream } from "effect"
+import { Effect, Exit, Fiber, Option, Queue, Schedule, Stream } from "effect"
 import { authUser, testCluster } from "./support/cluster.ts"
 import { connect, tcpOptions, withAdmin } from "./support/connect.ts"
 import { failureOf } from "./support/failure.ts"
@@ -76,7 +76,9 @@ describe("PgListener", () => {
       expect(before._tag === "PgNotification" && before.payload).toBe("before")
 
       const firstPid = listener.serverPid!
-      yield* withAdmin((admin) => admin.fetchVal("SELECT pg_terminate_backend($1)", [firstPid]))
+      yield* withAdmin((admin) =>
+        Effect.map(admin.fetchVal("SELECT pg_terminate_backend($1)", [firstPid]), Option.getOrThrow),
+      )
       const marker = yield* events.next
       expect(marker._tag).toBe("Reconnected")
       if (marker._tag === "Reconnected") {
@@ -138,7 +140,7 @@ describe("PgListener", () => {
       yield* withAdmin((admin) =>
         Effect.andThen(
           admin.execute(`ALTER ROLE ${role} CONNECTION LIMIT 0`),
-          admin.fetchVal("SELECT pg_terminate_backend($1)", [firstPid]),
+          Effect.map(admin.fetchVal("SELECT pg_terminate_backend($1)", [firstPid]), Option.getOrThrow),
         ),
       )
       yield* within(

@@ -6,7 +6,7 @@
 import type * as PgConnection from "@pgfx/client/PgConnection"
 import type { PgNotification } from "@pgfx/client/PgNotifications"
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, Fiber, Stream } from "effect"
+import { Deferred, Effect, Exit, Fiber, Option, Stream } from "effect"
 import { connect, withAdmin } from "./support/connect.ts"
 import { failureOf } from "./support/failure.ts"
 
@@ -82,7 +82,7 @@ describe("addListener / removeListener (asyncpg parity)", () => {
       yield* conn.addListener("throws", (_c, _pid, _ch, payload) => Deferred.doneUnsafe(ok, Exit.succeed(payload)))
       yield* conn.notify("throws", "still delivered")
       expect(yield* within(Deferred.await(ok), "the second callback")).toBe("still delivered")
-      expect(yield* conn.fetchVal("SELECT 1")).toBe(1)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 1"))).toBe(1)
     }),
   )
 })
@@ -199,7 +199,7 @@ describe("listen / subscribe (streams)", () => {
       const conn = yield* connect()
       const error = failureOf(yield* Effect.exit(conn.notify("big", "x".repeat(8000))))
       expect(error._tag).toBe("PgServerError")
-      expect(yield* conn.fetchVal("SELECT 1")).toBe(1)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 1"))).toBe(1)
     }),
   )
 
@@ -208,7 +208,9 @@ describe("listen / subscribe (streams)", () => {
       const conn = yield* connect()
       const stream = yield* conn.subscribe("doomed")
       const fiber = yield* Effect.forkChild(Stream.runCollect(stream))
-      yield* withAdmin((admin) => admin.fetchVal("SELECT pg_terminate_backend($1)", [conn.serverPid]))
+      yield* withAdmin((admin) =>
+        Effect.map(admin.fetchVal("SELECT pg_terminate_backend($1)", [conn.serverPid]), Option.getOrThrow),
+      )
       const error = failureOf(yield* within(Fiber.await(fiber), "the stream to fail"))
       expect(error._tag).toBe("PgConnectionError")
       // and a new subscription fails at once
@@ -267,7 +269,7 @@ describe("buffering policies", () => {
       const got = yield* within(Stream.runCollect(Stream.take(stream, count)), "all notifications")
       expect(got.map((n) => Number(n.payload.trimEnd()))).toEqual(Array.from({ length: count }, (_, i) => i + 1))
       yield* within(Deferred.await(done), "the end marker")
-      expect(yield* conn.fetchVal("SELECT 1")).toBe(1)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 1"))).toBe(1)
     }),
   )
 

@@ -7,7 +7,7 @@ import * as PgMetrics from "@pgfx/client/PgMetrics"
 import type { LoggedQuery } from "@pgfx/client/PgNotifications"
 import * as PgTracing from "@pgfx/client/PgTracing"
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Exit, Fiber, Metric, Redacted, Tracer } from "effect"
+import { Duration, Effect, Exit, Fiber, Metric, Option, Redacted, Tracer } from "effect"
 import { authUser, testCluster } from "./support/cluster.ts"
 import { connect, tcpOptions, unixOptions } from "./support/connect.ts"
 import { recordingTracer } from "./support/tracer.ts"
@@ -26,10 +26,12 @@ describe("query loggers", () => {
       const logger = (q: LoggedQuery) => records.push(q)
       yield* conn.addQueryLogger(logger)
 
-      expect(yield* conn.fetchVal("SELECT $1::int4 + $2::int4", [1, 2])).toBe(3)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::int4 + $2::int4", [1, 2]))).toBe(3)
       const failed = yield* Effect.exit(conn.execute("SELEC 1"))
       expect(Exit.isFailure(failed)).toBe(true)
-      const timedOut = yield* Effect.exit(conn.fetchVal("SELECT pg_sleep(10)", [], { timeout: "200 millis" }))
+      const timedOut = yield* Effect.exit(
+        Effect.map(conn.fetchVal("SELECT pg_sleep(10)", [], { timeout: "200 millis" }), Option.getOrThrow),
+      )
       expect(Exit.isFailure(timedOut)).toBe(true)
       yield* conn.execute("SELECT 1")
 
@@ -64,11 +66,11 @@ describe("query loggers", () => {
       const conn = yield* connect()
       const records: Array<LoggedQuery> = []
       yield* conn.addQueryLogger((q) => records.push(q))
-      const fiber = yield* Effect.forkChild(conn.fetchVal("SELECT pg_sleep(10)"))
+      const fiber = yield* Effect.forkChild(Effect.map(conn.fetchVal("SELECT pg_sleep(10)"), Option.getOrThrow))
       yield* Effect.sleep("100 millis")
       yield* Fiber.interrupt(fiber)
       expect(records.map((r) => [r.query, r.interrupted, r.error])).toEqual([["SELECT pg_sleep(10)", true, undefined]])
-      expect(yield* conn.fetchVal("SELECT 1")).toBe(1)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 1"))).toBe(1)
     }),
   )
 
@@ -77,7 +79,7 @@ describe("query loggers", () => {
       const conn = yield* connect()
       const records: Array<LoggedQuery> = []
       yield* conn.addQueryLogger((q) => records.push(q), { redactArgs: true })
-      yield* conn.fetchVal("SELECT $1::text", ["card 4111-1111"])
+      Option.getOrThrow(yield* conn.fetchVal("SELECT $1::text", ["card 4111-1111"]))
       const arg = records[0]!.args[0]
       expect(Redacted.isRedacted(arg)).toBe(true)
       expect(String(arg)).not.toContain("4111")
@@ -113,7 +115,7 @@ describe("spans", () => {
       const pg = testCluster()
       yield* Effect.gen(function* () {
         const conn = yield* PgConnection.make(tcpOptions({ user: scram.name, password: scram.password! }))
-        yield* conn.fetchVal("SELECT $1::text", ["s3cr3t-argument"])
+        Option.getOrThrow(yield* conn.fetchVal("SELECT $1::text", ["s3cr3t-argument"]))
         const rows = yield* conn.fetch("SELECT g FROM generate_series(1, 1000) g")
         expect(rows.length).toBe(1000)
         yield* Effect.exit(conn.execute("SELEC 1"))
@@ -203,10 +205,12 @@ describe("metrics", () => {
       yield* conn.execute("CREATE TEMP TABLE m (id int PRIMARY KEY)")
       yield* conn.execute("INSERT INTO m VALUES ($1)", [1])
       yield* Effect.exit(conn.execute("INSERT INTO m VALUES ($1)", [1]))
-      yield* Effect.exit(conn.fetchVal("SELECT pg_sleep(10)", [], { timeout: "100 millis" }))
+      yield* Effect.exit(
+        Effect.map(conn.fetchVal("SELECT pg_sleep(10)", [], { timeout: "100 millis" }), Option.getOrThrow),
+      )
       yield* Effect.forEach(
         Array.from({ length: 20 }, (_, i) => i),
-        (i) => conn.fetchVal("SELECT $1::int4", [i]),
+        (i) => Effect.map(conn.fetchVal("SELECT $1::int4", [i]), Option.getOrThrow),
         { concurrency: "unbounded" },
       )
       const queries = yield* Metric.value(PgMetrics.queries)
@@ -229,7 +233,7 @@ describe("metrics", () => {
       const connectErrors = yield* Metric.value(PgMetrics.connectErrorsFor("PgServerError"))
       expect(connectErrors.count).toBe(1)
 
-      yield* Effect.provideService(conn.fetchVal("SELECT 1"), PgMetrics.Enabled, false)
+      yield* Effect.provideService(Effect.map(conn.fetchVal("SELECT 1"), Option.getOrThrow), PgMetrics.Enabled, false)
       expect((yield* Metric.value(PgMetrics.queries)).count).toBe(24)
     }).pipe(Effect.provideService(Metric.MetricRegistry, new Map())),
   )

@@ -6,7 +6,7 @@
  */
 import * as PgPool from "@pgfx/client/PgPool"
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Fiber } from "effect"
+import { Deferred, Effect, Fiber, Option } from "effect"
 import * as net from "node:net"
 import { withAdmin } from "./support/connect.ts"
 import { commandCount, eventually, failureOf, poolOptions, sessionOf } from "./support/pool.ts"
@@ -15,7 +15,7 @@ const terminate = (pids: ReadonlyArray<number>) =>
   withAdmin((admin) => admin.execute("SELECT pg_terminate_backend(p) FROM unnest($1::int4[]) p", [pids]))
 
 const idlePids = (pool: PgPool.PgPool, n: number) =>
-  Effect.scoped(Effect.forEach(Array.from({ length: n }), () => Effect.map(pool.acquire, (c) => c.serverPid)))
+  Effect.scoped(Effect.forEach(Array.from({ length: n }), () => Effect.map(pool.acquire(), (c) => c.serverPid)))
 
 describe("connections the server closes", () => {
   it.live("terminated while idle: detected at once and replaced on demand", () =>
@@ -28,7 +28,7 @@ describe("connections the server closes", () => {
       expect(pool.idle).toBe(0)
       const after = yield* idlePids(pool, 3)
       expect(after.filter((p) => before.includes(p))).toEqual([])
-      expect(yield* pool.fetchVal("SELECT 1")).toBe(1)
+      expect(Option.getOrThrow(yield* pool.fetchVal("SELECT 1"))).toBe(1)
       expect(pool.stats).toMatchObject({ size: 3, idle: 3, inUse: 0 })
     }),
   )
@@ -38,14 +38,14 @@ describe("connections the server closes", () => {
       const pool = yield* PgPool.make(poolOptions({ max: 1 }))
       yield* Effect.scoped(
         Effect.gen(function* () {
-          const conn = yield* pool.acquire
+          const conn = yield* pool.acquire()
           yield* terminate([conn.serverPid])
           yield* eventually("the pool noticed", () => pool.size === 0)
-          const error = failureOf(yield* Effect.exit(conn.fetchVal("SELECT 1")))
+          const error = failureOf(yield* Effect.exit(Effect.map(conn.fetchVal("SELECT 1"), Option.getOrThrow)))
           expect(error._tag).toBe("PgConnectionError")
           // Still checked out, yet its slot already serves someone else.
           expect(pool.stats.inUse).toBe(1)
-          expect(yield* pool.fetchVal("SELECT 2")).toBe(2)
+          expect(Option.getOrThrow(yield* pool.fetchVal("SELECT 2"))).toBe(2)
           expect(pool.stats).toMatchObject({ size: 1, inUse: 1 })
         }),
       )
@@ -61,7 +61,7 @@ describe("connections the server closes", () => {
       const holder = yield* Effect.forkChild(
         pool.withConnection((conn) => Effect.andThen(Deferred.succeed(pid, conn.serverPid), Deferred.await(gate))),
       )
-      const waiter = yield* Effect.forkChild(pool.fetchVal("SELECT pg_backend_pid()"))
+      const waiter = yield* Effect.forkChild(Effect.map(pool.fetchVal("SELECT pg_backend_pid()"), Option.getOrThrow))
       yield* eventually("waiting", () => pool.waiting === 1)
       const held = yield* Deferred.await(pid)
       yield* terminate([held])
@@ -95,7 +95,7 @@ describe("connections the server closes", () => {
       })
       const started = Date.now()
       const results = yield* Effect.all(
-        [1, 2, 3].map(() => Effect.exit(pool.fetchVal("SELECT 1"))),
+        [1, 2, 3].map(() => Effect.exit(Effect.map(pool.fetchVal("SELECT 1"), Option.getOrThrow))),
         { concurrency: "unbounded" },
       )
       for (const exit of results) {
@@ -114,13 +114,15 @@ describe("close and terminate", () => {
       const pool = yield* PgPool.make(poolOptions({ min: 2, max: 2 }))
       const gate = yield* Deferred.make<void>()
       const holder = yield* Effect.forkChild(
-        pool.withConnection((conn) => Effect.andThen(Deferred.await(gate), conn.fetchVal("SELECT 'still works'"))),
+        pool.withConnection((conn) =>
+          Effect.andThen(Deferred.await(gate), Effect.map(conn.fetchVal("SELECT 'still works'"), Option.getOrThrow)),
+        ),
       )
       yield* eventually("held", () => pool.stats.inUse === 1)
       const closing = yield* Effect.forkChild(pool.close)
       yield* eventually("closing", () => pool.isClosing)
       expect(pool.stats).toMatchObject({ size: 1, idle: 0, inUse: 1 })
-      const refused = failureOf(yield* Effect.exit(pool.fetchVal("SELECT 1")))
+      const refused = failureOf(yield* Effect.exit(Effect.map(pool.fetchVal("SELECT 1"), Option.getOrThrow)))
       expect(refused).toMatchObject({ _tag: "PgInterfaceError" })
       yield* Effect.sleep("100 millis")
       expect(closing.pollUnsafe()).toBeUndefined()
@@ -137,7 +139,7 @@ describe("close and terminate", () => {
       const gate = yield* Deferred.make<void>()
       const holder = yield* Effect.forkChild(pool.withConnection(() => Deferred.await(gate)))
       yield* eventually("held", () => pool.stats.inUse === 1)
-      const waiter = yield* Effect.forkChild(Effect.exit(pool.fetchVal("SELECT 1")))
+      const waiter = yield* Effect.forkChild(Effect.exit(Effect.map(pool.fetchVal("SELECT 1"), Option.getOrThrow)))
       yield* eventually("waiting", () => pool.waiting === 1)
       const closing = yield* Effect.forkChild(pool.close)
       expect(failureOf(yield* Fiber.join(waiter))).toMatchObject({ _tag: "PgInterfaceError" })
@@ -152,14 +154,18 @@ describe("close and terminate", () => {
       const pool = yield* PgPool.make(poolOptions({ min: 1, max: 2 }))
       yield* Effect.scoped(
         Effect.gen(function* () {
-          const conn = yield* pool.acquire
+          const conn = yield* pool.acquire()
           yield* pool.terminate
           expect(pool.size).toBe(0)
-          expect(failureOf(yield* Effect.exit(conn.fetchVal("SELECT 1")))).toMatchObject({ _tag: "PgConnectionError" })
+          expect(failureOf(yield* Effect.exit(Effect.map(conn.fetchVal("SELECT 1"), Option.getOrThrow)))).toMatchObject(
+            { _tag: "PgConnectionError" },
+          )
         }),
       )
       expect(pool.stats).toMatchObject({ size: 0, inUse: 0 })
-      expect(failureOf(yield* Effect.exit(pool.fetchVal("SELECT 1")))).toMatchObject({ _tag: "PgInterfaceError" })
+      expect(failureOf(yield* Effect.exit(Effect.map(pool.fetchVal("SELECT 1"), Option.getOrThrow)))).toMatchObject({
+        _tag: "PgInterfaceError",
+      })
     }),
   )
 
@@ -204,7 +210,7 @@ describe("replacing connections", () => {
     Effect.gen(function* () {
       const pool = yield* PgPool.make(poolOptions({ max: 1, maxQueries: 3 }))
       const pids: Array<unknown> = []
-      for (let i = 0; i < 7; i++) pids.push(yield* pool.fetchVal("SELECT pg_backend_pid()"))
+      for (let i = 0; i < 7; i++) pids.push(Option.getOrThrow(yield* pool.fetchVal("SELECT pg_backend_pid()")))
       expect(new Set(pids.slice(0, 3)).size).toBe(1)
       expect(new Set(pids.slice(3, 6)).size).toBe(1)
       expect(pids[3]).not.toBe(pids[0])
@@ -222,9 +228,9 @@ describe("replacing connections", () => {
       expect(after.filter((p) => before.includes(p))).toEqual([])
 
       const keep = yield* PgPool.make(poolOptions({ min: 1, max: 1, maxInactiveLifetime: 0 }))
-      const pid = yield* keep.fetchVal("SELECT pg_backend_pid()")
+      const pid = Option.getOrThrow(yield* keep.fetchVal("SELECT pg_backend_pid()"))
       yield* Effect.sleep("400 millis")
-      expect(yield* keep.fetchVal("SELECT pg_backend_pid()")).toBe(pid)
+      expect(Option.getOrThrow(yield* keep.fetchVal("SELECT pg_backend_pid()"))).toBe(pid)
     }),
   )
 
@@ -232,7 +238,10 @@ describe("replacing connections", () => {
     Effect.gen(function* () {
       const pool = yield* PgPool.make(poolOptions({ min: 1, max: 1, maxInactiveLifetime: "100 millis" }))
       const pid = yield* pool.withConnection((conn) =>
-        Effect.andThen(Effect.sleep("400 millis"), conn.fetchVal("SELECT pg_backend_pid()")),
+        Effect.andThen(
+          Effect.sleep("400 millis"),
+          Effect.map(conn.fetchVal("SELECT pg_backend_pid()"), Option.getOrThrow),
+        ),
       )
       expect(typeof pid).toBe("number")
       expect(pool.size).toBe(1)
@@ -245,10 +254,10 @@ describe("replacing connections", () => {
       const before = yield* idlePids(pool, 2)
       yield* Effect.scoped(
         Effect.gen(function* () {
-          const conn = yield* pool.acquire
+          const conn = yield* pool.acquire()
           yield* pool.expireConnections
           expect(pool.stats).toMatchObject({ size: 1, idle: 0, inUse: 1 })
-          expect(yield* conn.fetchVal("SELECT 1")).toBe(1)
+          expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 1"))).toBe(1)
         }),
       )
       expect(pool.size).toBe(0)
@@ -260,7 +269,7 @@ describe("replacing connections", () => {
   it.live("setConnectArgs applies to new connections; invalid arguments are refused", () =>
     Effect.gen(function* () {
       const pool = yield* PgPool.make(poolOptions({ min: 1, max: 1, applicationName: "first" }))
-      const appName = pool.fetchVal("SELECT current_setting('application_name')")
+      const appName = Effect.map(pool.fetchVal("SELECT current_setting('application_name')"), Option.getOrThrow)
       expect(yield* appName).toBe("first")
       yield* pool.setConnectArgs(poolOptions({ applicationName: "second" }))
       expect(yield* appName).toBe("first")
@@ -294,15 +303,15 @@ describe("reset on release", () => {
         "SELECT current_setting('work_mem') AS w, current_setting('search_path') AS s, current_user AS u",
       )
       expect(after).toEqual(defaults)
-      expect(yield* pool.fetchVal("SELECT current_setting('statement_timeout')")).toBe("0")
+      expect(Option.getOrThrow(yield* pool.fetchVal("SELECT current_setting('statement_timeout')"))).toBe("0")
       // set_config through a SELECT, on the shortcut path.
-      yield* pool.fetchVal("SELECT set_config('work_mem', '2345kB', false)")
-      expect(yield* pool.fetchVal("SELECT current_setting('work_mem')")).toEqual(
+      Option.getOrThrow(yield* pool.fetchVal("SELECT set_config('work_mem', '2345kB', false)"))
+      expect(Option.getOrThrow(yield* pool.fetchVal("SELECT current_setting('work_mem')"))).toEqual(
         (defaults as { _tag: "Some"; value: { get: (k: string) => unknown } }).value.get("w"),
       )
       // SET SESSION AUTHORIZATION is undone too.
       yield* pool.execute("SET SESSION AUTHORIZATION pgfx_trust")
-      expect(yield* pool.fetchVal("SELECT session_user::text")).toBe("postgres")
+      expect(Option.getOrThrow(yield* pool.fetchVal("SELECT session_user::text"))).toBe("postgres")
     }),
   )
 
@@ -314,12 +323,12 @@ describe("reset on release", () => {
       yield* pool.withConnection((conn) =>
         Effect.andThen(conn.execute("BEGIN"), conn.execute("INSERT INTO pool_reset_tx VALUES (1)")),
       )
-      expect(yield* pool.fetchVal("SELECT count(*) FROM pool_reset_tx")).toBe(0n)
+      expect(Option.getOrThrow(yield* pool.fetchVal("SELECT count(*) FROM pool_reset_tx"))).toBe(0n)
       // A failed transaction, too.
       yield* pool.withConnection((conn) =>
         Effect.andThen(conn.execute("BEGIN"), Effect.exit(conn.execute("SELECT 1/0"))),
       )
-      expect(yield* pool.fetchVal("SELECT 1")).toBe(1)
+      expect(Option.getOrThrow(yield* pool.fetchVal("SELECT 1"))).toBe(1)
       yield* pool.execute("DROP TABLE pool_reset_tx")
     }),
   )
@@ -329,7 +338,7 @@ describe("reset on release", () => {
       const pool = yield* withPool
       const pid = yield* pool.withConnection((conn) =>
         Effect.gen(function* () {
-          yield* conn.fetchVal("SELECT pg_advisory_lock(4242)")
+          Option.getOrThrow(yield* conn.fetchVal("SELECT pg_advisory_lock(4242)"))
           yield* conn.execute("LISTEN pool_reset_channel")
           yield* conn.execute("BEGIN; DECLARE held CURSOR WITH HOLD FOR SELECT 1; COMMIT")
           yield* conn.execute("CREATE TEMP TABLE pool_reset_temp (a int)")
@@ -337,13 +346,16 @@ describe("reset on release", () => {
         }),
       )
       const state = yield* withAdmin((admin) =>
-        admin.fetchVal("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = $1", [pid]),
+        Effect.map(
+          admin.fetchVal("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = $1", [pid]),
+          Option.getOrThrow,
+        ),
       )
       expect(state).toBe(0n)
-      expect(yield* pool.fetchVal("SELECT count(*) FROM pg_listening_channels()")).toBe(0n)
-      expect(yield* pool.fetchVal("SELECT count(*) FROM pg_cursors WHERE name = 'held'")).toBe(0n)
-      expect(yield* pool.fetchVal("SELECT to_regclass('pool_reset_temp')")).toBe(null)
-      expect(yield* pool.fetchVal("SELECT pg_backend_pid()")).toBe(pid)
+      expect(Option.getOrThrow(yield* pool.fetchVal("SELECT count(*) FROM pg_listening_channels()"))).toBe(0n)
+      expect(Option.getOrThrow(yield* pool.fetchVal("SELECT count(*) FROM pg_cursors WHERE name = 'held'"))).toBe(0n)
+      expect(Option.getOrThrow(yield* pool.fetchVal("SELECT to_regclass('pool_reset_temp')"))).toBe(null)
+      expect(Option.getOrThrow(yield* pool.fetchVal("SELECT pg_backend_pid()"))).toBe(pid)
     }),
   )
 
@@ -352,7 +364,7 @@ describe("reset on release", () => {
       const pool = yield* withPool
       const count = pool.withConnection((conn) => Effect.succeed(commandCount(conn)))
       const start = yield* count
-      yield* pool.fetchVal("SELECT $1::int", [1])
+      Option.getOrThrow(yield* pool.fetchVal("SELECT $1::int", [1]))
       yield* pool.execute("SELECT 1")
       yield* pool.withConnection((conn) =>
         Effect.all([conn.fetch("SELECT 1"), conn.execute("BEGIN; SELECT 1; COMMIT"), conn.execute("SELECT 2", [])]),
@@ -370,10 +382,10 @@ describe("reset on release", () => {
         admin.execute(`CREATE OR REPLACE FUNCTION pool_test_rename() RETURNS int LANGUAGE plpgsql AS $$
           BEGIN PERFORM set_config('application_name', 'renamed-inside', false); RETURN 1; END $$`),
       )
-      const before = yield* pool.fetchVal("SELECT current_setting('application_name')")
+      const before = Option.getOrThrow(yield* pool.fetchVal("SELECT current_setting('application_name')"))
       // The SQL text says nothing; the reset runs on every release anyway.
-      expect(yield* pool.fetchVal("SELECT pool_test_rename()")).toBe(1)
-      expect(yield* pool.fetchVal("SELECT current_setting('application_name')")).toBe(before)
+      expect(Option.getOrThrow(yield* pool.fetchVal("SELECT pool_test_rename()"))).toBe(1)
+      expect(Option.getOrThrow(yield* pool.fetchVal("SELECT current_setting('application_name')"))).toBe(before)
       yield* withAdmin((admin) => admin.execute("DROP FUNCTION pool_test_rename()"))
     }),
   )
@@ -427,9 +439,11 @@ describe("reset on release", () => {
           init: (conn) => conn.execute("SET application_name = 'from-init'"),
         }),
       )
-      expect(yield* pool.fetchVal("SELECT current_setting('application_name')")).not.toBe("from-init")
+      expect(Option.getOrThrow(yield* pool.fetchVal("SELECT current_setting('application_name')"))).not.toBe(
+        "from-init",
+      )
       yield* pool.execute("SET work_mem = '64kB'")
-      expect(yield* pool.fetchVal("SELECT current_setting('work_mem')")).toBe("2345kB")
+      expect(Option.getOrThrow(yield* pool.fetchVal("SELECT current_setting('work_mem')"))).toBe("2345kB")
     }),
   )
 })

@@ -4,7 +4,7 @@
  */
 import * as PgPool from "@pgfx/client/PgPool"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import { poolOptions } from "./support/pool.ts"
 
 describe("pool under load", () => {
@@ -29,8 +29,12 @@ describe("pool under load", () => {
                 // Mostly shortcuts; every tenth query through a scoped checkout.
                 const value =
                   n % 10 === 0
-                    ? yield* Effect.scoped(Effect.flatMap(pool.acquire, (c) => c.fetchVal("SELECT $1::int", [n])))
-                    : yield* pool.fetchVal("SELECT $1::int", [n])
+                    ? yield* Effect.scoped(
+                        Effect.flatMap(pool.acquire(), (c) =>
+                          Effect.map(c.fetchVal("SELECT $1::int", [n]), Option.getOrThrow),
+                        ),
+                      )
+                    : Option.getOrThrow(yield* pool.fetchVal("SELECT $1::int", [n]))
                 observe()
                 if (value !== n) return yield* Effect.die(new Error(`query ${n} answered ${String(value)}`))
                 answered++

@@ -10,7 +10,7 @@
 import * as PgPool from "@pgfx/client/PgPool"
 import type * as PgConnection from "@pgfx/client/PgConnection"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import { testCluster } from "./support/cluster.ts"
 import { withAdmin } from "./support/connect.ts"
 import { failureOf, poolOptions } from "./support/pool.ts"
@@ -41,13 +41,18 @@ const kinds: ReadonlyArray<Kind> = [
     plain: (conn) => conn.execute("SET work_mem = '1234kB'"),
     body: "PERFORM set_config('work_mem', '1234kB', false);",
     clean: (pool) =>
-      Effect.map(pool.fetchVal("SELECT current_setting('work_mem')"), (v) => expect(v).not.toBe("1234kB")),
+      Effect.map(Effect.map(pool.fetchVal("SELECT current_setting('work_mem')"), Option.getOrThrow), (v) =>
+        expect(v).not.toBe("1234kB"),
+      ),
   },
   {
     name: "role",
     plain: (conn) => conn.execute("SET ROLE pgfx_trust"),
     body: "PERFORM set_config('role', 'pgfx_trust', false);",
-    clean: (pool) => Effect.map(pool.fetchVal("SELECT current_user::text"), (v) => expect(v).toBe(superuser())),
+    clean: (pool) =>
+      Effect.map(Effect.map(pool.fetchVal("SELECT current_user::text"), Option.getOrThrow), (v) =>
+        expect(v).toBe(superuser()),
+      ),
   },
   {
     name: "session user",
@@ -65,7 +70,7 @@ const kinds: ReadonlyArray<Kind> = [
     clean: (pool) =>
       Effect.andThen(
         // The pool's own next query runs after the reset; another session then sees the locks free.
-        pool.fetchVal("SELECT 1"),
+        Effect.map(pool.fetchVal("SELECT 1"), Option.getOrThrow),
         withAdmin((admin) =>
           Effect.map(
             admin.fetchRow(
@@ -81,15 +86,18 @@ const kinds: ReadonlyArray<Kind> = [
     plain: (conn) => conn.execute("LISTEN pool_reset_chan"),
     body: "LISTEN pool_reset_chan;",
     clean: (pool) =>
-      Effect.map(pool.fetchVal("SELECT count(*) FROM pg_listening_channels()"), (v) => expect(v).toBe(0n)),
+      Effect.map(Effect.map(pool.fetchVal("SELECT count(*) FROM pg_listening_channels()"), Option.getOrThrow), (v) =>
+        expect(v).toBe(0n),
+      ),
   },
   {
     name: "cursor",
     plain: (conn) => conn.execute("BEGIN; DECLARE pool_reset_cur CURSOR WITH HOLD FOR SELECT 1; COMMIT"),
     body: "EXECUTE 'DECLARE pool_reset_cur CURSOR WITH HOLD FOR SELECT 1';",
     clean: (pool) =>
-      Effect.map(pool.fetchVal("SELECT count(*) FROM pg_cursors WHERE name = 'pool_reset_cur'"), (v) =>
-        expect(v).toBe(0n),
+      Effect.map(
+        Effect.map(pool.fetchVal("SELECT count(*) FROM pg_cursors WHERE name = 'pool_reset_cur'"), Option.getOrThrow),
+        (v) => expect(v).toBe(0n),
       ),
   },
   {
@@ -97,14 +105,17 @@ const kinds: ReadonlyArray<Kind> = [
     plain: (conn) => conn.execute("CREATE TEMP TABLE pool_reset_tmp (a int)"),
     body: "EXECUTE 'CREATE TEMP TABLE pool_reset_tmp (a int)';",
     clean: (pool) =>
-      Effect.map(pool.fetchVal("SELECT to_regclass('pg_temp.pool_reset_tmp')::text"), (v) => expect(v).toBe(null)),
+      Effect.map(
+        Effect.map(pool.fetchVal("SELECT to_regclass('pg_temp.pool_reset_tmp')::text"), Option.getOrThrow),
+        (v) => expect(v).toBe(null),
+      ),
   },
   {
     name: "sequence state",
     plain: (conn) => conn.execute("SELECT nextval('pool_reset_seq')"),
     body: "PERFORM nextval('pool_reset_seq');",
     clean: (pool) =>
-      Effect.map(Effect.exit(pool.fetchVal("SELECT lastval()")), (exit) =>
+      Effect.map(Effect.exit(Effect.map(pool.fetchVal("SELECT lastval()"), Option.getOrThrow)), (exit) =>
         // 55000: lastval is not yet defined in this session.
         expect(failureOf(exit)).toMatchObject({ _tag: "PgServerError", code: "55000" }),
       ),
@@ -117,7 +128,7 @@ const kinds: ReadonlyArray<Kind> = [
     clean: (pool) =>
       Effect.gen(function* () {
         expect(yield* pool.withConnection((conn) => Effect.succeed(conn.transactionStatus))).toBe("idle")
-        expect(yield* pool.fetchVal("SELECT count(*) FROM pool_reset_rows")).toBe(0n)
+        expect(Option.getOrThrow(yield* pool.fetchVal("SELECT count(*) FROM pool_reset_rows"))).toBe(0n)
       }),
   },
   {
@@ -128,7 +139,7 @@ const kinds: ReadonlyArray<Kind> = [
     clean: (pool) =>
       Effect.gen(function* () {
         yield* pool.execute("INSERT INTO pool_reset_rows VALUES (3)")
-        expect(yield* pool.fetchVal("SELECT count(*) FROM pool_reset_rows")).toBe(1n)
+        expect(Option.getOrThrow(yield* pool.fetchVal("SELECT count(*) FROM pool_reset_rows"))).toBe(1n)
         yield* pool.execute("DELETE FROM pool_reset_rows")
       }),
   },
@@ -139,10 +150,12 @@ const preparedClean = (pool: Pool) =>
     // The next borrower can PREPARE the same name (no 42P05) ...
     yield* pool.withConnection((conn) => conn.execute("PREPARE report_q AS SELECT 2"))
     // ... and pgfx's own prepared statements (its statement cache) survive the reset.
-    expect(yield* pool.fetchVal("SELECT count(*) > 0 FROM pg_prepared_statements WHERE NOT from_sql")).toBe(true)
+    expect(
+      Option.getOrThrow(yield* pool.fetchVal("SELECT count(*) > 0 FROM pg_prepared_statements WHERE NOT from_sql")),
+    ).toBe(true)
   })
 
-const pidOf = (pool: Pool) => pool.fetchVal("SELECT pg_backend_pid()")
+const pidOf = (pool: Pool) => Effect.map(pool.fetchVal("SELECT pg_backend_pid()"), Option.getOrThrow)
 
 const setup = withAdmin((admin) =>
   Effect.gen(function* () {
@@ -190,9 +203,9 @@ describe("a released connection is clean for the next borrower", () => {
         const callIn = kind.callIn
         if (callIn === undefined) {
           // Twice: the first call prepares the statement, the second takes the shortcuts' fast path.
-          yield* pool.fetchVal(call)
+          Option.getOrThrow(yield* pool.fetchVal(call))
           yield* kind.clean(pool)
-          yield* pool.fetchVal(call)
+          Option.getOrThrow(yield* pool.fetchVal(call))
         } else yield* pool.withConnection((conn) => callIn(conn, call))
         yield* kind.clean(pool)
         expect(yield* pidOf(pool)).toBe(pid)
@@ -217,7 +230,7 @@ describe("a released connection is clean for the next borrower", () => {
       // rest of the reset: apps that PREPARE inside functions add PgPool.fullReset as a hook.
       const pool = yield* PgPool.make(poolOptions({ max: 1, reset: PgPool.fullReset }))
       const pid = yield* pidOf(pool)
-      yield* pool.fetchVal("SELECT pool_reset_prepare()")
+      Option.getOrThrow(yield* pool.fetchVal("SELECT pool_reset_prepare()"))
       yield* preparedClean(pool)
       expect(yield* pidOf(pool)).toBe(pid)
     }),

@@ -7,7 +7,7 @@ import * as PgPool from "@pgfx/client/PgPool"
 import * as ServerControl from "@pgfx/testing/ServerControl"
 import * as TempCluster from "@pgfx/testing/TempCluster"
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Fiber } from "effect"
+import { Deferred, Effect, Fiber, Option } from "effect"
 import { eventually, failureOf } from "./support/pool.ts"
 
 const poolOn = (cluster: TempCluster.TempClusterShape, overrides: PgPool.PgPoolOptions = {}) =>
@@ -27,13 +27,17 @@ describe("a server restarted under the pool", () => {
       Effect.gen(function* () {
         const cluster = yield* TempCluster.make({ url: false })
         const pool = yield* poolOn(cluster, { min: 3, max: 3 })
-        const pidsBefore = yield* Effect.forEach([1, 2, 3], () => pool.fetchVal("SELECT pg_backend_pid()"))
+        const pidsBefore = yield* Effect.forEach([1, 2, 3], () =>
+          Effect.map(pool.fetchVal("SELECT pg_backend_pid()"), Option.getOrThrow),
+        )
         expect(pool.stats).toMatchObject({ size: 3, idle: 3 })
 
         // A connection checked out across the restart.
         const gate = yield* Deferred.make<void>()
         const holder = yield* Effect.forkChild(
-          pool.withConnection((conn) => Effect.andThen(Deferred.await(gate), Effect.exit(conn.fetchVal("SELECT 1")))),
+          pool.withConnection((conn) =>
+            Effect.andThen(Deferred.await(gate), Effect.exit(Effect.map(conn.fetchVal("SELECT 1"), Option.getOrThrow))),
+          ),
         )
         yield* eventually("held", () => pool.stats.inUse === 1)
 
@@ -43,12 +47,12 @@ describe("a server restarted under the pool", () => {
 
         // Down: typed failures, quickly (connection refused), for shortcuts and scoped acquires.
         const started = Date.now()
-        const shortcut = failureOf(yield* Effect.exit(pool.fetchVal("SELECT 1")))
+        const shortcut = failureOf(yield* Effect.exit(Effect.map(pool.fetchVal("SELECT 1"), Option.getOrThrow)))
         expect(shortcut).toMatchObject({ _tag: "PgConnectionError", reason: "ConnectFailed" })
-        const scoped = failureOf(yield* Effect.exit(Effect.scoped(pool.acquire)))
+        const scoped = failureOf(yield* Effect.exit(Effect.scoped(pool.acquire())))
         expect(scoped).toMatchObject({ _tag: "PgConnectionError" })
         const many = yield* Effect.all(
-          Array.from({ length: 10 }, () => Effect.exit(pool.fetchVal("SELECT 1"))),
+          Array.from({ length: 10 }, () => Effect.exit(Effect.map(pool.fetchVal("SELECT 1"), Option.getOrThrow))),
           { concurrency: "unbounded" },
         )
         for (const exit of many) expect(failureOf(exit)).toMatchObject({ _tag: "PgConnectionError" })
@@ -67,7 +71,7 @@ describe("a server restarted under the pool", () => {
           { concurrency: "unbounded" },
         )
         expect(pidsAfter.filter((p) => pidsBefore.includes(p))).toEqual([])
-        expect(yield* pool.fetchVal("SELECT 40 + 2")).toBe(42)
+        expect(Option.getOrThrow(yield* pool.fetchVal("SELECT 40 + 2"))).toBe(42)
         expect(pool.stats).toMatchObject({ size: 3, idle: 3, inUse: 0, waiting: 0 })
       }).pipe(Effect.scoped),
     120_000,
@@ -79,10 +83,10 @@ describe("a server restarted under the pool", () => {
       Effect.gen(function* () {
         const cluster = yield* TempCluster.make({ url: false })
         const pool = yield* poolOn(cluster, { min: 2, max: 2 })
-        const before = yield* pool.fetchVal("SELECT pg_backend_pid()")
+        const before = Option.getOrThrow(yield* pool.fetchVal("SELECT pg_backend_pid()"))
         yield* ServerControl.restart(cluster, { mode: "immediate" })
         // No waiting for the pool to notice: acquire right away.
-        const after = yield* pool.fetchVal("SELECT pg_backend_pid()")
+        const after = Option.getOrThrow(yield* pool.fetchVal("SELECT pg_backend_pid()"))
         expect(after).not.toBe(before)
         // The two old connections left the pool; one new one was opened for this acquire.
         expect(pool.stats).toMatchObject({ size: 1, idle: 1, inUse: 0, waiting: 0 })

@@ -17,7 +17,7 @@ describe("PgPool basics", () => {
     Effect.gen(function* () {
       const pool = yield* PgPool.make(poolOptions({ min: 2, max: 4 }))
       expect(pool.stats).toEqual({ size: 2, idle: 2, inUse: 0, waiting: 0, min: 2, max: 4 })
-      expect(yield* pool.fetchVal("SELECT 40 + $1::int", [2])).toBe(42)
+      expect(Option.getOrThrow(yield* pool.fetchVal("SELECT 40 + $1::int", [2]))).toBe(42)
       expect(yield* pool.execute("SELECT 1")).toBe("SELECT 1")
       const rows = yield* pool.fetch("SELECT g FROM generate_series(1, 3) g")
       expect(rows.map((r) => r.get("g"))).toEqual([1, 2, 3])
@@ -42,7 +42,7 @@ describe("PgPool basics", () => {
       )
       yield* eventually("two connections are out", () => pool.stats.inUse === 2)
       expect(pool.size).toBe(2)
-      const third = yield* Effect.forkChild(pool.fetchVal("SELECT 3"))
+      const third = yield* Effect.forkChild(Effect.map(pool.fetchVal("SELECT 3"), Option.getOrThrow))
       yield* eventually("the third acquire waits", () => pool.waiting === 1)
       expect(pool.size).toBe(2)
       yield* Deferred.succeed(gate, undefined)
@@ -77,8 +77,8 @@ describe("acquire is a scoped resource", () => {
       const exit = yield* Effect.exit(
         Effect.scoped(
           Effect.gen(function* () {
-            const conn = yield* pool.acquire
-            yield* conn.fetchVal("SELECT 1")
+            const conn = yield* pool.acquire()
+            Option.getOrThrow(yield* conn.fetchVal("SELECT 1"))
             expect(pool.stats.inUse).toBe(1)
             yield* body
           }),
@@ -108,7 +108,7 @@ describe("acquire is a scoped resource", () => {
       yield* Effect.sleep("50 millis")
       yield* Fiber.interrupt(fiber)
       expect(pool.stats).toMatchObject({ inUse: 0, idle: 1, size: 1 })
-      expect(yield* pool.fetchVal("SELECT 2")).toBe(2)
+      expect(Option.getOrThrow(yield* pool.fetchVal("SELECT 2"))).toBe(2)
     }),
   )
 
@@ -118,7 +118,9 @@ describe("acquire is a scoped resource", () => {
       const gate = yield* Deferred.make<void>()
       const holder = yield* Effect.forkChild(pool.withConnection(() => Deferred.await(gate)))
       yield* eventually("the holder has it", () => pool.stats.inUse === 1)
-      const waiters = yield* Effect.forEach([1, 2, 3], () => Effect.forkChild(pool.fetchVal("SELECT 1")))
+      const waiters = yield* Effect.forEach([1, 2, 3], () =>
+        Effect.forkChild(Effect.map(pool.fetchVal("SELECT 1"), Option.getOrThrow)),
+      )
       yield* eventually("three wait", () => pool.waiting === 3)
       yield* Fiber.interrupt(waiters[1]!)
       expect(pool.waiting).toBe(2)
@@ -127,7 +129,7 @@ describe("acquire is a scoped resource", () => {
       yield* Deferred.succeed(gate, undefined)
       yield* Fiber.join(holder)
       expect(pool.stats).toMatchObject({ size: 1, idle: 1, inUse: 0, waiting: 0 })
-      expect(yield* pool.fetchVal("SELECT 5")).toBe(5)
+      expect(Option.getOrThrow(yield* pool.fetchVal("SELECT 5"))).toBe(5)
     }),
   )
 
@@ -138,7 +140,7 @@ describe("acquire is a scoped resource", () => {
         const gate = yield* Deferred.make<void>()
         const holder = yield* Effect.forkChild(pool.withConnection(() => Deferred.await(gate)))
         yield* eventually("held", () => pool.stats.inUse === 1)
-        const waiter = yield* Effect.forkChild(pool.fetchVal("SELECT 1"))
+        const waiter = yield* Effect.forkChild(Effect.map(pool.fetchVal("SELECT 1"), Option.getOrThrow))
         yield* eventually("waiting", () => pool.waiting === 1)
         // Release and interrupt in the same tick: the hand-over races the interruption.
         yield* Deferred.succeed(gate, undefined)
@@ -180,12 +182,13 @@ describe("acquire is a scoped resource", () => {
 
   it.live("acquireTimeout fails a waiting acquire with PgTimeoutError", () =>
     Effect.gen(function* () {
-      const pool = yield* PgPool.make(poolOptions({ max: 1, acquireTimeout: "150 millis" }))
+      // min: 1 opens the connection up front: the holder never has to connect within the bound.
+      const pool = yield* PgPool.make(poolOptions({ min: 1, max: 1, acquireTimeout: "150 millis" }))
       const gate = yield* Deferred.make<void>()
       const holder = yield* Effect.forkChild(pool.withConnection(() => Deferred.await(gate)))
       yield* eventually("held", () => pool.stats.inUse === 1)
       const started = Date.now()
-      const error = failureOf(yield* Effect.exit(pool.fetchVal("SELECT 1")))
+      const error = failureOf(yield* Effect.exit(Effect.map(pool.fetchVal("SELECT 1"), Option.getOrThrow)))
       expect(error._tag).toBe("PgTimeoutError")
       // Nothing was sent: safe to retry.
       expect(PgError.isSafeToRetry(error)).toBe(true)
@@ -193,7 +196,7 @@ describe("acquire is a scoped resource", () => {
       expect(pool.waiting).toBe(0)
       yield* Deferred.succeed(gate, undefined)
       yield* Fiber.join(holder)
-      expect(yield* pool.fetchVal("SELECT 1")).toBe(1)
+      expect(Option.getOrThrow(yield* pool.fetchVal("SELECT 1"))).toBe(1)
       expect(pool.stats).toMatchObject({ size: 1, inUse: 0 })
     }),
   )
@@ -206,14 +209,14 @@ describe("released connections", () => {
       let early: Effect.Effect<unknown, unknown> = Effect.void
       const leaked = yield* Effect.scoped(
         Effect.gen(function* () {
-          const conn = yield* pool.acquire
-          early = conn.fetchVal("SELECT 1")
+          const conn = yield* pool.acquire()
+          early = Effect.map(conn.fetchVal("SELECT 1"), Option.getOrThrow)
           expect(conn.isClosed).toBe(false)
           return conn
         }),
       )
       for (const use of [
-        leaked.fetchVal("SELECT 1"),
+        Effect.map(leaked.fetchVal("SELECT 1"), Option.getOrThrow),
         leaked.execute("SELECT 1"),
         leaked.fetch("SELECT 1"),
         leaked.fetchRow("SELECT 1"),
@@ -227,7 +230,7 @@ describe("released connections", () => {
       expect(leaked.isClosed).toBe(true)
       expect(() => leaked.serverPid).toThrow(/released back to the pool/)
       // The connection itself is fine and back in the pool.
-      expect(yield* pool.fetchVal("SELECT 3")).toBe(3)
+      expect(Option.getOrThrow(yield* pool.fetchVal("SELECT 3"))).toBe(3)
       expect(pool.size).toBe(1)
     }),
   )
@@ -236,7 +239,9 @@ describe("released connections", () => {
     Effect.gen(function* () {
       const pool = yield* PgPool.make(poolOptions({ max: 1 }))
       const leaked = yield* pool.withConnection((conn) => Effect.succeed(conn))
-      expect(failureOf(yield* Effect.exit(leaked.fetchVal("SELECT 1")))).toMatchObject({ _tag: "PgInterfaceError" })
+      expect(failureOf(yield* Effect.exit(Effect.map(leaked.fetchVal("SELECT 1"), Option.getOrThrow)))).toMatchObject({
+        _tag: "PgInterfaceError",
+      })
       expect(pool.owns(leaked)).toBe(true)
     }),
   )
@@ -268,17 +273,20 @@ describe("hooks", () => {
         }),
       )
       expect(counts).toEqual({ init: 1, setup: 0, reset: 0 })
-      yield* pool.fetchVal("SELECT 1")
+      Option.getOrThrow(yield* pool.fetchVal("SELECT 1"))
       expect(counts).toEqual({ init: 1, setup: 1, reset: 1 })
       // Two at once: a second connection is opened (init), each checkout runs setup and reset.
       yield* Effect.all(
-        [pool.withConnection(() => Effect.sleep("50 millis")), pool.fetchVal("SELECT pg_sleep(0.05)")],
+        [
+          pool.withConnection(() => Effect.sleep("50 millis")),
+          Effect.map(pool.fetchVal("SELECT pg_sleep(0.05)"), Option.getOrThrow),
+        ],
         {
           concurrency: "unbounded",
         },
       )
       expect(counts).toEqual({ init: 2, setup: 3, reset: 3 })
-      yield* Effect.scoped(pool.acquire)
+      yield* Effect.scoped(pool.acquire())
       expect(counts).toEqual({ init: 2, setup: 4, reset: 4 })
     }),
   )
@@ -288,10 +296,10 @@ describe("hooks", () => {
       const pool = yield* PgPool.make(
         poolOptions({ max: 1, setup: (conn) => conn.execute("SET application_name = 'in-setup'") }),
       )
-      expect(yield* pool.fetchVal("SELECT current_setting('application_name')")).toBe("in-setup")
+      expect(Option.getOrThrow(yield* pool.fetchVal("SELECT current_setting('application_name')"))).toBe("in-setup")
       const raw = yield* pool.withConnection((conn) =>
         // The reset ran on release, and setup set it again for this checkout.
-        conn.fetchVal("SELECT current_setting('application_name')"),
+        Effect.map(conn.fetchVal("SELECT current_setting('application_name')"), Option.getOrThrow),
       )
       expect(raw).toBe("in-setup")
     }),
@@ -306,11 +314,11 @@ describe("hooks", () => {
           init: (conn) => (++calls === 1 ? conn.execute("SELECT no_such_column") : Effect.void),
         }),
       )
-      const error = failureOf(yield* Effect.exit(pool.fetchVal("SELECT 1")))
+      const error = failureOf(yield* Effect.exit(Effect.map(pool.fetchVal("SELECT 1"), Option.getOrThrow)))
       expect(error).toMatchObject({ _tag: "PgPoolHookError", hook: "init" })
       expect((error as PgPool.PgPoolHookError).cause).toMatchObject({ _tag: "PgServerError", code: "42703" })
       expect(pool.stats).toMatchObject({ size: 0, inUse: 0 })
-      expect(yield* pool.fetchVal("SELECT 1")).toBe(1)
+      expect(Option.getOrThrow(yield* pool.fetchVal("SELECT 1"))).toBe(1)
       expect(calls).toBe(2)
     }),
   )
@@ -321,14 +329,14 @@ describe("hooks", () => {
       const pool = yield* PgPool.make(
         poolOptions({ max: 1, setup: () => (fail ? Effect.fail("no setup today") : Effect.void) }),
       )
-      const viaAcquire = failureOf(yield* Effect.exit(Effect.scoped(pool.acquire)))
+      const viaAcquire = failureOf(yield* Effect.exit(Effect.scoped(pool.acquire())))
       expect(viaAcquire).toMatchObject({ _tag: "PgPoolHookError", hook: "setup", cause: "no setup today" })
       expect(pool.stats).toMatchObject({ size: 1, idle: 1, inUse: 0 })
-      const viaShortcut = failureOf(yield* Effect.exit(pool.fetchVal("SELECT 1")))
+      const viaShortcut = failureOf(yield* Effect.exit(Effect.map(pool.fetchVal("SELECT 1"), Option.getOrThrow)))
       expect(viaShortcut).toMatchObject({ _tag: "PgPoolHookError", hook: "setup" })
       expect(pool.stats).toMatchObject({ size: 1, idle: 1, inUse: 0 })
       fail = false
-      expect(yield* pool.fetchVal("SELECT 1")).toBe(1)
+      expect(Option.getOrThrow(yield* pool.fetchVal("SELECT 1"))).toBe(1)
     }),
   )
 
@@ -355,7 +363,7 @@ describe("hooks", () => {
           applicationName: "from-factory",
         }),
       )
-      expect(yield* pool.fetchVal("SELECT current_setting('application_name')")).toBe("from-factory")
+      expect(Option.getOrThrow(yield* pool.fetchVal("SELECT current_setting('application_name')"))).toBe("from-factory")
       expect(seen).toEqual(["from-factory"])
     }),
   )

@@ -19,7 +19,7 @@ import * as PgCopy from "@pgfx/client/PgCopy"
 import type { PgRecord } from "@pgfx/client/PgRecord"
 import { expect, layer, type Vitest } from "@effect/vitest"
 import * as TempPooler from "@pgfx/testing/TempPooler"
-import { Context, Effect, Layer, type Scope, Stream } from "effect"
+import { Context, Effect, Layer, Option, type Scope, Stream } from "effect"
 import { testCluster } from "./support/cluster.ts"
 import { failureOf } from "./support/failure.ts"
 
@@ -135,7 +135,9 @@ const suite = (it: Vitest.MethodsNonLive<Pooler>, options: { listen: boolean }) 
                 Effect.gen(function* () {
                   yield* client.execute(`INSERT INTO ${table} VALUES ($1, 1)`, [tx])
                   yield* client.execute(`INSERT INTO ${table} VALUES ($1, 2)`, [tx])
-                  const mine = yield* client.fetchVal(`SELECT sum(n)::int FROM ${table} WHERE tx = $1`, [tx])
+                  const mine = Option.getOrThrow(
+                    yield* client.fetchVal(`SELECT sum(n)::int FROM ${table} WHERE tx = $1`, [tx]),
+                  )
                   // Another statement inside, so the transaction uses several cached statements.
                   const row = (yield* client.fetch(statements[tx % 10]!, [tx]))[0]
                   return mine === 3 && isAnswer(row, tx, tx % 10)
@@ -147,7 +149,7 @@ const suite = (it: Vitest.MethodsNonLive<Pooler>, options: { listen: boolean }) 
         const failures = results.filter((r) => r._tag === "Failure").map((r) => String(r.failure))
         expect(failures).toEqual([])
         expect(results.every((r) => r._tag === "Success" && r.success)).toBe(true)
-        expect(yield* client.fetchVal(`SELECT count(*)::int FROM ${table}`)).toBe(400)
+        expect(Option.getOrThrow(yield* client.fetchVal(`SELECT count(*)::int FROM ${table}`))).toBe(400)
       }),
     120_000,
   )
@@ -161,8 +163,8 @@ const suite = (it: Vitest.MethodsNonLive<Pooler>, options: { listen: boolean }) 
         yield* client.executeMany(`INSERT INTO ${table} VALUES ($1, $2)`, rows(round * 100))
         yield* client.transaction(client.executeMany(`INSERT INTO ${table} VALUES ($1, $2)`, rows(round * 100 + 50)))
       }
-      expect(yield* client.fetchVal(`SELECT count(DISTINCT id)::int FROM ${table}`)).toBe(500)
-      expect(yield* client.fetchVal(`SELECT label FROM ${table} WHERE id = 451`)).toBe("row 451")
+      expect(Option.getOrThrow(yield* client.fetchVal(`SELECT count(DISTINCT id)::int FROM ${table}`))).toBe(500)
+      expect(Option.getOrThrow(yield* client.fetchVal(`SELECT label FROM ${table} WHERE id = 451`))).toBe("row 451")
     }),
   )
 
@@ -214,11 +216,15 @@ const suite = (it: Vitest.MethodsNonLive<Pooler>, options: { listen: boolean }) 
     Effect.gen(function* () {
       const client = yield* clientOf(yield* Pooler)
       const started = Date.now()
-      const error = failureOf(yield* Effect.exit(client.fetchVal("SELECT pg_sleep(30)", [], { timeout: "300 millis" })))
+      const error = failureOf(
+        yield* Effect.exit(
+          Effect.map(client.fetchVal("SELECT pg_sleep(30)", [], { timeout: "300 millis" }), Option.getOrThrow),
+        ),
+      )
       expect(error._tag).toBe("PgTimeoutError")
       // The statement was cancelled on the server, not waited for.
       expect(Date.now() - started).toBeLessThan(15_000)
-      expect(yield* client.fetchVal("SELECT $1::int", [7])).toBe(7)
+      expect(Option.getOrThrow(yield* client.fetchVal("SELECT $1::int", [7]))).toBe(7)
     }),
   )
 

@@ -18,8 +18,8 @@ describe("asyncpg's prepared statement examples", () => {
     Effect.gen(function* () {
       const conn = yield* connect()
       const stmt = yield* conn.prepare("SELECT 2 ^ $1")
-      expect(yield* stmt.fetchVal([10])).toBe(1024)
-      expect(yield* stmt.fetchVal([20])).toBe(1048576)
+      expect(Option.getOrThrow(yield* stmt.fetchVal([10]))).toBe(1024)
+      expect(Option.getOrThrow(yield* stmt.fetchVal([20]))).toBe(1048576)
     }),
   )
 
@@ -81,7 +81,7 @@ describe("asyncpg's prepared statement examples", () => {
       ])
       expect(Option.getOrThrow(yield* stmt.fetchRow([1])).name).toBe("Alice")
       expect(Option.getOrThrow(yield* stmt.fetchRow([2])).name).toBe("Andy")
-      expect(yield* stmt.fetchVal([3], { column: 1 })).toBe("Bob")
+      expect(Option.getOrThrow(yield* stmt.fetchVal([3], { column: 1 }))).toBe("Bob")
 
       const stmt2 = yield* conn.prepare("SELECT * FROM users WHERE name LIKE $1 ORDER BY id")
       expect((yield* stmt2.fetch(["A%"])).map((r) => r.name)).toEqual(["Alice", "Andy"])
@@ -92,7 +92,7 @@ describe("asyncpg's prepared statement examples", () => {
         [1, "view_page"],
         [1, "logout"],
       ])
-      expect(yield* conn.fetchVal("SELECT count(*) FROM logs")).toBe(3n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM logs"))).toBe(3n)
 
       const stmt4 = yield* conn.prepare("SELECT * FROM users WHERE email = $1")
       const plan = (yield* stmt4.explain(["test@example.com"])) as Array<{ Plan: Record<string, unknown> }>
@@ -146,8 +146,10 @@ describe("prepared statements", () => {
       ])
       expect(select.getStatusMsg()).toBe("SELECT 2")
       expect(Option.isNone(yield* select.fetchRow([99]))).toBe(true)
-      expect(yield* select.fetchVal([99])).toBe(null)
-      expect(failureOf(yield* Effect.exit(select.fetchVal([1], { column: 7 })))._tag).toBe("PgInterfaceError")
+      expect(yield* select.fetchVal([99])).toEqual(Option.none())
+      expect(
+        failureOf(yield* Effect.exit(Effect.map(select.fetchVal([1], { column: 7 }), Option.getOrThrow)))._tag,
+      ).toBe("PgInterfaceError")
       expect(select.columns.map((c) => c.name)).toEqual(["id", "label"])
       expect(select.parameterTypeOids).toEqual([23])
     }),
@@ -159,9 +161,11 @@ describe("prepared statements", () => {
       const bad = failureOf(yield* Effect.exit(conn.prepare("SELEC 1")))
       expect(bad._tag === "PgServerError" && bad.condition).toBe("syntax_error")
       const stmt = yield* conn.prepare("SELECT $1::int4 + 1")
-      expect(failureOf(yield* Effect.exit(stmt.fetchVal([{ not: "a number" }])))._tag).toBe("PgEncodeError")
-      expect(failureOf(yield* Effect.exit(stmt.fetchVal([])))._tag).toBe("PgEncodeError")
-      expect(yield* stmt.fetchVal([1])).toBe(2)
+      expect(
+        failureOf(yield* Effect.exit(Effect.map(stmt.fetchVal([{ not: "a number" }]), Option.getOrThrow)))._tag,
+      ).toBe("PgEncodeError")
+      expect(failureOf(yield* Effect.exit(Effect.map(stmt.fetchVal([]), Option.getOrThrow)))._tag).toBe("PgEncodeError")
+      expect(Option.getOrThrow(yield* stmt.fetchVal([1]))).toBe(2)
     }),
   )
 
@@ -196,7 +200,7 @@ describe("prepared statements", () => {
       const insert = yield* conn.prepare("INSERT INTO ex VALUES ($1)")
       const plan = (yield* insert.explain([1], { analyze: true })) as Array<{ Plan: Record<string, unknown> }>
       expect(plan[0]!.Plan["Node Type"]).toBe("ModifyTable")
-      expect(yield* conn.fetchVal("SELECT count(*) FROM ex")).toBe(0n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM ex"))).toBe(0n)
       yield* conn.transaction(
         Effect.gen(function* () {
           yield* insert.execute([2])
@@ -254,7 +258,7 @@ describe("prepared statements", () => {
         }),
       )
       // Closed lazily, with the next preparation.
-      yield* conn.fetchVal("SELECT 'next statement'")
+      Option.getOrThrow(yield* conn.fetchVal("SELECT 'next statement'"))
       expect(yield* statementNames(conn)).not.toContain(name)
       const stmt = yield* conn.prepare("SELECT 1")
       yield* stmt.close
@@ -297,8 +301,8 @@ describe("statement cache", () => {
           rows.map((r) => [String(r.get("statement")), String(r.get("name"))] as const),
         )
       for (const conn of [a, b]) {
-        yield* conn.fetchVal("SELECT $1::int AS one", [1])
-        yield* conn.fetchVal("SELECT $1::int AS two", [2])
+        Option.getOrThrow(yield* conn.fetchVal("SELECT $1::int AS one", [1]))
+        Option.getOrThrow(yield* conn.fetchVal("SELECT $1::int AS two", [2]))
       }
       const [onA, onB] = [new Map(yield* names(a)), new Map(yield* names(b))]
       const one = onA.get("SELECT $1::int AS one")
@@ -314,17 +318,17 @@ describe("statement cache", () => {
     Effect.gen(function* () {
       const sql = "SELECT $1::int + 1"
       const conn = yield* connect()
-      expect(yield* conn.fetchVal(sql, [1])).toBe(2)
+      expect(Option.getOrThrow(yield* conn.fetchVal(sql, [1]))).toBe(2)
       yield* conn.execute("DEALLOCATE ALL")
-      expect(yield* conn.fetchVal(sql, [2])).toBe(3)
-      expect(yield* conn.fetchVal(sql, [3])).toBe(4)
+      expect(Option.getOrThrow(yield* conn.fetchVal(sql, [2]))).toBe(3)
+      expect(Option.getOrThrow(yield* conn.fetchVal(sql, [3]))).toBe(4)
       // A connection that first loses a statement inside a transaction.
       const fresh = yield* connect()
-      expect(yield* fresh.fetchVal(sql, [1])).toBe(2)
+      expect(Option.getOrThrow(yield* fresh.fetchVal(sql, [1]))).toBe(2)
       const lose = fresh.transaction(
         Effect.gen(function* () {
           yield* fresh.execute("DEALLOCATE ALL")
-          return yield* fresh.fetchVal(sql, [4])
+          return Option.getOrThrow(yield* fresh.fetchVal(sql, [4]))
         }),
       )
       const error = failureOf(yield* Effect.exit(lose))
@@ -344,13 +348,13 @@ describe("statement cache", () => {
         conn.fetch("SELECT name, prepare_time::text AS at FROM pg_prepared_statements WHERE statement = $1", [sql]),
         (rows) => rows.map((r) => `${String(r.get("name"))} ${String(r.get("at"))}`),
       )
-      yield* conn.fetchVal(sql, [1])
+      Option.getOrThrow(yield* conn.fetchVal(sql, [1]))
       const before = yield* prepared
       expect(before).toHaveLength(1)
-      yield* conn.fetchVal(sql, [1])
+      Option.getOrThrow(yield* conn.fetchVal(sql, [1]))
       expect(yield* prepared).toEqual(before)
       yield* Effect.sleep("300 millis")
-      yield* conn.fetchVal(sql, [1])
+      Option.getOrThrow(yield* conn.fetchVal(sql, [1]))
       const after = yield* prepared
       expect(after).toHaveLength(1) // the expired statement was replaced, under the same name
       expect(after[0]!.split(" ")[0]).toBe(before[0]!.split(" ")[0])
@@ -362,10 +366,10 @@ describe("statement cache", () => {
     Effect.gen(function* () {
       const conn = yield* connect({ maxCacheableStatementSize: 40 })
       const long = `SELECT $1::int AS value /* ${"x".repeat(60)} */`
-      expect(yield* conn.fetchVal(long, [5])).toBe(5)
-      expect(yield* conn.fetchVal(long, [6])).toBe(6)
+      expect(Option.getOrThrow(yield* conn.fetchVal(long, [5]))).toBe(5)
+      expect(Option.getOrThrow(yield* conn.fetchVal(long, [6]))).toBe(6)
       const short = "SELECT $1::int"
-      expect(yield* conn.fetchVal(short, [7])).toBe(7)
+      expect(Option.getOrThrow(yield* conn.fetchVal(short, [7]))).toBe(7)
       const statements = yield* conn.fetch("SELECT statement FROM pg_prepared_statements")
       expect(statements.map((r) => r.statement)).toContain(short)
       expect(statements.map((r) => r.statement)).not.toContain(long)
@@ -375,9 +379,9 @@ describe("statement cache", () => {
   it.live("namedStatements: false (PgBouncer mode) prepares nothing by name and still works", () =>
     Effect.gen(function* () {
       const conn = yield* connect({ namedStatements: false })
-      for (let i = 0; i < 3; i++) expect(yield* conn.fetchVal("SELECT $1::int * 2", [i])).toBe(i * 2)
+      for (let i = 0; i < 3; i++) expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::int * 2", [i]))).toBe(i * 2)
       const stmt = yield* conn.prepare("SELECT $1::text || '!'")
-      expect(yield* stmt.fetchVal(["hi"])).toBe("hi!")
+      expect(Option.getOrThrow(yield* stmt.fetchVal(["hi"]))).toBe("hi!")
       expect(yield* stmt.getParameters()).toEqual([{ oid: 25, name: "text", kind: "scalar", schema: "pg_catalog" }])
       yield* conn.execute("CREATE TEMP TABLE pb (a int)")
       yield* conn.executeMany("INSERT INTO pb VALUES ($1)", [[1], [2], [3]])
@@ -385,7 +389,7 @@ describe("statement cache", () => {
         Stream.runCollect(conn.cursor("SELECT a FROM pb ORDER BY a", [], { prefetch: 2 })),
       )
       expect(all.map((r) => r.a)).toEqual([1, 2, 3])
-      expect(yield* conn.fetchVal("SELECT count(*) FROM pg_prepared_statements")).toBe(0n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM pg_prepared_statements"))).toBe(0n)
     }),
   )
 

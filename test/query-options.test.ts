@@ -3,7 +3,7 @@
  * overrides it), and `pipelining: false` against a real server.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, Stream } from "effect"
+import { Effect, Exit, Fiber, Option, Stream } from "effect"
 import { connect } from "./support/connect.ts"
 import { failureOf } from "./support/failure.ts"
 
@@ -22,7 +22,7 @@ describe("commandTimeout", () => {
       yield* timedOut(conn.execute("SELECT pg_sleep($1)", [5]))
       yield* timedOut(conn.fetch(slow))
       yield* timedOut(conn.fetchRow(slow))
-      yield* timedOut(conn.fetchVal(slow))
+      yield* timedOut(Effect.map(conn.fetchVal(slow), Option.getOrThrow))
       yield* timedOut(conn.executeMany("SELECT pg_sleep($1)", [[5]]))
       yield* timedOut(conn.fetchMany("SELECT pg_sleep($1)", [[5]]))
       yield* timedOut(Stream.runDrain(conn.cursor(slow)))
@@ -34,12 +34,18 @@ describe("commandTimeout", () => {
           }),
         ),
       )
-      yield* timedOut(Effect.scoped(Effect.flatMap(conn.prepare("SELECT pg_sleep($1)"), (stmt) => stmt.fetchVal([5]))))
+      yield* timedOut(
+        Effect.scoped(
+          Effect.flatMap(conn.prepare("SELECT pg_sleep($1)"), (stmt) =>
+            Effect.map(stmt.fetchVal([5]), Option.getOrThrow),
+          ),
+        ),
+      )
       expect(Date.now() - started).toBeLessThan(30_000)
       // A per-call timeout overrides the default.
       expect(yield* conn.execute("SELECT pg_sleep(0.3)", [], { timeout: "20 seconds" })).toBe("SELECT 1")
       expect(conn.transactionStatus).toBe("idle")
-      expect(yield* conn.fetchVal("SELECT 'still usable'")).toBe("still usable")
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 'still usable'"))).toBe("still usable")
     }),
   )
 
@@ -48,10 +54,12 @@ describe("commandTimeout", () => {
       const conn = yield* connect()
       const tx = yield* Effect.forkChild(conn.transaction(Effect.sleep("500 millis")))
       yield* Effect.sleep("50 millis")
-      const exit = yield* Effect.exit(conn.fetchVal("SELECT 1", [], { timeout: "100 millis" }))
+      const exit = yield* Effect.exit(
+        Effect.map(conn.fetchVal("SELECT 1", [], { timeout: "100 millis" }), Option.getOrThrow),
+      )
       expect(failureOf(exit)._tag).toBe("PgTimeoutError")
       yield* Fiber.join(tx)
-      expect(yield* conn.fetchVal("SELECT 2")).toBe(2)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 2"))).toBe(2)
     }),
   )
 })
@@ -65,16 +73,19 @@ describe("pipelining: false", () => {
         Array.from({ length: 60 }, (_, i) => i),
         (i) =>
           i % 20 === 7
-            ? Effect.map(Effect.exit(conn.fetchVal("SELECT 1/0")), Exit.isFailure)
+            ? Effect.map(Effect.exit(Effect.map(conn.fetchVal("SELECT 1/0"), Option.getOrThrow)), Exit.isFailure)
             : i % 10 === 3
               ? conn.transaction(
-                  Effect.andThen(conn.execute("INSERT INTO np VALUES ($1)", [i]), conn.fetchVal("SELECT $1::int", [i])),
+                  Effect.andThen(
+                    conn.execute("INSERT INTO np VALUES ($1)", [i]),
+                    Effect.map(conn.fetchVal("SELECT $1::int", [i]), Option.getOrThrow),
+                  ),
                 )
-              : conn.fetchVal("SELECT $1::int * 2", [i]),
+              : Effect.map(conn.fetchVal("SELECT $1::int * 2", [i]), Option.getOrThrow),
         { concurrency: "unbounded" },
       )
       results.forEach((r, i) => expect(r).toBe(i % 20 === 7 ? true : i % 10 === 3 ? i : i * 2))
-      expect(yield* conn.fetchVal("SELECT count(*) FROM np")).toBe(6n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM np"))).toBe(6n)
     }),
   )
 })

@@ -93,7 +93,7 @@ describe("a released pooled handle", () => {
       // A statement and a cursor made on the handle, in a scope that outlives the checkout.
       const { handle, statement, cursor, early, earlyStream } = yield* Effect.scoped(
         Effect.gen(function* () {
-          const handle = yield* PgClient.reserve
+          const handle = yield* PgClient.acquire()
           yield* handle.execute("BEGIN")
           const statement = yield* Scope.provide(handle.prepare("SELECT $1::int AS a"), outer)
           const cursor = yield* Scope.provide(handle.openCursor("SELECT generate_series(1, 10)"), outer)
@@ -174,7 +174,7 @@ describe("a released pooled handle", () => {
   it.live("the Stream member lists match the live methods' results", () =>
     Effect.scoped(
       Effect.gen(function* () {
-        const handle = yield* PgClient.reserve
+        const handle = yield* PgClient.acquire()
         for (const [name, { args, stream }] of Object.entries(connectionMethods)) {
           const live = (handle as unknown as Record<string, (...a: ReadonlyArray<unknown>) => unknown>)[name]!(...args)
           expect(Stream.isStream(live), `conn.${name}`).toBe(stream === true)

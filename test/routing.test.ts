@@ -20,7 +20,7 @@ import * as PgCopy from "@pgfx/client/PgCopy"
 import type * as PgPool from "@pgfx/client/PgPool"
 import * as PgQuery from "@pgfx/client/PgQuery"
 import * as PgSqlClient from "@pgfx/sql/PgSqlClient"
-import { Effect, Fiber, Layer, Ref, Schema, type Scope, Stream } from "effect"
+import { Effect, Fiber, Layer, Option, Ref, Schema, type Scope, Stream } from "effect"
 import { SqlClient } from "effect/sql/SqlClient"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -65,14 +65,14 @@ type NotRouted =
   | "listener" // the listener value
   | "listen" // notifications are read on the dedicated listener connection, never a pooled one
   | "subscribe"
-  | "reserve" // documented: always a fresh checkout, even inside a transaction
+  | "acquire" // documented: always a fresh checkout, even inside a transaction
   | "withConnection"
 
 const clientRows: Record<Exclude<keyof PgClient.PgClientShape, NotRouted>, Row> = {
   execute: writer(PgClient.execute(PROBE)),
   fetch: writer(PgClient.fetch(PROBE)),
   fetchRow: writer(PgClient.fetchRow(PROBE)),
-  fetchVal: writer(PgClient.fetchVal(PROBE)),
+  fetchVal: writer(Effect.map(PgClient.fetchVal(PROBE), Option.getOrThrow)),
   executeMany: writer(PgClient.executeMany("SELECT probe() WHERE $1::int = 1", [[1]])),
   fetchMany: writer(PgClient.fetchMany("SELECT probe() WHERE $1::int = 1", [[1]])),
   cursor: writer(Stream.runCollect(PgClient.cursor(PROBE))),
@@ -103,7 +103,7 @@ const poolRows: Record<Exclude<keyof PgPool.PgPool, PoolControl>, Row> = {
   execute: writer(withClient((c) => c.pool.execute(PROBE))),
   fetch: writer(withClient((c) => c.pool.fetch(PROBE))),
   fetchRow: writer(withClient((c) => c.pool.fetchRow(PROBE))),
-  fetchVal: writer(withClient((c) => c.pool.fetchVal(PROBE))),
+  fetchVal: writer(withClient((c) => Effect.map(c.pool.fetchVal(PROBE), Option.getOrThrow))),
   executeMany: writer(withClient((c) => c.pool.executeMany("SELECT probe() WHERE $1::int = 1", [[1]]))),
   fetchMany: writer(withClient((c) => c.pool.fetchMany("SELECT probe() WHERE $1::int = 1", [[1]]))),
 }
@@ -361,12 +361,27 @@ layer(shared, { excludeTestServices: true })("the list of entry points", (it) =>
     Effect.scoped(
       Effect.gen(function* () {
         const client = yield* PgClient.PgClient
-        const notRouted = ["pool", "listener", "listen", "subscribe", "reserve", "withConnection"]
+        const notRouted = ["pool", "listener", "listen", "subscribe", "acquire", "withConnection"]
         expect(Object.keys(client).sort()).toEqual([...Object.keys(clientRows), ...notRouted].sort())
-        const poolMethods = Object.getOwnPropertyNames(Object.getPrototypeOf(client.pool)).filter(
+        // Methods on the prototype, and the overloaded fetch methods, which are own properties.
+        const poolMembers = [
+          ...Object.getOwnPropertyNames(Object.getPrototypeOf(client.pool)),
+          ...Object.keys(client.pool),
+        ]
+        const poolMethods = poolMembers.filter(
           (k) => typeof (client.pool as unknown as Record<string, unknown>)[k] === "function",
         )
-        const poolNotShortcuts = ["constructor", "withConnection", "setConnectArgs", "owns", "run", "call", "setup"]
+        const poolNotShortcuts = [
+          "constructor",
+          "acquire",
+          "member",
+          "withConnection",
+          "setConnectArgs",
+          "owns",
+          "run",
+          "call",
+          "setup",
+        ]
         expect(poolMethods.filter((k) => !poolNotShortcuts.includes(k)).sort()).toEqual(Object.keys(poolRows).sort())
         const copyFunctions = Object.keys(PgCopy).filter((k) => !k.endsWith("Error"))
         expect(copyFunctions.sort()).toEqual(Object.keys(copyRows((c) => c)).sort())
@@ -382,11 +397,11 @@ layer(shared, { excludeTestServices: true })("the list of entry points", (it) =>
 
   it("entry points get connections only through internal/Route.ts", () => {
     // Checking a connection out is the pool's `acquire` / `withConnection` (and the client's
-    // `reserve` / `withConnection`, which are them). Only these places may name them.
+    // `acquire` / `withConnection`, which are them). Only these places may name them.
     const allowed: Record<string, number> = {
       "packages/client/src/internal/Route.ts": 2, // the resolution itself
       "packages/client/src/PgPool.ts": 1, // run(): a shortcut with a `setup` hook needs a handle
-      "packages/client/src/PgClient.ts": 4, // the client's reserve / withConnection and their accessors
+      "packages/client/src/PgClient.ts": 4, // the client's acquire / withConnection and their accessors
       // effect/sql's transactionAcquirer (a new top-level transaction), and its unprepared/raw
       // statements outside a pgfx transaction (PgCurrentConnection.find decides, as Route does)
       "packages/sql/src/PgSqlClient.ts": 2,

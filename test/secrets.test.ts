@@ -11,7 +11,7 @@ import * as PgClient from "@pgfx/client/PgClient"
 import * as PgConnection from "@pgfx/client/PgConnection"
 import * as PgPool from "@pgfx/client/PgPool"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, Logger, Redacted, References, Stream } from "effect"
+import { Effect, Fiber, Logger, Option, Redacted, References, Stream } from "effect"
 import { createHash, createHmac, pbkdf2Sync } from "node:crypto"
 import * as util from "node:util"
 import { authUser, testCluster } from "./support/cluster.ts"
@@ -83,7 +83,10 @@ describe("secrets", () => {
       const clear = authUser("clear")
       const password = secret.password!
       const verifier = yield* withAdmin((admin) =>
-        admin.fetchVal("SELECT rolpassword FROM pg_authid WHERE rolname = $1", [secret.name]),
+        Effect.map(
+          admin.fetchVal("SELECT rolpassword FROM pg_authid WHERE rolname = $1", [secret.name]),
+          Option.getOrThrow,
+        ),
       )
       const keys = scramKeys(verifier as string, password)
       const texts = [
@@ -112,8 +115,8 @@ describe("secrets", () => {
       yield* Effect.gen(function* () {
         const conn = yield* PgConnection.make({ ...base, user: secret.name, password })
         yield* conn.addQueryLogger((record) => records.push(record))
-        yield* conn.fetchVal("SELECT $1::int", [1])
-        objects.queryError = yield* Effect.flip(conn.fetchVal("SELECT 1/0"))
+        Option.getOrThrow(yield* conn.fetchVal("SELECT $1::int", [1]))
+        objects.queryError = yield* Effect.flip(Effect.map(conn.fetchVal("SELECT 1/0"), Option.getOrThrow))
         objects.connection = conn
         objects.redactedConnection = yield* PgConnection.make({
           ...base,
@@ -127,14 +130,14 @@ describe("secrets", () => {
         )
 
         const pool = yield* PgPool.make({ ...base, user: secret.name, password, min: 1, max: 2 })
-        yield* pool.fetchVal("SELECT 1")
+        Option.getOrThrow(yield* pool.fetchVal("SELECT 1"))
         yield* pool.withConnection((conn) => conn.execute("SELECT 2"))
         objects.pool = pool
-        objects.poolConnection = yield* pool.acquire
+        objects.poolConnection = yield* pool.acquire()
 
         const url = `postgres://${secret.name}:${password}@${pg.host}:${pg.port}/${pg.database}?sslmode=disable`
         const client = yield* PgClient.make(url)
-        yield* client.fetchVal("SELECT 1")
+        Option.getOrThrow(yield* client.fetchVal("SELECT 1"))
         yield* client.transaction(client.execute("SELECT 3"))
         // The client's listener opens its own connection for a subscription.
         const heard = yield* Effect.forkChild(Stream.runDrain(client.listen("secrets_chan").pipe(Stream.take(1))))

@@ -9,7 +9,7 @@ import type { PgConnectionError, PgProtocolError } from "@pgfx/client/PgError"
 import * as PgNotifications from "@pgfx/client/PgNotifications"
 import * as PgPool from "@pgfx/client/PgPool"
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, Fiber, Latch, Logger, type LogLevel, References, Scope, Stream } from "effect"
+import { Deferred, Effect, Exit, Fiber, Latch, Logger, type LogLevel, Option, References, Scope, Stream } from "effect"
 import { connect, withAdmin } from "./support/connect.ts"
 import { poolOptions } from "./support/pool.ts"
 import { failureOf } from "./support/failure.ts"
@@ -237,7 +237,9 @@ describe("termination listeners", () => {
       yield* conn.addTerminationListener((c, reason) => Deferred.doneUnsafe(terminated, Exit.succeed([c, reason])))
       yield* conn.addTerminationListener(removed)
       yield* conn.removeTerminationListener(removed)
-      yield* withAdmin((admin) => admin.fetchVal("SELECT pg_terminate_backend($1)", [conn.serverPid]))
+      yield* withAdmin((admin) =>
+        Effect.map(admin.fetchVal("SELECT pg_terminate_backend($1)", [conn.serverPid]), Option.getOrThrow),
+      )
       const [c, reason] = yield* within(Deferred.await(terminated), "the termination listener")
       expect(c).toBe(conn)
       expect(reason._tag).toBe("PgConnectionError")

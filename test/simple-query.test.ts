@@ -8,7 +8,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as CompatCodecs from "@pgfx/types/CompatCodecs"
 import { PgDate } from "@pgfx/types/PgDate"
 import { PgTimestamp } from "@pgfx/types/PgTimestamp"
-import { Effect, Schema } from "effect"
+import { Effect, Option, Schema } from "effect"
 import { connect } from "./support/connect.ts"
 import { failureOf } from "./support/failure.ts"
 
@@ -80,12 +80,12 @@ describe("simpleQuery", () => {
       )
       expect(error).toMatchObject({ _tag: "PgServerError", code: "22012" })
       // the simple protocol runs the statements in one implicit transaction: all rolled back
-      expect(yield* conn.fetchVal("SELECT count(*)::int FROM f")).toBe(0)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*)::int FROM f"))).toBe(0)
       const copy = failureOf(yield* Effect.exit(conn.simpleQuery("COPY f FROM STDIN")))
       expect(copy._tag).toBe("PgServerError")
       const [out] = yield* conn.simpleQuery("COPY (SELECT 1) TO STDOUT")
       expect(out!.command).toBe("COPY 1")
-      expect(yield* conn.fetchVal("SELECT 7")).toBe(7)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 7"))).toBe(7)
     }),
   )
 
@@ -96,7 +96,7 @@ describe("simpleQuery", () => {
       yield* conn.setTypeCodec("int4", { format: "text", schema: Schema.Literal("1"), schemaName: "pg_catalog" })
       const error = failureOf(yield* Effect.exit(conn.simpleQuery("SELECT 2::int4 AS d")))
       expect(error._tag).toBe("PgDecodeError")
-      expect(yield* conn.fetchVal("SELECT 'usable'::text")).toBe("usable")
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 'usable'::text"))).toBe("usable")
     }),
   )
 })

@@ -31,9 +31,9 @@ describe("sql template against the server", () => {
       yield* conn.execute("CREATE TABLE victims (id serial PRIMARY KEY, v text)")
       for (const v of evilValues) {
         yield* conn.execute(sql`INSERT INTO victims ${sql.insert({ v })}`)
-        expect(yield* conn.fetchVal(sql`SELECT v FROM victims WHERE v = ${v}`)).toBe(v)
+        expect(Option.getOrThrow(yield* conn.fetchVal(sql`SELECT v FROM victims WHERE v = ${v}`))).toBe(v)
       }
-      expect(yield* conn.fetchVal("SELECT count(*)::int FROM victims")).toBe(evilValues.length)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*)::int FROM victims"))).toBe(evilValues.length)
       const found = yield* conn.fetch(sql`SELECT v FROM victims WHERE v IN ${sql.in(evilValues)} ORDER BY id`)
       expect(found.map((r) => r.get("v"))).toEqual(evilValues)
     }),
@@ -46,7 +46,9 @@ describe("sql template against the server", () => {
       for (const name of evilIdentifiers) {
         yield* conn.execute(sql`CREATE TABLE ${sql.id(schema, name)} (${sql.id(name)} text)`)
         yield* conn.execute(sql`INSERT INTO ${sql.id(name)} ${sql.insert({ [name]: name })}`)
-        expect(yield* conn.fetchVal(sql`SELECT ${sql.id(name)} FROM ${sql.id(schema, name)}`)).toBe(name)
+        expect(Option.getOrThrow(yield* conn.fetchVal(sql`SELECT ${sql.id(name)} FROM ${sql.id(schema, name)}`))).toBe(
+          name,
+        )
       }
       const tables = yield* conn.fetch(
         "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename",
@@ -67,7 +69,7 @@ describe("sql template against the server", () => {
         ])}`,
       )
       expect(tag).toBe("INSERT 0 3")
-      expect(yield* conn.fetchVal(sql`SELECT qty FROM items WHERE id = ${2}`)).toBe(7)
+      expect(Option.getOrThrow(yield* conn.fetchVal(sql`SELECT qty FROM items WHERE id = ${2}`))).toBe(7)
       yield* conn.execute(sql`UPDATE items SET ${sql.update({ id: 3, name: "C", qty: 30 }, ["id"])} WHERE id = ${3}`)
       const where = sql.and([sql`qty > ${0}`, sql.or([sql`name = ${"a"}`, sql`name = ${"C"}`])])
       const rows = yield* conn.fetch(sql`SELECT id, name, qty FROM items WHERE ${where} ORDER BY id`)
@@ -79,18 +81,21 @@ describe("sql template against the server", () => {
       expect(Option.map(row, (r) => r.get("name"))).toEqual(Option.some("a"))
       const streamed = yield* Stream.runCollect(conn.cursor(sql`SELECT id FROM items WHERE id >= ${2} ORDER BY id`))
       expect(Array.from(streamed, (r) => r.get("id"))).toEqual([2, 3])
-      expect(yield* conn.fetchVal(sql`SELECT count(*)::int FROM items WHERE id IN ${sql.in([])}`)).toBe(0)
+      expect(
+        Option.getOrThrow(yield* conn.fetchVal(sql`SELECT count(*)::int FROM items WHERE id IN ${sql.in([])}`)),
+      ).toBe(0)
     }),
   )
 
   it.live("PgClient shortcuts and accessors take fragments", () =>
     Effect.gen(function* () {
       const client = yield* PgClient.make(poolOptions({ max: 2 }))
-      expect(yield* client.fetchVal(sql`SELECT ${40}::int + ${2}`)).toBe(42)
-      expect(yield* client.pool.fetchVal(sql`SELECT ${"x"}::text`)).toBe("x")
-      const n = yield* PgClient.fetchVal(sql`SELECT ${sql.id("n")} FROM (SELECT ${5}::int AS n) s`).pipe(
-        Effect.provideService(PgClient.PgClient, client),
-      )
+      expect(Option.getOrThrow(yield* client.fetchVal(sql`SELECT ${40}::int + ${2}`))).toBe(42)
+      expect(Option.getOrThrow(yield* client.pool.fetchVal(sql`SELECT ${"x"}::text`))).toBe("x")
+      const n = yield* Effect.map(
+        PgClient.fetchVal(sql`SELECT ${sql.id("n")} FROM (SELECT ${5}::int AS n) s`),
+        Option.getOrThrow,
+      ).pipe(Effect.provideService(PgClient.PgClient, client))
       expect(n).toBe(5)
       expect((yield* client.fetch(sql`SELECT generate_series(1, ${3})`)).length).toBe(3)
     }),

@@ -12,8 +12,11 @@ import { connect, tcpOptions, withAdmin } from "./support/connect.ts"
 
 // A real (not temporary) table in the shared database, as in an application's test suite.
 const table = `tt_items_${process.pid}`
-const count = (conn: PgConnection.PgConnection) => conn.fetchVal(`SELECT count(*) FROM ${table}`)
-const committedCount = withAdmin((admin) => admin.fetchVal(`SELECT count(*) FROM ${table}`))
+const count = (conn: PgConnection.PgConnection) =>
+  Effect.map(conn.fetchVal(`SELECT count(*) FROM ${table}`), Option.getOrThrow)
+const committedCount = withAdmin((admin) =>
+  Effect.map(admin.fetchVal(`SELECT count(*) FROM ${table}`), Option.getOrThrow),
+)
 
 beforeAll(() => Effect.runPromise(withAdmin((admin) => admin.execute(`CREATE TABLE ${table} (name text)`))))
 afterAll(() =>
@@ -21,7 +24,7 @@ afterAll(() =>
     withAdmin((admin) =>
       Effect.gen(function* () {
         // Nothing any test wrote survived.
-        const left = yield* admin.fetchVal(`SELECT count(*) FROM ${table}`)
+        const left = Option.getOrThrow(yield* admin.fetchVal(`SELECT count(*) FROM ${table}`))
         yield* admin.execute(`DROP TABLE ${table}`)
         if (left !== 0n) throw new Error(`${left} rows leaked out of the test transactions`)
       }),

@@ -7,7 +7,7 @@
 import { PgConnectionError, PgEncodeError, PgInterfaceError, PgProtocolError } from "@pgfx/client/PgError"
 import { PgJson } from "@pgfx/types/PgJson"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit } from "effect"
+import { Effect, Exit, Option } from "effect"
 import { connect } from "./support/connect.ts"
 import { ensureExtension } from "./support/schema.ts"
 
@@ -18,17 +18,20 @@ describe("a leading U+FEFF is part of the value", () => {
     Effect.gen(function* () {
       yield* ensureExtension("citext")
       const conn = yield* connect()
-      expect(yield* conn.fetchVal("SELECT E'\\uFEFFabc'::citext")).toBe(`${BOM}abc`)
-      expect(yield* conn.fetchVal("SELECT E'\\uFEFFabc'::text")).toBe(`${BOM}abc`)
-      expect(yield* conn.fetchVal("SELECT E'\\uFEFFabc'::varchar")).toBe(`${BOM}abc`)
-      expect(yield* conn.fetchVal("SELECT ARRAY[E'\\uFEFFa', E'\\uFEFFb']::citext[]")).toEqual([`${BOM}a`, `${BOM}b`])
-      expect(yield* conn.fetchVal("SELECT $1::text", [`${BOM}x`])).toBe(`${BOM}x`)
-      expect(yield* conn.fetchVal("SELECT $1::json", [{ k: `${BOM}v` }])).toEqual({ k: `${BOM}v` })
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT E'\\uFEFFabc'::citext"))).toBe(`${BOM}abc`)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT E'\\uFEFFabc'::text"))).toBe(`${BOM}abc`)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT E'\\uFEFFabc'::varchar"))).toBe(`${BOM}abc`)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT ARRAY[E'\\uFEFFa', E'\\uFEFFb']::citext[]"))).toEqual([
+        `${BOM}a`,
+        `${BOM}b`,
+      ])
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::text", [`${BOM}x`]))).toBe(`${BOM}x`)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::json", [{ k: `${BOM}v` }]))).toEqual({ k: `${BOM}v` })
       // Column names and command tags are decoded by the protocol layer.
       const rows = yield* conn.fetch(`SELECT 1 AS "${BOM}name"`)
       expect(rows[0]!.columns[0]!.name).toBe(`${BOM}name`)
       // The server sees the BOM too: its length counts it.
-      expect(yield* conn.fetchVal("SELECT length($1::text)", [`${BOM}abc`])).toBe(4)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT length($1::text)", [`${BOM}abc`]))).toBe(4)
     }),
   )
 })
@@ -46,7 +49,7 @@ describe("a lone surrogate is refused before anything is sent", () => {
         ["SELECT $1::jsonb", [PgJson.raw('["a\ud800b"]')], 1],
         ["SELECT $1::varchar", ["\ud83d"], 1],
       ] as const) {
-        const exit = yield* Effect.exit(conn.fetchVal(sql, args))
+        const exit = yield* Effect.exit(Effect.map(conn.fetchVal(sql, args), Option.getOrThrow))
         expect(Exit.isFailure(exit)).toBe(true)
         const error = Exit.isFailure(exit) ? exit.cause.reasons[0] : undefined
         const e = error !== undefined && error._tag === "Fail" ? error.error : undefined
@@ -56,11 +59,13 @@ describe("a lone surrogate is refused before anything is sent", () => {
       }
       // A JSON value (not JSON text) is serialized with the surrogate escaped (\ud800), which
       // is exact: json keeps it as written, jsonb refuses it (a typed server error).
-      expect(yield* conn.fetchVal("SELECT $1::json", [{ k: "a\ud800b" }])).toEqual({ k: "a\ud800b" })
-      const jsonb = yield* Effect.flip(conn.fetchVal("SELECT $1::jsonb", [{ k: "a\ud800b" }]))
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::json", [{ k: "a\ud800b" }]))).toEqual({ k: "a\ud800b" })
+      const jsonb = yield* Effect.flip(
+        Effect.map(conn.fetchVal("SELECT $1::jsonb", [{ k: "a\ud800b" }]), Option.getOrThrow),
+      )
       expect(jsonb._tag).toBe("PgServerError")
       // Nothing reached the server: the session is in sync and a well-formed pair goes through.
-      expect(yield* conn.fetchVal("SELECT $1::text", ["a\ud83d\ude00b"])).toBe("a\ud83d\ude00b")
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::text", ["a\ud83d\ude00b"]))).toBe("a\ud83d\ude00b")
       expect(conn.isClosed).toBe(false)
     }),
   )
@@ -72,7 +77,7 @@ describe("a lone surrogate is refused before anything is sent", () => {
       expect(simple).toBeInstanceOf(PgInterfaceError)
       const extended = yield* Effect.flip(conn.fetch("SELECT 'a\ud800b', $1::int4", [1]))
       expect(extended).toBeInstanceOf(PgInterfaceError)
-      expect(yield* conn.fetchVal("SELECT 1")).toBe(1)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 1"))).toBe(1)
     }),
   )
 })
@@ -101,7 +106,7 @@ describe("client_encoding must stay UTF8", () => {
       expect(set).toBeInstanceOf(PgProtocolError)
       expect(set.message).toContain(`client_encoding changed to "SQL_ASCII"`)
       expect(conn.isClosed).toBe(true)
-      const after = yield* Effect.flip(conn.fetchVal("SELECT E'\\xff'::text"))
+      const after = yield* Effect.flip(Effect.map(conn.fetchVal("SELECT E'\\xff'::text"), Option.getOrThrow))
       expect(after).toBeInstanceOf(PgConnectionError)
     }),
   )

@@ -8,7 +8,7 @@ import * as PgConnection from "@pgfx/client/PgConnection"
 import type { PgConnectionOptions, SslMode } from "@pgfx/client/PgConfig"
 import { describe, expect, it, layer } from "@effect/vitest"
 import * as TempCluster from "@pgfx/testing/TempCluster"
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Option } from "effect"
 import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -26,7 +26,7 @@ const isolated = (options: PgConnectionOptions): PgConnectionOptions => ({ envir
 const sslInUse = (options: PgConnectionOptions) =>
   Effect.scoped(
     Effect.flatMap(PgConnection.make(isolated(options)), (conn) =>
-      conn.fetchVal("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"),
+      Effect.map(conn.fetchVal("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"), Option.getOrThrow),
     ),
   )
 
@@ -128,7 +128,7 @@ describe("sslmode against a server with TLS", () => {
       const user = yield* Effect.scoped(
         Effect.flatMap(
           PgConnection.make(tcpOptions({ user: "pgfx_cert", sslMode: "verify-full", environment: { HOME: own } })),
-          (conn) => conn.fetchVal("SELECT current_user"),
+          (conn) => Effect.map(conn.fetchVal("SELECT current_user"), Option.getOrThrow),
         ),
       )
       expect(user).toBe("pgfx_cert")
@@ -180,7 +180,7 @@ describe("client certificates", () => {
               withTls({ user: "pgfx_cert", sslMode: "verify-full", sslCert: cert().certFile, sslKey: cert().keyFile }),
             ),
           ),
-          (conn) => conn.fetchVal("SELECT current_user"),
+          (conn) => Effect.map(conn.fetchVal("SELECT current_user"), Option.getOrThrow),
         ),
       )
       expect(user).toBe("pgfx_cert")
@@ -200,7 +200,7 @@ describe("client certificates", () => {
               }),
             ),
           ),
-          (conn) => conn.fetchVal("SELECT current_user"),
+          (conn) => Effect.map(conn.fetchVal("SELECT current_user"), Option.getOrThrow),
         ),
       )
       expect(user).toBe("pgfx_cert")
@@ -245,7 +245,7 @@ describe("client certificates", () => {
           const shown = util.inspect(conn, { depth: Infinity, showHidden: true })
           expect(shown).not.toContain("right-pass")
           expect(shown).not.toContain("PRIVATE KEY")
-          return conn.fetchVal("SELECT current_user")
+          return Effect.map(conn.fetchVal("SELECT current_user"), Option.getOrThrow)
         }),
       )
       expect(user).toBe("pgfx_cert")

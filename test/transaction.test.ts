@@ -60,7 +60,9 @@ describe("transaction combinator", () => {
       )
       expect(result).toBe("done")
       expect(conn.transactionStatus).toBe("idle")
-      expect(yield* withAdmin((admin) => admin.fetchVal(`SELECT count(*) FROM ${schema}.c`))).toBe(2n)
+      expect(
+        yield* withAdmin((admin) => Effect.map(admin.fetchVal(`SELECT count(*) FROM ${schema}.c`), Option.getOrThrow)),
+      ).toBe(2n)
     }),
   )
 
@@ -77,7 +79,7 @@ describe("transaction combinator", () => {
         ),
       )
       expect(failureOf(exit)).toBe("nope")
-      expect(yield* conn.fetchVal("SELECT count(*) FROM rb")).toBe(0n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM rb"))).toBe(0n)
       expect(conn.transactionStatus).toBe("idle")
     }),
   )
@@ -89,7 +91,7 @@ describe("transaction combinator", () => {
       const exit = yield* Effect.exit(conn.transaction(conn.executeMany("INSERT INTO rbs VALUES ($1)", [[1], [1]])))
       expect((failureOf(exit) as PgServerError).condition).toBe("unique_violation")
       expect(conn.transactionStatus).toBe("idle")
-      expect(yield* conn.fetchVal("SELECT count(*) FROM rbs")).toBe(0n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM rbs"))).toBe(0n)
     }),
   )
 
@@ -101,7 +103,7 @@ describe("transaction combinator", () => {
         conn.transaction(Effect.andThen(conn.execute("INSERT INTO rbd VALUES (1)"), Effect.die("boom"))),
       )
       expect(Exit.isFailure(exit) && exit.cause.reasons.some((r) => r._tag === "Die")).toBe(true)
-      expect(yield* conn.fetchVal("SELECT count(*) FROM rbd")).toBe(0n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM rbd"))).toBe(0n)
       expect(conn.transactionStatus).toBe("idle")
     }),
   )
@@ -126,7 +128,7 @@ describe("transaction combinator", () => {
       yield* Fiber.interrupt(fiber)
       expect(Date.now() - t0).toBeLessThan(10_000)
       expect(conn.transactionStatus).toBe("idle")
-      expect(yield* conn.fetchVal("SELECT count(*) FROM rbi")).toBe(0n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM rbi"))).toBe(0n)
     }),
   )
 
@@ -143,7 +145,7 @@ describe("transaction combinator", () => {
         ),
       )
       expect(failureOf(exit)._tag).toBe("PgTimeoutError")
-      expect(yield* conn.fetchVal("SELECT count(*) FROM rbt")).toBe(0n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM rbt"))).toBe(0n)
     }),
   )
 
@@ -178,12 +180,15 @@ describe("transaction combinator", () => {
       const conn = yield* connect()
       const modes = yield* conn.transaction(
         Effect.gen(function* () {
-          const iso = yield* conn.fetchVal("SHOW transaction_isolation")
-          const ro = yield* conn.fetchVal("SHOW transaction_read_only")
-          const def = yield* conn.fetchVal("SHOW transaction_deferrable")
-          const nested = yield* conn.transaction(conn.fetchVal("SHOW transaction_isolation"), {
-            isolation: "read_committed",
-          })
+          const iso = Option.getOrThrow(yield* conn.fetchVal("SHOW transaction_isolation"))
+          const ro = Option.getOrThrow(yield* conn.fetchVal("SHOW transaction_read_only"))
+          const def = Option.getOrThrow(yield* conn.fetchVal("SHOW transaction_deferrable"))
+          const nested = yield* conn.transaction(
+            Effect.map(conn.fetchVal("SHOW transaction_isolation"), Option.getOrThrow),
+            {
+              isolation: "read_committed",
+            },
+          )
           return [iso, ro, def, nested]
         }),
         { isolation: "serializable", readOnly: true, deferrable: true },
@@ -194,7 +199,11 @@ describe("transaction combinator", () => {
         ["read_committed", "read committed"],
         ["read_uncommitted", "read uncommitted"],
       ] as const) {
-        expect(yield* conn.transaction(conn.fetchVal("SHOW transaction_isolation"), { isolation })).toBe(name)
+        expect(
+          yield* conn.transaction(Effect.map(conn.fetchVal("SHOW transaction_isolation"), Option.getOrThrow), {
+            isolation,
+          }),
+        ).toBe(name)
       }
       const write = yield* Effect.exit(
         conn.transaction(conn.execute("CREATE TEMP TABLE ro (a int)"), { readOnly: true }),
@@ -216,21 +225,24 @@ describe("transaction combinator", () => {
         conn.transaction(
           Effect.gen(function* () {
             yield* conn.execute("INSERT INTO ab VALUES (1)")
-            yield* Effect.ignore(conn.fetchVal("SELECT 1/0"))
+            yield* Effect.ignore(Effect.map(conn.fetchVal("SELECT 1/0"), Option.getOrThrow))
           }),
         ),
       )
       const error = failureOf(exit)
       expect(error._tag === "PgTransactionError" && error.reason).toBe("Aborted")
       expect(conn.transactionStatus).toBe("idle")
-      expect(yield* conn.fetchVal("SELECT count(*) FROM ab")).toBe(0n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM ab"))).toBe(0n)
       // In a savepoint, the aborted savepoint is rolled back and the outer transaction goes on.
       yield* conn.transaction(
         Effect.gen(function* () {
           yield* conn.execute("INSERT INTO ab VALUES (1)")
           const inner = yield* Effect.exit(
             conn.transaction(
-              Effect.andThen(conn.execute("INSERT INTO ab VALUES (2)"), Effect.ignore(conn.fetchVal("SELECT 1/0"))),
+              Effect.andThen(
+                conn.execute("INSERT INTO ab VALUES (2)"),
+                Effect.ignore(Effect.map(conn.fetchVal("SELECT 1/0"), Option.getOrThrow)),
+              ),
             ),
           )
           const e = failureOf(inner)
@@ -249,7 +261,7 @@ describe("transaction combinator", () => {
       const exit = yield* Effect.exit(conn.transaction(conn.execute("INSERT INTO dc VALUES (1), (1)")))
       expect((failureOf(exit) as PgServerError).condition).toBe("unique_violation")
       expect(conn.transactionStatus).toBe("idle")
-      expect(yield* conn.fetchVal("SELECT count(*) FROM dc")).toBe(0n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM dc"))).toBe(0n)
     }),
   )
 
@@ -260,7 +272,9 @@ describe("transaction combinator", () => {
         conn.transaction(
           Effect.gen(function* () {
             yield* conn.execute("SELECT 1")
-            yield* withAdmin((admin) => admin.fetchVal("SELECT pg_terminate_backend($1)", [conn.serverPid]))
+            yield* withAdmin((admin) =>
+              Effect.map(admin.fetchVal("SELECT pg_terminate_backend($1)", [conn.serverPid]), Option.getOrThrow),
+            )
             yield* conn.execute("SELECT 2")
           }),
         ),
@@ -283,7 +297,7 @@ describe("transaction combinator", () => {
       expect(conn.transactionStatus).toBe("transaction")
       expect((yield* conn.fetch("SELECT a FROM raw")).map((r) => r.a)).toEqual([1])
       yield* conn.execute("ROLLBACK")
-      expect(yield* conn.fetchVal("SELECT count(*) FROM raw")).toBe(0n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM raw"))).toBe(0n)
     }),
   )
 
@@ -364,7 +378,7 @@ describe("transactions are exclusive", () => {
       )
       yield* Deferred.await(inside)
       // Had it interleaved, this query would see the uncommitted row (same session): count 1.
-      const outside = yield* Effect.forkChild(conn.fetchVal("SELECT count(*) FROM ex"))
+      const outside = yield* Effect.forkChild(Effect.map(conn.fetchVal("SELECT count(*) FROM ex"), Option.getOrThrow))
       yield* Effect.sleep("150 millis")
       expect(outside.pollUnsafe()).toBeUndefined()
       yield* Deferred.succeed(proceed, undefined)
@@ -391,7 +405,7 @@ describe("transactions are exclusive", () => {
         ),
       )
       yield* Deferred.await(inside)
-      expect(yield* conn.fetchVal("SELECT count(*) FROM ex2")).toBe(0n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM ex2"))).toBe(0n)
       expect(Exit.isFailure(yield* Fiber.join(tx))).toBe(true)
     }),
   )
@@ -432,7 +446,7 @@ describe("transactions are exclusive", () => {
         Effect.exit(conn.transaction(Effect.andThen(Deferred.succeed(inside, undefined), Effect.never))),
       )
       yield* Deferred.await(inside)
-      const waiting = yield* Effect.forkChild(Effect.exit(conn.fetchVal("SELECT 1")))
+      const waiting = yield* Effect.forkChild(Effect.exit(Effect.map(conn.fetchVal("SELECT 1"), Option.getOrThrow)))
       yield* Effect.sleep("50 millis")
       yield* conn.close()
       expect(failureOf(yield* Fiber.join(waiting))._tag).toBe("PgConnectionError")
@@ -451,7 +465,10 @@ describe("transactions are exclusive", () => {
               concurrency: "unbounded",
             })
             return yield* Effect.all(
-              [conn.fetchVal("SELECT count(*) FROM fk"), conn.fetchVal("SELECT sum(a) FROM fk")],
+              [
+                Effect.map(conn.fetchVal("SELECT count(*) FROM fk"), Option.getOrThrow),
+                Effect.map(conn.fetchVal("SELECT sum(a) FROM fk"), Option.getOrThrow),
+              ],
               {
                 concurrency: 2,
               },
@@ -510,7 +527,7 @@ describe("transactions are exclusive", () => {
           )
           yield* Deferred.await(inSavepoint)
           // Had it interleaved into the savepoint, it would count the row the savepoint rolls back.
-          expect(yield* conn.fetchVal("SELECT count(*) FROM sib")).toBe(0n)
+          expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM sib"))).toBe(0n)
           yield* Fiber.join(sp)
         }),
       )
@@ -536,7 +553,7 @@ describe("retry on serialization failure", () => {
   ) =>
     Effect.gen(function* () {
       attempts.n++
-      yield* conn.fetchVal("SELECT v FROM acc WHERE id = 1") // takes the snapshot
+      Option.getOrThrow(yield* conn.fetchVal("SELECT v FROM acc WHERE id = 1")) // takes the snapshot
       if (attempts.n <= conflicts) yield* other.execute("UPDATE acc SET v = v + 1 WHERE id = 1")
       yield* conn.execute("UPDATE acc SET v = v + 10 WHERE id = 1")
     })
@@ -565,7 +582,7 @@ describe("retry on serialization failure", () => {
         retry: Schedule.recurs(5),
       })
       expect(attempts.n).toBe(3)
-      expect(yield* conn.fetchVal("SELECT v FROM acc WHERE id = 1")).toBe(12)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT v FROM acc WHERE id = 1"))).toBe(12)
     }),
   )
 
@@ -639,7 +656,7 @@ describe("manual transactions", () => {
       )
       expect(Exit.isFailure(failed)).toBe(true)
       expect(tr2.state).toBe("rolledBack")
-      expect(yield* conn.fetchVal("SELECT count(*) FROM man")).toBe(1n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM man"))).toBe(1n)
       expect(conn.transactionStatus).toBe("idle")
     }),
   )
@@ -679,7 +696,7 @@ describe("manual transactions", () => {
       expect(outer.state).toBe("started")
       yield* inner.commit
       yield* outer.commit
-      expect(yield* conn.fetchVal("SELECT count(*) FROM nest")).toBe(1n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM nest"))).toBe(1n)
 
       // Rolling back the outer one rolls back the open inner one too.
       const o2 = yield* PgTransaction.make(conn)
@@ -690,7 +707,7 @@ describe("manual transactions", () => {
       yield* o2.rollback
       expect(i2.state).toBe("rolledBack")
       expect(reason(yield* Effect.exit(i2.commit))).toBe("AlreadyRolledBack")
-      expect(yield* conn.fetchVal("SELECT count(*) FROM nest")).toBe(1n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM nest"))).toBe(1n)
 
       // A failed start.
       const bad = yield* PgTransaction.make(conn, { isolation: "nope" as unknown as PgTransaction.Isolation })
@@ -718,7 +735,7 @@ describe("manual transactions", () => {
       const error = failureOf(exit)
       expect(error._tag === "PgTransactionError" && error.reason).toBe("NestedOpen")
       expect(conn.transactionStatus).toBe("idle")
-      expect(yield* conn.fetchVal("SELECT count(*) FROM left_open")).toBe(0n)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM left_open"))).toBe(0n)
     }),
   )
 
@@ -729,13 +746,13 @@ describe("manual transactions", () => {
       const go = yield* Deferred.make<void>()
       // Forked before the start: not part of the transaction.
       const outsider = yield* Effect.forkChild(
-        Effect.andThen(Deferred.await(go), conn.fetchVal("SELECT count(*) FROM mex")),
+        Effect.andThen(Deferred.await(go), Effect.map(conn.fetchVal("SELECT count(*) FROM mex"), Option.getOrThrow)),
       )
       const tr = yield* PgTransaction.make(conn)
       yield* tr.start
       yield* conn.execute("INSERT INTO mex VALUES (1)")
       // Forked after the start: carries the transaction.
-      const child = yield* Effect.forkChild(conn.fetchVal("SELECT count(*) FROM mex"))
+      const child = yield* Effect.forkChild(Effect.map(conn.fetchVal("SELECT count(*) FROM mex"), Option.getOrThrow))
       expect(yield* Fiber.join(child)).toBe(1n)
       yield* Deferred.succeed(go, undefined)
       yield* Effect.sleep("100 millis")

@@ -166,8 +166,8 @@ describe("typed queries on a client's current connection", () => {
         sql: "SELECT pg_backend_pid() AS pid",
         row: Schema.Struct({ pid: Schema.Number }),
       })
-      const conn = yield* client.reserve
-      const pid = yield* conn.fetchVal("SELECT pg_backend_pid()")
+      const conn = yield* client.acquire()
+      const pid = Option.getOrThrow(yield* conn.fetchVal("SELECT pg_backend_pid()"))
       const row = yield* q.on(client).one().pipe(PgCurrentConnection.provide(conn), Effect.timeout("20 seconds"))
       expect(row).toEqual({ pid })
     }),
@@ -328,7 +328,7 @@ describe("checking declarations against the server", () => {
         ["SELECT 1 AS one", 0, undefined],
       ])
       // The connection is still usable.
-      expect(yield* conn.fetchVal("SELECT 1")).toBe(1)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 1"))).toBe(1)
     }),
   )
 

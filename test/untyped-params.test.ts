@@ -11,7 +11,7 @@ import { PgDate } from "@pgfx/types/PgDate"
 import { PgTimestamp } from "@pgfx/types/PgTimestamp"
 import { Range } from "@pgfx/types/Range"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import { connect } from "./support/connect.ts"
 
 describe("untyped parameters", () => {
@@ -37,12 +37,12 @@ describe("untyped parameters", () => {
         expect(row.v, `${String(value)}`).toBe(text)
         expect(row.columns[0]!.typeOid).toBe(25) // the server inferred text
         // the text is the value: the server reads it back as the same value of its own type
-        const same = yield* conn.fetchVal(`SELECT $1::text::${type} = $2::${type}`, [value, value])
+        const same = Option.getOrThrow(yield* conn.fetchVal(`SELECT $1::text::${type} = $2::${type}`, [value, value]))
         expect(same, `${String(value)} as ${type}`).toBe(true)
       }
       // through the sql template, as code from postgres.js writes it
-      expect(yield* conn.fetchVal(sql`select ${1}`)).toBe("1")
-      expect(yield* conn.fetchVal(sql`select ${true}, ${date}`)).toBe("true")
+      expect(Option.getOrThrow(yield* conn.fetchVal(sql`select ${1}`))).toBe("1")
+      expect(Option.getOrThrow(yield* conn.fetchVal(sql`select ${true}, ${date}`))).toBe("true")
       // a text column takes them too
       yield* conn.execute("CREATE TEMP TABLE untyped (t text)")
       yield* conn.execute("INSERT INTO untyped VALUES ($1), ($2), ($3)", [42, false, date])
@@ -52,10 +52,10 @@ describe("untyped parameters", () => {
         "2024-01-02T03:04:05.678Z",
       ])
       // anything without a canonical text is still refused before a byte is sent
-      const err = yield* conn.fetchVal("SELECT $1", [{ a: 1 }]).pipe(Effect.flip)
+      const err = yield* Effect.map(conn.fetchVal("SELECT $1", [{ a: 1 }]), Option.getOrThrow).pipe(Effect.flip)
       expect(err).toBeInstanceOf(PgError.PgEncodeError)
       expect(err.message).toContain("$1")
-      expect(yield* conn.fetchVal("SELECT 1")).toBe(1)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 1"))).toBe(1)
     }),
   )
 })

@@ -5,7 +5,7 @@
  */
 import * as PgConnection from "@pgfx/client/PgConnection"
 import * as TempCluster from "@pgfx/testing/TempCluster"
-import { Effect, type Scope } from "effect"
+import { Effect, Option, type Scope } from "effect"
 import type { ConnInfo } from "./protocol.ts"
 import { setupStatements } from "./workloads.ts"
 
@@ -87,7 +87,7 @@ const populate = (conn: ConnInfo, w1Rows: number, w3Rows: number): Effect.Effect
   Effect.gen(function* () {
     const session = yield* PgConnection.make({ ...conn })
     for (const statement of setupStatements(w1Rows, w3Rows)) yield* session.execute(statement)
-    return String(yield* session.fetchVal("SELECT version()"))
+    return String(Option.getOrThrow(yield* session.fetchVal("SELECT version()")))
   })
 
 /** The server for this run, ready: started (or given), tables created and filled. */

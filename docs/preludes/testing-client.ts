@@ -3,6 +3,6 @@
 import * as PgClient from "@pgfx/client/PgClient"
 import { expect, it } from "@effect/vitest"
 import * as TestTransaction from "@pgfx/testing/TestTransaction"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 declare const options: PgClient.PgClientOptions
 declare const registerUser: (name: string) => Effect.Effect<unknown, PgClient.PgClientError, PgClient.PgClient>

@@ -4,6 +4,6 @@ import * as PgConnection from "@pgfx/client/PgConnection"
 import type { PgQueryError } from "@pgfx/client/PgError"
 import { expect, it } from "@effect/vitest"
 import * as TestTransaction from "@pgfx/testing/TestTransaction"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 declare const options: PgConnection.PgConnectionOptions
 declare const registerUser: (conn: PgConnection.PgConnection, name: string) => Effect.Effect<unknown, PgQueryError>

@@ -14,7 +14,7 @@ import type { PgConnection } from "@pgfx/client/PgConnection"
 import * as Codec from "@pgfx/types/Codec"
 import * as CodecRegistry from "@pgfx/types/CodecRegistry"
 import { expect } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 
 /** Every codec of `registry` restricted to the text format. */
 export const textFormatRegistry = (registry: CodecRegistry.CodecRegistry = CodecRegistry.builtins) =>
@@ -77,17 +77,19 @@ export const checkValue = (
       ["expected", want],
       ["decoded", row.v],
     ] as const) {
-      const same = yield* conn.fetchVal(`SELECT ${as(`$1::${type}`)} = ${as(sqlValue)}`, [value])
+      const same = Option.getOrThrow(yield* conn.fetchVal(`SELECT ${as(`$1::${type}`)} = ${as(sqlValue)}`, [value]))
       expect(same, `${label}: ${what} value encoded`).toBe(true)
     }
     // 4. arrays with a NULL element
     if (!options.noArray) {
       const arraySql = `ARRAY[${sqlValue}, NULL]::${type}[]`
-      const arr = yield* conn.fetchVal(`SELECT ${arraySql}`)
+      const arr = Option.getOrThrow(yield* conn.fetchVal(`SELECT ${arraySql}`))
       expect(comparable(arr), `${label}: array decoded`).toEqual(comparable([want, null]))
-      const sameArray = yield* conn.fetchVal(`SELECT $1::${type}[]::text = ${arraySql}::text`, [[want, null]])
+      const sameArray = Option.getOrThrow(
+        yield* conn.fetchVal(`SELECT $1::${type}[]::text = ${arraySql}::text`, [[want, null]]),
+      )
       expect(sameArray, `${label}: array encoded`).toBe(true)
     }
     // NULL both ways
-    expect(yield* conn.fetchVal(`SELECT $1::${type}`, [null]), `${label}: NULL`).toBe(null)
+    expect(Option.getOrThrow(yield* conn.fetchVal(`SELECT $1::${type}`, [null])), `${label}: NULL`).toBe(null)
   })

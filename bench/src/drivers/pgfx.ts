@@ -14,7 +14,7 @@ import * as PgConnection from "@pgfx/client/PgConnection"
 import * as PgCopy from "@pgfx/client/PgCopy"
 import type { CursorOptions } from "@pgfx/client/PgCursor"
 import type { PgRecord } from "@pgfx/client/PgRecord"
-import { Effect, type Scope, Stream } from "effect"
+import { Effect, Option, type Scope, Stream } from "effect"
 import { performance } from "node:perf_hooks"
 import {
   type Driver,
@@ -37,7 +37,7 @@ const pooled = process.argv.includes("--pool")
 /** What a caller needs: what PgConnection and PgClient both offer. */
 interface Session {
   fetch(sql: string, args?: ReadonlyArray<unknown>): Effect.Effect<Array<PgRecord>, unknown>
-  fetchVal(sql: string, args?: ReadonlyArray<unknown>): Effect.Effect<unknown, unknown>
+  fetchVal(sql: string, args?: ReadonlyArray<unknown>): Effect.Effect<Option.Option<unknown>, unknown>
   fetchRow(sql: string, args?: ReadonlyArray<unknown>): Effect.Effect<unknown, unknown>
   execute(sql: string, args?: ReadonlyArray<unknown>): Effect.Effect<string, unknown>
   executeMany(sql: string, argsList: ReadonlyArray<ReadonlyArray<unknown>>): Effect.Effect<void, unknown>
@@ -180,11 +180,11 @@ const driver: Driver = {
       Effect.gen(function* () {
         const { spec } = req
         const [session] = yield* openSessions(req.conn, 1, 1)
-        for (let i = 0; i < spec.warmupCount; i++) yield* session.fetchVal(spec.sql, [i])
+        for (let i = 0; i < spec.warmupCount; i++) Option.getOrThrow(yield* session.fetchVal(spec.sql, [i]))
         const samples = new Float64Array(spec.count)
         for (let i = 0; i < spec.count; i++) {
           const t0 = performance.now()
-          const value = yield* session.fetchVal(spec.sql, [i])
+          const value = Option.getOrThrow(yield* session.fetchVal(spec.sql, [i]))
           samples[i] = (performance.now() - t0) * 1000
           if (value !== i) throw new Error(`W5: got ${String(value)} for ${i}`)
         }
@@ -219,7 +219,9 @@ const driver: Driver = {
           Effect.gen(function* () {
             const { spec } = req
             const once = Effect.scoped(
-              Effect.flatMap(PgConnection.make(options(req.conn)), (conn) => conn.fetchVal(spec.sql)),
+              Effect.flatMap(PgConnection.make(options(req.conn)), (conn) =>
+                Effect.map(conn.fetchVal(spec.sql), Option.getOrThrow),
+              ),
             )
             for (let i = 0; i < spec.warmupCount; i++) yield* once
             const t0 = performance.now()

@@ -3,19 +3,19 @@
  * offers asyncpg's pool shortcuts (`execute`, `executeMany`, `fetch`, `fetchMany`, `fetchRow`,
  * `fetchVal`: each checks a connection out for one call), `cursor` (a Stream holding one checkout
  * while it runs), `prepare` and `openCursor` (on a checkout held for the current Scope),
- * `reserve` (a connection for the current scope), `transaction`, and the pool's controls, both as
+ * `acquire` (a connection for the current scope), `transaction`, and the pool's controls, both as
  * methods of the service and as accessor functions:
  *
  * @example
  * ```ts
- * import { Effect } from "effect"
+ * import { Effect, Option, Schema } from "effect"
  * import * as PgClient from "@pgfx/client/PgClient"
  *
  * const program = Effect.gen(function* () {
  *   yield* PgClient.execute("CREATE TABLE IF NOT EXISTS hits (at timestamptz)")
  *   yield* PgClient.execute("INSERT INTO hits VALUES (now())", [])
- *   const n = yield* PgClient.fetchVal("SELECT count(*) FROM hits")
- *   console.log(`${n} hits`)
+ *   const n = yield* PgClient.fetchVal("SELECT count(*) FROM hits", [], { schema: Schema.BigInt }) // Option<bigint>
+ *   console.log(`${Option.getOrElse(n, () => 0n)} hits`)
  * })
  *
  * // libpq's variables (DATABASE_URL or PGHOST, PGUSER, ...) through Effect's Config:
@@ -51,13 +51,15 @@
  *
  * @since 0.1.0
  */
-import { Config, Context, Effect, Layer, type Option, type Schedule, type Scope, Stream } from "effect"
+import { Config, Context, Effect, Layer, type Schedule, type Scope, Stream } from "effect"
+import { dual } from "effect/Function"
 import * as ClientConfig from "./internal/ClientConfig.ts"
 import * as Route from "./internal/Route.ts"
+import * as RowSchema from "./internal/RowSchema.ts"
 import { isRetryable } from "./internal/Transaction.ts"
 import type { PgConnectionOptions } from "./PgConfig.ts"
 import type * as PgConfig from "./PgConfig.ts"
-import type { FetchValOptions, PgConnection, QueryOptions } from "./PgConnection.ts"
+import type { Fetch, FetchRow, FetchVal, PgConnection } from "./PgConnection.ts"
 import { PgInterfaceError, type PgQueryError, type PgTransactionError } from "./PgError.ts"
 import * as PgPool from "./PgPool.ts"
 import type { CursorOptions, PgCursor } from "./PgCursor.ts"
@@ -78,7 +80,7 @@ export type PgClientError = PgQueryError | PgPool.PgPoolError
  * option) and its listener's.
  * @since 0.1.0
  */
-export interface PgClientOptions extends PgPool.PgPoolOptions {
+export interface PgClientOptions<R = never> extends PgPool.PgPoolOptions<R> {
   /**
    * Options of the client's notification listener (reconnect schedule, health check). It
    * connects with the connection options the client was created with (not a later
@@ -95,43 +97,39 @@ export interface PgClientShape {
   /** The pool behind the client (stats, `expireConnections`, `setConnectArgs`, `close`, ...). */
   readonly pool: PgPool.PgPool
   /** Runs a command on a checked-out connection (or the current one); returns its status tag. */
-  execute(sql: string, args?: ReadonlyArray<unknown>, options?: QueryOptions): Effect.Effect<string, PgClientError>
+  execute(
+    sql: string,
+    args?: ReadonlyArray<unknown>,
+    options?: PgPool.ShortcutOptions,
+  ): Effect.Effect<string, PgClientError>
   /** `execute` with a `sql` fragment (`PgSql`). */
-  execute(query: Fragment, options?: QueryOptions): Effect.Effect<string, PgClientError>
-  /** Runs a query on a checked-out connection (or the current one); returns all rows. */
-  fetch(
-    sql: string,
-    args?: ReadonlyArray<unknown>,
-    options?: QueryOptions,
-  ): Effect.Effect<Array<PgRecord>, PgClientError>
-  /** `fetch` with a `sql` fragment (`PgSql`). */
-  fetch(query: Fragment, options?: QueryOptions): Effect.Effect<Array<PgRecord>, PgClientError>
-  /** Runs a query on a checked-out connection (or the current one); returns the first row. */
-  fetchRow(
-    sql: string,
-    args?: ReadonlyArray<unknown>,
-    options?: QueryOptions,
-  ): Effect.Effect<Option.Option<PgRecord>, PgClientError>
-  /** `fetchRow` with a `sql` fragment (`PgSql`). */
-  fetchRow(query: Fragment, options?: QueryOptions): Effect.Effect<Option.Option<PgRecord>, PgClientError>
-  /** Runs a query on a checked-out connection (or the current one); returns one value. */
-  fetchVal(sql: string, args?: ReadonlyArray<unknown>, options?: FetchValOptions): Effect.Effect<unknown, PgClientError>
-  /** `fetchVal` with a `sql` fragment (`PgSql`). */
-  fetchVal(query: Fragment, options?: FetchValOptions): Effect.Effect<unknown, PgClientError>
+  execute(query: Fragment, options?: PgPool.ShortcutOptions): Effect.Effect<string, PgClientError>
+  /**
+   * Runs a query on a checked-out connection (or the current one); returns all rows, decoded
+   * through `{ schema }` when given (see `PgConnection.Fetch`).
+   */
+  readonly fetch: Fetch<PgClientError, never, PgPool.AcquireOptions>
+  /** Runs a query on a checked-out connection (or the current one); returns the first row, if any. */
+  readonly fetchRow: FetchRow<PgClientError, never, PgPool.AcquireOptions>
+  /**
+   * Runs a query on a checked-out connection (or the current one); returns one value of the
+   * first row: `None` without a row, `Some(null)` for a NULL.
+   */
+  readonly fetchVal: FetchVal<PgClientError, never, PgPool.AcquireOptions>
   /**
    * Runs `sql` once per argument set on a checked-out connection (or the current one), all sets
    * pipelined in one round trip and atomic (see `PgConnection.executeMany`).
    */
   executeMany(
-    sql: string,
+    sql: string | Fragment,
     argsList: ReadonlyArray<ReadonlyArray<unknown>>,
-    options?: QueryOptions,
+    options?: PgPool.ShortcutOptions,
   ): Effect.Effect<void, PgClientError>
   /** Like `executeMany`, returning each argument set's rows (e.g. `INSERT ... RETURNING`). */
   fetchMany(
-    sql: string,
+    sql: string | Fragment,
     argsList: ReadonlyArray<ReadonlyArray<unknown>>,
-    options?: QueryOptions,
+    options?: PgPool.ShortcutOptions,
   ): Effect.Effect<Array<Array<PgRecord>>, PgClientError>
   /**
    * The rows of `sql` as a Stream read `prefetch` at a time through a cursor. Outside a
@@ -139,7 +137,13 @@ export interface PgClientShape {
    * (the cursor runs in an implicit transaction meanwhile, see `PgCursor`); inside one it reads
    * on the transaction's connection.
    */
-  cursor(sql: string, args?: ReadonlyArray<unknown>, options?: CursorOptions): Stream.Stream<PgRecord, PgClientError>
+  cursor(
+    sql: string,
+    args?: ReadonlyArray<unknown>,
+    options?: CursorOptions & PgPool.AcquireOptions,
+  ): Stream.Stream<PgRecord, PgClientError>
+  /** `cursor` with a `sql` fragment (`PgSql`). */
+  cursor(query: Fragment, options?: CursorOptions & PgPool.AcquireOptions): Stream.Stream<PgRecord, PgClientError>
   /**
    * An explicit cursor (`fetch`, `fetchRow`, `forward`) for the current Scope, on a connection
    * checked out for that Scope (or the current transaction's connection).
@@ -147,14 +151,19 @@ export interface PgClientShape {
   openCursor(
     sql: string,
     args?: ReadonlyArray<unknown>,
-    options?: QueryOptions,
+    options?: PgPool.ShortcutOptions,
   ): Effect.Effect<PgCursor, PgClientError, Scope.Scope>
+  /** `openCursor` with a `sql` fragment (`PgSql`). */
+  openCursor(query: Fragment, options?: PgPool.ShortcutOptions): Effect.Effect<PgCursor, PgClientError, Scope.Scope>
   /**
    * A prepared statement for the current Scope, on a connection checked out for that Scope (or
    * the current transaction's connection). The statement (and the checkout) end with the Scope;
-   * using it afterwards fails with `PgInterfaceError`.
+   * using it afterwards fails with `PgInterfaceError`. `sql` may be a fragment without parameters.
    */
-  prepare(sql: string, options?: QueryOptions): Effect.Effect<PgStatement, PgClientError, Scope.Scope>
+  prepare(
+    sql: string | Fragment,
+    options?: PgPool.ShortcutOptions,
+  ): Effect.Effect<PgStatement, PgClientError, Scope.Scope>
   /**
    * Runs `effect` in a transaction on a connection checked out for it (commit on success,
    * rollback on failure, defect and interruption), then releases the connection. Inside it, the
@@ -168,7 +177,7 @@ export interface PgClientShape {
    */
   transaction<A, E, R>(
     effect: Effect.Effect<A, E, R>,
-    options?: PgTransaction.TransactionOptions,
+    options?: TransactionOptions,
   ): Effect.Effect<A, E | PgClientError | PgTransactionError, Exclude<R, PgTransaction.PgTransaction>>
   /**
    * The notifications of `channel` as a Stream, read through the client's one shared listener
@@ -196,12 +205,20 @@ export interface PgClientShape {
    * A connection checked out for the current scope (see `PgPool.acquire`). Always a fresh
    * checkout, even inside a transaction.
    */
-  readonly reserve: Effect.Effect<PgConnection, PgPool.PgPoolError, Scope.Scope>
+  acquire(options?: PgPool.AcquireOptions): Effect.Effect<PgConnection, PgPool.PgPoolError, Scope.Scope>
   /** Runs `f` with a checked-out connection, released when `f` ends. */
   withConnection<A, E, R>(
     f: (conn: PgConnection) => Effect.Effect<A, E, R>,
+    options?: PgPool.AcquireOptions,
   ): Effect.Effect<A, E | PgPool.PgPoolError, R>
 }
+
+/**
+ * Options of {@link PgClientShape.transaction}: the transaction's (`PgTransaction`) and the
+ * checkout's (`acquireTimeout`).
+ * @since 0.1.0
+ */
+export interface TransactionOptions extends PgTransaction.TransactionOptions, PgPool.AcquireOptions {}
 
 /**
  * The client service (key `"@pgfx/client/PgClient"`).
@@ -218,32 +235,45 @@ export class PgClient extends Context.Service<PgClient, PgClientShape>()("@pgfx/
 export const fromPool = (pool: PgPool.PgPool, listener?: PgListener.PgListenerShape): PgClientShape => ({
   pool,
   // The pool's shortcuts run on the fiber's transaction (or current connection) themselves.
-  execute: (query: string | Fragment, argsOrOptions?: ReadonlyArray<unknown> | QueryOptions, opts?: QueryOptions) =>
-    pool.execute(...normalize(query, argsOrOptions, opts)),
-  fetch: (query: string | Fragment, argsOrOptions?: ReadonlyArray<unknown> | QueryOptions, opts?: QueryOptions) =>
-    pool.fetch(...normalize(query, argsOrOptions, opts)),
-  fetchRow: (query: string | Fragment, argsOrOptions?: ReadonlyArray<unknown> | QueryOptions, opts?: QueryOptions) =>
-    pool.fetchRow(...normalize(query, argsOrOptions, opts)),
-  fetchVal: (
+  execute: (
     query: string | Fragment,
-    argsOrOptions?: ReadonlyArray<unknown> | FetchValOptions,
-    opts?: FetchValOptions,
-  ) => pool.fetchVal(...normalize(query, argsOrOptions, opts)),
+    argsOrOptions?: ReadonlyArray<unknown> | PgPool.ShortcutOptions,
+    opts?: PgPool.ShortcutOptions,
+  ) => pool.execute(...normalize(query, argsOrOptions, opts)),
+  fetch: pool.fetch,
+  fetchRow: pool.fetchRow,
+  fetchVal: pool.fetchVal,
   executeMany: (sql, argsList, options) => pool.executeMany(sql, argsList, options),
   fetchMany: (sql, argsList, options) => pool.fetchMany(sql, argsList, options),
-  cursor: (sql, args, options) => Route.stream(pool, (conn) => conn.cursor(sql, args, options)),
-  openCursor: (sql, args, options) => Effect.flatMap(Route.scoped(pool), (conn) => conn.openCursor(sql, args, options)),
-  prepare: (sql, options) => Effect.flatMap(Route.scoped(pool), (conn) => conn.prepare(sql, options)),
-  transaction: <A, E, R>(effect: Effect.Effect<A, E, R>, options?: PgTransaction.TransactionOptions) => {
-    const inner = Route.withConnection(pool, (conn) => PgTransaction.transaction(conn, effect, options))
+  cursor: (
+    query: string | Fragment,
+    argsOrOptions?: ReadonlyArray<unknown> | (CursorOptions & PgPool.AcquireOptions),
+    maybeOptions?: CursorOptions & PgPool.AcquireOptions,
+  ) => {
+    const [sql, args, options] = normalize(query, argsOrOptions, maybeOptions)
+    return Route.stream(pool, (conn) => conn.cursor(sql, args, options), options)
+  },
+  openCursor: (
+    query: string | Fragment,
+    argsOrOptions?: ReadonlyArray<unknown> | PgPool.ShortcutOptions,
+    maybeOptions?: PgPool.ShortcutOptions,
+  ) => {
+    const [sql, args, options] = normalize(query, argsOrOptions, maybeOptions)
+    return Effect.flatMap(Route.scoped(pool, options), (conn) => conn.openCursor(sql, args, options))
+  },
+  prepare: (sql, options) => Effect.flatMap(Route.scoped(pool, options), (conn) => conn.prepare(sql, options)),
+  transaction: <A, E, R>(effect: Effect.Effect<A, E, R>, options?: TransactionOptions) => {
+    const inner = Route.withConnection(pool, (conn) => PgTransaction.transaction(conn, effect, options), options)
     const retry = options?.retry
     if (retry === undefined) return inner
     return Effect.withFiber((fiber) => {
       // Nested (a savepoint): the enclosing transaction's own retry applies.
       if (Route.pinned(pool, fiber.context) !== undefined) return inner
       // Each attempt on its own checkout, so a lost connection is retried on a live one.
-      const once = Route.withConnection(pool, (conn) =>
-        PgTransaction.transaction(conn, effect, { ...options, retry: undefined }),
+      const once = Route.withConnection(
+        pool,
+        (conn) => PgTransaction.transaction(conn, effect, { ...options, retry: undefined }),
+        options,
       )
       return Effect.retry(once, {
         schedule: retry as Schedule.Schedule<unknown, E | PgClientError | PgTransactionError>,
@@ -257,8 +287,8 @@ export const fromPool = (pool: PgPool.PgPool, listener?: PgListener.PgListenerSh
     listener === undefined ? Effect.fail(noListener()) : listener.subscribe(channel, options),
   notify: (channel, payload) => Route.withConnection(pool, (conn) => conn.notify(channel, payload)),
   listener,
-  reserve: pool.acquire,
-  withConnection: (f) => pool.withConnection(f),
+  acquire: (options) => pool.acquire(options),
+  withConnection: (f, options) => pool.withConnection(f, options),
 })
 
 const noListener = () =>
@@ -271,11 +301,11 @@ const noListener = () =>
  * `PgPool.make` for the options). The listener opens its connection on the first subscription.
  * @since 0.1.0
  */
-export const make = (
-  options: PgClientOptions | string = {},
-): Effect.Effect<PgClientShape, PgPool.PgPoolError, Scope.Scope> =>
+export const make = <R = never>(
+  options: PgClientOptions<R> | string = {},
+): Effect.Effect<PgClientShape, PgPool.PgPoolError, Scope.Scope | R> =>
   Effect.gen(function* () {
-    const { listener: listenerOptions, ...poolOptions }: PgClientOptions =
+    const { listener: listenerOptions, ...poolOptions }: PgClientOptions<R> =
       typeof options === "string" ? { url: options } : options
     const pool = yield* PgPool.make(poolOptions)
     // Closed before the pool (finalizers run in reverse): its streams end first.
@@ -290,8 +320,9 @@ export const make = (
  * Errors: `PgPool.PgPoolError` (invalid options, or opening the first `min` connections failed).
  * @since 0.1.0
  */
-export const layer = (options: PgClientOptions | string = {}): Layer.Layer<PgClient, PgPool.PgPoolError> =>
-  Layer.effect(PgClient, make(options))
+export const layer = <R = never>(
+  options: PgClientOptions<R> | string = {},
+): Layer.Layer<PgClient, PgPool.PgPoolError, R> => Layer.effect(PgClient, make(options))
 
 /**
  * The client as a Layer configured through Effect's `Config`. By default it reads libpq's
@@ -309,10 +340,10 @@ export const layer = (options: PgClientOptions | string = {}): Layer.Layer<PgCli
  * ```
  * @since 0.1.0
  */
-export const layerConfig = (
+export const layerConfig = <R = never>(
   config: Config.Wrap<ClientConfig.PgClientConfig> = ClientConfig.envConfig,
-  options: PgClientOptions = {},
-): Layer.Layer<PgClient, PgPool.PgPoolError | Config.ConfigError> =>
+  options: PgClientOptions<R> = {},
+): Layer.Layer<PgClient, PgPool.PgPoolError | Config.ConfigError, R> =>
   Layer.effect(
     PgClient,
     Effect.flatMap(unwrapConfig(config), (values) =>
@@ -348,56 +379,68 @@ export interface QueryAccessor<A, O> {
  * `execute` through the provided {@link PgClient}.
  * @since 0.1.0
  */
-export const execute: QueryAccessor<string, QueryOptions> = (
+export const execute: QueryAccessor<string, PgPool.ShortcutOptions> = (
   sql: string | Fragment,
-  args?: ReadonlyArray<unknown> | QueryOptions,
-  options?: QueryOptions,
+  args?: ReadonlyArray<unknown> | PgPool.ShortcutOptions,
+  options?: PgPool.ShortcutOptions,
 ) => PgClient.use((c) => c.execute(...normalize(sql, args, options)))
 
 /**
- * `fetch` through the provided {@link PgClient}.
+ * `fetch` through the provided {@link PgClient}: all rows, decoded through `{ schema }` when
+ * given.
+ *
+ * @example
+ * ```ts
+ * const User = Schema.Struct({ id: Schema.Number, name: Schema.String })
+ * const users = yield* PgClient.fetch(sql`SELECT id, name FROM users WHERE id > ${10}`, { schema: User })
+ * ```
  * @since 0.1.0
  */
-export const fetch: QueryAccessor<Array<PgRecord>, QueryOptions> = (
-  sql: string | Fragment,
-  args?: ReadonlyArray<unknown> | QueryOptions,
-  options?: QueryOptions,
-) => PgClient.use((c) => c.fetch(...normalize(sql, args, options)))
+export const fetch: Fetch<PgClientError, PgClient, PgPool.AcquireOptions> = RowSchema.overloaded(
+  (query, argsOrOptions, options) =>
+    PgClient.use((c) => RowSchema.implOf(c.fetch)(...normalize(query, argsOrOptions, options))),
+)
 
 /**
- * `fetchRow` through the provided {@link PgClient}.
+ * `fetchRow` through the provided {@link PgClient}: the first row, if any.
  * @since 0.1.0
  */
-export const fetchRow: QueryAccessor<Option.Option<PgRecord>, QueryOptions> = (
-  sql: string | Fragment,
-  args?: ReadonlyArray<unknown> | QueryOptions,
-  options?: QueryOptions,
-) => PgClient.use((c) => c.fetchRow(...normalize(sql, args, options)))
+export const fetchRow: FetchRow<PgClientError, PgClient, PgPool.AcquireOptions> = RowSchema.overloaded(
+  (query, argsOrOptions, options) =>
+    PgClient.use((c) => RowSchema.implOf(c.fetchRow)(...normalize(query, argsOrOptions, options))),
+)
 
 /**
- * `fetchVal` through the provided {@link PgClient}.
+ * `fetchVal` through the provided {@link PgClient}: one value of the first row, `None` without
+ * a row.
+ *
+ * @example
+ * ```ts
+ * const count = yield* PgClient.fetchVal("SELECT count(*) FROM users", [], { schema: Schema.BigInt })
+ * // Option<bigint>
+ * ```
  * @since 0.1.0
  */
-export const fetchVal: QueryAccessor<unknown, FetchValOptions> = (
-  sql: string | Fragment,
-  args?: ReadonlyArray<unknown> | FetchValOptions,
-  options?: FetchValOptions,
-) => PgClient.use((c) => c.fetchVal(...normalize(sql, args, options)))
+export const fetchVal: FetchVal<PgClientError, PgClient, PgPool.AcquireOptions> = RowSchema.overloaded(
+  (query, argsOrOptions, options) =>
+    PgClient.use((c) => RowSchema.implOf(c.fetchVal)(...normalize(query, argsOrOptions, options))),
+)
 
 /**
  * `executeMany` through the provided {@link PgClient}: every argument set pipelined in one round
- * trip, atomic.
+ * trip, atomic. `sql` may be a fragment without parameters.
  *
  * @example
  * ```ts
  * yield* PgClient.executeMany("INSERT INTO t (id, name) VALUES ($1, $2)", [[1, "a"], [2, "b"]])
+ * yield* PgClient.executeMany(sql`INSERT INTO ${sql.id("app", "t")} (id) VALUES ($1)`, [[3], [4]])
  * ```
  * @since 0.1.0
  */
 export const executeMany = (
-  sql: string,
+  sql: string | Fragment,
   argsList: ReadonlyArray<ReadonlyArray<unknown>>,
-  options?: QueryOptions,
+  options?: PgPool.ShortcutOptions,
 ): Effect.Effect<void, PgClientError, PgClient> => PgClient.use((c) => c.executeMany(sql, argsList, options))
 
 /**
@@ -405,9 +448,9 @@ export const executeMany = (
  * @since 0.1.0
  */
 export const fetchMany = (
-  sql: string,
+  sql: string | Fragment,
   argsList: ReadonlyArray<ReadonlyArray<unknown>>,
-  options?: QueryOptions,
+  options?: PgPool.ShortcutOptions,
 ): Effect.Effect<Array<Array<PgRecord>>, PgClientError, PgClient> =>
   PgClient.use((c) => c.fetchMany(sql, argsList, options))
 
@@ -417,33 +460,45 @@ export const fetchMany = (
  *
  * @example
  * ```ts
- * const total = yield* PgClient.cursor("SELECT amount FROM big_table", [], { prefetch: 1000 }).pipe(
+ * const total = yield* PgClient.cursor(sql`SELECT amount FROM big_table WHERE day = ${day}`, { prefetch: 1000 }).pipe(
  *   Stream.runFold(() => 0, (sum, row) => sum + Number(row.get("amount"))),
  * )
  * ```
  * @since 0.1.0
  */
-export const cursor = (
-  sql: string,
-  args?: ReadonlyArray<unknown>,
-  options?: CursorOptions,
-): Stream.Stream<PgRecord, PgClientError, PgClient> =>
-  Stream.unwrap(PgClient.useSync((c) => c.cursor(sql, args, options)))
+export const cursor: {
+  (
+    sql: string,
+    args?: ReadonlyArray<unknown>,
+    options?: CursorOptions & PgPool.AcquireOptions,
+  ): Stream.Stream<PgRecord, PgClientError, PgClient>
+  (query: Fragment, options?: CursorOptions & PgPool.AcquireOptions): Stream.Stream<PgRecord, PgClientError, PgClient>
+} = (
+  query: string | Fragment,
+  argsOrOptions?: ReadonlyArray<unknown> | (CursorOptions & PgPool.AcquireOptions),
+  options?: CursorOptions & PgPool.AcquireOptions,
+) => Stream.unwrap(PgClient.useSync((c) => c.cursor(...normalize(query, argsOrOptions, options))))
 
 /**
  * An explicit cursor through the provided {@link PgClient}, for the current Scope.
  * @since 0.1.0
  */
-export const openCursor = (
-  sql: string,
-  args?: ReadonlyArray<unknown>,
-  options?: QueryOptions,
-): Effect.Effect<PgCursor, PgClientError, PgClient | Scope.Scope> =>
-  PgClient.use((c) => c.openCursor(sql, args, options))
+export const openCursor: {
+  (
+    sql: string,
+    args?: ReadonlyArray<unknown>,
+    options?: PgPool.ShortcutOptions,
+  ): Effect.Effect<PgCursor, PgClientError, PgClient | Scope.Scope>
+  (query: Fragment, options?: PgPool.ShortcutOptions): Effect.Effect<PgCursor, PgClientError, PgClient | Scope.Scope>
+} = (
+  query: string | Fragment,
+  argsOrOptions?: ReadonlyArray<unknown> | PgPool.ShortcutOptions,
+  options?: PgPool.ShortcutOptions,
+) => PgClient.use((c) => c.openCursor(...normalize(query, argsOrOptions, options)))
 
 /**
  * A prepared statement through the provided {@link PgClient}, on a connection held for the
- * current Scope.
+ * current Scope. `sql` may be a fragment without parameters.
  *
  * @example
  * ```ts
@@ -457,8 +512,8 @@ export const openCursor = (
  * @since 0.1.0
  */
 export const prepare = (
-  sql: string,
-  options?: QueryOptions,
+  sql: string | Fragment,
+  options?: PgPool.ShortcutOptions,
 ): Effect.Effect<PgStatement, PgClientError, PgClient | Scope.Scope> => PgClient.use((c) => c.prepare(sql, options))
 
 /**
@@ -479,14 +534,27 @@ export const prepare = (
  *   }),
  *   { isolation: "repeatable_read" },
  * )
+ * // or data-last
+ * const done = yield* placeOrder.pipe(PgClient.transaction({ isolation: "serializable" }))
  * ```
  * @since 0.1.0
  */
-export const transaction = <A, E, R>(
-  effect: Effect.Effect<A, E, R>,
-  options?: PgTransaction.TransactionOptions,
-): Effect.Effect<A, E | PgClientError | PgTransactionError, Exclude<R, PgTransaction.PgTransaction> | PgClient> =>
-  PgClient.use((c) => c.transaction(effect, options))
+export const transaction: {
+  /** Data-last, for `pipe`: `effect.pipe(PgClient.transaction({ isolation: "serializable" }))`. */
+  (
+    options?: TransactionOptions,
+  ): <A, E, R>(
+    effect: Effect.Effect<A, E, R>,
+  ) => Effect.Effect<A, E | PgClientError | PgTransactionError, Exclude<R, PgTransaction.PgTransaction> | PgClient>
+  <A, E, R>(
+    effect: Effect.Effect<A, E, R>,
+    options?: TransactionOptions,
+  ): Effect.Effect<A, E | PgClientError | PgTransactionError, Exclude<R, PgTransaction.PgTransaction> | PgClient>
+} = dual(
+  (args) => Effect.isEffect(args[0]),
+  <A, E, R>(effect: Effect.Effect<A, E, R>, options?: TransactionOptions) =>
+    PgClient.use((c) => c.transaction(effect, options)),
+)
 
 /**
  * The notifications of `channel` through the provided {@link PgClient}'s shared listener
@@ -530,12 +598,18 @@ export const notify = (channel: string, payload?: string): Effect.Effect<void, P
   PgClient.use((c) => c.notify(channel, payload))
 
 /**
- * A connection checked out for the current scope.
+ * A connection checked out for the current scope (always a fresh checkout, even inside a
+ * transaction), within `acquireTimeout` when given.
+ *
+ * @example
+ * ```ts
+ * const conn = yield* PgClient.acquire({ acquireTimeout: "1 second" })
+ * ```
  * @since 0.1.0
  */
-export const reserve: Effect.Effect<PgConnection, PgPool.PgPoolError, PgClient | Scope.Scope> = PgClient.use(
-  (c) => c.reserve,
-)
+export const acquire = (
+  options?: PgPool.AcquireOptions,
+): Effect.Effect<PgConnection, PgPool.PgPoolError, PgClient | Scope.Scope> => PgClient.use((c) => c.acquire(options))
 
 /**
  * Runs `f` with a checked-out connection, released when `f` ends.
@@ -543,7 +617,8 @@ export const reserve: Effect.Effect<PgConnection, PgPool.PgPoolError, PgClient |
  */
 export const withConnection = <A, E, R>(
   f: (conn: PgConnection) => Effect.Effect<A, E, R>,
-): Effect.Effect<A, E | PgPool.PgPoolError, R | PgClient> => PgClient.use((c) => c.withConnection(f))
+  options?: PgPool.AcquireOptions,
+): Effect.Effect<A, E | PgPool.PgPoolError, R | PgClient> => PgClient.use((c) => c.withConnection(f, options))
 
 /**
  * The pool's counts.

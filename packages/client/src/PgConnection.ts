@@ -33,7 +33,7 @@
  */
 import { builtins, type CodecRegistry } from "@pgfx/types/CodecRegistry"
 import type { TypeCodecOptions } from "@pgfx/types/SchemaCodec"
-import { type Duration, Effect, type Option, type Scope, type Stream } from "effect"
+import { type Duration, Effect, type Option, type Schema, type Scope, type Stream } from "effect"
 import { Connection } from "./internal/Connection.ts"
 import { establish } from "./internal/Establish.ts"
 import { observeConnect } from "./internal/Instrument.ts"
@@ -42,6 +42,7 @@ import * as PgConfig from "./PgConfig.ts"
 import type { PgConnectError, PgQueryError, PgTransactionError } from "./PgError.ts"
 import type { PgConnectionEvents } from "./PgNotifications.ts"
 import type { PgColumn, PgRecord } from "./PgRecord.ts"
+import type { PgSchemaError } from "./PgSchema.ts"
 import type { Fragment } from "./PgSql.ts"
 import type { CursorOptions, PgCursor } from "./PgCursor.ts"
 import type { PgStatement } from "./PgStatement.ts"
@@ -94,6 +95,91 @@ export interface FetchValOptions extends QueryOptions {
 }
 
 /**
+ * Options of a typed `fetch` / `fetchRow`: `schema` decodes each row (once per row, after the
+ * wire codecs), usually a `Schema.Struct` keyed by column name; the call's rows are its type.
+ * @since 0.1.0
+ */
+export interface RowSchemaOptions<A> extends QueryOptions {
+  readonly schema: Schema.Decoder<A>
+}
+
+/**
+ * Options of a typed `fetchVal`: `schema` decodes the value (a NULL is given to it as `null`).
+ * @since 0.1.0
+ */
+export interface ValueSchemaOptions<A> extends FetchValOptions {
+  readonly schema: Schema.Decoder<A>
+}
+
+/**
+ * `fetch`: all rows of a query, as `PgRecord`s or, with `{ schema }`, decoded through the Schema
+ * (a row that does not decode fails the call with `PgSchemaError` naming the row and column).
+ * `E` is the errors of where it runs, `R` what it needs, `X` more options it takes (a pool's
+ * `acquireTimeout`).
+ *
+ * @example
+ * ```ts
+ * const User = Schema.Struct({ id: Schema.Number, name: Schema.String })
+ * const users = yield* conn.fetch("SELECT id, name FROM users WHERE active = $1", [true], { schema: User })
+ * // users: Array<{ readonly id: number; readonly name: string }>
+ * const same = yield* conn.fetch(sql`SELECT id, name FROM users WHERE active = ${true}`, { schema: User })
+ * ```
+ * @since 0.1.0
+ */
+export interface Fetch<E, R = never, X = unknown> {
+  <A>(
+    sql: string,
+    args: ReadonlyArray<unknown> | undefined,
+    options: RowSchemaOptions<A> & X,
+  ): Effect.Effect<Array<A>, E | PgSchemaError, R>
+  <A>(query: Fragment, options: RowSchemaOptions<A> & X): Effect.Effect<Array<A>, E | PgSchemaError, R>
+  (sql: string, args?: ReadonlyArray<unknown>, options?: QueryOptions & X): Effect.Effect<Array<PgRecord>, E, R>
+  (query: Fragment, options?: QueryOptions & X): Effect.Effect<Array<PgRecord>, E, R>
+}
+
+/**
+ * `fetchRow`: the first row of a query, `None` when there is none; with `{ schema }` decoded
+ * through the Schema.
+ * @since 0.1.0
+ */
+export interface FetchRow<E, R = never, X = unknown> {
+  <A>(
+    sql: string,
+    args: ReadonlyArray<unknown> | undefined,
+    options: RowSchemaOptions<A> & X,
+  ): Effect.Effect<Option.Option<A>, E | PgSchemaError, R>
+  <A>(query: Fragment, options: RowSchemaOptions<A> & X): Effect.Effect<Option.Option<A>, E | PgSchemaError, R>
+  (sql: string, args?: ReadonlyArray<unknown>, options?: QueryOptions & X): Effect.Effect<Option.Option<PgRecord>, E, R>
+  (query: Fragment, options?: QueryOptions & X): Effect.Effect<Option.Option<PgRecord>, E, R>
+}
+
+/**
+ * `fetchVal`: one value (column `column`, default 0) of the first row: `None` when there is no
+ * row, `Some(null)` for a NULL; with `{ schema }` the value decoded through the Schema.
+ *
+ * @example
+ * ```ts
+ * const n = yield* conn.fetchVal("SELECT count(*) FROM users", [], { schema: Schema.BigInt }) // Option<bigint>
+ * const name = yield* conn.fetchVal(sql`SELECT name FROM users WHERE id = ${1}`) // Option<unknown>
+ * ```
+ * @since 0.1.0
+ */
+export interface FetchVal<E, R = never, X = unknown> {
+  <A>(
+    sql: string,
+    args: ReadonlyArray<unknown> | undefined,
+    options: ValueSchemaOptions<A> & X,
+  ): Effect.Effect<Option.Option<A>, E | PgSchemaError, R>
+  <A>(query: Fragment, options: ValueSchemaOptions<A> & X): Effect.Effect<Option.Option<A>, E | PgSchemaError, R>
+  (
+    sql: string,
+    args?: ReadonlyArray<unknown>,
+    options?: FetchValOptions & X,
+  ): Effect.Effect<Option.Option<unknown>, E, R>
+  (query: Fragment, options?: FetchValOptions & X): Effect.Effect<Option.Option<unknown>, E, R>
+}
+
+/**
  * An open PostgreSQL session. Obtain one with {@link make}; every method returns an Effect.
  * @since 0.1.0
  */
@@ -105,14 +191,8 @@ export interface PgConnection extends PgConnectionEvents {
   execute(sql: string, args?: ReadonlyArray<unknown>, options?: QueryOptions): Effect.Effect<string, PgQueryError>
   /** {@link execute} with a `sql` fragment (`PgSql`): its text and parameters. */
   execute(query: Fragment, options?: QueryOptions): Effect.Effect<string, PgQueryError>
-  /** Runs a query and returns all its rows. */
-  fetch(
-    sql: string,
-    args?: ReadonlyArray<unknown>,
-    options?: QueryOptions,
-  ): Effect.Effect<Array<PgRecord>, PgQueryError>
-  /** {@link fetch} with a `sql` fragment (`PgSql`). */
-  fetch(query: Fragment, options?: QueryOptions): Effect.Effect<Array<PgRecord>, PgQueryError>
+  /** Runs a query and returns all its rows (typed with `{ schema }`, see {@link Fetch}). */
+  readonly fetch: Fetch<PgQueryError>
   /**
    * Runs one statement (extended protocol, like {@link fetch}) and returns its rows together with
    * its command tag, e.g. to read an affected-row count.
@@ -136,36 +216,32 @@ export interface PgConnection extends PgConnectionEvents {
    * ```
    */
   simpleQuery(sql: string, options?: QueryOptions): Effect.Effect<Array<PgResult>, PgQueryError>
-  /** Runs a query and returns its first row, if any. */
-  fetchRow(
-    sql: string,
-    args?: ReadonlyArray<unknown>,
-    options?: QueryOptions,
-  ): Effect.Effect<Option.Option<PgRecord>, PgQueryError>
-  /** {@link fetchRow} with a `sql` fragment (`PgSql`). */
-  fetchRow(query: Fragment, options?: QueryOptions): Effect.Effect<Option.Option<PgRecord>, PgQueryError>
-  /** Runs a query and returns one value of its first row (`null` when there is no row). */
-  fetchVal(sql: string, args?: ReadonlyArray<unknown>, options?: FetchValOptions): Effect.Effect<unknown, PgQueryError>
-  /** {@link fetchVal} with a `sql` fragment (`PgSql`). */
-  fetchVal(query: Fragment, options?: FetchValOptions): Effect.Effect<unknown, PgQueryError>
+  /** Runs a query and returns its first row, if any (see {@link FetchRow}). */
+  readonly fetchRow: FetchRow<PgQueryError>
+  /** Runs a query and returns one value of its first row, if any (see {@link FetchVal}). */
+  readonly fetchVal: FetchVal<PgQueryError>
   /**
    * Runs `sql` once per argument set, all sets pipelined in one batch (Bind/Execute per set, one
    * Sync): one round trip, and atomic — a failure in any set rolls back all of them. An empty
-   * list does nothing.
+   * list does nothing. `sql` may be a fragment without parameters (`sql.id` for a table name):
+   * the argument sets are the parameters.
    */
   executeMany(
-    sql: string,
+    sql: string | Fragment,
     argsList: ReadonlyArray<ReadonlyArray<unknown>>,
     options?: QueryOptions,
   ): Effect.Effect<void, PgQueryError>
   /** Like {@link executeMany}, returning each argument set's rows (e.g. `INSERT ... RETURNING`). */
   fetchMany(
-    sql: string,
+    sql: string | Fragment,
     argsList: ReadonlyArray<ReadonlyArray<unknown>>,
     options?: QueryOptions,
   ): Effect.Effect<Array<Array<PgRecord>>, PgQueryError>
-  /** Prepares a statement on this connection, closed when the Scope closes. See `PgStatement`. */
-  prepare(sql: string, options?: QueryOptions): Effect.Effect<PgStatement, PgQueryError, Scope.Scope>
+  /**
+   * Prepares a statement on this connection, closed when the Scope closes. See `PgStatement`.
+   * `sql` may be a fragment without parameters (see `PgSql.statementText`).
+   */
+  prepare(sql: string | Fragment, options?: QueryOptions): Effect.Effect<PgStatement, PgQueryError, Scope.Scope>
   /**
    * The rows of `sql` as a Stream fetched `prefetch` (default 50) at a time through a cursor.
    * Outside a transaction it holds the connection in an implicit transaction until the Stream
@@ -180,6 +256,8 @@ export interface PgConnection extends PgConnectionEvents {
     args?: ReadonlyArray<unknown>,
     options?: QueryOptions,
   ): Effect.Effect<PgCursor, PgQueryError, Scope.Scope>
+  /** {@link openCursor} with a `sql` fragment (`PgSql`). */
+  openCursor(query: Fragment, options?: QueryOptions): Effect.Effect<PgCursor, PgQueryError, Scope.Scope>
   /**
    * Runs `effect` in a transaction on this connection (a savepoint when already in one): commit
    * on success, rollback on failure, defect and interruption. While it runs, other fibers'
@@ -220,7 +298,7 @@ export interface PgConnection extends PgConnectionEvents {
    * @example
    * ```ts
    * yield* conn.setTypeCodec("numeric", { format: "text", schema: Schema.NumberFromString })
-   * yield* conn.fetchVal("SELECT 1.5::numeric") // 1.5
+   * yield* conn.fetchVal("SELECT 1.5::numeric") // Some(1.5)
    * ```
    */
   setTypeCodec<A>(typeName: string, options: TypeCodecOptions<A>): Effect.Effect<void, PgQueryError>

@@ -19,7 +19,7 @@
  *
  * const program = Effect.scoped(
  *   Effect.gen(function* () {
- *     const conn = yield* PgClient.reserve
+ *     const conn = yield* PgClient.acquire()
  *     // Both statements run on `conn`:
  *     yield* PgCurrentConnection.provide(conn)(
  *       Effect.all([PgClient.execute("SET LOCAL work_mem = '64MB'"), PgClient.fetch("SELECT 1")]),

@@ -29,10 +29,10 @@
  *
  * const program = Effect.gen(function* () {
  *   const pool = yield* PgPool.make({ url: "postgres://app@localhost/app", min: 2, max: 10 })
- *   const n = yield* pool.fetchVal("SELECT count(*) FROM users")
+ *   const n = yield* pool.fetchVal("SELECT count(*) FROM users", [], { schema: Schema.BigInt }) // Option<bigint>
  *   yield* Effect.scoped(
  *     Effect.gen(function* () {
- *       const conn = yield* pool.acquire
+ *       const conn = yield* pool.acquire({ acquireTimeout: "2 seconds" })
  *       yield* conn.execute("UPDATE users SET seen = now() WHERE id = $1", [1])
  *     }),
  *   )
@@ -41,12 +41,13 @@
  * ```
  * @since 0.1.0
  */
-import { Cause, Data, Duration, Effect, Exit, type Option, Redacted, Scope } from "effect"
+import { Cause, Context, Data, Duration, Effect, Exit, Redacted, Scope } from "effect"
 import { leaseOf, usable } from "./internal/Lease.ts"
-import { causeOf, type Member, PoolCore, type PoolSettings } from "./internal/Pool.ts"
+import { causeOf, type Member, PoolCore, type PoolSettings, type Restore } from "./internal/Pool.ts"
 import * as FastQuery from "./internal/FastQuery.ts"
 import * as Reset from "./internal/Reset.ts"
 import * as Route from "./internal/Route.ts"
+import * as RowSchema from "./internal/RowSchema.ts"
 import * as PgConfig from "./PgConfig.ts"
 import type { PgConnectionOptions } from "./PgConfig.ts"
 import * as PgConnection from "./PgConnection.ts"
@@ -75,9 +76,23 @@ export type PgPoolError = PgConnectError | PgConfig.PgConfigError | PgPoolHookEr
 
 /**
  * Pool options: asyncpg's pool options plus every connection option (`url`, `host`, ...).
+ *
+ * `R` is what the hooks (`init`, `setup`, `reset`, `connect`) need: the services are taken from
+ * the context the pool is made in (`make` requires `R`; `PgClient.layer` passes them on as the
+ * Layer's requirements), and every run of a hook is given them.
+ *
+ * @example
+ * ```ts
+ * class Tenant extends Context.Service<Tenant, { readonly id: string }>()("app/Tenant") {}
+ * const ClientLive = PgClient.layer({
+ *   url: "postgres://app@localhost/app",
+ *   setup: (conn) =>
+ *     Effect.flatMap(Effect.service(Tenant), (tenant) => conn.execute("SELECT set_config('app.tenant', $1, false)", [tenant.id])),
+ * }) // Layer<PgClient, PgPoolError, Tenant>
+ * ```
  * @since 0.1.0
  */
-export interface PgPoolOptions extends PgConnectionOptions {
+export interface PgPoolOptions<R = never> extends PgConnectionOptions {
   /** Connections opened when the pool starts (default 10, or `max` when that is smaller; asyncpg's `min_size`). */
   readonly min?: number | undefined
   /** Most connections open at once (default 10, asyncpg's `max_size`). */
@@ -111,25 +126,25 @@ export interface PgPoolOptions extends PgConnectionOptions {
    * reset after it, so what it changes in the session (SET, temporary tables) is not kept: put
    * per-connection settings in `serverSettings`, which every reset returns to.
    */
-  readonly init?: ((conn: PgConnection.PgConnection) => Effect.Effect<unknown, unknown>) | undefined
+  readonly init?: ((conn: PgConnection.PgConnection) => Effect.Effect<unknown, unknown, R>) | undefined
   /**
    * Runs on each acquire, with the handle the caller gets (e.g. to SET per-checkout settings,
    * which the reset on release undoes). A failure releases the connection and fails the acquire
    * with `PgPoolHookError`.
    */
-  readonly setup?: ((conn: PgConnection.PgConnection) => Effect.Effect<unknown, unknown>) | undefined
+  readonly setup?: ((conn: PgConnection.PgConnection) => Effect.Effect<unknown, unknown, R>) | undefined
   /**
    * Runs on every release, before the pool's own reset (which always runs), and is waited for
    * (bounded by `releaseTimeout`). A failure closes the connection instead of reusing it.
    */
-  readonly reset?: ((conn: PgConnection.PgConnection) => Effect.Effect<unknown, unknown>) | undefined
+  readonly reset?: ((conn: PgConnection.PgConnection) => Effect.Effect<unknown, unknown, R>) | undefined
   /**
    * Opens a connection instead of `PgConnection.connect` (e.g. to fetch a fresh password). It
    * receives the pool's current connection options and must return a connection made by
    * `PgConnection.connect`.
    */
   readonly connect?:
-    ((options: PgConnectionOptions) => Effect.Effect<PgConnection.PgConnection, PgPoolError>) | undefined
+    ((options: PgConnectionOptions) => Effect.Effect<PgConnection.PgConnection, PgPoolError, R>) | undefined
   /** The pool's name in metrics (attribute `pool`, default "default"). */
   readonly name?: string | undefined
 }
@@ -149,6 +164,31 @@ export interface PgPoolStats {
 }
 
 /**
+ * Options of one checkout: of `acquire`, `withConnection`, and of every call that checks a
+ * connection out for itself (the shortcuts, `PgClient.transaction`, ...).
+ * @since 0.1.0
+ */
+export interface AcquireOptions {
+  /**
+   * Bound on this checkout — waiting for a free connection, connecting, `init` — in place of the
+   * pool's `acquireTimeout`. Past it the call fails with `PgTimeoutError` (`sent: false`: nothing
+   * was sent, safe to retry; `PgError.isSafeToRetry` says so). A call that runs on the current
+   * transaction's connection checks nothing out, so the bound does not apply.
+   *
+   * @example
+   * ```ts
+   * yield* pool.fetch("SELECT 1", [], { acquireTimeout: "200 millis", timeout: "2 seconds" }).pipe(
+   *   Effect.catchTag("PgTimeoutError", () => Effect.succeed([])),
+   * )
+   * ```
+   */
+  readonly acquireTimeout?: Duration.Input | undefined
+}
+
+/** Options of a pool shortcut: the query's and the checkout's. @since 0.1.0 */
+export interface ShortcutOptions extends PgConnection.QueryOptions, AcquireOptions {}
+
+/**
  * A pool of connections. Obtain one with {@link make} (or use `PgClient`, which wraps one).
  * @since 0.1.0
  */
@@ -156,64 +196,46 @@ export interface PgPool {
   /**
    * Checks a connection out for the current scope. The handle stops working once released.
    * Errors: {@link PgPoolError}.
+   *
+   * @example
+   * ```ts
+   * const conn = yield* pool.acquire({ acquireTimeout: "1 second" })
+   * ```
    */
-  readonly acquire: Effect.Effect<PgConnection.PgConnection, PgPoolError, Scope.Scope>
+  acquire(options?: AcquireOptions): Effect.Effect<PgConnection.PgConnection, PgPoolError, Scope.Scope>
   /** Runs `f` with a checked-out connection and releases it when `f` ends, however it ends. */
   withConnection<A, E, R>(
     f: (conn: PgConnection.PgConnection) => Effect.Effect<A, E, R>,
+    options?: AcquireOptions,
   ): Effect.Effect<A, E | PgPoolError, R>
   /** `execute` on a connection checked out for this call. */
   execute(
     sql: string,
     args?: ReadonlyArray<unknown>,
-    options?: PgConnection.QueryOptions,
+    options?: ShortcutOptions,
   ): Effect.Effect<string, PgQueryError | PgPoolError>
   /** `execute` with a `sql` fragment (`PgSql`). */
-  execute(query: Fragment, options?: PgConnection.QueryOptions): Effect.Effect<string, PgQueryError | PgPoolError>
-  /** `fetch` on a connection checked out for this call. */
-  fetch(
-    sql: string,
-    args?: ReadonlyArray<unknown>,
-    options?: PgConnection.QueryOptions,
-  ): Effect.Effect<Array<PgRecord>, PgQueryError | PgPoolError>
-  /** `fetch` with a `sql` fragment (`PgSql`). */
-  fetch(
-    query: Fragment,
-    options?: PgConnection.QueryOptions,
-  ): Effect.Effect<Array<PgRecord>, PgQueryError | PgPoolError>
-  /** `fetchRow` on a connection checked out for this call. */
-  fetchRow(
-    sql: string,
-    args?: ReadonlyArray<unknown>,
-    options?: PgConnection.QueryOptions,
-  ): Effect.Effect<Option.Option<PgRecord>, PgQueryError | PgPoolError>
-  /** `fetchRow` with a `sql` fragment (`PgSql`). */
-  fetchRow(
-    query: Fragment,
-    options?: PgConnection.QueryOptions,
-  ): Effect.Effect<Option.Option<PgRecord>, PgQueryError | PgPoolError>
-  /** `fetchVal` on a connection checked out for this call. */
-  fetchVal(
-    sql: string,
-    args?: ReadonlyArray<unknown>,
-    options?: PgConnection.FetchValOptions,
-  ): Effect.Effect<unknown, PgQueryError | PgPoolError>
-  /** `fetchVal` with a `sql` fragment (`PgSql`). */
-  fetchVal(query: Fragment, options?: PgConnection.FetchValOptions): Effect.Effect<unknown, PgQueryError | PgPoolError>
+  execute(query: Fragment, options?: ShortcutOptions): Effect.Effect<string, PgQueryError | PgPoolError>
+  /** `fetch` on a connection checked out for this call (typed with `{ schema }`, see `PgConnection.Fetch`). */
+  readonly fetch: PgConnection.Fetch<PgQueryError | PgPoolError, never, AcquireOptions>
+  /** `fetchRow` on a connection checked out for this call (see `PgConnection.FetchRow`). */
+  readonly fetchRow: PgConnection.FetchRow<PgQueryError | PgPoolError, never, AcquireOptions>
+  /** `fetchVal` on a connection checked out for this call (see `PgConnection.FetchVal`). */
+  readonly fetchVal: PgConnection.FetchVal<PgQueryError | PgPoolError, never, AcquireOptions>
   /**
    * `executeMany` on a connection checked out for this call: every argument set pipelined in one
    * round trip, atomic (see `PgConnection.executeMany`).
    */
   executeMany(
-    sql: string,
+    sql: string | Fragment,
     argsList: ReadonlyArray<ReadonlyArray<unknown>>,
-    options?: PgConnection.QueryOptions,
+    options?: ShortcutOptions,
   ): Effect.Effect<void, PgQueryError | PgPoolError>
   /** `fetchMany` on a connection checked out for this call: each argument set's rows. */
   fetchMany(
-    sql: string,
+    sql: string | Fragment,
     argsList: ReadonlyArray<ReadonlyArray<unknown>>,
-    options?: PgConnection.QueryOptions,
+    options?: ShortcutOptions,
   ): Effect.Effect<Array<Array<PgRecord>>, PgQueryError | PgPoolError>
   /** Replaces every current connection: idle ones now, checked-out ones when released. */
   readonly expireConnections: Effect.Effect<void>
@@ -297,7 +319,7 @@ const optionKeys = [
 ] as const
 
 /** Splits pool options from connection options. @internal */
-export const splitOptions = (options: PgPoolOptions): PgConnectionOptions => {
+export const splitOptions = <R>(options: PgPoolOptions<R>): PgConnectionOptions => {
   const connection: Record<string, unknown> = { ...options }
   for (const key of optionKeys) delete connection[key]
   return connection as PgConnectionOptions
@@ -409,10 +431,20 @@ class Pool implements PgPool {
     )
   }
 
-  readonly acquire: Effect.Effect<PgConnection.PgConnection, PgPoolError, Scope.Scope> = Effect.uninterruptibleMask(
-    (restore) =>
+  /** A member for the caller within the call's `acquireTimeout` (else the pool's). */
+  private member(restore: Restore, options: AcquireOptions | undefined): Effect.Effect<Member, PgPoolError> {
+    const input = options?.acquireTimeout
+    if (input === undefined) return this.core.acquireMember(restore)
+    return Effect.flatMap(
+      Effect.try({ try: () => millis("acquireTimeout", input, undefined), catch: asConfigError }),
+      (ms) => this.core.acquireMember(restore, ms),
+    )
+  }
+
+  acquire(options?: AcquireOptions): Effect.Effect<PgConnection.PgConnection, PgPoolError, Scope.Scope> {
+    return Effect.uninterruptibleMask((restore) =>
       Effect.flatMap(Effect.scope, (scope) =>
-        Effect.flatMap(this.core.acquireMember(restore), (member) => {
+        Effect.flatMap(this.member(restore, options), (member) => {
           const { lease, handle } = this.core.lease(member)
           const keep = Effect.as(Scope.addFinalizer(scope, this.core.release(member, lease)), handle)
           if (this.core.settings.setup === undefined) return keep
@@ -423,13 +455,15 @@ class Pool implements PgPool {
           )
         }),
       ),
-  )
+    )
+  }
 
   withConnection<A, E, R>(
     f: (conn: PgConnection.PgConnection) => Effect.Effect<A, E, R>,
+    options?: AcquireOptions,
   ): Effect.Effect<A, E | PgPoolError, R> {
     return Effect.uninterruptibleMask((restore) =>
-      Effect.flatMap(this.core.acquireMember(restore), (member) => {
+      Effect.flatMap(this.member(restore, options), (member) => {
         const { lease, handle } = this.core.lease(member)
         const body: Effect.Effect<A, E | PgPoolHookError, R> =
           this.core.settings.setup === undefined
@@ -444,12 +478,13 @@ class Pool implements PgPool {
    * One query on a connection checked out for it. Without a `setup` hook no handle is made: the
    * query runs on the connection itself, which never escapes this function.
    */
-  private run<A>(
-    f: (conn: PgConnection.PgConnection) => Effect.Effect<A, PgQueryError>,
-  ): Effect.Effect<A, PgQueryError | PgPoolError> {
-    if (this.core.settings.setup !== undefined) return this.withConnection(f)
+  private run<A, E>(
+    f: (conn: PgConnection.PgConnection) => Effect.Effect<A, E>,
+    options: AcquireOptions | undefined,
+  ): Effect.Effect<A, E | PgPoolError> {
+    if (this.core.settings.setup !== undefined) return this.withConnection(f, options)
     return Effect.uninterruptibleMask((restore) =>
-      Effect.flatMap(this.core.acquireMember(restore), (member: Member) =>
+      Effect.flatMap(this.member(restore, options), (member: Member) =>
         Effect.onExit(restore(Effect.suspend(() => f(member.conn))), () => this.core.releaseNow(member, undefined)),
       ),
     )
@@ -460,62 +495,61 @@ class Pool implements PgPool {
    * on one of this pool's connections, internal/Route.ts), else through the fast path
    * (internal/FastQuery.ts) when `pick` is given and it applies, else {@link run}.
    */
-  private call<A>(
+  private call<A, P extends FastQuery.PickError = PgInterfaceError>(
     sql: string,
     args: ReadonlyArray<unknown>,
     maxRows: number,
-    options: PgConnection.QueryOptions | undefined,
-    pick: FastQuery.Pick<A> | undefined,
-    f: (conn: PgConnection.PgConnection) => Effect.Effect<A, PgQueryError>,
-  ): Effect.Effect<A, PgQueryError | PgPoolError> {
+    options: ShortcutOptions | undefined,
+    pick: FastQuery.Pick<A, P> | undefined,
+    f: (conn: PgConnection.PgConnection) => Effect.Effect<A, PgQueryError | NoInfer<P>>,
+  ): Effect.Effect<A, PgQueryError | NoInfer<P> | PgPoolError> {
     return Effect.withFiber((fiber) => {
       const current = Route.pinned(this, fiber.context)
       if (current !== undefined) return f(current)
-      if (pick === undefined || this.core.settings.setup !== undefined) return this.run(f)
-      return FastQuery.poolCall(fiber, this.core, sql, args, maxRows, options, pick, () => this.run(f))
+      if (pick === undefined || this.core.settings.setup !== undefined) return this.run(f, options)
+      return FastQuery.poolCall(fiber, this.core, sql, args, maxRows, options, pick, () => this.run(f, options))
     })
   }
 
   execute(
     query: string | Fragment,
-    argsOrOptions?: ReadonlyArray<unknown> | PgConnection.QueryOptions,
-    maybeOptions?: PgConnection.QueryOptions,
+    argsOrOptions?: ReadonlyArray<unknown> | ShortcutOptions,
+    maybeOptions?: ShortcutOptions,
   ) {
     const [sql, args, options] = normalize(query, argsOrOptions, maybeOptions)
     // Without arguments `execute` uses the simple protocol (several statements): no fast path.
     const pick = args === undefined || args.length === 0 ? undefined : FastQuery.pickStatus
     return this.call(sql, args ?? [], 0, options, pick, (conn) => conn.execute(sql, args, options))
   }
-  fetch(
-    query: string | Fragment,
-    argsOrOptions?: ReadonlyArray<unknown> | PgConnection.QueryOptions,
-    maybeOptions?: PgConnection.QueryOptions,
-  ) {
-    const [sql, args = [], options] = normalize(query, argsOrOptions, maybeOptions)
-    return this.call(sql, args, 0, options, FastQuery.pickRows, (conn) => conn.fetch(sql, args, options))
+  readonly fetch: PgConnection.Fetch<PgQueryError | PgPoolError, never, AcquireOptions> = RowSchema.overloaded(
+    (query, a, o) => {
+      const [sql, args = [], options] = normalize(query, a, o)
+      return this.call(sql, args, 0, options, RowSchema.rows(sql, options), (conn) =>
+        RowSchema.implOf(conn.fetch)(sql, args, options),
+      )
+    },
+  )
+  readonly fetchRow: PgConnection.FetchRow<PgQueryError | PgPoolError, never, AcquireOptions> = RowSchema.overloaded(
+    (query, a, o) => {
+      const [sql, args = [], options] = normalize(query, a, o)
+      return this.call(sql, args, 1, options, RowSchema.firstRow(sql, options), (conn) =>
+        RowSchema.implOf(conn.fetchRow)(sql, args, options),
+      )
+    },
+  )
+  readonly fetchVal: PgConnection.FetchVal<PgQueryError | PgPoolError, never, AcquireOptions> = RowSchema.overloaded(
+    (query, a, o) => {
+      const [sql, args = [], options] = normalize(query, a, o)
+      return this.call(sql, args, 1, options, RowSchema.value(sql, options), (conn) =>
+        RowSchema.implOf(conn.fetchVal)(sql, args, options),
+      )
+    },
+  )
+  executeMany(query: string | Fragment, argsList: ReadonlyArray<ReadonlyArray<unknown>>, options?: ShortcutOptions) {
+    return this.call("", [], 0, options, undefined, (conn) => conn.executeMany(query, argsList, options))
   }
-  fetchRow(
-    query: string | Fragment,
-    argsOrOptions?: ReadonlyArray<unknown> | PgConnection.QueryOptions,
-    maybeOptions?: PgConnection.QueryOptions,
-  ) {
-    const [sql, args = [], options] = normalize(query, argsOrOptions, maybeOptions)
-    return this.call(sql, args, 1, options, FastQuery.pickFirstRow, (conn) => conn.fetchRow(sql, args, options))
-  }
-  fetchVal(
-    query: string | Fragment,
-    argsOrOptions?: ReadonlyArray<unknown> | PgConnection.FetchValOptions,
-    maybeOptions?: PgConnection.FetchValOptions,
-  ) {
-    const [sql, args = [], options] = normalize(query, argsOrOptions, maybeOptions)
-    const pick = FastQuery.pickValue(options?.column ?? 0)
-    return this.call(sql, args, 1, options, pick, (conn) => conn.fetchVal(sql, args, options))
-  }
-  executeMany(sql: string, argsList: ReadonlyArray<ReadonlyArray<unknown>>, options?: PgConnection.QueryOptions) {
-    return this.call(sql, [], 0, options, undefined, (conn) => conn.executeMany(sql, argsList, options))
-  }
-  fetchMany(sql: string, argsList: ReadonlyArray<ReadonlyArray<unknown>>, options?: PgConnection.QueryOptions) {
-    return this.call(sql, [], 0, options, undefined, (conn) => conn.fetchMany(sql, argsList, options))
+  fetchMany(query: string | Fragment, argsList: ReadonlyArray<ReadonlyArray<unknown>>, options?: ShortcutOptions) {
+    return this.call("", [], 0, options, undefined, (conn) => conn.fetchMany(query, argsList, options))
   }
 
   readonly expireConnections: Effect.Effect<void> = Effect.sync(() => this.core.expire())
@@ -540,6 +574,31 @@ class Pool implements PgPool {
       orElse: () => this.core.terminate,
     })
   })
+}
+
+/**
+ * The options with hooks that run with the services of `context` (the context the pool is made
+ * in): what the hook's own fiber has wins (its span, its transaction, its Scope); `context` fills
+ * in the rest.
+ */
+const provideHooks = <R>(options: PgPoolOptions<R>, context: Context.Context<R>): PgPoolOptions => {
+  const provide = <I, A, E>(
+    hook: ((input: I) => Effect.Effect<A, E, R>) | undefined,
+  ): ((input: I) => Effect.Effect<A, E>) | undefined =>
+    hook === undefined
+      ? undefined
+      : (input) =>
+          Effect.updateContext(
+            Effect.suspend(() => hook(input)),
+            (current: Context.Context<never>) => Context.mergeAll(context, current),
+          )
+  return {
+    ...options,
+    init: provide(options.init),
+    setup: provide(options.setup),
+    reset: provide(options.reset),
+    connect: provide(options.connect),
+  }
 }
 
 const asConfigError = (e: unknown): PgConfig.PgConfigError =>
@@ -569,9 +628,11 @@ const asConfigError = (e: unknown): PgConfig.PgConfigError =>
  * ```
  * @since 0.1.0
  */
-export const make = (options: PgPoolOptions | string = {}): Effect.Effect<PgPool, PgPoolError, Scope.Scope> =>
+export const make = <R = never>(
+  options: PgPoolOptions<R> | string = {},
+): Effect.Effect<PgPool, PgPoolError, Scope.Scope | R> =>
   Effect.gen(function* () {
-    const opts: PgPoolOptions = typeof options === "string" ? { url: options } : options
+    const opts = provideHooks(typeof options === "string" ? { url: options } : options, yield* Effect.context<R>())
     const connectOptions = splitOptions(opts)
     const { settings, closeTimeoutMs } = yield* Effect.try({
       try: () => {

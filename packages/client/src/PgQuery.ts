@@ -45,12 +45,14 @@ import { Cause, Data, Effect, Exit, Layer, Option, Schema, type SchemaAST, Strea
 import { compileNamed } from "./internal/NamedParams.ts"
 import * as Route from "./internal/Route.ts"
 import * as QueryCheck from "./internal/QueryCheck.ts"
+import * as RowSchema from "./internal/RowSchema.ts"
 import type { PgClientError, PgClientShape } from "./PgClient.ts"
 import { PgClient } from "./PgClient.ts"
 import type { PgConnection, QueryOptions } from "./PgConnection.ts"
 import type { CursorOptions } from "./PgCursor.ts"
 import { PgInterfaceError } from "./PgError.ts"
-import type { PgColumn, PgRecord } from "./PgRecord.ts"
+import type { PgRecord } from "./PgRecord.ts"
+import { PgSchemaError } from "./PgSchema.ts"
 
 export type { Difference } from "./internal/QueryCheck.ts"
 
@@ -66,18 +68,14 @@ export class PgQueryMismatchError extends Data.TaggedError("PgQueryMismatchError
   readonly differences: ReadonlyArray<QueryCheck.Difference>
 }> {}
 
-/**
- * A parameter value did not encode through the `params` Schema, or a row did not decode through
- * the `row` Schema. `cause` is the `SchemaError`; for rows, `row` is its 0-based index.
- * @since 0.1.0
- */
-export class PgSchemaError extends Data.TaggedError("PgSchemaError")<{
-  readonly message: string
-  readonly direction: "params" | "row"
-  readonly query: string
-  readonly row?: number | undefined
-  readonly cause: Schema.SchemaError
-}> {}
+export {
+  /**
+   * A parameter value did not encode through the `params` Schema, or a row did not decode through
+   * the `row` Schema (see `PgSchema.PgSchemaError`).
+   * @since 0.1.0
+   */
+  PgSchemaError,
+} from "./PgSchema.ts"
 
 /** `one` found no row. @since 0.1.0 */
 export class PgNoRowError extends Data.TaggedError("PgNoRowError")<{
@@ -144,7 +142,7 @@ export interface MakeOptions<P, PE, A, AE> {
 /** Any declared query, whatever its types. @since 0.1.0 */
 export type AnyPgQuery = PgQuery<never, unknown>
 
-const isClient = (executor: PgExecutor): executor is PgClientShape => "pool" in executor && "reserve" in executor
+const isClient = (executor: PgExecutor): executor is PgClientShape => "pool" in executor && "acquire" in executor
 
 /**
  * Declares a typed query. Throws `PgInterfaceError` when `params` is neither a tuple nor a
@@ -185,8 +183,6 @@ export function make(options: MakeOptions<unknown, unknown, unknown, unknown>): 
   }
   const encodeParams =
     options.params === undefined ? undefined : Schema.encodeUnknownExit(options.params as Schema.Codec<unknown>)
-  const decodeRow =
-    options.row === undefined ? undefined : Schema.decodeUnknownExit(options.row as Schema.Codec<unknown>)
   const checkedOn = new WeakSet<object>()
   const shouldCheck = options.check !== false
 
@@ -214,35 +210,8 @@ export function make(options: MakeOptions<unknown, unknown, unknown, unknown>): 
     return Effect.succeed(encoded as ReadonlyArray<unknown>)
   }
 
-  // The Schema reads the record's column getters directly (no intermediate object) when every
-  // column name is a plain property name that no PgRecord method shadows; checked once per result.
-  let plainColumns: ReadonlyArray<PgColumn> | undefined
-  const rowInput = (record: PgRecord): unknown => {
-    const columns = record.columns
-    if (columns === plainColumns) return record
-    if (columns.every((c) => PLAIN_NAME.test(c.name) && !SHADOWED.has(c.name))) {
-      plainColumns = columns
-      return record
-    }
-    return record.toObject()
-  }
-
-  const decodeOne = (record: PgRecord, index: number): Exit.Exit<unknown, PgSchemaError> => {
-    if (decodeRow === undefined) return Exit.succeed(record)
-    const exit = decodeRow(rowInput(record))
-    if (Exit.isSuccess(exit)) return Exit.succeed(exit.value)
-    const error = Cause.findErrorOption(exit.cause)
-    if (Option.isNone(error)) return exit as Exit.Exit<never>
-    return Exit.fail(
-      new PgSchemaError({
-        message: `query ${name}: row ${index} does not decode: ${error.value.message}`,
-        direction: "row",
-        query: name,
-        row: index,
-        cause: error.value,
-      }),
-    )
-  }
+  const decodeOne: (record: PgRecord, index: number) => Exit.Exit<unknown, PgSchemaError> =
+    options.row === undefined ? Exit.succeed : RowSchema.rowDecoder(options.row as RowSchema.RowSchema, name)
 
   const decodeAll = (records: ReadonlyArray<PgRecord>): Effect.Effect<Array<unknown>, PgSchemaError> => {
     const out: Array<unknown> = new Array(records.length)
@@ -391,27 +360,6 @@ export function make(options: MakeOptions<unknown, unknown, unknown, unknown>): 
     checkOn,
   }
 }
-
-const PLAIN_NAME = /^[A-Za-z_$][A-Za-z0-9_$]*$/
-const SHADOWED = new Set([
-  "get",
-  "at",
-  "toObject",
-  "keys",
-  "entries",
-  "values",
-  "columns",
-  "length",
-  "toJSON",
-  "constructor",
-  "__proto__",
-  "toString",
-  "valueOf",
-  "hasOwnProperty",
-  "isPrototypeOf",
-  "propertyIsEnumerable",
-  "toLocaleString",
-])
 
 /** The key the "already checked" memory uses: a client's pool, or the connection. */
 const keyOf = (executor: PgExecutor): object => (isClient(executor) ? executor.pool : executor)

@@ -38,6 +38,7 @@
  *
  * @since 0.1.0
  */
+import { Effect } from "effect"
 import { PgInterfaceError } from "./PgError.ts"
 
 const FragmentTypeId: unique symbol = Symbol.for("@pgfx/client/PgSql/Fragment")
@@ -292,4 +293,27 @@ export const normalize = <O>(
   return Array.isArray(argsOrOptions)
     ? [query.text, query.values, options]
     : [query.text, query.values, (argsOrOptions as O | undefined) ?? options]
+}
+
+/**
+ * The SQL text of a statement whose parameters are given separately (`executeMany`, `fetchMany`,
+ * `prepare`): the text itself, or a fragment's text when the fragment has no parameters (e.g.
+ * built with `sql.id` for a table name). A fragment with parameters fails with
+ * `PgInterfaceError`: its values would be lost.
+ *
+ * @example
+ * ```ts
+ * const insert = sql`INSERT INTO ${sql.id("app", "events")} (kind) VALUES ($1)`
+ * yield* conn.executeMany(insert, [["a"], ["b"]])
+ * ```
+ * @since 0.1.0
+ */
+export const statementText = (query: string | Fragment, call: string): Effect.Effect<string, PgInterfaceError> => {
+  if (typeof query === "string") return Effect.succeed(query)
+  if (query.values.length === 0) return Effect.succeed(query.text)
+  return Effect.fail(
+    new PgInterfaceError({
+      message: `${call} takes its parameters separately: the sql fragment must have no interpolated values (it has ${query.values.length})`,
+    }),
+  )
 }

@@ -20,8 +20,8 @@
  * @example
  * ```ts
  * const stmt = yield* conn.prepare("SELECT 2 ^ $1")
- * yield* stmt.fetchVal([10]) // 1024
- * yield* stmt.fetchVal([20]) // 1048576
+ * yield* stmt.fetchVal([10]) // Some(1024)
+ * yield* stmt.fetchVal([20]) // Some(1048576)
  * yield* stmt.getParameters() // [{ oid: 701, name: "float8", kind: "scalar", schema: "pg_catalog" }]
  * ```
  * @since 0.1.0
@@ -30,10 +30,17 @@ import { Effect, type Option, type Scope, type Stream } from "effect"
 import type { Connection } from "./internal/Connection.ts"
 import { usable } from "./internal/Lease.ts"
 import { PreparedStatement } from "./internal/Prepared.ts"
-import type { FetchValOptions, PgConnection, QueryOptions } from "./PgConnection.ts"
+import type {
+  FetchValOptions,
+  PgConnection,
+  QueryOptions,
+  RowSchemaOptions,
+  ValueSchemaOptions,
+} from "./PgConnection.ts"
 import type { CursorOptions, PgCursor } from "./PgCursor.ts"
 import type { PgQueryError, PgTransactionError } from "./PgError.ts"
 import type { PgColumn, PgRecord } from "./PgRecord.ts"
+import type { PgSchemaError } from "./PgSchema.ts"
 
 /** How a type is built (asyncpg's `Type.kind`). @since 0.1.0 */
 export type PgTypeKind = "scalar" | "array" | "composite" | "range" | "multirange"
@@ -74,12 +81,30 @@ export interface ExplainOptions extends QueryOptions {
 export interface PgStatement {
   /** Runs the statement; returns its status tag (e.g. `"INSERT 0 1"`). */
   execute(args?: ReadonlyArray<unknown>, options?: QueryOptions): Effect.Effect<string, PgQueryError>
-  /** Runs the statement; returns all rows. */
+  /** Runs the statement; returns all rows, decoded through `{ schema }` when given (see `PgConnection.Fetch`). */
+  fetch<A>(
+    args: ReadonlyArray<unknown> | undefined,
+    options: RowSchemaOptions<A>,
+  ): Effect.Effect<Array<A>, PgQueryError | PgSchemaError>
   fetch(args?: ReadonlyArray<unknown>, options?: QueryOptions): Effect.Effect<Array<PgRecord>, PgQueryError>
-  /** Runs the statement; returns the first row, if any. */
+  /** Runs the statement; returns the first row, if any (decoded through `{ schema }` when given). */
+  fetchRow<A>(
+    args: ReadonlyArray<unknown> | undefined,
+    options: RowSchemaOptions<A>,
+  ): Effect.Effect<Option.Option<A>, PgQueryError | PgSchemaError>
   fetchRow(args?: ReadonlyArray<unknown>, options?: QueryOptions): Effect.Effect<Option.Option<PgRecord>, PgQueryError>
-  /** Runs the statement; returns one value of the first row (`null` without rows). */
-  fetchVal(args?: ReadonlyArray<unknown>, options?: FetchValOptions): Effect.Effect<unknown, PgQueryError>
+  /**
+   * Runs the statement; returns one value of the first row: `None` without rows, `Some(null)` for
+   * a NULL (decoded through `{ schema }` when given).
+   */
+  fetchVal<A>(
+    args: ReadonlyArray<unknown> | undefined,
+    options: ValueSchemaOptions<A>,
+  ): Effect.Effect<Option.Option<A>, PgQueryError | PgSchemaError>
+  fetchVal(
+    args?: ReadonlyArray<unknown>,
+    options?: FetchValOptions,
+  ): Effect.Effect<Option.Option<unknown>, PgQueryError>
   /** Runs the statement for every argument set in one pipelined, atomic batch. */
   executeMany(
     argsList: ReadonlyArray<ReadonlyArray<unknown>>,

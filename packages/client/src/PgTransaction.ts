@@ -149,15 +149,40 @@ const internalOf = (conn: PgConnection): Connection => conn as Connection
  *   conn.fetchVal("INSERT INTO t (name) VALUES ($1) RETURNING id", ["x"]),
  *   { isolation: "repeatable_read" },
  * )
+ * // data-last
+ * const same = yield* insertOrder.pipe(PgTransaction.transaction(conn, { isolation: "repeatable_read" }))
  * ```
  * @since 0.1.0
  */
-export const transaction = <A, E, R>(
+export const transaction: {
+  /**
+   * Data-last, for `pipe`: `effect.pipe(PgTransaction.transaction(conn, { isolation: "serializable" }))`.
+   */
+  (
+    conn: PgConnection,
+    options?: TransactionOptions,
+  ): <A, E, R>(
+    effect: Effect.Effect<A, E, R>,
+  ) => Effect.Effect<A, E | PgQueryError | PgTransactionError, Exclude<R, PgTransaction>>
+  <A, E, R>(
+    conn: PgConnection,
+    effect: Effect.Effect<A, E, R>,
+    options?: TransactionOptions,
+  ): Effect.Effect<A, E | PgQueryError | PgTransactionError, Exclude<R, PgTransaction>>
+} = <A, E, R>(
   conn: PgConnection,
-  effect: Effect.Effect<A, E, R>,
+  effectOrOptions?: Effect.Effect<A, E, R> | TransactionOptions,
   options?: TransactionOptions,
-): Effect.Effect<A, E | PgQueryError | PgTransactionError, Exclude<R, PgTransaction>> =>
-  internal.transaction(internalOf(conn), effect, options)
+): never => {
+  // The connection comes first in both forms, so `dual` (which puts the data first) does not fit.
+  const run = (effect: Effect.Effect<A, E, R>, opts: TransactionOptions | undefined) =>
+    internal.transaction(internalOf(conn), effect, opts)
+  return (
+    Effect.isEffect(effectOrOptions)
+      ? run(effectOrOptions, options)
+      : (effect: Effect.Effect<A, E, R>) => run(effect, effectOrOptions)
+  ) as never
+}
 
 /**
  * Begins a transaction (or a savepoint) held until the current Scope closes: it commits when the

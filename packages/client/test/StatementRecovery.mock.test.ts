@@ -9,7 +9,7 @@ import { describe, expect, it } from "@effect/vitest"
 import type { BackendMessage, FieldDescription } from "@pgfx/protocol/Backend"
 import type { ClientMessage } from "@pgfx/protocol/FrontendDecoder"
 import * as MockBackend from "@pgfx/testing/MockBackend"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import { failureOf } from "../../../test/support/failure.ts"
 
 const sql = "SELECT $1::int4 AS v"
@@ -80,7 +80,7 @@ describe("a prepared statement missing on the server connection (26000)", () => 
         ]),
       ])
       const conn = yield* connectTo(mock)
-      expect(yield* conn.fetchVal(sql, [7])).toBe(7)
+      expect(Option.getOrThrow(yield* conn.fetchVal(sql, [7]))).toBe(7)
       yield* mock.result
       const sent = yield* mock.received()
       const names = sent.flatMap((m) =>
@@ -116,7 +116,9 @@ describe("a prepared statement missing on the server connection (26000)", () => 
         MockBackend.sendAll([{ _tag: "CommandComplete", tag: "ROLLBACK" }, ready("I")]),
       ])
       const conn = yield* connectTo(mock)
-      const error = failureOf(yield* Effect.exit(conn.transaction(conn.fetchVal(sql, [7]))))
+      const error = failureOf(
+        yield* Effect.exit(conn.transaction(Effect.map(conn.fetchVal(sql, [7]), Option.getOrThrow))),
+      )
       expect(error._tag).toBe("PgInvalidCachedStatementError")
       expect(error.message).toContain("namedStatements: false")
       yield* mock.result

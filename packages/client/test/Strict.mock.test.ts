@@ -13,7 +13,7 @@ import type { BackendMessage, FieldDescription } from "@pgfx/protocol/Backend"
 import * as BackendEncoder from "@pgfx/protocol/BackendEncoder"
 import type { ClientMessage } from "@pgfx/protocol/FrontendDecoder"
 import * as MockBackend from "@pgfx/testing/MockBackend"
-import { Effect, Exit } from "effect"
+import { Effect, Exit, Option } from "effect"
 
 const SQL = "SELECT $1::int4 AS tag"
 
@@ -190,14 +190,17 @@ describe("each anomaly poisons the connection", () => {
                 return hit ? anomaly : undefined
               })
               const conn = yield* connectTo(mock, named)
-              const first = yield* Effect.exit(conn.fetchVal(SQL, [1]))
+              const first = yield* Effect.exit(Effect.map(conn.fetchVal(SQL, [1]), Option.getOrThrow))
               if (!early) armed = true
               const rest = pipelined
                 ? yield* Effect.all(
-                    [2, 3, 4].map((n) => Effect.exit(conn.fetchVal(SQL, [n]))),
+                    [2, 3, 4].map((n) => Effect.exit(Effect.map(conn.fetchVal(SQL, [n]), Option.getOrThrow))),
                     { concurrency: "unbounded" },
                   )
-                : [yield* Effect.exit(conn.fetchVal(SQL, [2])), yield* Effect.exit(conn.fetchVal(SQL, [3]))]
+                : [
+                    yield* Effect.exit(Effect.map(conn.fetchVal(SQL, [2]), Option.getOrThrow)),
+                    yield* Effect.exit(Effect.map(conn.fetchVal(SQL, [3]), Option.getOrThrow)),
+                  ]
               const results = [first, ...rest]
               // Nothing wrong: every query has its own tag or failed with a typed error, and the
               // one that met the anomaly failed with PgProtocolError.
@@ -209,7 +212,7 @@ describe("each anomaly poisons the connection", () => {
               expect(Exit.isSuccess(first)).toBe(!early)
               // The connection is closed for good: the next call fails at once, typed.
               expect(conn.isClosed).toBe(true)
-              const after = yield* Effect.exit(conn.fetchVal(SQL, [9]))
+              const after = yield* Effect.exit(Effect.map(conn.fetchVal(SQL, [9]), Option.getOrThrow))
               expect(Exit.isFailure(after)).toBe(true)
               yield* mock.result
             }),
@@ -261,7 +264,9 @@ describe("startup", () => {
       const conn = yield* connectTo(mock, true)
       yield* Effect.sleep("50 millis")
       expect(conn.isClosed).toBe(true)
-      expect(failureTag(yield* Effect.exit(conn.fetchVal(SQL, [1])))).toBe("PgConnectionError")
+      expect(failureTag(yield* Effect.exit(Effect.map(conn.fetchVal(SQL, [1]), Option.getOrThrow)))).toBe(
+        "PgConnectionError",
+      )
     }),
   )
 })
@@ -340,7 +345,7 @@ describe("tagged run through a pool", () => {
             Effect.gen(function* () {
               for (let i = 0; i < perFiber; i++) {
                 const tag = f * perFiber + i
-                const exit = yield* Effect.exit(pool.fetchVal(SQL, [tag]))
+                const exit = yield* Effect.exit(Effect.map(pool.fetchVal(SQL, [tag]), Option.getOrThrow))
                 if (Exit.isSuccess(exit)) {
                   if (exit.value === tag) ok++
                   else wrong++
@@ -362,7 +367,7 @@ describe("tagged run through a pool", () => {
         expect(failures.get("PgProtocolError") ?? 0).toBeGreaterThan(0)
         // The pool is intact: new queries work (on fresh connections where needed).
         for (let i = 0; i < 20; i++) {
-          const exit = yield* Effect.exit(pool.fetchVal(SQL, [100_000 + i]))
+          const exit = yield* Effect.exit(Effect.map(pool.fetchVal(SQL, [100_000 + i]), Option.getOrThrow))
           if (Exit.isSuccess(exit)) expect(exit.value).toBe(100_000 + i)
         }
         const stats = pool.stats

@@ -339,7 +339,7 @@ export const fromClient = (
       // The pooled adapter is one shared object: statements need no Scope to borrow it.
       borrower: (f) => f(pooled),
       transactionAcquirer: Effect.mapError(
-        Effect.map(client.reserve, (conn) => new PgfxConnection(connectionRunner(conn, prefetch), conn)),
+        Effect.map(client.acquire(), (conn) => new PgfxConnection(connectionRunner(conn, prefetch), conn)),
         (e) => toSqlError(e, "acquire"),
       ),
       compiler: makeCompiler(options.transformQueryNames, options.transformJson ?? true),

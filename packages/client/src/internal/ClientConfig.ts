@@ -43,7 +43,7 @@ export const envConfig: Config.Config<PgClientConfig> = Config.map(
 )
 
 /** Turns config values into pool options under explicit `options` (absent values never override). */
-export const toOptions = (config: PgClientConfig, options: PgPoolOptions): PgPoolOptions => {
+export const toOptions = <R>(config: PgClientConfig, options: PgPoolOptions<R>): PgPoolOptions<R> => {
   const merged: Record<string, unknown> = {}
   for (const source of [config, options] as ReadonlyArray<unknown> as ReadonlyArray<Record<string, unknown>>) {
     for (const [key, value] of Object.entries(source)) {
@@ -52,5 +52,5 @@ export const toOptions = (config: PgClientConfig, options: PgPoolOptions): PgPoo
         key === "url" && Redacted.isRedacted(value) ? Redacted.value(value as Redacted.Redacted<string>) : value
     }
   }
-  return merged as PgPoolOptions
+  return merged as PgPoolOptions<R>
 }

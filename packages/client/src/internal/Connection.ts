@@ -9,9 +9,9 @@ import * as Frontend from "@pgfx/protocol/Frontend"
 import { MalformedString, Writer } from "@pgfx/protocol/Writer"
 import type { CodecRegistry } from "@pgfx/types/CodecRegistry"
 import type { TypeCodecOptions } from "@pgfx/types/SchemaCodec"
-import { Duration, Effect, type Fiber, Option, type Scope, type Stream } from "effect"
+import { Duration, Effect, type Fiber, type Scope, type Stream } from "effect"
 import type { ResolvedConfig } from "../PgConfig.ts"
-import type { CloseOptions, FetchValOptions, PgConnection, PgResult, QueryOptions } from "../PgConnection.ts"
+import type { CloseOptions, Fetch, FetchRow, FetchVal, PgConnection, PgResult, QueryOptions } from "../PgConnection.ts"
 import {
   PgConnectionError,
   PgInterfaceError,
@@ -20,7 +20,7 @@ import {
   type PgTransactionError,
 } from "../PgError.ts"
 import type { PgRecord } from "../PgRecord.ts"
-import { type Fragment, normalize } from "../PgSql.ts"
+import { type Fragment, normalize, statementText } from "../PgSql.ts"
 import type { CursorOptions, PgCursor } from "../PgCursor.ts"
 import type { PgStatement } from "../PgStatement.ts"
 import type { PgTransaction, TransactionOptions } from "../PgTransaction.ts"
@@ -43,6 +43,7 @@ import { StreamMembers } from "./Lease.ts"
 import { PreparedStatement } from "./Prepared.ts"
 import { SimpleResultsHandler } from "./SimpleResults.ts"
 import { StatementCache } from "./StatementCache.ts"
+import * as RowSchema from "./RowSchema.ts"
 import * as Transaction from "./Transaction.ts"
 import { outdatedSchemaOf } from "./TypeCache.ts"
 import * as TypeCodecs from "./TypeCodecs.ts"
@@ -340,39 +341,43 @@ export class Connection extends ConnectionEvents implements PgConnection {
    * One extended-protocol query call (`fetch`, `fetchRow`, `fetchVal`, `execute` with
    * arguments): the fast path when it applies (internal/FastQuery.ts), else the general path —
    * instrumentation, timeout, the statement cache and the request — with `pick` making the call's
-   * value from the cycle's result.
+   * value from the cycle's result (and failing it with what the pick throws, `P`).
    */
-  private query<A>(
+  private query<A, P extends FastQuery.PickError = PgInterfaceError>(
     sql: string,
     args: ReadonlyArray<unknown>,
     maxRows: number,
     options: QueryOptions | undefined,
-    pick: FastQuery.Pick<A>,
-  ): Effect.Effect<A, PgQueryError> {
-    return FastQuery.call(this, sql, args, maxRows, options, pick, () =>
-      observe(
-        this,
-        sql,
-        args,
-        options,
-        this.withTimeout(
-          Effect.flatMap(this.run(sql, args, maxRows), (r) =>
-            Effect.try({ try: () => pick(r), catch: (e) => e as PgInterfaceError }),
-          ),
+    pick: FastQuery.Pick<A, P>,
+  ): Effect.Effect<A, PgQueryError | NoInfer<P>> {
+    return FastQuery.call(
+      this,
+      sql,
+      args,
+      maxRows,
+      options,
+      pick,
+      () =>
+        observe(
+          this,
+          sql,
+          args,
           options,
-        ),
-      ),
+          this.withTimeout(
+            Effect.flatMap(this.run(sql, args, maxRows), (r) =>
+              // Typed for `observe`, which records any failure by its tag; the call's type says P.
+              Effect.try({ try: () => pick(r), catch: (e) => e as PgInterfaceError }),
+            ),
+            options,
+          ),
+        ) as Effect.Effect<A, PgQueryError | P>,
     )
   }
 
-  fetch(
-    query: string | Fragment,
-    argsOrOptions?: ReadonlyArray<unknown> | QueryOptions,
-    maybeOptions?: QueryOptions,
-  ): Effect.Effect<Array<PgRecord>, PgQueryError> {
+  readonly fetch: Fetch<PgQueryError> = RowSchema.overloaded((query, argsOrOptions, maybeOptions) => {
     const [sql, args = [], options] = normalize(query, argsOrOptions, maybeOptions)
-    return this.query(sql, args, 0, options, FastQuery.pickRows)
-  }
+    return this.query(sql, args, 0, options, RowSchema.rows(sql, options))
+  })
 
   fetchResult(
     sql: string,
@@ -390,33 +395,33 @@ export class Connection extends ConnectionEvents implements PgConnection {
     return observe(this, sql, undefined, options, this.withTimeout(effect, options))
   }
 
-  fetchRow(
-    query: string | Fragment,
-    argsOrOptions?: ReadonlyArray<unknown> | QueryOptions,
-    maybeOptions?: QueryOptions,
-  ): Effect.Effect<Option.Option<PgRecord>, PgQueryError> {
+  readonly fetchRow: FetchRow<PgQueryError> = RowSchema.overloaded((query, argsOrOptions, maybeOptions) => {
     const [sql, args = [], options] = normalize(query, argsOrOptions, maybeOptions)
-    return this.query(sql, args, 1, options, FastQuery.pickFirstRow)
-  }
+    return this.query(sql, args, 1, options, RowSchema.firstRow(sql, options))
+  })
 
   executeMany(
-    sql: string,
+    query: string | Fragment,
     argsList: ReadonlyArray<ReadonlyArray<unknown>>,
     options?: QueryOptions,
   ): Effect.Effect<void, PgQueryError> {
-    return Effect.asVoid(this.withTimeout(runMany(this, sql, argsList, false), options))
+    return Effect.flatMap(statementText(query, "executeMany"), (sql) =>
+      Effect.asVoid(this.withTimeout(runMany(this, sql, argsList, false), options)),
+    )
   }
 
   fetchMany(
-    sql: string,
+    query: string | Fragment,
     argsList: ReadonlyArray<ReadonlyArray<unknown>>,
     options?: QueryOptions,
   ): Effect.Effect<Array<Array<PgRecord>>, PgQueryError> {
-    return this.withTimeout(runMany(this, sql, argsList, true), options)
+    return Effect.flatMap(statementText(query, "fetchMany"), (sql) =>
+      this.withTimeout(runMany(this, sql, argsList, true), options),
+    )
   }
 
-  prepare(sql: string, options?: QueryOptions): Effect.Effect<PgStatement, PgQueryError, Scope.Scope> {
-    return PreparedStatement.make(this, sql, options)
+  prepare(query: string | Fragment, options?: QueryOptions): Effect.Effect<PgStatement, PgQueryError, Scope.Scope> {
+    return Effect.flatMap(statementText(query, "prepare"), (sql) => PreparedStatement.make(this, sql, options))
   }
 
   cursor(
@@ -429,10 +434,11 @@ export class Connection extends ConnectionEvents implements PgConnection {
   }
 
   openCursor(
-    sql: string,
-    args: ReadonlyArray<unknown> = [],
-    options?: QueryOptions,
+    query: string | Fragment,
+    argsOrOptions?: ReadonlyArray<unknown> | QueryOptions,
+    maybeOptions?: QueryOptions,
   ): Effect.Effect<PgCursor, PgQueryError, Scope.Scope> {
+    const [sql, args = [], options] = normalize(query, argsOrOptions, maybeOptions)
     return Cursor.open(this, cacheSource(this, sql), args, options)
   }
 
@@ -443,14 +449,10 @@ export class Connection extends ConnectionEvents implements PgConnection {
     return Transaction.transaction(this, effect, options)
   }
 
-  fetchVal(
-    query: string | Fragment,
-    argsOrOptions?: ReadonlyArray<unknown> | FetchValOptions,
-    maybeOptions?: FetchValOptions,
-  ): Effect.Effect<unknown, PgQueryError> {
+  readonly fetchVal: FetchVal<PgQueryError> = RowSchema.overloaded((query, argsOrOptions, maybeOptions) => {
     const [sql, args = [], options] = normalize(query, argsOrOptions, maybeOptions)
-    return this.query(sql, args, 1, options, FastQuery.pickValue(options?.column ?? 0))
-  }
+    return this.query(sql, args, 1, options, RowSchema.value(sql, options))
+  })
 }
 
 /** The whole result of one extended-protocol cycle (`fetchResult`). */

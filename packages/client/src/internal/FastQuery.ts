@@ -23,6 +23,7 @@ import { PgInterfaceError, type PgQueryError } from "../PgError.ts"
 import * as PgMetrics from "../PgMetrics.ts"
 import type { PgRecord } from "../PgRecord.ts"
 import type { PgPoolError } from "../PgPool.ts"
+import { PgSchemaError } from "../PgSchema.ts"
 import type { Connection } from "./Connection.ts"
 import { afterFailure, cacheSource } from "./Execute.ts"
 import { type Completion, ExecuteHandler, type ExecuteResult } from "./Handlers.ts"
@@ -34,10 +35,20 @@ import type { PoolCore } from "./Pool.ts"
 import { isTracing } from "./Tracing.ts"
 
 /**
- * Turns a finished cycle into the call's value; may throw `PgInterfaceError` (e.g. `fetchVal` of
- * a column that does not exist), which fails the call.
+ * Turns a finished cycle into the call's value; may throw a {@link PickError} (e.g. `fetchVal` of
+ * a column that does not exist, a row that does not decode through its Schema), which fails the
+ * call.
  */
-export type Pick<A> = (result: ExecuteResult) => A
+export type Pick<A, P extends PickError = PgInterfaceError> = ((result: ExecuteResult) => A) & {
+  /** Type only: what the pick may throw. */
+  readonly throws?: P
+}
+
+/** What a {@link Pick} may throw to fail its call. */
+export type PickError = PgInterfaceError | PgSchemaError
+
+/** Whether `e`, thrown by a {@link Pick}, is one of its typed failures (anything else is a defect). */
+export const isPickError = (e: unknown): e is PickError => e instanceof PgInterfaceError || e instanceof PgSchemaError
 
 /** Whether the connection admits a fast write now (checked again at the moment of writing). */
 export const admits = (conn: Connection): boolean =>
@@ -67,7 +78,7 @@ export const metricsContext = (fiber: Fiber.Fiber<unknown, unknown>): Context.Co
   fiber.getRef(PgMetrics.Enabled) ? fiber.context : undefined
 
 /** One fast call in flight: the request's completion and its interruption. */
-export class FastCall<A, E = never> implements Completion<ExecuteResult> {
+export class FastCall<A, E = never, P extends PickError = PgInterfaceError> implements Completion<ExecuteResult> {
   private readonly state = new RequestState()
   private handler: ExecuteHandler | undefined = undefined
   /** The call has ended: `done` was called, or the interruption finished it. */
@@ -79,21 +90,21 @@ export class FastCall<A, E = never> implements Completion<ExecuteResult> {
 
   readonly conn: Connection
   readonly info: StatementInfo
-  readonly pick: Pick<A>
+  readonly pick: Pick<A, P>
   /** Where metrics are recorded; undefined when they are off. */
   readonly metrics: Context.Context<never> | undefined
   /** The general path of the same call: a stale statement is retried through it. */
-  readonly retry: () => Effect.Effect<A, E | PgQueryError>
+  readonly retry: () => Effect.Effect<A, E | PgQueryError | P>
   /** Receives what the call ends with (once; never after an interruption ended it). */
-  readonly done: (result: Effect.Effect<A, E | PgQueryError>) => void
+  readonly done: (result: Effect.Effect<A, E | PgQueryError | P>) => void
 
   constructor(
     conn: Connection,
     info: StatementInfo,
-    pick: Pick<A>,
+    pick: Pick<A, P>,
     metrics: Context.Context<never> | undefined,
-    retry: () => Effect.Effect<A, E | PgQueryError>,
-    done: (result: Effect.Effect<A, E | PgQueryError>) => void,
+    retry: () => Effect.Effect<A, E | PgQueryError | P>,
+    done: (result: Effect.Effect<A, E | PgQueryError | P>) => void,
   ) {
     this.conn = conn
     this.info = info
@@ -164,8 +175,8 @@ export class FastCall<A, E = never> implements Completion<ExecuteResult> {
     try {
       value = this.pick(result)
     } catch (e) {
-      if (!(e instanceof PgInterfaceError)) throw e
-      return this.end(Effect.fail(e), e)
+      if (!isPickError(e)) throw e
+      return this.end(Effect.fail(e as P), e as P) // a pick throws nothing but its declared P
     }
     this.end(Effect.succeed(value), undefined)
   }
@@ -196,12 +207,14 @@ export class FastCall<A, E = never> implements Completion<ExecuteResult> {
   }
 
   /** Ends the call with `result` (undefined: retry through the general path). */
-  private end(result: Effect.Effect<A, PgQueryError> | undefined, error: PgQueryError | undefined): void {
+  private end(result: Effect.Effect<A, PgQueryError | P> | undefined, error: PgQueryError | P | undefined): void {
     if (this.ended) return
     this.ended = true
     this.endOperation()
     if (result === undefined) return this.done(this.retry())
-    if (this.metrics !== undefined) recordMetrics(this.metrics, error, performance.now() - this.startedAt)
+    // A pick's failure counts by its tag, as on the general path (where `observe` sees it).
+    if (this.metrics !== undefined)
+      recordMetrics(this.metrics, error as PgQueryError, performance.now() - this.startedAt)
     this.done(result)
   }
 }
@@ -210,23 +223,23 @@ export class FastCall<A, E = never> implements Completion<ExecuteResult> {
  * A query call on `conn`: the fast path when it applies (see the module header), else
  * `general()`.
  */
-export const call = <A>(
+export const call = <A, P extends PickError = PgInterfaceError>(
   conn: Connection,
   sql: string,
   args: ReadonlyArray<unknown>,
   maxRows: number,
   options: QueryOptions | undefined,
-  pick: Pick<A>,
-  general: () => Effect.Effect<A, PgQueryError>,
-): Effect.Effect<A, PgQueryError> =>
+  pick: Pick<A, P>,
+  general: () => Effect.Effect<A, PgQueryError | P>,
+): Effect.Effect<A, PgQueryError | NoInfer<P>> =>
   Effect.withFiber((fiber) => {
     const info = fastStatement(conn, sql, options, fiber)
     if (info === undefined) return general()
     const metrics = metricsContext(fiber)
-    return Effect.callback<A, PgQueryError>((resume) => {
+    return Effect.callback<A, PgQueryError | P>((resume) => {
       // Nothing may have changed since the check, but the fiber could have yielded in between.
       if (!admits(conn)) return resume(general())
-      const fast = new FastCall(conn, info, pick, metrics, general, resume)
+      const fast = new FastCall<A, never, P>(conn, info, pick, metrics, general, resume)
       fast.send(args, maxRows)
       return fast.interruption()
     })
@@ -238,25 +251,25 @@ export const call = <A>(
  * call runs on it, and it is released as the call ends, all inside one `Effect.callback`), else
  * `general()`. The caller has ruled out a `setup` hook.
  */
-export const poolCall = <A>(
+export const poolCall = <A, P extends PickError = PgInterfaceError>(
   fiber: Fiber.Fiber<unknown, unknown>,
   pool: PoolCore,
   sql: string,
   args: ReadonlyArray<unknown>,
   maxRows: number,
   options: QueryOptions | undefined,
-  pick: Pick<A>,
-  general: () => Effect.Effect<A, PgQueryError | PgPoolError>,
-): Effect.Effect<A, PgQueryError | PgPoolError> => {
+  pick: Pick<A, P>,
+  general: () => Effect.Effect<A, PgQueryError | P | PgPoolError>,
+): Effect.Effect<A, PgQueryError | NoInfer<P> | PgPoolError> => {
   const member = pool.peekIdle()
   const info = member === undefined ? undefined : fastStatement(member.conn, sql, options, fiber)
   if (member === undefined || info === undefined) return general()
   const metrics = metricsContext(fiber)
-  return Effect.callback<A, PgQueryError | PgPoolError>((resume) => {
+  return Effect.callback<A, PgQueryError | P | PgPoolError>((resume) => {
     const conn = member.conn
     if (pool.peekIdle() !== member || !admits(conn)) return resume(general())
     pool.checkOutIdle(member, metrics)
-    const fast = new FastCall<A, PgPoolError>(conn, info, pick, metrics, general, (result) => {
+    const fast = new FastCall<A, PgPoolError, P>(conn, info, pick, metrics, general, (result) => {
       const release = pool.releaseNow(member, undefined)
       resume(release === Effect.void ? result : Effect.andThen(Effect.uninterruptible(release), result))
     })
@@ -277,19 +290,27 @@ export const pickStatus = (result: ExecuteResult): string => result.status
 /** {@link Pick} for `fetchRow`. */
 export const pickFirstRow = (result: ExecuteResult): Option.Option<PgRecord> => Option.fromNullishOr(result.rows[0])
 
-/** {@link Pick} for `fetchVal`: the value of `column` in the first row (null without rows). */
-export const pickValue = (column: number): Pick<unknown> => (column === 0 ? pickFirstValue : valueAt(column))
+/**
+ * {@link Pick} for `fetchVal`: the value of `column` in the first row, `None` without rows (a
+ * NULL is `Some(null)`).
+ */
+export const pickValue = (column: number): Pick<Option.Option<unknown>> =>
+  column === 0 ? pickFirstValue : valueOfFirstRow(column)
 
-const valueAt =
-  (column: number): Pick<unknown> =>
+const valueOfFirstRow =
+  (column: number): Pick<Option.Option<unknown>> =>
   (result) => {
     const row = result.rows[0]
-    if (row === undefined) return null
-    if (column < 0 || column >= row.length) {
-      throw new PgInterfaceError({ message: `column ${column} is out of range: the result has ${row.length} columns` })
-    }
-    // `get` reads one value (a field-layout row builds its values array on each `values` read).
-    return row.get(column)
+    return row === undefined ? Option.none() : Option.some(valueAt(row, column))
   }
 
-const pickFirstValue = valueAt(0)
+const pickFirstValue = valueOfFirstRow(0)
+
+/** The value of `column` in `row`; throws `PgInterfaceError` when there is no such column. */
+export const valueAt = (row: PgRecord, column: number): unknown => {
+  if (column < 0 || column >= row.length) {
+    throw new PgInterfaceError({ message: `column ${column} is out of range: the result has ${row.length} columns` })
+  }
+  // `get` reads one value (a field-layout row builds its values array on each `values` read).
+  return row.get(column)
+}

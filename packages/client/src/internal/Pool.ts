@@ -93,7 +93,13 @@ interface Waiter {
   cancelled: boolean
 }
 
-type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+/** When an acquire must have ended, and the bound it came from (for the error). */
+interface Deadline {
+  readonly at: number
+  readonly ms: number
+}
+
+export type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 
 export class PoolCore {
   readonly settings: PoolSettings
@@ -153,10 +159,10 @@ export class PoolCore {
    * are off), and with a tracer installed the acquire is an `acquire {database}` client span,
    * parent of the connect span when a connection is opened for it.
    */
-  acquireMember(restore: Restore): Effect.Effect<Member, PgPoolError> {
+  acquireMember(restore: Restore, timeoutMs?: number): Effect.Effect<Member, PgPoolError> {
     return Effect.withFiber((fiber) => {
       const metrics = fiber.getRef(PgMetrics.Enabled)
-      const acquire = this.obtain(restore)
+      const acquire = this.obtain(restore, timeoutMs ?? this.settings.acquireTimeoutMs)
       const measured = metrics ? this.timed(acquire, fiber.context) : acquire
       if (!isTracing(fiber)) return measured
       const config = this.spanConfig()
@@ -192,11 +198,12 @@ export class PoolCore {
     return this.traced.config
   }
 
-  private obtain(restore: Restore): Effect.Effect<Member, PgPoolError> {
+  /** A connection, within `timeoutMs` (the call's acquire timeout, else the pool's) when set. */
+  private obtain(restore: Restore, timeoutMs: number | undefined): Effect.Effect<Member, PgPoolError> {
     return Effect.suspend(() => {
       if (this.closing) return Effect.fail(this.closedError())
-      const timeoutMs = this.settings.acquireTimeoutMs
-      const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs
+      const deadline: Deadline | undefined =
+        timeoutMs === undefined ? undefined : { at: Date.now() + timeoutMs, ms: timeoutMs }
       if (this.waiting === 0) {
         const member = this.takeIdle()
         if (member !== undefined) return Effect.succeed(member)
@@ -250,16 +257,16 @@ export class PoolCore {
 
   private withinDeadline<A, E>(
     effect: Effect.Effect<A, E>,
-    deadline: number | undefined,
+    deadline: Deadline | undefined,
   ): Effect.Effect<A, E | PgTimeoutError> {
     if (deadline === undefined) return effect
-    const timeoutMs = this.settings.acquireTimeoutMs ?? 0
+    const timeoutMs = deadline.ms
     return Effect.timeoutOrElse(effect, {
-      duration: Math.max(0, deadline - Date.now()),
+      duration: Math.max(0, deadline.at - Date.now()),
       orElse: () =>
         Effect.fail(
           new PgTimeoutError({
-            message: `acquiring a connection from the pool timed out after ${timeoutMs} ms`,
+            message: `acquiring a connection from the pool timed out after ${timeoutMs} ms (no query was sent: safe to retry)`,
             timeoutMs,
             sent: false,
           }),
@@ -274,7 +281,7 @@ export class PoolCore {
    */
   openMember(
     restore: Restore,
-    deadline: number | undefined,
+    deadline: Deadline | undefined,
     failed: Attempts | undefined,
     retry = true,
   ): Effect.Effect<Member, PgPoolError> {
@@ -395,7 +402,7 @@ export class PoolCore {
     this.holdTimer = timer
   }
 
-  private wait(restore: Restore, deadline: number | undefined, failed?: Attempts): Effect.Effect<Member, PgPoolError> {
+  private wait(restore: Restore, deadline: Deadline | undefined, failed?: Attempts): Effect.Effect<Member, PgPoolError> {
     const waiter: Waiter = { grant: undefined, resume: undefined, cancelled: false }
     if (failed === undefined) this.waiters.push(waiter)
     else if (this.head > 0) this.waiters[--this.head] = waiter

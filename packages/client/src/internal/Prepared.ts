@@ -10,16 +10,17 @@
  */
 import * as Frontend from "@pgfx/protocol/Frontend"
 import { Effect, Option, type Scope, type Stream } from "effect"
-import type { FetchValOptions, QueryOptions } from "../PgConnection.ts"
+import type { FetchValOptions, QueryOptions, RowSchemaOptions, ValueSchemaOptions } from "../PgConnection.ts"
 import type { CursorOptions, PgCursor } from "../PgCursor.ts"
 import { PgInterfaceError, type PgQueryError, type PgTransactionError } from "../PgError.ts"
 import type { PgColumn, PgRecord } from "../PgRecord.ts"
+import type { PgSchemaError } from "../PgSchema.ts"
 import type { ExplainOptions, PgAttribute, PgStatement, PgType } from "../PgStatement.ts"
 import { BatchHandler, writeBatch } from "./Batch.ts"
 import type { Connection } from "./Connection.ts"
 import * as Cursor from "./Cursor.ts"
 import { executeWith, type StatementSource } from "./Execute.ts"
-import { pickValue } from "./FastQuery.ts"
+import type { Pick, PickError } from "./FastQuery.ts"
 import type { Level } from "./Gate.ts"
 import { type Description, ExecuteHandler, type ExecuteResult, PrepareHandler } from "./Handlers.ts"
 import { Guarded, StreamMembers } from "./Lease.ts"
@@ -27,6 +28,7 @@ import { makeStatementInfo, type StatementInfo, writeBindExecute } from "./State
 import { statementName } from "./StatementCache.ts"
 import * as Transaction from "./Transaction.ts"
 import { lookupTypes } from "./TypeInfo.ts"
+import * as RowSchema from "./RowSchema.ts"
 
 let statements = 0
 
@@ -181,22 +183,55 @@ export class PreparedStatement implements PgStatement {
     return Effect.map(this.run(args, 0, options), (r) => r.status)
   }
 
-  fetch(args: ReadonlyArray<unknown> = [], options?: QueryOptions): Effect.Effect<Array<PgRecord>, PgQueryError> {
-    return Effect.map(this.run(args, 0, options), (r) => r.rows)
+  /** One run, its value made by `pick` (which may fail the call, see `FastQuery.Pick`). */
+  private picked<A>(
+    args: ReadonlyArray<unknown>,
+    maxRows: number,
+    options: QueryOptions | undefined,
+    pick: Pick<A, PickError>,
+  ): Effect.Effect<A, PgQueryError | PgSchemaError> {
+    return Effect.flatMap(this.run(args, maxRows, options), (r) =>
+      Effect.try({ try: () => pick(r), catch: (e) => e as PickError }),
+    )
   }
 
+  fetch<A>(
+    args: ReadonlyArray<unknown> | undefined,
+    options: RowSchemaOptions<A>,
+  ): Effect.Effect<Array<A>, PgQueryError | PgSchemaError>
+  fetch(args?: ReadonlyArray<unknown>, options?: QueryOptions): Effect.Effect<Array<PgRecord>, PgQueryError>
+  fetch(
+    args: ReadonlyArray<unknown> = [],
+    options?: QueryOptions & RowSchema.WithSchema,
+  ): Effect.Effect<ReadonlyArray<unknown>, PgQueryError | PgSchemaError> {
+    return this.picked(args, 0, options, RowSchema.rows(this.sql, options))
+  }
+
+  fetchRow<A>(
+    args: ReadonlyArray<unknown> | undefined,
+    options: RowSchemaOptions<A>,
+  ): Effect.Effect<Option.Option<A>, PgQueryError | PgSchemaError>
+  fetchRow(args?: ReadonlyArray<unknown>, options?: QueryOptions): Effect.Effect<Option.Option<PgRecord>, PgQueryError>
   fetchRow(
     args: ReadonlyArray<unknown> = [],
-    options?: QueryOptions,
-  ): Effect.Effect<Option.Option<PgRecord>, PgQueryError> {
-    return Effect.map(this.run(args, 1, options), (r) => Option.fromUndefinedOr(r.rows[0]))
+    options?: QueryOptions & RowSchema.WithSchema,
+  ): Effect.Effect<Option.Option<unknown>, PgQueryError | PgSchemaError> {
+    return this.picked(args, 1, options, RowSchema.firstRow(this.sql, options))
   }
 
-  fetchVal(args: ReadonlyArray<unknown> = [], options?: FetchValOptions): Effect.Effect<unknown, PgQueryError> {
-    const pick = pickValue(options?.column ?? 0)
-    return Effect.flatMap(this.run(args, 1, options), (r) =>
-      Effect.try({ try: () => pick(r), catch: (e) => e as PgInterfaceError }),
-    )
+  fetchVal<A>(
+    args: ReadonlyArray<unknown> | undefined,
+    options: ValueSchemaOptions<A>,
+  ): Effect.Effect<Option.Option<A>, PgQueryError | PgSchemaError>
+  fetchVal(
+    args?: ReadonlyArray<unknown>,
+    options?: FetchValOptions,
+  ): Effect.Effect<Option.Option<unknown>, PgQueryError>
+  fetchVal(
+    args: ReadonlyArray<unknown> = [],
+    options?: FetchValOptions & RowSchema.WithSchema,
+  ): Effect.Effect<Option.Option<unknown>, PgQueryError | PgSchemaError> {
+    return this.picked(args, 1, options, RowSchema.value(this.sql, options))
   }
 
   private many(
@@ -247,7 +282,10 @@ export class PreparedStatement implements PgStatement {
   ): Effect.Effect<unknown, PgQueryError | PgTransactionError> {
     const analyze = options?.analyze === true
     const sql = `EXPLAIN (FORMAT JSON, VERBOSE${analyze ? ", ANALYZE" : ""}) ${this.sql}`
-    const plan = Effect.map(this.conn.fetchVal(sql, args, options), (v) => (typeof v === "string" ? JSON.parse(v) : v))
+    const plan = Effect.map(this.conn.fetchVal(sql, args, options), (row) => {
+      const v = Option.getOrNull(row)
+      return typeof v === "string" ? JSON.parse(v) : v
+    })
     // ANALYZE runs the statement: do it in a transaction (or savepoint) that is always rolled back.
     return analyze ? Transaction.transaction(this.conn, plan, { rollbackOnly: true }) : plan
   }

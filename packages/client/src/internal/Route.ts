@@ -20,7 +20,7 @@
 import { Context, Effect, type Scope, Stream } from "effect"
 import type { PgConnection } from "../PgConnection.ts"
 import { PgCurrentConnection } from "../PgCurrentConnection.ts"
-import type { PgPool, PgPoolError } from "../PgPool.ts"
+import type { AcquireOptions, PgPool, PgPoolError } from "../PgPool.ts"
 import { PgTransaction } from "./Gate.ts"
 
 /** The part of a pool the answer needs: whether a handle was checked out from it. */
@@ -53,22 +53,26 @@ export const pinned = (pool: Owner, context: Context.Context<never>): PgConnecti
 export const withConnection = <A, E, R>(
   target: Target,
   f: (conn: PgConnection) => Effect.Effect<A, E, R>,
+  options?: AcquireOptions,
 ): Effect.Effect<A, E | PgPoolError, R> => {
   const pool = poolOf(target)
   if (pool === undefined) return Effect.suspend(() => f(target as PgConnection))
   return Effect.withFiber((fiber) => {
     const current = pinned(pool, fiber.context)
-    return current !== undefined ? f(current) : pool.withConnection(f)
+    return current !== undefined ? f(current) : pool.withConnection(f, options)
   })
 }
 
 /** The connection the operation runs on, checked out for the current Scope when there is none. */
-export const scoped = (target: Target): Effect.Effect<PgConnection, PgPoolError, Scope.Scope> => {
+export const scoped = (
+  target: Target,
+  options?: AcquireOptions,
+): Effect.Effect<PgConnection, PgPoolError, Scope.Scope> => {
   const pool = poolOf(target)
   if (pool === undefined) return Effect.succeed(target as PgConnection)
-  return Effect.withFiber((fiber) => {
+  return Effect.withFiber((fiber): Effect.Effect<PgConnection, PgPoolError, Scope.Scope> => {
     const current = pinned(pool, fiber.context)
-    return current !== undefined ? Effect.succeed(current) : pool.acquire
+    return current !== undefined ? Effect.succeed(current) : pool.acquire(options)
   })
 }
 
@@ -79,4 +83,5 @@ export const scoped = (target: Target): Effect.Effect<PgConnection, PgPoolError,
 export const stream = <A, E, R>(
   target: Target,
   f: (conn: PgConnection) => Stream.Stream<A, E, R>,
-): Stream.Stream<A, E | PgPoolError, R> => Stream.unwrap(Effect.map(scoped(target), f))
+  options?: AcquireOptions,
+): Stream.Stream<A, E | PgPoolError, R> => Stream.unwrap(Effect.map(scoped(target, options), f))
