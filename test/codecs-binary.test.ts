@@ -11,7 +11,7 @@ import { PgDecodeError } from "@pgfx/client/PgError"
 import type { PgComposite } from "@pgfx/types/PgComposite"
 import { Range } from "@pgfx/types/Range"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import { testCluster } from "./support/cluster.ts"
 import { ensureExtension, schemaConnect } from "./support/schema.ts"
 
@@ -41,8 +41,8 @@ describe("extension types in binary", () => {
       yield* conn.execute(setup)
       yield* conn.execute("SET extra_float_digits = 0")
       // the setting is in effect: the server's text is rounded
-      expect(yield* conn.fetchVal(`SELECT ${SUM_SQL}::text`)).toBe("0.3")
-      expect(yield* conn.fetchVal(`SELECT ROW(${SUM_SQL}, 1, 'x')::fc::text`)).toBe("(0.3,1,x)")
+      expect(Option.getOrThrow(yield* conn.fetchVal(`SELECT ${SUM_SQL}::text`))).toBe("0.3")
+      expect(Option.getOrThrow(yield* conn.fetchVal(`SELECT ROW(${SUM_SQL}, 1, 'x')::fc::text`))).toBe("(0.3,1,x)")
 
       const fc = `ROW(${SUM_SQL}, ${FLOAT4_MAX_SQL}, 'MiXed')::fc`
       const rows = yield* conn.fetch(
@@ -80,7 +80,7 @@ describe("extension types in binary", () => {
         expect(mr.m).toEqual([new Range(SUM, 1)])
       }
       // an anonymous record with a citext field, once citext is known to the connection
-      const record = (yield* conn.fetchVal(`SELECT ROW(${SUM_SQL}, 'x'::citext)`)) as PgComposite
+      const record = Option.getOrThrow(yield* conn.fetchVal(`SELECT ROW(${SUM_SQL}, 'x'::citext)`)) as PgComposite
       expect(record.toObject()).toEqual({ f1: SUM, f2: "x" })
     }),
   )
@@ -94,25 +94,35 @@ describe("extension types in binary", () => {
       const value = { f: SUM, r: FLOAT4_MAX, c: "MiXed é" }
       // the server compares what it received with its own values
       expect(
-        yield* conn.fetchVal(
-          `SELECT ($1::fc).f = ${SUM_SQL} AND ($1::fc).r = ${FLOAT4_MAX_SQL} AND ($1::fc).c = 'mixed é'`,
-          [value],
+        Option.getOrThrow(
+          yield* conn.fetchVal(
+            `SELECT ($1::fc).f = ${SUM_SQL} AND ($1::fc).r = ${FLOAT4_MAX_SQL} AND ($1::fc).c = 'mixed é'`,
+            [value],
+          ),
         ),
       ).toBe(true)
-      expect(((yield* conn.fetchVal("SELECT $1::fc", [value])) as PgComposite).toObject()).toEqual(value)
-      const arr = (yield* conn.fetchVal("SELECT $1::dfc[]", [[value, null]])) as Array<PgComposite | null>
+      expect((Option.getOrThrow(yield* conn.fetchVal("SELECT $1::fc", [value])) as PgComposite).toObject()).toEqual(
+        value,
+      )
+      const arr = Option.getOrThrow(
+        yield* conn.fetchVal("SELECT $1::dfc[]", [[value, null]]),
+      ) as Array<PgComposite | null>
       expect(arr[0]!.toObject()).toEqual(value)
       expect(arr[1]).toBeNull()
-      expect(yield* conn.fetchVal("SELECT $1::cidom[]", [["Ab", null]])).toEqual(["Ab", null])
-      expect(yield* conn.fetchVal(`SELECT lower($1::f8range) = ${SUM_SQL}`, [new Range(SUM, 1)])).toBe(true)
-      expect(yield* conn.fetchVal("SELECT $1::cirange", [new Range("a", "b")])).toEqual(new Range("a", "b"))
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::cidom[]", [["Ab", null]]))).toEqual(["Ab", null])
+      expect(
+        Option.getOrThrow(yield* conn.fetchVal(`SELECT lower($1::f8range) = ${SUM_SQL}`, [new Range(SUM, 1)])),
+      ).toBe(true)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::cirange", [new Range("a", "b")]))).toEqual(
+        new Range("a", "b"),
+      )
       const nest = { a: [value], r: new Range(SUM, null), d: "q", t: "a.b.c", p: { x: SUM, y: 1 }, cr: null }
-      const back = ((yield* conn.fetchVal("SELECT $1::nest", [nest])) as PgComposite).toObject()
+      const back = (Option.getOrThrow(yield* conn.fetchVal("SELECT $1::nest", [nest])) as PgComposite).toObject()
       expect((back.a as Array<PgComposite>)[0]!.toObject()).toEqual(value)
       expect(back.r).toEqual(new Range(SUM, null))
       expect(back.t).toBe("a.b.c")
       expect((back.p as { x: number }).x).toBe(SUM)
-      expect(yield* conn.fetchVal(`SELECT ($1::nest).p[0] = ${SUM_SQL}`, [nest])).toBe(true)
+      expect(Option.getOrThrow(yield* conn.fetchVal(`SELECT ($1::nest).p[0] = ${SUM_SQL}`, [nest]))).toBe(true)
     }),
   )
 
@@ -156,19 +166,21 @@ describe("extension types in binary", () => {
       const values = literals.map((l) => `'${l}'::cube`).join(", ")
       // the server's own text with the default extra_float_digits is the reference
       const reference = (yield* conn.fetch(`SELECT unnest(ARRAY[${values}])::text AS t`)).map((r) => r.t)
-      const earthText = yield* conn.fetchVal("SELECT ll_to_earth(0.1, 0.2)::cube::text")
+      const earthText = Option.getOrThrow(yield* conn.fetchVal("SELECT ll_to_earth(0.1, 0.2)::cube::text"))
       yield* conn.execute("SET extra_float_digits = 0")
       const rows = yield* conn.fetch(`SELECT unnest(ARRAY[${values}]) AS c`)
       expect(rows[0]!.columns[0]!.format).toBe(1)
       expect(rows.map((r) => r.c)).toEqual(reference)
       expect(reference[1]).toBe("(0.1, 0.2),(0.30000000000000004, 1e+300)")
-      const v = (yield* conn.fetchVal(`SELECT ROW(${SUM_SQL}, '(0.1),(0.2)')::fcube`)) as PgComposite
+      const v = Option.getOrThrow(yield* conn.fetchVal(`SELECT ROW(${SUM_SQL}, '(0.1),(0.2)')::fcube`)) as PgComposite
       expect(v.toObject()).toEqual({ f: SUM, c: "(0.1),(0.2)" })
-      expect(yield* conn.fetchVal("SELECT ll_to_earth(0.1, 0.2)")).toBe(earthText)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT ll_to_earth(0.1, 0.2)"))).toBe(earthText)
       // writes: as a parameter the text goes to the server; in binary COPY pgfx parses it
       yield* conn.execute("RESET extra_float_digits")
       for (const l of literals)
-        expect(yield* conn.fetchVal("SELECT $1::cube::text", [l]), l).toBe(reference[literals.indexOf(l)])
+        expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::cube::text", [l])), l).toBe(
+          reference[literals.indexOf(l)],
+        )
       const inputs = ["1, 2", "[(1, 2),(3, 4)]", "(0.30000000000000004),(0.30000000000000004)", "(1e-300, NaN)"]
       yield* PgCopy.copyRecordsToTable(conn, "cubes", { records: inputs.map((c) => [c]) })
       const copied = yield* conn.fetch("SELECT c, c::text AS t, c = ANY($1::cube[]) AS same FROM cubes", [inputs])
@@ -189,8 +201,12 @@ describe("extension types in binary", () => {
       expect(row.q).toBe("*.Science.*")
       expect(row.x).toBe("Astro* & !pictures")
       expect(row.arr).toEqual(["a.b", null])
-      expect(yield* conn.fetchVal("SELECT $1::ltree ~ $2::lquery", ["Top.Science.Astronomy", "*.Science.*"])).toBe(true)
-      expect(yield* conn.fetchVal("SELECT $1::ltree[]", [["x.y", null]])).toEqual(["x.y", null])
+      expect(
+        Option.getOrThrow(
+          yield* conn.fetchVal("SELECT $1::ltree ~ $2::lquery", ["Top.Science.Astronomy", "*.Science.*"]),
+        ),
+      ).toBe(true)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::ltree[]", [["x.y", null]]))).toEqual(["x.y", null])
     }),
   )
 })
@@ -216,11 +232,15 @@ describe("where text is unavoidable", () => {
           expect(error.message).toContain("extra_float_digits")
         }
         // the connection is usable, and the fields read separately are exact
-        expect(yield* conn.fetchVal(`SELECT (ROW(${SUM_SQL}, '1 .. 2')::fs).f`)).toBe(SUM)
-        expect(yield* conn.fetchVal("SELECT (ROW(1, '1 .. 2')::fs).s")).toBe("1 .. 2")
+        expect(Option.getOrThrow(yield* conn.fetchVal(`SELECT (ROW(${SUM_SQL}, '1 .. 2')::fs).f`))).toBe(SUM)
+        expect(Option.getOrThrow(yield* conn.fetchVal("SELECT (ROW(1, '1 .. 2')::fs).s"))).toBe("1 .. 2")
         // writing travels as text, with every digit: the server reads the exact value
-        expect(yield* conn.fetchVal(`SELECT ($1::fs).f = ${SUM_SQL}`, [{ f: SUM, s: "1 .. 2" }])).toBe(true)
-        expect(yield* conn.fetchVal(`SELECT ($1::f4s).f = ${FLOAT4_MAX_SQL}`, [[FLOAT4_MAX, "1"]])).toBe(true)
+        expect(
+          Option.getOrThrow(yield* conn.fetchVal(`SELECT ($1::fs).f = ${SUM_SQL}`, [{ f: SUM, s: "1 .. 2" }])),
+        ).toBe(true)
+        expect(
+          Option.getOrThrow(yield* conn.fetchVal(`SELECT ($1::f4s).f = ${FLOAT4_MAX_SQL}`, [[FLOAT4_MAX, "1"]])),
+        ).toBe(true)
       }
     }),
   )
@@ -266,7 +286,7 @@ describe("where text is unavoidable", () => {
             expect(v.n, label).toBe("0.1")
             expect(v.b, label).toEqual(Uint8Array.of(0, 255, 65))
             // and the value goes back as the same one
-            expect(yield* conn.fetchVal(`SELECT $1::si = ${lit}`, [v]), label).toBe(true)
+            expect(Option.getOrThrow(yield* conn.fetchVal(`SELECT $1::si = ${lit}`, [v])), label).toBe(true)
           }
         }
       }),

@@ -215,7 +215,7 @@ describe("COPY FROM STDIN", () => {
         const error = failureOf(yield* Effect.exit(PgCopy.copyToTable(conn, "t", { source })))
         expect(error._tag).toBe("PgInterfaceError")
         expect(error.message).toContain("surrogate")
-        expect(yield* conn.fetchVal("SELECT count(*) FROM t")).toBe(0n)
+        expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM t"))).toBe(0n)
       }
     }),
   )

@@ -12,7 +12,7 @@ import * as CodecRegistry from "@pgfx/types/CodecRegistry"
 import { PgJson } from "@pgfx/types/PgJson"
 import { Range } from "@pgfx/types/Range"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import { testCluster } from "./support/cluster.ts"
 import { connect } from "./support/connect.ts"
 import { textFormatRegistry } from "./support/oracle.ts"
@@ -32,17 +32,22 @@ describe("numeric at its limits", () => {
       for (const [format, options] of formats) {
         const conn = yield* connect(options)
         const sql = "SELECT (repeat('9', 131072) || '.' || repeat('9', 16383))::numeric"
-        expect(yield* conn.fetchVal(sql), format).toBe(MAX_NUMERIC)
-        expect(yield* conn.fetchVal(`SELECT -${sql.slice(7)}`), format).toBe(`-${MAX_NUMERIC}`)
-        expect(yield* conn.fetchVal("SELECT $1::numeric", [`-${MAX_NUMERIC}`]), format).toBe(`-${MAX_NUMERIC}`)
-        expect(yield* conn.fetchVal(`SELECT $1::numeric = ${sql.slice(7)}`, [MAX_NUMERIC]), format).toBe(true)
+        expect(Option.getOrThrow(yield* conn.fetchVal(sql)), format).toBe(MAX_NUMERIC)
+        expect(Option.getOrThrow(yield* conn.fetchVal(`SELECT -${sql.slice(7)}`)), format).toBe(`-${MAX_NUMERIC}`)
+        expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::numeric", [`-${MAX_NUMERIC}`])), format).toBe(
+          `-${MAX_NUMERIC}`,
+        )
+        expect(
+          Option.getOrThrow(yield* conn.fetchVal(`SELECT $1::numeric = ${sql.slice(7)}`, [MAX_NUMERIC])),
+          format,
+        ).toBe(true)
         // the smallest positive value at the largest scale
         const tiny = `0.${"0".repeat(16382)}1`
-        expect(yield* conn.fetchVal("SELECT $1::numeric", [tiny]), format).toBe(tiny)
+        expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::numeric", [tiny])), format).toBe(tiny)
         // one digit more is the server's typed error, and the connection goes on
         const over = yield* Effect.flip(conn.fetchVal("SELECT $1::numeric", [`1${"0".repeat(131072)}`]))
         expect(over, format).toBeInstanceOf(PgServerError)
-        expect(yield* conn.fetchVal("SELECT 1::numeric"), format).toBe("1")
+        expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 1::numeric")), format).toBe("1")
       }
     }),
   )
@@ -51,19 +56,23 @@ describe("numeric at its limits", () => {
     Effect.gen(function* () {
       const conn = yield* connect()
       const range = new Range(`-${MAX_NUMERIC}`, MAX_NUMERIC, { lowerInc: true, upperInc: false })
-      expect(yield* conn.fetchVal("SELECT $1::numrange", [range])).toEqual(range)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::numrange", [range]))).toEqual(range)
       expect(
-        yield* conn.fetchVal(
-          "SELECT upper($1::numrange) = (repeat('9', 131072) || '.' || repeat('9', 16383))::numeric",
-          [range],
+        Option.getOrThrow(
+          yield* conn.fetchVal(
+            "SELECT upper($1::numrange) = (repeat('9', 131072) || '.' || repeat('9', 16383))::numeric",
+            [range],
+          ),
         ),
       ).toBe(true)
       expect(
-        yield* conn.fetchVal("SELECT numrange(-(repeat('9', 131072))::numeric, repeat('9', 131072)::numeric, '[]')"),
+        Option.getOrThrow(
+          yield* conn.fetchVal("SELECT numrange(-(repeat('9', 131072))::numeric, repeat('9', 131072)::numeric, '[]')"),
+        ),
       ).toEqual(new Range(`-${"9".repeat(131072)}`, "9".repeat(131072), { lowerInc: true, upperInc: true }))
       if (testCluster().version >= 14) {
         const multi = [new Range(`-${MAX_NUMERIC}`, "0"), new Range("1", MAX_NUMERIC)]
-        expect(yield* conn.fetchVal("SELECT $1::nummultirange", [multi])).toEqual(multi)
+        expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::nummultirange", [multi]))).toEqual(multi)
       }
     }),
   )
@@ -79,14 +88,17 @@ describe("arrays of the maximum dimensions", () => {
       for (const [format, options] of formats) {
         const conn = yield* connect(options)
         const six = nested(6)
-        expect(yield* conn.fetchVal("SELECT $1::int4[]", [six]), format).toEqual(six)
-        expect(yield* conn.fetchVal("SELECT array_ndims($1::int4[])", [six]), format).toBe(6)
+        expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::int4[]", [six])), format).toEqual(six)
+        expect(Option.getOrThrow(yield* conn.fetchVal("SELECT array_ndims($1::int4[])", [six])), format).toBe(6)
         const fill = (dims: number): unknown => (dims === 0 ? "a" : [fill(dims - 1), fill(dims - 1)])
-        expect(yield* conn.fetchVal("SELECT array_fill('a'::text, ARRAY[2, 2, 2, 2, 2, 2])"), format).toEqual(fill(6))
+        expect(
+          Option.getOrThrow(yield* conn.fetchVal("SELECT array_fill('a'::text, ARRAY[2, 2, 2, 2, 2, 2])")),
+          format,
+        ).toEqual(fill(6))
         const error = yield* Effect.flip(conn.fetchVal("SELECT $1::int4[]", [nested(7)]))
         expect(error, format).toBeInstanceOf(PgEncodeError)
         expect(error.message, format).toContain("more than 6 dimensions")
-        expect(yield* conn.fetchVal("SELECT 1"), format).toBe(1)
+        expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 1")), format).toBe(1)
       }
     }),
   )
@@ -163,19 +175,30 @@ describe("text", () => {
     Effect.gen(function* () {
       for (const [format, options] of formats) {
         const conn = yield* connect(options)
-        expect(yield* conn.fetchVal("SELECT $1::text", [all]), format).toBe(all)
+        expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::text", [all])), format).toBe(all)
         // the server sees the same characters (length counts code points)
-        expect(yield* conn.fetchVal("SELECT length($1::text)", [all]), format).toBe(samples.length)
-        expect(yield* conn.fetchVal("SELECT octet_length($1::text)", [all]), format).toBe(
+        expect(Option.getOrThrow(yield* conn.fetchVal("SELECT length($1::text)", [all])), format).toBe(samples.length)
+        expect(Option.getOrThrow(yield* conn.fetchVal("SELECT octet_length($1::text)", [all])), format).toBe(
           Buffer.byteLength(all, "utf8"),
         )
         const fromServer = samples.map((c) => `chr(${c.codePointAt(0)})`).join(" || ")
-        expect(yield* conn.fetchVal(`SELECT ${fromServer}`), format).toBe(all)
-        expect(yield* conn.fetchVal("SELECT $1::varchar", [all]), format).toBe(all)
-        expect(yield* conn.fetchVal("SELECT $1::text[]", [[...samples, null]]), format).toEqual([...samples, null])
-        expect(yield* conn.fetchVal("SELECT $1::json", [{ [all]: all }]), format).toEqual({ [all]: all })
-        expect(yield* conn.fetchVal("SELECT $1::jsonb", [[all, samples]]), format).toEqual([all, samples])
-        expect(yield* conn.fetchVal(`SELECT jsonb_build_object(${fromServer}, ${fromServer})`), format).toEqual({
+        expect(Option.getOrThrow(yield* conn.fetchVal(`SELECT ${fromServer}`)), format).toBe(all)
+        expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::varchar", [all])), format).toBe(all)
+        expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::text[]", [[...samples, null]])), format).toEqual([
+          ...samples,
+          null,
+        ])
+        expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::json", [{ [all]: all }])), format).toEqual({
+          [all]: all,
+        })
+        expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::jsonb", [[all, samples]])), format).toEqual([
+          all,
+          samples,
+        ])
+        expect(
+          Option.getOrThrow(yield* conn.fetchVal(`SELECT jsonb_build_object(${fromServer}, ${fromServer})`)),
+          format,
+        ).toEqual({
           [all]: all,
         })
       }
@@ -202,8 +225,8 @@ describe("jsonb", () => {
       const conn = yield* connect()
       // JS values as deep as JSON.stringify goes
       const value = deepValue(2000)
-      expect(yield* conn.fetchVal("SELECT $1::jsonb", [value])).toEqual(value)
-      expect(yield* conn.fetchVal("SELECT $1::json", [value])).toEqual(value)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::jsonb", [value]))).toEqual(value)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::json", [value]))).toEqual(value)
       // deeper than JSON.stringify can go: a typed error before sending, naming the way out
       const tooDeep = yield* Effect.flip(conn.fetchVal("SELECT $1::jsonb", [deepValue(20000)]))
       expect(tooDeep).toBeInstanceOf(PgEncodeError)
@@ -213,16 +236,18 @@ describe("jsonb", () => {
       const depth = 10000
       const text = `${"[".repeat(depth)}1${"]".repeat(depth)}`
       const serverSql = `SELECT (repeat('[', ${depth}) || '1' || repeat(']', ${depth}))::jsonb`
-      expect(depthOf(yield* conn.fetchVal(serverSql))).toBe(depth)
-      expect(yield* conn.fetchVal("SELECT $1::jsonb = ($2::text)::jsonb", [PgJson.raw(text), text])).toBe(true)
+      expect(depthOf(Option.getOrThrow(yield* conn.fetchVal(serverSql)))).toBe(depth)
+      expect(
+        Option.getOrThrow(yield* conn.fetchVal("SELECT $1::jsonb = ($2::text)::jsonb", [PgJson.raw(text), text])),
+      ).toBe(true)
       const lossless = yield* connect({ codecs: CodecRegistry.builtins.withLosslessJson() })
-      expect(((yield* lossless.fetchVal(serverSql)) as PgJson).text).toBe(text)
+      expect((Option.getOrThrow(yield* lossless.fetchVal(serverSql)) as PgJson).text).toBe(text)
       // beyond the server's stack depth: its typed error, and the connection goes on
       const error = yield* Effect.flip(
         conn.fetchVal("SELECT (repeat('[', 100000) || '1' || repeat(']', 100000))::jsonb"),
       )
       expect(error).toBeInstanceOf(PgServerError)
-      expect(yield* conn.fetchVal("SELECT '[1]'::jsonb")).toEqual([1])
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT '[1]'::jsonb"))).toEqual([1])
     }),
   )
 })
@@ -238,11 +263,14 @@ describe("the widest rows", () => {
       yield* conn.execute(`INSERT INTO wide VALUES (${values.map((_, i) => `$${i + 1}`).join(", ")})`, values)
       for (const [format, options] of formats) {
         const other = yield* connect({ ...options, serverSettings: { search_path: schema } })
-        const row = (yield* other.fetchVal("SELECT w FROM wide w")) as PgComposite
+        const row = Option.getOrThrow(yield* other.fetchVal("SELECT w FROM wide w")) as PgComposite
         expect(row.values, format).toEqual(values)
-        const back = (yield* other.fetchVal("SELECT $1::wide", [row])) as PgComposite
+        const back = Option.getOrThrow(yield* other.fetchVal("SELECT $1::wide", [row])) as PgComposite
         expect(back.values, format).toEqual(values)
-        expect(yield* other.fetchVal("SELECT $1::wide = (SELECT w FROM wide w)", [values]), format).toBe(true)
+        expect(
+          Option.getOrThrow(yield* other.fetchVal("SELECT $1::wide = (SELECT w FROM wide w)", [values])),
+          format,
+        ).toBe(true)
         // the table's rows as result rows: 1,600 columns
         const rows = yield* other.fetch("SELECT * FROM wide")
         expect(rows[0]!.values, format).toEqual(values)

@@ -10,7 +10,7 @@ import * as PgConnection from "@pgfx/client/PgConnection"
 import * as PgPool from "@pgfx/client/PgPool"
 import * as TempCluster from "@pgfx/testing/TempCluster"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Fiber } from "effect"
+import { Effect, Exit, Fiber, Option } from "effect"
 import { failureOf } from "./support/pool.ts"
 
 const connectionOptions = (cluster: TempCluster.TempClusterShape) => ({
@@ -40,8 +40,10 @@ describe("a pool larger than max_connections", () => {
         const sampling = yield* Effect.forkChild(
           Effect.forever(
             Effect.gen(function* () {
-              const n = yield* sampler.fetchVal(
-                "SELECT count(*)::int FROM pg_stat_activity WHERE backend_type = 'client backend'",
+              const n = Option.getOrThrow(
+                yield* sampler.fetchVal(
+                  "SELECT count(*)::int FROM pg_stat_activity WHERE backend_type = 'client backend'",
+                ),
               )
               peakServer = Math.max(peakServer, Number(n))
               peakOpen = Math.max(peakOpen, pool.stats.inUse + pool.stats.idle)
@@ -59,7 +61,7 @@ describe("a pool larger than max_connections", () => {
         const failures = results.filter(Exit.isFailure)
         expect(failures.map((f) => String(f.cause)).slice(0, 3)).toEqual([])
         expect(results.map((r) => (Exit.isSuccess(r) ? r.value : undefined))).toEqual(
-          Array.from({ length: 500 }, (_, i) => i),
+          Array.from({ length: 500 }, (_, i) => Option.some(i)),
         )
         expect(peakServer).toBeLessThanOrEqual(20)
         expect(peakOpen).toBeLessThanOrEqual(19)
@@ -84,14 +86,16 @@ describe("a pool larger than max_connections", () => {
             const error = failureOf(yield* Effect.exit(pool.fetchVal("SELECT 1")))
             expect(error).toMatchObject({ _tag: "PgServerError", code: "3D000", connectAttempts: 1 })
             expect(Date.now() - before).toBeLessThan(5_000)
-            expect(yield* held.fetchVal("SELECT 1")).toBe(1)
+            expect(Option.getOrThrow(yield* held.fetchVal("SELECT 1"))).toBe(1)
           }),
         )
         yield* pool.close
         // Until the closed pool's backends have exited (only the sampler is left).
         while (
           Number(
-            yield* sampler.fetchVal("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"),
+            Option.getOrThrow(
+              yield* sampler.fetchVal("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"),
+            ),
           ) > 1
         ) {
           yield* Effect.sleep("20 millis")
@@ -106,7 +110,7 @@ describe("a pool larger than max_connections", () => {
           Array.from({ length: 100 }, (_, i) => second.fetchVal("SELECT $1::int", [i])),
           { concurrency: "unbounded" },
         )
-        expect(answers).toEqual(Array.from({ length: 100 }, (_, i) => i))
+        expect(answers).toEqual(Array.from({ length: 100 }, (_, i) => Option.some(i)))
       }).pipe(Effect.scoped),
     180_000,
   )

@@ -10,7 +10,7 @@ import * as PgReplication from "@pgfx/client/PgReplication"
 import * as TempCluster from "@pgfx/testing/TempCluster"
 import * as CodecRegistry from "@pgfx/types/CodecRegistry"
 import { PgTimestamp } from "@pgfx/types/PgTimestamp"
-import { Effect, Fiber, Ref, Schema, Stream } from "effect"
+import { Effect, Fiber, Ref, Schema, Stream, Option } from "effect"
 import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
 import { testCluster } from "./support/cluster.ts"
@@ -308,9 +308,9 @@ layer(cluster, { timeout: 180_000, excludeTestServices: true })("logical replica
             -1,
           ])
           expect(events.slice(5002).map((e) => e._tag)).toEqual(["Commit", "Begin", "Insert"])
-          const stats = yield* conn.fetchVal("SELECT stream_txns FROM pg_stat_replication_slots WHERE slot_name = $1", [
-            table,
-          ])
+          const stats = Option.getOrThrow(
+            yield* conn.fetchVal("SELECT stream_txns FROM pg_stat_replication_slots WHERE slot_name = $1", [table]),
+          )
           expect(Number(stats)).toBeGreaterThan(0)
         }).pipe(Effect.scoped),
     )
@@ -340,8 +340,10 @@ layer(cluster, { timeout: 180_000, excludeTestServices: true })("logical replica
             if (current <= 20 || killed) yield* e.ack
             if (current === 25 && !killed) {
               killed = true
-              const pid = yield* conn.fetchVal("SELECT active_pid FROM pg_replication_slots WHERE slot_name = 'seq'")
-              expect(yield* conn.fetchVal("SELECT pg_terminate_backend($1)", [pid])).toBe(true)
+              const pid = Option.getOrThrow(
+                yield* conn.fetchVal("SELECT active_pid FROM pg_replication_slots WHERE slot_name = 'seq'"),
+              )
+              expect(Option.getOrThrow(yield* conn.fetchVal("SELECT pg_terminate_backend($1)", [pid]))).toBe(true)
               yield* insertRange(26, 40)
             }
             return current === 30
@@ -368,12 +370,12 @@ layer(cluster, { timeout: 180_000, excludeTestServices: true })("logical replica
       const conn = yield* PgConnection.make(optionsOf(c))
       yield* conn.execute("CREATE TABLE slow (id int4, pad text)")
       yield* slotAndPublication(c, conn, "slow", ["slow"])
-      const start = yield* conn.fetchVal("SELECT pg_current_wal_lsn()::text")
+      const start = Option.getOrThrow(yield* conn.fetchVal("SELECT pg_current_wal_lsn()::text"))
       // About 60 MB of changes, in 600 transactions.
       yield* conn.execute(
         "DO $$ BEGIN FOR t IN 1..600 LOOP INSERT INTO slow SELECT g, repeat('s', 300) FROM generate_series(1, 300) g; COMMIT; END LOOP; END $$",
       )
-      const end = yield* conn.fetchVal("SELECT pg_current_wal_lsn()::text")
+      const end = Option.getOrThrow(yield* conn.fetchVal("SELECT pg_current_wal_lsn()::text"))
       const total = PgReplication.parseLsn(end as string)! - PgReplication.parseLsn(start as string)!
       // Retained memory, measured after a full collection.
       setFlagsFromString("--expose-gc")
@@ -399,8 +401,10 @@ layer(cluster, { timeout: 180_000, excludeTestServices: true })("logical replica
             if (count === 1) {
               // Stop consuming for a while: the walsender must not get far ahead.
               yield* Effect.sleep("3 seconds")
-              const sent = yield* conn.fetchVal(
-                "SELECT sent_lsn::text FROM pg_stat_replication WHERE application_name IS NOT NULL AND sent_lsn IS NOT NULL ORDER BY backend_start DESC LIMIT 1",
+              const sent = Option.getOrThrow(
+                yield* conn.fetchVal(
+                  "SELECT sent_lsn::text FROM pg_stat_replication WHERE application_name IS NOT NULL AND sent_lsn IS NOT NULL ORDER BY backend_start DESC LIMIT 1",
+                ),
               )
               blockedAt = PgReplication.parseLsn(sent as string)! - PgReplication.parseLsn(start as string)!
             }
@@ -448,7 +452,7 @@ layer(cluster, { timeout: 180_000, excludeTestServices: true })("logical replica
       yield* conn.execute("INSERT INTO acks VALUES (1)")
       const confirmed = Effect.map(
         conn.fetchVal("SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = 'acks'"),
-        (v) => PgReplication.parseLsn(v as string) ?? 0n,
+        (v) => PgReplication.parseLsn(Option.getOrThrow(v) as string) ?? 0n,
       )
       for (let i = 0; i < 100; i++) {
         const a = yield* Ref.get(acked)

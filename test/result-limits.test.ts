@@ -9,7 +9,7 @@ import * as PgCopy from "@pgfx/client/PgCopy"
 import type * as PgNotifications from "@pgfx/client/PgNotifications"
 import * as PgPool from "@pgfx/client/PgPool"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, Stream } from "effect"
+import { Effect, Exit, Fiber, Stream, Option } from "effect"
 import { connect, tcpOptions } from "./support/connect.ts"
 import { failureOf } from "./support/failure.ts"
 
@@ -17,10 +17,10 @@ const rows = (n: number) => `SELECT g FROM generate_series(1, ${n}) AS g`
 
 /** The connection still answers, and answers its own query. */
 const stillWorks = (conn: {
-  fetchVal: (sql: string, args?: ReadonlyArray<unknown>) => Effect.Effect<unknown, unknown>
+  fetchVal: (sql: string, args?: ReadonlyArray<unknown>) => Effect.Effect<Option.Option<unknown>, unknown>
 }) =>
   Effect.gen(function* () {
-    expect(yield* conn.fetchVal("SELECT $1::int + 1", [41])).toBe(42)
+    expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::int + 1", [41]))).toBe(42)
   })
 
 describe("maxResultRows", () => {
@@ -147,7 +147,7 @@ describe("maxMessageSize", () => {
   it.live("a row over the limit fails typed and is skipped unread; the connection stays usable", () =>
     Effect.gen(function* () {
       const conn = yield* connect({ maxMessageSize: 64 * 1024 })
-      expect(yield* conn.fetchVal("SELECT repeat('x', 60000)")).toHaveLength(60000)
+      expect(Option.getOrThrow(yield* conn.fetchVal("SELECT repeat('x', 60000)"))).toHaveLength(60000)
       const error = failureOf(yield* Effect.exit(conn.fetchVal("SELECT repeat('x', 10 * 1024 * 1024)")))
       expect(error).toMatchObject({ _tag: "PgLimitError", limit: "message", max: 64 * 1024 })
       // The statement's other rows are dropped too; the next query gets its own answer.

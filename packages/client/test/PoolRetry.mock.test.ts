@@ -81,7 +81,7 @@ const hold = (pool: PgPool.PgPool) =>
   Effect.gen(function* () {
     const scope = yield* Scope.make()
     yield* Effect.addFinalizer(() => Scope.close(scope, Exit.void))
-    const conn = yield* Scope.provide(pool.acquire, scope)
+    const conn = yield* Scope.provide(pool.acquire(), scope)
     return { pid: conn.serverPid, scope }
   })
 
@@ -107,7 +107,7 @@ describe("the pool retries transient connect failures", () => {
       const { mock, served } = yield* server((i) => (i === 0 ? undefined : "53300"))
       const pool = yield* poolOn(mock)
       const first = yield* hold(pool)
-      const waiter = yield* Effect.forkChild(Effect.scoped(Effect.map(pool.acquire, (c) => c.serverPid)))
+      const waiter = yield* Effect.forkChild(Effect.scoped(Effect.map(pool.acquire(), (c) => c.serverPid)))
       yield* Effect.sleep("600 millis")
       const refusedMeanwhile = served.count - 1
       yield* Scope.close(first.scope, Exit.void)
@@ -125,7 +125,7 @@ describe("the pool retries transient connect failures", () => {
       const pool = yield* poolOn(mock, { acquireTimeout: "700 millis" })
       yield* hold(pool)
       const started = Date.now()
-      const error = failureOf(yield* Effect.exit(Effect.scoped(pool.acquire)))
+      const error = failureOf(yield* Effect.exit(Effect.scoped(pool.acquire())))
       expect(Date.now() - started).toBeGreaterThanOrEqual(650)
       expect(Date.now() - started).toBeLessThan(3_000)
       expect(error).toMatchObject({ _tag: "PgTimeoutError", sent: false })
@@ -143,7 +143,7 @@ describe("the pool retries transient connect failures", () => {
       const pool = yield* poolOn(mock)
       yield* hold(pool)
       const started = Date.now()
-      const error = failureOf(yield* Effect.exit(Effect.scoped(pool.acquire)))
+      const error = failureOf(yield* Effect.exit(Effect.scoped(pool.acquire())))
       expect(Date.now() - started).toBeLessThan(1_000)
       expect(error).toMatchObject({ _tag: "PgServerError", code: "28P01", connectAttempts: 1 })
       expect(served.count).toBe(2)
