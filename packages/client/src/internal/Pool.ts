@@ -402,7 +402,11 @@ export class PoolCore {
     this.holdTimer = timer
   }
 
-  private wait(restore: Restore, deadline: Deadline | undefined, failed?: Attempts): Effect.Effect<Member, PgPoolError> {
+  private wait(
+    restore: Restore,
+    deadline: Deadline | undefined,
+    failed?: Attempts,
+  ): Effect.Effect<Member, PgPoolError> {
     const waiter: Waiter = { grant: undefined, resume: undefined, cancelled: false }
     if (failed === undefined) this.waiters.push(waiter)
     else if (this.head > 0) this.waiters[--this.head] = waiter
