@@ -29,6 +29,7 @@
  * @since 0.1.0
  */
 import type { CodecRegistry } from "@pgfx/types/CodecRegistry"
+import type { PgAuthPlugin } from "./PgAuth.ts"
 import { Config, ConfigProvider, type Duration, Effect, Option, Redacted } from "effect"
 import type * as tls from "node:tls"
 import { configError, PgConfigError } from "./config/ConfigError.ts"
@@ -153,6 +154,15 @@ export interface PgConnectionOptions {
   readonly requireAuth?: string | ReadonlyArray<AuthMethodName | `!${AuthMethodName}`> | undefined
   /** SCRAM channel binding [channel_binding]: disable, prefer (default), require. */
   readonly channelBinding?: "disable" | "prefer" | "require" | undefined
+  /**
+   * Authentication mechanisms beyond the built-in ones (see `PgAuth`), e.g. GSSAPI from
+   * `@pgfx/gssapi`: `authPlugins: [Gssapi.plugin()]`.
+   */
+  readonly authPlugins?: ReadonlyArray<PgAuthPlugin> | undefined
+  /** The Kerberos service name of the server (default `postgres`) [krbsrvname]. */
+  readonly krbSrvName?: string | undefined
+  /** The GSS library: `gssapi` (`sspi` exists only on Windows) [gsslib]. */
+  readonly gssLib?: "gssapi" | "sspi" | undefined
   /** TLS mode with libpq's meanings [sslmode]. Default `prefer`. */
   readonly sslMode?: SslMode | undefined
   /** `postgres` (SSLRequest, default) or `direct` (TLS at once, ALPN `postgresql`; PostgreSQL 17+) [sslnegotiation]. */
@@ -233,6 +243,10 @@ export interface ResolvedConfig {
   /** The accepted authentication methods, or undefined for any. */
   readonly requireAuth: ReadonlyArray<AuthMethodName> | undefined
   readonly channelBinding: "disable" | "prefer" | "require"
+  readonly authPlugins: ReadonlyArray<PgAuthPlugin>
+  /** The Kerberos service name (default `postgres`). */
+  readonly krbSrvName: string
+  readonly gssLib: "gssapi" | "sspi" | undefined
   readonly tls: TlsSettings
   readonly targetSessionAttrs: TargetSessionAttrs
   readonly loadBalanceHosts: "disable" | "random"

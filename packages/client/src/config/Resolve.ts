@@ -90,7 +90,7 @@ const validPort = (port: number, source: PgConfigSource): number => {
 
 /** The options object as a layer (host strings with commas become lists). */
 const optionsLayer = (options: PgConnectionOptions): Layer => {
-  const { url: _url, environment: _environment, codecs: _codecs, ...rest } = options
+  const { url: _url, environment: _environment, codecs: _codecs, authPlugins: _authPlugins, ...rest } = options
   const layer: Layer = {}
   for (const [k, v] of Object.entries(rest)) if (v !== undefined) (layer as Record<string, unknown>)[k] = v
   if (typeof options.host === "string" && options.host.includes(",")) layer.host = splitList(options.host)
@@ -276,6 +276,9 @@ export const resolveLayers = (
     minProtocolMinor,
     requireAuth: requireAuth === undefined ? undefined : parseRequireAuth(requireAuth.value, requireAuth.source),
     channelBinding: find("channelBinding")?.value ?? "prefer",
+    authPlugins: options.authPlugins ?? [],
+    krbSrvName: find("krbSrvName")?.value ?? "postgres",
+    gssLib: find("gssLib")?.value,
     tls,
     targetSessionAttrs: find("targetSessionAttrs")?.value ?? "any",
     loadBalanceHosts: find("loadBalanceHosts")?.value ?? "disable",
