@@ -38,6 +38,7 @@ import {
   PgServerError,
 } from "../PgError.ts"
 import type { CancelTls } from "./Cancel.ts"
+import { SessionDebug } from "./Debug.ts"
 import { Session } from "./Session.ts"
 import { checkSessionAttrs } from "./SessionAttrs.ts"
 import { StartupHandler } from "./Startup.ts"
@@ -216,6 +217,7 @@ const tryOnce = (
       }
     }
     const opened = new Session(socket, config.maxMessageSize)
+    if (config.debug !== undefined) opened.debug = new SessionDebug(config.debug)
     session = opened
     socket.resume()
     yield* startup(opened, host, config, password, secure)

@@ -18,6 +18,7 @@ import * as Frontend from "@pgfx/protocol/Frontend"
 import { InvalidMessageLength, MessageTooLarge, Reader } from "@pgfx/protocol/Reader"
 import type * as net from "node:net"
 import { PgConnectionError, PgProtocolError, PgServerError } from "../PgError.ts"
+import type { SessionDebug } from "./Debug.ts"
 import { unexpected } from "./Replies.ts"
 import { isPrepareTag } from "./Reset.ts"
 
@@ -96,6 +97,8 @@ export class Session {
   commandCount = 0
   /** Bytes read from the socket so far (an interruption's grace asks whether the server still sends). */
   bytesReceived = 0
+  /** Debug mode's trace and checks (internal/Debug.ts); undefined (the usual case) costs one check per message. */
+  debug: SessionDebug | undefined = undefined
 
   readonly noticeListeners = new Set<(fields: ReadonlyArray<readonly [string, string]>) => void>()
   readonly notificationListeners = new Set<(n: Notification) => void>()
@@ -149,6 +152,7 @@ export class Session {
       return
     }
     handler.sent?.(bytes)
+    if (this.debug !== undefined) this.debug.frontend(bytes)
     this.queue.push(handler)
     if (this.holds > 0) this.held.push({ handler, bytes })
     else this.out(bytes)
@@ -230,6 +234,7 @@ export class Session {
       return
     }
     handler.sent?.(bytes)
+    if (this.debug !== undefined) this.debug.frontend(bytes)
     this.queue.splice(this.head + 1, 0, handler)
     if (this.holds > 0) this.held.unshift({ handler, bytes })
     else this.out(bytes)
@@ -260,6 +265,7 @@ export class Session {
    */
   write(bytes: Uint8Array): boolean {
     if (this.closed) return false
+    if (this.debug !== undefined) this.debug.frontend(bytes)
     this.flush()
     return this.socket.write(bytes)
   }
@@ -281,6 +287,7 @@ export class Session {
       reader.push(chunk)
       while (reader.next()) {
         const type = reader.type
+        if (this.debug !== undefined) this.debug.backend(type, reader.buf, reader.view, reader.start, reader.end)
         switch (type) {
           case Backend.Type.ParameterStatus:
           case Backend.Type.NoticeResponse:
@@ -390,6 +397,7 @@ export class Session {
     this.flush()
     this.dispatching = wasDispatching
     this.destroy(new PgConnectionError({ reason: "Closed", message: "the connection is closed" }), false)
+    if (this.debug !== undefined) this.debug.frontend(Frontend.TERMINATE)
     socket.end(Frontend.TERMINATE)
     setTimeout(() => socket.destroy(), 1000).unref()
   }
