@@ -7,8 +7,9 @@
 import * as PgConfig from "@pgfx/client/PgConfig"
 import * as PgConnection from "@pgfx/client/PgConnection"
 import * as PgCopy from "@pgfx/client/PgCopy"
+import * as PgPool from "@pgfx/client/PgPool"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Scope } from "effect"
 import * as v8 from "node:v8"
 import * as vm from "node:vm"
 import { connect, tcpOptions, withAdmin } from "./support/connect.ts"
@@ -182,6 +183,44 @@ describe("debug mode: leaks and settings", () => {
       const pid = Number(/backend pid (\d+)/.exec(lines[0]!)![1])
       yield* withAdmin((admin) => admin.fetchVal("SELECT pg_terminate_backend($1)", [pid]))
     }),
+  )
+
+  it.live(
+    "a pool checkout whose Scope is dropped without closing is reported; the pool's own connections are not",
+    () =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const lines: Array<string> = []
+          // closeTimeout: the leaked checkout is never released, so closing the pool must not wait for it
+          const pool = yield* PgPool.make({
+            ...tcpOptions({ debug: { trace: false, log: (line) => lines.push(line) } }),
+            min: 1,
+            max: 2,
+            closeTimeout: "1 second",
+          })
+          yield* pool.fetchVal("SELECT 1")
+          // a checkout into a Scope nobody closes, then dropped
+          yield* Effect.promise(() =>
+            Effect.runPromise(
+              Effect.flatMap(Scope.make(), (scope) =>
+                Effect.asVoid(
+                  Scope.provide(
+                    Effect.tap(pool.acquire, (c) => c.fetchVal("SELECT 1")),
+                    scope,
+                  ),
+                ),
+              ),
+            ),
+          )
+          const gc = forceGc()
+          for (let i = 0; i < 50 && lines.length === 0; i++) {
+            gc()
+            yield* Effect.sleep("20 millis")
+          }
+          expect(lines).toHaveLength(1)
+          expect(lines[0]).toMatch(/^pgfx debug: leak: pool checkout of pgfx\[\d+\] was garbage-collected/)
+        }),
+      ),
   )
 
   it.live("a connection closed by its Scope is not reported", () =>
