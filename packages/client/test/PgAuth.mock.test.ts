@@ -226,6 +226,63 @@ describe("GSSAPI plugins", () => {
     }),
   )
 
+  describe("the server's last token comes with AuthenticationOk (it does not wait for the client)", () => {
+    const finalAndOk = (final: Uint8Array) => [
+      MockBackend.expectTag("StartupMessage"),
+      MockBackend.send({ _tag: "AuthenticationGSS" }),
+      MockBackend.expectTag("AuthenticationResponse"),
+      // one write: the final token, AuthenticationOk, ..., ReadyForQuery
+      MockBackend.sendAll([{ _tag: "AuthenticationGSSContinue", data: final }]),
+      accepted,
+    ]
+    /** A plugin whose steps take a while; the step for `fail` fails, the one for `more` answers. */
+    const slow = (seen: Array<Uint8Array | undefined>) =>
+      PgAuth.gss({
+        name: "slow",
+        start: () =>
+          Effect.succeed({
+            step: (data) =>
+              Effect.sleep("100 millis").pipe(
+                Effect.andThen(() => {
+                  seen.push(data)
+                  if (data === undefined) return Effect.succeed(bytes(1))
+                  if (data[0] === 0xee) {
+                    return Effect.fail(new PgAuthenticationError({ message: "bad mutual token", method: "gss" }))
+                  }
+                  return Effect.succeed(data[0] === 0xaa ? bytes(2) : undefined)
+                }),
+              ),
+          }),
+      })
+
+    it.live("the startup ends once the last step succeeded", () =>
+      Effect.gen(function* () {
+        const mock = yield* MockBackend.make(finalAndOk(bytes(0x01)))
+        const seen: Array<Uint8Array | undefined> = []
+        const conn = yield* Effect.scoped(connectTo(mock, { authPlugins: [slow(seen)] }))
+        expect(conn.serverPid).toBe(4242)
+        expect(seen).toEqual([undefined, bytes(0x01)])
+      }),
+    )
+
+    it.live("a last step that fails (mutual authentication) fails the connection, after ReadyForQuery too", () =>
+      Effect.gen(function* () {
+        const mock = yield* MockBackend.make(finalAndOk(bytes(0xee)))
+        const error = failureOf(yield* Effect.exit(Effect.scoped(connectTo(mock, { authPlugins: [slow([])] }))))
+        expect(error).toMatchObject({ _tag: "PgAuthenticationError", message: "bad mutual token" })
+      }),
+    )
+
+    it.live("a last step that still has something to send: the server accepted too early", () =>
+      Effect.gen(function* () {
+        const mock = yield* MockBackend.make(finalAndOk(bytes(0xaa)))
+        const error = failureOf(yield* Effect.exit(Effect.scoped(connectTo(mock, { authPlugins: [slow([])] }))))
+        expect(error).toMatchObject({ _tag: "PgAuthenticationError", method: "gss" })
+        expect(error.message).toContain("before the slow exchange completed")
+      }),
+    )
+  })
+
   it.live("GSSContinue without a GSS exchange is a protocol error", () =>
     Effect.gen(function* () {
       const mock = yield* MockBackend.make([

@@ -66,6 +66,10 @@ export class StartupHandler implements Handler {
   scram: ScramState = { _tag: "None" }
   /** The exchange of an authentication plugin, from its first request to the end of authentication. */
   plugin: PluginExchange | undefined = undefined
+  /** AuthenticationOk came while a plugin step was running: authentication ends when the step does. */
+  verifying = false
+  /** ReadyForQuery came while {@link verifying}: the startup ends when the step does. */
+  readyPending = false
   /** The method the server asked for (for error messages). */
   method: AuthMethod | "sasl" | undefined = undefined
   authenticated = false
@@ -174,7 +178,12 @@ export class StartupHandler implements Handler {
           )
         }
         if (this.plugin?.busy) {
-          return this.abort(new PgProtocolError({ message: "unexpected AuthenticationOk before the client's answer" }))
+          // The server does not wait for the client to read its last message (GSSAPI's final
+          // token, SASLFinal): that step still runs, and must succeed (mutual authentication)
+          // before the startup may end.
+          this.authenticated = true
+          this.verifying = true
+          return false
         }
         this.authenticated = true
         this.forgetSecrets()
@@ -236,6 +245,10 @@ export class StartupHandler implements Handler {
         return false
       }
       case "ReadyForQuery":
+        if (this.verifying) {
+          this.readyPending = true
+          return true
+        }
         if (this.scram._tag !== "None") {
           this.abort(
             new PgAuthenticationError({
@@ -274,12 +287,32 @@ export class StartupHandler implements Handler {
     exchange.step(
       undefined,
       (answer) => {
+        if (this.verifying) return this.verified(answer)
         const bytes = frame(answer)
         if (bytes !== undefined) this.session.write(bytes)
       },
       (error) => this.abort(error),
     )
     return false
+  }
+
+  /**
+   * The step that was running when AuthenticationOk came has ended with `answer`: the client's
+   * side completed unless it still had something to say.
+   */
+  private verified(answer: Uint8Array | undefined): void {
+    this.verifying = false
+    if (answer !== undefined && answer.length > 0) {
+      this.abort(
+        new PgAuthenticationError({
+          message: `the server accepted the client before the ${this.plugin?.plugin.name ?? ""} exchange completed`,
+          method: this.plugin?.method,
+        }),
+      )
+      return
+    }
+    this.forgetSecrets()
+    if (this.readyPending) this.settle(this.error)
   }
 
   /** A continuation of a plugin's exchange; a non-empty answer goes out with `message`. */
@@ -293,6 +326,7 @@ export class StartupHandler implements Handler {
     exchange.step(
       data,
       (answer) => {
+        if (this.verifying) return this.verified(answer)
         if (answer !== undefined && answer.length > 0) this.session.write(Frontend.build((w) => message(w, answer)))
       },
       (error) => this.abort(error),
@@ -307,7 +341,9 @@ export class StartupHandler implements Handler {
     }
     exchange.finish(
       data,
-      () => {},
+      () => {
+        if (this.verifying) this.verified(undefined)
+      },
       (error) => this.abort(error),
     )
     return false
