@@ -24,8 +24,8 @@ const unit = (name: string) => ({
 // compiled dist/ still runs every suite on the sources.
 const packages = fileURLToPath(new URL("./packages/", import.meta.url))
 const alias = [
-  { find: /^@pgfx\/(protocol|types|client|sql|testing)$/, replacement: `${packages}$1/src/index.ts` },
-  { find: /^@pgfx\/(protocol|types|client|sql|testing)\/(.+)$/, replacement: `${packages}$1/src/$2.ts` },
+  { find: /^@pgfx\/(protocol|types|client|sql|testing|gssapi)$/, replacement: `${packages}$1/src/index.ts` },
+  { find: /^@pgfx\/(protocol|types|client|sql|testing|gssapi)\/(.+)$/, replacement: `${packages}$1/src/$2.ts` },
 ]
 
 export default defineConfig({
@@ -38,6 +38,7 @@ export default defineConfig({
       unit("client"),
       unit("sql"),
       unit("testing"),
+      unit("gssapi"),
       {
         extends: true,
         test: {

@@ -19,7 +19,7 @@ import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 
 /** The publishable packages, each after the packages it depends on. @since 0.1.0 */
-export const packages = ["protocol", "types", "client", "sql", "testing"] as const
+export const packages = ["protocol", "types", "client", "sql", "testing", "gssapi"] as const
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..")
 const tsc = join(root, "node_modules", "typescript", "bin", "tsc")

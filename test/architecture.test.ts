@@ -3,6 +3,7 @@
  *
  *   @pgfx/protocol <- @pgfx/types <- @pgfx/client <- @pgfx/sql
  *   @pgfx/testing may use protocol and the public client modules (never client internals)
+ *   @pgfx/gssapi may use the public client modules and its native binding (kerberos)
  *
  * A test fails when an import breaks the chain, or when a package imports something it does
  * not declare in its package.json.
@@ -40,6 +41,10 @@ const rules: Record<string, Rule> = {
   testing: {
     allow: ["effect", "@effect/platform-node", "@pgfx/protocol", "@pgfx/client", "node:"],
     deny: [/^@pgfx\/client\/internal/, /^@pgfx\/(types|sql)/],
+  },
+  gssapi: {
+    allow: ["effect", "@pgfx/client", "kerberos", "node:buffer"],
+    deny: [/^@pgfx\/client\/internal/, /^@pgfx\/(protocol|types|sql|testing)/],
   },
 }
 

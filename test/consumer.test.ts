@@ -4,6 +4,10 @@
  * the temp dir), and run an application there under Node 22, Node 24, Bun and Deno, type-check
  * it with tsc (nodenext, and preserve + bundler), and use both commands through `npx`.
  *
+ * `@pgfx/gssapi` is installed too: its `kerberos` dependency is built from source by node-gyp
+ * (the Kerberos headers, libkrb5-dev, must be installed; `.ci/run` does it), and a probe checks
+ * that the binding loads from the install.
+ *
  * Nothing here sees the repository's sources: the project lives outside it, and the environment
  * drops `NODE_OPTIONS` and `npm_*` (which carry the repo's "@pgfx/source" condition) and every
  * PG* / pgfx variable. The runtimes come from npm (`node@22`, `bun`, `deno`) into that project;
@@ -24,7 +28,10 @@ const tsc = path.join(root, "node_modules", "typescript", "bin", "tsc")
 const cleanEnv = (): NodeJS.ProcessEnv => {
   const env: NodeJS.ProcessEnv = {}
   for (const [k, v] of Object.entries(process.env)) {
-    if (k === "NODE_OPTIONS" || k === "DATABASE_URL" || /^(npm_|PG|PGFX_)/i.test(k)) continue
+    // npm_config_nodedir stays: node-gyp builds @pgfx/gssapi's kerberos binding with those headers
+    if (k === "NODE_OPTIONS" || k === "DATABASE_URL" || (/^(npm_|PG|PGFX_)/i.test(k) && k !== "npm_config_nodedir")) {
+      continue
+    }
     env[k] = v
   }
   env["PATH"] = `${path.dirname(node24)}${path.delimiter}${process.env["PATH"] ?? ""}`
@@ -154,6 +161,21 @@ describe.concurrent("installed from the packed tarballs", () => {
     const probe = `import("@pgfx/client/internal/Connection").then(() => process.exit(1), (e) => console.log(e.code))`
     const result = await ok(node24, ["--input-type=module", "-e", probe], app)
     expect(result.stdout.trim()).toBe("ERR_PACKAGE_PATH_NOT_EXPORTED")
+  })
+
+  it("@pgfx/gssapi's native binding was built at install and loads", async () => {
+    // a unix-socket-free context on a host nobody has a ticket for: GSSAPI itself answers
+    const probe = [
+      `const Gssapi = await import("@pgfx/gssapi/Gssapi")`,
+      `const { Effect } = await import("effect")`,
+      `const context = { host: "pgfx-consumer.invalid", port: 5432, unixSocket: false, user: "u", krbSrvName: "postgres", gssLib: undefined, password: undefined, tls: false, request: "GSS" }`,
+      `const exchange = Effect.scoped(Effect.flatMap(Gssapi.plugin().start(context), (x) => x.step(undefined)))`,
+      `const error = await Effect.runPromise(Effect.flip(exchange))`,
+      `console.log(error.cause._tag, error.cause.reason)`,
+    ].join("\n")
+    const result = await ok(node24, ["--input-type=module", "-e", probe], app)
+    expect(result.stdout).toMatch(/^GssapiError /)
+    expect(result.stdout).not.toContain("LibraryUnavailable")
   })
 
   it("npx pgfx-dev-db starts a throwaway server and runs npx pgfx check against it", async () => {

@@ -29,6 +29,7 @@
  * @since 0.1.0
  */
 import type { CodecRegistry } from "@pgfx/types/CodecRegistry"
+import type { PgAuthPlugin } from "./PgAuth.ts"
 import { Config, ConfigProvider, type Duration, Effect, Option, Redacted } from "effect"
 import type * as tls from "node:tls"
 import { configError, PgConfigError } from "./config/ConfigError.ts"
@@ -36,6 +37,7 @@ import { envNames, fromEnv } from "./config/Env.ts"
 import { parseKeywordValue } from "./config/KeywordValue.ts"
 import { type HostTarget, resolveLayers } from "./config/Resolve.ts"
 import type { TlsSettings } from "./config/Tls.ts"
+import type { DebugSettings } from "./internal/Debug.ts"
 import { isUri, parseUri } from "./config/Uri.ts"
 
 export { PgConfigError, type PgConfigSource } from "./config/ConfigError.ts"
@@ -62,6 +64,27 @@ export type TlsProtocolVersion = "TLSv1" | "TLSv1.1" | "TLSv1.2" | "TLSv1.3"
  */
 export type PasswordInput =
   string | Redacted.Redacted<string> | Effect.Effect<string | Redacted.Redacted<string>, unknown>
+
+/**
+ * Debug mode settings (the `debug` option; `PGFX_DEBUG=1` turns on the defaults,
+ * `PGFX_DEBUG=values` also shows values). Every part is on unless set to `false`.
+ * @since 0.1.0
+ */
+export interface PgDebugOptions {
+  /** A line per protocol message, both ways (libpq's PQtrace). */
+  readonly trace?: boolean | undefined
+  /**
+   * Show parameter values, row values, COPY data and notification payloads in the trace
+   * (default false: their sizes). Authentication messages are never shown.
+   */
+  readonly showValues?: boolean | undefined
+  /** Validate every protocol message in full, both ways (closes the session on a malformed one). */
+  readonly checks?: boolean | undefined
+  /** Report connections and pool checkouts garbage-collected while still open. */
+  readonly leaks?: boolean | undefined
+  /** Where the lines go (default: standard error). */
+  readonly log?: ((line: string) => void) | undefined
+}
 
 /**
  * Options of a connection. Everything is optional; see the module documentation for the other
@@ -171,6 +194,15 @@ export interface PgConnectionOptions {
   readonly requireAuth?: string | ReadonlyArray<AuthMethodName | `!${AuthMethodName}`> | undefined
   /** SCRAM channel binding [channel_binding]: disable, prefer (default), require. */
   readonly channelBinding?: "disable" | "prefer" | "require" | undefined
+  /**
+   * Authentication mechanisms beyond the built-in ones (see `PgAuth`), e.g. GSSAPI from
+   * `@pgfx/gssapi`: `authPlugins: [Gssapi.plugin()]`.
+   */
+  readonly authPlugins?: ReadonlyArray<PgAuthPlugin> | undefined
+  /** The Kerberos service name of the server (default `postgres`) [krbsrvname]. */
+  readonly krbSrvName?: string | undefined
+  /** The GSS library: `gssapi` (`sspi` exists only on Windows) [gsslib]. */
+  readonly gssLib?: "gssapi" | "sspi" | undefined
   /** TLS mode with libpq's meanings [sslmode]. Default `prefer`. */
   readonly sslMode?: SslMode | undefined
   /** `postgres` (SSLRequest, default) or `direct` (TLS at once, ALPN `postgresql`; PostgreSQL 17+) [sslnegotiation]. */
@@ -213,6 +245,13 @@ export interface PgConnectionOptions {
   /** Idle time before the first keepalive probe [keepalives_idle]. Default: the system's (7200 s on Linux). */
   readonly keepAliveIdle?: Duration.Input | undefined
   /**
+   * Debug mode, for when something is wrong (default off, or `PGFX_DEBUG` from the environment):
+   * a protocol trace of every message both ways with values redacted, full validation of every
+   * message, and reports of connections leaked without being closed. `true` turns everything on;
+   * see {@link PgDebugOptions}. Costly: never in production.
+   */
+  readonly debug?: boolean | PgDebugOptions | undefined
+  /**
    * The environment variables to read (default `process.env`); `{}` ignores the environment.
    * `HOME` in it locates `~/.pgpass` and friends.
    */
@@ -253,11 +292,17 @@ export interface ResolvedConfig {
   /** The accepted authentication methods, or undefined for any. */
   readonly requireAuth: ReadonlyArray<AuthMethodName> | undefined
   readonly channelBinding: "disable" | "prefer" | "require"
+  readonly authPlugins: ReadonlyArray<PgAuthPlugin>
+  /** The Kerberos service name (default `postgres`). */
+  readonly krbSrvName: string
+  readonly gssLib: "gssapi" | "sspi" | undefined
   readonly tls: TlsSettings
   readonly targetSessionAttrs: TargetSessionAttrs
   readonly loadBalanceHosts: "disable" | "random"
   readonly keepAlive: boolean
   readonly keepAliveIdleMs: number
+  /** Debug mode, when on (the `debug` option, else `PGFX_DEBUG`). */
+  readonly debug: DebugSettings | undefined
   /** Warnings met while resolving (e.g. a password file with too open permissions). */
   readonly warnings: ReadonlyArray<string>
   /** On an open connection's config: whether (and how) the session is encrypted. */

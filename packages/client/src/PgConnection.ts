@@ -35,8 +35,10 @@ import { builtins, type CodecRegistry } from "@pgfx/types/CodecRegistry"
 import type { TypeCodecOptions } from "@pgfx/types/SchemaCodec"
 import { type Duration, Effect, type Option, type Schema, type Scope, type Stream } from "effect"
 import { Connection } from "./internal/Connection.ts"
+import { callSite, watchLeak } from "./internal/Debug.ts"
 import { establish } from "./internal/Establish.ts"
 import { observeConnect } from "./internal/Instrument.ts"
+import { guard, Lease } from "./internal/Lease.ts"
 import type { PgConnectionOptions } from "./PgConfig.ts"
 import * as PgConfig from "./PgConfig.ts"
 import type { PgConnectError, PgQueryError, PgTransactionError } from "./PgError.ts"
@@ -365,9 +367,10 @@ export const make = (
  */
 export const connect = (
   options: PgConnectionOptions | string = {},
-): Effect.Effect<PgConnection, PgConnectError | PgConfig.PgConfigError> =>
-  Effect.gen(function* () {
-    const opts: PgConnectionOptions = typeof options === "string" ? { url: options } : options
+): Effect.Effect<PgConnection, PgConnectError | PgConfig.PgConfigError> => {
+  const opts: PgConnectionOptions = typeof options === "string" ? { url: options } : options
+  const opened = callSite(opts)
+  return Effect.gen(function* () {
     const config = yield* Effect.try({
       try: () => PgConfig.resolve(opts),
       catch: (e) =>
@@ -383,5 +386,13 @@ export const connect = (
       established.cancelTls,
     )
     connection.attachEvents(yield* Effect.context<never>())
-    return connection
+    const debug = established.session.debug
+    if (debug === undefined || !debug.settings.leaks) return connection
+    // Debug mode: the caller gets a view of the connection, reported if collected while open.
+    const session = established.session
+    const handle = guard<PgConnection>(connection, new Lease("", undefined))
+    const what = `connection pgfx[${debug.id}] (backend pid ${session.processId})`
+    watchLeak(handle, what, () => !session.closed, debug.settings, opened)
+    return handle
   })
+}

@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+export * as PgAuth from "./PgAuth.ts"
 export * as PgCheck from "./PgCheck.ts"
 export * as PgClient from "./PgClient.ts"
 export * as PgConfig from "./PgConfig.ts"

@@ -95,9 +95,12 @@ export const password = (w: Writer, value: string): Writer => {
 }
 
 /** SASLInitialResponse: the chosen mechanism and the client-first-message. @since 0.1.0 */
-export const saslInitialResponse = (w: Writer, mechanism: string, data: Uint8Array): Writer => {
+export const saslInitialResponse = (w: Writer, mechanism: string, data: Uint8Array | undefined): Writer => {
   const at = begin(w, 0x70)
-  return w.cstring(mechanism).int32(data.length).bytes(data).patchLength(at)
+  w.cstring(mechanism)
+  // -1: the mechanism has no initial response (not the same as an empty one)
+  if (data === undefined) return w.int32(-1).patchLength(at)
+  return w.int32(data.length).bytes(data).patchLength(at)
 }
 
 /** SASLResponse (also GSSResponse): raw mechanism data. @since 0.1.0 */
@@ -105,6 +108,13 @@ export const saslResponse = (w: Writer, data: Uint8Array): Writer => {
   const at = begin(w, 0x70)
   return w.bytes(data).patchLength(at)
 }
+
+/**
+ * GSSResponse: a GSSAPI (or SSPI) token. The same frame as SASLResponse; only the
+ * authentication exchange tells them apart.
+ * @since 0.1.0
+ */
+export const gssResponse: (w: Writer, token: Uint8Array) => Writer = saslResponse
 
 /** Query: a simple-protocol query string (may hold several statements). @since 0.1.0 */
 export const query = (w: Writer, sql: string): Writer => {

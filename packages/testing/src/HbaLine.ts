@@ -31,7 +31,7 @@ export type HbaType = "local" | "host" | "hostssl" | "hostnossl"
  * @since 0.1.0
  * @category models
  */
-export type HbaMethod = "trust" | "reject" | "password" | "md5" | "scram-sha-256" | "cert"
+export type HbaMethod = "trust" | "reject" | "password" | "md5" | "scram-sha-256" | "cert" | "gss"
 
 /**
  * One `pg_hba.conf` record. PostgreSQL uses the first line that matches the

@@ -218,16 +218,24 @@ export const applyKeyword = (
       layer.loadBalanceHosts = oneOf(["disable", "random"], value, source, keyword)
       return
     case "gssencmode":
-      // pgfx has no GSSAPI: "prefer" falls back to no GSS encryption, as libpq without GSS does.
+      // GSSAPI encryption is not implemented (GSSAPI authentication is, through @pgfx/gssapi):
+      // "prefer" falls back to no GSS encryption, as libpq built without GSSAPI does.
       if (oneOf(["disable", "prefer", "require"], value, source, keyword) === "require") {
         unsupported(source, keyword, "GSSAPI encryption (gssencmode=require)")
       }
       return
     case "krbsrvname":
+      layer.krbSrvName = value
+      return
     case "gsslib":
+      layer.gssLib = oneOf(["gssapi", "sspi"], value, source, keyword)
+      return
     case "gssdelegation":
+      // Credential delegation is not offered: validated and ignored (libpq's default is 0).
+      bool01(value, source, keyword)
+      return
     case "sslkeylogfile":
-      // Only meaningful for GSSAPI (not supported) or debugging: accepted and ignored.
+      // A debugging aid of libpq's OpenSSL: accepted and ignored.
       return
     case "keepalives":
       layer.keepAlive = bool01(value, source, keyword)

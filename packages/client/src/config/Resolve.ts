@@ -8,6 +8,7 @@ import { Duration, Effect, Option, Redacted } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import { resolveDebug } from "../internal/Debug.ts"
 import type { AuthMethodName, PgConnectionOptions, ResolvedConfig } from "../PgConfig.ts"
 import { configError, type PgConfigSource } from "./ConfigError.ts"
 import { type Environment, fromEnv } from "./Env.ts"
@@ -90,7 +91,14 @@ const validPort = (port: number, source: PgConfigSource): number => {
 
 /** The options object as a layer (host strings with commas become lists). */
 const optionsLayer = (options: PgConnectionOptions): Layer => {
-  const { url: _url, environment: _environment, codecs: _codecs, ...rest } = options
+  const {
+    url: _url,
+    environment: _environment,
+    codecs: _codecs,
+    authPlugins: _authPlugins,
+    debug: _debug,
+    ...rest
+  } = options
   const layer: Layer = {}
   for (const [k, v] of Object.entries(rest)) if (v !== undefined) (layer as Record<string, unknown>)[k] = v
   if (typeof options.host === "string" && options.host.includes(",")) layer.host = splitList(options.host)
@@ -286,11 +294,15 @@ export const resolveLayers = (
     minProtocolMinor,
     requireAuth: requireAuth === undefined ? undefined : parseRequireAuth(requireAuth.value, requireAuth.source),
     channelBinding: find("channelBinding")?.value ?? "prefer",
+    authPlugins: options.authPlugins ?? [],
+    krbSrvName: find("krbSrvName")?.value ?? "postgres",
+    gssLib: find("gssLib")?.value,
     tls,
     targetSessionAttrs: find("targetSessionAttrs")?.value ?? "any",
     loadBalanceHosts: find("loadBalanceHosts")?.value ?? "disable",
     keepAlive: find("keepAlive")?.value ?? true,
     keepAliveIdleMs: duration(find("keepAliveIdle"), "keepAliveIdle", 0)!,
+    debug: resolveDebug(options.debug, env.PGFX_DEBUG),
     warnings,
   }
 }

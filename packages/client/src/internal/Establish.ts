@@ -24,7 +24,7 @@
  * @internal
  */
 import { Writer } from "@pgfx/protocol/Writer"
-import { Effect, Exit, Redacted, Result } from "effect"
+import { type Context, Effect, Exit, Redacted, Result } from "effect"
 import * as net from "node:net"
 import type * as tls from "node:tls"
 import { configError, PgConfigError } from "../config/ConfigError.ts"
@@ -38,6 +38,7 @@ import {
   PgServerError,
 } from "../PgError.ts"
 import type { CancelTls } from "./Cancel.ts"
+import { SessionDebug } from "./Debug.ts"
 import { Session } from "./Session.ts"
 import { checkSessionAttrs } from "./SessionAttrs.ts"
 import { StartupHandler } from "./Startup.ts"
@@ -122,6 +123,17 @@ const isOutrightRejection = (error: PgConnectError): boolean =>
 
 const startup = (
   session: Session,
+  host: HostTarget,
+  config: ResolvedConfig,
+  password: string | undefined,
+  secure: tls.TLSSocket | undefined,
+): Effect.Effect<void, PgConnectError> =>
+  Effect.flatMap(Effect.context<never>(), (services) => startupWith(services, session, host, config, password, secure))
+
+const startupWith = (
+  services: Context.Context<never>,
+  session: Session,
+  host: HostTarget,
   config: ResolvedConfig,
   password: string | undefined,
   secure: tls.TLSSocket | undefined,
@@ -137,6 +149,17 @@ const startup = (
         tls: secure !== undefined,
         allowedMethods: config.requireAuth,
         requestedMinor: config.protocolMinor,
+        plugins: config.authPlugins,
+        pluginContext: {
+          host: host.host,
+          port: host.port,
+          unixSocket: host._tag === "unix",
+          user: config.user,
+          krbSrvName: config.krbSrvName,
+          gssLib: config.gssLib,
+          tls: secure !== undefined,
+        },
+        services,
       },
       {
         succeed: () => resume(Effect.void),
@@ -194,9 +217,10 @@ const tryOnce = (
       }
     }
     const opened = new Session(socket, config)
+    if (config.debug !== undefined) opened.debug = new SessionDebug(config.debug)
     session = opened
     socket.resume()
-    yield* startup(opened, config, password, secure)
+    yield* startup(opened, host, config, password, secure)
     if (opened.protocolMinor < config.minProtocolMinor) {
       opened.terminate()
       return yield* Effect.fail(

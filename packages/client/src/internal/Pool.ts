@@ -41,7 +41,8 @@ import {
   withConnectAttempts,
 } from "./ConnectRetry.ts"
 import type { Level } from "./Gate.ts"
-import { guard, Lease } from "./Lease.ts"
+import { unwatchLeak, watchLeak } from "./Debug.ts"
+import { guard, Lease, unguard } from "./Lease.ts"
 import { sendReset } from "./Reset.ts"
 import type { Session } from "./Session.ts"
 import { isTracing, withSpan } from "./Tracing.ts"
@@ -337,7 +338,10 @@ export class PoolCore {
   ): Effect.Effect<void, PgPoolError> {
     const { init, connect, hookError } = this.settings
     return Effect.uninterruptibleMask((restore) =>
-      Effect.flatMap(restore(connect(options)), (conn): Effect.Effect<void, PgPoolError> => {
+      Effect.flatMap(restore(connect(options)), (handle): Effect.Effect<void, PgPoolError> => {
+        // the pool owns the connection: it keeps the object behind a debug mode view
+        unwatchLeak(handle)
+        const conn = unguard(handle)
         if (!(conn instanceof Connection)) {
           return Effect.andThen(
             conn.close(),
@@ -492,7 +496,11 @@ export class PoolCore {
   /** A guarded handle for one checkout, invalidated when the checkout ends. */
   lease(member: Member): { readonly lease: Lease; readonly handle: PgConnection } {
     const lease = new Lease("the connection has been released back to the pool", this)
-    return { lease, handle: guard<PgConnection>(member.conn, lease) }
+    const handle = guard<PgConnection>(member.conn, lease)
+    const debug = member.session.debug
+    if (debug !== undefined)
+      watchLeak(handle, `pool checkout of pgfx[${debug.id}]`, () => !lease.revoked, debug.settings)
+    return { lease, handle }
   }
 
   /** Ends a checkout when run (see {@link releaseNow}). */

@@ -20,6 +20,7 @@ import { InvalidMessageLength, MessageTooLarge, Reader } from "@pgfx/protocol/Re
 import type * as net from "node:net"
 import { PgConnectionError, type PgLimitError, PgProtocolError, PgServerError } from "../PgError.ts"
 import { ReplyLimits } from "./Limits.ts"
+import type { SessionDebug } from "./Debug.ts"
 import { unexpected } from "./Replies.ts"
 import { isPrepareTag } from "./Reset.ts"
 
@@ -113,6 +114,8 @@ export class Session {
   commandCount = 0
   /** Bytes read from the socket so far (an interruption's grace asks whether the server still sends). */
   bytesReceived = 0
+  /** Debug mode's trace and checks (internal/Debug.ts); undefined (the usual case) costs one check per message. */
+  debug: SessionDebug | undefined = undefined
 
   readonly noticeListeners = new Set<(fields: ReadonlyArray<readonly [string, string]>) => void>()
   readonly notificationListeners = new Set<(n: Notification) => void>()
@@ -174,6 +177,7 @@ export class Session {
       return
     }
     handler.sent?.(bytes)
+    if (this.debug !== undefined) this.debug.frontend(bytes)
     this.queue.push(handler)
     if (this.holds > 0) this.held.push({ handler, bytes })
     else this.out(bytes)
@@ -255,6 +259,7 @@ export class Session {
       return
     }
     handler.sent?.(bytes)
+    if (this.debug !== undefined) this.debug.frontend(bytes)
     this.queue.splice(this.head + 1, 0, handler)
     if (this.holds > 0) this.held.unshift({ handler, bytes })
     else this.out(bytes)
@@ -285,6 +290,7 @@ export class Session {
    */
   write(bytes: Uint8Array): boolean {
     if (this.closed) return false
+    if (this.debug !== undefined) this.debug.frontend(bytes)
     this.flush()
     return this.socket.write(bytes)
   }
@@ -311,6 +317,7 @@ export class Session {
           if (this.closed) return
           continue
         }
+        if (this.debug !== undefined) this.debug.backend(type, reader.buf, reader.view, reader.start, reader.end)
         switch (type) {
           case Backend.Type.DataRow:
           case Backend.Type.CopyData:
@@ -456,6 +463,7 @@ export class Session {
     this.flush()
     this.dispatching = wasDispatching
     this.destroy(new PgConnectionError({ reason: "Closed", message: "the connection is closed" }), false)
+    if (this.debug !== undefined) this.debug.frontend(Frontend.TERMINATE)
     socket.end(Frontend.TERMINATE)
     setTimeout(() => socket.destroy(), 1000).unref()
   }

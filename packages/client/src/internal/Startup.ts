@@ -1,6 +1,7 @@
 /**
  * The startup cycle: StartupMessage, authentication (trust, cleartext password, MD5,
- * SCRAM-SHA-256 and -PLUS), BackendKeyData, ParameterStatus, up to the first ReadyForQuery.
+ * SCRAM-SHA-256 and -PLUS, and the mechanisms of authentication plugins: GSSAPI, other SASL
+ * mechanisms), BackendKeyData, ParameterStatus, up to the first ReadyForQuery.
  *
  * A synchronous state machine like the query handlers: it answers each authentication request
  * by writing the response frame itself. Secrets (the password, SCRAM keys) never reach an error
@@ -10,11 +11,14 @@
  */
 import * as Backend from "@pgfx/protocol/Backend"
 import * as Frontend from "@pgfx/protocol/Frontend"
+import type { Writer } from "@pgfx/protocol/Writer"
 import { md5Password } from "@pgfx/protocol/Md5"
 import * as Scram from "@pgfx/protocol/Scram"
-import { Result } from "effect"
+import { type Context, Redacted, Result } from "effect"
+import type { PgAuthContext, PgAuthPlugin } from "../PgAuth.ts"
 import { PgAuthenticationError, type PgConnectError, PgProtocolError, PgServerError } from "../PgError.ts"
 import type { AuthMethodName } from "../PgConfig.ts"
+import { PluginExchange } from "./AuthPlugin.ts"
 import { StartupReplies } from "./Replies.ts"
 import type { Handler, Session, SessionError } from "./Session.ts"
 
@@ -32,6 +36,12 @@ export interface StartupOptions {
   readonly allowedMethods: ReadonlyArray<AuthMethod> | undefined
   /** The protocol minor version requested in StartupMessage (0 or 2). */
   readonly requestedMinor: number
+  /** Authentication plugins (`authPlugins`), tried for requests the built-in methods do not answer. */
+  readonly plugins: ReadonlyArray<PgAuthPlugin>
+  /** What a plugin is told about the attempt (the password and the request are added). */
+  readonly pluginContext: Omit<PgAuthContext, "password" | "request">
+  /** The services plugin steps run with (those of the connection attempt). */
+  readonly services: Context.Context<never>
 }
 
 export interface StartupCompletion {
@@ -54,6 +64,12 @@ export class StartupHandler implements Handler {
   error: PgConnectError | undefined = undefined
   settled = false
   scram: ScramState = { _tag: "None" }
+  /** The exchange of an authentication plugin, from its first request to the end of authentication. */
+  plugin: PluginExchange | undefined = undefined
+  /** AuthenticationOk came while a plugin step was running: authentication ends when the step does. */
+  verifying = false
+  /** ReadyForQuery came while {@link verifying}: the startup ends when the step does. */
+  readyPending = false
   /** The method the server asked for (for error messages). */
   method: AuthMethod | "sasl" | undefined = undefined
   authenticated = false
@@ -73,6 +89,7 @@ export class StartupHandler implements Handler {
   private forgetSecrets(): void {
     this.password = undefined
     this.scram = { _tag: "None" }
+    this.plugin?.close()
   }
 
   onFailure(error: SessionError): void {
@@ -160,6 +177,14 @@ export class StartupHandler implements Handler {
             }),
           )
         }
+        if (this.plugin?.busy) {
+          // The server does not wait for the client to read its last message (GSSAPI's final
+          // token, SASLFinal): that step still runs, and must succeed (mutual authentication)
+          // before the startup may end.
+          this.authenticated = true
+          this.verifying = true
+          return false
+        }
         this.authenticated = true
         this.forgetSecrets()
         return false
@@ -185,16 +210,24 @@ export class StartupHandler implements Handler {
       case "AuthenticationSASL":
         return this.saslStart(msg.mechanisms)
       case "AuthenticationSASLContinue":
-        return this.saslContinue(msg.data)
+        return this.plugin === undefined
+          ? this.saslContinue(msg.data)
+          : this.pluginStep(msg.data, Frontend.saslResponse)
       case "AuthenticationSASLFinal":
-        return this.saslFinal(msg.data)
-      case "AuthenticationKerberosV5":
+        return this.plugin === undefined ? this.saslFinal(msg.data) : this.pluginFinal(msg.data)
       case "AuthenticationGSS":
-      case "AuthenticationGSSContinue":
+        return this.gssStart("gss", "GSS")
       case "AuthenticationSSPI":
+        return this.gssStart("sspi", "SSPI")
+      case "AuthenticationGSSContinue":
+        if (this.plugin?.plugin._tag !== "Gss") {
+          return this.abort(new PgProtocolError({ message: "unexpected AuthenticationGSSContinue during startup" }))
+        }
+        return this.pluginStep(msg.data, Frontend.gssResponse)
+      case "AuthenticationKerberosV5":
         return this.abort(
           new PgAuthenticationError({
-            message: `the server requested ${msg._tag.replace("Authentication", "")} authentication, which pgfx does not support`,
+            message: "the server requested Kerberos V5 authentication, which no PostgreSQL since 9.4 uses",
           }),
         )
       case "BackendKeyData":
@@ -212,6 +245,10 @@ export class StartupHandler implements Handler {
         return false
       }
       case "ReadyForQuery":
+        if (this.verifying) {
+          this.readyPending = true
+          return true
+        }
         if (this.scram._tag !== "None") {
           this.abort(
             new PgAuthenticationError({
@@ -228,11 +265,128 @@ export class StartupHandler implements Handler {
     }
   }
 
+  /** Starts a plugin's exchange: its first step's answer goes out with `frame`. */
+  private pluginStart(
+    plugin: PgAuthPlugin,
+    method: AuthMethod,
+    request: PgAuthContext["request"],
+    frame: (answer: Uint8Array | undefined) => Uint8Array | undefined,
+  ): boolean {
+    const password = this.password
+    const exchange = new PluginExchange(
+      plugin,
+      method,
+      {
+        ...this.options.pluginContext,
+        request,
+        password: password === undefined ? undefined : Redacted.make(password),
+      },
+      this.options.services,
+    )
+    this.plugin = exchange
+    exchange.step(
+      undefined,
+      (answer) => {
+        if (this.verifying) return this.verified(answer)
+        const bytes = frame(answer)
+        if (bytes !== undefined) this.session.write(bytes)
+      },
+      (error) => this.abort(error),
+    )
+    return false
+  }
+
+  /**
+   * The step that was running when AuthenticationOk came has ended with `answer`: the client's
+   * side completed unless it still had something to say.
+   */
+  private verified(answer: Uint8Array | undefined): void {
+    this.verifying = false
+    if (answer !== undefined && answer.length > 0) {
+      this.abort(
+        new PgAuthenticationError({
+          message: `the server accepted the client before the ${this.plugin?.plugin.name ?? ""} exchange completed`,
+          method: this.plugin?.method,
+        }),
+      )
+      return
+    }
+    this.forgetSecrets()
+    if (this.readyPending) this.settle(this.error)
+  }
+
+  /** A continuation of a plugin's exchange; a non-empty answer goes out with `message`. */
+  private pluginStep(data: Uint8Array, message: (w: Writer, data: Uint8Array) => Writer): boolean {
+    const exchange = this.plugin!
+    if (exchange.busy) {
+      return this.abort(
+        new PgProtocolError({ message: "unexpected authentication request before the client's answer" }),
+      )
+    }
+    exchange.step(
+      data,
+      (answer) => {
+        if (this.verifying) return this.verified(answer)
+        if (answer !== undefined && answer.length > 0) this.session.write(Frontend.build((w) => message(w, answer)))
+      },
+      (error) => this.abort(error),
+    )
+    return false
+  }
+
+  private pluginFinal(data: Uint8Array): boolean {
+    const exchange = this.plugin!
+    if (exchange.busy || exchange.plugin._tag !== "Sasl") {
+      return this.abort(new PgProtocolError({ message: "unexpected AuthenticationSASLFinal during startup" }))
+    }
+    exchange.finish(
+      data,
+      () => {
+        if (this.verifying) this.verified(undefined)
+      },
+      (error) => this.abort(error),
+    )
+    return false
+  }
+
+  /** AuthenticationGSS / AuthenticationSSPI: answered by a GSS plugin (libpq without SSPI answers SSPI with GSSAPI). */
+  private gssStart(method: "gss" | "sspi", request: "GSS" | "SSPI"): boolean {
+    if (this.plugin !== undefined || this.scram._tag !== "None" || this.authenticated) {
+      return this.abort(new PgProtocolError({ message: `unexpected Authentication${request} during startup` }))
+    }
+    this.method = method
+    const what = request === "GSS" ? "GSSAPI authentication" : "SSPI authentication"
+    if (!this.allowed(method)) return this.refuse(method, what)
+    if (this.options.channelBinding === "require") return this.noChannelBinding(method)
+    const plugin = this.options.plugins.find((p) => p._tag === "Gss")
+    if (plugin === undefined) {
+      return this.abort(
+        new PgAuthenticationError({
+          message: `the server requested ${what}, but no authentication plugin for it was given (authPlugins; GSSAPI: @pgfx/gssapi)`,
+          method,
+        }),
+      )
+    }
+    return this.pluginStart(plugin, method, request, (answer) =>
+      answer === undefined ? undefined : Frontend.build((w) => Frontend.gssResponse(w, answer)),
+    )
+  }
+
   private saslStart(mechanisms: ReadonlyArray<string>): boolean {
-    if (this.scram._tag !== "None" || this.authenticated) {
+    if (this.scram._tag !== "None" || this.plugin !== undefined || this.authenticated) {
       return this.abort(new PgProtocolError({ message: "unexpected AuthenticationSASL during startup" }))
     }
     this.method = "sasl"
+    const plugin = this.options.plugins.find(
+      (p) => p._tag === "Sasl" && mechanisms.includes(p.mechanism) && this.allowed(p.method),
+    )
+    if (plugin?._tag === "Sasl") {
+      this.method = plugin.method
+      if (this.options.channelBinding === "require") return this.noChannelBinding(plugin.method)
+      return this.pluginStart(plugin, plugin.method, "SASL", (answer) =>
+        Frontend.build((w) => Frontend.saslInitialResponse(w, plugin.mechanism, answer)),
+      )
+    }
     if (!this.allowed("scram-sha-256")) return this.refuse("scram-sha-256", "SASL (SCRAM) authentication")
     const password = this.needPassword("scram-sha-256")
     if (password === undefined) return true
