@@ -205,7 +205,7 @@ describe("debug mode: leaks and settings", () => {
               Effect.flatMap(Scope.make(), (scope) =>
                 Effect.asVoid(
                   Scope.provide(
-                    Effect.tap(pool.acquire, (c) => c.fetchVal("SELECT 1")),
+                    Effect.tap(pool.acquire(), (c) => c.fetchVal("SELECT 1")),
                     scope,
                   ),
                 ),
