@@ -281,9 +281,12 @@ export const resetSql: string = Reset.undone.join(";\n")
 
 /**
  * Resets a session now and waits for it: rolls back an open transaction, then runs
- * {@link resetSql} and deallocates the SQL-level prepared statements (`PREPARE`); pgfx's own
- * prepared statements (its statement cache) are kept. A pool does this on every release by
- * itself, without a round trip; use this on a connection of your own.
+ * {@link resetSql} and deallocates every SQL-level prepared statement (`PREPARE`, also one made
+ * inside a function); pgfx's own prepared statements (its statement cache) are kept. It is the
+ * pool's own reset, sent as a request of the connection: a pool resets on every release by itself,
+ * without a round trip; use this on a connection of your own, or as a pool's `reset` hook to
+ * deallocate a function's `PREPARE` instead of closing the connection. A failure (the server
+ * refused the reset) also closes the connection.
  *
  * @example
  * ```ts
