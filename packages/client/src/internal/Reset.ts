@@ -197,16 +197,17 @@ const shapeOf = (conn: Connection, scope: ResetScope, deallocate: boolean): Shap
   const session = conn.session
   // With requests still in flight, their final transaction status is not known yet. (While a
   // chunk is dispatched, the current request may be the one whose completion released us.)
-  const rollback = session.transactionStatus !== "I" || session.pending > (session.isDispatching ? 1 : 0)
-  const sqlPrepared = session.sqlPrepared
+  const inFlight = session.pending > (session.isDispatching ? 1 : 0)
+  // A request in flight may yet complete a PREPARE or a DEALLOCATE whose tag is not read yet.
+  const dealloc = deallocate || (scope !== "transactionOnly" && (session.sqlPrepared || inFlight))
   const named = conn.config.namedStatements && !conn.cache.serverMayChange
   return {
-    rollback,
+    rollback: inFlight || session.transactionStatus !== "I",
     rollbackOnly: scope === "transactionOnly" && !deallocate,
-    deallocate: deallocate || (sqlPrepared && scope !== "transactionOnly"),
-    check: scope === "full" && !deallocate && !sqlPrepared,
+    deallocate: dealloc,
+    check: scope === "full" && !dealloc,
     named,
-    prepare: named && !session.resetPrepared,
+    prepare: named && (inFlight || !session.resetPrepared),
   }
 }
 
