@@ -299,4 +299,12 @@ describe("a released connection is clean for the next borrower", () => {
       expect(yield* bare.fetchVal("SELECT count(*) FROM pool_reset_rows")).toBe(0n)
     }),
   )
+
+  it.live("an unknown sessionReset is a PgConfigError naming the option", () =>
+    Effect.gen(function* () {
+      const bad = { sessionReset: "none" } as unknown as PgPool.PgPoolOptions
+      const error = failureOf(yield* Effect.exit(Effect.scoped(PgPool.make(poolOptions(bad)))))
+      expect(error).toMatchObject({ _tag: "PgConfigError", key: "sessionReset" })
+    }),
+  )
 })

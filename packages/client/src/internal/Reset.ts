@@ -250,12 +250,16 @@ class ResetHandler implements Handler {
   private error: PgServerError | undefined = undefined
   /** Statements completed so far: says which one an error belongs to. */
   private completed = 0
+  /** Statements the reset runs: a ReadyForQuery before they all completed, without an error, is not its own. */
+  private readonly statements: number
 
   constructor(conn: Connection, shape: Shape, completion: Completion<void> | undefined) {
     this.conn = conn
     this.session = conn.session
     this.shape = shape
     this.completion = completion
+    this.statements =
+      (shape.rollback ? 1 : 0) + (shape.rollbackOnly ? 0 : 1 + (shape.prepare ? 1 : 0) + executed(shape).length)
   }
 
   sent(): void {
@@ -291,17 +295,22 @@ class ResetHandler implements Handler {
         return false
       }
       case Backend.Type.ReadyForQuery:
+        if (this.error === undefined && this.completed !== this.statements) return this.unexpected(type)
         if (this.error !== undefined || this.session.transactionStatus !== "I") this.fail()
         else this.completion?.succeed()
         return true
       default:
-        this.session.destroy(
-          new PgProtocolError({
-            message: `unexpected message '${String.fromCharCode(type)}' in reply to the pool's reset`,
-          }),
-        )
-        return true
+        return this.unexpected(type)
     }
+  }
+
+  private unexpected(type: number): true {
+    this.session.destroy(
+      new PgProtocolError({
+        message: `unexpected message '${String.fromCharCode(type)}' in reply to the pool's reset`,
+      }),
+    )
+    return true
   }
 
   onFailure(error: PgConnectionError | PgProtocolError): void {
