@@ -6,7 +6,8 @@
  * the same connection (a pool of one; the backend pid is checked). Function calls also go through
  * the pool's shortcuts, whose fast path checks out and releases inside one callback. A `PREPARE`
  * inside a function (no command tag shows it) is found by the default reset, which then closes the
- * connection instead of reusing it; the `PgPool.fullReset` hook deallocates it instead.
+ * connection instead of reusing it; the `PgPool.fullReset` hook deallocates it instead. The
+ * reset's own prepared statements are prepared again after a `DEALLOCATE ALL`.
  */
 import * as PgPool from "@pgfx/client/PgPool"
 import type * as PgConnection from "@pgfx/client/PgConnection"
@@ -254,17 +255,26 @@ describe("a released connection is clean for the next borrower", () => {
     }),
   )
 
-  it.live("DEALLOCATE ALL, plain or inside a function, leaves the reset working on the same connection", () =>
+  it.live("the reset's own statements are prepared again after DEALLOCATE ALL", () =>
     Effect.gen(function* () {
       const pool = yield* PgPool.make(poolOptions({ max: 1 }))
       const pid = yield* pidOf(pool)
+      // Plain SQL: the command tag tells the session, and the next reset prepares them again.
       yield* pool.withConnection((conn) => conn.execute("SET work_mem = '1234kB'; DEALLOCATE ALL"))
       yield* kinds[0]!.clean(pool)
-      yield* pool.withConnection((conn) =>
-        conn.execute("SET work_mem = '1234kB'; DO $$BEGIN EXECUTE 'DEALLOCATE ALL'; END$$"),
-      )
       yield* kinds[0]!.clean(pool)
       expect(yield* pidOf(pool)).toBe(pid)
+      // Inside a function no tag tells: the reset fails on a missing statement and closes the
+      // connection; what was pipelined behind it did not run. (A fresh pool: above, the cached
+      // statements the DEALLOCATE dropped made the connection re-parse everything from then on.)
+      const fresh = yield* PgPool.make(poolOptions({ max: 1 }))
+      const freshPid = yield* pidOf(fresh)
+      yield* fresh.withConnection((conn) =>
+        conn.execute("SET work_mem = '1234kB'; DO $$BEGIN EXECUTE 'DEALLOCATE ALL'; END$$"),
+      )
+      yield* afterClosingReset(kinds[0]!.clean(fresh))
+      yield* kinds[0]!.clean(fresh)
+      expect(yield* pidOf(fresh)).not.toBe(freshPid)
     }),
   )
 

@@ -7,10 +7,16 @@
  * once and never waited for. The session's FIFO puts it ahead of whatever the next borrower sends,
  * so its answer arrives first and costs no round trip of its own.
  *
- * - It is one simple query, inside `BEGIN ... COMMIT` (after a `ROLLBACK` when the checkout may
- *   have left a transaction open). If any of its statements fails, the server skips the rest of
- *   it and stays in the failed transaction, so requests already pipelined behind it fail without
- *   running; the reset's handler then closes the session before their replies are read.
+ * - It is extended-protocol messages ending in one Sync: each statement is prepared once per
+ *   session under a name of its own (`pgfx_reset_<n>`; the statement cache's names are longer),
+ *   so a release costs the server only Bind and Execute. Behind a proxy that may move the session
+ *   to another server connection, or with `namedStatements: false`, each statement is parsed as
+ *   the unnamed statement every time instead.
+ * - It runs inside `BEGIN ... COMMIT` (after a `ROLLBACK` when the checkout may have left a
+ *   transaction open), and `BEGIN` is parsed with it every time. If any later message fails (a
+ *   statement, or a named statement the server no longer has), the server stays in the failed
+ *   transaction, so requests already pipelined behind it fail without running; the reset's
+ *   handler then closes the session before their replies are read.
  * - pgfx's own prepared statements (the statement cache) survive: no `DISCARD ALL`, no
  *   `DEALLOCATE ALL`. SQL-level prepared statements are deallocated by name (a `DO` block over
  *   `pg_prepared_statements WHERE from_sql`) when the session saw a `PREPARE` command complete;
@@ -66,6 +72,14 @@ export const undone: ReadonlyArray<string> = [
   unlock,
 ]
 
+/** Statements prepared once per session, by index: `pgfx_reset_<index>`. */
+const named: ReadonlyArray<string> = [...undone.slice(0, -1), unlock, unlockChecked, deallocateSqlPrepared, "COMMIT"]
+const UNLOCK = named.indexOf(unlock)
+const UNLOCK_CHECKED = named.indexOf(unlockChecked)
+const DEALLOCATE = named.indexOf(deallocateSqlPrepared)
+const COMMIT = named.indexOf("COMMIT")
+const nameOf = (index: number) => `pgfx_reset_${index}`
+
 /** What one reset sends. */
 interface Shape {
   /** A transaction may be open: `ROLLBACK` first. */
@@ -76,20 +90,53 @@ interface Shape {
   readonly deallocate: boolean
   /** Fail when a SQL-level prepared statement is left (scope `"full"`, when not deallocating). */
   readonly check: boolean
+  /** The named statements are used: prepared in this message run first when `prepare`. */
+  readonly named: boolean
+  readonly prepare: boolean
 }
 
-/** The statements a shape runs after `BEGIN`. */
-const executed = (shape: Shape): Array<string> => [
-  ...(shape.deallocate ? [deallocateSqlPrepared] : []),
-  ...undone.slice(0, -1),
-  shape.check ? unlockChecked : unlock,
-  "COMMIT",
-]
+const bindExecute = (w: Writer, statement: string) => {
+  Frontend.bind(w, "", statement, [], [], [])
+  Frontend.execute(w, "")
+}
 
-/** The reset's simple query. */
-const sqlOf = (shape: Shape): string => {
-  const rollback = shape.rollback ? "ROLLBACK;\n" : ""
-  return shape.rollbackOnly ? "ROLLBACK" : `${rollback}BEGIN;\n${executed(shape).join(";\n")}`
+const unnamed = (w: Writer, sql: string) => {
+  Frontend.parse(w, "", sql)
+  bindExecute(w, "")
+}
+
+/** The statements a shape executes after `BEGIN`, as indexes into {@link named}. */
+const executed = (shape: Shape): Array<number> => {
+  const list = shape.deallocate ? [DEALLOCATE] : []
+  for (let i = 0; i < UNLOCK; i++) list.push(i)
+  list.push(shape.check ? UNLOCK_CHECKED : UNLOCK, COMMIT)
+  return list
+}
+
+/** Writes a reset's messages, Sync included. */
+const write = (w: Writer, shape: Shape): void => {
+  if (shape.rollback) unnamed(w, "ROLLBACK")
+  if (!shape.rollbackOnly) {
+    // Parsed every time: were it a named statement the server lost, nothing after it would run in
+    // a transaction block, and a failure would not stop the requests behind the reset.
+    unnamed(w, "BEGIN")
+    if (shape.prepare) {
+      // A proxy that answered the startup itself (PgBouncer) gives a process id of its own: the
+      // session may then move to another server connection, where the names do not exist.
+      unnamed(w, "SELECT pg_catalog.pg_backend_pid()")
+      // Once per session. Close first: the name may still exist (e.g. after a `DEALLOCATE` of
+      // another statement, which makes the session prepare them all again).
+      for (let i = 0; i < named.length; i++) {
+        Frontend.close(w, "S", nameOf(i))
+        Frontend.parse(w, nameOf(i), named[i]!)
+      }
+    }
+    for (const i of executed(shape)) {
+      if (shape.named) bindExecute(w, nameOf(i))
+      else unnamed(w, named[i]!)
+    }
+  }
+  Frontend.sync(w)
 }
 
 /** Frames by shape, built on first use (a handful of shapes ever occur). */
@@ -97,11 +144,15 @@ const frames = new Map<number, Uint8Array>()
 
 const frameOf = (shape: Shape): Uint8Array => {
   const key =
-    (shape.rollback ? 1 : 0) | (shape.rollbackOnly ? 2 : 0) | (shape.deallocate ? 4 : 0) | (shape.check ? 8 : 0)
+    (shape.rollback ? 1 : 0) |
+    (shape.rollbackOnly ? 2 : 0) |
+    (shape.deallocate ? 4 : 0) |
+    (shape.check ? 8 : 0) |
+    (shape.named ? 16 : 0) |
+    (shape.prepare ? 32 : 0)
   let frame = frames.get(key)
   if (frame === undefined) {
-    const sql = sqlOf(shape)
-    frame = Frontend.build((w) => Frontend.query(w, sql))
+    frame = Frontend.build((w) => write(w, shape))
     frames.set(key, frame)
   }
   return frame
@@ -109,15 +160,36 @@ const frameOf = (shape: Shape): Uint8Array => {
 
 /** The tag of a completed `PREPARE` command, NUL-terminated. */
 const prepareTag = new TextEncoder().encode("PREPARE\0")
+/** Tags of commands that drop prepared statements, the reset's included: `DEALLOCATE [ALL]`, `DISCARD ALL`. */
+const deallocateTag = new TextEncoder().encode("DEALLOCATE")
+const discardAllTag = new TextEncoder().encode("DISCARD ALL\0")
+
+const startsWith = (buf: Uint8Array, start: number, end: number, prefix: Uint8Array): boolean => {
+  if (end - start < prefix.length) return false
+  for (let i = 0; i < prefix.length; i++) if (buf[start + i] !== prefix[i]) return false
+  return true
+}
 
 /**
- * Reads the CommandComplete body in `buf[start, end)`: a `PREPARE` means the session holds a
- * SQL-level prepared statement the reset must deallocate. A few byte comparisons, no allocation.
+ * Reads the CommandComplete body in `buf[start, end)` for what the reset must know: a `PREPARE`
+ * (the session holds a SQL-level prepared statement to deallocate), a `DEALLOCATE` or
+ * `DISCARD ALL` (the reset's own statements may be gone: prepare them again). A byte compare or
+ * two, no allocation.
  */
 export const noteTag = (session: Session, buf: Uint8Array, start: number, end: number): void => {
-  if (session.sqlPrepared || end - start !== prepareTag.length || buf[start] !== 0x50) return
-  for (let i = 1; i < prepareTag.length; i++) if (buf[start + i] !== prepareTag[i]) return
-  session.sqlPrepared = true
+  const first = buf[start]
+  if (first === 0x50) {
+    if (!session.sqlPrepared && end - start === prepareTag.length && startsWith(buf, start, end, prepareTag)) {
+      session.sqlPrepared = true
+    }
+  } else if (first === 0x44 && session.resetPrepared) {
+    if (
+      startsWith(buf, start, end, deallocateTag) ||
+      (end - start === discardAllTag.length && startsWith(buf, start, end, discardAllTag))
+    ) {
+      session.resetPrepared = false
+    }
+  }
 }
 
 /** The shape of the next reset of `conn`'s session. */
@@ -126,13 +198,16 @@ const shapeOf = (conn: Connection, scope: ResetScope, deallocate: boolean): Shap
   // With requests still in flight, their final transaction status is not known yet. (While a
   // chunk is dispatched, the current request may be the one whose completion released us.)
   const inFlight = session.pending > (session.isDispatching ? 1 : 0)
-  // A request in flight may yet complete a PREPARE whose tag is not read yet.
+  // A request in flight may yet complete a PREPARE or a DEALLOCATE whose tag is not read yet.
   const dealloc = deallocate || (scope !== "transactionOnly" && (session.sqlPrepared || inFlight))
+  const named = conn.config.namedStatements && !conn.cache.serverMayChange
   return {
     rollback: inFlight || session.transactionStatus !== "I",
     rollbackOnly: scope === "transactionOnly" && !deallocate,
     deallocate: dealloc,
     check: scope === "full" && !dealloc,
+    named,
+    prepare: named && (inFlight || !session.resetPrepared),
   }
 }
 
@@ -168,6 +243,7 @@ export const fullReset = (conn: Connection) => {
 
 /** Reads the reset's replies; closes the session if it did not end idle and without error. */
 class ResetHandler implements Handler {
+  private readonly conn: Connection
   private readonly session: Session
   private readonly shape: Shape
   private readonly completion: Completion<void> | undefined
@@ -178,15 +254,20 @@ class ResetHandler implements Handler {
   private readonly statements: number
 
   constructor(conn: Connection, shape: Shape, completion: Completion<void> | undefined) {
+    this.conn = conn
     this.session = conn.session
     this.shape = shape
     this.completion = completion
-    this.statements = (shape.rollback ? 1 : 0) + (shape.rollbackOnly ? 0 : 1 + executed(shape).length)
+    this.statements =
+      (shape.rollback ? 1 : 0) + (shape.rollbackOnly ? 0 : 1 + (shape.prepare ? 1 : 0) + executed(shape).length)
   }
 
   sent(): void {
     const session = this.session
-    if (!this.shape.rollbackOnly) session.sqlPrepared = false
+    if (!this.shape.rollbackOnly) {
+      session.sqlPrepared = false
+      if (this.shape.named) session.resetPrepared = true
+    }
     session.sentSinceReset = false
     // The reset answers before anything sent after it, and either ends idle or closes the session.
     session.transactionStatus = "I"
@@ -199,8 +280,14 @@ class ResetHandler implements Handler {
         this.session.commandCount--
         this.completed++
         return false
-      case Backend.Type.RowDescription:
       case Backend.Type.DataRow:
+        // The first row of a preparing reset is the server's process id (see `write`).
+        if (this.shape.prepare && this.completed === (this.shape.rollback ? 2 : 1))
+          this.checkProcessId(buf, view, start)
+        return false
+      case Backend.Type.ParseComplete:
+      case Backend.Type.BindComplete:
+      case Backend.Type.CloseComplete:
         return false
       case Backend.Type.ErrorResponse: {
         const msg = Backend.decode(type, buf, view, start, end)
@@ -231,11 +318,19 @@ class ResetHandler implements Handler {
     this.completion?.fail(error)
   }
 
+  /** A DataRow of one text column: the backend's process id, compared with BackendKeyData's. */
+  private checkProcessId(buf: Uint8Array, view: DataView, start: number): void {
+    const length = view.getInt32(start + 2)
+    const pid = length < 0 ? "" : new TextDecoder().decode(buf.subarray(start + 6, start + 6 + length))
+    if (pid !== String(this.session.processId)) this.conn.cache.serverMayChange = true
+  }
+
   /** Whether the error is the check's: a SQL-level prepared statement no command tag showed. */
   private isCheckFailure(error: PgServerError): boolean {
     if (!this.shape.check || error.code !== "22012") return false
-    // ROLLBACK and BEGIN complete before the statements of `executed`.
-    return this.completed === (this.shape.rollback ? 2 : 1) + executed(this.shape).indexOf(unlockChecked)
+    // ROLLBACK, BEGIN and the process id complete before the statements of `executed`.
+    const before = (this.shape.rollback ? 2 : 1) + (this.shape.prepare ? 1 : 0)
+    return this.completed === before + executed(this.shape).indexOf(UNLOCK_CHECKED)
   }
 
   private fail(): void {

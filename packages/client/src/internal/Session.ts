@@ -87,6 +87,11 @@ export class Session {
    * which a pool's reset deallocates (see Reset.ts). The reset clears it.
    */
   sqlPrepared = false
+  /**
+   * Whether the pool's reset statements are prepared on the server under their names (Reset.ts);
+   * cleared by a `DEALLOCATE` or `DISCARD ALL` command, so the next reset prepares them again.
+   */
+  resetPrepared = false
   /** Whether a request was sent since the last reset: a pool's reset is skipped otherwise. */
   sentSinceReset = true
   /**
