@@ -1,26 +1,38 @@
 /**
- * What the pool's checkout + release costs per query, reset included, and what waiting for a
- * reset on every release (as asyncpg does) would cost: queries per second for
+ * What the pool's checkout + release costs per query, reset included: for each row, 10 fibers run
+ * `SELECT $1::int` with one checkout per query (W1's shape), and the row reports the median over
+ * interleaved rounds of wall µs/query, client CPU µs/query (`process.cpuUsage`) and server CPU
+ * µs/query (the backends' `/proc/<pid>/schedstat`, Linux with the server on this machine; "-"
+ * elsewhere). Server CPU is the steadiest number on a shared machine.
  *
  * - `direct`: 10 fibers, each with its own connection (no pool, no reset),
- * - `pool`: 10 fibers through `PgPool.fetchVal` (one checkout per query; the pool's reset is
- *   written with each release and answered ahead of the next query, no round trip of its own),
- * - `pool+fullReset`: the same with `reset: PgPool.fullReset`, a hook the pool waits for on
- *   every release (a reset round trip per release, before the pool's own).
+ * - `pool <sessionReset>`: 10 fibers through `PgPool.fetchVal`, for each `sessionReset` scope
+ *   (`full` is the default; the reset is written with each release and answered ahead of the next
+ *   query, no round trip of its own),
+ * - `pool+fullReset`: `reset: PgPool.fullReset`, a hook the pool waits for on every release.
  *
- * Run: `node bench/pool-reset.ts [queries]` (starts a throwaway PostgreSQL; `PGFX_TEST_URL` to use
- * an existing server). Numbers depend on the machine; compare the rows with each other.
+ * `CACHED=n` first runs n other statements on every connection, so the statement cache holds them:
+ * the default reset's look for SQL-level prepared statements reads every prepared statement of
+ * the session, and its cost grows with them.
+ *
+ * Run: `node bench/pool-reset.ts [queries per run]` (starts a throwaway PostgreSQL;
+ * `PGFX_BENCH_URL` to use an existing server). `ROUNDS` (default 5).
  */
 import * as PgConnection from "@pgfx/client/PgConnection"
 import * as PgPool from "@pgfx/client/PgPool"
 import * as TempCluster from "@pgfx/testing/TempCluster"
-import { Effect, Option } from "effect"
+import { Effect } from "effect"
+import * as fs from "node:fs"
 
-const total = Number(process.argv[2] ?? 20_000)
+const total = Number(process.argv[2] ?? 10_000)
+const rounds = Number(process.env.ROUNDS ?? 5)
+const cached = Number(process.env.CACHED ?? 0)
 const fibers = 10
 
+type Query = (worker: number, i: number) => Effect.Effect<unknown, unknown>
+
 /** `fibers` workers, worker `w` running queries w, w + fibers, ... */
-const run = (count: number, query: (worker: number, i: number) => Effect.Effect<unknown, unknown>) =>
+const run = (count: number, query: Query) =>
   Effect.forEach(
     Array.from({ length: fibers }, (_, w) => w),
     (w) =>
@@ -30,32 +42,99 @@ const run = (count: number, query: (worker: number, i: number) => Effect.Effect<
     { concurrency: "unbounded", discard: true },
   )
 
-const measure = (label: string, query: (worker: number, i: number) => Effect.Effect<unknown, unknown>) =>
-  Effect.gen(function* () {
-    yield* run(1_000, query) // warm up: statement cache, JIT
-    const started = performance.now()
-    yield* run(total, query)
-    const seconds = (performance.now() - started) / 1000
-    console.log(
-      `${label.padEnd(16)} ${Math.round(total / seconds)
-        .toString()
-        .padStart(7)} q/s`,
+/** CPU time (µs) the processes `pids` have used so far, or undefined where /proc cannot tell. */
+const serverCpu = (pids: ReadonlyArray<number>): number | undefined => {
+  try {
+    return pids.reduce(
+      (sum, pid) => sum + Number(fs.readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ")[0]) / 1000,
+      0,
     )
-  })
+  } catch {
+    return undefined
+  }
+}
+
+interface Row {
+  readonly label: string
+  readonly query: Query
+  readonly pids: ReadonlyArray<number>
+  readonly wall: Array<number>
+  readonly client: Array<number>
+  readonly server: Array<number>
+}
+
+const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
 const program = Effect.gen(function* () {
-  const cluster = yield* TempCluster.make()
-  const options = { host: cluster.host, port: cluster.port, user: cluster.user, database: cluster.database }
-  console.log(`${total} queries (SELECT $1::int), ${fibers} fibers, PostgreSQL ${cluster.versionString}`)
+  const url = process.env.PGFX_BENCH_URL
+  const options =
+    url !== undefined
+      ? { url }
+      : yield* Effect.map(TempCluster.make(), (c) => ({
+          host: c.host,
+          port: c.port,
+          user: c.user,
+          database: c.database,
+        }))
+  const admin = yield* PgConnection.make(options)
+  const backends = (name: string) =>
+    Effect.map(admin.fetch("SELECT pid FROM pg_stat_activity WHERE application_name = $1", [name]), (rows) =>
+      rows.map((r) => Number(r.get("pid"))),
+    )
+  const others = Array.from({ length: cached }, (_, k) => `SELECT $1::int + ${k} AS v${k}`)
+  const rows: Array<Row> = []
+  const add = (label: string, query: Query, pids: ReadonlyArray<number>) =>
+    rows.push({ label, query, pids, wall: [], client: [], server: [] })
 
-  const conns = yield* Effect.forEach(Array.from({ length: fibers }), () => PgConnection.make(options))
-  yield* measure("direct", (w, i) => Effect.map(conns[w]!.fetchVal("SELECT $1::int", [i]), Option.getOrThrow))
+  const conns = yield* Effect.forEach(Array.from({ length: fibers }), () =>
+    PgConnection.make({ ...options, applicationName: "bench_direct" }),
+  )
+  for (const conn of conns) for (const sql of others) yield* conn.fetchVal(sql, [1])
+  add("direct", (w, i) => conns[w]!.fetchVal("SELECT $1::int", [i]), yield* backends("bench_direct"))
 
-  const pool = yield* PgPool.make({ ...options, min: fibers, max: fibers })
-  yield* measure("pool", (_, i) => Effect.map(pool.fetchVal("SELECT $1::int", [i]), Option.getOrThrow))
+  const pools: Array<[string, PgPool.PgPoolOptions]> = [
+    ["pool full", { sessionReset: "full" }],
+    ["pool noPreparedScan", { sessionReset: "noPreparedScan" }],
+    ["pool transactionOnly", { sessionReset: "transactionOnly" }],
+    ["pool+fullReset", { reset: PgPool.fullReset }],
+  ]
+  for (const [label, extra] of pools) {
+    const name = `bench_${label.replace(/\W/g, "_")}`
+    const pool = yield* PgPool.make({ ...options, ...extra, applicationName: name, min: fibers, max: fibers })
+    // Every connection of the pool runs the other statements once (a checkout each, all at once).
+    yield* Effect.forEach(
+      Array.from({ length: fibers }),
+      () => pool.withConnection((conn) => Effect.forEach(others, (sql) => conn.fetchVal(sql, [1]), { discard: true })),
+      { concurrency: "unbounded", discard: true },
+    )
+    add(label, (_, i) => pool.fetchVal("SELECT $1::int", [i]), yield* backends(name))
+  }
 
-  const resetting = yield* PgPool.make({ ...options, min: fibers, max: fibers, reset: PgPool.fullReset })
-  yield* measure("pool+fullReset", (_, i) => Effect.map(resetting.fetchVal("SELECT $1::int", [i]), Option.getOrThrow))
+  for (const row of rows) yield* run(1_000, row.query) // warm up: statement cache, JIT
+  for (let round = 0; round < rounds; round++) {
+    for (const row of rows) {
+      const server = serverCpu(row.pids)
+      const cpu = process.cpuUsage()
+      const started = performance.now()
+      yield* run(total, row.query)
+      row.wall.push(((performance.now() - started) * 1000) / total)
+      const used = process.cpuUsage(cpu)
+      row.client.push((used.user + used.system) / total)
+      const after = serverCpu(row.pids)
+      if (server !== undefined && after !== undefined) row.server.push((after - server) / total)
+    }
+  }
+  console.log(
+    `${total} queries (SELECT $1::int) per run, ${fibers} fibers, ${cached} other cached statements, ` +
+      `medians of ${rounds} interleaved rounds, µs per query`,
+  )
+  console.log(`${"".padEnd(22)} ${"wall".padStart(7)} ${"client".padStart(7)} ${"server".padStart(7)}`)
+  const show = (x: number | undefined) => (x === undefined ? "-" : x.toFixed(1)).padStart(7)
+  for (const row of rows) {
+    console.log(
+      `${row.label.padEnd(22)} ${show(median(row.wall))} ${show(median(row.client))} ${show(median(row.server))}`,
+    )
+  }
 }).pipe(Effect.scoped)
 
 Effect.runPromise(program).catch((error: unknown) => {

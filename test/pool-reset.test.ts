@@ -4,13 +4,16 @@
  * SQL-level prepared statement, sequence state, an open or failed transaction — made through plain
  * SQL and through a PL/pgSQL function (which no client can see), is gone for the next borrower of
  * the same connection (a pool of one; the backend pid is checked). Function calls also go through
- * the pool's shortcuts, whose fast path checks out and releases inside one callback. The one
- * exception, a `PREPARE` inside a function, needs the `PgPool.fullReset` hook.
+ * the pool's shortcuts, whose fast path checks out and releases inside one callback. A `PREPARE`
+ * inside a function (no command tag shows it) is found by the default reset, which then closes the
+ * connection instead of reusing it; the `PgPool.fullReset` hook deallocates it instead. The
+ * reset's own prepared statements are prepared again after a `DEALLOCATE ALL`.
  */
 import * as PgPool from "@pgfx/client/PgPool"
 import type * as PgConnection from "@pgfx/client/PgConnection"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { Effect, Option } from "effect"
+import { Effect, Exit, Option } from "effect"
+import * as PgError from "@pgfx/client/PgError"
 import { testCluster } from "./support/cluster.ts"
 import { withAdmin } from "./support/connect.ts"
 import { failureOf, poolOptions } from "./support/pool.ts"
@@ -233,6 +236,90 @@ describe("a released connection is clean for the next borrower", () => {
       Option.getOrThrow(yield* pool.fetchVal("SELECT pool_reset_prepare()"))
       yield* preparedClean(pool)
       expect(yield* pidOf(pool)).toBe(pid)
+    }),
+  )
+
+  /**
+   * The next borrower's first request: when it was pipelined behind a reset that closed the
+   * connection, it did not run and fails with an error that is safe to retry; run again, it runs
+   * on a fresh connection.
+   */
+  const afterClosingReset = <A>(effect: Effect.Effect<A, unknown>) =>
+    Effect.flatMap(Effect.exit(effect), (exit) => {
+      if (Exit.isSuccess(exit)) return Effect.succeed(exit.value)
+      const error = failureOf(exit)
+      expect(error).toMatchObject({ _tag: "PgConnectionError", reason: "Closed", sent: false })
+      expect(PgError.isSafeToRetry(error)).toBe(true)
+      return effect
+    })
+
+  it.live("SQL-level prepared statement, through a function: the default reset closes the connection", () =>
+    Effect.gen(function* () {
+      const pool = yield* PgPool.make(poolOptions({ max: 1 }))
+      const pid = yield* pidOf(pool)
+      // Through the fast path and through a checkout.
+      yield* pool.fetchVal("SELECT pool_reset_prepare()")
+      yield* afterClosingReset(pool.withConnection((conn) => conn.execute("PREPARE report_q AS SELECT 2")))
+      const second = yield* pidOf(pool)
+      expect(second).not.toBe(pid)
+      yield* pool.withConnection((conn) => conn.fetchVal("SELECT pool_reset_prepare()"))
+      yield* afterClosingReset(preparedClean(pool))
+      expect(yield* pidOf(pool)).not.toBe(second)
+    }),
+  )
+
+  it.live("the reset's own statements are prepared again after DEALLOCATE ALL", () =>
+    Effect.gen(function* () {
+      const pool = yield* PgPool.make(poolOptions({ max: 1 }))
+      const pid = yield* pidOf(pool)
+      // Plain SQL: the command tag tells the session, and the next reset prepares them again.
+      yield* pool.withConnection((conn) => conn.execute("SET work_mem = '1234kB'; DEALLOCATE ALL"))
+      yield* kinds[0]!.clean(pool)
+      yield* kinds[0]!.clean(pool)
+      expect(yield* pidOf(pool)).toBe(pid)
+      // Inside a function no tag tells: the reset fails on a missing statement and closes the
+      // connection; what was pipelined behind it did not run. (A fresh pool: above, the cached
+      // statements the DEALLOCATE dropped made the connection re-parse everything from then on.)
+      const fresh = yield* PgPool.make(poolOptions({ max: 1 }))
+      const freshPid = yield* pidOf(fresh)
+      yield* fresh.withConnection((conn) =>
+        conn.execute("SET work_mem = '1234kB'; DO $$BEGIN EXECUTE 'DEALLOCATE ALL'; END$$"),
+      )
+      yield* afterClosingReset(kinds[0]!.clean(fresh))
+      yield* kinds[0]!.clean(fresh)
+      expect(yield* pidOf(fresh)).not.toBe(freshPid)
+    }),
+  )
+
+  it.live("sessionReset: noPreparedScan leaves a PREPARE made inside a function; transactionOnly only rolls back", () =>
+    Effect.gen(function* () {
+      const scanless = yield* PgPool.make(poolOptions({ max: 1, sessionReset: "noPreparedScan" }))
+      const pid = yield* pidOf(scanless)
+      yield* scanless.fetchVal("SELECT pool_reset_prepare()")
+      expect(
+        Option.getOrThrow(yield* scanless.fetchVal("SELECT count(*) FROM pg_prepared_statements WHERE from_sql")),
+      ).toBe(1n)
+      // Everything else is still reset.
+      yield* scanless.withConnection((conn) => conn.execute("SET work_mem = '1234kB'"))
+      yield* kinds[0]!.clean(scanless)
+      expect(yield* pidOf(scanless)).toBe(pid)
+
+      const bare = yield* PgPool.make(poolOptions({ max: 1, sessionReset: "transactionOnly" }))
+      yield* bare.withConnection((conn) => conn.execute("SET work_mem = '1234kB'"))
+      expect(Option.getOrThrow(yield* bare.fetchVal("SELECT current_setting('work_mem')"))).toBe("1234kB")
+      yield* bare.withConnection((conn) =>
+        Effect.andThen(conn.execute("BEGIN"), conn.execute("INSERT INTO pool_reset_rows VALUES (4)")),
+      )
+      expect(yield* bare.withConnection((conn) => Effect.succeed(conn.transactionStatus))).toBe("idle")
+      expect(Option.getOrThrow(yield* bare.fetchVal("SELECT count(*) FROM pool_reset_rows"))).toBe(0n)
+    }),
+  )
+
+  it.live("an unknown sessionReset is a PgConfigError naming the option", () =>
+    Effect.gen(function* () {
+      const bad = { sessionReset: "none" } as unknown as PgPool.PgPoolOptions
+      const error = failureOf(yield* Effect.exit(Effect.scoped(PgPool.make(poolOptions(bad)))))
+      expect(error).toMatchObject({ _tag: "PgConfigError", key: "sessionReset" })
     }),
   )
 })

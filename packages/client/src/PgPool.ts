@@ -11,9 +11,10 @@
  *   transaction on one of the pool's connections (`PgClient.transaction`, or a pinned
  *   `PgCurrentConnection`): there they run on its connection, so they commit and roll back
  *   with it.
- * - Every release resets the session (see {@link resetSql}): what a borrower changed, even inside
- *   a function, never reaches the next one. The reset is written with the release and answered
- *   before the next borrower's first query, so it costs no round trip; the statement cache survives.
+ * - Every release resets the session (see {@link resetSql} and the `sessionReset` option): what a
+ *   borrower changed, even inside a function, never reaches the next one. The reset is written
+ *   with the release and answered before the next borrower's first query, so it costs no round
+ *   trip; the statement cache survives.
  * - Connections closed by the server while idle (restart, `pg_terminate_backend`, idle timeouts)
  *   leave the pool at once and are replaced on demand; a connection that breaks while checked
  *   out frees its slot at once.
@@ -42,7 +43,8 @@
  * @since 0.1.0
  */
 import { Cause, Context, Data, Duration, Effect, Exit, Redacted, Scope } from "effect"
-import { leaseOf, usable } from "./internal/Lease.ts"
+import { Connection } from "./internal/Connection.ts"
+import { leaseOf, unguard, usable } from "./internal/Lease.ts"
 import { causeOf, type Member, PoolCore, type PoolSettings, type Restore } from "./internal/Pool.ts"
 import * as FastQuery from "./internal/FastQuery.ts"
 import * as Reset from "./internal/Reset.ts"
@@ -51,7 +53,7 @@ import * as RowSchema from "./internal/RowSchema.ts"
 import * as PgConfig from "./PgConfig.ts"
 import type { PgConnectionOptions } from "./PgConfig.ts"
 import * as PgConnection from "./PgConnection.ts"
-import type { PgConnectError, PgInterfaceError, PgQueryError, PgTimeoutError } from "./PgError.ts"
+import { type PgConnectError, PgInterfaceError, type PgQueryError, type PgTimeoutError } from "./PgError.ts"
 import type { PgRecord } from "./PgRecord.ts"
 import { type Fragment, normalize } from "./PgSql.ts"
 
@@ -138,6 +140,37 @@ export interface PgPoolOptions<R = never> extends PgConnectionOptions {
    * (bounded by `releaseTimeout`). A failure closes the connection instead of reusing it.
    */
   readonly reset?: ((conn: PgConnection.PgConnection) => Effect.Effect<unknown, unknown, R>) | undefined
+  /**
+   * What the pool's own reset on release undoes (default `"full"`; `init` is followed by the same
+   * reset):
+   *
+   * - `"full"`: everything a borrower can leave in a session ({@link resetSql}): an open or failed
+   *   transaction, cursors, LISTEN, session advisory locks, the session user and role, every
+   *   setting, temporary objects, sequence state, SQL-level prepared statements. A SQL-level
+   *   prepared statement made without a `PREPARE` command the pool saw (inside a function:
+   *   `EXECUTE 'PREPARE ...'`) is found by reading `pg_prepared_statements` on every release, a
+   *   cost that grows with the number of prepared statements in the session (the statement
+   *   cache's included); finding one closes the connection instead of reusing it, and the next
+   *   borrower's first request pipelined behind it fails with a `PgConnectionError` that is safe
+   *   to retry.
+   * - `"noPreparedScan"`: the same without reading `pg_prepared_statements`: a SQL-level prepared
+   *   statement is deallocated only when the pool saw a `PREPARE` command complete, so one made
+   *   inside a function reaches the next borrower. For apps that never prepare inside functions.
+   * - `"transactionOnly"`: only a transaction left open or failed is rolled back; settings, the
+   *   role and session user, advisory locks, LISTEN, cursors WITH HOLD, temporary tables,
+   *   sequence state and SQL-level prepared statements all reach the next borrower, and what
+   *   `init` changes is kept. Nothing at all is sent when the transaction ended. For apps that
+   *   promise to leave no session state behind and want the cheapest release.
+   *
+   * @example
+   * ```ts
+   * import * as PgPool from "@pgfx/client/PgPool"
+   *
+   * // This app never runs PREPARE inside a function: skip the per-release scan for them.
+   * const pool = PgPool.make({ url: "postgres://app@localhost/app", sessionReset: "noPreparedScan" })
+   * ```
+   */
+  readonly sessionReset?: "full" | "noPreparedScan" | "transactionOnly" | undefined
   /**
    * Opens a connection instead of `PgConnection.connect` (e.g. to fetch a fresh password). It
    * receives the pool's current connection options and must return a connection made by
@@ -274,13 +307,16 @@ export interface PgPool {
  * include `serverSettings`), temporary objects, sequence state.
  * @since 0.1.0
  */
-export const resetSql = Reset.resetStatements
+export const resetSql: string = Reset.undone.join(";\n")
 
 /**
  * Resets a session now and waits for it: rolls back an open transaction, then runs
- * {@link resetSql} and deallocates the SQL-level prepared statements (`PREPARE`); pgfx's own
- * prepared statements (its statement cache) are kept. A pool does this on every release by
- * itself, without a round trip; use this on a connection of your own.
+ * {@link resetSql} and deallocates every SQL-level prepared statement (`PREPARE`, also one made
+ * inside a function); pgfx's own prepared statements (its statement cache) are kept. It is the
+ * pool's own reset, sent as a request of the connection: a pool resets on every release by itself,
+ * without a round trip; use this on a connection of your own, or as a pool's `reset` hook to
+ * deallocate a function's `PREPARE` instead of closing the connection. A failure (the server
+ * refused the reset) also closes the connection.
  *
  * @example
  * ```ts
@@ -297,11 +333,14 @@ export const resetSql = Reset.resetStatements
  * @since 0.1.0
  */
 export const fullReset = (conn: PgConnection.PgConnection): Effect.Effect<void, PgQueryError> =>
-  Effect.flatMap(usable(conn, "reset"), () =>
-    Effect.asVoid(
-      conn.execute(`${conn.isInTransaction ? "ROLLBACK;\n" : ""}${resetSql};\n${Reset.deallocateSqlPrepared}`),
-    ),
-  )
+  Effect.flatMap(usable(conn, "reset"), () => {
+    const target = unguard(conn)
+    if (!(target instanceof Connection)) {
+      return Effect.fail(new PgInterfaceError({ message: "fullReset needs a connection made by PgConnection.connect" }))
+    }
+    const request = Reset.fullReset(target)
+    return target.request(request.write, request.handler)
+  })
 
 const optionKeys = [
   "min",
@@ -314,6 +353,7 @@ const optionKeys = [
   "init",
   "setup",
   "reset",
+  "sessionReset",
   "connect",
   "name",
 ] as const
@@ -362,12 +402,19 @@ const resolveSettings = (options: PgPoolOptions): { settings: PoolSettings; clos
       init: options.init,
       setup: options.setup,
       reset: options.reset,
+      sessionReset: sessionResetOf(options.sessionReset),
       connect,
       hookError: (hook, cause) =>
         new PgPoolHookError({ hook, message: `the pool's ${hook} hook failed: ${describe(cause)}`, cause }),
     },
     closeTimeoutMs: millis("closeTimeout", options.closeTimeout, undefined),
   }
+}
+
+const sessionResetOf = (scope: PgPoolOptions["sessionReset"]): Reset.ResetScope => {
+  if (scope === undefined) return "full"
+  if (scope === "full" || scope === "noPreparedScan" || scope === "transactionOnly") return scope
+  throw invalid("sessionReset", 'sessionReset must be "full", "noPreparedScan" or "transactionOnly"')
 }
 
 const describe = (cause: unknown): string =>

@@ -302,7 +302,13 @@ const attach = (socket: net.Socket, index: number): Conn => {
       conn.events.push({ _tag: "Failed", reason: `undecodable client bytes: ${String(e)}` })
     }
   })
-  socket.on("error", (e) => conn.events.push({ _tag: "Failed", reason: `socket error: ${e.message}` }))
+  // A client that closes its socket with replies still unread resets the connection (RST): that is
+  // the client closing it (e.g. a poisoned session), not a failure of the socket.
+  socket.on("error", (e: NodeJS.ErrnoException) =>
+    conn.events.push(
+      e.code === "ECONNRESET" ? { _tag: "Closed" } : { _tag: "Failed", reason: `socket error: ${e.message}` },
+    ),
+  )
   socket.on("close", () => conn.events.push({ _tag: "Closed" }))
   return conn
 }

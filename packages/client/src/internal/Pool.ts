@@ -43,7 +43,7 @@ import {
 import type { Level } from "./Gate.ts"
 import { unwatchLeak, watchLeak } from "./Debug.ts"
 import { guard, Lease, unguard } from "./Lease.ts"
-import { sendReset } from "./Reset.ts"
+import { type ResetScope, sendReset } from "./Reset.ts"
 import type { Session } from "./Session.ts"
 import { isTracing, withSpan } from "./Tracing.ts"
 
@@ -59,6 +59,7 @@ export interface PoolSettings {
   readonly init: ((conn: PgConnection) => Effect.Effect<unknown, unknown>) | undefined
   readonly setup: ((conn: PgConnection) => Effect.Effect<unknown, unknown>) | undefined
   readonly reset: ((conn: PgConnection) => Effect.Effect<unknown, unknown>) | undefined
+  readonly sessionReset: ResetScope
   readonly connect: (options: PgConnectionOptions) => Effect.Effect<PgConnection, PgPoolError>
   readonly hookError: (hook: "init" | "setup", cause: unknown) => PgPoolHookError
 }
@@ -364,7 +365,7 @@ export class PoolCore {
               : Effect.fail(hookError("init", causeOf(exit.cause)))
           }
           // What init changed in the session (SET, temporary tables, ...) is not for the borrowers.
-          sendReset(conn.session)
+          sendReset(conn, this.settings.sessionReset)
           box.conn = conn
           return Effect.void
         })
@@ -598,7 +599,7 @@ export class PoolCore {
 
   /** The pool's own reset, written without waiting, then the connection goes back. */
   private resetThenCheckIn(member: Member): Effect.Effect<void> {
-    sendReset(member.session)
+    sendReset(member.conn, this.settings.sessionReset)
     return warnListeners(this.checkIn(member))
   }
 

@@ -22,7 +22,7 @@ import { PgConnectionError, type PgLimitError, PgProtocolError, PgServerError } 
 import { ReplyLimits } from "./Limits.ts"
 import type { SessionDebug } from "./Debug.ts"
 import { unexpected } from "./Replies.ts"
-import { isPrepareTag } from "./Reset.ts"
+import { noteTag } from "./Reset.ts"
 
 /** A request in flight: it receives the messages of its own cycle. */
 export interface Handler {
@@ -106,6 +106,13 @@ export class Session {
    */
   sqlPrepared = false
   /**
+   * Whether the pool's reset statements are prepared on the server under their names (Reset.ts);
+   * cleared by a `DEALLOCATE` or `DISCARD ALL` command, so the next reset prepares them again.
+   */
+  resetPrepared = false
+  /** Whether a request was sent since the last reset: a pool's reset is skipped otherwise. */
+  sentSinceReset = true
+  /**
    * Requests abandoned by an interruption (pipelined ones, internal/Interrupt.ts) whose replies
    * have not come yet: a pool does not hand such a connection to the next borrower.
    */
@@ -176,6 +183,7 @@ export class Session {
       handler.onFailure(unsent(this.closeError))
       return
     }
+    this.sentSinceReset = true
     handler.sent?.(bytes)
     if (this.debug !== undefined) this.debug.frontend(bytes)
     this.queue.push(handler)
@@ -258,6 +266,7 @@ export class Session {
       handler.onFailure(unsent(this.closeError))
       return
     }
+    this.sentSinceReset = true
     handler.sent?.(bytes)
     if (this.debug !== undefined) this.debug.frontend(bytes)
     this.queue.splice(this.head + 1, 0, handler)
@@ -341,7 +350,7 @@ export class Session {
           }
           case Backend.Type.CommandComplete: {
             this.commandCount++
-            if (!this.sqlPrepared && isPrepareTag(reader.buf, reader.start, reader.end)) this.sqlPrepared = true
+            noteTag(this, reader.buf, reader.start, reader.end)
             break
           }
           case Backend.Type.PortalSuspended:
