@@ -9,8 +9,8 @@
  * `fetchVal` on loopback costs tens of microseconds.
  */
 import { Effect, Tracer } from "effect"
-import type { ConnectionEvents } from "../packages/client/src/internal/ConnectionEvents.ts"
-import { observe } from "../packages/client/src/internal/Instrument.ts"
+import type { ConnectionEvents } from "../packages/client/src/internal/connection/ConnectionEvents.ts"
+import { observe } from "../packages/client/src/internal/observe/Instrument.ts"
 import * as PgConfig from "../packages/client/src/PgConfig.ts"
 import * as PgMetrics from "../packages/client/src/PgMetrics.ts"
 

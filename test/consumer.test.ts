@@ -158,7 +158,7 @@ describe.concurrent("installed from the packed tarballs", () => {
   })
 
   it("keeps internal modules private", async () => {
-    const probe = `import("@pgfx/client/internal/Connection").then(() => process.exit(1), (e) => console.log(e.code))`
+    const probe = `import("@pgfx/client/internal/connection/Connection").then(() => process.exit(1), (e) => console.log(e.code))`
     const result = await ok(node24, ["--input-type=module", "-e", probe], app)
     expect(result.stdout.trim()).toBe("ERR_PACKAGE_PATH_NOT_EXPORTED")
   })

@@ -5,8 +5,8 @@
  * after the first of a statement) through what can go wrong: interruption, encoding failures,
  * bad column indexes, stale statements, closing, and the pool's bookkeeping afterwards.
  */
-import { Connection } from "@pgfx/client/internal/Connection"
-import { unguard } from "@pgfx/client/internal/Lease"
+import { Connection } from "@pgfx/client/internal/connection/Connection"
+import { unguard } from "@pgfx/client/internal/pool/Lease"
 import { PgEncodeError, PgInterfaceError } from "@pgfx/client/PgError"
 import * as PgPool from "@pgfx/client/PgPool"
 import { describe, expect, it } from "@effect/vitest"

@@ -6,7 +6,7 @@
  * current connection — never with a thrown exception or a defect.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { StreamMembers } from "@pgfx/client/internal/Lease"
+import { StreamMembers } from "@pgfx/client/internal/pool/Lease"
 import * as PgClient from "@pgfx/client/PgClient"
 import type { PgConnection } from "@pgfx/client/PgConnection"
 import * as PgCopy from "@pgfx/client/PgCopy"

@@ -399,7 +399,7 @@ layer(shared, { excludeTestServices: true })("the list of entry points", (it) =>
     // Checking a connection out is the pool's `acquire` / `withConnection` (and the client's
     // `acquire` / `withConnection`, which are them). Only these places may name them.
     const allowed: Record<string, number> = {
-      "packages/client/src/internal/Route.ts": 2, // the resolution itself
+      "packages/client/src/internal/pool/Route.ts": 2, // the resolution itself
       "packages/client/src/PgPool.ts": 1, // run(): a shortcut with a `setup` hook needs a handle
       "packages/client/src/PgClient.ts": 4, // the client's acquire / withConnection and their accessors
       // effect/sql's transactionAcquirer (a new top-level transaction), and its unprepared/raw

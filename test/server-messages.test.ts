@@ -2,8 +2,8 @@
  * Server log messages (notices) with every field, as callbacks, as a stream and through Effect's
  * logger; termination listeners; and the pool's clean-up primitive for listeners left behind.
  */
-import type { Connection } from "@pgfx/client/internal/Connection"
-import { unguard } from "@pgfx/client/internal/Lease"
+import type { Connection } from "@pgfx/client/internal/connection/Connection"
+import { unguard } from "@pgfx/client/internal/pool/Lease"
 import type * as PgConnection from "@pgfx/client/PgConnection"
 import type { PgConnectionError, PgProtocolError } from "@pgfx/client/PgError"
 import * as PgNotifications from "@pgfx/client/PgNotifications"

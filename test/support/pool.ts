@@ -2,8 +2,8 @@
  * Helpers for the pool suites: pool options for the shared cluster, typed-failure extraction,
  * polling, and a peek at a pooled connection's session (whitebox: what the pool's reset saw).
  */
-import { Connection } from "@pgfx/client/internal/Connection"
-import { unguard } from "@pgfx/client/internal/Lease"
+import { Connection } from "@pgfx/client/internal/connection/Connection"
+import { unguard } from "@pgfx/client/internal/pool/Lease"
 import type * as PgConnection from "@pgfx/client/PgConnection"
 import type * as PgPool from "@pgfx/client/PgPool"
 import { Effect } from "effect"

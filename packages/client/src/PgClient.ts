@@ -53,10 +53,10 @@
  */
 import { Config, Context, Effect, Layer, type Schedule, type Scope, Stream } from "effect"
 import { dual } from "effect/Function"
-import * as ClientConfig from "./internal/ClientConfig.ts"
-import * as Route from "./internal/Route.ts"
-import * as RowSchema from "./internal/RowSchema.ts"
-import { isRetryable } from "./internal/Transaction.ts"
+import * as ClientConfig from "./internal/pool/ClientConfig.ts"
+import * as Route from "./internal/pool/Route.ts"
+import * as RowSchema from "./internal/query/RowSchema.ts"
+import { isRetryable } from "./internal/query/Transaction.ts"
 import type { PgConnectionOptions } from "./PgConfig.ts"
 import type * as PgConfig from "./PgConfig.ts"
 import type { Fetch, FetchRow, FetchVal, PgConnection } from "./PgConnection.ts"
@@ -70,7 +70,7 @@ import { type Fragment, normalize } from "./PgSql.ts"
 import type { PgStatement } from "./PgStatement.ts"
 import * as PgTransaction from "./PgTransaction.ts"
 
-export type { PgClientConfig } from "./internal/ClientConfig.ts"
+export type { PgClientConfig } from "./internal/pool/ClientConfig.ts"
 
 /** Every failure a shortcut can produce: the query's, or acquiring's. @since 0.1.0 */
 export type PgClientError = PgQueryError | PgPool.PgPoolError

@@ -36,13 +36,13 @@ import { configError, PgConfigError } from "./config/ConfigError.ts"
 import { envNames, fromEnv } from "./config/Env.ts"
 import { parseKeywordValue } from "./config/KeywordValue.ts"
 import { type HostTarget, resolveLayers } from "./config/Resolve.ts"
-import type { TlsSettings } from "./config/Tls.ts"
-import type { DebugSettings } from "./internal/Debug.ts"
+import type { TlsSettings } from "./config/TlsSettings.ts"
+import type { DebugSettings } from "./internal/observe/Debug.ts"
 import { isUri, parseUri } from "./config/Uri.ts"
 
 export { PgConfigError, type PgConfigSource } from "./config/ConfigError.ts"
 export type { HostTarget } from "./config/Resolve.ts"
-export type { TlsSettings } from "./config/Tls.ts"
+export type { TlsSettings } from "./config/TlsSettings.ts"
 
 /** libpq's `sslmode`. @since 0.1.0 */
 export type SslMode = "disable" | "allow" | "prefer" | "require" | "verify-ca" | "verify-full"

@@ -30,7 +30,7 @@
  * @since 0.1.0
  */
 import { Context, Effect, Option } from "effect"
-import * as Route from "./internal/Route.ts"
+import * as Route from "./internal/pool/Route.ts"
 import type { PgConnection } from "./PgConnection.ts"
 
 /**

@@ -39,10 +39,10 @@
  * @since 0.1.0
  */
 import { Effect, type Option, type Scope, Stream } from "effect"
-import { cacheSource } from "./internal/Execute.ts"
-import type { Connection } from "./internal/Connection.ts"
-import * as internal from "./internal/Cursor.ts"
-import { usable } from "./internal/Lease.ts"
+import { cacheSource } from "./internal/query/Execute.ts"
+import type { Connection } from "./internal/connection/Connection.ts"
+import * as internal from "./internal/query/Cursor.ts"
+import { usable } from "./internal/pool/Lease.ts"
 import type { PgConnection, QueryOptions } from "./PgConnection.ts"
 import type { PgQueryError } from "./PgError.ts"
 import type { PgColumn, PgRecord } from "./PgRecord.ts"

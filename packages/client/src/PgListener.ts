@@ -53,9 +53,9 @@ import {
   Semaphore,
   Stream,
 } from "effect"
-import type { ConnectionEvents } from "./internal/ConnectionEvents.ts"
-import { invalidChannel } from "./internal/ConnectionEvents.ts"
-import { invalidBufferOptions, Subscriber } from "./internal/Subscriber.ts"
+import type { ConnectionEvents } from "./internal/connection/ConnectionEvents.ts"
+import { invalidChannel } from "./internal/connection/ConnectionEvents.ts"
+import { invalidBufferOptions, Subscriber } from "./internal/connection/Subscriber.ts"
 import * as PgConfig from "./PgConfig.ts"
 import * as PgConnection from "./PgConnection.ts"
 import {

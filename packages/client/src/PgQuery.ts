@@ -42,10 +42,10 @@
  * @since 0.1.0
  */
 import { Cause, Data, Effect, Exit, Layer, Option, Schema, type SchemaAST, Stream } from "effect"
-import { compileNamed } from "./internal/NamedParams.ts"
-import * as Route from "./internal/Route.ts"
-import * as QueryCheck from "./internal/QueryCheck.ts"
-import * as RowSchema from "./internal/RowSchema.ts"
+import { compileNamed } from "./internal/query/NamedParams.ts"
+import * as Route from "./internal/pool/Route.ts"
+import * as QueryCheck from "./internal/query/QueryCheck.ts"
+import * as RowSchema from "./internal/query/RowSchema.ts"
 import type { PgClientError, PgClientShape } from "./PgClient.ts"
 import { PgClient } from "./PgClient.ts"
 import type { PgConnection, QueryOptions } from "./PgConnection.ts"
@@ -54,7 +54,7 @@ import { PgInterfaceError } from "./PgError.ts"
 import type { PgRecord } from "./PgRecord.ts"
 import { PgSchemaError } from "./PgSchema.ts"
 
-export type { Difference } from "./internal/QueryCheck.ts"
+export type { Difference } from "./internal/query/QueryCheck.ts"
 
 /**
  * The declared Schemas do not match the server's description of the statement. `differences`

@@ -55,11 +55,17 @@ import {
   PgServerError,
 } from "./PgError.ts"
 import { quoteIdentifier } from "./PgSql.ts"
-import { Connection } from "./internal/Connection.ts"
-import { ChangeDecoder, unchanged as unchangedValue } from "./internal/ReplicationDecoder.ts"
-import { command, openReplicationSession, quoteLiteral } from "./internal/ReplicationSession.ts"
-import { Attempt, decodeBatch, defaultReconnect, Progress, statusTicker } from "./internal/ReplicationStream.ts"
-import type { Session } from "./internal/Session.ts"
+import { Connection } from "./internal/connection/Connection.ts"
+import { ChangeDecoder, unchanged as unchangedValue } from "./internal/replication/ReplicationDecoder.ts"
+import { command, openReplicationSession, quoteLiteral } from "./internal/replication/ReplicationSession.ts"
+import {
+  Attempt,
+  decodeBatch,
+  defaultReconnect,
+  Progress,
+  statusTicker,
+} from "./internal/replication/ReplicationStream.ts"
+import type { Session } from "./internal/wire/Session.ts"
 
 /** A WAL position (unsigned 64-bit); {@link formatLsn} prints it as PostgreSQL does. @since 0.1.0 */
 export type Lsn = bigint

@@ -27,9 +27,9 @@
  * @since 0.1.0
  */
 import { Effect, type Option, type Scope, type Stream } from "effect"
-import type { Connection } from "./internal/Connection.ts"
-import { usable } from "./internal/Lease.ts"
-import { PreparedStatement } from "./internal/Prepared.ts"
+import type { Connection } from "./internal/connection/Connection.ts"
+import { usable } from "./internal/pool/Lease.ts"
+import { PreparedStatement } from "./internal/query/Prepared.ts"
 import type {
   FetchValOptions,
   PgConnection,

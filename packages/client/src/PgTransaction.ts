@@ -41,9 +41,9 @@
  * @since 0.1.0
  */
 import { Effect, Option, type Schedule, type Scope } from "effect"
-import type { Connection } from "./internal/Connection.ts"
-import { PgTransaction } from "./internal/Gate.ts"
-import * as internal from "./internal/Transaction.ts"
+import type { Connection } from "./internal/connection/Connection.ts"
+import { PgTransaction } from "./internal/wire/Gate.ts"
+import * as internal from "./internal/query/Transaction.ts"
 import type { PgConnection } from "./PgConnection.ts"
 import type { PgQueryError, PgTransactionError } from "./PgError.ts"
 
@@ -56,7 +56,7 @@ export {
    * @since 0.1.0
    */
   PgTransaction,
-} from "./internal/Gate.ts"
+} from "./internal/wire/Gate.ts"
 
 /** A transaction isolation level. @since 0.1.0 */
 export type Isolation = "serializable" | "repeatable_read" | "read_committed" | "read_uncommitted"

@@ -1,6 +1,6 @@
 /** The text of COPY statements: quoting and the option list (no server needed). */
 import { describe, expect, it } from "@effect/vitest"
-import { copyInSql, copyOutSql, quoteIdent, quoteLiteral, tableTarget } from "@pgfx/client/internal/CopySql"
+import { copyInSql, copyOutSql, quoteIdent, quoteLiteral, tableTarget } from "@pgfx/client/internal/copy/CopySql"
 
 describe("CopySql", () => {
   it("quotes identifiers and literals", () => {

@@ -3,7 +3,7 @@
  * calls, Effects obtained earlier, Streams, plain properties), transitive guarding of results
  * marked `Guarded`, and unwrapping.
  */
-import { Guarded, guard, Lease, leaseOf, StreamMembers, unguard, usable } from "@pgfx/client/internal/Lease"
+import { Guarded, guard, Lease, leaseOf, StreamMembers, unguard, usable } from "@pgfx/client/internal/pool/Lease"
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Option, Stream } from "effect"
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { compileNamed } from "@pgfx/client/internal/NamedParams"
+import { compileNamed } from "@pgfx/client/internal/query/NamedParams"
 
 describe("named parameters", () => {
   it("rewrites :name to $n, reusing numbers", () => {

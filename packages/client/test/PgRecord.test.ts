@@ -4,7 +4,7 @@
  * behave the same through the PgRecord API, and the decoder (generated or not) reports bad
  * DataRows as protocol violations and undecodable values as PgDecodeError naming the column.
  */
-import { makeStatementInfo } from "@pgfx/client/internal/Statement"
+import { makeStatementInfo } from "@pgfx/client/internal/wire/Statement"
 import { PgDecodeError } from "@pgfx/client/PgError"
 import { isPgRecord, makeRecordShape, type PgColumn, type PgRecord } from "@pgfx/client/PgRecord"
 import * as Backend from "@pgfx/protocol/Backend"

@@ -17,11 +17,11 @@ import { fileURLToPath } from "node:url"
 import { PgProtocolError } from "@pgfx/client/PgError"
 import type { Change } from "@pgfx/client/PgReplication"
 import { unchanged } from "@pgfx/client/PgReplication"
-import { SimpleReplies } from "@pgfx/client/internal/Replies"
-import { ChangeDecoder } from "@pgfx/client/internal/ReplicationDecoder"
-import { StreamingHandler } from "@pgfx/client/internal/ReplicationSession"
-import { Attempt, Progress } from "@pgfx/client/internal/ReplicationStream"
-import { Session } from "@pgfx/client/internal/Session"
+import { SimpleReplies } from "@pgfx/client/internal/wire/Replies"
+import { ChangeDecoder } from "@pgfx/client/internal/replication/ReplicationDecoder"
+import { StreamingHandler } from "@pgfx/client/internal/replication/ReplicationSession"
+import { Attempt, Progress } from "@pgfx/client/internal/replication/ReplicationStream"
+import { Session } from "@pgfx/client/internal/wire/Session"
 
 const goldenDir = new URL("../../protocol/test/golden/replication/", import.meta.url)
 const copyBoth = JSON.parse(readFileSync(fileURLToPath(new URL("copy-both.json", goldenDir)), "utf8")) as {

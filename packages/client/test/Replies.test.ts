@@ -21,12 +21,12 @@ import * as CodecRegistry from "@pgfx/types/CodecRegistry"
 import { EventEmitter } from "node:events"
 import type * as net from "node:net"
 import { PgProtocolError, type PgQueryError } from "../src/PgError.ts"
-import { BatchHandler } from "../src/internal/Batch.ts"
-import { CopyOutHandler } from "../src/internal/CopyHandlers.ts"
-import { ExecuteHandler, PrepareHandler, SimpleQueryHandler, SyncHandler } from "../src/internal/Handlers.ts"
-import { ExtendedReplies, SimpleReplies, StartupReplies } from "../src/internal/Replies.ts"
-import { type Handler, Session } from "../src/internal/Session.ts"
-import { makeStatementInfo } from "../src/internal/Statement.ts"
+import { BatchHandler } from "../src/internal/query/Batch.ts"
+import { CopyOutHandler } from "../src/internal/copy/CopyHandlers.ts"
+import { ExecuteHandler, PrepareHandler, SimpleQueryHandler, SyncHandler } from "../src/internal/wire/Handlers.ts"
+import { ExtendedReplies, SimpleReplies, StartupReplies } from "../src/internal/wire/Replies.ts"
+import { type Handler, Session } from "../src/internal/wire/Session.ts"
+import { makeStatementInfo } from "../src/internal/wire/Statement.ts"
 
 // ---------------------------------------------------------------------------------------------
 // The model: every valid reply of each request shape, as strings of backend type characters.

@@ -8,14 +8,14 @@ import { Duration, Effect, Option, Redacted } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { resolveDebug } from "../internal/Debug.ts"
+import { resolveDebug } from "../internal/observe/Debug.ts"
 import type { AuthMethodName, PgConnectionOptions, ResolvedConfig } from "../PgConfig.ts"
 import { configError, type PgConfigSource } from "./ConfigError.ts"
 import { type Environment, fromEnv } from "./Env.ts"
 import { type Layer, splitList } from "./Keywords.ts"
 import { lookupPgpass, readPgpass } from "./Pgpass.ts"
 import { loadService, serviceFiles } from "./ServiceFile.ts"
-import { type Found, resolveTls } from "./Tls.ts"
+import { type Found, resolveTls } from "./TlsSettings.ts"
 
 /** One host to try. `password` is the password file's entry for it, if any. @since 0.1.0 */
 export type HostTarget =

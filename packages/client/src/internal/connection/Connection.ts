@@ -1,0 +1,471 @@
+/**
+ * The connection core behind `PgConnection`: the request mechanism (one `Effect.callback` per
+ * request cycle, cancel-on-interrupt for exactly the statement in flight), the statement cache,
+ * and the query methods.
+ *
+ * @internal
+ */
+import * as Frontend from "@pgfx/protocol/Frontend"
+import { MalformedString, Writer } from "@pgfx/protocol/Writer"
+import type { CodecRegistry } from "@pgfx/types/CodecRegistry"
+import type { TypeCodecOptions } from "@pgfx/types/SchemaCodec"
+import { Duration, Effect, type Fiber, type Scope, type Stream } from "effect"
+import type { ResolvedConfig } from "../../PgConfig.ts"
+import type {
+  CloseOptions,
+  Fetch,
+  FetchRow,
+  FetchVal,
+  PgConnection,
+  PgResult,
+  QueryOptions,
+} from "../../PgConnection.ts"
+import {
+  PgConnectionError,
+  PgInterfaceError,
+  type PgQueryError,
+  PgTimeoutError,
+  type PgTransactionError,
+} from "../../PgError.ts"
+import type { PgRecord } from "../../PgRecord.ts"
+import { type Fragment, normalize, statementText } from "../../PgSql.ts"
+import type { CursorOptions, PgCursor } from "../../PgCursor.ts"
+import type { PgStatement } from "../../PgStatement.ts"
+import type { PgTransaction, TransactionOptions } from "../../PgTransaction.ts"
+import * as ServerVersion from "../../ServerVersion.ts"
+import type { CancelTls } from "../wire/Cancel.ts"
+import { ConnectionEvents } from "./ConnectionEvents.ts"
+import { runMany } from "../query/Batch.ts"
+import * as Cursor from "../query/Cursor.ts"
+import { cacheSource, executeCached } from "../query/Execute.ts"
+import * as FastQuery from "../query/FastQuery.ts"
+import { Gate, type Level } from "../wire/Gate.ts"
+import { type Completion, ExecuteHandler, type ExecuteResult, SimpleQueryHandler } from "../wire/Handlers.ts"
+import { observe } from "../observe/Instrument.ts"
+import { type CancelContext, interruptRequest, RequestState } from "../wire/Interrupt.ts"
+import { lost, roleOf, startStatus } from "../wire/Outcome.ts"
+import { type Handler, type Session, unsent } from "../wire/Session.ts"
+import { writeBindExecute } from "../wire/Statement.ts"
+import { closeGracefully, terminateNow } from "../wire/Close.ts"
+import { StreamMembers } from "../pool/Lease.ts"
+import { PreparedStatement } from "../query/Prepared.ts"
+import { SimpleResultsHandler } from "../query/SimpleResults.ts"
+import { StatementCache } from "../query/StatementCache.ts"
+import * as RowSchema from "../query/RowSchema.ts"
+import * as Transaction from "../query/Transaction.ts"
+import { outdatedSchemaOf } from "../query/TypeCache.ts"
+import * as TypeCodecs from "../query/TypeCodecs.ts"
+
+/** The methods of a connection that return Streams (see internal/Lease.ts). */
+const connectionStreams: ReadonlySet<string> = new Set(["cursor", "listen", "notices", "queryLog"])
+
+export class Connection extends ConnectionEvents implements PgConnection {
+  get [StreamMembers](): ReadonlySet<string> {
+    return connectionStreams
+  }
+  readonly session: Session
+  readonly config: ResolvedConfig
+  readonly registry: CodecRegistry
+  readonly cache: StatementCache
+  readonly writer = new Writer(4096)
+  readonly cancelContext: CancelContext
+  /** Set by a graceful close: new operations are refused while running ones finish. */
+  closing = false
+  /** Operations (execute, fetch, ...) started and not yet finished. */
+  active = 0
+  /** Called whenever an operation finishes (set by a graceful close). */
+  onOperationEnd: (() => void) | undefined = undefined
+  /** Admission of requests: transaction exclusivity and optional pipelining. */
+  readonly gate: Gate
+  private version: ServerVersion.ServerVersion | undefined
+
+  constructor(session: Session, config: ResolvedConfig, registry: CodecRegistry, cancelTls?: CancelTls) {
+    super()
+    this.session = session
+    this.config = config
+    this.registry = registry
+    this.cache = new StatementCache(session, registry, config.statementCacheSize, {
+      lifetimeMs: config.maxCachedStatementLifetimeMs,
+      maxSqlBytes: config.maxCacheableStatementSize,
+      named: config.namedStatements,
+    })
+    this.gate = new Gate(config.pipelining)
+    session.closeListeners.add(() => this.gate.wake())
+    const target = config.target
+    this.cancelContext = {
+      session,
+      target: target._tag === "tcp" ? target : { _tag: "unix", path: target.path },
+      tls: cancelTls,
+      graceMs: config.cancelTimeoutMs,
+      // The cancel connection is a connection like any other: bounded by the connect timeout
+      // (never unbounded: a black-holed cancel would otherwise hold its socket forever).
+      timeoutMs: Number.isFinite(config.connectTimeoutMs) ? config.connectTimeoutMs : 60_000,
+    }
+  }
+
+  get serverVersion(): ServerVersion.ServerVersion {
+    const raw = this.session.parameters.get("server_version") ?? ""
+    if (this.version === undefined || this.version.raw !== raw) this.version = ServerVersion.parse(raw)
+    return this.version
+  }
+  get serverPid(): number {
+    return this.session.processId
+  }
+  get settings(): ReadonlyMap<string, string> {
+    return this.session.parameters
+  }
+  get isClosed(): boolean {
+    return this.session.closed
+  }
+  get isInTransaction(): boolean {
+    return this.session.transactionStatus !== "I"
+  }
+  get transactionStatus(): "idle" | "transaction" | "failed" {
+    const s = this.session.transactionStatus
+    return s === "I" ? "idle" : s === "T" ? "transaction" : "failed"
+  }
+  get protocolVersion(): "3.0" | "3.2" {
+    return this.session.protocolMinor >= 2 ? "3.2" : "3.0"
+  }
+
+  close(options?: CloseOptions): Effect.Effect<void> {
+    return closeGracefully(this, options)
+  }
+
+  terminate(): Effect.Effect<void> {
+    return Effect.sync(() => terminateNow(this))
+  }
+
+  get codecs(): CodecRegistry {
+    return this.cache.types.base
+  }
+  setTypeCodec<A>(typeName: string, options: TypeCodecOptions<A>): Effect.Effect<void, PgQueryError> {
+    return TypeCodecs.setTypeCodec(this.cache, (b, m) => this.request(b, m), typeName, options)
+  }
+  resetTypeCodec(typeName: string, options: { readonly schemaName?: string | undefined } = {}) {
+    return TypeCodecs.resetTypeCodec(this.cache, typeName, options)
+  }
+  setBuiltinTypeCodec(
+    typeName: string,
+    codecName: string,
+    options: { readonly schemaName?: string | undefined; readonly format?: "text" | "binary" | undefined } = {},
+  ): Effect.Effect<void, PgQueryError> {
+    return TypeCodecs.setBuiltinTypeCodec(this.cache, (b, m) => this.request(b, m), typeName, codecName, options)
+  }
+  reloadSchemaState(): Effect.Effect<void> {
+    return TypeCodecs.reloadSchemaState(this.cache)
+  }
+
+  /** A composite that changed under the cached layout: reload the caches and report it as such. */
+  outdated(error: PgQueryError): PgQueryError {
+    const outdated = outdatedSchemaOf(error)
+    if (outdated === undefined) return error
+    this.cache.types.reset()
+    this.cache.clear()
+    return outdated
+  }
+
+  /**
+   * Sends one request and waits for its cycle to end. On interruption the statement in flight is
+   * cancelled (exactly that one: later requests are held back until the cancel is settled) and
+   * the interruption completes once the session is back in sync.
+   */
+  request<A>(
+    build: (w: Writer) => void,
+    make: (c: Completion<A>) => Handler,
+    level?: Level,
+  ): Effect.Effect<A, PgQueryError> {
+    return Effect.callback<A, PgQueryError>((resume) => this.exchange(build, make, level, undefined, resume))
+  }
+
+  /**
+   * Admits (internal/Gate.ts: transactions are exclusive; without pipelining one request at a
+   * time), writes and awaits one request. Without a transaction on the connection this needs
+   * nothing from the fiber; otherwise (`fiber` undefined) it starts again with the fiber, whose
+   * Context says which transaction the request belongs to.
+   */
+  private exchange<A>(
+    build: (w: Writer) => void,
+    make: (c: Completion<A>) => Handler,
+    level: Level | undefined,
+    fiber: Fiber.Fiber<unknown, unknown> | undefined,
+    resume: (effect: Effect.Effect<A, PgQueryError>) => void,
+  ): Effect.Effect<void> | undefined {
+    const gate = this.gate
+    if (fiber === undefined && (gate.owner !== undefined || !gate.hasRoom)) {
+      resume(
+        Effect.withFiber((f) =>
+          Effect.callback<A, PgQueryError>((resume2) => this.exchange(build, make, level, f, resume2)),
+        ),
+      )
+      return undefined
+    }
+    let handler: Handler | undefined
+    const state = new RequestState()
+    // Admitted and not yet settled; a request withdrawn before it was written never completes,
+    // so its interruption returns the admission.
+    let admitted = false
+    const settleGate = () => {
+      if (!admitted) return
+      admitted = false
+      gate.settled()
+    }
+    const send = () => {
+      if (this.session.closed) {
+        resume(Effect.fail(this.closedError()))
+        return
+      }
+      const w = this.writer.reset()
+      let bytes: Uint8Array
+      try {
+        build(w)
+        // A Buffer copy (small ones come from Node's pooled slab, no ArrayBuffer per request),
+        // which the socket takes as is.
+        bytes = Buffer.from(w.finish())
+      } catch (e) {
+        // Parameters are checked by their encoder; a lone surrogate in the SQL text is caught here.
+        resume(
+          Effect.fail(
+            e instanceof MalformedString
+              ? new PgInterfaceError({ message: `cannot send the SQL text: ${e.message}` })
+              : (e as PgQueryError),
+          ),
+        )
+        return
+      }
+      gate.inFlight++
+      admitted = true
+      // What losing the connection under this request would mean (internal/Outcome.ts).
+      const owner = gate.owner
+      const status = startStatus(this.session)
+      handler = make({
+        succeed: (a) => {
+          state.settle()
+          settleGate()
+          resume(Effect.succeed(a))
+        },
+        fail: (e) => {
+          state.settle()
+          settleGate()
+          resume(Effect.fail(lost(e, roleOf(handler!, owner), status)))
+        },
+      })
+      this.session.send(handler, bytes)
+    }
+    const waiter =
+      fiber === undefined
+        ? (send(), undefined)
+        : gate.enter(
+            () => this.session.closed || (gate.hasRoom && gate.owner === gate.levelOf(fiber, this, level)),
+            send,
+          )
+    return Effect.callback<void>((done) => {
+      if (handler === undefined) {
+        // Still waiting for admission: nothing was written.
+        gate.remove(waiter)
+        return done(Effect.void)
+      }
+      interruptRequest(this.cancelContext, handler, state, () => {
+        settleGate()
+        done(Effect.void)
+      })
+    })
+  }
+
+  /** The failure of a request refused because the connection is closed (it was never sent). */
+  closedError(): PgConnectionError {
+    const error = this.session.closeError
+    return unsent(error instanceof PgConnectionError ? error : undefined) as PgConnectionError
+  }
+
+  withTimeout<A>(
+    effect: Effect.Effect<A, PgQueryError>,
+    options: QueryOptions | undefined,
+  ): Effect.Effect<A, PgQueryError> {
+    const timeout = options?.timeout ?? this.config.commandTimeoutMs
+    const timed =
+      timeout === undefined
+        ? effect
+        : Effect.timeoutOrElse(effect, {
+            duration: timeout,
+            orElse: () =>
+              Effect.fail(
+                new PgTimeoutError({
+                  message: "the query timed out and was cancelled",
+                  timeoutMs: Duration.toMillis(Duration.fromInputUnsafe(timeout)),
+                }),
+              ),
+          })
+    return this.operation(timed)
+  }
+
+  /** Counts `effect` as a running operation (a graceful close waits for it); refused while closing. */
+  operation<A>(effect: Effect.Effect<A, PgQueryError>): Effect.Effect<A, PgQueryError> {
+    return Effect.suspend(() => {
+      if (this.closing || this.session.closed) return Effect.fail(this.closedError())
+      this.active++
+      return Effect.onExit(effect, this.endOperation)
+    })
+  }
+
+  /** Ends one {@link operation} (one closure per connection, not one Effect per query). */
+  private readonly endOperation = (): Effect.Effect<void> => {
+    this.active--
+    this.onOperationEnd?.()
+    return Effect.void
+  }
+
+  run(sql: string, args: ReadonlyArray<unknown>, maxRows: number): Effect.Effect<ExecuteResult, PgQueryError> {
+    return executeCached<ExecuteResult>(
+      this,
+      sql,
+      (w, info) => {
+        writeBindExecute(w, info, args, maxRows)
+        Frontend.sync(w)
+      },
+      (c, info, onStale) => new ExecuteHandler(c, info, this.cache.registry, onStale),
+    ).pipe(Effect.mapError((e) => this.outdated(e)))
+  }
+
+  execute(
+    query: string | Fragment,
+    argsOrOptions?: ReadonlyArray<unknown> | QueryOptions,
+    maybeOptions?: QueryOptions,
+  ): Effect.Effect<string, PgQueryError> {
+    const [sql, args, options] = normalize(query, argsOrOptions, maybeOptions)
+    if (args !== undefined && args.length > 0) return this.query(sql, args, 0, options, FastQuery.pickStatus)
+    const effect = this.request<string>(
+      (w) => {
+        w.byte(0x51)
+        const at = w.reserveLength()
+        w.cstring(sql).patchLength(at)
+      },
+      (c) => new SimpleQueryHandler(this.session, c, sql),
+    )
+    return observe(this, sql, args, options, this.withTimeout(effect, options))
+  }
+
+  /**
+   * One extended-protocol query call (`fetch`, `fetchRow`, `fetchVal`, `execute` with
+   * arguments): the fast path when it applies (internal/FastQuery.ts), else the general path —
+   * instrumentation, timeout, the statement cache and the request — with `pick` making the call's
+   * value from the cycle's result (and failing it with what the pick throws, `P`).
+   */
+  private query<A, P extends FastQuery.PickError = PgInterfaceError>(
+    sql: string,
+    args: ReadonlyArray<unknown>,
+    maxRows: number,
+    options: QueryOptions | undefined,
+    pick: FastQuery.Pick<A, P>,
+  ): Effect.Effect<A, PgQueryError | NoInfer<P>> {
+    return FastQuery.call(
+      this,
+      sql,
+      args,
+      maxRows,
+      options,
+      pick,
+      () =>
+        observe(
+          this,
+          sql,
+          args,
+          options,
+          this.withTimeout(
+            Effect.flatMap(this.run(sql, args, maxRows), (r) =>
+              // Typed for `observe`, which records any failure by its tag; the call's type says P.
+              Effect.try({ try: () => pick(r), catch: (e) => e as PgInterfaceError }),
+            ),
+            options,
+          ),
+        ) as Effect.Effect<A, PgQueryError | P>,
+    )
+  }
+
+  readonly fetch: Fetch<PgQueryError> = RowSchema.overloaded((query, argsOrOptions, maybeOptions) => {
+    const [sql, args = [], options] = normalize(query, argsOrOptions, maybeOptions)
+    return this.query(sql, args, 0, options, RowSchema.rows(sql, options))
+  })
+
+  fetchResult(
+    sql: string,
+    args: ReadonlyArray<unknown> = [],
+    options?: QueryOptions,
+  ): Effect.Effect<PgResult, PgQueryError> {
+    return this.query(sql, args, 0, options, pickResult)
+  }
+
+  simpleQuery(sql: string, options?: QueryOptions): Effect.Effect<Array<PgResult>, PgQueryError> {
+    const effect = this.request<Array<PgResult>>(
+      (w) => Frontend.query(w, sql),
+      (c) => new SimpleResultsHandler(this.session, this.cache.registry, c, sql),
+    )
+    return observe(this, sql, undefined, options, this.withTimeout(effect, options))
+  }
+
+  readonly fetchRow: FetchRow<PgQueryError> = RowSchema.overloaded((query, argsOrOptions, maybeOptions) => {
+    const [sql, args = [], options] = normalize(query, argsOrOptions, maybeOptions)
+    return this.query(sql, args, 1, options, RowSchema.firstRow(sql, options))
+  })
+
+  executeMany(
+    query: string | Fragment,
+    argsList: ReadonlyArray<ReadonlyArray<unknown>>,
+    options?: QueryOptions,
+  ): Effect.Effect<void, PgQueryError> {
+    return Effect.flatMap(statementText(query, "executeMany"), (sql) =>
+      Effect.asVoid(this.withTimeout(runMany(this, sql, argsList, false), options)),
+    )
+  }
+
+  fetchMany(
+    query: string | Fragment,
+    argsList: ReadonlyArray<ReadonlyArray<unknown>>,
+    options?: QueryOptions,
+  ): Effect.Effect<Array<Array<PgRecord>>, PgQueryError> {
+    return Effect.flatMap(statementText(query, "fetchMany"), (sql) =>
+      this.withTimeout(runMany(this, sql, argsList, true), options),
+    )
+  }
+
+  prepare(query: string | Fragment, options?: QueryOptions): Effect.Effect<PgStatement, PgQueryError, Scope.Scope> {
+    return Effect.flatMap(statementText(query, "prepare"), (sql) => PreparedStatement.make(this, sql, options))
+  }
+
+  cursor(
+    query: string | Fragment,
+    argsOrOptions?: ReadonlyArray<unknown> | CursorOptions,
+    maybeOptions?: CursorOptions,
+  ): Stream.Stream<PgRecord, PgQueryError> {
+    const [sql, args = [], options] = normalize(query, argsOrOptions, maybeOptions)
+    return Cursor.stream(this, cacheSource(this, sql), args, options)
+  }
+
+  openCursor(
+    query: string | Fragment,
+    argsOrOptions?: ReadonlyArray<unknown> | QueryOptions,
+    maybeOptions?: QueryOptions,
+  ): Effect.Effect<PgCursor, PgQueryError, Scope.Scope> {
+    const [sql, args = [], options] = normalize(query, argsOrOptions, maybeOptions)
+    return Cursor.open(this, cacheSource(this, sql), args, options)
+  }
+
+  transaction<A, E, R>(
+    effect: Effect.Effect<A, E, R>,
+    options?: TransactionOptions,
+  ): Effect.Effect<A, E | PgQueryError | PgTransactionError, Exclude<R, PgTransaction>> {
+    return Transaction.transaction(this, effect, options)
+  }
+
+  readonly fetchVal: FetchVal<PgQueryError> = RowSchema.overloaded((query, argsOrOptions, maybeOptions) => {
+    const [sql, args = [], options] = normalize(query, argsOrOptions, maybeOptions)
+    return this.query(sql, args, 1, options, RowSchema.value(sql, options))
+  })
+}
+
+/** The whole result of one extended-protocol cycle (`fetchResult`). */
+const pickResult = (result: ExecuteResult): PgResult => ({
+  command: result.status,
+  rows: result.rows,
+  columns: result.info.columns,
+})

@@ -1,0 +1,355 @@
+/**
+ * The pool's reset: what a borrower leaves in a session never reaches the next borrower (see
+ * "Resetting pooled connections" in docs/architecture.md).
+ *
+ * The reset does not guess whether a checkout changed the session (a function called from a plain
+ * `SELECT` can change anything): it is sent on every release that follows a request, written at
+ * once and never waited for. The session's FIFO puts it ahead of whatever the next borrower sends,
+ * so its answer arrives first and costs no round trip of its own.
+ *
+ * - It is extended-protocol messages ending in one Sync: each statement is prepared once per
+ *   session under a name of its own (`pgfx_reset_<n>`; the statement cache's names are longer),
+ *   so a release costs the server only Bind and Execute. Behind a proxy that may move the session
+ *   to another server connection, or with `namedStatements: false`, each statement is parsed as
+ *   the unnamed statement every time instead.
+ * - It runs inside `BEGIN ... COMMIT` (after a `ROLLBACK` when the checkout may have left a
+ *   transaction open), and `BEGIN` is parsed with it every time. If any later message fails (a
+ *   statement, or a named statement the server no longer has), the server stays in the failed
+ *   transaction, so requests already pipelined behind it fail without running; the reset's
+ *   handler then closes the session before their replies are read.
+ * - pgfx's own prepared statements (the statement cache) survive: no `DISCARD ALL`, no
+ *   `DEALLOCATE ALL`. SQL-level prepared statements are deallocated by name (a `DO` block over
+ *   `pg_prepared_statements WHERE from_sql`) when the session saw a `PREPARE` command complete;
+ *   otherwise (scope `"full"`) the reset checks that none exists — one made inside a function
+ *   (`EXECUTE 'PREPARE ...'`) makes the check fail, which closes the session like any failure.
+ *
+ * @internal
+ */
+import * as Backend from "@pgfx/protocol/Backend"
+import * as Frontend from "@pgfx/protocol/Frontend"
+import type { Writer } from "@pgfx/protocol/Writer"
+import { PgConnectionError, PgProtocolError, type PgQueryError, PgServerError } from "../../PgError.ts"
+import type { Connection } from "../connection/Connection.ts"
+import type { Completion } from "../wire/Handlers.ts"
+import type { Handler, Session } from "../wire/Session.ts"
+
+/**
+ * How much a pool's reset undoes (the pool option `sessionReset`):
+ *
+ * - `"full"`: everything a session can hold; see {@link undone}.
+ * - `"noPreparedScan"`: the same, except that SQL-level prepared statements are deallocated only
+ *   when a `PREPARE` command was seen completing: one made inside a function stays.
+ * - `"transactionOnly"`: only a transaction left open or failed is rolled back.
+ */
+export type ResetScope = "full" | "noPreparedScan" | "transactionOnly"
+
+/** Deallocates the SQL-level prepared statements (`PREPARE`), leaving the protocol-level ones. */
+const deallocateSqlPrepared =
+  "DO $pgfx$DECLARE s text; BEGIN FOR s IN SELECT name FROM pg_catalog.pg_prepared_statements WHERE from_sql" +
+  " LOOP EXECUTE pg_catalog.format('DEALLOCATE %I', s); END LOOP; END$pgfx$"
+
+const unlock = "SELECT pg_catalog.pg_advisory_unlock_all()"
+
+/**
+ * The advisory unlock, failing (division by zero, 22012) when a SQL-level prepared statement is
+ * left: the cheapest sound way to find one that no command tag showed. Its cost grows with the
+ * number of prepared statements in the session, the statement cache's included.
+ */
+const unlockChecked = `${unlock}, 1 / (SELECT pg_catalog.count(*) = 0 FROM pg_catalog.pg_prepared_statements WHERE from_sql)::int4`
+
+/**
+ * What a session can hold beyond a transaction, undone, in order: cursors, LISTEN, the session
+ * user and role, every setting (back to the connection's startup values), temporary objects,
+ * sequence state (`currval`, `lastval`), session advisory locks.
+ */
+export const undone: ReadonlyArray<string> = [
+  "CLOSE ALL",
+  "UNLISTEN *",
+  "SET SESSION AUTHORIZATION DEFAULT",
+  "RESET ALL",
+  "DISCARD TEMP",
+  "DISCARD SEQUENCES",
+  unlock,
+]
+
+/** Statements prepared once per session, by index: `pgfx_reset_<index>`. */
+const named: ReadonlyArray<string> = [...undone.slice(0, -1), unlock, unlockChecked, deallocateSqlPrepared, "COMMIT"]
+const UNLOCK = named.indexOf(unlock)
+const UNLOCK_CHECKED = named.indexOf(unlockChecked)
+const DEALLOCATE = named.indexOf(deallocateSqlPrepared)
+const COMMIT = named.indexOf("COMMIT")
+const nameOf = (index: number) => `pgfx_reset_${index}`
+
+/** What one reset sends. */
+interface Shape {
+  /** A transaction may be open: `ROLLBACK` first. */
+  readonly rollback: boolean
+  /** Only the rollback (scope `"transactionOnly"`). */
+  readonly rollbackOnly: boolean
+  /** Deallocate the SQL-level prepared statements (a `PREPARE` was seen, or `PgPool.fullReset`). */
+  readonly deallocate: boolean
+  /** Fail when a SQL-level prepared statement is left (scope `"full"`, when not deallocating). */
+  readonly check: boolean
+  /** The named statements are used: prepared in this message run first when `prepare`. */
+  readonly named: boolean
+  readonly prepare: boolean
+}
+
+const bindExecute = (w: Writer, statement: string) => {
+  Frontend.bind(w, "", statement, [], [], [])
+  Frontend.execute(w, "")
+}
+
+const unnamed = (w: Writer, sql: string) => {
+  Frontend.parse(w, "", sql)
+  bindExecute(w, "")
+}
+
+/** The statements a shape executes after `BEGIN`, as indexes into {@link named}. */
+const executed = (shape: Shape): Array<number> => {
+  const list = shape.deallocate ? [DEALLOCATE] : []
+  for (let i = 0; i < UNLOCK; i++) list.push(i)
+  list.push(shape.check ? UNLOCK_CHECKED : UNLOCK, COMMIT)
+  return list
+}
+
+/** Writes a reset's messages, Sync included. */
+const write = (w: Writer, shape: Shape): void => {
+  if (shape.rollback) unnamed(w, "ROLLBACK")
+  if (!shape.rollbackOnly) {
+    // Parsed every time: were it a named statement the server lost, nothing after it would run in
+    // a transaction block, and a failure would not stop the requests behind the reset.
+    unnamed(w, "BEGIN")
+    if (shape.prepare) {
+      // A proxy that answered the startup itself (PgBouncer) gives a process id of its own: the
+      // session may then move to another server connection, where the names do not exist.
+      unnamed(w, "SELECT pg_catalog.pg_backend_pid()")
+      // Once per session. Close first: the name may still exist (e.g. after a `DEALLOCATE` of
+      // another statement, which makes the session prepare them all again).
+      for (let i = 0; i < named.length; i++) {
+        Frontend.close(w, "S", nameOf(i))
+        Frontend.parse(w, nameOf(i), named[i]!)
+      }
+    }
+    for (const i of executed(shape)) {
+      if (shape.named) bindExecute(w, nameOf(i))
+      else unnamed(w, named[i]!)
+    }
+  }
+  Frontend.sync(w)
+}
+
+/** Frames by shape, built on first use (a handful of shapes ever occur). */
+const frames = new Map<number, Uint8Array>()
+
+const frameOf = (shape: Shape): Uint8Array => {
+  const key =
+    (shape.rollback ? 1 : 0) |
+    (shape.rollbackOnly ? 2 : 0) |
+    (shape.deallocate ? 4 : 0) |
+    (shape.check ? 8 : 0) |
+    (shape.named ? 16 : 0) |
+    (shape.prepare ? 32 : 0)
+  let frame = frames.get(key)
+  if (frame === undefined) {
+    frame = Frontend.build((w) => write(w, shape))
+    frames.set(key, frame)
+  }
+  return frame
+}
+
+/** The tag of a completed `PREPARE` command, NUL-terminated. */
+const prepareTag = new TextEncoder().encode("PREPARE\0")
+/** Tags of commands that drop prepared statements, the reset's included: `DEALLOCATE [ALL]`, `DISCARD ALL`. */
+const deallocateTag = new TextEncoder().encode("DEALLOCATE")
+const discardAllTag = new TextEncoder().encode("DISCARD ALL\0")
+
+const startsWith = (buf: Uint8Array, start: number, end: number, prefix: Uint8Array): boolean => {
+  if (end - start < prefix.length) return false
+  for (let i = 0; i < prefix.length; i++) if (buf[start + i] !== prefix[i]) return false
+  return true
+}
+
+/**
+ * Reads the CommandComplete body in `buf[start, end)` for what the reset must know: a `PREPARE`
+ * (the session holds a SQL-level prepared statement to deallocate), a `DEALLOCATE` or
+ * `DISCARD ALL` (the reset's own statements may be gone: prepare them again). A byte compare or
+ * two, no allocation.
+ */
+export const noteTag = (session: Session, buf: Uint8Array, start: number, end: number): void => {
+  const first = buf[start]
+  if (first === 0x50) {
+    if (!session.sqlPrepared && end - start === prepareTag.length && startsWith(buf, start, end, prepareTag)) {
+      session.sqlPrepared = true
+    }
+  } else if (first === 0x44 && session.resetPrepared) {
+    if (
+      startsWith(buf, start, end, deallocateTag) ||
+      (end - start === discardAllTag.length && startsWith(buf, start, end, discardAllTag))
+    ) {
+      session.resetPrepared = false
+    }
+  }
+}
+
+/** The shape of the next reset of `conn`'s session. */
+const shapeOf = (conn: Connection, scope: ResetScope, deallocate: boolean): Shape => {
+  const session = conn.session
+  // With requests still in flight, their final transaction status is not known yet. (While a
+  // chunk is dispatched, the current request may be the one whose completion released us.)
+  const inFlight = session.pending > (session.isDispatching ? 1 : 0)
+  // A request in flight may yet complete a PREPARE or a DEALLOCATE whose tag is not read yet.
+  const dealloc = deallocate || (scope !== "transactionOnly" && (session.sqlPrepared || inFlight))
+  const named = conn.config.namedStatements && !conn.cache.serverMayChange
+  return {
+    rollback: inFlight || session.transactionStatus !== "I",
+    rollbackOnly: scope === "transactionOnly" && !deallocate,
+    deallocate: dealloc,
+    check: scope === "full" && !dealloc,
+    named,
+    prepare: named && (inFlight || !session.resetPrepared),
+  }
+}
+
+/**
+ * Writes the pool's reset to `conn`'s session now, without waiting for it. Everything queued after
+ * it runs on a reset session, or fails without running if the reset failed (the session is then
+ * closed). Nothing is sent when nothing was sent since the last reset: the session cannot have
+ * changed.
+ */
+export const sendReset = (conn: Connection, scope: ResetScope): void => {
+  const session = conn.session
+  if (session.closed || !session.sentSinceReset) return
+  const shape = shapeOf(conn, scope, false)
+  if (shape.rollbackOnly && !shape.rollback) return
+  session.send(new ResetHandler(conn, shape, undefined), frameOf(shape))
+}
+
+/**
+ * The full reset (every SQL-level prepared statement deallocated) as a request of the connection,
+ * answered to `completion` (`PgPool.fullReset`): `write` is called first, when the request is
+ * admitted, then `handler`.
+ */
+export const fullReset = (conn: Connection) => {
+  let shape: Shape | undefined
+  return {
+    write: (w: Writer): void => {
+      shape = shapeOf(conn, "full", true)
+      w.bytes(frameOf(shape))
+    },
+    handler: (completion: Completion<void>): Handler => new ResetHandler(conn, shape!, completion),
+  }
+}
+
+/** Reads the reset's replies; closes the session if it did not end idle and without error. */
+class ResetHandler implements Handler {
+  private readonly conn: Connection
+  private readonly session: Session
+  private readonly shape: Shape
+  private readonly completion: Completion<void> | undefined
+  private error: PgServerError | undefined = undefined
+  /** Statements completed so far: says which one an error belongs to. */
+  private completed = 0
+  /** Statements the reset runs: a ReadyForQuery before they all completed, without an error, is not its own. */
+  private readonly statements: number
+
+  constructor(conn: Connection, shape: Shape, completion: Completion<void> | undefined) {
+    this.conn = conn
+    this.session = conn.session
+    this.shape = shape
+    this.completion = completion
+    this.statements =
+      (shape.rollback ? 1 : 0) + (shape.rollbackOnly ? 0 : 1 + (shape.prepare ? 1 : 0) + executed(shape).length)
+  }
+
+  sent(): void {
+    const session = this.session
+    if (!this.shape.rollbackOnly) {
+      session.sqlPrepared = false
+      if (this.shape.named) session.resetPrepared = true
+    }
+    session.sentSinceReset = false
+    // The reset answers before anything sent after it, and either ends idle or closes the session.
+    session.transactionStatus = "I"
+  }
+
+  onMessage(type: number, buf: Uint8Array, view: DataView, start: number, end: number): boolean {
+    switch (type) {
+      case Backend.Type.CommandComplete:
+        // The reset's statements are not the borrower's: `maxQueries` counts the borrowers'.
+        this.session.commandCount--
+        this.completed++
+        return false
+      case Backend.Type.DataRow:
+        // The first row of a preparing reset is the server's process id (see `write`).
+        if (this.shape.prepare && this.completed === (this.shape.rollback ? 2 : 1))
+          this.checkProcessId(buf, view, start)
+        return false
+      case Backend.Type.ParseComplete:
+      case Backend.Type.BindComplete:
+      case Backend.Type.CloseComplete:
+        return false
+      case Backend.Type.ErrorResponse: {
+        const msg = Backend.decode(type, buf, view, start, end)
+        if (msg._tag === "ErrorResponse") this.error ??= PgServerError.fromFields(msg.fields)
+        return false
+      }
+      case Backend.Type.ReadyForQuery:
+        if (this.error === undefined && this.completed !== this.statements) return this.unexpected(type)
+        if (this.error !== undefined || this.session.transactionStatus !== "I") this.fail()
+        else this.completion?.succeed()
+        return true
+      default:
+        return this.unexpected(type)
+    }
+  }
+
+  private unexpected(type: number): true {
+    this.session.destroy(
+      new PgProtocolError({
+        message: `unexpected message '${String.fromCharCode(type)}' in reply to the pool's reset`,
+      }),
+    )
+    return true
+  }
+
+  onFailure(error: PgConnectionError | PgProtocolError): void {
+    // The session died: whatever the borrower left went with it.
+    this.completion?.fail(error)
+  }
+
+  /** A DataRow of one text column: the backend's process id, compared with BackendKeyData's. */
+  private checkProcessId(buf: Uint8Array, view: DataView, start: number): void {
+    const length = view.getInt32(start + 2)
+    const pid = length < 0 ? "" : new TextDecoder().decode(buf.subarray(start + 6, start + 6 + length))
+    if (pid !== String(this.session.processId)) this.conn.cache.serverMayChange = true
+  }
+
+  /** Whether the error is the check's: a SQL-level prepared statement no command tag showed. */
+  private isCheckFailure(error: PgServerError): boolean {
+    if (!this.shape.check || error.code !== "22012") return false
+    // ROLLBACK, BEGIN and the process id complete before the statements of `executed`.
+    const before = (this.shape.rollback ? 2 : 1) + (this.shape.prepare ? 1 : 0)
+    return this.completed === before + executed(this.shape).indexOf(UNLOCK_CHECKED)
+  }
+
+  private fail(): void {
+    const error = this.error
+    const message =
+      error === undefined
+        ? "the connection was closed: the pool's reset did not end outside a transaction"
+        : this.isCheckFailure(error)
+          ? "the connection was closed instead of reset: the session held a SQL-level prepared statement made " +
+            "without a PREPARE command (e.g. inside a function); requests sent after the reset did not run"
+          : `the connection was closed: the pool's reset failed (${error.code} ${error.message}); requests sent after it did not run`
+    const closed = new PgConnectionError({
+      reason: "Closed",
+      message,
+      cause: error,
+      // The reset runs in a transaction block: once it failed, the server refused what followed.
+      ...(error === undefined ? {} : { sent: false }),
+    })
+    this.session.destroy(closed)
+    this.completion?.fail(error ?? (closed as PgQueryError))
+  }
+}
