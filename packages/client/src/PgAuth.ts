@@ -54,8 +54,10 @@
  * @since 0.1.0
  */
 import type { Effect, Redacted, Scope } from "effect"
-import type { AuthMethodName } from "./PgConfig.ts"
 import type { PgAuthenticationError } from "./PgError.ts"
+
+/** An authentication method name of libpq's `require_auth`. @since 0.1.0 */
+export type AuthMethodName = "password" | "md5" | "gss" | "sspi" | "scram-sha-256" | "oauth" | "none"
 
 /**
  * What a plugin knows about the connection attempt it authenticates.

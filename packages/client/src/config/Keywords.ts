@@ -7,7 +7,7 @@
  * @internal
  */
 import { Redacted } from "effect"
-import type { PgConnectionOptions } from "../PgConfig.ts"
+import type { PgConnectionOptions } from "./Options.ts"
 import { configError, type PgConfigSource } from "./ConfigError.ts"
 
 /** A partial, mutable set of options built from one source. */

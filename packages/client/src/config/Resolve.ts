@@ -8,14 +8,66 @@ import { Duration, Effect, Option, Redacted } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { resolveDebug } from "../internal/observe/Debug.ts"
-import type { AuthMethodName, PgConnectionOptions, ResolvedConfig } from "../PgConfig.ts"
+import { type DebugSettings, resolveDebug } from "../internal/observe/Debug.ts"
+import type { AuthMethodName, PgAuthPlugin } from "../PgAuth.ts"
+import type { PgConnectionOptions, TargetSessionAttrs } from "./Options.ts"
 import { configError, type PgConfigSource } from "./ConfigError.ts"
 import { type Environment, fromEnv } from "./Env.ts"
 import { type Layer, splitList } from "./Keywords.ts"
 import { lookupPgpass, readPgpass } from "./Pgpass.ts"
 import { loadService, serviceFiles } from "./ServiceFile.ts"
-import { type Found, resolveTls } from "./TlsSettings.ts"
+import { type Found, resolveTls, type TlsSettings } from "./TlsSettings.ts"
+
+/** Settings after every source and default is applied. @since 0.1.0 */
+export interface ResolvedConfig {
+  /** The hosts to try, in order (before any load-balancing shuffle). */
+  readonly hosts: ReadonlyArray<HostTarget>
+  /** The first host; on an open connection's config, the host it is connected to. */
+  readonly target: HostTarget
+  readonly user: string
+  /** The password from the options, URL, service file or environment. */
+  readonly password: Redacted.Redacted<string> | undefined
+  /** A password Effect evaluated per connection attempt. */
+  readonly passwordEffect: Effect.Effect<string | Redacted.Redacted<string>, unknown> | undefined
+  readonly database: string
+  /** Startup parameters besides user, database and client_encoding. */
+  readonly serverSettings: Readonly<Record<string, string>>
+  /** Per-host bound on connecting; `Infinity` for none. */
+  readonly connectTimeoutMs: number
+  /** Default bound on each query, if any. */
+  readonly commandTimeoutMs: number | undefined
+  readonly cancelTimeoutMs: number
+  readonly statementCacheSize: number
+  /** 0 means forever. */
+  readonly maxCachedStatementLifetimeMs: number
+  readonly maxCacheableStatementSize: number
+  readonly namedStatements: boolean
+  readonly pipelining: boolean
+  readonly maxMessageSize: number | undefined
+  readonly maxResultRows: number | undefined
+  readonly maxResultBytes: number | undefined
+  readonly protocolMinor: number
+  /** The lowest protocol minor version accepted (0 or 2). */
+  readonly minProtocolMinor: number
+  /** The accepted authentication methods, or undefined for any. */
+  readonly requireAuth: ReadonlyArray<AuthMethodName> | undefined
+  readonly channelBinding: "disable" | "prefer" | "require"
+  readonly authPlugins: ReadonlyArray<PgAuthPlugin>
+  /** The Kerberos service name (default `postgres`). */
+  readonly krbSrvName: string
+  readonly gssLib: "gssapi" | "sspi" | undefined
+  readonly tls: TlsSettings
+  readonly targetSessionAttrs: TargetSessionAttrs
+  readonly loadBalanceHosts: "disable" | "random"
+  readonly keepAlive: boolean
+  readonly keepAliveIdleMs: number
+  /** Debug mode, when on (the `debug` option, else `PGFX_DEBUG`). */
+  readonly debug: DebugSettings | undefined
+  /** Warnings met while resolving (e.g. a password file with too open permissions). */
+  readonly warnings: ReadonlyArray<string>
+  /** On an open connection's config: whether (and how) the session is encrypted. */
+  readonly encryption?: "none" | "tls" | "tls-direct" | undefined
+}
 
 /** One host to try. `password` is the password file's entry for it, if any. @since 0.1.0 */
 export type HostTarget =

@@ -19,7 +19,7 @@
  */
 import * as Backend from "@pgfx/protocol/Backend"
 import * as FrontendDecoder from "@pgfx/protocol/FrontendDecoder"
-import type { PgConnectionOptions, PgDebugOptions } from "../../PgConfig.ts"
+import type { PgConnectionOptions, PgDebugOptions } from "../../config/Options.ts"
 
 /** Debug mode as resolved from the option and `PGFX_DEBUG`. */
 export interface DebugSettings {
