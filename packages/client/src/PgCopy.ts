@@ -49,37 +49,10 @@ import type { PgConnection } from "./PgConnection.ts"
 import { PgCopyFileError, type PgCopyRecordError } from "./PgCopyError.ts"
 import { PgInterfaceError, type PgQueryError, PgTimeoutError } from "./PgError.ts"
 import type { PgPool, PgPoolError } from "./PgPool.ts"
+import { type CopyOptions } from "./internal/Options.ts"
+export type { CopyOptions } from "./internal/Options.ts"
 
 export { PgCopyFileError, PgCopyRecordError } from "./PgCopyError.ts"
-
-/**
- * The COPY statement options asyncpg passes through (see PostgreSQL's COPY). Invalid
- * combinations (e.g. `quote` without `format: "csv"`) fail with `PgInterfaceError` before
- * anything is sent. Strings are quoted as literals, column names as identifiers.
- * @since 0.1.0
- */
-export interface CopyOptions {
-  readonly format?: "text" | "csv" | "binary" | undefined
-  /** Only servers before PostgreSQL 12 accept `oids: true`. */
-  readonly oids?: boolean | undefined
-  /** COPY FROM only. */
-  readonly freeze?: boolean | undefined
-  readonly delimiter?: string | undefined
-  readonly null?: string | undefined
-  /** `"match"` (COPY FROM, PostgreSQL 15+) checks the header against the column names. */
-  readonly header?: boolean | "match" | undefined
-  /** csv only. */
-  readonly quote?: string | undefined
-  /** csv only. */
-  readonly escape?: string | undefined
-  /** csv, COPY TO only: `true` quotes every column. */
-  readonly forceQuote?: boolean | ReadonlyArray<string> | undefined
-  /** csv, COPY FROM only. */
-  readonly forceNotNull?: ReadonlyArray<string> | undefined
-  /** csv, COPY FROM only. */
-  readonly forceNull?: ReadonlyArray<string> | undefined
-  readonly encoding?: string | undefined
-}
 
 /** Rows and bytes copied so far. @since 0.1.0 */
 export type CopyProgress = Progress

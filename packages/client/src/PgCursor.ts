@@ -38,37 +38,18 @@
  * ```
  * @since 0.1.0
  */
-import { Effect, type Option, type Scope, Stream } from "effect"
+import { Effect, type Scope, Stream } from "effect"
 import { cacheSource } from "./internal/query/Execute.ts"
 import type { Connection } from "./internal/connection/Connection.ts"
 import * as internal from "./internal/query/Cursor.ts"
 import { usable } from "./internal/pool/Lease.ts"
 import type { PgConnection, QueryOptions } from "./PgConnection.ts"
 import type { PgQueryError } from "./PgError.ts"
-import type { PgColumn, PgRecord } from "./PgRecord.ts"
-
-/** Options of a cursor Stream. @since 0.1.0 */
-export interface CursorOptions extends QueryOptions {
-  /** Rows fetched per round trip (default 50). `timeout` applies to each fetch. */
-  readonly prefetch?: number | undefined
-}
-
-/**
- * An open portal into the results of a query (asyncpg's Cursor). Non-scrollable: it only moves
- * forward. Errors: `PgInterfaceError` for a non-positive count or a closed cursor, and
- * `PgQueryError` from the server.
- * @since 0.1.0
- */
-export interface PgCursor {
-  /** The next `n` rows (fewer at the end; none once exhausted). */
-  fetch(n: number, options?: QueryOptions): Effect.Effect<Array<PgRecord>, PgQueryError>
-  /** The next row, if any. */
-  fetchRow(options?: QueryOptions): Effect.Effect<Option.Option<PgRecord>, PgQueryError>
-  /** Skips the next `n` rows; returns how many were actually skipped (fewer at the end). */
-  forward(n: number, options?: QueryOptions): Effect.Effect<number, PgQueryError>
-  /** The result columns. */
-  readonly columns: ReadonlyArray<PgColumn>
-}
+import type { PgRecord } from "./PgRecord.ts"
+import { type CursorOptions } from "./internal/Options.ts"
+import { type PgCursor } from "./internal/Handles.ts"
+export type { CursorOptions } from "./internal/Options.ts"
+export type { PgCursor } from "./internal/Handles.ts"
 
 /**
  * The rows of `sql` as a Stream, fetched `prefetch` at a time through a portal. See the module

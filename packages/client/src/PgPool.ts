@@ -56,6 +56,8 @@ import * as PgConnection from "./PgConnection.ts"
 import { type PgConnectError, PgInterfaceError, type PgQueryError, type PgTimeoutError } from "./PgError.ts"
 import type { PgRecord } from "./PgRecord.ts"
 import { type Fragment, normalize } from "./PgSql.ts"
+import { type AcquireOptions } from "./internal/Options.ts"
+export type { AcquireOptions } from "./internal/Options.ts"
 
 /**
  * The `init` or `setup` hook failed; `cause` is what it failed with. (A failing `reset` never
@@ -194,28 +196,6 @@ export interface PgPoolStats {
   readonly waiting: number
   readonly min: number
   readonly max: number
-}
-
-/**
- * Options of one checkout: of `acquire`, `withConnection`, and of every call that checks a
- * connection out for itself (the shortcuts, `PgClient.transaction`, ...).
- * @since 0.1.0
- */
-export interface AcquireOptions {
-  /**
-   * Bound on this checkout — waiting for a free connection, connecting, `init` — in place of the
-   * pool's `acquireTimeout`. Past it the call fails with `PgTimeoutError` (`sent: false`: nothing
-   * was sent, safe to retry; `PgError.isSafeToRetry` says so). A call that runs on the current
-   * transaction's connection checks nothing out, so the bound does not apply.
-   *
-   * @example
-   * ```ts
-   * yield* pool.fetch("SELECT 1", [], { acquireTimeout: "200 millis", timeout: "2 seconds" }).pipe(
-   *   Effect.catchTag("PgTimeoutError", () => Effect.succeed([])),
-   * )
-   * ```
-   */
-  readonly acquireTimeout?: Duration.Input | undefined
 }
 
 /** Options of a pool shortcut: the query's and the checkout's. @since 0.1.0 */

@@ -26,122 +26,15 @@
  * ```
  * @since 0.1.0
  */
-import { Effect, type Option, type Scope, type Stream } from "effect"
+import { Effect, type Scope } from "effect"
 import type { Connection } from "./internal/connection/Connection.ts"
 import { usable } from "./internal/pool/Lease.ts"
 import { PreparedStatement } from "./internal/query/Prepared.ts"
-import type {
-  FetchValOptions,
-  PgConnection,
-  QueryOptions,
-  RowSchemaOptions,
-  ValueSchemaOptions,
-} from "./PgConnection.ts"
-import type { CursorOptions, PgCursor } from "./PgCursor.ts"
-import type { PgQueryError, PgTransactionError } from "./PgError.ts"
-import type { PgColumn, PgRecord } from "./PgRecord.ts"
-import type { PgSchemaError } from "./PgSchema.ts"
-
-/** How a type is built (asyncpg's `Type.kind`). @since 0.1.0 */
-export type PgTypeKind = "scalar" | "array" | "composite" | "range" | "multirange"
-
-/** A PostgreSQL type (asyncpg's `Type`). @since 0.1.0 */
-export interface PgType {
-  readonly oid: number
-  /** The type name in `pg_type` (`int4`, `_text`, ...). */
-  readonly name: string
-  readonly kind: PgTypeKind
-  /** The schema the type lives in (`pg_catalog`, `public`, ...). */
-  readonly schema: string
-}
-
-/** A result column (asyncpg's `Attribute`). @since 0.1.0 */
-export interface PgAttribute {
-  readonly name: string
-  readonly type: PgType
-}
-
-/** Options of `explain`. @since 0.1.0 */
-export interface ExplainOptions extends QueryOptions {
-  /**
-   * Runs the statement (`EXPLAIN ANALYZE`) to add actual run times. It runs inside a
-   * transaction (a savepoint when one is open) that is always rolled back.
-   */
-  readonly analyze?: boolean | undefined
-}
-
-/**
- * A statement prepared on one connection (asyncpg's PreparedStatement). Every query method takes
- * the statement's arguments as an array and an optional `{ timeout }`.
- *
- * Errors: `PgQueryError` (as for the connection's own query methods); `PgInterfaceError` once the
- * statement is closed.
- * @since 0.1.0
- */
-export interface PgStatement {
-  /** Runs the statement; returns its status tag (e.g. `"INSERT 0 1"`). */
-  execute(args?: ReadonlyArray<unknown>, options?: QueryOptions): Effect.Effect<string, PgQueryError>
-  /** Runs the statement; returns all rows, decoded through `{ schema }` when given (see `PgConnection.Fetch`). */
-  fetch<A>(
-    args: ReadonlyArray<unknown> | undefined,
-    options: RowSchemaOptions<A>,
-  ): Effect.Effect<Array<A>, PgQueryError | PgSchemaError>
-  fetch(args?: ReadonlyArray<unknown>, options?: QueryOptions): Effect.Effect<Array<PgRecord>, PgQueryError>
-  /** Runs the statement; returns the first row, if any (decoded through `{ schema }` when given). */
-  fetchRow<A>(
-    args: ReadonlyArray<unknown> | undefined,
-    options: RowSchemaOptions<A>,
-  ): Effect.Effect<Option.Option<A>, PgQueryError | PgSchemaError>
-  fetchRow(args?: ReadonlyArray<unknown>, options?: QueryOptions): Effect.Effect<Option.Option<PgRecord>, PgQueryError>
-  /**
-   * Runs the statement; returns one value of the first row: `None` without rows, `Some(null)` for
-   * a NULL (decoded through `{ schema }` when given).
-   */
-  fetchVal<A>(
-    args: ReadonlyArray<unknown> | undefined,
-    options: ValueSchemaOptions<A>,
-  ): Effect.Effect<Option.Option<A>, PgQueryError | PgSchemaError>
-  fetchVal(
-    args?: ReadonlyArray<unknown>,
-    options?: FetchValOptions,
-  ): Effect.Effect<Option.Option<unknown>, PgQueryError>
-  /** Runs the statement for every argument set in one pipelined, atomic batch. */
-  executeMany(
-    argsList: ReadonlyArray<ReadonlyArray<unknown>>,
-    options?: QueryOptions,
-  ): Effect.Effect<void, PgQueryError>
-  /** Like `executeMany`, returning each set's rows (e.g. `RETURNING`). */
-  fetchMany(
-    argsList: ReadonlyArray<ReadonlyArray<unknown>>,
-    options?: QueryOptions,
-  ): Effect.Effect<Array<Array<PgRecord>>, PgQueryError>
-  /** The rows as a Stream through a cursor (see `PgCursor`). */
-  cursor(args?: ReadonlyArray<unknown>, options?: CursorOptions): Stream.Stream<PgRecord, PgQueryError>
-  /** An explicit cursor, closed with the Scope (see `PgCursor`). */
-  openCursor(args?: ReadonlyArray<unknown>, options?: QueryOptions): Effect.Effect<PgCursor, PgQueryError, Scope.Scope>
-  /** The parameter types, names looked up in `pg_type` (once per connection). */
-  getParameters(): Effect.Effect<ReadonlyArray<PgType>, PgQueryError>
-  /** The result columns with their types. */
-  getAttributes(): Effect.Effect<ReadonlyArray<PgAttribute>, PgQueryError>
-  /** The SQL text. */
-  getQuery(): string
-  /** The status tag of the last execution; undefined before the first. */
-  getStatusMsg(): string | undefined
-  /**
-   * The plan as parsed JSON (`EXPLAIN (FORMAT JSON, VERBOSE)` with these arguments). With
-   * `analyze`, the statement runs inside a transaction that is always rolled back.
-   */
-  explain(
-    args?: ReadonlyArray<unknown>,
-    options?: ExplainOptions,
-  ): Effect.Effect<unknown, PgQueryError | PgTransactionError>
-  /** The result columns' raw metadata. */
-  readonly columns: ReadonlyArray<PgColumn>
-  /** The parameter type OIDs. */
-  readonly parameterTypeOids: ReadonlyArray<number>
-  /** Closes the statement now rather than when its Scope closes. */
-  readonly close: Effect.Effect<void>
-}
+import type { PgConnection, QueryOptions } from "./PgConnection.ts"
+import type { PgQueryError } from "./PgError.ts"
+import { type PgStatement } from "./internal/Handles.ts"
+export type { ExplainOptions } from "./internal/Options.ts"
+export type { PgAttribute, PgStatement, PgType, PgTypeKind } from "./internal/Handles.ts"
 
 /**
  * Prepares `sql` on `conn`. The statement is closed when the Scope closes.

@@ -40,92 +40,17 @@
  *
  * @since 0.1.0
  */
-import { Effect, Option, type Schedule, type Scope } from "effect"
+import { Effect, Option, type Scope } from "effect"
 import type { Connection } from "./internal/connection/Connection.ts"
-import { PgTransaction } from "./internal/wire/Gate.ts"
 import * as internal from "./internal/query/Transaction.ts"
 import type { PgConnection } from "./PgConnection.ts"
 import type { PgQueryError, PgTransactionError } from "./PgError.ts"
 
-export {
-  /**
-   * The service holding the innermost transaction level the current fiber runs in (the value is
-   * a {@link TransactionLevel}). `transaction` provides it to its body; queries on that level's
-   * connection from fibers carrying it belong to the transaction.
-   *
-   * @since 0.1.0
-   */
-  PgTransaction,
-} from "./internal/wire/Gate.ts"
-
-/** A transaction isolation level. @since 0.1.0 */
-export type Isolation = "serializable" | "repeatable_read" | "read_committed" | "read_uncommitted"
-
-/** Options of a transaction. @since 0.1.0 */
-export interface TransactionOptions {
-  /** The isolation level (default: the server's `default_transaction_isolation`). */
-  readonly isolation?: Isolation | undefined
-  /** `BEGIN ... READ ONLY`. */
-  readonly readOnly?: boolean | undefined
-  /** `BEGIN ... DEFERRABLE` (meaningful for serializable read-only transactions). */
-  readonly deferrable?: boolean | undefined
-  /**
-   * Runs the whole transaction again, as long as the schedule continues (e.g.
-   * `Schedule.recurs(3)`, or an exponential backoff), while it fails with an error that is both
-   * safe to retry and transient (`PgError.isSafeToRetry`, `PgError.isTransient`): a
-   * serialization failure (40001), a deadlock (40P01), the connection lost before COMMIT (the
-   * server rolled the transaction back), the session terminated by an administrator. Never after
-   * `PgCommitUnknownError` (the COMMIT was sent and its outcome is unknown): the COMMIT is never
-   * sent twice. On one connection, a lost connection ends the retries; `PgClient.transaction`
-   * retries with a new checkout. Only top-level transactions retry: a nested one (a savepoint)
-   * lets the error reach the enclosing transaction, whose own `retry` applies.
-   */
-  readonly retry?: Schedule.Schedule<unknown, PgQueryError> | undefined
-  /** Always roll back, even on success (dry runs, tests, `EXPLAIN ANALYZE`). */
-  readonly rollbackOnly?: boolean | undefined
-}
-
-/**
- * One transaction or savepoint: the value of the {@link PgTransaction} service.
- * @since 0.1.0
- */
-export interface TransactionLevel {
-  /** The connection the transaction runs on. */
-  readonly connection: PgConnection
-  /** 0 for the transaction itself, n for the n-th nested savepoint. */
-  readonly depth: number
-  /** The savepoint's name; undefined for the top-level transaction. */
-  readonly savepoint: string | undefined
-  readonly isolation: Isolation | undefined
-  readonly readOnly: boolean
-  readonly deferrable: boolean
-  /** The transaction context the fiber was in when this level began (possibly another connection's). */
-  readonly outer: TransactionLevel | undefined
-  /** False once committed, rolled back or failed. */
-  readonly isActive: boolean
-}
-
-/** The life of a manual {@link Transaction}. @since 0.1.0 */
-export type TransactionState = "new" | "started" | "committed" | "rolledBack" | "failed"
-
-/**
- * asyncpg's manual transaction: `start`, then exactly one of `commit` / `rollback`. Illegal moves
- * fail with `PgTransactionError` (`AlreadyStarted`, `NotStarted`, `AlreadyCommitted`,
- * `AlreadyRolledBack`, `Failed`, `NestedOpen` when committing over a nested transaction that is
- * still open). Started inside another transaction, it is a savepoint.
- *
- * Once started, the transaction belongs to the fiber that started it: that fiber's queries (and
- * those of fibers it forks afterwards) go into it; other fibers' queries wait until it ends.
- * Prefer {@link transaction}, which cannot leak an open transaction.
- *
- * @since 0.1.0
- */
-export interface Transaction {
-  readonly state: TransactionState
-  readonly start: Effect.Effect<void, PgQueryError | PgTransactionError>
-  readonly commit: Effect.Effect<void, PgQueryError | PgTransactionError>
-  readonly rollback: Effect.Effect<void, PgQueryError | PgTransactionError>
-}
+import { type TransactionOptions } from "./internal/Options.ts"
+import { PgTransaction, type Transaction, type TransactionLevel } from "./internal/Handles.ts"
+export type { Isolation, TransactionOptions } from "./internal/Options.ts"
+export type { Transaction, TransactionLevel, TransactionState } from "./internal/Handles.ts"
+export { PgTransaction } from "./internal/Handles.ts"
 
 const internalOf = (conn: PgConnection): Connection => conn as Connection
 

@@ -11,15 +11,17 @@ import type { CodecRegistry } from "@pgfx/types/CodecRegistry"
 import type { TypeCodecOptions } from "@pgfx/types/SchemaCodec"
 import { Duration, Effect, type Fiber, type Scope, type Stream } from "effect"
 import type { ResolvedConfig } from "../../PgConfig.ts"
+import type { CloseOptions, CursorOptions, QueryOptions, TransactionOptions } from "../Options.ts"
 import type {
-  CloseOptions,
   Fetch,
   FetchRow,
   FetchVal,
   PgConnection,
+  PgCursor,
   PgResult,
-  QueryOptions,
-} from "../../PgConnection.ts"
+  PgStatement,
+  PgTransaction,
+} from "../Handles.ts"
 import {
   PgConnectionError,
   PgInterfaceError,
@@ -29,9 +31,6 @@ import {
 } from "../../PgError.ts"
 import type { PgRecord } from "../../PgRecord.ts"
 import { type Fragment, normalize, statementText } from "../../PgSql.ts"
-import type { CursorOptions, PgCursor } from "../../PgCursor.ts"
-import type { PgStatement } from "../../PgStatement.ts"
-import type { PgTransaction, TransactionOptions } from "../../PgTransaction.ts"
 import * as ServerVersion from "../../ServerVersion.ts"
 import type { CancelTls } from "../wire/Cancel.ts"
 import { ConnectionEvents } from "./ConnectionEvents.ts"

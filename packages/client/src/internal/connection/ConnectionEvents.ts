@@ -17,23 +17,23 @@
 import { type Context, Effect, Exit, type LogLevel, Semaphore, Stream, type Scope } from "effect"
 import { Context as Ctx } from "effect"
 import type { ResolvedConfig } from "../../PgConfig.ts"
-import type { PgConnection, QueryOptions } from "../../PgConnection.ts"
-import { PgConnectionError, PgInterfaceError, type PgProtocolError, type PgQueryError } from "../../PgError.ts"
-import * as PgMetrics from "../../PgMetrics.ts"
 import {
-  type BufferOptions,
   type LogCallback,
+  type LoggedQuery,
   NoticeLogLevel,
   type NotificationCallback,
-  PgNotice,
-  type LoggedQuery,
+  type PgConnection,
   type PgConnectionEvents,
+  PgNotice,
   type PgNotification,
-  type QueryLogOptions,
   type QueryLoggerCallback,
   type QueryLoggerOptions,
+  type QueryLogOptions,
   type TerminationCallback,
-} from "../../PgNotifications.ts"
+} from "../Handles.ts"
+import type { BufferOptions, QueryOptions } from "../Options.ts"
+import { PgConnectionError, PgInterfaceError, type PgProtocolError, type PgQueryError } from "../../PgError.ts"
+import * as PgMetrics from "../../PgMetrics.ts"
 import type { Notification, Session, SessionError } from "../wire/Session.ts"
 import { invalidBufferOptions, ReadGate, Subscriber } from "./Subscriber.ts"
 

@@ -11,7 +11,7 @@
  */
 import { Cause, Context, Effect, type Fiber, Queue } from "effect"
 import * as PgMetrics from "../../PgMetrics.ts"
-import type { BufferOptions } from "../../PgNotifications.ts"
+import type { BufferOptions } from "../Options.ts"
 
 /** Pauses reading a socket while at least one subscriber is blocked on a full buffer. */
 export class ReadGate {

@@ -13,7 +13,7 @@
  */
 import * as Frontend from "@pgfx/protocol/Frontend"
 import { Cause, Effect, Exit, Fiber, Stream } from "effect"
-import type { QueryOptions } from "../../PgConnection.ts"
+import type { QueryOptions } from "../Options.ts"
 import type { PgQueryError } from "../../PgError.ts"
 import type { Connection } from "../connection/Connection.ts"
 import type { Progress } from "./CopyIn.ts"

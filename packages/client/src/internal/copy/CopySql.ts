@@ -6,7 +6,7 @@
  * @internal
  */
 import { PgInterfaceError } from "../../PgError.ts"
-import type { CopyOptions } from "../../PgCopy.ts"
+import type { CopyOptions } from "../Options.ts"
 
 /** A double-quoted identifier (`"my ""table"""`). */
 export const quoteIdent = (name: string): string => {

@@ -12,10 +12,10 @@
  */
 import { Cause, Context, Duration, Effect, type Exit, Option, Redacted, type Tracer } from "effect"
 import type { ResolvedConfig } from "../../PgConfig.ts"
-import type { QueryOptions } from "../../PgConnection.ts"
+import type { QueryOptions } from "../Options.ts"
 import { PgServerError, type PgQueryError } from "../../PgError.ts"
 import * as PgMetrics from "../../PgMetrics.ts"
-import type { LoggedQuery, PgConnectionParameters, PgServerAddress } from "../../PgNotifications.ts"
+import type { LoggedQuery, PgConnectionParameters, PgServerAddress } from "../Handles.ts"
 import * as PgTracing from "../../PgTracing.ts"
 import { callSafely, type ConnectionEvents } from "../connection/ConnectionEvents.ts"
 import { isTracing, querySpan, recordFailure, withSpan } from "./Tracing.ts"

@@ -18,10 +18,10 @@
  * @internal
  */
 import { Context, Effect, type Scope, Stream } from "effect"
-import type { PgConnection } from "../../PgConnection.ts"
+import { type PgConnection, PgTransaction } from "../Handles.ts"
 import { PgCurrentConnection } from "../../PgCurrentConnection.ts"
-import type { AcquireOptions, PgPool, PgPoolError } from "../../PgPool.ts"
-import { PgTransaction } from "../wire/Gate.ts"
+import type { PgPool, PgPoolError } from "../../PgPool.ts"
+import type { AcquireOptions } from "../Options.ts"
 
 /** The part of a pool the answer needs: whether a handle was checked out from it. */
 export interface Owner {

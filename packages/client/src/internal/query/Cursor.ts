@@ -14,8 +14,8 @@
  */
 import * as Frontend from "@pgfx/protocol/Frontend"
 import { Cause, Effect, Option, type Scope, Stream } from "effect"
-import type { CursorOptions, PgCursor } from "../../PgCursor.ts"
-import type { QueryOptions } from "../../PgConnection.ts"
+import type { CursorOptions, QueryOptions } from "../Options.ts"
+import type { PgCursor } from "../Handles.ts"
 import { PgInterfaceError, type PgQueryError } from "../../PgError.ts"
 import type { PgColumn, PgRecord } from "../../PgRecord.ts"
 import type { Connection } from "../connection/Connection.ts"

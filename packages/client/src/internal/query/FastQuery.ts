@@ -18,7 +18,7 @@
 import type * as Backend from "@pgfx/protocol/Backend"
 import * as Frontend from "@pgfx/protocol/Frontend"
 import { type Context, Effect, type Fiber, Option } from "effect"
-import type { QueryOptions } from "../../PgConnection.ts"
+import type { QueryOptions } from "../Options.ts"
 import { PgInterfaceError, type PgQueryError } from "../../PgError.ts"
 import * as PgMetrics from "../../PgMetrics.ts"
 import type { PgRecord } from "../../PgRecord.ts"

@@ -10,12 +10,18 @@
  */
 import * as Frontend from "@pgfx/protocol/Frontend"
 import { Effect, Option, type Scope, type Stream } from "effect"
-import type { FetchValOptions, QueryOptions, RowSchemaOptions, ValueSchemaOptions } from "../../PgConnection.ts"
-import type { CursorOptions, PgCursor } from "../../PgCursor.ts"
+import type {
+  CursorOptions,
+  ExplainOptions,
+  FetchValOptions,
+  QueryOptions,
+  RowSchemaOptions,
+  ValueSchemaOptions,
+} from "../Options.ts"
+import type { PgAttribute, PgCursor, PgStatement, PgType } from "../Handles.ts"
 import { PgInterfaceError, type PgQueryError, type PgTransactionError } from "../../PgError.ts"
 import type { PgColumn, PgRecord } from "../../PgRecord.ts"
 import type { PgSchemaError } from "../../PgSchema.ts"
-import type { ExplainOptions, PgAttribute, PgStatement, PgType } from "../../PgStatement.ts"
 import { BatchHandler, writeBatch } from "./Batch.ts"
 import type { Connection } from "../connection/Connection.ts"
 import * as Cursor from "./Cursor.ts"

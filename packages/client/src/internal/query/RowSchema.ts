@@ -11,7 +11,7 @@
  * @internal
  */
 import { Cause, type Effect, Exit, Option, Schema } from "effect"
-import type { FetchValOptions } from "../../PgConnection.ts"
+import type { FetchValOptions } from "../Options.ts"
 import type { PgQueryError } from "../../PgError.ts"
 import type { PgColumn, PgRecord } from "../../PgRecord.ts"
 import type { Fragment } from "../../PgSql.ts"

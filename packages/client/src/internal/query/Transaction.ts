@@ -20,9 +20,10 @@ import {
   PgTransactionError,
   type TransactionErrorReason,
 } from "../../PgError.ts"
-import type { Isolation, Transaction, TransactionOptions, TransactionState } from "../../PgTransaction.ts"
+import type { Isolation, TransactionOptions } from "../Options.ts"
+import { PgTransaction, type Transaction, type TransactionState } from "../Handles.ts"
 import type { Connection } from "../connection/Connection.ts"
-import { Level, PgTransaction } from "../wire/Gate.ts"
+import { Level } from "../wire/Gate.ts"
 import { SimpleQueryHandler } from "../wire/Handlers.ts"
 import { leaseOf } from "../pool/Lease.ts"
 import { withSpan } from "../observe/Tracing.ts"

@@ -6,7 +6,7 @@
  */
 import { Effect } from "effect"
 import type { PgQueryError } from "../../PgError.ts"
-import type { PgType, PgTypeKind } from "../../PgStatement.ts"
+import type { PgType, PgTypeKind } from "../Handles.ts"
 import type { Connection } from "../connection/Connection.ts"
 
 const known = new WeakMap<Connection, Map<number, PgType>>()

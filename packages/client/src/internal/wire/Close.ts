@@ -6,7 +6,7 @@
  * @internal
  */
 import { Duration, Effect, Option } from "effect"
-import type { CloseOptions } from "../../PgConnection.ts"
+import type { CloseOptions } from "../Options.ts"
 import { sendCancel } from "./Cancel.ts"
 import type { Connection } from "../connection/Connection.ts"
 

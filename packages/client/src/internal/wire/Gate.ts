@@ -18,18 +18,12 @@
  * @internal
  */
 import { Context, type Fiber } from "effect"
-import type { PgConnection } from "../../PgConnection.ts"
-import type { Isolation, TransactionLevel } from "../../PgTransaction.ts"
+import { type PgConnection, PgTransaction, type TransactionLevel } from "../Handles.ts"
+import type { Isolation } from "../Options.ts"
 import { unguard } from "../pool/Lease.ts"
 
 /** What became of a transaction level. */
 export type LevelState = "active" | "committed" | "rolledBack" | "failed"
-
-/**
- * The `PgTransaction` service: the innermost transaction level the current fiber runs in.
- * @since 0.1.0
- */
-export class PgTransaction extends Context.Service<PgTransaction, TransactionLevel>()("@pgfx/client/PgTransaction") {}
 
 /** One transaction or savepoint on one connection. */
 export class Level implements TransactionLevel {
