@@ -29,17 +29,11 @@
  * ```
  * @since 0.1.0
  */
-import { Context, Effect, Option } from "effect"
+import { Effect, Option } from "effect"
 import * as Route from "./internal/pool/Route.ts"
 import type { PgConnection } from "./PgConnection.ts"
-
-/**
- * The pinned connection, when there is one.
- * @since 0.1.0
- */
-export class PgCurrentConnection extends Context.Service<PgCurrentConnection, PgConnection>()(
-  "@pgfx/client/PgCurrentConnection",
-) {}
+import { PgCurrentConnection } from "./internal/Handles.ts"
+export { PgCurrentConnection } from "./internal/Handles.ts"
 
 /**
  * Runs an effect with `conn` as the current connection.

@@ -39,6 +39,7 @@ import {
   type SqlStateName,
 } from "@pgfx/protocol/SqlState"
 import { Data, Effect } from "effect"
+import type { PgConfigError } from "./config/ConfigError.ts"
 import { dual } from "effect/Function"
 import type { Refinement } from "effect/Predicate"
 
@@ -595,3 +596,22 @@ export const isTransient = (error: unknown): boolean => {
   }
   return false
 }
+
+/**
+ * The `init` or `setup` hook failed; `cause` is what it failed with. (A failing `reset` never
+ * fails anyone: the connection is closed instead of reused, and a warning is logged.)
+ * @since 0.1.0
+ */
+export class PgPoolHookError extends Data.TaggedError("PgPoolHookError")<{
+  readonly hook: "init" | "setup"
+  readonly message: string
+  readonly cause: unknown
+}> {}
+
+/**
+ * Every failure acquiring from a pool can produce: connecting (`PgConnectError`), invalid
+ * settings (`PgConfigError`), a failing hook (`PgPoolHookError`), the acquire timeout
+ * (`PgTimeoutError`), a closed pool (`PgInterfaceError`).
+ * @since 0.1.0
+ */
+export type PgPoolError = PgConnectError | PgConfigError | PgPoolHookError | PgInterfaceError | PgTimeoutError

@@ -42,7 +42,7 @@
  * ```
  * @since 0.1.0
  */
-import { Cause, Context, Data, Duration, Effect, Exit, Redacted, Scope } from "effect"
+import { Cause, Context, Duration, Effect, Exit, Redacted, Scope } from "effect"
 import { Connection } from "./internal/connection/Connection.ts"
 import { leaseOf, unguard, usable } from "./internal/pool/Lease.ts"
 import { causeOf, type Member, PoolCore, type PoolSettings, type Restore } from "./internal/pool/Pool.ts"
@@ -53,30 +53,14 @@ import * as RowSchema from "./internal/query/RowSchema.ts"
 import * as PgConfig from "./PgConfig.ts"
 import type { PgConnectionOptions } from "./PgConfig.ts"
 import * as PgConnection from "./PgConnection.ts"
-import { type PgConnectError, PgInterfaceError, type PgQueryError, type PgTimeoutError } from "./PgError.ts"
-import type { PgRecord } from "./PgRecord.ts"
+import { PgInterfaceError, type PgPoolError, PgPoolHookError, type PgQueryError } from "./PgError.ts"
 import { type Fragment, normalize } from "./PgSql.ts"
-import { type AcquireOptions } from "./internal/Options.ts"
+import type { AcquireOptions, ShortcutOptions } from "./internal/Options.ts"
+import type { PgPool, PgPoolStats } from "./internal/Handles.ts"
+export { type PgPoolError, PgPoolHookError } from "./PgError.ts"
+export type { PgPool, PgPoolStats } from "./internal/Handles.ts"
+export type { ShortcutOptions } from "./internal/Options.ts"
 export type { AcquireOptions } from "./internal/Options.ts"
-
-/**
- * The `init` or `setup` hook failed; `cause` is what it failed with. (A failing `reset` never
- * fails anyone: the connection is closed instead of reused, and a warning is logged.)
- * @since 0.1.0
- */
-export class PgPoolHookError extends Data.TaggedError("PgPoolHookError")<{
-  readonly hook: "init" | "setup"
-  readonly message: string
-  readonly cause: unknown
-}> {}
-
-/**
- * Every failure acquiring from a pool can produce: connecting (`PgConnectError`), invalid
- * settings (`PgConfigError`), a failing hook (`PgPoolHookError`), the acquire timeout
- * (`PgTimeoutError`), a closed pool (`PgInterfaceError`).
- * @since 0.1.0
- */
-export type PgPoolError = PgConnectError | PgConfig.PgConfigError | PgPoolHookError | PgInterfaceError | PgTimeoutError
 
 /**
  * Pool options: asyncpg's pool options plus every connection option (`url`, `host`, ...).
@@ -182,102 +166,6 @@ export interface PgPoolOptions<R = never> extends PgConnectionOptions {
     ((options: PgConnectionOptions) => Effect.Effect<PgConnection.PgConnection, PgPoolError, R>) | undefined
   /** The pool's name in metrics (attribute `pool`, default "default"). */
   readonly name?: string | undefined
-}
-
-/** A snapshot of a pool's counts. @since 0.1.0 */
-export interface PgPoolStats {
-  /** Connections open or being opened (asyncpg's `get_size`). */
-  readonly size: number
-  /** Connections waiting in the pool (asyncpg's `get_idle_size`). */
-  readonly idle: number
-  /** Connections checked out. */
-  readonly inUse: number
-  /** Acquires waiting for a connection. */
-  readonly waiting: number
-  readonly min: number
-  readonly max: number
-}
-
-/** Options of a pool shortcut: the query's and the checkout's. @since 0.1.0 */
-export interface ShortcutOptions extends PgConnection.QueryOptions, AcquireOptions {}
-
-/**
- * A pool of connections. Obtain one with {@link make} (or use `PgClient`, which wraps one).
- * @since 0.1.0
- */
-export interface PgPool {
-  /**
-   * Checks a connection out for the current scope. The handle stops working once released.
-   * Errors: {@link PgPoolError}.
-   *
-   * @example
-   * ```ts
-   * const conn = yield* pool.acquire({ acquireTimeout: "1 second" })
-   * ```
-   */
-  acquire(options?: AcquireOptions): Effect.Effect<PgConnection.PgConnection, PgPoolError, Scope.Scope>
-  /** Runs `f` with a checked-out connection and releases it when `f` ends, however it ends. */
-  withConnection<A, E, R>(
-    f: (conn: PgConnection.PgConnection) => Effect.Effect<A, E, R>,
-    options?: AcquireOptions,
-  ): Effect.Effect<A, E | PgPoolError, R>
-  /** `execute` on a connection checked out for this call. */
-  execute(
-    sql: string,
-    args?: ReadonlyArray<unknown>,
-    options?: ShortcutOptions,
-  ): Effect.Effect<string, PgQueryError | PgPoolError>
-  /** `execute` with a `sql` fragment (`PgSql`). */
-  execute(query: Fragment, options?: ShortcutOptions): Effect.Effect<string, PgQueryError | PgPoolError>
-  /** `fetch` on a connection checked out for this call (typed with `{ schema }`, see `PgConnection.Fetch`). */
-  readonly fetch: PgConnection.Fetch<PgQueryError | PgPoolError, never, AcquireOptions>
-  /** `fetchRow` on a connection checked out for this call (see `PgConnection.FetchRow`). */
-  readonly fetchRow: PgConnection.FetchRow<PgQueryError | PgPoolError, never, AcquireOptions>
-  /** `fetchVal` on a connection checked out for this call (see `PgConnection.FetchVal`). */
-  readonly fetchVal: PgConnection.FetchVal<PgQueryError | PgPoolError, never, AcquireOptions>
-  /**
-   * `executeMany` on a connection checked out for this call: every argument set pipelined in one
-   * round trip, atomic (see `PgConnection.executeMany`).
-   */
-  executeMany(
-    sql: string | Fragment,
-    argsList: ReadonlyArray<ReadonlyArray<unknown>>,
-    options?: ShortcutOptions,
-  ): Effect.Effect<void, PgQueryError | PgPoolError>
-  /** `fetchMany` on a connection checked out for this call: each argument set's rows. */
-  fetchMany(
-    sql: string | Fragment,
-    argsList: ReadonlyArray<ReadonlyArray<unknown>>,
-    options?: ShortcutOptions,
-  ): Effect.Effect<Array<Array<PgRecord>>, PgQueryError | PgPoolError>
-  /** Replaces every current connection: idle ones now, checked-out ones when released. */
-  readonly expireConnections: Effect.Effect<void>
-  /**
-   * New connection options for connections opened from now on (existing ones stay until they
-   * expire; see `expireConnections`). Fails with `PgConfigError` when they are invalid.
-   */
-  setConnectArgs(options: PgConnectionOptions | string): Effect.Effect<void, PgConfig.PgConfigError>
-  /** Connections open or being opened. */
-  readonly size: number
-  /** Connections waiting in the pool. */
-  readonly idle: number
-  readonly min: number
-  readonly max: number
-  /** Acquires waiting for a connection. */
-  readonly waiting: number
-  /** All counts at once. */
-  readonly stats: PgPoolStats
-  /** Whether `conn` is a handle checked out from this pool (released or not). */
-  owns(conn: PgConnection.PgConnection): boolean
-  /** True once `close` or `terminate` started. */
-  readonly isClosing: boolean
-  /**
-   * Graceful close: new acquires fail, idle connections close now, checked-out ones close when
-   * released; completes when all are closed. Interrupting it terminates the pool.
-   */
-  readonly close: Effect.Effect<void>
-  /** Closes every connection now, checked out or not. */
-  readonly terminate: Effect.Effect<void>
 }
 
 /**

@@ -14,12 +14,15 @@ import { Context, Data, type Duration, type Effect, type LogLevel, type Option, 
 import type {
   PgConnectionError,
   PgInterfaceError,
+  PgPoolError,
   PgProtocolError,
   PgQueryError,
   PgTransactionError,
 } from "../PgError.ts"
 import type { PgColumn, PgRecord } from "../PgRecord.ts"
 import type { PgSchemaError } from "../PgSchema.ts"
+import type { PgConfigError } from "../config/ConfigError.ts"
+import type { PgConnectionOptions } from "../config/Options.ts"
 import type { Fragment } from "../PgSql.ts"
 import type * as ServerVersion from "../ServerVersion.ts"
 import type {
@@ -31,6 +34,8 @@ import type {
   Isolation,
   QueryOptions,
   RowSchemaOptions,
+  ShortcutOptions,
+  AcquireOptions,
   TransactionOptions,
   ValueSchemaOptions,
 } from "./Options.ts"
@@ -333,7 +338,7 @@ export interface PgAttribute {
 export interface PgStatement {
   /** Runs the statement; returns its status tag (e.g. `"INSERT 0 1"`). */
   execute(args?: ReadonlyArray<unknown>, options?: QueryOptions): Effect.Effect<string, PgQueryError>
-  /** Runs the statement; returns all rows, decoded through `{ schema }` when given (see `PgConnection.Fetch`). */
+  /** Runs the statement; returns all rows, decoded through `{ schema }` when given (see `Fetch`). */
   fetch<A>(
     args: ReadonlyArray<unknown> | undefined,
     options: RowSchemaOptions<A>,
@@ -706,3 +711,104 @@ export interface PgConnectionEvents {
  * @since 0.1.0
  */
 export class PgTransaction extends Context.Service<PgTransaction, TransactionLevel>()("@pgfx/client/PgTransaction") {}
+
+/** A snapshot of a pool's counts. @since 0.1.0 */
+export interface PgPoolStats {
+  /** Connections open or being opened (asyncpg's `get_size`). */
+  readonly size: number
+  /** Connections waiting in the pool (asyncpg's `get_idle_size`). */
+  readonly idle: number
+  /** Connections checked out. */
+  readonly inUse: number
+  /** Acquires waiting for a connection. */
+  readonly waiting: number
+  readonly min: number
+  readonly max: number
+}
+
+/**
+ * A pool of connections. Obtain one with {@link make} (or use `PgClient`, which wraps one).
+ * @since 0.1.0
+ */
+export interface PgPool {
+  /**
+   * Checks a connection out for the current scope. The handle stops working once released.
+   * Errors: {@link PgPoolError}.
+   *
+   * @example
+   * ```ts
+   * const conn = yield* pool.acquire({ acquireTimeout: "1 second" })
+   * ```
+   */
+  acquire(options?: AcquireOptions): Effect.Effect<PgConnection, PgPoolError, Scope.Scope>
+  /** Runs `f` with a checked-out connection and releases it when `f` ends, however it ends. */
+  withConnection<A, E, R>(
+    f: (conn: PgConnection) => Effect.Effect<A, E, R>,
+    options?: AcquireOptions,
+  ): Effect.Effect<A, E | PgPoolError, R>
+  /** `execute` on a connection checked out for this call. */
+  execute(
+    sql: string,
+    args?: ReadonlyArray<unknown>,
+    options?: ShortcutOptions,
+  ): Effect.Effect<string, PgQueryError | PgPoolError>
+  /** `execute` with a `sql` fragment (`PgSql`). */
+  execute(query: Fragment, options?: ShortcutOptions): Effect.Effect<string, PgQueryError | PgPoolError>
+  /** `fetch` on a connection checked out for this call (typed with `{ schema }`, see `Fetch`). */
+  readonly fetch: Fetch<PgQueryError | PgPoolError, never, AcquireOptions>
+  /** `fetchRow` on a connection checked out for this call (see `FetchRow`). */
+  readonly fetchRow: FetchRow<PgQueryError | PgPoolError, never, AcquireOptions>
+  /** `fetchVal` on a connection checked out for this call (see `FetchVal`). */
+  readonly fetchVal: FetchVal<PgQueryError | PgPoolError, never, AcquireOptions>
+  /**
+   * `executeMany` on a connection checked out for this call: every argument set pipelined in one
+   * round trip, atomic (see `PgConnection.executeMany`).
+   */
+  executeMany(
+    sql: string | Fragment,
+    argsList: ReadonlyArray<ReadonlyArray<unknown>>,
+    options?: ShortcutOptions,
+  ): Effect.Effect<void, PgQueryError | PgPoolError>
+  /** `fetchMany` on a connection checked out for this call: each argument set's rows. */
+  fetchMany(
+    sql: string | Fragment,
+    argsList: ReadonlyArray<ReadonlyArray<unknown>>,
+    options?: ShortcutOptions,
+  ): Effect.Effect<Array<Array<PgRecord>>, PgQueryError | PgPoolError>
+  /** Replaces every current connection: idle ones now, checked-out ones when released. */
+  readonly expireConnections: Effect.Effect<void>
+  /**
+   * New connection options for connections opened from now on (existing ones stay until they
+   * expire; see `expireConnections`). Fails with `PgConfigError` when they are invalid.
+   */
+  setConnectArgs(options: PgConnectionOptions | string): Effect.Effect<void, PgConfigError>
+  /** Connections open or being opened. */
+  readonly size: number
+  /** Connections waiting in the pool. */
+  readonly idle: number
+  readonly min: number
+  readonly max: number
+  /** Acquires waiting for a connection. */
+  readonly waiting: number
+  /** All counts at once. */
+  readonly stats: PgPoolStats
+  /** Whether `conn` is a handle checked out from this pool (released or not). */
+  owns(conn: PgConnection): boolean
+  /** True once `close` or `terminate` started. */
+  readonly isClosing: boolean
+  /**
+   * Graceful close: new acquires fail, idle connections close now, checked-out ones close when
+   * released; completes when all are closed. Interrupting it terminates the pool.
+   */
+  readonly close: Effect.Effect<void>
+  /** Closes every connection now, checked out or not. */
+  readonly terminate: Effect.Effect<void>
+}
+
+/**
+ * The pinned connection, when there is one.
+ * @since 0.1.0
+ */
+export class PgCurrentConnection extends Context.Service<PgCurrentConnection, PgConnection>()(
+  "@pgfx/client/PgCurrentConnection",
+) {}

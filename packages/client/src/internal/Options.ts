@@ -159,3 +159,6 @@ export interface AcquireOptions {
    */
   readonly acquireTimeout?: Duration.Input | undefined
 }
+
+/** Options of a pool shortcut: the query's and the checkout's. @since 0.1.0 */
+export interface ShortcutOptions extends QueryOptions, AcquireOptions {}

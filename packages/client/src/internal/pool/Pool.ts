@@ -28,9 +28,15 @@ import { Cause, Effect, Exit, Metric, Redacted, type Context } from "effect"
 import * as PgConfig from "../../PgConfig.ts"
 import type { PgConnectionOptions } from "../../PgConfig.ts"
 import type { PgConnection } from "../Handles.ts"
-import { isTransient, PgConnectionError, PgInterfaceError, PgTimeoutError } from "../../PgError.ts"
+import {
+  isTransient,
+  PgConnectionError,
+  PgInterfaceError,
+  type PgPoolError,
+  type PgPoolHookError,
+  PgTimeoutError,
+} from "../../PgError.ts"
 import * as PgMetrics from "../../PgMetrics.ts"
-import type { PgPoolError, PgPoolHookError } from "../../PgPool.ts"
 import { Connection } from "../connection/Connection.ts"
 import {
   type Attempts,

@@ -18,9 +18,8 @@
  * @internal
  */
 import { Context, Effect, type Scope, Stream } from "effect"
-import { type PgConnection, PgTransaction } from "../Handles.ts"
-import { PgCurrentConnection } from "../../PgCurrentConnection.ts"
-import type { PgPool, PgPoolError } from "../../PgPool.ts"
+import { type PgConnection, PgCurrentConnection, type PgPool, PgTransaction } from "../Handles.ts"
+import type { PgPoolError } from "../../PgError.ts"
 import type { AcquireOptions } from "../Options.ts"
 
 /** The part of a pool the answer needs: whether a handle was checked out from it. */

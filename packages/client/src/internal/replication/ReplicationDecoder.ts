@@ -17,7 +17,7 @@ import type { Codec } from "@pgfx/types/Codec"
 import type { CodecRegistry } from "@pgfx/types/CodecRegistry"
 import type { Effect } from "effect"
 import { PgDecodeError, PgProtocolError } from "../../PgError.ts"
-import type { Change, Relation, Row, Unchanged } from "../../PgReplication.ts"
+import type { Change, Relation, Row, Unchanged } from "./Changes.ts"
 
 /** The value of a TOASTed column an UPDATE did not change (re-exported as `PgReplication.unchanged`). */
 export const unchanged: Unchanged = Object.freeze({ _tag: "Unchanged" as const })

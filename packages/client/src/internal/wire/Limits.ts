@@ -1,7 +1,7 @@
 /**
  * The limits on one request's reply (`maxResultRows`, `maxResultBytes`, `maxMessageSize`), checked
  * by the session on the messages that carry results (DataRow, CopyData) before they reach the
- * request's handler. Past a limit the handler is told once ({@link Handler.onLimit}: it fails its
+ * request's handler. Past a limit the handler is told once (`Handler.onLimit`: it fails its
  * request with {@link PgLimitError} when the cycle ends) and every later row or COPY chunk of the
  * reply is dropped unread, so the reply is drained without being kept and the session stays in
  * sync. The reply state machines allow any number of DataRow / CopyData messages, so dropping
@@ -14,7 +14,12 @@
  */
 import * as Backend from "@pgfx/protocol/Backend"
 import { type LimitKind, PgLimitError } from "../../PgError.ts"
-import type { Handler } from "./Session.ts"
+
+/** What the limits see of a request's handler (the `Handler` of ./Session.ts). */
+interface Limited {
+  onLimit?(error: PgLimitError): void
+  readonly unlimited?: boolean
+}
 
 /** The result limits of a connection, and what the reply in progress has used of them. */
 export class ReplyLimits {
@@ -38,7 +43,7 @@ export class ReplyLimits {
   }
 
   /** Counts a DataRow or CopyData body of `size` bytes; true when it must be dropped. */
-  drop(handler: Handler | undefined, type: number, size: number): boolean {
+  drop(handler: Limited | undefined, type: number, size: number): boolean {
     if (handler === undefined || handler.onLimit === undefined || handler.unlimited === true) return false
     if (this.exceeded) return true
     if (type === Backend.Type.DataRow && ++this.rows > this.maxRows) {
@@ -60,7 +65,7 @@ export class ReplyLimits {
    * A row or COPY chunk over `maxMessageSize` (the reader kept only its head): the request fails
    * and the rest of its results are dropped. False when the handler cannot take a limit.
    */
-  oversized(handler: Handler | undefined, size: number, maxMessageSize: number): boolean {
+  oversized(handler: Limited | undefined, size: number, maxMessageSize: number): boolean {
     if (handler === undefined || handler.onLimit === undefined || handler.unlimited === true) return false
     return this.exceed(
       handler,
@@ -71,7 +76,7 @@ export class ReplyLimits {
   }
 
   /** Tells the handler (which keeps only the first error of its cycle) and drops the rest. */
-  private exceed(handler: Handler, limit: LimitKind, max: number, message: string): true {
+  private exceed(handler: Limited, limit: LimitKind, max: number, message: string): true {
     this.exceeded = true
     handler.onLimit!(new PgLimitError({ message, limit, max }))
     return true

@@ -22,7 +22,7 @@ import { PgConnectionError, type PgLimitError, PgProtocolError, PgServerError } 
 import { ReplyLimits } from "./Limits.ts"
 import type { SessionDebug } from "../observe/Debug.ts"
 import { unexpected } from "./Replies.ts"
-import { noteTag } from "../pool/Reset.ts"
+import { noteTag } from "./CommandTags.ts"
 
 /** A request in flight: it receives the messages of its own cycle. */
 export interface Handler {
