@@ -12,16 +12,7 @@ import type { TypeCodecOptions } from "@pgfx/types/SchemaCodec"
 import { Duration, Effect, type Fiber, type Scope, type Stream } from "effect"
 import type { ResolvedConfig } from "../../PgConfig.ts"
 import type { CloseOptions, CursorOptions, QueryOptions, TransactionOptions } from "../Options.ts"
-import type {
-  Fetch,
-  FetchRow,
-  FetchVal,
-  PgConnection,
-  PgCursor,
-  PgResult,
-  PgStatement,
-  PgTransaction,
-} from "../Handles.ts"
+import type { Fetch, FetchRow, FetchVal, PgCursor, PgResult, PgStatement, PgTransaction } from "../Handles.ts"
 import {
   PgConnectionError,
   PgInterfaceError,
@@ -34,6 +25,7 @@ import { type Fragment, normalize, statementText } from "../../PgSql.ts"
 import * as ServerVersion from "../../ServerVersion.ts"
 import type { CancelTls } from "../wire/Cancel.ts"
 import { ConnectionEvents } from "./ConnectionEvents.ts"
+import type { ConnectionCore } from "./Core.ts"
 import { runMany } from "../query/Batch.ts"
 import * as Cursor from "../query/Cursor.ts"
 import { cacheSource, executeCached } from "../query/Execute.ts"
@@ -58,7 +50,7 @@ import * as TypeCodecs from "../query/TypeCodecs.ts"
 /** The methods of a connection that return Streams (see internal/Lease.ts). */
 const connectionStreams: ReadonlySet<string> = new Set(["cursor", "listen", "notices", "queryLog"])
 
-export class Connection extends ConnectionEvents implements PgConnection {
+export class Connection extends ConnectionEvents implements ConnectionCore {
   get [StreamMembers](): ReadonlySet<string> {
     return connectionStreams
   }

@@ -19,7 +19,7 @@ import * as Frontend from "@pgfx/protocol/Frontend"
 import { Writer } from "@pgfx/protocol/Writer"
 import { Cause, Effect, Exit, Fiber, Option, Stream } from "effect"
 import type { PgQueryError } from "../../PgError.ts"
-import type { Connection } from "../connection/Connection.ts"
+import type { ConnectionCore } from "../connection/Core.ts"
 import { CopyInHandler } from "./CopyHandlers.ts"
 import { observe } from "../observe/Instrument.ts"
 
@@ -32,7 +32,7 @@ export interface Progress {
 
 /** Where the producer writes; see the module comment. */
 export class CopyOutput {
-  readonly conn: Connection
+  readonly conn: ConnectionCore
   readonly handler: CopyInHandler
   bytes = 0
   rows = 0
@@ -40,7 +40,7 @@ export class CopyOutput {
   readonly countRows: boolean
 
   constructor(
-    conn: Connection,
+    conn: ConnectionCore,
     handler: CopyInHandler,
     onProgress: ((p: Progress) => void) | undefined,
     countRows: boolean,
@@ -134,7 +134,7 @@ const messageOf = (cause: Cause.Cause<unknown>): string => {
  * ("COPY n"); fails with the server's error, or with the producer's own failure (after CopyFail).
  */
 export const copyIn = <E>(
-  conn: Connection,
+  conn: ConnectionCore,
   sql: string,
   produce: (out: CopyOutput) => Effect.Effect<void, E>,
   onProgress: ((p: Progress) => void) | undefined,

@@ -15,7 +15,7 @@ import * as Frontend from "@pgfx/protocol/Frontend"
 import { Cause, Effect, Exit, Fiber, Stream } from "effect"
 import type { QueryOptions } from "../Options.ts"
 import type { PgQueryError } from "../../PgError.ts"
-import type { Connection } from "../connection/Connection.ts"
+import type { ConnectionCore } from "../connection/Core.ts"
 import type { Progress } from "./CopyIn.ts"
 import { CopyOutHandler } from "./CopyHandlers.ts"
 import { observe } from "../observe/Instrument.ts"
@@ -25,7 +25,7 @@ const HIGH_WATER = 1 << 20
 
 /** The buffer between the socket's data callback and the stream's pull. */
 class ChunkBuffer {
-  readonly conn: Connection
+  readonly conn: ConnectionCore
   chunks: Array<Uint8Array> = []
   size = 0
   blocked = false
@@ -37,7 +37,7 @@ class ChunkBuffer {
   rows = 0
   readonly onProgress: ((p: Progress) => void) | undefined
 
-  constructor(conn: Connection, onProgress: ((p: Progress) => void) | undefined) {
+  constructor(conn: ConnectionCore, onProgress: ((p: Progress) => void) | undefined) {
     this.conn = conn
     this.onProgress = onProgress
   }
@@ -114,7 +114,7 @@ class ChunkBuffer {
  * ("COPY n") when the copy completes.
  */
 export const copyOutStream = (
-  conn: Connection,
+  conn: ConnectionCore,
   sql: string,
   onProgress: ((p: Progress) => void) | undefined,
   onStatus: ((status: string) => void) | undefined,

@@ -15,7 +15,7 @@ import { type Codec, DecodeError, EncodeError, encodeBinaryValue, jsTypeOf } fro
 import { Effect, Stream } from "effect"
 import { PgInterfaceError, type PgQueryError } from "../../PgError.ts"
 import { PgCopyRecordError } from "../../PgCopyError.ts"
-import type { Connection } from "../connection/Connection.ts"
+import type { ConnectionCore } from "../connection/Core.ts"
 import { type CopyOutput, serverEnded } from "./CopyIn.ts"
 import { type Description, PrepareHandler } from "../wire/Handlers.ts"
 
@@ -39,7 +39,7 @@ export interface TargetColumn {
 
 /** Describes `SELECT <cols> FROM <target>` and resolves a binary codec for every column. */
 export const describeColumns = (
-  conn: Connection,
+  conn: ConnectionCore,
   selectSql: string,
 ): Effect.Effect<ReadonlyArray<TargetColumn>, PgQueryError> =>
   Effect.gen(function* () {

@@ -20,6 +20,9 @@ import * as PgTracing from "../../PgTracing.ts"
 import { callSafely, type ConnectionEvents } from "../connection/ConnectionEvents.ts"
 import { isTracing, querySpan, recordFailure, withSpan } from "./Tracing.ts"
 
+/** What the instrumentation reads of a connection. */
+type Observed = Pick<ConnectionEvents, "config" | "eventContext" | "queryLoggers" | "session">
+
 interface Described {
   readonly address: PgServerAddress
   readonly parameters: PgConnectionParameters
@@ -61,7 +64,7 @@ export const recordMetrics = (
 }
 
 const callLoggers = (
-  conn: ConnectionEvents,
+  conn: Observed,
   sql: string,
   args: ReadonlyArray<unknown>,
   options: QueryOptions | undefined,
@@ -94,7 +97,7 @@ const callLoggers = (
  * loggers.
  */
 export const observe = <A>(
-  conn: ConnectionEvents,
+  conn: Observed,
   sql: string,
   args: ReadonlyArray<unknown> | undefined,
   options: QueryOptions | undefined,

@@ -29,7 +29,7 @@ import * as Backend from "@pgfx/protocol/Backend"
 import * as Frontend from "@pgfx/protocol/Frontend"
 import type { Writer } from "@pgfx/protocol/Writer"
 import { PgConnectionError, PgProtocolError, type PgQueryError, PgServerError } from "../../PgError.ts"
-import type { Connection } from "../connection/Connection.ts"
+import type { ConnectionCore } from "../connection/Core.ts"
 import type { Completion } from "../wire/Handlers.ts"
 import type { Handler, Session } from "../wire/Session.ts"
 
@@ -159,7 +159,7 @@ const frameOf = (shape: Shape): Uint8Array => {
 }
 
 /** The shape of the next reset of `conn`'s session. */
-const shapeOf = (conn: Connection, scope: ResetScope, deallocate: boolean): Shape => {
+const shapeOf = (conn: ConnectionCore, scope: ResetScope, deallocate: boolean): Shape => {
   const session = conn.session
   // With requests still in flight, their final transaction status is not known yet. (While a
   // chunk is dispatched, the current request may be the one whose completion released us.)
@@ -183,7 +183,7 @@ const shapeOf = (conn: Connection, scope: ResetScope, deallocate: boolean): Shap
  * closed). Nothing is sent when nothing was sent since the last reset: the session cannot have
  * changed.
  */
-export const sendReset = (conn: Connection, scope: ResetScope): void => {
+export const sendReset = (conn: ConnectionCore, scope: ResetScope): void => {
   const session = conn.session
   if (session.closed || !session.sentSinceReset) return
   const shape = shapeOf(conn, scope, false)
@@ -196,7 +196,7 @@ export const sendReset = (conn: Connection, scope: ResetScope): void => {
  * answered to `completion` (`PgPool.fullReset`): `write` is called first, when the request is
  * admitted, then `handler`.
  */
-export const fullReset = (conn: Connection) => {
+export const fullReset = (conn: ConnectionCore) => {
   let shape: Shape | undefined
   return {
     write: (w: Writer): void => {
@@ -209,7 +209,7 @@ export const fullReset = (conn: Connection) => {
 
 /** Reads the reset's replies; closes the session if it did not end idle and without error. */
 class ResetHandler implements Handler {
-  private readonly conn: Connection
+  private readonly conn: ConnectionCore
   private readonly session: Session
   private readonly shape: Shape
   private readonly completion: Completion<void> | undefined
@@ -219,7 +219,7 @@ class ResetHandler implements Handler {
   /** Statements the reset runs: a ReadyForQuery before they all completed, without an error, is not its own. */
   private readonly statements: number
 
-  constructor(conn: Connection, shape: Shape, completion: Completion<void> | undefined) {
+  constructor(conn: ConnectionCore, shape: Shape, completion: Completion<void> | undefined) {
     this.conn = conn
     this.session = conn.session
     this.shape = shape

@@ -13,7 +13,7 @@ import type { CodecRegistry } from "@pgfx/types/CodecRegistry"
 import { Effect } from "effect"
 import { PgEncodeError, type PgLimitError, type PgQueryError, PgServerError } from "../../PgError.ts"
 import type { PgRecord } from "../../PgRecord.ts"
-import type { Connection } from "../connection/Connection.ts"
+import type { ConnectionCore } from "../connection/Core.ts"
 import { executeCached } from "./Execute.ts"
 import type { Completion } from "../wire/Handlers.ts"
 import { ExtendedReplies } from "../wire/Replies.ts"
@@ -141,7 +141,7 @@ export class BatchHandler implements Handler {
 
 /** Runs `sql` once per argument set in one pipelined batch (through the statement cache); rows per set when `collect`. */
 export const runMany = (
-  conn: Connection,
+  conn: ConnectionCore,
   sql: string,
   argsList: ReadonlyArray<ReadonlyArray<unknown>>,
   collect: boolean,

@@ -18,7 +18,7 @@ import type { CursorOptions, QueryOptions } from "../Options.ts"
 import type { PgCursor } from "../Handles.ts"
 import { PgInterfaceError, type PgQueryError } from "../../PgError.ts"
 import type { PgColumn, PgRecord } from "../../PgRecord.ts"
-import type { Connection } from "../connection/Connection.ts"
+import type { ConnectionCore } from "../connection/Core.ts"
 import { executeWith, type StatementSource } from "./Execute.ts"
 import type { Level } from "../wire/Gate.ts"
 import { ExecuteHandler, type ExecuteResult, SyncHandler } from "../wire/Handlers.ts"
@@ -37,7 +37,7 @@ interface Held {
 }
 
 /** The current transaction, or an implicit one held until the scope closes. */
-const hold = (conn: Connection): Effect.Effect<Held, PgQueryError, Scope.Scope> =>
+const hold = (conn: ConnectionCore): Effect.Effect<Held, PgQueryError, Scope.Scope> =>
   Effect.withFiber<Held, PgQueryError, Scope.Scope>((fiber) => {
     const level = conn.gate.levelOf(fiber, conn, undefined)
     if (level !== undefined) return Effect.succeed({ level, implicit: false })
@@ -55,7 +55,7 @@ const positive = (n: number, what: string): PgInterfaceError | undefined =>
 class PortalCursor implements PgCursor {
   /** Opened on a pooled handle, it stops working with the handle's checkout (internal/Lease.ts). */
   readonly [Guarded] = true
-  readonly conn: Connection
+  readonly conn: ConnectionCore
   readonly source: StatementSource
   readonly args: ReadonlyArray<unknown>
   readonly held: Held
@@ -64,7 +64,7 @@ class PortalCursor implements PgCursor {
   exhausted = false
   closed = false
 
-  constructor(conn: Connection, source: StatementSource, args: ReadonlyArray<unknown>, held: Held) {
+  constructor(conn: ConnectionCore, source: StatementSource, args: ReadonlyArray<unknown>, held: Held) {
     this.conn = conn
     this.source = source
     this.args = args
@@ -177,7 +177,7 @@ class PortalCursor implements PgCursor {
 
 /** An explicit cursor, bound now and closed when the scope closes. */
 export const open = (
-  conn: Connection,
+  conn: ConnectionCore,
   source: StatementSource,
   args: ReadonlyArray<unknown>,
   options?: QueryOptions,
@@ -192,7 +192,7 @@ export const open = (
 
 /** The rows of `source` as a Stream, fetched `prefetch` (default 50) at a time. */
 export const stream = (
-  conn: Connection,
+  conn: ConnectionCore,
   source: StatementSource,
   args: ReadonlyArray<unknown>,
   options?: CursorOptions,

@@ -27,7 +27,7 @@ import * as Frontend from "@pgfx/protocol/Frontend"
 import type { Writer } from "@pgfx/protocol/Writer"
 import { Effect } from "effect"
 import { PgInvalidCachedStatementError, type PgQueryError, PgServerError } from "../../PgError.ts"
-import type { Connection } from "../connection/Connection.ts"
+import type { ConnectionCore } from "../connection/Core.ts"
 import type { Level } from "../wire/Gate.ts"
 import type { Completion } from "../wire/Handlers.ts"
 import type { Handler } from "../wire/Session.ts"
@@ -62,7 +62,7 @@ const staleFailure = (error: PgServerError, sql: string, retried: boolean): PgQu
  * Whether an execution written now runs inside a transaction block: a transaction level owns
  * the connection, or the last ReadyForQuery said so (a transaction begun with plain SQL).
  */
-export const inTransactionBlock = (conn: Connection): boolean =>
+export const inTransactionBlock = (conn: ConnectionCore): boolean =>
   conn.gate.owner !== undefined || conn.session.transactionStatus !== "I"
 
 /**
@@ -73,7 +73,7 @@ export const inTransactionBlock = (conn: Connection): boolean =>
  * Shared by {@link executeWith} and the fast path (internal/FastQuery.ts).
  */
 export const afterFailure = (
-  conn: Connection,
+  conn: ConnectionCore,
   source: StatementSource,
   info: StatementInfo,
   error: PgQueryError,
@@ -102,7 +102,7 @@ export const afterFailure = (
  * function, harmless inside the caller's transaction; one round trip per connection, and only
  * for connections that run cached statements inside transactions.
  */
-const checkProxy = (conn: Connection, level: Level | undefined): Effect.Effect<void, PgQueryError> =>
+const checkProxy = (conn: ConnectionCore, level: Level | undefined): Effect.Effect<void, PgQueryError> =>
   Effect.map(
     conn.request<string | null>(
       (w) => Frontend.query(w, "SELECT pg_catalog.pg_backend_pid()"),
@@ -125,7 +125,7 @@ export interface StatementSource {
 }
 
 /** Statements from the connection's LRU cache, keyed by SQL text. */
-export const cacheSource = (conn: Connection, sql: string): StatementSource => ({
+export const cacheSource = (conn: ConnectionCore, sql: string): StatementSource => ({
   sql,
   prepare: (level) => conn.cache.prepare(sql, (b, m) => conn.request(b, m, level)),
   // No Close: the next preparation of the same SQL (same name) replaces the server's copy.
@@ -138,7 +138,7 @@ export const cacheSource = (conn: Connection, sql: string): StatementSource => (
  * the caller owns (nothing else ran in it), so the request can be retried inside it too.
  */
 export const executeWith = <A>(
-  conn: Connection,
+  conn: ConnectionCore,
   source: StatementSource,
   build: (w: Writer, info: StatementInfo) => void,
   make: (c: Completion<A>, info: StatementInfo, onStale: () => void) => Handler,
@@ -190,7 +190,7 @@ export const executeWith = <A>(
 
 /** {@link executeWith} for SQL through the connection's statement cache. */
 export const executeCached = <A>(
-  conn: Connection,
+  conn: ConnectionCore,
   sql: string,
   build: (w: Writer, info: StatementInfo) => void,
   make: (c: Completion<A>, info: StatementInfo, onStale: () => void) => Handler,

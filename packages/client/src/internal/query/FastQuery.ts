@@ -23,14 +23,13 @@ import { PgInterfaceError, type PgPoolError, type PgQueryError } from "../../PgE
 import * as PgMetrics from "../../PgMetrics.ts"
 import type { PgRecord } from "../../PgRecord.ts"
 import { PgSchemaError } from "../../PgSchema.ts"
-import type { Connection } from "../connection/Connection.ts"
+import type { ConnectionCore } from "../connection/Core.ts"
 import { afterFailure, cacheSource } from "./Execute.ts"
 import { type Completion, ExecuteHandler, type ExecuteResult } from "../wire/Handlers.ts"
 import { recordMetrics } from "../observe/Instrument.ts"
 import { interruptRequest, RequestState } from "../wire/Interrupt.ts"
 import { lost, startStatus } from "../wire/Outcome.ts"
 import { type StatementInfo, writeBindExecute } from "../wire/Statement.ts"
-import type { PoolCore } from "../pool/Pool.ts"
 import { isTracing } from "../observe/Tracing.ts"
 
 /**
@@ -50,7 +49,7 @@ export type PickError = PgInterfaceError | PgSchemaError
 export const isPickError = (e: unknown): e is PickError => e instanceof PgInterfaceError || e instanceof PgSchemaError
 
 /** Whether the connection admits a fast write now (checked again at the moment of writing). */
-export const admits = (conn: Connection): boolean =>
+export const admits = (conn: ConnectionCore): boolean =>
   !conn.closing && !conn.session.closed && conn.gate.owner === undefined && conn.gate.hasRoom
 
 /**
@@ -58,7 +57,7 @@ export const admits = (conn: Connection): boolean =>
  * call must take the general path.
  */
 export const fastStatement = (
-  conn: Connection,
+  conn: ConnectionCore,
   sql: string,
   options: QueryOptions | undefined,
   fiber: Fiber.Fiber<unknown, unknown>,
@@ -87,7 +86,7 @@ export class FastCall<A, E = never, P extends PickError = PgInterfaceError> impl
   /** The transaction status the request started in, when known (internal/Outcome.ts). */
   private status: Backend.TransactionStatus | undefined = undefined
 
-  readonly conn: Connection
+  readonly conn: ConnectionCore
   readonly info: StatementInfo
   readonly pick: Pick<A, P>
   /** Where metrics are recorded; undefined when they are off. */
@@ -98,7 +97,7 @@ export class FastCall<A, E = never, P extends PickError = PgInterfaceError> impl
   readonly done: (result: Effect.Effect<A, E | PgQueryError | P>) => void
 
   constructor(
-    conn: Connection,
+    conn: ConnectionCore,
     info: StatementInfo,
     pick: Pick<A, P>,
     metrics: Context.Context<never> | undefined,
@@ -223,7 +222,7 @@ export class FastCall<A, E = never, P extends PickError = PgInterfaceError> impl
  * `general()`.
  */
 export const call = <A, P extends PickError = PgInterfaceError>(
-  conn: Connection,
+  conn: ConnectionCore,
   sql: string,
   args: ReadonlyArray<unknown>,
   maxRows: number,
@@ -244,15 +243,30 @@ export const call = <A, P extends PickError = PgInterfaceError>(
     })
   })
 
+/** A pool member as {@link poolCall} sees it. */
+export interface IdleMember {
+  readonly conn: ConnectionCore
+}
+
+/**
+ * What {@link poolCall} uses of a pool (`PoolCore` in internal/pool/Pool.ts), so that the fast path
+ * does not depend on the pool.
+ */
+export interface IdleConnections<M extends IdleMember> {
+  peekIdle(): M | undefined
+  checkOutIdle(member: M, metrics: Context.Context<never> | undefined): void
+  releaseNow(member: M, lease: undefined): Effect.Effect<void>
+}
+
 /**
  * A pool shortcut run by `fiber` (which the caller found pinned to no connection of the pool):
  * the fast path when an idle connection can take the call right now (it is checked out, the
  * call runs on it, and it is released as the call ends, all inside one `Effect.callback`), else
  * `general()`. The caller has ruled out a `setup` hook.
  */
-export const poolCall = <A, P extends PickError = PgInterfaceError>(
+export const poolCall = <A, P extends PickError = PgInterfaceError, M extends IdleMember = IdleMember>(
   fiber: Fiber.Fiber<unknown, unknown>,
-  pool: PoolCore,
+  pool: IdleConnections<M>,
   sql: string,
   args: ReadonlyArray<unknown>,
   maxRows: number,

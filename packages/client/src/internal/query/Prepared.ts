@@ -23,7 +23,7 @@ import { PgInterfaceError, type PgQueryError, type PgTransactionError } from "..
 import type { PgColumn, PgRecord } from "../../PgRecord.ts"
 import type { PgSchemaError } from "../../PgSchema.ts"
 import { BatchHandler, writeBatch } from "./Batch.ts"
-import type { Connection } from "../connection/Connection.ts"
+import type { ConnectionCore } from "../connection/Core.ts"
 import * as Cursor from "./Cursor.ts"
 import { executeWith, type StatementSource } from "./Execute.ts"
 import type { Pick, PickError } from "./FastQuery.ts"
@@ -43,7 +43,7 @@ let statements = 0
  * or one prepared by another client behind a pooler (the same SQL: the name holds its digest).
  */
 const describe = (
-  conn: Connection,
+  conn: ConnectionCore,
   name: string,
   sql: string,
   level: Level | undefined,
@@ -78,14 +78,14 @@ export class PreparedStatement implements PgStatement {
   get [StreamMembers](): ReadonlySet<string> {
     return statementStreams
   }
-  readonly conn: Connection
+  readonly conn: ConnectionCore
   readonly sql: string
   info: StatementInfo
   stale = false
   closed = false
   statusMsg: string | undefined = undefined
 
-  constructor(conn: Connection, info: StatementInfo) {
+  constructor(conn: ConnectionCore, info: StatementInfo) {
     this.conn = conn
     this.sql = info.sql
     this.info = info
@@ -93,7 +93,7 @@ export class PreparedStatement implements PgStatement {
 
   /** Prepares `sql` on `conn`; the statement is closed when the scope closes. */
   static make(
-    conn: Connection,
+    conn: ConnectionCore,
     sql: string,
     options?: QueryOptions,
   ): Effect.Effect<PgStatement, PgQueryError, Scope.Scope> {

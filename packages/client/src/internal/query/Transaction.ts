@@ -22,7 +22,7 @@ import {
 } from "../../PgError.ts"
 import type { Isolation, TransactionOptions } from "../Options.ts"
 import { PgTransaction, type Transaction, type TransactionState } from "../Handles.ts"
-import type { Connection } from "../connection/Connection.ts"
+import type { ConnectionCore } from "../connection/Core.ts"
 import { Level } from "../wire/Gate.ts"
 import { SimpleQueryHandler } from "../wire/Handlers.ts"
 import { leaseOf } from "../pool/Lease.ts"
@@ -54,7 +54,11 @@ export const beginSql = (options: TransactionOptions): string => {
 export const isRetryable = (error: unknown): boolean => isSafeToRetry(error) && isTransient(error)
 
 /** Runs one simple-protocol command as (or inside) `level`; returns its status tag. */
-export const command = (conn: Connection, sql: string, level: Level | undefined): Effect.Effect<string, PgQueryError> =>
+export const command = (
+  conn: ConnectionCore,
+  sql: string,
+  level: Level | undefined,
+): Effect.Effect<string, PgQueryError> =>
   conn.request<string>(
     (w) => Frontend.query(w, sql),
     (c) => new SimpleQueryHandler(conn.session, c, sql),
@@ -65,7 +69,7 @@ export const command = (conn: Connection, sql: string, level: Level | undefined)
  * A released pooled handle fails like its own methods do (`PgInterfaceError`) instead of throwing
  * when the transaction reads it.
  */
-const released = (conn: Connection): PgInterfaceError | undefined => {
+const released = (conn: ConnectionCore): PgInterfaceError | undefined => {
   const lease = leaseOf(conn)
   return lease !== undefined && lease.revoked ? lease.error("transaction") : undefined
 }
@@ -83,7 +87,7 @@ const validate = (options: TransactionOptions): PgInterfaceError | undefined =>
  * back. Must run inside `uninterruptibleMask`.
  */
 export const beginLevel = (
-  conn: Connection,
+  conn: ConnectionCore,
   fiber: Fiber.Fiber<unknown, unknown>,
   options: TransactionOptions,
   ownerFiber: Fiber.Fiber<unknown, unknown> | undefined,
@@ -151,7 +155,7 @@ export const endLevel = (
   nested: "fail" | "rollback",
 ): Effect.Effect<void, PgQueryError | PgTransactionError> =>
   Effect.suspend(() => {
-    const conn = level.connection as Connection
+    const conn = level.connection as ConnectionCore
     const gone = released(conn)
     if (gone !== undefined) {
       // The pooled handle was released (the pool's reset rolled the transaction back).
@@ -233,7 +237,7 @@ const popContext = (fiber: Fiber.Fiber<unknown, unknown>, level: Level): void =>
 
 /** The managed combinator: see `PgTransaction.transaction`. */
 export const transaction = <A, E, R>(
-  conn: Connection,
+  conn: ConnectionCore,
   effect: Effect.Effect<A, E, R>,
   options: TransactionOptions = {},
 ): Effect.Effect<A, E | PgQueryError | PgTransactionError, Exclude<R, PgTransaction>> =>
@@ -267,7 +271,7 @@ export const transaction = <A, E, R>(
 
 /** A level held for the current scope: see `PgTransaction.scoped`. */
 export const scoped = (
-  conn: Connection,
+  conn: ConnectionCore,
   options: TransactionOptions = {},
 ): Effect.Effect<Level, PgQueryError, Scope.Scope> =>
   Effect.uninterruptibleMask((restore) =>
@@ -287,14 +291,14 @@ export const scoped = (
 
 /** asyncpg's Transaction object: see `PgTransaction.make`. */
 export class ManualTransaction implements Transaction {
-  readonly connection: Connection
+  readonly connection: ConnectionCore
   readonly options: TransactionOptions
   level: Level | undefined = undefined
   private busy = false
   private startFailed = false
   private startFiber: Fiber.Fiber<unknown, unknown> | undefined = undefined
 
-  constructor(connection: Connection, options: TransactionOptions) {
+  constructor(connection: ConnectionCore, options: TransactionOptions) {
     this.connection = connection
     this.options = options
   }

@@ -7,9 +7,9 @@
 import { Effect } from "effect"
 import type { PgQueryError } from "../../PgError.ts"
 import type { PgType, PgTypeKind } from "../Handles.ts"
-import type { Connection } from "../connection/Connection.ts"
+import type { ConnectionCore } from "../connection/Core.ts"
 
-const known = new WeakMap<Connection, Map<number, PgType>>()
+const known = new WeakMap<ConnectionCore, Map<number, PgType>>()
 
 // Only text in and out, so the lookup works with any codec registry.
 const LOOKUP = `SELECT t.oid::text AS oid, t.typname::text AS name, n.nspname::text AS schema,
@@ -33,7 +33,7 @@ const kindOf = (typtype: string, isArray: boolean): PgTypeKind => {
 
 /** The types of `oids`, in order (a type dropped meanwhile has an empty name and schema). */
 export const lookupTypes = (
-  conn: Connection,
+  conn: ConnectionCore,
   oids: ReadonlyArray<number>,
 ): Effect.Effect<ReadonlyArray<PgType>, PgQueryError> =>
   Effect.suspend(() => {

@@ -22,7 +22,7 @@
 import * as Frontend from "@pgfx/protocol/Frontend"
 import * as Replication from "@pgfx/protocol/Replication"
 import { Effect, Schedule, type Scope } from "effect"
-import type { Connection } from "../connection/Connection.ts"
+import type { ConnectionCore } from "../connection/Core.ts"
 import { PgConnectionError, PgDecodeError, PgProtocolError, type PgQueryError } from "../../PgError.ts"
 import type { Change } from "./Changes.ts"
 import { ChangeDecoder } from "./ReplicationDecoder.ts"
@@ -215,7 +215,7 @@ export class Attempt {
 /** How a pull turns queued payloads into events, looking types up when a Relation needs it. */
 export const decodeBatch = (
   attempt: Attempt,
-  companion: Connection,
+  companion: ConnectionCore,
   maxEvents: number,
 ): Effect.Effect<Array<Change>, PgQueryError> =>
   Effect.gen(function* () {

@@ -8,13 +8,13 @@
 import { Duration, Effect, Option } from "effect"
 import type { CloseOptions } from "../Options.ts"
 import { sendCancel } from "./Cancel.ts"
-import type { Connection } from "../connection/Connection.ts"
+import type { ConnectionCore } from "../connection/Core.ts"
 
 /** The default bound on a graceful close. */
 export const DEFAULT_CLOSE_TIMEOUT: Duration.Input = "10 seconds"
 
 /** Closes at once. Never fails. */
-export const terminateNow = (conn: Connection): void => {
+export const terminateNow = (conn: ConnectionCore): void => {
   const session = conn.session
   if (session.closed) {
     // Already closing (e.g. Terminate sent, the server has not closed yet): cut it now.
@@ -30,7 +30,7 @@ export const terminateNow = (conn: Connection): void => {
 }
 
 /** Closes gracefully within `options.timeout` (default 10 seconds), else terminates. */
-export const closeGracefully = (conn: Connection, options: CloseOptions | undefined): Effect.Effect<void> =>
+export const closeGracefully = (conn: ConnectionCore, options: CloseOptions | undefined): Effect.Effect<void> =>
   Effect.suspend(() => {
     const session = conn.session
     if (session.closed) return Effect.void
