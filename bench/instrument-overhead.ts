@@ -1,5 +1,5 @@
 /**
- * CPU cost of per-query instrumentation (`internal/Instrument.observe`) around a query effect,
+ * CPU cost of per-query instrumentation (`internal/observe/Instrument.observe`) around a query effect,
  * without I/O: what spans, metrics and query loggers add to each call, measured in isolation
  * so that a loaded machine's network and scheduling noise stays out of it.
  *

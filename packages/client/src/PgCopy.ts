@@ -107,7 +107,7 @@ const resolve = (conn: PgConnection): Effect.Effect<Connection, PgInterfaceError
       : Effect.fail(new PgInterfaceError({ message: "COPY needs a pgfx connection, pool or client" }))
   })
 
-/** Runs `f` where the copy runs (internal/Route.ts: one checkout for a pool or client). */
+/** Runs `f` where the copy runs (internal/pool/Route.ts: one checkout for a pool or client). */
 const onConnection = <A, E, R>(
   target: CopyTarget,
   f: (conn: Connection) => Effect.Effect<A, E, R>,

@@ -407,8 +407,8 @@ class Pool implements PgPool {
 
   /**
    * A shortcut: on the connection the fiber is pinned to when there is one (an open transaction
-   * on one of this pool's connections, internal/Route.ts), else through the fast path
-   * (internal/FastQuery.ts) when `pick` is given and it applies, else {@link run}.
+   * on one of this pool's connections, internal/pool/Route.ts), else through the fast path
+   * (internal/query/FastQuery.ts) when `pick` is given and it applies, else {@link run}.
    */
   private call<A, P extends FastQuery.PickError = PgInterfaceError>(
     sql: string,

@@ -218,7 +218,7 @@ const MAX_GENERATED_COLUMNS = 64
  * How rows of one result shape are built: `make(values)` always works; `Row`, when defined, is a
  * constructor taking the values as arguments (`new Row(v0, v1, ...)`), which a generated row
  * decoder calls directly so no values array is made per row. Used by the connection's row
- * decoders (internal/Statement.ts); applications read rows, they do not build them.
+ * decoders (internal/wire/Statement.ts); applications read rows, they do not build them.
  *
  * @since 0.1.0
  * @category internals

@@ -47,7 +47,7 @@ import * as Transaction from "../query/Transaction.ts"
 import { outdatedSchemaOf } from "../query/TypeCache.ts"
 import * as TypeCodecs from "../query/TypeCodecs.ts"
 
-/** The methods of a connection that return Streams (see internal/Lease.ts). */
+/** The methods of a connection that return Streams (see internal/pool/Lease.ts). */
 const connectionStreams: ReadonlySet<string> = new Set(["cursor", "listen", "notices", "queryLog"])
 
 export class Connection extends ConnectionEvents implements ConnectionCore {
@@ -170,7 +170,7 @@ export class Connection extends ConnectionEvents implements ConnectionCore {
   }
 
   /**
-   * Admits (internal/Gate.ts: transactions are exclusive; without pipelining one request at a
+   * Admits (internal/wire/Gate.ts: transactions are exclusive; without pipelining one request at a
    * time), writes and awaits one request. Without a transaction on the connection this needs
    * nothing from the fiber; otherwise (`fiber` undefined) it starts again with the fiber, whose
    * Context says which transaction the request belongs to.
@@ -226,7 +226,7 @@ export class Connection extends ConnectionEvents implements ConnectionCore {
       }
       gate.inFlight++
       admitted = true
-      // What losing the connection under this request would mean (internal/Outcome.ts).
+      // What losing the connection under this request would mean (internal/wire/Outcome.ts).
       const owner = gate.owner
       const status = startStatus(this.session)
       handler = make({
@@ -338,7 +338,7 @@ export class Connection extends ConnectionEvents implements ConnectionCore {
 
   /**
    * One extended-protocol query call (`fetch`, `fetchRow`, `fetchVal`, `execute` with
-   * arguments): the fast path when it applies (internal/FastQuery.ts), else the general path —
+   * arguments): the fast path when it applies (internal/query/FastQuery.ts), else the general path —
    * instrumentation, timeout, the statement cache and the request — with `pick` making the call's
    * value from the cycle's result (and failing it with what the pick throws, `P`).
    */

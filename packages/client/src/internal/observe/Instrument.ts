@@ -4,7 +4,7 @@
  *
  * Hot path: one `Effect.withFiber` and one `Effect.onExit` per query call, nothing per row.
  * Without a tracer the span is skipped; with metrics off and no query logger the query effect
- * is returned untouched. Calls on the fast path (internal/FastQuery.ts: no tracer, no query
+ * is returned untouched. Calls on the fast path (internal/query/FastQuery.ts: no tracer, no query
  * logger) do not come through here: they record the same metrics with {@link recordMetrics}
  * when their cycle ends.
  *

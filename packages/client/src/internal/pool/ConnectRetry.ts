@@ -1,6 +1,6 @@
 /**
  * The pieces of the pool's connect retries that need no pool state (see `PoolCore.retries` and
- * `PoolCore.holdOff` in internal/Pool.ts): the backoff, and the errors an acquire reports after
+ * `PoolCore.holdOff` in internal/pool/Pool.ts): the backoff, and the errors an acquire reports after
  * its connect attempts, which say how many there were.
  *
  * @internal

@@ -227,7 +227,7 @@ export class PoolCore {
   /**
    * The idle member the next acquire would take, when it can be taken at once (nobody waits, the
    * pool is open, the member is healthy and current); it stays idle. For the fast path of the
-   * shortcuts (internal/FastQuery.ts), which then calls {@link checkOutIdle}.
+   * shortcuts (internal/query/FastQuery.ts), which then calls {@link checkOutIdle}.
    */
   peekIdle(): Member | undefined {
     if (this.closing || this.waiting > 0) return undefined
@@ -516,7 +516,7 @@ export class PoolCore {
   }
 
   /**
-   * Ends a checkout now: revokes its handle, writes the reset (internal/Reset.ts, not waited for)
+   * Ends a checkout now: revokes its handle, writes the reset (internal/pool/Reset.ts, not waited for)
    * and returns the connection to the pool (or closes it); the Effect it returns is what must
    * still be waited for: removing listeners registered through the connection, a custom `reset`
    * hook. Never fails.

@@ -53,7 +53,7 @@ const positive = (n: number, what: string): PgInterfaceError | undefined =>
     : new PgInterfaceError({ message: `${what} must be a positive integer, got ${n}` })
 
 class PortalCursor implements PgCursor {
-  /** Opened on a pooled handle, it stops working with the handle's checkout (internal/Lease.ts). */
+  /** Opened on a pooled handle, it stops working with the handle's checkout (internal/pool/Lease.ts). */
   readonly [Guarded] = true
   readonly conn: ConnectionCore
   readonly source: StatementSource

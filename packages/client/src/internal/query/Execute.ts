@@ -70,7 +70,7 @@ export const inTransactionBlock = (conn: ConnectionCore): boolean =>
  * (the statement is stale and the server ran nothing: prepare again and re-send, only once and
  * outside a transaction), "restart" (stale inside a transaction the caller can restart), or the
  * error to report. `status` is the transaction status of the failed request's ReadyForQuery.
- * Shared by {@link executeWith} and the fast path (internal/FastQuery.ts).
+ * Shared by {@link executeWith} and the fast path (internal/query/FastQuery.ts).
  */
 export const afterFailure = (
   conn: ConnectionCore,

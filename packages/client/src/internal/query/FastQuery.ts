@@ -83,7 +83,7 @@ export class FastCall<A, E = never, P extends PickError = PgInterfaceError> impl
   private ended = false
   private gateSettled = true
   private startedAt = 0
-  /** The transaction status the request started in, when known (internal/Outcome.ts). */
+  /** The transaction status the request started in, when known (internal/wire/Outcome.ts). */
   private status: Backend.TransactionStatus | undefined = undefined
 
   readonly conn: ConnectionCore
@@ -149,7 +149,7 @@ export class FastCall<A, E = never, P extends PickError = PgInterfaceError> impl
   }
 
   /**
-   * Interrupts the call (see internal/Interrupt.ts); `onEnded(true)` once its cycle has ended,
+   * Interrupts the call (see internal/wire/Interrupt.ts); `onEnded(true)` once its cycle has ended,
    * or `onEnded(false)` when it had already ended through `done`.
    */
   interrupt(onEnded: (byInterruption: boolean) => void): void {

@@ -4,7 +4,7 @@
  * bound to its connection, closed when its Scope closes.
  *
  * A statement invalidated by DDL is prepared again under the same name, transparently outside a
- * transaction; inside one it is a typed `PgInvalidCachedStatementError` (internal/Execute.ts).
+ * transaction; inside one it is a typed `PgInvalidCachedStatementError` (internal/query/Execute.ts).
  *
  * @internal
  */
@@ -73,7 +73,7 @@ const describe = (
 const statementStreams: ReadonlySet<string> = new Set(["cursor"])
 
 export class PreparedStatement implements PgStatement {
-  /** Made on a pooled handle, it stops working with the handle's checkout (internal/Lease.ts). */
+  /** Made on a pooled handle, it stops working with the handle's checkout (internal/pool/Lease.ts). */
   readonly [Guarded] = true
   get [StreamMembers](): ReadonlySet<string> {
     return statementStreams

@@ -5,7 +5,7 @@
  * into the call's value. A row that does not decode is a `PgSchemaError` naming the query, the
  * row's index and (through the Schema's issue) the column.
  *
- * The decoders are {@link Pick}s (internal/FastQuery.ts): they run where the raw picks run, on the
+ * The decoders are {@link Pick}s (internal/query/FastQuery.ts): they run where the raw picks run, on the
  * fast path and on the general path alike, and throw `PgSchemaError`, which fails the call.
  *
  * @internal

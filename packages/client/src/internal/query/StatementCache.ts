@@ -71,10 +71,10 @@ export class StatementCache {
   /**
    * Set when the server said a statement this cache holds does not exist (26000): the server
    * connection behind this session may change between transactions (a transaction-pooling
-   * proxy), so executions inside a transaction block re-create their statement (internal/Execute.ts).
+   * proxy), so executions inside a transaction block re-create their statement (internal/query/Execute.ts).
    */
   serverMayChange = false
-  /** Whether the connection has asked the server whether a proxy stands in between (internal/Execute.ts). */
+  /** Whether the connection has asked the server whether a proxy stands in between (internal/query/Execute.ts). */
   proxyChecked = false
   /** When each cached entry was prepared (for `lifetimeMs`). */
   private readonly preparedAt = new WeakMap<StatementInfo, number>()
@@ -102,7 +102,7 @@ export class StatementCache {
   /**
    * The cached statement for `sql` when it can be used right now without any request first (no
    * expiry, no pending type lookups), its LRU position refreshed; else undefined. The fast path
-   * of query calls (internal/FastQuery.ts) uses it; {@link prepare} does the rest.
+   * of query calls (internal/query/FastQuery.ts) uses it; {@link prepare} does the rest.
    */
   peek(sql: string): StatementInfo | undefined {
     if (this.types.pending.size !== 0) return undefined

@@ -3,7 +3,7 @@
  * connection's gate), end (COMMIT / RELEASE or ROLLBACK / ROLLBACK TO), and the three ways of
  * holding a level: the managed combinator, a scope, and the manual start/commit/rollback object.
  *
- * While a level is active it owns the connection (internal/Gate.ts): requests that do not belong
+ * While a level is active it owns the connection (internal/wire/Gate.ts): requests that do not belong
  * to it wait. Levels nest: beginning inside an active level creates a savepoint that owns the
  * connection until it ends, then hands it back to its parent.
  *

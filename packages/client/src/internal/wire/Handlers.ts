@@ -1,6 +1,6 @@
 /**
  * The per-request handlers of the query cycle. Each handler receives only the messages of its
- * own request, in order, checks each against its reply state machine (internal/Replies.ts: a
+ * own request, in order, checks each against its reply state machine (internal/wire/Replies.ts: a
  * message out of place poisons the session), and ends on ReadyForQuery. A failure inside a cycle
  * (a server error, a value that cannot be decoded) is remembered and the handler keeps draining
  * until ReadyForQuery, so the session stays in sync and usable.

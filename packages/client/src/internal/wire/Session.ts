@@ -32,11 +32,11 @@ export interface Handler {
   onFailure(error: PgConnectionError | PgProtocolError): void
   /**
    * The request's bytes, given as it is queued: the replies an extended-query request may get
-   * follow from its frontend messages (internal/Replies.ts).
+   * follow from its frontend messages (internal/wire/Replies.ts).
    */
   sent?(request: Uint8Array): void
   /**
-   * The reply went over a result limit (internal/Limits.ts): fail the request with `error` when
+   * The reply went over a result limit (internal/wire/Limits.ts): fail the request with `error` when
    * its cycle ends. Later rows and COPY chunks of the reply are not delivered. Handlers without it
    * (startup, the pool's reset) are not limited.
    */
@@ -45,7 +45,7 @@ export interface Handler {
   readonly unlimited?: boolean
 }
 
-/** Limits a session applies to what the server sends (see internal/Limits.ts). */
+/** Limits a session applies to what the server sends (see internal/wire/Limits.ts). */
 export interface SessionLimits {
   readonly maxMessageSize?: number | undefined
   readonly maxResultRows?: number | undefined
@@ -113,7 +113,7 @@ export class Session {
   /** Whether a request was sent since the last reset: a pool's reset is skipped otherwise. */
   sentSinceReset = true
   /**
-   * Requests abandoned by an interruption (pipelined ones, internal/Interrupt.ts) whose replies
+   * Requests abandoned by an interruption (pipelined ones, internal/wire/Interrupt.ts) whose replies
    * have not come yet: a pool does not hand such a connection to the next borrower.
    */
   abandoned = 0
@@ -121,7 +121,7 @@ export class Session {
   commandCount = 0
   /** Bytes read from the socket so far (an interruption's grace asks whether the server still sends). */
   bytesReceived = 0
-  /** Debug mode's trace and checks (internal/Debug.ts); undefined (the usual case) costs one check per message. */
+  /** Debug mode's trace and checks (internal/observe/Debug.ts); undefined (the usual case) costs one check per message. */
   debug: SessionDebug | undefined = undefined
 
   readonly noticeListeners = new Set<(fields: ReadonlyArray<readonly [string, string]>) => void>()
@@ -137,7 +137,7 @@ export class Session {
   private queue: Array<Handler> = []
   private head = 0
 
-  /** The result limits and what the reply in progress used of them (internal/Limits.ts). */
+  /** The result limits and what the reply in progress used of them (internal/wire/Limits.ts). */
   private readonly limits: ReplyLimits
   /** Whether `maxResultRows` or `maxResultBytes` is set: only then are rows counted. */
   private readonly limited: boolean

@@ -3,7 +3,7 @@
  * options per host with libpq's verification rules, the SSLRequest exchange, the handshake over
  * the already-open socket, and the tls-server-end-point channel binding data.
  *
- * Verification (see `config/Tls.ts` for the modes): the chain is checked in `verify-ca` and
+ * Verification (see `config/TlsSettings.ts` for the modes): the chain is checked in `verify-ca` and
  * `verify-full`, and in `allow` / `prefer` / `require` when a root certificate file exists; the
  * host name only in `verify-full`. `ssl: true` or an `ssl` object without a root certificate
  * verifies against Node's trusted roots.
