@@ -29,7 +29,8 @@
  * @since 0.1.0
  */
 import { Config, ConfigProvider, Effect, Option, Redacted } from "effect"
-import { configError, PgConfigError } from "./config/ConfigError.ts"
+import { configError } from "./config/ConfigError.ts"
+import { PgConfigError } from "./PgError.ts"
 import { envNames, fromEnv } from "./config/Env.ts"
 import { parseKeywordValue } from "./config/KeywordValue.ts"
 import type { PgConnectionOptions } from "./config/Options.ts"

@@ -46,8 +46,13 @@ import { unguard, usable } from "./internal/pool/Lease.ts"
 import * as Route from "./internal/pool/Route.ts"
 import type { PgClientShape } from "./PgClient.ts"
 import type { PgConnection } from "./PgConnection.ts"
-import { PgCopyFileError, type PgCopyRecordError } from "./PgCopyError.ts"
-import { PgInterfaceError, type PgQueryError, PgTimeoutError } from "./PgError.ts"
+import {
+  PgCopyFileError,
+  type PgCopyRecordError,
+  PgInterfaceError,
+  type PgQueryError,
+  PgTimeoutError,
+} from "./PgError.ts"
 import type { PgPool, PgPoolError } from "./PgPool.ts"
 import { type CopyOptions } from "./internal/Options.ts"
 export type { CopyOptions } from "./internal/Options.ts"

@@ -38,8 +38,8 @@ import {
   type SqlStateCode,
   type SqlStateName,
 } from "@pgfx/protocol/SqlState"
-import { Data, Effect } from "effect"
-import type { PgConfigError } from "./config/ConfigError.ts"
+import { Data, Effect, type Schema } from "effect"
+import type * as QueryCheck from "./internal/query/QueryCheck.ts"
 import { dual } from "effect/Function"
 import type { Refinement } from "effect/Predicate"
 
@@ -615,3 +615,124 @@ export class PgPoolHookError extends Data.TaggedError("PgPoolHookError")<{
  * @since 0.1.0
  */
 export type PgPoolError = PgConnectError | PgConfigError | PgPoolHookError | PgInterfaceError | PgTimeoutError
+
+/**
+ * Where a setting came from:
+ *
+ * - `"url"`: a `postgres://` URI; `"dsn"`: a keyword/value string (`host=... port=...`);
+ * - `"options"`: the options object; `"config"`: an Effect `Config` (`PgConfig.config`);
+ * - `"env"`: a PG* environment variable; `"service"`: the connection service file;
+ * - `"pgpass"`: the password file; `"default"`: a built-in default (e.g. `~/.postgresql/root.crt`).
+ *
+ * @since 0.1.0
+ */
+export type PgConfigSource = "url" | "dsn" | "options" | "config" | "env" | "service" | "pgpass" | "default"
+
+/** A setting is invalid; `source` and `key` say which. The value is never included. @since 0.1.0 */
+export class PgConfigError extends Data.TaggedError("PgConfigError")<{
+  readonly source: PgConfigSource
+  readonly key: string
+  readonly message: string
+}> {}
+
+/**
+ * A record given to `copyRecordsToTable` could not be encoded: it has the wrong number of values,
+ * is neither an array nor an object, or one of its values does not fit its column's type. The
+ * COPY was aborted with CopyFail, so nothing of it was committed; the connection stays usable.
+ *
+ * @example
+ * ```ts
+ * PgCopy.copyRecordsToTable(conn, "t", { records: [[1, "x"], ["oops", "y"]] }).pipe(
+ *   Effect.catchTag("PgCopyRecordError", (e) => Effect.log(`record ${e.row}, column ${e.column}: ${e.message}`)),
+ * )
+ * ```
+ * @since 0.1.0
+ */
+export class PgCopyRecordError extends Data.TaggedError("PgCopyRecordError")<{
+  readonly message: string
+  /** 0-based index of the record in the input. */
+  readonly row: number
+  /** The column whose value failed (undefined when the record as a whole is malformed). */
+  readonly column: string | undefined
+  /** The column's type name, when a value failed. */
+  readonly typeName: string | undefined
+  /** What the value was (`string`, `object`, ...). */
+  readonly actualType: string
+  /** The codec's EncodeError, when a value failed. */
+  readonly cause?: unknown
+}> {}
+
+/**
+ * A file given to a copy (`output` or `source` as a path) could not be opened, read or written.
+ * A COPY FROM is aborted (nothing loaded); a COPY TO is cancelled.
+ * @since 0.1.0
+ */
+export class PgCopyFileError extends Data.TaggedError("PgCopyFileError")<{
+  readonly message: string
+  readonly path: string
+  readonly cause?: unknown
+}> {}
+
+/**
+ * A parameter value did not encode through its Schema (`PgQuery`'s `params`), or a row (or a
+ * `fetchVal` value) did not decode through its Schema (`PgQuery`'s `row`, the `schema` option
+ * of `fetch` / `fetchRow` / `fetchVal`). `message` names the query, the row and the column path;
+ * `row` is the row's 0-based index, `column` the column `fetchVal` read; `cause` is the
+ * `SchemaError`.
+ *
+ * @example
+ * ```ts
+ * const rows = yield* conn.fetch("SELECT 'x' AS id", [], { schema: Schema.Struct({ id: Schema.Number }) }).pipe(
+ *   Effect.catchTag("PgSchemaError", (e) => Effect.die(`row ${e.row}: ${e.message}`)),
+ * )
+ * ```
+ * @since 0.1.0
+ */
+export class PgSchemaError extends Data.TaggedError("PgSchemaError")<{
+  readonly message: string
+  readonly direction: "params" | "row"
+  /** The query's name (`PgQuery`) or its SQL. */
+  readonly query: string
+  readonly row?: number | undefined
+  readonly column?: string | undefined
+  readonly cause: Schema.SchemaError
+}> {}
+
+/**
+ * The declared Schemas do not match the server's description of the statement. `differences`
+ * lists every one (kind and message); `message` has them all, one per line.
+ * @since 0.1.0
+ */
+export class PgQueryMismatchError extends Data.TaggedError("PgQueryMismatchError")<{
+  readonly message: string
+  /** The query's name (or its SQL). */
+  readonly query: string
+  readonly differences: ReadonlyArray<QueryCheck.Difference>
+}> {}
+
+/** `one` found no row. @since 0.1.0 */
+export class PgNoRowError extends Data.TaggedError("PgNoRowError")<{
+  readonly message: string
+  readonly query: string
+}> {}
+
+/**
+ * Why a replication operation failed, beyond an ordinary server error:
+ *
+ * - `WalLevel`: the server runs with `wal_level` below `logical`;
+ * - `SlotInUse`: another connection streams from the slot (SQLSTATE 55006);
+ * - `PermissionDenied`: the user lacks the `REPLICATION` attribute or a privilege (42501);
+ * - `SlotMissing`: no slot of that name (42704);
+ * - `SlotExists`: creating a slot that exists (42710).
+ *
+ * `cause` holds the server's error, when there is one.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class PgReplicationError extends Data.TaggedError("PgReplicationError")<{
+  readonly reason: "WalLevel" | "SlotInUse" | "PermissionDenied" | "SlotMissing" | "SlotExists"
+  readonly message: string
+  readonly slot?: string | undefined
+  readonly cause?: PgServerError | undefined
+}> {}

@@ -41,7 +41,7 @@
  *
  * @since 0.1.0
  */
-import { Cause, Data, Effect, Exit, Layer, Option, Schema, type SchemaAST, Stream } from "effect"
+import { Cause, Effect, Exit, Layer, Option, Schema, type SchemaAST, Stream } from "effect"
 import { compileNamed } from "./internal/query/NamedParams.ts"
 import * as Route from "./internal/pool/Route.ts"
 import * as QueryCheck from "./internal/query/QueryCheck.ts"
@@ -50,23 +50,11 @@ import type { PgClientError, PgClientShape } from "./PgClient.ts"
 import { PgClient } from "./PgClient.ts"
 import type { PgConnection, QueryOptions } from "./PgConnection.ts"
 import type { CursorOptions } from "./PgCursor.ts"
-import { PgInterfaceError } from "./PgError.ts"
+import { PgInterfaceError, PgNoRowError, PgQueryMismatchError, PgSchemaError } from "./PgError.ts"
 import type { PgRecord } from "./PgRecord.ts"
-import { PgSchemaError } from "./PgSchema.ts"
 
 export type { Difference } from "./internal/query/QueryCheck.ts"
-
-/**
- * The declared Schemas do not match the server's description of the statement. `differences`
- * lists every one (kind and message); `message` has them all, one per line.
- * @since 0.1.0
- */
-export class PgQueryMismatchError extends Data.TaggedError("PgQueryMismatchError")<{
-  readonly message: string
-  /** The query's name (or its SQL). */
-  readonly query: string
-  readonly differences: ReadonlyArray<QueryCheck.Difference>
-}> {}
+export { PgNoRowError, PgQueryMismatchError } from "./PgError.ts"
 
 export {
   /**
@@ -76,12 +64,6 @@ export {
    */
   PgSchemaError,
 } from "./PgSchema.ts"
-
-/** `one` found no row. @since 0.1.0 */
-export class PgNoRowError extends Data.TaggedError("PgNoRowError")<{
-  readonly message: string
-  readonly query: string
-}> {}
 
 /** Every failure of a typed query run. @since 0.1.0 */
 export type PgTypedQueryError = PgClientError | PgQueryMismatchError | PgSchemaError

@@ -44,7 +44,7 @@
  * @since 0.1.0
  */
 import * as Replication from "@pgfx/protocol/Replication"
-import { Data, Duration, Effect, Result, Schedule, type Scope, Stream } from "effect"
+import { Duration, Effect, Result, Schedule, type Scope, Stream } from "effect"
 import * as PgConfig from "./PgConfig.ts"
 import * as PgConnection from "./PgConnection.ts"
 import {
@@ -52,6 +52,7 @@ import {
   PgConnectionError,
   PgInterfaceError,
   type PgQueryError,
+  PgReplicationError,
   PgServerError,
 } from "./PgError.ts"
 import { quoteIdentifier } from "./PgSql.ts"
@@ -67,6 +68,7 @@ import {
 } from "./internal/replication/ReplicationStream.ts"
 import type { Session } from "./internal/wire/Session.ts"
 import type { Change, Lsn, Unchanged } from "./internal/replication/Changes.ts"
+export { PgReplicationError } from "./PgError.ts"
 export type { Change, Lsn, Relation, Row, Unchanged } from "./internal/replication/Changes.ts"
 
 /**
@@ -80,27 +82,6 @@ export const formatLsn: (lsn: Lsn) => string = Replication.formatLsn
  * @since 0.1.0
  */
 export const parseLsn: (text: string) => Lsn | undefined = Replication.parseLsn
-
-/**
- * Why a replication operation failed, beyond an ordinary server error:
- *
- * - `WalLevel`: the server runs with `wal_level` below `logical`;
- * - `SlotInUse`: another connection streams from the slot (SQLSTATE 55006);
- * - `PermissionDenied`: the user lacks the `REPLICATION` attribute or a privilege (42501);
- * - `SlotMissing`: no slot of that name (42704);
- * - `SlotExists`: creating a slot that exists (42710).
- *
- * `cause` holds the server's error, when there is one.
- *
- * @since 0.1.0
- * @category errors
- */
-export class PgReplicationError extends Data.TaggedError("PgReplicationError")<{
-  readonly reason: "WalLevel" | "SlotInUse" | "PermissionDenied" | "SlotMissing" | "SlotExists"
-  readonly message: string
-  readonly slot?: string | undefined
-  readonly cause?: PgServerError | undefined
-}> {}
 
 /** Every failure of a change stream. @since 0.1.0 */
 export type PgReplicationStreamError = PgReplicationError | PgQueryError | PgConnectError | PgConfig.PgConfigError

@@ -13,32 +13,9 @@
  */
 import { PgDate } from "@pgfx/types/PgDate"
 import { PgTimestamp } from "@pgfx/types/PgTimestamp"
-import { Data, Schema, SchemaTransformation } from "effect"
-
-/**
- * A parameter value did not encode through its Schema (`PgQuery`'s `params`), or a row (or a
- * `fetchVal` value) did not decode through its Schema (`PgQuery`'s `row`, the `schema` option
- * of `fetch` / `fetchRow` / `fetchVal`). `message` names the query, the row and the column path;
- * `row` is the row's 0-based index, `column` the column `fetchVal` read; `cause` is the
- * `SchemaError`.
- *
- * @example
- * ```ts
- * const rows = yield* conn.fetch("SELECT 'x' AS id", [], { schema: Schema.Struct({ id: Schema.Number }) }).pipe(
- *   Effect.catchTag("PgSchemaError", (e) => Effect.die(`row ${e.row}: ${e.message}`)),
- * )
- * ```
- * @since 0.1.0
- */
-export class PgSchemaError extends Data.TaggedError("PgSchemaError")<{
-  readonly message: string
-  readonly direction: "params" | "row"
-  /** The query's name (`PgQuery`) or its SQL. */
-  readonly query: string
-  readonly row?: number | undefined
-  readonly column?: string | undefined
-  readonly cause: Schema.SchemaError
-}> {}
+import { Schema, SchemaTransformation } from "effect"
+import { PgSchemaError } from "./PgError.ts"
+export { PgSchemaError } from "./PgError.ts"
 
 /** A `PgTimestamp` as decoded from `timestamp` / `timestamptz` columns. @since 0.1.0 */
 export const Timestamp = Schema.instanceOf(PgTimestamp)

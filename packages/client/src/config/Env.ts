@@ -5,7 +5,8 @@
  *
  * @internal
  */
-import { configError, PgConfigError, type PgConfigSource } from "./ConfigError.ts"
+import { configError } from "./ConfigError.ts"
+import { PgConfigError, type PgConfigSource } from "../PgError.ts"
 import { applyKeyword, envVars, type Layer } from "./Keywords.ts"
 
 /** The environment a resolution reads (process.env by default). */

@@ -8,7 +8,8 @@
  */
 import { Redacted } from "effect"
 import type { PgConnectionOptions } from "./Options.ts"
-import { configError, type PgConfigSource } from "./ConfigError.ts"
+import { configError } from "./ConfigError.ts"
+import type { PgConfigSource } from "../PgError.ts"
 
 /** A partial, mutable set of options built from one source. */
 export type Layer = { -readonly [K in keyof PgConnectionOptions]?: PgConnectionOptions[K] }

@@ -18,7 +18,8 @@ import type { Redacted } from "effect"
 import * as path from "node:path"
 import type * as tls from "node:tls"
 import type { SslMode, TlsProtocolVersion } from "./Options.ts"
-import { configError, type PgConfigSource } from "./ConfigError.ts"
+import { configError } from "./ConfigError.ts"
+import type { PgConfigSource } from "../PgError.ts"
 
 /** A file path and where it came from; `explicit` is false for the `~/.postgresql` defaults. */
 export interface FileSetting {

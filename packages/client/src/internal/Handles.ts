@@ -12,16 +12,16 @@ import type { CodecRegistry } from "@pgfx/types/CodecRegistry"
 import type { TypeCodecOptions } from "@pgfx/types/SchemaCodec"
 import { Context, Data, type Duration, type Effect, type LogLevel, type Option, type Scope, type Stream } from "effect"
 import type {
+  PgConfigError,
   PgConnectionError,
   PgInterfaceError,
   PgPoolError,
   PgProtocolError,
   PgQueryError,
+  PgSchemaError,
   PgTransactionError,
 } from "../PgError.ts"
 import type { PgColumn, PgRecord } from "../PgRecord.ts"
-import type { PgSchemaError } from "../PgSchema.ts"
-import type { PgConfigError } from "../config/ConfigError.ts"
 import type { PgConnectionOptions } from "../config/Options.ts"
 import type { Fragment } from "../PgSql.ts"
 import type * as ServerVersion from "../ServerVersion.ts"

@@ -19,9 +19,8 @@ import type {
   ValueSchemaOptions,
 } from "../Options.ts"
 import type { PgAttribute, PgCursor, PgStatement, PgType } from "../Handles.ts"
-import { PgInterfaceError, type PgQueryError, type PgTransactionError } from "../../PgError.ts"
+import { PgInterfaceError, type PgQueryError, type PgSchemaError, type PgTransactionError } from "../../PgError.ts"
 import type { PgColumn, PgRecord } from "../../PgRecord.ts"
-import type { PgSchemaError } from "../../PgSchema.ts"
 import { BatchHandler, writeBatch } from "./Batch.ts"
 import type { ConnectionCore } from "../connection/Core.ts"
 import * as Cursor from "./Cursor.ts"

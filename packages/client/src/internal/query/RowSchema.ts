@@ -12,10 +12,9 @@
  */
 import { Cause, type Effect, Exit, Option, Schema } from "effect"
 import type { FetchValOptions } from "../Options.ts"
-import type { PgQueryError } from "../../PgError.ts"
+import { type PgQueryError, PgSchemaError } from "../../PgError.ts"
 import type { PgColumn, PgRecord } from "../../PgRecord.ts"
 import type { Fragment } from "../../PgSql.ts"
-import { PgSchemaError } from "../../PgSchema.ts"
 import { type Pick, type PickError, pickFirstRow, pickRows, pickValue, valueAt } from "./FastQuery.ts"
 import type { ExecuteResult } from "../wire/Handlers.ts"
 

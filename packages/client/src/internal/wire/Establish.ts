@@ -27,16 +27,17 @@ import { Writer } from "@pgfx/protocol/Writer"
 import { type Context, Effect, Exit, Redacted, Result } from "effect"
 import * as net from "node:net"
 import type * as tls from "node:tls"
-import { configError, PgConfigError } from "../../config/ConfigError.ts"
-import type { HostTarget } from "../../config/Resolve.ts"
-import type { ResolvedConfig, TargetSessionAttrs } from "../../PgConfig.ts"
+import { configError } from "../../config/ConfigError.ts"
 import {
   PgAuthenticationError,
-  PgConnectionError,
+  PgConfigError,
   type PgConnectError,
+  PgConnectionError,
   type PgHostAttempt,
   PgServerError,
 } from "../../PgError.ts"
+import type { HostTarget } from "../../config/Resolve.ts"
+import type { ResolvedConfig, TargetSessionAttrs } from "../../PgConfig.ts"
 import type { CancelTls } from "./Cancel.ts"
 import { SessionDebug } from "../observe/Debug.ts"
 import { Session } from "./Session.ts"

@@ -16,9 +16,9 @@ import { Effect, Redacted } from "effect"
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as tls from "node:tls"
-import { configError, type PgConfigError, type PgConfigSource } from "../../config/ConfigError.ts"
+import { configError } from "../../config/ConfigError.ts"
+import { type PgConfigError, type PgConfigSource, PgConnectionError, PgProtocolError } from "../../PgError.ts"
 import type { FileSetting, TlsSettings } from "../../config/TlsSettings.ts"
-import { PgConnectionError, PgProtocolError } from "../../PgError.ts"
 
 /** The certificate material of one connection attempt. */
 export interface TlsMaterial {
