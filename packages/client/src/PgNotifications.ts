@@ -41,16 +41,19 @@
 import { NoticeLogLevel } from "./internal/Handles.ts"
 export type { BufferOptions } from "./internal/Options.ts"
 export type {
-  LogCallback,
   LoggedQuery,
-  NotificationCallback,
-  PgConnectionEvents,
   PgConnectionParameters,
   PgNotification,
   PgServerAddress,
   QueryLoggerCallback,
   QueryLoggerOptions,
+} from "./internal/Events.ts"
+export { PgNotice } from "./internal/Events.ts"
+export type {
+  LogCallback,
+  NotificationCallback,
+  PgConnectionEvents,
   QueryLogOptions,
   TerminationCallback,
 } from "./internal/Handles.ts"
-export { NoticeLogLevel, PgNotice } from "./internal/Handles.ts"
+export { NoticeLogLevel } from "./internal/Handles.ts"

@@ -1,16 +1,13 @@
 /**
- * The shapes of the public handles — `PgConnection` with its event registries, `PgStatement`,
- * `PgCursor`, transactions and their `PgTransaction` service — and the values they carry
- * (notifications, notices, logged queries). They name each other, so they live in one module;
- * it imports no other part of the client but the leaves (options, errors, records), so every
+ * The shapes of the public handles — `PgConnection` with its event methods and callbacks,
+ * `PgStatement`, `PgCursor`, transactions, `PgPool` — and the `PgTransaction` and
+ * `PgCurrentConnection` services. They name each other, so they live in one module; it imports
+ * no other part of the client but the leaves (options, event values, errors, records), so every
  * internal module can name them. The public modules re-export them.
  */
-import type { ErrorFields } from "@pgfx/protocol/ErrorFields"
-import { parseErrorFields } from "@pgfx/protocol/ErrorFields"
-import { conditionNameOf, type SqlStateName } from "@pgfx/protocol/SqlState"
 import type { CodecRegistry } from "@pgfx/types/CodecRegistry"
 import type { TypeCodecOptions } from "@pgfx/types/SchemaCodec"
-import { Context, Data, type Duration, type Effect, type LogLevel, type Option, type Scope, type Stream } from "effect"
+import { Context, type Effect, type LogLevel, type Option, type Scope, type Stream } from "effect"
 import type {
   PgConfigError,
   PgConnectionError,
@@ -25,6 +22,7 @@ import type { PgColumn, PgRecord } from "../PgRecord.ts"
 import type { PgConnectionOptions } from "../config/Options.ts"
 import type { Fragment } from "../PgSql.ts"
 import type * as ServerVersion from "../ServerVersion.ts"
+import type { LoggedQuery, PgNotice, PgNotification, QueryLoggerCallback, QueryLoggerOptions } from "./Events.ts"
 import type {
   BufferOptions,
   CloseOptions,
@@ -442,38 +440,6 @@ export interface Transaction {
   readonly rollback: Effect.Effect<void, PgQueryError | PgTransactionError>
 }
 
-/**
- * A notification delivered by LISTEN/NOTIFY.
- * @since 0.1.0
- */
-export interface PgNotification {
-  readonly _tag: "PgNotification"
-  /** The channel it was sent to. */
-  readonly channel: string
-  /** The payload (`""` when none was given). */
-  readonly payload: string
-  /** The process id of the server backend that sent it. */
-  readonly processId: number
-}
-
-/**
- * A server log message (NoticeResponse): `WARNING`, `NOTICE`, `INFO`, `LOG` or `DEBUG`, with
- * every field the server sent (see `ErrorFields`) and the SQLSTATE condition name.
- * @since 0.1.0
- */
-export class PgNotice extends Data.TaggedClass("PgNotice")<
-  ErrorFields & {
-    /** The condition name of `code` (e.g. `warning`, `successful_completion`), when known. */
-    readonly condition: SqlStateName | undefined
-  }
-> {
-  /** Builds a notice from the raw NoticeResponse fields. */
-  static fromFields(fields: ReadonlyArray<readonly [string, string]>): PgNotice {
-    const parsed = parseErrorFields(fields)
-    return new PgNotice({ ...parsed, condition: conditionNameOf(parsed.code) })
-  }
-}
-
 /** Receives notifications of one channel (asyncpg's listener signature). @since 0.1.0 */
 export type NotificationCallback = (
   connection: PgConnection,
@@ -491,51 +457,6 @@ export type LogCallback = (connection: PgConnection, notice: PgNotice) => void
  * @since 0.1.0
  */
 export type TerminationCallback = (connection: PgConnection, reason: PgConnectionError | PgProtocolError) => void
-
-/** Where a connection is connected. @since 0.1.0 */
-export type PgServerAddress =
-  | { readonly _tag: "tcp"; readonly host: string; readonly port: number }
-  | { readonly _tag: "unix"; readonly path: string }
-
-/** The connection settings a query logger sees: never the password. @since 0.1.0 */
-export interface PgConnectionParameters {
-  readonly user: string
-  readonly database: string
-  /** Settings sent at startup (`application_name`, `search_path`, ...). */
-  readonly serverSettings: Readonly<Record<string, string>>
-}
-
-/**
- * What a query logger receives after each query call (asyncpg's `LoggedQuery`).
- * @since 0.1.0
- */
-export interface LoggedQuery {
-  /** The SQL text. */
-  readonly query: string
-  /** The arguments; each wrapped in `Redacted` when the logger was added with `redactArgs`. */
-  readonly args: ReadonlyArray<unknown>
-  /** The call's timeout, if it had one. */
-  readonly timeout: Duration.Duration | undefined
-  /** Time from the call to its outcome. */
-  readonly elapsed: Duration.Duration
-  /** The failure, if the query failed (a timeout is a `PgTimeoutError`). */
-  readonly error: PgQueryError | undefined
-  /** True when the call was interrupted (no error, no result). */
-  readonly interrupted: boolean
-  /** The server the connection talks to. */
-  readonly address: PgServerAddress
-  /** The connection's settings (never the password). */
-  readonly parameters: PgConnectionParameters
-}
-
-/** A query logger callback. @since 0.1.0 */
-export type QueryLoggerCallback = (query: LoggedQuery) => void
-
-/** Options of a query logger. @since 0.1.0 */
-export interface QueryLoggerOptions {
-  /** Wrap every argument in `Redacted`, so printing the record never shows values. */
-  readonly redactArgs?: boolean | undefined
-}
 
 /**
  * Options of a {@link PgConnectionEvents.queryLog} stream: the query logger's, plus its buffer.

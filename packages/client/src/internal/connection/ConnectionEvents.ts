@@ -19,18 +19,20 @@ import { Context as Ctx } from "effect"
 import type { ResolvedConfig } from "../../PgConfig.ts"
 import {
   type LogCallback,
-  type LoggedQuery,
   NoticeLogLevel,
   type NotificationCallback,
   type PgConnection,
   type PgConnectionEvents,
+  type QueryLogOptions,
+  type TerminationCallback,
+} from "../Handles.ts"
+import {
+  type LoggedQuery,
   PgNotice,
   type PgNotification,
   type QueryLoggerCallback,
   type QueryLoggerOptions,
-  type QueryLogOptions,
-  type TerminationCallback,
-} from "../Handles.ts"
+} from "../Events.ts"
 import type { BufferOptions, QueryOptions } from "../Options.ts"
 import { PgConnectionError, PgInterfaceError, type PgProtocolError, type PgQueryError } from "../../PgError.ts"
 import * as PgMetrics from "../../PgMetrics.ts"
