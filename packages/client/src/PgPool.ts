@@ -42,7 +42,7 @@
  * ```
  * @since 0.1.0
  */
-import { Cause, Context, Data, Duration, Effect, Exit, Redacted, Scope } from "effect"
+import { Cause, Clock, Context, Data, Duration, Effect, Exit, Redacted, Scope } from "effect"
 import { Connection } from "./internal/Connection.ts"
 import { leaseOf, unguard, usable } from "./internal/Lease.ts"
 import { causeOf, type Member, PoolCore, type PoolSettings, type Restore } from "./internal/Pool.ts"
@@ -688,7 +688,7 @@ export const make = <R = never>(
       },
       catch: asConfigError,
     })
-    const core = new PoolCore(settings, Redacted.make(connectOptions))
+    const core = new PoolCore(settings, Redacted.make(connectOptions), yield* Clock.Clock)
     const pool = new Pool(core, closeTimeoutMs)
     yield* Effect.addFinalizer(() => pool.shutdown)
     core.registerMetrics(yield* Effect.context<never>())
