@@ -18,6 +18,69 @@
  */
 
 /**
+ * What every record-like value offers — a composite value ({@link PgComposite}) and a result row
+ * (`PgRecord` in `@pgfx/client`): reading by name and by position, a plain object, iteration.
+ *
+ * @example
+ * ```ts
+ * const v = yield* conn.fetchVal("SELECT ROW(1, 'a')") as PgComposite
+ * v.get("f1")          // 1
+ * v.get("missing", 0)  // 0
+ * v.at(-1)             // "a"
+ * [...v]               // [1, "a"]
+ * ```
+ * @since 0.1.0
+ * @category models
+ */
+export interface RecordAccess {
+  /**
+   * The value by name or 0-based position, or `fallback` (default `undefined`) when there is no
+   * such field or column (a NULL one is there: its `null` is returned, not `fallback`). Reaches
+   * every name, including one named like a member (`get("values")`).
+   */
+  get(key: string | number, fallback?: unknown): unknown
+  /** The value at a 0-based position (negative counts from the end). */
+  at(index: number): unknown
+  /** A plain object `{ name: value }`. */
+  toObject(): Record<string, unknown>
+  /** The names, in order. */
+  keys(): Array<string>
+  /** `[name, value]` pairs, in order. */
+  entries(): Array<[string, unknown]>
+  /** The values, in order. */
+  readonly values: ReadonlyArray<unknown>
+  /** The number of values. */
+  readonly length: number
+  [Symbol.iterator](): Iterator<unknown>
+  readonly [name: string]: unknown
+  readonly [index: number]: unknown
+}
+
+/**
+ * The names of the members of {@link RecordAccess} (plus `toJSON`, `toString`, `constructor` and
+ * `__proto__`) and of the value's own members (`own`): a field or column of one of these names is
+ * not a property of the value (`v.values` is the member) and is read with `get(name)`.
+ *
+ * @since 0.1.0
+ * @category internals
+ */
+export const memberNames = (...own: ReadonlyArray<string>): ReadonlySet<string> =>
+  new Set([
+    "get",
+    "at",
+    "toObject",
+    "keys",
+    "entries",
+    "values",
+    "length",
+    "toJSON",
+    "toString",
+    "constructor",
+    "__proto__",
+    ...own,
+  ])
+
+/**
  * A composite value.
  *
  * @example
@@ -31,51 +94,12 @@
  * @since 0.1.0
  * @category models
  */
-export interface PgComposite {
-  /**
-   * The value of a field by name or 0-based position, or `fallback` (default `undefined`) when
-   * there is no such field (a NULL field is there: its `null` is returned).
-   *
-   * @example
-   * ```ts
-   * v.get("r", 0)       // 1.5
-   * v.get("missing", 0) // 0
-   * ```
-   */
-  get(key: string | number, fallback?: unknown): unknown
-  /** The value at a 0-based position (negative counts from the end). */
-  at(index: number): unknown
-  /** A plain object `{ field: value }`. */
-  toObject(): Record<string, unknown>
-  /** The field names, in order. */
-  keys(): Array<string>
-  /** `[name, value]` pairs, in order. */
-  entries(): Array<[string, unknown]>
-  /** The values, in field order. */
-  readonly values: ReadonlyArray<unknown>
+export interface PgComposite extends RecordAccess {
   /** The field names, in order. */
   readonly fieldNames: ReadonlyArray<string>
-  /** The number of fields. */
-  readonly length: number
-  [Symbol.iterator](): Iterator<unknown>
-  readonly [field: string]: unknown
-  readonly [index: number]: unknown
 }
 
-const RESERVED = new Set([
-  "get",
-  "at",
-  "toObject",
-  "keys",
-  "entries",
-  "values",
-  "fieldNames",
-  "length",
-  "toJSON",
-  "toString",
-  "constructor",
-  "__proto__",
-])
+const RESERVED = memberNames("fieldNames")
 
 class CompositeBase {
   readonly values: Array<unknown>
