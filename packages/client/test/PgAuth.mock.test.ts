@@ -13,6 +13,7 @@ import * as FrontendDecoder from "@pgfx/protocol/FrontendDecoder"
 import * as MockBackend from "@pgfx/testing/MockBackend"
 import { Effect, Redacted } from "effect"
 import { failureOf } from "../../../test/support/failure.ts"
+import { eventually } from "../../../test/support/wait.ts"
 
 const connectTo = (mock: MockBackend.MockBackend, extra: PgConnection.PgConnectionOptions = {}) =>
   PgConnection.make({
@@ -221,8 +222,7 @@ describe("GSSAPI plugins", () => {
         yield* Effect.exit(connectTo(mock, { authPlugins: [stuck], connectTimeout: "300 millis" })),
       )
       expect(error).toMatchObject({ _tag: "PgConnectionError", reason: "ConnectTimeout" })
-      yield* Effect.sleep("50 millis")
-      expect(closed).toBe(1)
+      yield* eventually("the plugin's scope is closed", () => closed === 1)
     }),
   )
 

@@ -10,6 +10,8 @@ import * as BackendEncoder from "@pgfx/protocol/BackendEncoder"
 import * as MockBackend from "@pgfx/testing/MockBackend"
 import { Effect } from "effect"
 import { failureOf } from "../../../test/support/failure.ts"
+import { sessionOf } from "../../../test/support/pool.ts"
+import { eventually } from "../../../test/support/wait.ts"
 
 const connectTo = (mock: MockBackend.MockBackend, extra: PgConnection.PgConnectionOptions = {}) =>
   PgConnection.make({
@@ -105,7 +107,7 @@ describe("PgConnection against MockBackend", () => {
       ])
       const conn = yield* connectTo(mock)
       yield* mock.result
-      yield* Effect.sleep("50 millis")
+      yield* eventually("the client sees the close", () => conn.isClosed)
       const error = failureOf(yield* Effect.exit(conn.execute("SELECT 1")))
       expect(error._tag).toBe("PgConnectionError")
       expect(error.message).toContain("57P01")
@@ -130,7 +132,7 @@ describe("PgConnection against MockBackend", () => {
         MockBackend.closeConnection,
       ])
       const conn = yield* connectTo(mock)
-      yield* Effect.sleep("50 millis")
+      yield* eventually("the client has read the FATAL", () => sessionOf(conn).fatal !== undefined)
       const error = failureOf(yield* Effect.exit(conn.execute("INSERT INTO t VALUES ($1)", [1])))
       expect(error._tag === "PgConnectionError" && error.sent).toBe(false)
       expect(PgError.isSafeToRetry(error)).toBe(true)

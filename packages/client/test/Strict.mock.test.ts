@@ -14,6 +14,7 @@ import * as BackendEncoder from "@pgfx/protocol/BackendEncoder"
 import type { ClientMessage } from "@pgfx/protocol/FrontendDecoder"
 import * as MockBackend from "@pgfx/testing/MockBackend"
 import { Effect, Exit, Option } from "effect"
+import { eventually } from "../../../test/support/wait.ts"
 
 const SQL = "SELECT $1::int4 AS tag"
 
@@ -262,8 +263,7 @@ describe("startup", () => {
     Effect.gen(function* () {
       const mock = yield* startupWith([{ _tag: "AuthenticationOk" }, key, ready, ready])
       const conn = yield* connectTo(mock, true)
-      yield* Effect.sleep("50 millis")
-      expect(conn.isClosed).toBe(true)
+      yield* eventually("the connection is poisoned", () => conn.isClosed)
       expect(failureTag(yield* Effect.exit(Effect.map(conn.fetchVal(SQL, [1]), Option.getOrThrow)))).toBe(
         "PgConnectionError",
       )
