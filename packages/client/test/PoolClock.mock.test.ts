@@ -5,36 +5,12 @@
  */
 import * as PgMetrics from "@pgfx/client/PgMetrics"
 import * as PgPool from "@pgfx/client/PgPool"
-import * as MockBackend from "@pgfx/testing/MockBackend"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, Metric, Scope } from "effect"
+import { Effect, Fiber, Metric } from "effect"
 import * as TestClock from "effect/testing/TestClock"
 import { failureOf } from "../../../test/support/failure.ts"
 import { eventually } from "../../../test/support/pool.ts"
-
-/** A server accepting every connection (process id 1000 + i) and answering every simple query. */
-const server = MockBackend.serve((i) => [
-  MockBackend.acceptUnauthenticatedConnection({}, { processId: 1000 + i }),
-  MockBackend.respond((m) =>
-    m._tag === "Query"
-      ? [
-          { _tag: "CommandComplete", tag: "RESET" },
-          { _tag: "ReadyForQuery", status: "I" },
-        ]
-      : [],
-  ),
-])
-
-const poolOn = (mock: MockBackend.MockBackend, options: PgPool.PgPoolOptions) =>
-  PgPool.make({ host: mock.host, port: mock.port, user: "u", database: "d", sslMode: "disable", ...options })
-
-/** Checks a connection out into a scope of its own; returns its process id and the scope to release it. */
-const hold = (pool: PgPool.PgPool) =>
-  Effect.gen(function* () {
-    const scope = yield* Scope.make()
-    const conn = yield* Scope.provide(pool.acquire(), scope)
-    return { pid: conn.serverPid, release: Scope.close(scope, Exit.void) }
-  })
+import { acceptingServer, hold, poolOn } from "./support/MockPool.ts"
 
 /** Until an acquire waits in the pool's queue (polled on the real clock: the test clock stands still). */
 const queued = (pool: PgPool.PgPool) =>
@@ -43,7 +19,7 @@ const queued = (pool: PgPool.PgPool) =>
 describe("the pool on Effect's clock", () => {
   it.effect("maxInactiveLifetime closes idle connections when the test clock says they are old", () =>
     Effect.gen(function* () {
-      const mock = yield* server
+      const mock = yield* acceptingServer
       const pool = yield* poolOn(mock, { min: 2, max: 2, maxInactiveLifetime: "1 minute" })
       expect(pool.stats).toMatchObject({ size: 2, idle: 2 })
 
@@ -71,7 +47,7 @@ describe("the pool on Effect's clock", () => {
 
   it.effect("a checked-out connection is never closed for inactivity, however far the clock moves", () =>
     Effect.gen(function* () {
-      const mock = yield* server
+      const mock = yield* acceptingServer
       const pool = yield* poolOn(mock, { min: 1, max: 1, maxInactiveLifetime: "1 second" })
       const busy = yield* hold(pool)
       yield* TestClock.adjust("1 hour")
@@ -86,7 +62,7 @@ describe("the pool on Effect's clock", () => {
 
   it.effect("maxInactiveLifetime 0 keeps idle connections for good", () =>
     Effect.gen(function* () {
-      const mock = yield* server
+      const mock = yield* acceptingServer
       const pool = yield* poolOn(mock, { min: 1, max: 1, maxInactiveLifetime: 0 })
       yield* TestClock.adjust("1 day")
       const conn = yield* hold(pool)
@@ -97,7 +73,7 @@ describe("the pool on Effect's clock", () => {
 
   it.effect("the acquire timeout and the wait-time metric follow the test clock", () =>
     Effect.gen(function* () {
-      const mock = yield* server
+      const mock = yield* acceptingServer
       const waitTime = PgMetrics.connectionWaitTimeFor("clocked")
       const pool = yield* poolOn(mock, { min: 1, max: 1, name: "clocked", acquireTimeout: "5 seconds" })
       const busy = yield* hold(pool)
