@@ -31,6 +31,7 @@ import {
   parameterText,
   rename,
 } from "./Codec.ts"
+import { readLiteralField } from "./internal/literalField.ts"
 import { Oids } from "./Oids.ts"
 import { compositeFactory, isPgComposite, type PgComposite } from "./PgComposite.ts"
 import { stringCodec } from "./TextCodecs.ts"
@@ -94,34 +95,10 @@ export const parseRecordLiteral = (text: string): Array<string | null> | undefin
   let i = 1
   if (i === last) return out
   for (;;) {
-    let s = ""
-    let quoted = false
-    while (i < last) {
-      const c = t.charCodeAt(i)
-      if (c === 44) break
-      if (c === 34) {
-        quoted = true
-        i++
-        for (;;) {
-          if (i >= last) return undefined
-          const q = t.charCodeAt(i)
-          if (q === 34) {
-            if (t.charCodeAt(i + 1) !== 34) break
-            i++
-          } else if (q === 92) {
-            i++
-          }
-          s += t[i]
-          i++
-        }
-        i++
-        continue
-      }
-      if (c === 92) i++
-      s += t[i]
-      i++
-    }
-    out.push(s === "" && !quoted ? null : s)
+    const field = readLiteralField(t, i, last, false)
+    if (field === undefined) return undefined
+    out.push(field.text === "" && !field.quoted ? null : field.text)
+    i = field.end
     if (i >= last) return out
     i++ // the comma
   }

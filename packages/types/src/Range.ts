@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+import { readLiteralField } from "./internal/literalField.ts"
 
 /**
  * Options of the {@link Range} constructor.
@@ -168,43 +169,11 @@ export const parseRange = <A>(text: string, decodeBound: (text: string) => A): R
   const close = t.charCodeAt(t.length - 1)
   if ((open !== 91 && open !== 40) || (close !== 93 && close !== 41)) return undefined
   const last = t.length - 1
-  let i = 1
-  /** Reads one bound up to an unquoted comma (lower) or the closing bracket (upper). */
-  const bound = (upper: boolean): { readonly text: string; readonly quoted: boolean } | undefined => {
-    let s = ""
-    let quoted = false
-    while (i < last) {
-      const c = t.charCodeAt(i)
-      if (!upper && c === 44) break
-      if (c === 34) {
-        quoted = true
-        i++
-        for (;;) {
-          if (i >= last) return undefined
-          const q = t.charCodeAt(i)
-          if (q === 34) {
-            if (t.charCodeAt(i + 1) !== 34) break
-            i++
-          } else if (q === 92) {
-            i++
-          }
-          s += t[i]
-          i++
-        }
-        i++
-        continue
-      }
-      if (c === 92) i++
-      s += t[i]
-      i++
-    }
-    return { text: s, quoted }
-  }
-  const lo = bound(false)
-  if (lo === undefined || t.charCodeAt(i) !== 44) return undefined
-  i++
-  const up = bound(true)
-  if (up === undefined || i !== last) return undefined
+  const lo = readLiteralField(t, 1, last, false)
+  if (lo === undefined || t.charCodeAt(lo.end) !== 44) return undefined
+  // The upper bound runs to the closing bracket.
+  const up = readLiteralField(t, lo.end + 1, last, true)
+  if (up === undefined || up.end !== last) return undefined
   try {
     return new Range<A>(
       lo.text === "" && !lo.quoted ? null : decodeBound(lo.text),

@@ -17,8 +17,9 @@ import { Effect } from "effect"
 import type { ResolvedConfig } from "../PgConfig.ts"
 import type { PgConfigError } from "../config/ConfigError.ts"
 import type { PgResult } from "../PgConnection.ts"
-import { type PgConnectError, type PgQueryError, PgServerError } from "../PgError.ts"
+import { type PgConnectError, type PgQueryError } from "../PgError.ts"
 import { establish } from "./Establish.ts"
+import { firstError } from "./Handlers.ts"
 import { SimpleReplies } from "./Replies.ts"
 import type { Handler, Session, SessionError } from "./Session.ts"
 import { SimpleResultsHandler } from "./SimpleResults.ts"
@@ -87,10 +88,7 @@ export class StreamingHandler implements Handler {
         this.events.started()
         return false
       case Backend.Type.ErrorResponse: {
-        const msg = Backend.decode(type, buf, view, start, end)
-        if (msg._tag === "ErrorResponse" && this.error === undefined) {
-          this.error = PgServerError.fromFields(msg.fields, this.sql)
-        }
+        this.error = firstError(this.error, buf, view, start, end, this.sql)
         return false
       }
       case Backend.Type.ReadyForQuery:
