@@ -745,12 +745,7 @@ export class PoolCore {
 
   private notifyDrain(): void {
     if (!this.closing || this.checkedOut > 0 || this.pending > 0) return
-    this.closed = true
-    for (const m of this.metrics) m.remove()
-    this.metrics = []
-    const waiters = this.drainWaiters
-    this.drainWaiters = []
-    for (const done of waiters) done()
+    this.forceClosed()
   }
 
   /** Refuses new acquires, closes idle connections, waits for checked-out ones, closes them. */
@@ -776,6 +771,7 @@ export class PoolCore {
     this.forceClosed()
   })
 
+  /** The pool is closed: its metrics are removed and whoever waits for the drain is woken. */
   private forceClosed(): void {
     this.closed = true
     for (const m of this.metrics) m.remove()
