@@ -14,18 +14,7 @@ import * as MockBackend from "@pgfx/testing/MockBackend"
 import { Effect, Redacted } from "effect"
 import { failureOf } from "../../../test/support/failure.ts"
 import { eventually } from "../../../test/support/wait.ts"
-
-const connectTo = (mock: MockBackend.MockBackend, extra: PgConnection.PgConnectionOptions = {}) =>
-  PgConnection.make({
-    host: mock.host,
-    port: mock.port,
-    user: "u",
-    database: "d",
-    connectTimeout: "5 seconds",
-    environment: {},
-    sslMode: "disable",
-    ...extra,
-  })
+import { connectTo } from "./support/MockServer.ts"
 
 const bytes = (...b: Array<number>) => new Uint8Array(b)
 const accepted = MockBackend.acceptUnauthenticatedConnection().slice(1)

@@ -3,7 +3,6 @@
  * produce on demand (garbage bytes, oversized messages, a close mid-query, an unsupported
  * authentication method, a FATAL outside any request).
  */
-import * as PgConnection from "@pgfx/client/PgConnection"
 import * as PgError from "@pgfx/client/PgError"
 import { describe, expect, it } from "@effect/vitest"
 import * as BackendEncoder from "@pgfx/protocol/BackendEncoder"
@@ -12,18 +11,7 @@ import { Effect } from "effect"
 import { failureOf } from "../../../test/support/failure.ts"
 import { sessionOf } from "../../../test/support/pool.ts"
 import { eventually } from "../../../test/support/wait.ts"
-
-const connectTo = (mock: MockBackend.MockBackend, extra: PgConnection.PgConnectionOptions = {}) =>
-  PgConnection.make({
-    host: mock.host,
-    port: mock.port,
-    user: "u",
-    database: "d",
-    connectTimeout: "5 seconds",
-    // The scripts are plaintext servers that start with the StartupMessage.
-    sslMode: "disable",
-    ...extra,
-  })
+import { connectTo } from "./support/MockServer.ts"
 
 describe("PgConnection against MockBackend", () => {
   it.live("reads the startup parameters and the backend key", () =>

@@ -3,14 +3,11 @@
  * (or sent one at a time with `pipelining: false`), and `executeMany` sends one Bind/Execute
  * pair per argument set followed by a single Sync.
  */
-import * as PgConnection from "@pgfx/client/PgConnection"
 import { describe, expect, it } from "@effect/vitest"
 import * as MockBackend from "@pgfx/testing/MockBackend"
 import { Effect, Fiber } from "effect"
 import { waitUntil } from "../../../test/support/wait.ts"
-
-const connectTo = (mock: MockBackend.MockBackend, extra: PgConnection.PgConnectionOptions = {}) =>
-  PgConnection.make({ host: mock.host, port: mock.port, user: "u", database: "d", sslMode: "disable", ...extra })
+import { connectTo } from "./support/MockServer.ts"
 
 const answer = (tag: string) =>
   MockBackend.sendAll([

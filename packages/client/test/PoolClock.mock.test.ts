@@ -10,7 +10,7 @@ import { Effect, Fiber, Metric } from "effect"
 import * as TestClock from "effect/testing/TestClock"
 import { failureOf } from "../../../test/support/failure.ts"
 import { eventually } from "../../../test/support/pool.ts"
-import { acceptingServer, hold, poolOn } from "./support/MockPool.ts"
+import { acceptingServer, hold, poolOn } from "./support/MockServer.ts"
 
 /** Until an acquire waits in the pool's queue (polled on the real clock: the test clock stands still). */
 const queued = (pool: PgPool.PgPool) =>

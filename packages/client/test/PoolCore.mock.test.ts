@@ -10,7 +10,7 @@ import * as MockBackend from "@pgfx/testing/MockBackend"
 import { Effect, Fiber } from "effect"
 import { failureOf } from "../../../test/support/failure.ts"
 import { eventually } from "../../../test/support/pool.ts"
-import { acceptingServer, hold, poolOn } from "./support/MockPool.ts"
+import { acceptingServer, hold, poolOn } from "./support/MockServer.ts"
 
 describe("pool bookkeeping", () => {
   it.live("idle connections are reused last in, first out", () =>

@@ -1,11 +1,28 @@
 /**
- * Pools over a scripted server (MockBackend) for pool tests without PostgreSQL: a server that
- * accepts every connection and answers every simple query (the pool's reset), and a checkout held
- * in a scope of its own.
+ * Connections and pools over a scripted server (MockBackend), for tests without PostgreSQL: a
+ * connection to a mock, a server that accepts every connection and answers every simple query
+ * (the pool's reset), a pool on it, and a checkout held in a scope of its own.
  */
+import * as PgConnection from "@pgfx/client/PgConnection"
 import * as PgPool from "@pgfx/client/PgPool"
 import * as MockBackend from "@pgfx/testing/MockBackend"
 import { Effect, Exit, Scope } from "effect"
+
+/**
+ * A connection to `mock` (plaintext: the scripts start with the StartupMessage; no PG* variables
+ * from the environment), plus `extra` options.
+ */
+export const connectTo = (mock: MockBackend.MockBackend, extra: PgConnection.PgConnectionOptions = {}) =>
+  PgConnection.make({
+    host: mock.host,
+    port: mock.port,
+    user: "u",
+    database: "d",
+    connectTimeout: "5 seconds",
+    environment: {},
+    sslMode: "disable",
+    ...extra,
+  })
 
 /** A server accepting every connection (process id 1000 + i) and answering every simple query. */
 export const acceptingServer = MockBackend.serve((i) => [
