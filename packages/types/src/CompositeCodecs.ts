@@ -31,7 +31,7 @@ import {
   parameterText,
   rename,
 } from "./Codec.ts"
-import { readLiteralField } from "./internal/literalField.ts"
+import { readLiteralField, writeLiteralField } from "./internal/literalField.ts"
 import { Oids } from "./Oids.ts"
 import { compositeFactory, isPgComposite, type PgComposite } from "./PgComposite.ts"
 import { stringCodec } from "./TextCodecs.ts"
@@ -59,25 +59,6 @@ export interface TypeIdentity {
   readonly name: string
   readonly oid: number
   readonly arrayOid: number
-}
-
-const isSpace = (c: number): boolean => c === 32 || (c >= 9 && c <= 13)
-
-/** A record field as record_out writes it: quoted when needed, `"` and `\` doubled. */
-const quoteField = (s: string): string => {
-  let needs = s.length === 0
-  for (let i = 0; !needs && i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    if (c === 34 || c === 92 || c === 40 || c === 41 || c === 44 || isSpace(c)) needs = true
-  }
-  if (!needs) return s
-  let out = '"'
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!
-    if (c === '"' || c === "\\") out += c
-    out += c
-  }
-  return `${out}"`
 }
 
 /**
@@ -230,7 +211,7 @@ export const compositeCodec = (id: TypeIdentity, fields: ReadonlyArray<Composite
       const v = values[i]
       if (v === null || v === undefined) continue
       const c = codecs[i]!
-      s += quoteField(parameterText(c, v))
+      s += writeLiteralField(parameterText(c, v), false)
     }
     return `${s})`
   }

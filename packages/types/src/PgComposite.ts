@@ -16,6 +16,7 @@
  *
  * @since 0.1.0
  */
+import { writeLiteralField } from "./internal/literalField.ts"
 
 /**
  * What every record-like value offers — a composite value ({@link PgComposite}) and a result row
@@ -154,7 +155,7 @@ class CompositeBase {
     for (let i = 0; i < this.values.length; i++) {
       if (i > 0) s += ","
       const v = this.values[i]
-      if (v !== null && v !== undefined) s += quote(textOf(v), false)
+      if (v !== null && v !== undefined) s += writeLiteralField(textOf(v), false)
     }
     return `${s})`
   }
@@ -168,22 +169,18 @@ class CompositeBase {
 
 const isSpace = (c: number): boolean => c === 32 || (c >= 9 && c <= 13)
 
-/** Quotes like record_out (`inArray` false) or array_out (`inArray` true). */
-const quote = (s: string, inArray: boolean): string => {
-  let needs = s.length === 0 || (inArray && s.toLowerCase() === "null")
+/** Quotes an array element like array_out. */
+const quoteElement = (s: string): string => {
+  let needs = s.length === 0 || s.toLowerCase() === "null"
   for (let i = 0; !needs && i < s.length; i++) {
     const c = s.charCodeAt(i)
-    needs =
-      c === 34 ||
-      c === 92 ||
-      isSpace(c) ||
-      (inArray ? c === 123 || c === 125 || c === 44 : c === 40 || c === 41 || c === 44)
+    needs = c === 34 || c === 92 || isSpace(c) || c === 123 || c === 125 || c === 44
   }
   if (!needs) return s
   let out = '"'
   for (let i = 0; i < s.length; i++) {
     const c = s[i]!
-    if (c === '"' || c === "\\") out += inArray ? "\\" : c
+    if (c === '"' || c === "\\") out += "\\"
     out += c
   }
   return `${out}"`
@@ -203,7 +200,7 @@ const textOf = (v: unknown): string => {
   for (let i = 0; i < v.length; i++) {
     if (i > 0) s += ","
     const el: unknown = v[i]
-    s += el === null || el === undefined ? "NULL" : Array.isArray(el) ? textOf(el) : quote(String(el), true)
+    s += el === null || el === undefined ? "NULL" : Array.isArray(el) ? textOf(el) : quoteElement(String(el))
   }
   return `${s}}`
 }

@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { readLiteralField } from "./internal/literalField.ts"
+import { readLiteralField, writeLiteralField } from "./internal/literalField.ts"
 
 /**
  * Options of the {@link Range} constructor.
@@ -119,29 +119,6 @@ export interface RangeLike<A = unknown> {
 export const isRangeLike = (u: unknown): u is RangeLike =>
   u instanceof Range || (typeof u === "object" && u !== null && !Array.isArray(u) && "lower" in u && "upper" in u)
 
-const needsQuote = (s: string): boolean => {
-  if (s.length === 0) return true
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    // " \ ( ) [ ] , and whitespace
-    if (c === 34 || c === 92 || c === 40 || c === 41 || c === 91 || c === 93 || c === 44 || c === 32) return true
-    if (c >= 9 && c <= 13) return true
-  }
-  return false
-}
-
-/** A range bound as range_out writes it: quoted when needed, `"` and `\` doubled. */
-const escapeBound = (s: string): string => {
-  if (!needsQuote(s)) return s
-  let out = '"'
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!
-    if (c === '"' || c === "\\") out += c
-    out += c
-  }
-  return `${out}"`
-}
-
 /**
  * PostgreSQL's text form of a range whose bounds print with `boundText`.
  *
@@ -150,8 +127,8 @@ const escapeBound = (s: string): string => {
  */
 export const formatRange = <A>(range: Range<A>, boundText: (bound: A) => string): string => {
   if (range.isEmpty) return "empty"
-  const lower = range.lower === null ? "" : escapeBound(boundText(range.lower))
-  const upper = range.upper === null ? "" : escapeBound(boundText(range.upper))
+  const lower = range.lower === null ? "" : writeLiteralField(boundText(range.lower), true)
+  const upper = range.upper === null ? "" : writeLiteralField(boundText(range.upper), true)
   return `${range.lowerInc ? "[" : "("}${lower},${upper}${range.upperInc ? "]" : ")"}`
 }
 

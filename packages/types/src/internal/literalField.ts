@@ -1,7 +1,7 @@
 /**
  * One field of a record literal (`(1,"a b",)`) or one bound of a range literal (`[1,"a b")`), as
  * `record_out` and `range_out` quote them: double quotes around a field, `""` or `\"` for a quote
- * inside them, a backslash escaping the next character anywhere.
+ * inside them, a backslash escaping the next character anywhere. Read and written here.
  *
  * @internal
  */
@@ -50,4 +50,34 @@ export const readLiteralField = (t: string, from: number, last: number, toEnd: b
     i++
   }
   return { text: s, quoted, end: i }
+}
+
+/**
+ * `s` written as `record_out` writes a field, or with `range` as `range_out` writes a bound (which
+ * also quotes `[` and `]`): quoted when empty or holding a delimiter, a quote, a backslash or
+ * white space, with `"` and `\` doubled inside the quotes.
+ * @internal
+ */
+export const writeLiteralField = (s: string, range: boolean): string => {
+  let needs = s.length === 0
+  for (let i = 0; !needs && i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    needs =
+      c === 34 ||
+      c === 92 ||
+      c === 40 ||
+      c === 41 ||
+      c === 44 ||
+      c === 32 ||
+      (c >= 9 && c <= 13) ||
+      (range && (c === 91 || c === 93))
+  }
+  if (!needs) return s
+  let out = '"'
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!
+    if (c === '"' || c === "\\") out += c
+    out += c
+  }
+  return `${out}"`
 }
