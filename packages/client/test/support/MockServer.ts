@@ -41,10 +41,14 @@ export const acceptingServer = MockBackend.serve((i) => [
 export const poolOn = (mock: MockBackend.MockBackend, options: PgPool.PgPoolOptions) =>
   PgPool.make({ host: mock.host, port: mock.port, user: "u", database: "d", sslMode: "disable", ...options })
 
-/** Checks a connection out into a scope of its own; returns its process id and the Effect that releases it. */
+/**
+ * Checks a connection out into a scope of its own; returns its process id and the Effect that
+ * releases it (at the latest when the caller's scope closes).
+ */
 export const hold = (pool: PgPool.PgPool) =>
   Effect.gen(function* () {
     const scope = yield* Scope.make()
+    yield* Effect.addFinalizer(() => Scope.close(scope, Exit.void))
     const conn = yield* Scope.provide(pool.acquire(), scope)
     return { pid: conn.serverPid, release: Scope.close(scope, Exit.void) }
   })
