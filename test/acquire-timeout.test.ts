@@ -11,7 +11,7 @@ import * as PgError from "@pgfx/client/PgError"
 import * as PgPool from "@pgfx/client/PgPool"
 import { sql } from "@pgfx/client/PgSql"
 import { Deferred, Effect, Fiber, Option, Stream } from "effect"
-import { failureOf, poolOptions } from "./support/pool.ts"
+import { eventually, failureOf, poolOptions } from "./support/pool.ts"
 
 /** A pool of one whose only connection is held until the returned `release` runs. */
 const exhausted = (overrides: PgPool.PgPoolOptions = {}) =>
@@ -88,8 +88,9 @@ describe("per-call acquire timeout", () => {
 
       const short = yield* exhausted({ acquireTimeout: "50 millis" })
       expectAcquireTimeout(failureOf(yield* Effect.exit(short.pool.fetchVal("SELECT 1"))), 50)
-      // A longer bound for this call: the holder lets go after 300 ms, within it.
+      // A longer bound for this call: the holder lets go 300 ms after it queued, past the pool's bound.
       const waiting = yield* Effect.forkChild(short.pool.fetchVal("SELECT 2", [], { acquireTimeout: "30 seconds" }))
+      yield* eventually("the call waits", () => short.pool.stats.waiting === 1)
       yield* Effect.sleep("300 millis")
       yield* short.release
       expect(yield* Fiber.join(waiting)).toEqual(Option.some(2))

@@ -10,6 +10,7 @@ import * as net from "node:net"
 import { testCluster } from "./support/cluster.ts"
 import { tcpOptions, unixOptions, withAdmin } from "./support/connect.ts"
 import { failureOf } from "./support/failure.ts"
+import { isRunning, untilRunning, waitUntil } from "./support/wait.ts"
 
 /** Plain TCP: the cancel round trip is cheapest without TLS. */
 const plain = () => PgConnection.make(tcpOptions({ sslMode: "disable" }))
@@ -101,7 +102,7 @@ describe("interruption", () => {
     Effect.gen(function* () {
       const conn = yield* plain()
       const fiber = yield* Effect.forkChild(conn.execute("SELECT pg_sleep(10)"))
-      yield* Effect.sleep("100 millis")
+      yield* untilRunning(conn.serverPid)
       const started = Date.now()
       yield* Fiber.interrupt(fiber)
       expect(Date.now() - started).toBeLessThan(3000)
@@ -114,7 +115,7 @@ describe("interruption", () => {
       const conn = yield* plain()
       const scope = yield* Scope.make()
       yield* Effect.forkIn(conn.execute("SELECT pg_sleep(10)"), scope)
-      yield* Effect.sleep("100 millis")
+      yield* untilRunning(conn.serverPid)
       const started = Date.now()
       yield* Scope.close(scope, Exit.void)
       expect(Date.now() - started).toBeLessThan(3000)
@@ -245,10 +246,15 @@ describe("closing", () => {
   it.live("close() lets the statement in flight finish, then terminates the session", () =>
     Effect.gen(function* () {
       const conn = yield* PgConnection.connect(tcpOptions({ sslMode: "disable" }))
+      // Watched from a connection opened beforehand: the statement runs for 0.3 s only.
+      const observer = yield* plain()
       const running = yield* Effect.forkChild(
         Effect.map(conn.fetchVal("SELECT 11 FROM pg_sleep(0.3)"), Option.getOrThrow),
       )
-      yield* Effect.sleep("30 millis")
+      yield* waitUntil(
+        "the statement runs (or has run)",
+        Effect.map(isRunning(observer, conn.serverPid), (active) => active || running.pollUnsafe() !== undefined),
+      )
       yield* conn.close({ timeout: "5 seconds" })
       expect(yield* Fiber.join(running)).toBe(11)
       expect(conn.isClosed).toBe(true)
@@ -263,7 +269,7 @@ describe("closing", () => {
       const conn = yield* PgConnection.connect(tcpOptions({ sslMode: "disable" }))
       const pid = conn.serverPid
       const running = yield* Effect.forkChild(Effect.exit(conn.execute("SELECT pg_sleep(30)")))
-      yield* Effect.sleep("50 millis")
+      yield* untilRunning(conn.serverPid)
       const started = Date.now()
       yield* conn.close({ timeout: "200 millis" })
       expect(Date.now() - started).toBeLessThan(3000)
@@ -283,7 +289,7 @@ describe("closing", () => {
     Effect.gen(function* () {
       const conn = yield* PgConnection.connect(tcpOptions({ sslMode: "disable" }))
       const running = yield* Effect.forkChild(Effect.exit(conn.execute("SELECT pg_sleep(30)")))
-      yield* Effect.sleep("50 millis")
+      yield* untilRunning(conn.serverPid)
       const started = Date.now()
       yield* conn.terminate()
       const error = failureOf(yield* Fiber.join(running))

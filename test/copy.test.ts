@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as PgCopy from "@pgfx/client/PgCopy"
-import { Effect, Exit, Fiber, Option, Schedule, Sink, Stream } from "effect"
+import { Deferred, Effect, Exit, Fiber, Option, Schedule, Sink, Stream } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -14,6 +14,7 @@ import * as PgClient from "@pgfx/client/PgClient"
 import * as PgPool from "@pgfx/client/PgPool"
 import { connect, tcpOptions } from "./support/connect.ts"
 import { failureOf } from "./support/failure.ts"
+import { eventually } from "./support/wait.ts"
 
 const tmpFile = (name: string) => path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pgfx-copy-")), name)
 const text = (chunks: ReadonlyArray<Uint8Array>) => Buffer.concat(chunks.map((c) => Buffer.from(c))).toString("utf8")
@@ -224,12 +225,16 @@ describe("COPY FROM STDIN", () => {
     Effect.gen(function* () {
       const conn = yield* connect()
       yield* conn.execute("CREATE TEMP TABLE t (id int)")
+      let sent = 0
       const endless = Stream.map(
         Stream.iterate(0, (n) => n + 1),
-        (n) => `${n}\n`,
+        (n) => {
+          sent++
+          return `${n}\n`
+        },
       )
       const fiber = yield* Effect.forkChild(PgCopy.copyToTable(conn, "t", { source: endless }))
-      yield* Effect.sleep("300 millis")
+      yield* eventually("the COPY is under way", () => sent >= 10_000)
       yield* Fiber.interrupt(fiber)
       expect(Exit.hasInterrupts(yield* Fiber.await(fiber))).toBe(true)
       expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM t"))).toBe(0n)
@@ -418,12 +423,16 @@ describe("copyRecordsToTable", () => {
           expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM r"))).toBe(2n)
         }),
       )
+      let sent = 0
       const endless = Stream.map(
         Stream.iterate(0, (n) => n + 1),
-        (n) => [n],
+        (n) => {
+          sent++
+          return [n]
+        },
       )
       const fiber = yield* Effect.forkChild(PgCopy.copyRecordsToTable(conn, "r", { records: endless }))
-      yield* Effect.sleep("300 millis")
+      yield* eventually("the COPY is under way", () => sent >= 10_000)
       yield* Fiber.interrupt(fiber)
       expect(Option.getOrThrow(yield* conn.fetchVal("SELECT count(*) FROM r"))).toBe(2n)
     }),
@@ -676,15 +685,16 @@ describe("COPY and pipelining", () => {
     Effect.gen(function* () {
       const conn = yield* connect()
       yield* conn.execute("CREATE TEMP TABLE t (id int)")
+      const copying = yield* Deferred.make<void>()
       const slow = Stream.schedule(
         Stream.map(Stream.range(1, 20), (n) => `${n}\n`),
         Schedule.spaced("10 millis"),
-      )
+      ).pipe(Stream.tap(() => Deferred.succeed(copying, undefined)))
       const [status, values] = yield* Effect.all(
         [
           PgCopy.copyToTable(conn, "t", { source: slow }),
           Effect.andThen(
-            Effect.sleep("50 millis"),
+            Deferred.await(copying),
             Effect.all(
               [
                 Effect.map(conn.fetchVal("SELECT 1"), Option.getOrThrow),

@@ -13,6 +13,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, Option } from "effect"
 import { connect } from "./support/connect.ts"
 import { failureOf, poolOptions } from "./support/pool.ts"
+import { untilRunning } from "./support/wait.ts"
 
 const SLEEP = "SELECT pg_sleep($1::float8)"
 
@@ -33,7 +34,7 @@ describe("fast path on a connection", () => {
       Option.getOrThrow(yield* conn.fetchVal(SLEEP, [0]))
       const started = Date.now()
       const fiber = yield* Effect.forkChild(Effect.map(conn.fetchVal(SLEEP, [30]), Option.getOrThrow))
-      yield* Effect.sleep("100 millis")
+      yield* untilRunning(conn.serverPid)
       yield* Fiber.interrupt(fiber)
       expect(Date.now() - started).toBeLessThan(10_000)
       expect(Option.getOrThrow(yield* conn.fetchVal("SELECT $1::int4 + 1", [41]))).toBe(42)
@@ -120,7 +121,7 @@ describe("fast path on a connection", () => {
       Option.getOrThrow(yield* conn.fetchVal(SLEEP, [0]))
       Option.getOrThrow(yield* conn.fetchVal("SELECT $1::int4", [0]))
       const sleeping = yield* Effect.forkChild(Effect.map(conn.fetchVal(SLEEP, [30]), Option.getOrThrow))
-      yield* Effect.sleep("100 millis")
+      yield* untilRunning(conn.serverPid)
       // The interruption sends a cancel and holds later writes until it is confirmed.
       const interrupting = yield* Effect.forkChild(Fiber.interrupt(sleeping))
       const deadline = Date.now() + 5000
@@ -147,8 +148,9 @@ describe("fast path through a pool", () => {
     Effect.gen(function* () {
       const pool = yield* PgPool.make(poolOptions({ min: 1, max: 1 }))
       Option.getOrThrow(yield* pool.fetchVal(SLEEP, [0]))
+      const pid = Option.getOrThrow(yield* pool.fetchVal("SELECT pg_backend_pid()")) as number
       const fiber = yield* Effect.forkChild(Effect.map(pool.fetchVal(SLEEP, [30]), Option.getOrThrow))
-      yield* Effect.sleep("100 millis")
+      yield* untilRunning(pid)
       expect(pool.stats.inUse).toBe(1)
       yield* Fiber.interrupt(fiber)
       expect(pool.stats.inUse).toBe(0)

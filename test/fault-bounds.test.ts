@@ -14,6 +14,7 @@ import { Effect, Exit, Fiber, Option } from "effect"
 import { testCluster } from "./support/cluster.ts"
 import { tcpOptions } from "./support/connect.ts"
 import { failureOf } from "./support/failure.ts"
+import { eventually, untilRunning } from "./support/wait.ts"
 
 /** The default grace, and a generous margin for a loaded machine. */
 const GRACE_MS = 1000
@@ -58,6 +59,10 @@ const expectPoolServes = (pool: PgPool.PgPool) =>
     expect(Option.getOrThrow(yield* pool.fetchVal("SELECT 41 + 1"))).toBe(42)
     expect(Date.now() - started).toBeLessThan(1000 + MARGIN_MS)
   })
+
+/** A connection that carried a CancelRequest (startup code 80877102). */
+const isCancelRequest = (c: FaultProxy.ProxyConnection) =>
+  c.messages[0] !== undefined && Buffer.from(c.messages[0].bytes).readInt32BE(4) === 80877102
 
 describe("a SIGSTOPped backend", () => {
   it.live("a query with a timeout settles within timeout + grace; the connection is given up", () =>
@@ -132,8 +137,11 @@ describe("a full black hole (nothing answers, new connections included)", () => 
       expectTimeoutBound(result, 1000)
       expect(pool.stats.size).toBe(0)
       // A connection attempt made during the black hole is held; healing lets it through.
+      const before = proxy.connections.length
       const waiting = yield* Effect.forkChild(Effect.exit(Effect.map(pool.fetchVal("SELECT 7"), Option.getOrThrow)))
-      yield* Effect.sleep("300 millis")
+      yield* eventually("the connection attempt reaches the proxy", () =>
+        proxy.connections.slice(before).some((c) => c.messages[0] !== undefined && !isCancelRequest(c)),
+      )
       proxy.heal()
       const healedAt = Date.now()
       const waited = yield* Fiber.join(waiting)
@@ -156,14 +164,12 @@ describe("a full black hole (nothing answers, new connections included)", () => 
       expect(conn.isClosed).toBe(true)
       // The CancelRequest connection (startup code 80877102) was accepted and never answered:
       // the client gives it up after connectTimeout (2 s).
-      const isCancel = (c: FaultProxy.ProxyConnection) =>
-        c.messages[0] !== undefined && Buffer.from(c.messages[0].bytes).readInt32BE(4) === 80877102
       const started = Date.now()
-      while (!proxy.connections.some((c) => isCancel(c) && c.closed) && Date.now() - started < 10_000) {
+      while (!proxy.connections.some((c) => isCancelRequest(c) && c.closed) && Date.now() - started < 10_000) {
         yield* Effect.sleep("50 millis")
       }
-      expect(proxy.connections.some(isCancel)).toBe(true)
-      expect(proxy.connections.filter(isCancel).every((c) => c.closed)).toBe(true)
+      expect(proxy.connections.some(isCancelRequest)).toBe(true)
+      expect(proxy.connections.filter(isCancelRequest).every((c) => c.closed)).toBe(true)
       expect(Date.now() - started).toBeLessThan(2000 + MARGIN_MS)
     }),
   )
@@ -174,7 +180,7 @@ describe("a request pipelined behind a long one", () => {
     Effect.gen(function* () {
       const conn = yield* PgConnection.make(tcpOptions({ sslMode: "disable" }))
       const long = yield* Effect.forkChild(Effect.map(conn.fetchVal("SELECT pg_sleep(3)::text"), Option.getOrThrow))
-      yield* Effect.sleep("50 millis")
+      yield* untilRunning(conn.serverPid)
       const result = yield* timed(
         Effect.map(conn.fetchVal("SELECT 1", [], { timeout: "200 millis" }), Option.getOrThrow),
       )
@@ -203,7 +209,7 @@ describe("a request pipelined behind a long one", () => {
             yield* Effect.forkChild(
               Effect.exit(Effect.map(conn.fetchVal("SELECT pg_sleep(5)::text"), Option.getOrThrow)),
             )
-            yield* Effect.sleep("50 millis")
+            yield* untilRunning(conn.serverPid)
             measured = yield* timed(
               Effect.map(conn.fetchVal("SELECT 1", [], { timeout: "200 millis" }), Option.getOrThrow),
             )

@@ -9,6 +9,7 @@ import { Effect, Exit, Fiber, Option, Queue, Schedule, Stream } from "effect"
 import { authUser, testCluster } from "./support/cluster.ts"
 import { connect, tcpOptions, withAdmin } from "./support/connect.ts"
 import { failureOf } from "./support/failure.ts"
+import { waitUntil } from "./support/wait.ts"
 
 const within = <A, E>(effect: Effect.Effect<A, E>, what: string) =>
   effect.pipe(
@@ -178,8 +179,12 @@ describe("PgListener", () => {
       )
       const exit = yield* within(Fiber.await(outcome), "the stream to end")
       expect(Exit.isSuccess(exit)).toBe(true)
-      yield* Effect.sleep("200 millis")
-      expect(yield* withAdmin((admin) => backends(admin, applicationName))).toEqual([])
+      yield* withAdmin((admin) =>
+        waitUntil(
+          "the listener's connection is gone",
+          Effect.map(backends(admin, applicationName), (pids) => pids.length === 0),
+        ),
+      )
     }),
   )
 

@@ -7,21 +7,12 @@ import type * as PgConnection from "@pgfx/client/PgConnection"
 import type { PgNotification } from "@pgfx/client/PgNotifications"
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, Fiber, Option, Stream } from "effect"
+import { untilWaitEvent, waitUntil } from "./support/wait.ts"
 import { connect, withAdmin } from "./support/connect.ts"
 import { failureOf } from "./support/failure.ts"
 
 const listening = (conn: PgConnection.PgConnection) =>
   Effect.map(conn.fetch("SELECT pg_listening_channels() AS c ORDER BY 1"), (rows) => rows.map((r) => r.c as string))
-
-/** Polls `check` until it returns true (generous bound for a loaded machine). */
-const eventually = <E>(check: Effect.Effect<boolean, E>, what: string) =>
-  Effect.gen(function* () {
-    for (let i = 0; i < 500; i++) {
-      if (yield* check) return
-      yield* Effect.sleep("10 millis")
-    }
-    throw new Error(`timed out waiting for ${what}`)
-  })
 
 const within = <A, E>(effect: Effect.Effect<A, E>, what: string) =>
   effect.pipe(
@@ -142,9 +133,9 @@ describe("listen / subscribe (streams)", () => {
       const sender = yield* connect()
       expect(yield* listening(conn)).toEqual([])
       const fiber = yield* conn.listen("lazy_chan").pipe(Stream.take(2), Stream.runCollect, Effect.forkChild)
-      yield* eventually(
-        Effect.map(listening(conn), (c) => c.includes("lazy_chan")),
+      yield* waitUntil(
         "LISTEN",
+        Effect.map(listening(conn), (c) => c.includes("lazy_chan")),
       )
       yield* sender.notify("lazy_chan", "x")
       yield* sender.notify("lazy_chan", "y")
@@ -263,8 +254,9 @@ describe("buffering policies", () => {
       // 20 MB of notifications: far more than socket buffers hold while reading is paused
       const count = 20_000
       yield* burst(sender, "bp", count, 1000)
-      // reading is paused while the buffer is full: the end marker cannot have been read yet
-      yield* Effect.sleep("500 millis")
+      // Reading is paused while the buffer is full: the server ends up blocked writing to us, and
+      // the end marker cannot have been read yet.
+      yield* untilWaitEvent(conn.serverPid, "ClientWrite")
       expect(yield* Deferred.isDone(done)).toBe(false)
       const got = yield* within(Stream.runCollect(Stream.take(stream, count)), "all notifications")
       expect(got.map((n) => Number(n.payload.trimEnd()))).toEqual(Array.from({ length: count }, (_, i) => i + 1))

@@ -11,6 +11,7 @@ import { Duration, Effect, Exit, Fiber, Metric, Option, Redacted, Tracer } from 
 import { authUser, testCluster } from "./support/cluster.ts"
 import { connect, tcpOptions, unixOptions } from "./support/connect.ts"
 import { recordingTracer } from "./support/tracer.ts"
+import { untilRunning } from "./support/wait.ts"
 
 const attributesOf = (span: Tracer.NativeSpan) => Object.fromEntries(span.attributes)
 
@@ -67,7 +68,7 @@ describe("query loggers", () => {
       const records: Array<LoggedQuery> = []
       yield* conn.addQueryLogger((q) => records.push(q))
       const fiber = yield* Effect.forkChild(Effect.map(conn.fetchVal("SELECT pg_sleep(10)"), Option.getOrThrow))
-      yield* Effect.sleep("100 millis")
+      yield* untilRunning(conn.serverPid)
       yield* Fiber.interrupt(fiber)
       expect(records.map((r) => [r.query, r.interrupted, r.error])).toEqual([["SELECT pg_sleep(10)", true, undefined]])
       expect(Option.getOrThrow(yield* conn.fetchVal("SELECT 1"))).toBe(1)

@@ -9,6 +9,7 @@ import * as PgPool from "@pgfx/client/PgPool"
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, Fiber, Metric, Option, Ref } from "effect"
 import { eventually, failureOf, poolOptions } from "./support/pool.ts"
+import { untilRunning } from "./support/wait.ts"
 
 const pidOf = (pool: PgPool.PgPool) => pool.withConnection((c) => Effect.succeed(c.serverPid))
 
@@ -98,14 +99,13 @@ describe("acquire is a scoped resource", () => {
       const interrupted = yield* releasedAfter(pool, Effect.interrupt)
       expect(Exit.hasInterrupts(interrupted)).toBe(true)
       // A fiber interrupted from outside while it holds a connection, mid-query.
-      const started = yield* Deferred.make<void>()
+      const started = yield* Deferred.make<number>()
       const fiber = yield* Effect.forkChild(
         pool.withConnection((conn) =>
-          Effect.andThen(Deferred.succeed(started, undefined), conn.execute("SELECT pg_sleep(30)")),
+          Effect.andThen(Deferred.succeed(started, conn.serverPid), conn.execute("SELECT pg_sleep(30)")),
         ),
       )
-      yield* Deferred.await(started)
-      yield* Effect.sleep("50 millis")
+      yield* untilRunning(yield* Deferred.await(started))
       yield* Fiber.interrupt(fiber)
       expect(pool.stats).toMatchObject({ inUse: 0, idle: 1, size: 1 })
       expect(Option.getOrThrow(yield* pool.fetchVal("SELECT 2"))).toBe(2)

@@ -3,7 +3,7 @@
  * overrides it), and `pipelining: false` against a real server.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, Option, Stream } from "effect"
+import { Deferred, Effect, Exit, Fiber, Option, Stream } from "effect"
 import { connect } from "./support/connect.ts"
 import { failureOf } from "./support/failure.ts"
 
@@ -52,8 +52,12 @@ describe("commandTimeout", () => {
   it.live("a query waiting for another fiber's transaction counts that wait against its timeout", () =>
     Effect.gen(function* () {
       const conn = yield* connect()
-      const tx = yield* Effect.forkChild(conn.transaction(Effect.sleep("500 millis")))
-      yield* Effect.sleep("50 millis")
+      const inside = yield* Deferred.make<void>()
+      // The transaction holds the connection for 500 ms, longer than the query's timeout.
+      const tx = yield* Effect.forkChild(
+        conn.transaction(Effect.andThen(Deferred.succeed(inside, undefined), Effect.sleep("500 millis"))),
+      )
+      yield* Deferred.await(inside)
       const exit = yield* Effect.exit(
         Effect.map(conn.fetchVal("SELECT 1", [], { timeout: "100 millis" }), Option.getOrThrow),
       )

@@ -15,6 +15,7 @@ import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
 import { testCluster } from "./support/cluster.ts"
 import { failureOf } from "./support/failure.ts"
+import { waitUntil } from "./support/wait.ts"
 
 type Change = PgReplication.Change
 
@@ -91,6 +92,13 @@ const describeChange = (e: Change): string => {
 }
 
 /** The first `n` events of the slot, each Commit acknowledged. */
+/** Until a replication slot matching `found` exists (polled on the server). */
+const untilSlot = (conn: PgConnection.PgConnection, what: string, found: (slot: PgReplication.SlotInfo) => boolean) =>
+  waitUntil(
+    what,
+    Effect.map(PgReplication.listSlots(conn), (slots) => slots.some(found)),
+  )
+
 const take = (
   c: TempCluster.TempClusterShape,
   slot: string,
@@ -228,14 +236,7 @@ layer(cluster, { timeout: 180_000, excludeTestServices: true })("logical replica
       const first = yield* Effect.forkChild(
         PgReplication.stream({ connection: optionsOf(c), slot: "errs", publications: ["errs"] }).pipe(Stream.runDrain),
       )
-      yield* Effect.gen(function* () {
-        for (let i = 0; i < 200; i++) {
-          const slots = yield* PgReplication.listSlots(conn)
-          if (slots.find((s) => s.name === "errs")?.active === true) return
-          yield* Effect.sleep("50 millis")
-        }
-        throw new Error("the slot never became active")
-      })
+      yield* untilSlot(conn, "the slot is active", (s) => s.name === "errs" && s.active === true)
       const inUse = failureOf(
         yield* Effect.exit(
           PgReplication.stream({
@@ -292,7 +293,7 @@ layer(cluster, { timeout: 180_000, excludeTestServices: true })("logical replica
           yield* slotAndPublication(c, conn, table, [table])
           // Streamed while in progress: the consumer runs before the transaction commits.
           const consumer = yield* Effect.forkChild(take(c, table, 5002 + 3, { streaming }))
-          yield* Effect.sleep("500 millis")
+          yield* untilSlot(conn, `the consumer holds slot ${table}`, (s) => s.name === table && s.active === true)
           yield* conn.simpleQuery(
             `BEGIN; INSERT INTO ${table} SELECT g, repeat('p', 100) FROM generate_series(1, 5000) g; ` +
               `INSERT INTO ${table} VALUES (-1, 'kept'); SAVEPOINT s; ` +
@@ -481,23 +482,14 @@ layer(cluster, { timeout: 180_000, excludeTestServices: true })("logical replica
           temporarySlot: true,
         }).pipe(Stream.take(3), Stream.runCollect),
       )
-      yield* Effect.gen(function* () {
-        for (let i = 0; i < 200; i++) {
-          if ((yield* PgReplication.listSlots(conn)).some((s) => s.name === "temp_slot" && s.temporary)) return
-          yield* Effect.sleep("50 millis")
-        }
-        throw new Error("no temporary slot")
-      })
+      yield* untilSlot(conn, "a temporary slot", (s) => s.name === "temp_slot" && s.temporary)
       yield* conn.execute("INSERT INTO temp_t VALUES (1)")
       const events = yield* Fiber.join(fiber)
       expect(events.map((e) => e._tag)).toEqual(["Begin", "Insert", "Commit"])
-      yield* Effect.gen(function* () {
-        for (let i = 0; i < 100; i++) {
-          if (!(yield* PgReplication.listSlots(conn)).some((s) => s.name === "temp_slot")) return
-          yield* Effect.sleep("50 millis")
-        }
-        throw new Error("the temporary slot outlived its stream")
-      })
+      yield* waitUntil(
+        "the temporary slot ends with its stream",
+        Effect.map(PgReplication.listSlots(conn), (slots) => !slots.some((s) => s.name === "temp_slot")),
+      )
     }).pipe(Effect.scoped),
   )
 })

@@ -20,7 +20,7 @@ import * as PgCopy from "@pgfx/client/PgCopy"
 import type * as PgPool from "@pgfx/client/PgPool"
 import * as PgQuery from "@pgfx/client/PgQuery"
 import * as PgSqlClient from "@pgfx/sql/PgSqlClient"
-import { Effect, Fiber, Layer, Option, Ref, Schema, type Scope, Stream } from "effect"
+import { Deferred, Effect, Fiber, Layer, Option, Ref, Schema, type Scope, Stream } from "effect"
 import { SqlClient } from "effect/sql/SqlClient"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -266,18 +266,36 @@ const bounded = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
     orElse: () => Effect.die(new Error("the probe hung (waiting for a second connection?)")),
   })
 
-/** Counts notifications on `pgfx_route` while `body` runs and for a moment after it (`notify` only). */
+/**
+ * Counts the notifications on `pgfx_route` that `body` sends (`notify` only): a marker sent after
+ * it is delivered after every notification it committed, so once the marker is here they all are.
+ */
 const notifications = <A, E, R>(row: Row, body: Effect.Effect<A, E, R>) =>
   Effect.gen(function* () {
     if (row.notifies !== true) return yield* Effect.as(body, 0)
     const count = yield* Ref.make(0)
+    const marked = yield* Deferred.make<void>()
     const stream = yield* PgClient.subscribe("pgfx_route")
-    const reader = yield* Effect.forkScoped(Stream.runForEach(stream, () => Ref.update(count, (n) => n + 1)))
+    const reader = yield* Effect.forkScoped(
+      Stream.runForEach(stream, (event) =>
+        event._tag === "PgNotification" && event.payload === MARKER
+          ? Deferred.succeed(marked, undefined)
+          : Ref.update(count, (n) => n + 1),
+      ),
+    )
     yield* body
-    yield* Effect.sleep("300 millis")
+    yield* PgClient.notify("pgfx_route", MARKER)
+    yield* Deferred.await(marked).pipe(
+      Effect.timeoutOrElse({
+        duration: "20 seconds",
+        orElse: () => Effect.die(new Error("the marker notification never came")),
+      }),
+    )
     yield* Fiber.interrupt(reader)
     return yield* Ref.get(count)
   })
+
+const MARKER = "pgfx-route-marker"
 
 const idle = Effect.flatMap(Effect.service(PgClient.PgClient), (client) =>
   eventually("every checkout is released", () => client.pool.stats.inUse === 0),

@@ -10,6 +10,7 @@ import * as PgNotifications from "@pgfx/client/PgNotifications"
 import * as PgPool from "@pgfx/client/PgPool"
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, Fiber, Latch, Logger, type LogLevel, Option, References, Scope, Stream } from "effect"
+import { waitUntil } from "./support/wait.ts"
 import { connect, withAdmin } from "./support/connect.ts"
 import { poolOptions } from "./support/pool.ts"
 import { failureOf } from "./support/failure.ts"
@@ -42,16 +43,6 @@ const captureLogs = () => {
     Effect.provideService(effect, Logger.CurrentLoggers, new Set([logger]))
   return { lines, provide }
 }
-
-/** Polls `check` until it returns true (generous bound for a loaded machine). */
-const eventually = <E>(check: Effect.Effect<boolean, E>, what: string) =>
-  Effect.gen(function* () {
-    for (let i = 0; i < 500; i++) {
-      if (yield* Effect.suspend(() => check)) return
-      yield* Effect.sleep("10 millis")
-    }
-    throw new Error(`timed out waiting for ${what}`)
-  })
 
 const messageText = (message: unknown) => (Array.isArray(message) ? message.join(" ") : String(message))
 
@@ -142,14 +133,14 @@ describe("log listeners (NoticeResponse)", () => {
         Effect.forkChild,
       )
       // the stream subscribes when it starts: probe until it sees a notice
-      yield* eventually(
-        Effect.map(conn.execute("DO $$ BEGIN RAISE NOTICE 'probe'; END $$"), () => seen.length > 0),
+      yield* waitUntil(
         "the stream to start",
+        Effect.map(conn.execute("DO $$ BEGIN RAISE NOTICE 'probe'; END $$"), () => seen.length > 0),
       )
       yield* conn.execute("DO $$ BEGIN RAISE NOTICE 'one'; RAISE INFO 'two'; END $$")
-      yield* eventually(
-        Effect.sync(() => seen.some((n) => n.message === "two")),
+      yield* waitUntil(
         "two notices",
+        Effect.sync(() => seen.some((n) => n.message === "two")),
       )
       expect(seen.filter((n) => n.message !== "probe").map((n) => [n.severity, n.message])).toEqual([
         ["NOTICE", "one"],
@@ -164,9 +155,9 @@ describe("log listeners (NoticeResponse)", () => {
       const { lines, provide } = captureLogs()
       const conn = yield* provide(Effect.provideService(connect(), References.MinimumLogLevel, "All"))
       yield* conn.execute(raise)
-      yield* eventually(
-        Effect.sync(() => lines.length >= 2),
+      yield* waitUntil(
         "two log lines",
+        Effect.sync(() => lines.length >= 2),
       )
       expect(lines.map((l) => [l.level, messageText(l.message), l.annotations["pg.code"]])).toEqual([
         ["Debug", "a notice", "00000"],
@@ -193,9 +184,9 @@ describe("log listeners (NoticeResponse)", () => {
         Effect.provideService(connect(), PgNotifications.NoticeLogLevel, "BySeverity"),
       )
       yield* conn.execute(raise)
-      yield* eventually(
-        Effect.sync(() => bySeverity.lines.length >= 3),
+      yield* waitUntil(
         "three log lines",
+        Effect.sync(() => bySeverity.lines.length >= 3),
       )
       expect(bySeverity.lines.map((l) => [l.level, messageText(l.message)])).toEqual([
         ["Info", "a notice"],
@@ -206,9 +197,9 @@ describe("log listeners (NoticeResponse)", () => {
       const asWarn = captureLogs()
       const loud = yield* asWarn.provide(Effect.provideService(connect(), PgNotifications.NoticeLogLevel, "Warn"))
       yield* loud.execute("DO $$ BEGIN RAISE NOTICE 'loud'; END $$")
-      yield* eventually(
-        Effect.sync(() => asWarn.lines.length >= 1),
+      yield* waitUntil(
         "one log line",
+        Effect.sync(() => asWarn.lines.length >= 1),
       )
       expect(asWarn.lines.map((l) => [l.level, messageText(l.message)])).toEqual([["Warn", "loud"]])
 
@@ -296,9 +287,9 @@ describe("termination and query-log events as Effects and Streams", () => {
     Effect.gen(function* () {
       const conn = yield* connect()
       const logged = yield* Effect.forkChild(Stream.runCollect(conn.queryLog({ redactArgs: true })))
-      yield* eventually(
-        Effect.sync(() => (conn as unknown as Connection).queryLoggers.size === 1),
+      yield* waitUntil(
         "the stream to start",
+        Effect.sync(() => (conn as unknown as Connection).queryLoggers.size === 1),
       )
       yield* conn.fetchVal("SELECT $1::int", [42])
       yield* Effect.exit(conn.execute("SELECT 1/0"))
@@ -331,14 +322,14 @@ describe("termination and query-log events as Effects and Streams", () => {
               ),
             ),
           )
-          yield* eventually(
-            Effect.sync(() => (conn as unknown as Connection).queryLoggers.size === 1),
+          yield* waitUntil(
             "the stream to start",
+            Effect.sync(() => (conn as unknown as Connection).queryLoggers.size === 1),
           )
           yield* conn.fetchVal("SELECT 1")
-          yield* eventually(
-            Effect.sync(() => taken === 1),
+          yield* waitUntil(
             "the first log to be taken",
+            Effect.sync(() => taken === 1),
           )
           for (const n of [2, 3, 4, 5]) Option.getOrThrow(yield* conn.fetchVal(`SELECT ${n}`))
           yield* latch.open
@@ -366,9 +357,9 @@ describe("termination and query-log events as Effects and Streams", () => {
       yield* conn.addTerminationListener(() => Promise.reject(new Error("termination listener broke")))
       yield* conn.execute("DO $$ BEGIN RAISE NOTICE 'n'; END $$")
       yield* conn.close()
-      yield* eventually(
-        Effect.sync(() => lines.length >= 3),
+      yield* waitUntil(
         "three error lines",
+        Effect.sync(() => lines.length >= 3),
       )
       const errors = lines.filter((l) => l.level === "Error").map((l) => messageText(l.message))
       expect(errors).toHaveLength(3)
@@ -383,9 +374,9 @@ describe("termination and query-log events as Effects and Streams", () => {
       const conn = yield* connect()
       const waiting = yield* Effect.forkChild(conn.awaitClose())
       const logged = yield* Effect.forkChild(Stream.runCollect(conn.queryLog()))
-      yield* eventually(
-        Effect.sync(() => (conn as unknown as Connection).queryLoggers.size === 1),
+      yield* waitUntil(
         "the stream to start",
+        Effect.sync(() => (conn as unknown as Connection).queryLoggers.size === 1),
       )
       const counts = yield* (conn as unknown as Connection).detachListeners()
       expect(counts).toMatchObject({ termination: 1, queryLoggers: 1 })
@@ -403,9 +394,9 @@ describe("events on a pooled connection", () => {
       const conn = yield* Scope.provide(pool.acquire(), scope)
       const waiting = yield* Effect.forkChild(conn.awaitClose())
       const logged = yield* Effect.forkChild(Stream.runCollect(conn.queryLog()))
-      yield* eventually(
-        Effect.sync(() => (unguard(conn) as Connection).queryLoggers.size === 1),
+      yield* waitUntil(
         "the stream to start",
+        Effect.sync(() => (unguard(conn) as Connection).queryLoggers.size === 1),
       )
       yield* conn.execute("SELECT 1")
       yield* Scope.close(scope, Exit.void)

@@ -12,6 +12,7 @@ import { Deferred, Effect, Exit, Fiber, Option, Schedule } from "effect"
 import { connect, tcpOptions, withAdmin } from "./support/connect.ts"
 import { failureOf } from "./support/failure.ts"
 import { connectInSchema } from "./support/schema.ts"
+import { untilRunning } from "./support/wait.ts"
 
 describe("transaction combinator", () => {
   it.live("asyncpg's nested transaction example: the inner block is rolled back, mytab is empty", () =>
@@ -123,7 +124,7 @@ describe("transaction combinator", () => {
         ),
       )
       yield* Deferred.await(started)
-      yield* Effect.sleep("50 millis")
+      yield* untilRunning(conn.serverPid)
       const t0 = Date.now()
       yield* Fiber.interrupt(fiber)
       expect(Date.now() - t0).toBeLessThan(10_000)
@@ -426,9 +427,13 @@ describe("transactions are exclusive", () => {
         ),
       )
       yield* Deferred.await(inside)
-      const waitingQuery = yield* Effect.forkChild(conn.execute("INSERT INTO wi VALUES (2)"))
-      const waitingTx = yield* Effect.forkChild(conn.transaction(conn.execute("INSERT INTO wi VALUES (3)")))
-      yield* Effect.sleep("50 millis")
+      // Started at once: each runs until it waits for the connection.
+      const waitingQuery = yield* Effect.forkChild(conn.execute("INSERT INTO wi VALUES (2)"), {
+        startImmediately: true,
+      })
+      const waitingTx = yield* Effect.forkChild(conn.transaction(conn.execute("INSERT INTO wi VALUES (3)")), {
+        startImmediately: true,
+      })
       yield* Fiber.interrupt(waitingQuery)
       yield* Fiber.interrupt(waitingTx)
       yield* Deferred.succeed(proceed, undefined)
@@ -446,8 +451,10 @@ describe("transactions are exclusive", () => {
         Effect.exit(conn.transaction(Effect.andThen(Deferred.succeed(inside, undefined), Effect.never))),
       )
       yield* Deferred.await(inside)
-      const waiting = yield* Effect.forkChild(Effect.exit(Effect.map(conn.fetchVal("SELECT 1"), Option.getOrThrow)))
-      yield* Effect.sleep("50 millis")
+      // Started at once: it runs until it waits for the connection.
+      const waiting = yield* Effect.forkChild(Effect.exit(Effect.map(conn.fetchVal("SELECT 1"), Option.getOrThrow)), {
+        startImmediately: true,
+      })
       yield* conn.close()
       expect(failureOf(yield* Fiber.join(waiting))._tag).toBe("PgConnectionError")
       yield* Fiber.interrupt(holder)

@@ -42,7 +42,7 @@
  * ```
  * @since 0.1.0
  */
-import { Cause, Context, Duration, Effect, Exit, Redacted, Scope } from "effect"
+import { Cause, Context, Duration, Effect, Exit, Redacted, Scope, Clock } from "effect"
 import { Connection } from "./internal/connection/Connection.ts"
 import { leaseOf, unguard, usable } from "./internal/pool/Lease.ts"
 import { causeOf, type Member, PoolCore, type PoolSettings, type Restore } from "./internal/pool/Pool.ts"
@@ -556,7 +556,7 @@ export const make = <R = never>(
       },
       catch: asConfigError,
     })
-    const core = new PoolCore(settings, Redacted.make(connectOptions))
+    const core = new PoolCore(settings, Redacted.make(connectOptions), yield* Clock.Clock)
     const pool = new Pool(core, closeTimeoutMs)
     yield* Effect.addFinalizer(() => pool.shutdown)
     core.registerMetrics(yield* Effect.context<never>())

@@ -24,7 +24,7 @@
  *
  * @since 0.1.0
  */
-import { defineValueGetters, firstIndexByName } from "@pgfx/types/PgComposite"
+import { defineValueGetters, firstIndexByName, memberNames, type RecordAccess } from "@pgfx/types/PgComposite"
 import { Formatter } from "effect"
 
 /** Metadata of one result column. @since 0.1.0 */
@@ -50,64 +50,30 @@ export interface PgColumn {
  * const row = yield* conn.fetchRow("SELECT 1 AS a, 'x' AS b")
  * row?.get("a") // 1
  * row?.at(1)    // "x"
+ * row?.get("zzz", 0) // 0 (no such column)
  * row?.toObject() // { a: 1, b: "x" }
  * String(row)     // 'PgRecord({"a":1,"b":"x"})'
  * ```
  * @since 0.1.0
  */
-export interface PgRecord {
-  /**
-   * The value of a column by name or by 0-based index, or `fallback` (default `undefined`) when
-   * there is no such column. A column whose value is SQL NULL is there: its `null` is returned,
-   * not `fallback`. Reaches every column, including one named like a member of the record
-   * (`get("values")`).
-   *
-   * @example
-   * ```ts
-   * const row = yield* conn.fetchRow("SELECT 1 AS a, NULL AS b")
-   * row?.get("a", 0)    // 1
-   * row?.get("b", 0)    // null (the column exists)
-   * row?.get("zzz", 0)  // 0
-   * ```
-   */
-  get(key: string | number, fallback?: unknown): unknown
-  /** The value at a 0-based index (negative counts from the end). */
-  at(index: number): unknown
-  /** A plain object `{ column: value }`. */
-  toObject(): Record<string, unknown>
-  /** The column names, in order. */
-  keys(): Array<string>
-  /** `[name, value]` pairs, in order. */
-  entries(): Array<[string, unknown]>
-  /** The values, in order. */
-  readonly values: ReadonlyArray<unknown>
+export interface PgRecord extends RecordAccess {
   /** The result's column metadata. */
   readonly columns: ReadonlyArray<PgColumn>
-  /** The number of columns. */
-  readonly length: number
   /** The columns as an object, for `JSON.stringify` (same as {@link toObject}). */
   toJSON(): Record<string, unknown>
   /** `PgRecord({"id":1n,"name":"espresso"})`: the columns formatted by Effect's `Formatter`. */
   toString(): string
-  [Symbol.iterator](): Iterator<unknown>
-  readonly [column: string]: unknown
-  readonly [index: number]: unknown
 }
 
-const RESERVED = new Set([
-  "get",
-  "at",
-  "toObject",
-  "keys",
-  "entries",
-  "values",
-  "columns",
-  "length",
-  "toJSON",
-  "toString",
-  "constructor",
-  "__proto__",
-])
+/**
+ * The names a column cannot be read under as a property of a row (the row's members): such a
+ * column is read with `get(name)`.
+ *
+ * @since 0.1.0
+ * @category internals
+ * @internal
+ */
+export const recordMembers: ReadonlySet<string> = memberNames("columns")
 
 /** The per-shape data every row class carries (as static properties of its constructor). */
 interface Shape {
@@ -209,7 +175,7 @@ class FieldsRecord extends RecordMethods {
 const fieldsLayout = (names: ReadonlyArray<string>): boolean =>
   names.length <= MAX_GENERATED_COLUMNS &&
   new Set(names).size === names.length &&
-  names.every((n) => n.length > 0 && !RESERVED.has(n) && !/^(?:0|[1-9][0-9]*)$/.test(n))
+  names.every((n) => n.length > 0 && !recordMembers.has(n) && !/^(?:0|[1-9][0-9]*)$/.test(n))
 
 /** Above this many columns rows keep the array layout (generated code stays small). */
 const MAX_GENERATED_COLUMNS = 64
@@ -276,7 +242,7 @@ export const makeRecordShape = (columns: ReadonlyArray<PgColumn>): RecordShape =
     static readonly columns = columns
     static readonly index = index
   }
-  defineValueGetters(Row.prototype, index, columns.length, RESERVED)
+  defineValueGetters(Row.prototype, index, columns.length, recordMembers)
   return { make: (values) => new Row(values) as unknown as PgRecord, Row: undefined }
 }
 

@@ -11,18 +11,7 @@ import type { ClientMessage } from "@pgfx/protocol/FrontendDecoder"
 import * as MockBackend from "@pgfx/testing/MockBackend"
 import { Effect } from "effect"
 import { failureOf } from "../../../test/support/failure.ts"
-
-const connectTo = (mock: MockBackend.MockBackend, extra: PgConnection.PgConnectionOptions = {}) =>
-  PgConnection.make({
-    host: mock.host,
-    port: mock.port,
-    user: "u",
-    database: "d",
-    connectTimeout: "5 seconds",
-    environment: {},
-    sslMode: "disable",
-    ...extra,
-  })
+import { connectTo } from "./support/MockServer.ts"
 
 const ready = (status: "I" | "T" | "E" = "I"): BackendMessage => ({ _tag: "ReadyForQuery", status })
 const text = (s: string) => new TextEncoder().encode(s)

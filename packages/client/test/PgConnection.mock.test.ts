@@ -3,25 +3,15 @@
  * produce on demand (garbage bytes, oversized messages, a close mid-query, an unsupported
  * authentication method, a FATAL outside any request).
  */
-import * as PgConnection from "@pgfx/client/PgConnection"
 import * as PgError from "@pgfx/client/PgError"
 import { describe, expect, it } from "@effect/vitest"
 import * as BackendEncoder from "@pgfx/protocol/BackendEncoder"
 import * as MockBackend from "@pgfx/testing/MockBackend"
 import { Effect } from "effect"
 import { failureOf } from "../../../test/support/failure.ts"
-
-const connectTo = (mock: MockBackend.MockBackend, extra: PgConnection.PgConnectionOptions = {}) =>
-  PgConnection.make({
-    host: mock.host,
-    port: mock.port,
-    user: "u",
-    database: "d",
-    connectTimeout: "5 seconds",
-    // The scripts are plaintext servers that start with the StartupMessage.
-    sslMode: "disable",
-    ...extra,
-  })
+import { sessionOf } from "../../../test/support/pool.ts"
+import { eventually } from "../../../test/support/wait.ts"
+import { connectTo } from "./support/MockServer.ts"
 
 describe("PgConnection against MockBackend", () => {
   it.live("reads the startup parameters and the backend key", () =>
@@ -105,7 +95,7 @@ describe("PgConnection against MockBackend", () => {
       ])
       const conn = yield* connectTo(mock)
       yield* mock.result
-      yield* Effect.sleep("50 millis")
+      yield* eventually("the client sees the close", () => conn.isClosed)
       const error = failureOf(yield* Effect.exit(conn.execute("SELECT 1")))
       expect(error._tag).toBe("PgConnectionError")
       expect(error.message).toContain("57P01")
@@ -130,7 +120,7 @@ describe("PgConnection against MockBackend", () => {
         MockBackend.closeConnection,
       ])
       const conn = yield* connectTo(mock)
-      yield* Effect.sleep("50 millis")
+      yield* eventually("the client has read the FATAL", () => sessionOf(conn).fatal !== undefined)
       const error = failureOf(yield* Effect.exit(conn.execute("INSERT INTO t VALUES ($1)", [1])))
       expect(error._tag === "PgConnectionError" && error.sent).toBe(false)
       expect(PgError.isSafeToRetry(error)).toBe(true)

@@ -3,13 +3,11 @@
  * (or sent one at a time with `pipelining: false`), and `executeMany` sends one Bind/Execute
  * pair per argument set followed by a single Sync.
  */
-import * as PgConnection from "@pgfx/client/PgConnection"
 import { describe, expect, it } from "@effect/vitest"
 import * as MockBackend from "@pgfx/testing/MockBackend"
 import { Effect, Fiber } from "effect"
-
-const connectTo = (mock: MockBackend.MockBackend, extra: PgConnection.PgConnectionOptions = {}) =>
-  PgConnection.make({ host: mock.host, port: mock.port, user: "u", database: "d", sslMode: "disable", ...extra })
+import { waitUntil } from "../../../test/support/wait.ts"
+import { connectTo } from "./support/MockServer.ts"
 
 const answer = (tag: string) =>
   MockBackend.sendAll([
@@ -29,11 +27,22 @@ const twoQueries = (pipelining: boolean) =>
       answer("SELECT 2"),
     ])
     const conn = yield* connectTo(mock, { pipelining })
+    const queries = Effect.map(mock.received(), (received) => received.filter((m) => m._tag === "Query").length)
     const first = yield* Effect.forkChild(conn.execute("SELECT 1"))
-    yield* Effect.sleep("20 millis")
+    yield* waitUntil(
+      "the server has the first query",
+      Effect.map(queries, (n) => n === 1),
+    )
     const second = yield* Effect.forkChild(conn.execute("SELECT 2"))
-    yield* Effect.sleep("150 millis")
-    const sentBeforeAnswer = (yield* mock.received()).filter((m) => m._tag === "Query").length
+    // The server holds the first answer for 300 ms. Pipelined, the second query arrives meanwhile;
+    // not pipelined, it must not arrive before that answer: look 150 ms into the pause.
+    if (pipelining)
+      yield* waitUntil(
+        "the server has the second query",
+        Effect.map(queries, (n) => n === 2),
+      )
+    else yield* Effect.sleep("150 millis")
+    const sentBeforeAnswer = yield* queries
     expect(yield* Fiber.join(first)).toBe("SELECT 1")
     expect(yield* Fiber.join(second)).toBe("SELECT 2")
     yield* mock.result

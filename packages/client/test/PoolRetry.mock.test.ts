@@ -8,8 +8,9 @@ import * as PgPool from "@pgfx/client/PgPool"
 import type { BackendMessage } from "@pgfx/protocol/Backend"
 import * as MockBackend from "@pgfx/testing/MockBackend"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, Scope } from "effect"
+import { Effect, Fiber } from "effect"
 import { failureOf } from "../../../test/support/failure.ts"
+import { hold } from "./support/MockServer.ts"
 
 type Refusal = "57P03" | "53300" | "28P01" | "reset"
 
@@ -76,15 +77,6 @@ const poolOn = (mock: MockBackend.MockBackend, options: PgPool.PgPoolOptions = {
     ...options,
   })
 
-/** Checks a connection out into a scope of its own; returns its process id and the scope to release it. */
-const hold = (pool: PgPool.PgPool) =>
-  Effect.gen(function* () {
-    const scope = yield* Scope.make()
-    yield* Effect.addFinalizer(() => Scope.close(scope, Exit.void))
-    const conn = yield* Scope.provide(pool.acquire(), scope)
-    return { pid: conn.serverPid, scope }
-  })
-
 describe("the pool retries transient connect failures", () => {
   it.live("57P03 twice and a reset connection, then accepted: the acquire succeeds on the fourth attempt", () =>
     Effect.gen(function* () {
@@ -98,7 +90,7 @@ describe("the pool retries transient connect failures", () => {
       // Three backoffs of at most 50, 100 and 200 ms.
       expect(Date.now() - started).toBeLessThan(3_000)
       expect(pool.stats).toMatchObject({ size: 2, inUse: 2, waiting: 0 })
-      yield* Scope.close(first.scope, Exit.void)
+      yield* first.release
     }).pipe(Effect.scoped),
   )
 
@@ -110,7 +102,7 @@ describe("the pool retries transient connect failures", () => {
       const waiter = yield* Effect.forkChild(Effect.scoped(Effect.map(pool.acquire(), (c) => c.serverPid)))
       yield* Effect.sleep("600 millis")
       const refusedMeanwhile = served.count - 1
-      yield* Scope.close(first.scope, Exit.void)
+      yield* first.release
       expect(yield* Fiber.join(waiter)).toBe(1000)
       // Backoff 50, 100, 200, 400 ms (jittered down by at most half): a handful of probes in 600 ms,
       // not one attempt per event.

@@ -10,7 +10,6 @@ import { Reader } from "@pgfx/protocol/Reader"
 import * as Replication from "@pgfx/protocol/Replication"
 import { builtins } from "@pgfx/types/CodecRegistry"
 import { Effect, Fiber } from "effect"
-import { EventEmitter } from "node:events"
 import { readFileSync } from "node:fs"
 import type * as net from "node:net"
 import { fileURLToPath } from "node:url"
@@ -22,6 +21,7 @@ import { ChangeDecoder } from "@pgfx/client/internal/replication/ReplicationDeco
 import { StreamingHandler } from "@pgfx/client/internal/replication/ReplicationSession"
 import { Attempt, Progress } from "@pgfx/client/internal/replication/ReplicationStream"
 import { Session } from "@pgfx/client/internal/wire/Session"
+import { FakeSocket } from "./support/FakeSocket.ts"
 
 const goldenDir = new URL("../../protocol/test/golden/replication/", import.meta.url)
 const copyBoth = JSON.parse(readFileSync(fileURLToPath(new URL("copy-both.json", goldenDir)), "utf8")) as {
@@ -39,31 +39,6 @@ const types = (): Array<number> => {
   const out: Array<number> = []
   while (r.next()) out.push(r.type)
   return out
-}
-
-class FakeSocket extends EventEmitter {
-  readonly writes: Array<Uint8Array> = []
-  destroyed = false
-  paused = false
-  write(b: Uint8Array): boolean {
-    this.writes.push(b)
-    return true
-  }
-  destroy(): this {
-    this.destroyed = true
-    return this
-  }
-  pause(): this {
-    this.paused = true
-    return this
-  }
-  resume(): this {
-    this.paused = false
-    return this
-  }
-  cork(): void {}
-  uncork(): void {}
-  end(): void {}
 }
 
 const T = Backend.Type

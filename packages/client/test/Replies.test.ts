@@ -18,7 +18,6 @@ import * as BackendEncoder from "@pgfx/protocol/BackendEncoder"
 import * as Frontend from "@pgfx/protocol/Frontend"
 import { Writer } from "@pgfx/protocol/Writer"
 import * as CodecRegistry from "@pgfx/types/CodecRegistry"
-import { EventEmitter } from "node:events"
 import type * as net from "node:net"
 import { PgProtocolError, type PgQueryError } from "../src/PgError.ts"
 import { BatchHandler } from "../src/internal/query/Batch.ts"
@@ -27,6 +26,7 @@ import { ExecuteHandler, PrepareHandler, SimpleQueryHandler, SyncHandler } from 
 import { ExtendedReplies, SimpleReplies, StartupReplies } from "../src/internal/wire/Replies.ts"
 import { type Handler, Session } from "../src/internal/wire/Session.ts"
 import { makeStatementInfo } from "../src/internal/wire/Statement.ts"
+import { FakeSocket } from "./support/FakeSocket.ts"
 
 // ---------------------------------------------------------------------------------------------
 // The model: every valid reply of each request shape, as strings of backend type characters.
@@ -289,20 +289,6 @@ describe("reply state machines against a model of the server", { timeout: 60_000
 // ---------------------------------------------------------------------------------------------
 // Through a session and the real handlers
 // ---------------------------------------------------------------------------------------------
-
-class FakeSocket extends EventEmitter {
-  destroyed = false
-  write(): boolean {
-    return true
-  }
-  destroy(): this {
-    this.destroyed = true
-    return this
-  }
-  cork(): void {}
-  uncork(): void {}
-  end(): void {}
-}
 
 const int4 = new Uint8Array([0, 0, 0, 7])
 const field: Backend.FieldDescription = {

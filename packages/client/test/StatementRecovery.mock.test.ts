@@ -4,13 +4,13 @@
  * Parse + Bind + Describe portal + Execute in one batch ending in one Sync, under the same
  * digest name; inside one, the failure is typed and names the pooler option.
  */
-import * as PgConnection from "@pgfx/client/PgConnection"
 import { describe, expect, it } from "@effect/vitest"
 import type { BackendMessage, FieldDescription } from "@pgfx/protocol/Backend"
 import type { ClientMessage } from "@pgfx/protocol/FrontendDecoder"
 import * as MockBackend from "@pgfx/testing/MockBackend"
 import { Effect, Option } from "effect"
 import { failureOf } from "../../../test/support/failure.ts"
+import { connectTo } from "./support/MockServer.ts"
 
 const sql = "SELECT $1::int4 AS v"
 const field: FieldDescription = {
@@ -52,9 +52,6 @@ const prepared = (status: "I" | "T") => [
     ready(status),
   ]),
 ]
-
-const connectTo = (mock: MockBackend.MockBackend) =>
-  PgConnection.make({ host: mock.host, port: mock.port, user: "u", database: "d", sslMode: "disable", environment: {} })
 
 describe("a prepared statement missing on the server connection (26000)", () => {
   it.live("outside a transaction: re-sent once with Close + Parse in the same batch", () =>

@@ -7,13 +7,14 @@
  * wrong result.
  */
 import { describe, expect, it } from "@effect/vitest"
-import * as PgConnection from "@pgfx/client/PgConnection"
 import * as PgPool from "@pgfx/client/PgPool"
 import type { BackendMessage, FieldDescription } from "@pgfx/protocol/Backend"
 import * as BackendEncoder from "@pgfx/protocol/BackendEncoder"
 import type { ClientMessage } from "@pgfx/protocol/FrontendDecoder"
 import * as MockBackend from "@pgfx/testing/MockBackend"
 import { Effect, Exit, Option } from "effect"
+import { eventually } from "../../../test/support/wait.ts"
+import { connectTo } from "./support/MockServer.ts"
 
 const SQL = "SELECT $1::int4 AS tag"
 
@@ -159,16 +160,6 @@ const failureTag = (exit: Exit.Exit<unknown, unknown>): string => {
     : `not a typed failure: ${String(exit.cause)}`
 }
 
-const connectTo = (mock: MockBackend.MockBackend, namedStatements: boolean) =>
-  PgConnection.make({
-    host: mock.host,
-    port: mock.port,
-    user: "u",
-    database: "d",
-    sslMode: "disable",
-    namedStatements,
-  })
-
 describe("each anomaly poisons the connection", () => {
   for (const anomaly of anomalies) {
     for (const named of [true, false]) {
@@ -189,7 +180,7 @@ describe("each anomaly poisons the connection", () => {
                 if (hit) armed = false
                 return hit ? anomaly : undefined
               })
-              const conn = yield* connectTo(mock, named)
+              const conn = yield* connectTo(mock, { namedStatements: named })
               const first = yield* Effect.exit(Effect.map(conn.fetchVal(SQL, [1]), Option.getOrThrow))
               if (!early) armed = true
               const rest = pipelined
@@ -230,7 +221,7 @@ describe("simpleQuery (rows of the simple protocol)", () => {
         MockBackend.expectTag("Query"),
         MockBackend.sendAll([serverError, complete, ready]),
       ])
-      const conn = yield* connectTo(mock, true)
+      const conn = yield* connectTo(mock, { namedStatements: true })
       const exit = yield* Effect.exit(conn.simpleQuery("SELECT 1"))
       expect(failureTag(exit)).toBe("PgProtocolError")
       expect(conn.isClosed).toBe(true)
@@ -252,7 +243,7 @@ describe("startup", () => {
         [{ _tag: "AuthenticationOk" }, key, row(int4(1)), ready],
       ] satisfies ReadonlyArray<ReadonlyArray<BackendMessage>>) {
         const mock = yield* startupWith(messages)
-        const exit = yield* Effect.exit(Effect.scoped(connectTo(mock, true)))
+        const exit = yield* Effect.exit(Effect.scoped(connectTo(mock, { namedStatements: true })))
         expect(failureTag(exit)).toBe("PgProtocolError")
       }
     }),
@@ -261,9 +252,8 @@ describe("startup", () => {
   it.live("an extra ReadyForQuery after startup poisons the connection before any query", () =>
     Effect.gen(function* () {
       const mock = yield* startupWith([{ _tag: "AuthenticationOk" }, key, ready, ready])
-      const conn = yield* connectTo(mock, true)
-      yield* Effect.sleep("50 millis")
-      expect(conn.isClosed).toBe(true)
+      const conn = yield* connectTo(mock, { namedStatements: true })
+      yield* eventually("the connection is poisoned", () => conn.isClosed)
       expect(failureTag(yield* Effect.exit(Effect.map(conn.fetchVal(SQL, [1]), Option.getOrThrow)))).toBe(
         "PgConnectionError",
       )
@@ -285,7 +275,7 @@ describe("a header announcing 1 GiB", () => {
         MockBackend.wait(100),
         MockBackend.closeConnection,
       ])
-      const conn = yield* connectTo(mock, true)
+      const conn = yield* connectTo(mock, { namedStatements: true })
       const before = process.memoryUsage().arrayBuffers
       let peak = before
       const sampler = setInterval(() => {

@@ -52,17 +52,7 @@ import type { TempClusterError } from "./TempClusterError.ts"
 import { fail } from "./internal/fail.ts"
 import { type BinarySource, findBinaries } from "./internal/binaries.ts"
 import { startupProbe } from "./internal/probe.ts"
-import {
-  type Postmaster,
-  freePort,
-  logSize,
-  readLog,
-  reload as reloadPostmaster,
-  spawnPostmaster,
-  stopPostmaster,
-  track,
-  waitReady,
-} from "./internal/server.ts"
+import { readLog, reload as reloadPostmaster, startPostmaster } from "./internal/server.ts"
 import {
   checkName,
   type DatabaseSpec,
@@ -75,7 +65,6 @@ import {
 } from "./internal/setup.ts"
 import { type ClientCert, makeClientCert, makeServerTls, type ServerTls } from "./internal/tls.ts"
 import { chownTree, resolveRunAs, tempRoot } from "./internal/user.ts"
-import { tail } from "./internal/proc.ts"
 
 export type { ClientCert } from "./internal/tls.ts"
 export type { HbaLine, HbaMethod } from "./HbaLine.ts"
@@ -302,52 +291,6 @@ const tempDir = (root: string): Effect.Effect<string, TempClusterError, Scope.Sc
 const io = <A>(what: string, thunk: () => A): Effect.Effect<A, TempClusterError> =>
   Effect.try({ try: thunk, catch: (cause) => fail("Io", `${what}: ${String(cause)}`, { cause }) })
 
-/** Start the postmaster on a free port; retry a few times if the port gets taken first. */
-const start = (context: {
-  readonly binDir: string
-  readonly baseDir: string
-  readonly dataDir: string
-  readonly logFile: string
-  readonly runAs: Parameters<typeof spawnPostmaster>[0]["runAs"]
-  readonly port: number | undefined
-  readonly timeoutMillis: number
-}): Effect.Effect<{ postmaster: Postmaster; port: number }, TempClusterError, Scope.Scope> =>
-  Effect.gen(function* () {
-    for (let attempt = 1; ; attempt++) {
-      const port = context.port ?? (yield* freePort(loopback))
-      const logFrom = logSize(context.logFile)
-      const postmaster = yield* Effect.acquireRelease(
-        Effect.map(
-          spawnPostmaster({
-            binDir: context.binDir,
-            dataDir: context.dataDir,
-            port,
-            logFile: context.logFile,
-            cwd: context.baseDir,
-            runAs: context.runAs,
-          }),
-          (postmaster) => ({ postmaster, untrack: track({ dataDir: context.dataDir, baseDir: context.baseDir }) }),
-        ),
-        ({ postmaster, untrack }) => Effect.ensuring(stopPostmaster(postmaster), Effect.sync(untrack)),
-      ).pipe(Effect.map(({ postmaster }) => postmaster))
-      const outcome = yield* waitReady({
-        postmaster,
-        dataDir: context.dataDir,
-        host: loopback,
-        port,
-        logFile: context.logFile,
-        logFrom,
-        timeoutMillis: context.timeoutMillis,
-      })
-      if (outcome === "ready") return { postmaster, port }
-      if (context.port !== undefined || attempt >= 5) {
-        return yield* Effect.fail(
-          fail("Start", `port ${port} is already in use`, { logTail: tail(readLog(context.logFile, logFrom)) }),
-        )
-      }
-    }
-  })
-
 const makeTemp = (options: Options): Effect.Effect<TempClusterShape, TempClusterError, Scope.Scope> =>
   Effect.gen(function* () {
     yield* validate(options)
@@ -421,12 +364,13 @@ const makeTemp = (options: Options): Effect.Effect<TempClusterShape, TempCluster
       statements: [...provisionStatements(bootstrapUser, users, options.databases ?? []), ...(options.initSql ?? [])],
     })
 
-    const { postmaster, port } = yield* start({
+    const { postmaster, port } = yield* startPostmaster({
       binDir: binaries.binDir,
       baseDir,
       dataDir,
       logFile,
       runAs,
+      host: loopback,
       port: options.port,
       timeoutMillis: options.startTimeoutMillis ?? 60_000,
     })

@@ -36,16 +36,7 @@ import type { TempClusterError } from "./TempClusterError.ts"
 import { type BinarySource, findBinaries } from "./internal/binaries.ts"
 import { fail } from "./internal/fail.ts"
 import { sleep } from "./internal/proc.ts"
-import {
-  freePort,
-  logSize,
-  readLog,
-  type Postmaster,
-  spawnPostmaster,
-  stopPostmaster,
-  track,
-  waitReady,
-} from "./internal/server.ts"
+import { logSize, readLog, startPostmaster, stopPostmaster } from "./internal/server.ts"
 import {
   initdb,
   provisionStatements,
@@ -55,7 +46,6 @@ import {
   writeConfig,
 } from "./internal/setup.ts"
 import { chownTree, resolveRunAs, tempRoot } from "./internal/user.ts"
-import type { RunAs } from "./internal/proc.ts"
 
 export { TempClusterError } from "./TempClusterError.ts"
 
@@ -150,40 +140,6 @@ const layout = (base: string): Layout => ({
   logFile: Path.join(base, "postgres.log"),
 })
 
-/** Starts one node on a free port; retries when the port is taken first. */
-const startNode = (
-  binDir: string,
-  node: Layout,
-  runAs: RunAs | undefined,
-  timeoutMillis: number,
-  beforeStart: () => Effect.Effect<void, TempClusterError>,
-): Effect.Effect<{ postmaster: Postmaster; port: number }, TempClusterError, Scope.Scope> =>
-  Effect.gen(function* () {
-    for (let attempt = 1; ; attempt++) {
-      const port = yield* freePort(loopback)
-      yield* beforeStart()
-      const logFrom = logSize(node.logFile)
-      const postmaster = yield* Effect.acquireRelease(
-        Effect.map(
-          spawnPostmaster({ binDir, dataDir: node.dataDir, port, logFile: node.logFile, cwd: node.base, runAs }),
-          (postmaster) => ({ postmaster, untrack: track({ dataDir: node.dataDir, baseDir: node.base }) }),
-        ),
-        ({ postmaster, untrack }) => Effect.ensuring(stopPostmaster(postmaster), Effect.sync(untrack)),
-      ).pipe(Effect.map(({ postmaster }) => postmaster))
-      const outcome = yield* waitReady({
-        postmaster,
-        dataDir: node.dataDir,
-        host: loopback,
-        port,
-        logFile: node.logFile,
-        logFrom,
-        timeoutMillis,
-      })
-      if (outcome === "ready") return { postmaster, port }
-      if (attempt >= 5) return yield* Effect.fail(fail("Start", `port ${port} is already in use`))
-    }
-  })
-
 const toNode = (node: Layout, port: number): Node => ({
   host: loopback,
   port,
@@ -272,8 +228,19 @@ export const make = (options: Options = {}): Effect.Effect<TempReplicaSetShape, 
       chownTree(standby.dataDir, runAs)
     })
 
-    const started = yield* startNode(binaries.binDir, primary, runAs, timeoutMillis, () => Effect.void)
-    const standbyStarted = yield* startNode(binaries.binDir, standby, runAs, timeoutMillis, () =>
+    const startNode = (node: Layout, beforeStart?: () => Effect.Effect<void, TempClusterError>) =>
+      startPostmaster({
+        binDir: binaries.binDir,
+        baseDir: node.base,
+        dataDir: node.dataDir,
+        logFile: node.logFile,
+        runAs,
+        host: loopback,
+        timeoutMillis,
+        beforeStart,
+      })
+    const started = yield* startNode(primary)
+    const standbyStarted = yield* startNode(standby, () =>
       Effect.gen(function* () {
         const settings = yield* renderSettings({
           ...common,

@@ -89,9 +89,9 @@ describe("FaultProxy", () => {
       yield* until("forwarded", () => server.received.length === 1)
       proxy.stall("toServer")
       c.socket.write(query("SELECT 2"))
-      yield* Effect.sleep("100 millis")
+      // The proxy has the query (it frames what it holds), and the server has not.
+      yield* until("the proxy holds the query", () => proxy.connections[0]!.messages.length === 2)
       expect(server.received.length).toBe(1)
-      expect(proxy.connections[0]!.messages.length).toBe(2)
       proxy.heal()
       yield* until("delivered after heal", () => server.received.length === 2)
     }),
@@ -132,7 +132,7 @@ describe("FaultProxy", () => {
       proxy.blackHole()
       const c = yield* client(proxy)
       c.socket.write(startup)
-      yield* Effect.sleep("100 millis")
+      yield* until("the proxy holds the startup", () => proxy.connections[0]?.messages.length === 1)
       expect(server.received.length).toBe(0)
       expect(c.received.length).toBe(0)
       proxy.heal()

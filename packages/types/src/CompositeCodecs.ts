@@ -31,6 +31,7 @@ import {
   parameterText,
   rename,
 } from "./Codec.ts"
+import { readLiteralField, writeLiteralField } from "./internal/literalField.ts"
 import { Oids } from "./Oids.ts"
 import { compositeFactory, isPgComposite, type PgComposite } from "./PgComposite.ts"
 import { stringCodec } from "./TextCodecs.ts"
@@ -60,25 +61,6 @@ export interface TypeIdentity {
   readonly arrayOid: number
 }
 
-const isSpace = (c: number): boolean => c === 32 || (c >= 9 && c <= 13)
-
-/** A record field as record_out writes it: quoted when needed, `"` and `\` doubled. */
-const quoteField = (s: string): string => {
-  let needs = s.length === 0
-  for (let i = 0; !needs && i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    if (c === 34 || c === 92 || c === 40 || c === 41 || c === 44 || isSpace(c)) needs = true
-  }
-  if (!needs) return s
-  let out = '"'
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!
-    if (c === '"' || c === "\\") out += c
-    out += c
-  }
-  return `${out}"`
-}
-
 /**
  * Splits a record literal (`(1,"a b",,"")`) into field texts, `null` for NULL fields; undefined
  * when malformed.
@@ -94,34 +76,10 @@ export const parseRecordLiteral = (text: string): Array<string | null> | undefin
   let i = 1
   if (i === last) return out
   for (;;) {
-    let s = ""
-    let quoted = false
-    while (i < last) {
-      const c = t.charCodeAt(i)
-      if (c === 44) break
-      if (c === 34) {
-        quoted = true
-        i++
-        for (;;) {
-          if (i >= last) return undefined
-          const q = t.charCodeAt(i)
-          if (q === 34) {
-            if (t.charCodeAt(i + 1) !== 34) break
-            i++
-          } else if (q === 92) {
-            i++
-          }
-          s += t[i]
-          i++
-        }
-        i++
-        continue
-      }
-      if (c === 92) i++
-      s += t[i]
-      i++
-    }
-    out.push(s === "" && !quoted ? null : s)
+    const field = readLiteralField(t, i, last, false)
+    if (field === undefined) return undefined
+    out.push(field.text === "" && !field.quoted ? null : field.text)
+    i = field.end
     if (i >= last) return out
     i++ // the comma
   }
@@ -253,7 +211,7 @@ export const compositeCodec = (id: TypeIdentity, fields: ReadonlyArray<Composite
       const v = values[i]
       if (v === null || v === undefined) continue
       const c = codecs[i]!
-      s += quoteField(parameterText(c, v))
+      s += writeLiteralField(parameterText(c, v), false)
     }
     return `${s})`
   }

@@ -16,6 +16,70 @@
  *
  * @since 0.1.0
  */
+import { writeLiteralField } from "./internal/literalField.ts"
+
+/**
+ * What every record-like value offers — a composite value ({@link PgComposite}) and a result row
+ * (`PgRecord` in `@pgfx/client`): reading by name and by position, a plain object, iteration.
+ *
+ * @example
+ * ```ts
+ * const v = yield* conn.fetchVal("SELECT ROW(1, 'a')") as PgComposite
+ * v.get("f1")          // 1
+ * v.get("missing", 0)  // 0
+ * v.at(-1)             // "a"
+ * [...v]               // [1, "a"]
+ * ```
+ * @since 0.1.0
+ * @category models
+ */
+export interface RecordAccess {
+  /**
+   * The value by name or 0-based position, or `fallback` (default `undefined`) when there is no
+   * such field or column (a NULL one is there: its `null` is returned, not `fallback`). Reaches
+   * every name, including one named like a member (`get("values")`).
+   */
+  get(key: string | number, fallback?: unknown): unknown
+  /** The value at a 0-based position (negative counts from the end). */
+  at(index: number): unknown
+  /** A plain object `{ name: value }`. */
+  toObject(): Record<string, unknown>
+  /** The names, in order. */
+  keys(): Array<string>
+  /** `[name, value]` pairs, in order. */
+  entries(): Array<[string, unknown]>
+  /** The values, in order. */
+  readonly values: ReadonlyArray<unknown>
+  /** The number of values. */
+  readonly length: number
+  [Symbol.iterator](): Iterator<unknown>
+  readonly [name: string]: unknown
+  readonly [index: number]: unknown
+}
+
+/**
+ * The names of the members of {@link RecordAccess} (plus `toJSON`, `toString`, `constructor` and
+ * `__proto__`) and of the value's own members (`own`): a field or column of one of these names is
+ * not a property of the value (`v.values` is the member) and is read with `get(name)`.
+ *
+ * @since 0.1.0
+ * @category internals
+ */
+export const memberNames = (...own: ReadonlyArray<string>): ReadonlySet<string> =>
+  new Set([
+    "get",
+    "at",
+    "toObject",
+    "keys",
+    "entries",
+    "values",
+    "length",
+    "toJSON",
+    "toString",
+    "constructor",
+    "__proto__",
+    ...own,
+  ])
 
 /**
  * A composite value.
@@ -31,51 +95,12 @@
  * @since 0.1.0
  * @category models
  */
-export interface PgComposite {
-  /**
-   * The value of a field by name or 0-based position, or `fallback` (default `undefined`) when
-   * there is no such field (a NULL field is there: its `null` is returned).
-   *
-   * @example
-   * ```ts
-   * v.get("r", 0)       // 1.5
-   * v.get("missing", 0) // 0
-   * ```
-   */
-  get(key: string | number, fallback?: unknown): unknown
-  /** The value at a 0-based position (negative counts from the end). */
-  at(index: number): unknown
-  /** A plain object `{ field: value }`. */
-  toObject(): Record<string, unknown>
-  /** The field names, in order. */
-  keys(): Array<string>
-  /** `[name, value]` pairs, in order. */
-  entries(): Array<[string, unknown]>
-  /** The values, in field order. */
-  readonly values: ReadonlyArray<unknown>
+export interface PgComposite extends RecordAccess {
   /** The field names, in order. */
   readonly fieldNames: ReadonlyArray<string>
-  /** The number of fields. */
-  readonly length: number
-  [Symbol.iterator](): Iterator<unknown>
-  readonly [field: string]: unknown
-  readonly [index: number]: unknown
 }
 
-const RESERVED = new Set([
-  "get",
-  "at",
-  "toObject",
-  "keys",
-  "entries",
-  "values",
-  "fieldNames",
-  "length",
-  "toJSON",
-  "toString",
-  "constructor",
-  "__proto__",
-])
+const RESERVED = memberNames("fieldNames")
 
 class CompositeBase {
   readonly values: Array<unknown>
@@ -130,7 +155,7 @@ class CompositeBase {
     for (let i = 0; i < this.values.length; i++) {
       if (i > 0) s += ","
       const v = this.values[i]
-      if (v !== null && v !== undefined) s += quote(textOf(v), false)
+      if (v !== null && v !== undefined) s += writeLiteralField(textOf(v), false)
     }
     return `${s})`
   }
@@ -144,22 +169,18 @@ class CompositeBase {
 
 const isSpace = (c: number): boolean => c === 32 || (c >= 9 && c <= 13)
 
-/** Quotes like record_out (`inArray` false) or array_out (`inArray` true). */
-const quote = (s: string, inArray: boolean): string => {
-  let needs = s.length === 0 || (inArray && s.toLowerCase() === "null")
+/** Quotes an array element like array_out. */
+const quoteElement = (s: string): string => {
+  let needs = s.length === 0 || s.toLowerCase() === "null"
   for (let i = 0; !needs && i < s.length; i++) {
     const c = s.charCodeAt(i)
-    needs =
-      c === 34 ||
-      c === 92 ||
-      isSpace(c) ||
-      (inArray ? c === 123 || c === 125 || c === 44 : c === 40 || c === 41 || c === 44)
+    needs = c === 34 || c === 92 || isSpace(c) || c === 123 || c === 125 || c === 44
   }
   if (!needs) return s
   let out = '"'
   for (let i = 0; i < s.length; i++) {
     const c = s[i]!
-    if (c === '"' || c === "\\") out += inArray ? "\\" : c
+    if (c === '"' || c === "\\") out += "\\"
     out += c
   }
   return `${out}"`
@@ -179,7 +200,7 @@ const textOf = (v: unknown): string => {
   for (let i = 0; i < v.length; i++) {
     if (i > 0) s += ","
     const el: unknown = v[i]
-    s += el === null || el === undefined ? "NULL" : Array.isArray(el) ? textOf(el) : quote(String(el), true)
+    s += el === null || el === undefined ? "NULL" : Array.isArray(el) ? textOf(el) : quoteElement(String(el))
   }
   return `${s}}`
 }

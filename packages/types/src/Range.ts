@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+import { readLiteralField, writeLiteralField } from "./internal/literalField.ts"
 
 /**
  * Options of the {@link Range} constructor.
@@ -118,29 +119,6 @@ export interface RangeLike<A = unknown> {
 export const isRangeLike = (u: unknown): u is RangeLike =>
   u instanceof Range || (typeof u === "object" && u !== null && !Array.isArray(u) && "lower" in u && "upper" in u)
 
-const needsQuote = (s: string): boolean => {
-  if (s.length === 0) return true
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    // " \ ( ) [ ] , and whitespace
-    if (c === 34 || c === 92 || c === 40 || c === 41 || c === 91 || c === 93 || c === 44 || c === 32) return true
-    if (c >= 9 && c <= 13) return true
-  }
-  return false
-}
-
-/** A range bound as range_out writes it: quoted when needed, `"` and `\` doubled. */
-const escapeBound = (s: string): string => {
-  if (!needsQuote(s)) return s
-  let out = '"'
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!
-    if (c === '"' || c === "\\") out += c
-    out += c
-  }
-  return `${out}"`
-}
-
 /**
  * PostgreSQL's text form of a range whose bounds print with `boundText`.
  *
@@ -149,8 +127,8 @@ const escapeBound = (s: string): string => {
  */
 export const formatRange = <A>(range: Range<A>, boundText: (bound: A) => string): string => {
   if (range.isEmpty) return "empty"
-  const lower = range.lower === null ? "" : escapeBound(boundText(range.lower))
-  const upper = range.upper === null ? "" : escapeBound(boundText(range.upper))
+  const lower = range.lower === null ? "" : writeLiteralField(boundText(range.lower), true)
+  const upper = range.upper === null ? "" : writeLiteralField(boundText(range.upper), true)
   return `${range.lowerInc ? "[" : "("}${lower},${upper}${range.upperInc ? "]" : ")"}`
 }
 
@@ -168,43 +146,11 @@ export const parseRange = <A>(text: string, decodeBound: (text: string) => A): R
   const close = t.charCodeAt(t.length - 1)
   if ((open !== 91 && open !== 40) || (close !== 93 && close !== 41)) return undefined
   const last = t.length - 1
-  let i = 1
-  /** Reads one bound up to an unquoted comma (lower) or the closing bracket (upper). */
-  const bound = (upper: boolean): { readonly text: string; readonly quoted: boolean } | undefined => {
-    let s = ""
-    let quoted = false
-    while (i < last) {
-      const c = t.charCodeAt(i)
-      if (!upper && c === 44) break
-      if (c === 34) {
-        quoted = true
-        i++
-        for (;;) {
-          if (i >= last) return undefined
-          const q = t.charCodeAt(i)
-          if (q === 34) {
-            if (t.charCodeAt(i + 1) !== 34) break
-            i++
-          } else if (q === 92) {
-            i++
-          }
-          s += t[i]
-          i++
-        }
-        i++
-        continue
-      }
-      if (c === 92) i++
-      s += t[i]
-      i++
-    }
-    return { text: s, quoted }
-  }
-  const lo = bound(false)
-  if (lo === undefined || t.charCodeAt(i) !== 44) return undefined
-  i++
-  const up = bound(true)
-  if (up === undefined || i !== last) return undefined
+  const lo = readLiteralField(t, 1, last, false)
+  if (lo === undefined || t.charCodeAt(lo.end) !== 44) return undefined
+  // The upper bound runs to the closing bracket.
+  const up = readLiteralField(t, lo.end + 1, last, true)
+  if (up === undefined || up.end !== last) return undefined
   try {
     return new Range<A>(
       lo.text === "" && !lo.quoted ? null : decodeBound(lo.text),

@@ -19,7 +19,7 @@ import { type ChildProcess, spawn } from "node:child_process"
 import * as Fs from "node:fs"
 import * as Net from "node:net"
 import * as Path from "node:path"
-import { Effect } from "effect"
+import { Effect, type Scope } from "effect"
 import type { TempClusterError } from "../TempClusterError.ts"
 import { fail } from "./fail.ts"
 import { sslProbe } from "./probe.ts"
@@ -358,6 +358,53 @@ export const waitReady = (options: {
         )
       }
       yield* sleep(25)
+    }
+  })
+
+/**
+ * Starts the postmaster of `dataDir` on `host` for the lifetime of the current scope, on `port`
+ * or else on a free port: when a free port is taken before the server binds it, another is tried
+ * (five attempts). `beforeStart` runs before each attempt.
+ */
+export const startPostmaster = (options: {
+  readonly binDir: string
+  readonly baseDir: string
+  readonly dataDir: string
+  readonly logFile: string
+  readonly runAs: RunAs | undefined
+  readonly host: string
+  readonly port?: number | undefined
+  readonly timeoutMillis: number
+  readonly beforeStart?: (() => Effect.Effect<void, TempClusterError>) | undefined
+}): Effect.Effect<{ postmaster: Postmaster; port: number }, TempClusterError, Scope.Scope> =>
+  Effect.gen(function* () {
+    const { binDir, baseDir, dataDir, logFile, runAs, host } = options
+    for (let attempt = 1; ; attempt++) {
+      const port = options.port ?? (yield* freePort(host))
+      if (options.beforeStart !== undefined) yield* options.beforeStart()
+      const logFrom = logSize(logFile)
+      const postmaster = yield* Effect.acquireRelease(
+        Effect.map(spawnPostmaster({ binDir, dataDir, port, logFile, cwd: baseDir, runAs }), (postmaster) => ({
+          postmaster,
+          untrack: track({ dataDir, baseDir }),
+        })),
+        ({ postmaster, untrack }) => Effect.ensuring(stopPostmaster(postmaster), Effect.sync(untrack)),
+      ).pipe(Effect.map(({ postmaster }) => postmaster))
+      const outcome = yield* waitReady({
+        postmaster,
+        dataDir,
+        host,
+        port,
+        logFile,
+        logFrom,
+        timeoutMillis: options.timeoutMillis,
+      })
+      if (outcome === "ready") return { postmaster, port }
+      if (options.port !== undefined || attempt >= 5) {
+        return yield* Effect.fail(
+          fail("Start", `port ${port} is already in use`, { logTail: tail(readLog(logFile, logFrom)) }),
+        )
+      }
     }
   })
 

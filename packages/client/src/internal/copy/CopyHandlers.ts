@@ -12,8 +12,8 @@
  */
 import * as Backend from "@pgfx/protocol/Backend"
 import * as Frontend from "@pgfx/protocol/Frontend"
-import { type PgLimitError, type PgQueryError, PgServerError } from "../../PgError.ts"
-import type { Completion } from "../wire/Handlers.ts"
+import { type PgLimitError, type PgQueryError } from "../../PgError.ts"
+import { type Completion, firstError } from "../wire/Handlers.ts"
 import { SimpleReplies } from "../wire/Replies.ts"
 import type { Handler, Session, SessionError } from "../wire/Session.ts"
 
@@ -60,10 +60,7 @@ abstract class CopyHandler implements Handler {
         return false
       }
       case Backend.Type.ErrorResponse: {
-        const msg = Backend.decode(type, buf, view, start, end)
-        if (msg._tag === "ErrorResponse" && this.error === undefined) {
-          this.error = PgServerError.fromFields(msg.fields, this.sql)
-        }
+        this.error = firstError(this.error, buf, view, start, end, this.sql)
         this.onCopyMessage(type, buf, start, end)
         return false
       }

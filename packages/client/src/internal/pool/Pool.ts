@@ -21,10 +21,13 @@
  *   the head of the queue, served by whichever comes first, a released connection or a new
  *   attempt after a backoff; meanwhile the pool opens no more connections than it has
  *   ({@link PoolCore.holdOff}).
+ * - Time is read from Effect's `Clock` captured when the pool is made (the clock the sweeper
+ *   sleeps on), never from `Date.now`: idle ages, acquire deadlines and the wait-time metric
+ *   follow a `TestClock` when one is provided.
  *
  * @internal
  */
-import { Cause, Effect, Exit, Metric, Redacted, type Context } from "effect"
+import { Cause, Effect, Exit, Metric, Redacted, type Context, Clock } from "effect"
 import * as PgConfig from "../../PgConfig.ts"
 import type { PgConnectionOptions } from "../../PgConfig.ts"
 import type { PgConnection } from "../Handles.ts"
@@ -111,6 +114,8 @@ export type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect
 
 export class PoolCore {
   readonly settings: PoolSettings
+  /** The clock of the fiber that made the pool: every time the pool reads comes from it. */
+  readonly clock: Clock.Clock
   /** The connection options, which may hold a password: `Redacted`, so no inspection shows them. */
   connectOptions: Redacted.Redacted<PgConnectionOptions>
   generation = 0
@@ -138,8 +143,9 @@ export class PoolCore {
   private traced:
     { readonly options: Redacted.Redacted<PgConnectionOptions>; readonly config: PgConfig.ResolvedConfig } | undefined
 
-  constructor(settings: PoolSettings, connectOptions: Redacted.Redacted<PgConnectionOptions>) {
+  constructor(settings: PoolSettings, connectOptions: Redacted.Redacted<PgConnectionOptions>, clock: Clock.Clock) {
     this.settings = settings
+    this.clock = clock
     this.connectOptions = connectOptions
     this.waitTime = PgMetrics.connectionWaitTimeFor(settings.name)
   }
@@ -186,9 +192,9 @@ export class PoolCore {
     acquire: Effect.Effect<Member, PgPoolError>,
     context: Context.Context<never>,
   ): Effect.Effect<Member, PgPoolError> {
-    const start = performance.now()
+    const start = this.clock.monotonicTimeNanosUnsafe()
     return Effect.map(acquire, (member) => {
-      this.waitTime.updateUnsafe((performance.now() - start) / 1000, context)
+      this.waitTime.updateUnsafe(Number(this.clock.monotonicTimeNanosUnsafe() - start) / 1e9, context)
       return member
     })
   }
@@ -211,7 +217,7 @@ export class PoolCore {
     return Effect.suspend(() => {
       if (this.closing) return Effect.fail(this.closedError())
       const deadline: Deadline | undefined =
-        timeoutMs === undefined ? undefined : { at: Date.now() + timeoutMs, ms: timeoutMs }
+        timeoutMs === undefined ? undefined : { at: this.clock.currentTimeMillisUnsafe() + timeoutMs, ms: timeoutMs }
       if (this.waiting === 0) {
         const member = this.takeIdle()
         if (member !== undefined) return Effect.succeed(member)
@@ -270,7 +276,7 @@ export class PoolCore {
     if (deadline === undefined) return effect
     const timeoutMs = deadline.ms
     return Effect.timeoutOrElse(effect, {
-      duration: Math.max(0, deadline.at - Date.now()),
+      duration: Math.max(0, deadline.at - this.clock.currentTimeMillisUnsafe()),
       orElse: () =>
         Effect.fail(
           new PgTimeoutError({
@@ -639,7 +645,7 @@ export class PoolCore {
         this.handOver(waiter, { _tag: "member", member })
       } else {
         member.state = "idle"
-        member.idleSince = Date.now()
+        member.idleSince = this.clock.currentTimeMillisUnsafe()
         this.idle.push(member)
       }
     }
@@ -715,7 +721,7 @@ export class PoolCore {
   sweep(): number {
     const ttl = this.settings.maxInactiveLifetimeMs
     if (this.closing) return ttl
-    const now = Date.now()
+    const now = this.clock.currentTimeMillisUnsafe()
     // The idle stack is ordered by idleSince: the oldest at the bottom.
     let expired = 0
     while (expired < this.idle.length && now - this.idle[expired]!.idleSince >= ttl) expired++
@@ -745,12 +751,7 @@ export class PoolCore {
 
   private notifyDrain(): void {
     if (!this.closing || this.checkedOut > 0 || this.pending > 0) return
-    this.closed = true
-    for (const m of this.metrics) m.remove()
-    this.metrics = []
-    const waiters = this.drainWaiters
-    this.drainWaiters = []
-    for (const done of waiters) done()
+    this.forceClosed()
   }
 
   /** Refuses new acquires, closes idle connections, waits for checked-out ones, closes them. */
@@ -776,6 +777,7 @@ export class PoolCore {
     this.forceClosed()
   })
 
+  /** The pool is closed: its metrics are removed and whoever waits for the drain is woken. */
   private forceClosed(): void {
     this.closed = true
     for (const m of this.metrics) m.remove()

@@ -11,11 +11,11 @@ import * as Frontend from "@pgfx/protocol/Frontend"
 import type { Writer } from "@pgfx/protocol/Writer"
 import type { CodecRegistry } from "@pgfx/types/CodecRegistry"
 import { Effect } from "effect"
-import { PgEncodeError, type PgLimitError, type PgQueryError, PgServerError } from "../../PgError.ts"
+import { PgEncodeError, type PgLimitError, type PgQueryError } from "../../PgError.ts"
 import type { PgRecord } from "../../PgRecord.ts"
 import type { ConnectionCore } from "../connection/Core.ts"
 import { executeCached } from "./Execute.ts"
-import type { Completion } from "../wire/Handlers.ts"
+import { type Completion, firstError } from "../wire/Handlers.ts"
 import { ExtendedReplies } from "../wire/Replies.ts"
 import type { Handler, SessionError } from "../wire/Session.ts"
 import {
@@ -110,10 +110,15 @@ export class BatchHandler implements Handler {
         return false
       }
       case Backend.Type.ErrorResponse: {
-        const msg = Backend.decode(type, buf, view, start, end)
-        if (msg._tag === "ErrorResponse" && this.error === undefined) {
-          this.error = PgServerError.fromFields(msg.fields, this.info.sql, this.parsed ? this.completed : undefined)
-        }
+        this.error = firstError(
+          this.error,
+          buf,
+          view,
+          start,
+          end,
+          this.info.sql,
+          this.parsed ? this.completed : undefined,
+        )
         return false
       }
       case Backend.Type.ReadyForQuery:

@@ -13,7 +13,7 @@
 import { Cause, type Effect, Exit, Option, Schema } from "effect"
 import type { FetchValOptions } from "../Options.ts"
 import { type PgQueryError, PgSchemaError } from "../../PgError.ts"
-import type { PgColumn, PgRecord } from "../../PgRecord.ts"
+import { type PgColumn, type PgRecord, recordMembers } from "../../PgRecord.ts"
 import type { Fragment } from "../../PgSql.ts"
 import { type Pick, type PickError, pickFirstRow, pickRows, pickValue, valueAt } from "./FastQuery.ts"
 import type { ExecuteResult } from "../wire/Handlers.ts"
@@ -171,19 +171,9 @@ export const implOf = (
 export const overloaded = <M>(impl: FetchImpl): M => impl as unknown as M
 
 const PLAIN_NAME = /^[A-Za-z_$][A-Za-z0-9_$]*$/
+/** Names under which a record's property is not its column: its members and `Object.prototype`'s. */
 const SHADOWED = new Set([
-  "get",
-  "at",
-  "toObject",
-  "keys",
-  "entries",
-  "values",
-  "columns",
-  "length",
-  "toJSON",
-  "constructor",
-  "__proto__",
-  "toString",
+  ...recordMembers,
   "valueOf",
   "hasOwnProperty",
   "isPrototypeOf",

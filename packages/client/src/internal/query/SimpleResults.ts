@@ -16,10 +16,10 @@
 import * as Backend from "@pgfx/protocol/Backend"
 import * as Frontend from "@pgfx/protocol/Frontend"
 import type { CodecRegistry } from "@pgfx/types/CodecRegistry"
-import { type PgLimitError, type PgQueryError, PgServerError } from "../../PgError.ts"
+import { type PgLimitError, type PgQueryError } from "../../PgError.ts"
 import type { PgResult } from "../Handles.ts"
 import type { PgRecord } from "../../PgRecord.ts"
-import type { Completion } from "../wire/Handlers.ts"
+import { type Completion, firstError } from "../wire/Handlers.ts"
 import { SimpleReplies } from "../wire/Replies.ts"
 import type { Handler, Session, SessionError } from "../wire/Session.ts"
 import { decodeRowInto, makeStatementInfo, type StatementInfo } from "../wire/Statement.ts"
@@ -88,10 +88,7 @@ export class SimpleResultsHandler implements Handler {
         )
         return false
       case Backend.Type.ErrorResponse: {
-        const msg = Backend.decode(type, buf, view, start, end)
-        if (msg._tag === "ErrorResponse" && this.error === undefined) {
-          this.error = PgServerError.fromFields(msg.fields, this.sql)
-        }
+        this.error = firstError(this.error, buf, view, start, end, this.sql)
         return false
       }
       case Backend.Type.ReadyForQuery:

@@ -15,12 +15,13 @@ import * as Frontend from "@pgfx/protocol/Frontend"
 import { builtins } from "@pgfx/types/CodecRegistry"
 import { Effect } from "effect"
 import type { ResolvedConfig } from "../../PgConfig.ts"
-import { type PgConfigError, type PgConnectError, type PgQueryError, PgServerError } from "../../PgError.ts"
+import { type PgConfigError, type PgConnectError, type PgQueryError } from "../../PgError.ts"
 import type { PgResult } from "../Handles.ts"
 import { establish } from "../wire/Establish.ts"
 import { SimpleReplies } from "../wire/Replies.ts"
 import type { Handler, Session, SessionError } from "../wire/Session.ts"
 import { SimpleResultsHandler } from "../query/SimpleResults.ts"
+import { firstError } from "../wire/Handlers.ts"
 
 /** Opens a `replication=database` session with `config` (its other settings unchanged). */
 export const openReplicationSession = (
@@ -86,10 +87,7 @@ export class StreamingHandler implements Handler {
         this.events.started()
         return false
       case Backend.Type.ErrorResponse: {
-        const msg = Backend.decode(type, buf, view, start, end)
-        if (msg._tag === "ErrorResponse" && this.error === undefined) {
-          this.error = PgServerError.fromFields(msg.fields, this.sql)
-        }
+        this.error = firstError(this.error, buf, view, start, end, this.sql)
         return false
       }
       case Backend.Type.ReadyForQuery:

@@ -22,6 +22,26 @@ export interface Completion<A> {
   readonly fail: (error: PgQueryError) => void
 }
 
+/**
+ * The error a request reports after an ErrorResponse (in `buf` from `start` to `end`): the one it
+ * already has (the first error of its cycle, or an exceeded limit), else the server's.
+ * `batchIndex`: the argument set that failed, for `executeMany`.
+ */
+export const firstError = (
+  error: PgQueryError | undefined,
+  buf: Uint8Array,
+  view: DataView,
+  start: number,
+  end: number,
+  sql: string,
+  batchIndex?: number,
+): PgQueryError | undefined => {
+  const msg = Backend.decode(Backend.Type.ErrorResponse, buf, view, start, end)
+  return msg._tag === "ErrorResponse" && error === undefined
+    ? PgServerError.fromFields(msg.fields, sql, batchIndex)
+    : error
+}
+
 abstract class BaseHandler<A> implements Handler {
   error: PgQueryError | undefined = undefined
   settled = false
@@ -47,10 +67,7 @@ abstract class BaseHandler<A> implements Handler {
 
   /** Records a server error of this cycle. */
   serverError(buf: Uint8Array, view: DataView, start: number, end: number): void {
-    const msg = Backend.decode(Backend.Type.ErrorResponse, buf, view, start, end)
-    if (msg._tag === "ErrorResponse" && this.error === undefined) {
-      this.error = PgServerError.fromFields(msg.fields, this.sql)
-    }
+    this.error = firstError(this.error, buf, view, start, end, this.sql)
   }
 
   settle(value: A | undefined, error: PgQueryError | undefined): void {
