@@ -58,7 +58,7 @@ const replies = (kind: "first" | "later" | "unnamed", pid = "4242"): Array<Backe
 ]
 
 /** Named statements of the reset (see internal/Reset.ts). */
-const NAMED = 10
+const NAMED = 9
 /** Statements a reset executes after `BEGIN` (the undoing ones, the checked unlock, `COMMIT`). */
 const EXECUTED = 8
 /** BEGIN (3), the process id (3), Close + Parse per named statement, Bind + Execute per executed one, Sync. */

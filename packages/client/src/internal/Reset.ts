@@ -7,9 +7,10 @@
  * once and never waited for. The session's FIFO puts it ahead of whatever the next borrower sends,
  * so its answer arrives first and costs no round trip of its own.
  *
- * - It is extended-protocol messages ending in one Sync: each statement is prepared once per
- *   session under a name of its own (`pgfx_reset_<n>`; the statement cache's names are longer),
- *   so a release costs the server only Bind and Execute. Behind a proxy that may move the session
+ * - It is extended-protocol messages ending in one Sync: each statement (but `BEGIN` and the
+ *   rarely needed `DO` block below) is prepared once per session under a name of its own
+ *   (`pgfx_reset_<n>`; the statement cache's names are longer), so a release costs the server
+ *   only Bind and Execute. Behind a proxy that may move the session
  *   to another server connection, or with `namedStatements: false`, each statement is parsed as
  *   the unnamed statement every time instead.
  * - It runs inside `BEGIN ... COMMIT` (after a `ROLLBACK` when the checkout may have left a
@@ -43,7 +44,11 @@ import type { Handler, Session } from "./Session.ts"
  */
 export type ResetScope = "full" | "noPreparedScan" | "transactionOnly"
 
-/** Deallocates the SQL-level prepared statements (`PREPARE`), leaving the protocol-level ones. */
+/**
+ * Deallocates the SQL-level prepared statements (`PREPARE`), leaving the protocol-level ones.
+ * Parsed each time it is used, not prepared: PL/pgSQL compiles a `DO` block on every run anyway,
+ * and one more prepared statement would be one more row for every check to read.
+ */
 const deallocateSqlPrepared =
   "DO $pgfx$DECLARE s text; BEGIN FOR s IN SELECT name FROM pg_catalog.pg_prepared_statements WHERE from_sql" +
   " LOOP EXECUTE pg_catalog.format('DEALLOCATE %I', s); END LOOP; END$pgfx$"
@@ -73,10 +78,9 @@ export const undone: ReadonlyArray<string> = [
 ]
 
 /** Statements prepared once per session, by index: `pgfx_reset_<index>`. */
-const named: ReadonlyArray<string> = [...undone.slice(0, -1), unlock, unlockChecked, deallocateSqlPrepared, "COMMIT"]
+const named: ReadonlyArray<string> = [...undone.slice(0, -1), unlock, unlockChecked, "COMMIT"]
 const UNLOCK = named.indexOf(unlock)
 const UNLOCK_CHECKED = named.indexOf(unlockChecked)
-const DEALLOCATE = named.indexOf(deallocateSqlPrepared)
 const COMMIT = named.indexOf("COMMIT")
 const nameOf = (index: number) => `pgfx_reset_${index}`
 
@@ -105,13 +109,17 @@ const unnamed = (w: Writer, sql: string) => {
   bindExecute(w, "")
 }
 
-/** The statements a shape executes after `BEGIN`, as indexes into {@link named}. */
+/** The statements of {@link named} a shape executes after `BEGIN` (and the deallocation), as indexes. */
 const executed = (shape: Shape): Array<number> => {
-  const list = shape.deallocate ? [DEALLOCATE] : []
+  const list: Array<number> = []
   for (let i = 0; i < UNLOCK; i++) list.push(i)
   list.push(shape.check ? UNLOCK_CHECKED : UNLOCK, COMMIT)
   return list
 }
+
+/** The statements a reset completes before those of {@link executed}: ROLLBACK, BEGIN, the process id, the deallocation. */
+const leading = (shape: Shape): number =>
+  (shape.rollback ? 2 : 1) + (shape.prepare ? 1 : 0) + (shape.deallocate ? 1 : 0)
 
 /** Writes a reset's messages, Sync included. */
 const write = (w: Writer, shape: Shape): void => {
@@ -131,6 +139,7 @@ const write = (w: Writer, shape: Shape): void => {
         Frontend.parse(w, nameOf(i), named[i]!)
       }
     }
+    if (shape.deallocate) unnamed(w, deallocateSqlPrepared)
     for (const i of executed(shape)) {
       if (shape.named) bindExecute(w, nameOf(i))
       else unnamed(w, named[i]!)
@@ -258,8 +267,7 @@ class ResetHandler implements Handler {
     this.session = conn.session
     this.shape = shape
     this.completion = completion
-    this.statements =
-      (shape.rollback ? 1 : 0) + (shape.rollbackOnly ? 0 : 1 + (shape.prepare ? 1 : 0) + executed(shape).length)
+    this.statements = shape.rollbackOnly ? (shape.rollback ? 1 : 0) : leading(shape) + executed(shape).length
   }
 
   sent(): void {
@@ -328,9 +336,7 @@ class ResetHandler implements Handler {
   /** Whether the error is the check's: a SQL-level prepared statement no command tag showed. */
   private isCheckFailure(error: PgServerError): boolean {
     if (!this.shape.check || error.code !== "22012") return false
-    // ROLLBACK, BEGIN and the process id complete before the statements of `executed`.
-    const before = (this.shape.rollback ? 2 : 1) + (this.shape.prepare ? 1 : 0)
-    return this.completed === before + executed(this.shape).indexOf(UNLOCK_CHECKED)
+    return this.completed === leading(this.shape) + executed(this.shape).indexOf(UNLOCK_CHECKED)
   }
 
   private fail(): void {
