@@ -102,6 +102,10 @@ const allRows: ReadonlyArray<Row> = [
     [{ query: ["BEGIN", ...statements.slice(0, -1)].join("; ") }, { named: check }, { named: "COMMIT" }],
   ],
   [
+    "reset: check, then one simple query",
+    [{ parsed: "BEGIN" }, { named: check }, { query: [...statements.slice(0, -1), "COMMIT"].join("; ") }],
+  ],
+  [
     "reset: one simple query with the check",
     [{ query: ["BEGIN", ...statements.slice(0, -1), check, "COMMIT"].join("; ") }],
   ],
@@ -182,6 +186,9 @@ const program = Effect.gen(function* () {
       }
       Frontend.sync(w)
     })
+    // A run ends with a Sync unless its last step is a simple query (which ends its own cycle).
+    const last = steps.at(-1)
+    const sync = last === undefined || !("query" in last)
     const frame = Frontend.build((w: Writer) => {
       for (const step of steps) {
         if ("query" in step) Frontend.query(w, step.query)
@@ -191,10 +198,9 @@ const program = Effect.gen(function* () {
           Frontend.execute(w, "")
         }
       }
-      if (steps.some((s) => !("query" in s)) || steps.length === 0) Frontend.sync(w)
+      if (sync) Frontend.sync(w)
     })
-    const cycles =
-      steps.filter((s) => "query" in s).length + (steps.some((s) => !("query" in s)) || steps.length === 0 ? 1 : 0)
+    const cycles = steps.filter((s) => "query" in s).length + (sync ? 1 : 0)
     return { prepare, frame, cycles }
   })
   const results = rows.map(() => [] as Array<number>)

@@ -22,7 +22,7 @@ const answer = (tag: string) =>
 const isBegin = (m: ClientMessage) => m._tag === "Parse" && m.name === "" && m.sql === "BEGIN"
 
 /**
- * The messages of one reset, from `BEGIN` to Sync, each checked by `check` as it arrives (and
+ * The messages of one reset, from `BEGIN` to the simple query that ends it, each checked by `check` as it arrives (and
  * recorded in `seen`); `count` of them.
  */
 const resetSteps = (seen: Array<ClientMessage>, count: number, check: (m: ClientMessage, i: number) => boolean) =>
@@ -53,20 +53,24 @@ const replies = (kind: "first" | "later" | "unnamed", pid = "4242"): Array<Backe
         ]),
       ]
     : []),
-  ...Array.from({ length: EXECUTED }).flatMap(() => executed(kind === "unnamed")),
+  ...executed(kind === "unnamed"),
+  ...Array.from({ length: REST }, (): BackendMessage => ({ _tag: "CommandComplete", tag: "OK" })),
   { _tag: "ReadyForQuery", status: "I" },
 ]
 
-/** Named statements of the reset (see internal/Reset.ts). */
-const NAMED = 9
-/** Statements a reset executes after `BEGIN` (the undoing ones, the checked unlock, `COMMIT`). */
-const EXECUTED = 8
-/** BEGIN (3), the process id (3), Close + Parse per named statement, Bind + Execute per executed one, Sync. */
-const FIRST = 6 + 2 * NAMED + 2 * EXECUTED + 1
-/** BEGIN (3), Bind + Execute per executed statement, Sync. */
-const LATER = 3 + 2 * EXECUTED + 1
-/** BEGIN (3), Parse + Bind + Execute per executed statement, Sync. */
-const UNNAMED = 3 + 3 * EXECUTED + 1
+/** Named statements of the reset (see internal/Reset.ts): the unlock, with and without the check. */
+const NAMED = 2
+/** Statements of the simple query that ends a reset: the undoing ones and `COMMIT`. */
+const REST = 7
+/** BEGIN (3), the process id (3), Close + Parse per named statement, Bind + Execute of the checked unlock, the query. */
+const FIRST = 6 + 2 * NAMED + 2 + 1
+/** BEGIN (3), Bind + Execute of the checked unlock, the query. */
+const LATER = 3 + 2 + 1
+/** BEGIN (3), Parse + Bind + Execute of the checked unlock, the query. */
+const UNNAMED = 3 + 3 + 1
+
+/** The simple query that ends a reset: undoes the rest, then commits. */
+const isRest = (m: ClientMessage) => m._tag === "Query" && m.sql.startsWith("CLOSE ALL; ") && m.sql.endsWith("; COMMIT")
 
 const poolOn = (mock: MockBackend.MockBackend) =>
   PgPool.make({ host: mock.host, port: mock.port, user: "u", database: "d", sslMode: "disable", min: 0, max: 1 })
@@ -85,7 +89,7 @@ describe("the pool's reset", () => {
           i === 0
             ? isBegin(m)
             : i === FIRST - 1
-              ? m._tag === "Sync"
+              ? isRest(m)
               : i >= 6 && i < 6 + 2 * NAMED
                 ? m._tag === (i % 2 === 0 ? "Close" : "Parse") && m.name === `pgfx_reset_${(i - 6) >> 1}`
                 : true,
@@ -99,7 +103,7 @@ describe("the pool's reset", () => {
           i === 0
             ? isBegin(m)
             : i === LATER - 1
-              ? m._tag === "Sync"
+              ? isRest(m)
               : i >= 3 && i % 2 === 1
                 ? m._tag === "Bind" && m.statement.startsWith("pgfx_reset_")
                 : i < 3 || m._tag === "Execute",
@@ -153,7 +157,7 @@ describe("the pool's reset", () => {
         answer("SELECT 2"),
         resetSteps(later, UNNAMED, (m, i) =>
           i === UNNAMED - 1
-            ? m._tag === "Sync"
+            ? isRest(m)
             : i % 3 === 0
               ? m._tag === "Parse" && m.name === ""
               : i % 3 === 1

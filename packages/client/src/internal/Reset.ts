@@ -7,17 +7,19 @@
  * once and never waited for. The session's FIFO puts it ahead of whatever the next borrower sends,
  * so its answer arrives first and costs no round trip of its own.
  *
- * - It is extended-protocol messages ending in one Sync: each statement (but `BEGIN` and the
- *   rarely needed `DO` block below) is prepared once per session under a name of its own
- *   (`pgfx_reset_<n>`; the statement cache's names are longer), so a release costs the server
- *   only Bind and Execute. Behind a proxy that may move the session
- *   to another server connection, or with `namedStatements: false`, each statement is parsed as
- *   the unnamed statement every time instead.
  * - It runs inside `BEGIN ... COMMIT` (after a `ROLLBACK` when the checkout may have left a
- *   transaction open), and `BEGIN` is parsed with it every time. If any later message fails (a
- *   statement, or a named statement the server no longer has), the server stays in the failed
- *   transaction, so requests already pipelined behind it fail without running; the reset's
- *   handler then closes the session before their replies are read.
+ *   transaction open): `BEGIN` (parsed every time), the advisory unlock with the check below (a
+ *   statement prepared once per session, `pgfx_reset_<n>`, then only bound and executed), then
+ *   one simple query with the statements that need no planning (`CLOSE ALL; ...; COMMIT`), which
+ *   ends the run with its ReadyForQuery: no Sync. Measured (docs/benchmarks.md, "Pool reset
+ *   cost"), a simple query runs those utility statements for less than Bind/Execute pairs, and
+ *   only the check gains from being prepared. Behind a proxy that may move the session to another
+ *   server connection, or with `namedStatements: false`, the unlock is parsed every time instead.
+ * - If any statement fails (or the named one is gone), the server stays in the failed transaction
+ *   block: after an error in the extended-protocol part it skips messages until the next Sync
+ *   (the simple query, then the next borrower's messages up to its Sync); after an error in the
+ *   simple query the rest of it, `COMMIT` included, does not run. Requests already pipelined
+ *   behind the reset fail without running; the reset's handler closes the session at the error.
  * - pgfx's own prepared statements (the statement cache) survive: no `DISCARD ALL`, no
  *   `DEALLOCATE ALL`. SQL-level prepared statements are deallocated by name (a `DO` block over
  *   `pg_prepared_statements WHERE from_sql`) when the session saw a `PREPARE` command complete;
@@ -78,11 +80,14 @@ export const undone: ReadonlyArray<string> = [
 ]
 
 /** Statements prepared once per session, by index: `pgfx_reset_<index>`. */
-const named: ReadonlyArray<string> = [...undone.slice(0, -1), unlock, unlockChecked, "COMMIT"]
-const UNLOCK = named.indexOf(unlock)
-const UNLOCK_CHECKED = named.indexOf(unlockChecked)
-const COMMIT = named.indexOf("COMMIT")
+const named: ReadonlyArray<string> = [unlock, unlockChecked]
+const UNLOCK = 0
+const UNLOCK_CHECKED = 1
 const nameOf = (index: number) => `pgfx_reset_${index}`
+
+/** The rest of the reset, one simple query ending with `COMMIT`: its statements, in order. */
+const rest: ReadonlyArray<string> = [...undone.slice(0, -1), "COMMIT"]
+const restQuery = rest.join("; ")
 
 /** What one reset sends. */
 interface Shape {
@@ -109,43 +114,47 @@ const unnamed = (w: Writer, sql: string) => {
   bindExecute(w, "")
 }
 
-/** The statements of {@link named} a shape executes after `BEGIN` (and the deallocation), as indexes. */
-const executed = (shape: Shape): Array<number> => {
-  const list: Array<number> = []
-  for (let i = 0; i < UNLOCK; i++) list.push(i)
-  list.push(shape.check ? UNLOCK_CHECKED : UNLOCK, COMMIT)
-  return list
-}
-
-/** The statements a reset completes before those of {@link executed}: ROLLBACK, BEGIN, the process id, the deallocation. */
+/** The statements a reset completes before its unlock: ROLLBACK, BEGIN, the process id, the deallocation. */
 const leading = (shape: Shape): number =>
   (shape.rollback ? 2 : 1) + (shape.prepare ? 1 : 0) + (shape.deallocate ? 1 : 0)
 
-/** Writes a reset's messages, Sync included. */
+/** The statements a reset completes, each answered by a CommandComplete. */
+const statementCount = (shape: Shape): number =>
+  shape.rollbackOnly ? (shape.rollback ? 1 : 0) : leading(shape) + 1 + rest.length
+
+/**
+ * Writes a reset's messages: extended-protocol messages, then the simple query that ends the run
+ * with its ReadyForQuery (or a Sync, when only rolling back).
+ */
 const write = (w: Writer, shape: Shape): void => {
   if (shape.rollback) unnamed(w, "ROLLBACK")
-  if (!shape.rollbackOnly) {
-    // Parsed every time: were it a named statement the server lost, nothing after it would run in
-    // a transaction block, and a failure would not stop the requests behind the reset.
-    unnamed(w, "BEGIN")
-    if (shape.prepare) {
-      // A proxy that answered the startup itself (PgBouncer) gives a process id of its own: the
-      // session may then move to another server connection, where the names do not exist.
-      unnamed(w, "SELECT pg_catalog.pg_backend_pid()")
-      // Once per session. Close first: the name may still exist (e.g. after a `DEALLOCATE` of
-      // another statement, which makes the session prepare them all again).
-      for (let i = 0; i < named.length; i++) {
-        Frontend.close(w, "S", nameOf(i))
-        Frontend.parse(w, nameOf(i), named[i]!)
-      }
-    }
-    if (shape.deallocate) unnamed(w, deallocateSqlPrepared)
-    for (const i of executed(shape)) {
-      if (shape.named) bindExecute(w, nameOf(i))
-      else unnamed(w, named[i]!)
+  if (shape.rollbackOnly) {
+    Frontend.sync(w)
+    return
+  }
+  // Parsed every time: were it a named statement the server lost, nothing after it would run in
+  // a transaction block, and a failure would not stop the requests behind the reset.
+  unnamed(w, "BEGIN")
+  if (shape.prepare) {
+    // A proxy that answered the startup itself (PgBouncer) gives a process id of its own: the
+    // session may then move to another server connection, where the names do not exist.
+    unnamed(w, "SELECT pg_catalog.pg_backend_pid()")
+    // Once per session. Close first: the name may still exist (e.g. after a `DEALLOCATE` of
+    // another statement, which makes the session prepare them again).
+    for (let i = 0; i < named.length; i++) {
+      Frontend.close(w, "S", nameOf(i))
+      Frontend.parse(w, nameOf(i), named[i]!)
     }
   }
-  Frontend.sync(w)
+  if (shape.deallocate) unnamed(w, deallocateSqlPrepared)
+  const select = shape.check ? UNLOCK_CHECKED : UNLOCK
+  if (shape.named) bindExecute(w, nameOf(select))
+  else unnamed(w, named[select]!)
+  // Inside the transaction block a simple query may follow extended-protocol messages; it ends
+  // the run with its own ReadyForQuery. An error before it leaves the server skipping messages
+  // until the next Sync (this query, then the next borrower's messages up to its Sync); an error
+  // inside it skips the rest of it, COMMIT included: either way the block stays failed.
+  Frontend.query(w, restQuery)
 }
 
 /** Frames by shape, built on first use (a handful of shapes ever occur). */
@@ -267,7 +276,7 @@ class ResetHandler implements Handler {
     this.session = conn.session
     this.shape = shape
     this.completion = completion
-    this.statements = shape.rollbackOnly ? (shape.rollback ? 1 : 0) : leading(shape) + executed(shape).length
+    this.statements = statementCount(shape)
   }
 
   sent(): void {
@@ -299,12 +308,15 @@ class ResetHandler implements Handler {
         return false
       case Backend.Type.ErrorResponse: {
         const msg = Backend.decode(type, buf, view, start, end)
-        if (msg._tag === "ErrorResponse") this.error ??= PgServerError.fromFields(msg.fields)
-        return false
+        if (msg._tag === "ErrorResponse") this.error = PgServerError.fromFields(msg.fields)
+        // At once: after an error in its extended-protocol part, the server skips the reset's
+        // simple query, and the next ReadyForQuery would answer a later request's Sync.
+        this.fail()
+        return true
       }
       case Backend.Type.ReadyForQuery:
-        if (this.error === undefined && this.completed !== this.statements) return this.unexpected(type)
-        if (this.error !== undefined || this.session.transactionStatus !== "I") this.fail()
+        if (this.completed !== this.statements) return this.unexpected(type)
+        if (this.session.transactionStatus !== "I") this.fail()
         else this.completion?.succeed()
         return true
       default:
@@ -336,7 +348,7 @@ class ResetHandler implements Handler {
   /** Whether the error is the check's: a SQL-level prepared statement no command tag showed. */
   private isCheckFailure(error: PgServerError): boolean {
     if (!this.shape.check || error.code !== "22012") return false
-    return this.completed === leading(this.shape) + executed(this.shape).indexOf(UNLOCK_CHECKED)
+    return this.completed === leading(this.shape)
   }
 
   private fail(): void {
