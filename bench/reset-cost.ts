@@ -106,6 +106,10 @@ const allRows: ReadonlyArray<Row> = [
     [{ parsed: "BEGIN" }, { named: check }, { query: [...statements.slice(0, -1), "COMMIT"].join("; ") }],
   ],
   [
+    "reset: one simple query, EXECUTE of the prepared check",
+    [{ query: ["BEGIN", "@check@", ...statements.slice(0, -1), "COMMIT"].join("; ") }],
+  ],
+  [
     "reset: one simple query with the check",
     [{ query: ["BEGIN", ...statements.slice(0, -1), check, "COMMIT"].join("; ") }],
   ],
@@ -179,10 +183,12 @@ const program = Effect.gen(function* () {
     const prepared = new Set<string>()
     const prepare = Frontend.build((w: Writer) => {
       for (const step of steps) {
-        if (!("named" in step) || prepared.has(step.named)) continue
-        prepared.add(step.named)
-        Frontend.close(w, "S", nameOf(step.named))
-        Frontend.parse(w, nameOf(step.named), step.named)
+        // `@check@` in a simple query: `EXECUTE` of the check, prepared here.
+        const sql = "named" in step ? step.named : "query" in step && step.query.includes("@check@") ? check : undefined
+        if (sql === undefined || prepared.has(sql)) continue
+        prepared.add(sql)
+        Frontend.close(w, "S", nameOf(sql))
+        Frontend.parse(w, nameOf(sql), sql)
       }
       Frontend.sync(w)
     })
@@ -191,7 +197,7 @@ const program = Effect.gen(function* () {
     const sync = last === undefined || !("query" in last)
     const frame = Frontend.build((w: Writer) => {
       for (const step of steps) {
-        if ("query" in step) Frontend.query(w, step.query)
+        if ("query" in step) Frontend.query(w, step.query.replace("@check@", `EXECUTE ${nameOf(check)}`))
         else {
           if ("parsed" in step) Frontend.parse(w, "", step.parsed)
           Frontend.bind(w, "", "named" in step ? nameOf(step.named) : "", [], [], [])

@@ -7,19 +7,19 @@
  * once and never waited for. The session's FIFO puts it ahead of whatever the next borrower sends,
  * so its answer arrives first and costs no round trip of its own.
  *
- * - It runs inside `BEGIN ... COMMIT` (after a `ROLLBACK` when the checkout may have left a
- *   transaction open): `BEGIN` (parsed every time), the advisory unlock with the check below (a
- *   statement prepared once per session, `pgfx_reset_<n>`, then only bound and executed), then
- *   one simple query with the statements that need no planning (`CLOSE ALL; ...; COMMIT`), which
- *   ends the run with its ReadyForQuery: no Sync. Measured (docs/benchmarks.md, "Pool reset
- *   cost"), a simple query runs those utility statements for less than Bind/Execute pairs, and
- *   only the check gains from being prepared. Behind a proxy that may move the session to another
- *   server connection, or with `namedStatements: false`, the unlock is parsed every time instead.
- * - If any statement fails (or the named one is gone), the server stays in the failed transaction
- *   block: after an error in the extended-protocol part it skips messages until the next Sync
- *   (the simple query, then the next borrower's messages up to its Sync); after an error in the
- *   simple query the rest of it, `COMMIT` included, does not run. Requests already pipelined
- *   behind the reset fail without running; the reset's handler closes the session at the error.
+ * - It is one simple query, `BEGIN; EXECUTE pgfx_reset_<n>; CLOSE ALL; ...; COMMIT` (after a
+ *   `ROLLBACK` when the checkout may have left a transaction open): the statements that need no
+ *   planning run for less in a simple query than as Bind/Execute pairs, and the one that does,
+ *   the advisory unlock with the check below, is a statement prepared once per session that
+ *   `EXECUTE` runs (SQL-level and protocol-level prepared statements share one namespace). The
+ *   first reset of a session prepares it, with `BEGIN` and the process id, in extended-protocol
+ *   messages ending in a Sync, then sends the rest as the simple query. Behind a proxy that may
+ *   move the session to another server connection, or with `namedStatements: false`, the unlock
+ *   is written into the simple query instead. Measured in docs/benchmarks.md ("Pool reset cost").
+ * - If any statement fails (or the prepared one is gone), the rest of the query, `COMMIT`
+ *   included, does not run and the server stays in the failed transaction block, so requests
+ *   already pipelined behind the reset fail without running; the reset's handler closes the
+ *   session at the error.
  * - pgfx's own prepared statements (the statement cache) survive: no `DISCARD ALL`, no
  *   `DEALLOCATE ALL`. SQL-level prepared statements are deallocated by name (a `DO` block over
  *   `pg_prepared_statements WHERE from_sql`) when the session saw a `PREPARE` command complete;
@@ -85,9 +85,8 @@ const UNLOCK = 0
 const UNLOCK_CHECKED = 1
 const nameOf = (index: number) => `pgfx_reset_${index}`
 
-/** The rest of the reset, one simple query ending with `COMMIT`: its statements, in order. */
+/** What follows the unlock: the statements that need no planning, then `COMMIT`. */
 const rest: ReadonlyArray<string> = [...undone.slice(0, -1), "COMMIT"]
-const restQuery = rest.join("; ")
 
 /** What one reset sends. */
 interface Shape {
@@ -122,20 +121,27 @@ const leading = (shape: Shape): number =>
 const statementCount = (shape: Shape): number =>
   shape.rollbackOnly ? (shape.rollback ? 1 : 0) : leading(shape) + 1 + rest.length
 
+/** The ReadyForQuery cycles of a reset: a preparing one has two. */
+const cycleCount = (shape: Shape): number => (shape.prepare && !shape.rollbackOnly ? 2 : 1)
+
 /**
- * Writes a reset's messages: extended-protocol messages, then the simple query that ends the run
- * with its ReadyForQuery (or a Sync, when only rolling back).
+ * Writes a reset's messages. Usually one simple query:
+ * `[ROLLBACK;] BEGIN; [DO ...;] EXECUTE pgfx_reset_<n>; CLOSE ALL; ...; COMMIT` (`EXECUTE` runs
+ * the protocol-level prepared statement: the two share one namespace). A preparing reset first
+ * sends `BEGIN`, the process id and the Parse messages as extended-protocol messages with a Sync
+ * of their own, then the simple query without `BEGIN`; with unnamed statements the unlock is
+ * written into the simple query.
  */
 const write = (w: Writer, shape: Shape): void => {
-  if (shape.rollback) unnamed(w, "ROLLBACK")
   if (shape.rollbackOnly) {
+    if (shape.rollback) unnamed(w, "ROLLBACK")
     Frontend.sync(w)
     return
   }
-  // Parsed every time: were it a named statement the server lost, nothing after it would run in
-  // a transaction block, and a failure would not stop the requests behind the reset.
-  unnamed(w, "BEGIN")
+  const list: Array<string> = []
   if (shape.prepare) {
+    if (shape.rollback) unnamed(w, "ROLLBACK")
+    unnamed(w, "BEGIN")
     // A proxy that answered the startup itself (PgBouncer) gives a process id of its own: the
     // session may then move to another server connection, where the names do not exist.
     unnamed(w, "SELECT pg_catalog.pg_backend_pid()")
@@ -145,16 +151,15 @@ const write = (w: Writer, shape: Shape): void => {
       Frontend.close(w, "S", nameOf(i))
       Frontend.parse(w, nameOf(i), named[i]!)
     }
+    Frontend.sync(w)
+  } else {
+    if (shape.rollback) list.push("ROLLBACK")
+    list.push("BEGIN")
   }
-  if (shape.deallocate) unnamed(w, deallocateSqlPrepared)
+  if (shape.deallocate) list.push(deallocateSqlPrepared)
   const select = shape.check ? UNLOCK_CHECKED : UNLOCK
-  if (shape.named) bindExecute(w, nameOf(select))
-  else unnamed(w, named[select]!)
-  // Inside the transaction block a simple query may follow extended-protocol messages; it ends
-  // the run with its own ReadyForQuery. An error before it leaves the server skipping messages
-  // until the next Sync (this query, then the next borrower's messages up to its Sync); an error
-  // inside it skips the rest of it, COMMIT included: either way the block stays failed.
-  Frontend.query(w, restQuery)
+  list.push(shape.named ? `EXECUTE ${nameOf(select)}` : named[select]!, ...rest)
+  Frontend.query(w, list.join("; "))
 }
 
 /** Frames by shape, built on first use (a handful of shapes ever occur). */
@@ -270,6 +275,8 @@ class ResetHandler implements Handler {
   private completed = 0
   /** Statements the reset runs: a ReadyForQuery before they all completed, without an error, is not its own. */
   private readonly statements: number
+  /** ReadyForQuery messages still to come. */
+  private cycles: number
 
   constructor(conn: Connection, shape: Shape, completion: Completion<void> | undefined) {
     this.conn = conn
@@ -277,6 +284,7 @@ class ResetHandler implements Handler {
     this.shape = shape
     this.completion = completion
     this.statements = statementCount(shape)
+    this.cycles = cycleCount(shape)
   }
 
   sent(): void {
@@ -302,6 +310,7 @@ class ResetHandler implements Handler {
         if (this.shape.prepare && this.completed === (this.shape.rollback ? 2 : 1))
           this.checkProcessId(buf, view, start)
         return false
+      case Backend.Type.RowDescription:
       case Backend.Type.ParseComplete:
       case Backend.Type.BindComplete:
       case Backend.Type.CloseComplete:
@@ -315,6 +324,14 @@ class ResetHandler implements Handler {
         return true
       }
       case Backend.Type.ReadyForQuery:
+        // A preparing reset's first cycle ends inside its transaction block.
+        if (--this.cycles > 0) {
+          if (this.completed !== leading(this.shape) - (this.shape.deallocate ? 1 : 0)) return this.unexpected(type)
+          if (this.session.transactionStatus !== "T") this.fail()
+          // The reset ends idle or closes the session (see `sent`), whoever reads the status now.
+          else this.session.transactionStatus = "I"
+          return this.session.closed
+        }
         if (this.completed !== this.statements) return this.unexpected(type)
         if (this.session.transactionStatus !== "I") this.fail()
         else this.completion?.succeed()
