@@ -16,7 +16,8 @@
  * the session, and its cost grows with them.
  *
  * Run: `node bench/pool-reset.ts [queries per run]` (starts a throwaway PostgreSQL;
- * `PGFX_BENCH_URL` to use an existing server). `ROUNDS` (default 5).
+ * `PGFX_BENCH_URL` to use an existing server). `ROUNDS` (default 5); `ONLY=regex` keeps the rows
+ * whose label matches.
  */
 import * as PgConnection from "@pgfx/client/PgConnection"
 import * as PgPool from "@pgfx/client/PgPool"
@@ -110,6 +111,8 @@ const program = Effect.gen(function* () {
     add(label, (_, i) => pool.fetchVal("SELECT $1::int", [i]), yield* backends(name))
   }
 
+  const only = new RegExp(process.env.ONLY ?? "")
+  rows.splice(0, rows.length, ...rows.filter((row) => only.test(row.label)))
   for (const row of rows) yield* run(1_000, row.query) // warm up: statement cache, JIT
   for (let round = 0; round < rounds; round++) {
     for (const row of rows) {

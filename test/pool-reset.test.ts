@@ -268,6 +268,26 @@ describe("a released connection is clean for the next borrower", () => {
     }),
   )
 
+  it.live("a request pipelined behind a failing reset does not run", () =>
+    Effect.gen(function* () {
+      const pool = yield* PgPool.make(poolOptions({ max: 1 }))
+      let refused = 0
+      for (let i = 10; i < 15; i++) {
+        // The next reset's check fails; the INSERT is written behind it before its answer comes.
+        yield* pool.fetchVal("SELECT pool_reset_prepare()")
+        const exit = yield* Effect.exit(pool.execute(`INSERT INTO pool_reset_rows VALUES (${i})`))
+        const rows = Option.getOrThrow(yield* pool.fetchVal(`SELECT count(*) FROM pool_reset_rows WHERE a = ${i}`))
+        if (Exit.isFailure(exit)) {
+          refused++
+          expect(failureOf(exit)).toMatchObject({ _tag: "PgConnectionError", reason: "Closed", sent: false })
+          expect(rows).toBe(0n)
+        } else expect(rows).toBe(1n)
+      }
+      yield* pool.execute("DELETE FROM pool_reset_rows")
+      expect(refused).toBeGreaterThan(0)
+    }),
+  )
+
   it.live("the reset's own statements are prepared again after DEALLOCATE ALL", () =>
     Effect.gen(function* () {
       const pool = yield* PgPool.make(poolOptions({ max: 1 }))

@@ -1,9 +1,10 @@
 /**
  * The pool's reset on the wire, against a scripted server: it is written with the release and the
- * next borrower's query follows it without waiting for its answer (no round trip); its statements
- * are prepared once per session, then only bound and executed; a checkout that sent nothing sends
- * no reset; a proxy's process id makes every later reset parse its statements; a reset the server
- * refuses closes the connection, and what was pipelined behind it fails typed.
+ * next borrower's query follows it without waiting for its answer (no round trip); the first reset
+ * of a session prepares the unlock, later ones are one simple query that `EXECUTE`s it; a checkout
+ * that sent nothing sends no reset; a proxy's process id makes every later reset write the unlock
+ * into its query; a reset the server refuses closes the connection, and what was pipelined behind
+ * it fails typed.
  */
 import * as PgPool from "@pgfx/client/PgPool"
 import { describe, expect, it } from "@effect/vitest"
@@ -22,7 +23,7 @@ const answer = (tag: string) =>
 const isBegin = (m: ClientMessage) => m._tag === "Parse" && m.name === "" && m.sql === "BEGIN"
 
 /**
- * The messages of one reset, from `BEGIN` to Sync, each checked by `check` as it arrives (and
+ * The messages of one reset, from `BEGIN` to the simple query that ends it, each checked by `check` as it arrives (and
  * recorded in `seen`); `count` of them.
  */
 const resetSteps = (seen: Array<ClientMessage>, count: number, check: (m: ClientMessage, i: number) => boolean) =>
@@ -41,32 +42,46 @@ const executed = (parsed: boolean, rows: ReadonlyArray<BackendMessage> = []): Ar
   { _tag: "CommandComplete", tag: "OK" },
 ]
 
-/** The server's answer to a reset: the first (`pid`: the process id it reports), a later one, an unnamed one. */
-const replies = (kind: "first" | "later" | "unnamed", pid = "4242"): Array<BackendMessage> => [
-  ...executed(true),
-  ...(kind === "first"
+const done = (tag: string): BackendMessage => ({ _tag: "CommandComplete", tag })
+
+/** The answer to the simple query of a reset: `BEGIN` (unless `begun`), the unlock's row, the rest, ReadyForQuery. */
+const answerRest = (begun: boolean): Array<BackendMessage> => [
+  ...(begun ? [] : [done("BEGIN")]),
+  { _tag: "RowDescription", fields: [] },
+  { _tag: "DataRow", fields: [new TextEncoder().encode("t"), new TextEncoder().encode("1")] },
+  done("SELECT 1"),
+  ...Array.from({ length: REST }, () => done("OK")),
+  { _tag: "ReadyForQuery", status: "I" },
+]
+
+/** The server's answer to a reset: the first (`pid`: the process id it reports), or a later one. */
+const replies = (kind: "first" | "later", pid = "4242"): Array<BackendMessage> =>
+  kind === "first"
     ? [
+        ...executed(true),
         ...executed(true, [{ _tag: "DataRow", fields: [new TextEncoder().encode(pid)] }]),
         ...Array.from({ length: NAMED }).flatMap((): Array<BackendMessage> => [
           { _tag: "CloseComplete" },
           { _tag: "ParseComplete" },
         ]),
+        { _tag: "ReadyForQuery", status: "T" },
+        ...answerRest(true),
       ]
-    : []),
-  ...Array.from({ length: EXECUTED }).flatMap(() => executed(kind === "unnamed")),
-  { _tag: "ReadyForQuery", status: "I" },
-]
+    : answerRest(false)
 
-/** Named statements of the reset (see internal/Reset.ts). */
-const NAMED = 10
-/** Statements a reset executes after `BEGIN` (the undoing ones, the checked unlock, `COMMIT`). */
-const EXECUTED = 8
-/** BEGIN (3), the process id (3), Close + Parse per named statement, Bind + Execute per executed one, Sync. */
-const FIRST = 6 + 2 * NAMED + 2 * EXECUTED + 1
-/** BEGIN (3), Bind + Execute per executed statement, Sync. */
-const LATER = 3 + 2 * EXECUTED + 1
-/** BEGIN (3), Parse + Bind + Execute per executed statement, Sync. */
-const UNNAMED = 3 + 3 * EXECUTED + 1
+/** Named statements of the reset (see internal/Reset.ts): the unlock, with and without the check. */
+const NAMED = 2
+/** Statements after the unlock: the undoing ones and `COMMIT`. */
+const REST = 7
+/** BEGIN (3), the process id (3), Close + Parse per named statement, Sync, the simple query. */
+const FIRST = 6 + 2 * NAMED + 1 + 1
+
+/** The simple query of a reset: `unlock` (how the unlock is run) between `start` and the rest, then `COMMIT`. */
+const isRest = (m: ClientMessage, start: string, unlock: (part: string) => boolean) => {
+  if (m._tag !== "Query" || !m.sql.startsWith(start) || !m.sql.endsWith("; COMMIT")) return false
+  return unlock(m.sql.slice(start.length).split("; ")[0]!)
+}
+const executesNamed = (part: string) => part === "EXECUTE pgfx_reset_1"
 
 const poolOn = (mock: MockBackend.MockBackend) =>
   PgPool.make({ host: mock.host, port: mock.port, user: "u", database: "d", sslMode: "disable", min: 0, max: 1 })
@@ -85,25 +100,19 @@ describe("the pool's reset", () => {
           i === 0
             ? isBegin(m)
             : i === FIRST - 1
-              ? m._tag === "Sync"
-              : i >= 6 && i < 6 + 2 * NAMED
-                ? m._tag === (i % 2 === 0 ? "Close" : "Parse") && m.name === `pgfx_reset_${(i - 6) >> 1}`
-                : true,
+              ? isRest(m, "", executesNamed)
+              : i === FIRST - 2
+                ? m._tag === "Sync"
+                : i >= 6 && i < 6 + 2 * NAMED
+                  ? m._tag === (i % 2 === 0 ? "Close" : "Parse") && m.name === `pgfx_reset_${(i - 6) >> 1}`
+                  : true,
         ),
         // The server has not answered the reset yet, and the next query is already here.
         MockBackend.expect({ _tag: "Query", sql: "SELECT 2" }),
         MockBackend.sendAll(replies("first")),
         answer("SELECT 2"),
-        // Later resets only bind and execute the named statements.
-        resetSteps(later, LATER, (m, i) =>
-          i === 0
-            ? isBegin(m)
-            : i === LATER - 1
-              ? m._tag === "Sync"
-              : i >= 3 && i % 2 === 1
-                ? m._tag === "Bind" && m.statement.startsWith("pgfx_reset_")
-                : i < 3 || m._tag === "Execute",
-        ),
+        // Later resets are one simple query that executes the prepared unlock.
+        resetSteps(later, 1, (m) => isRest(m, "BEGIN; ", executesNamed)),
         MockBackend.expect({ _tag: "Query", sql: "SELECT 3" }),
         MockBackend.sendAll(replies("later")),
         answer("SELECT 3"),
@@ -138,7 +147,7 @@ describe("the pool's reset", () => {
     }),
   )
 
-  it.live("behind a proxy (another process id), later resets parse their statements every time", () =>
+  it.live("behind a proxy (another process id), later resets use no named statement", () =>
     Effect.gen(function* () {
       const first: Array<ClientMessage> = []
       const later: Array<ClientMessage> = []
@@ -151,16 +160,11 @@ describe("the pool's reset", () => {
         MockBackend.sendAll(replies("first", "777")),
         MockBackend.expect({ _tag: "Query", sql: "SELECT 2" }),
         answer("SELECT 2"),
-        resetSteps(later, UNNAMED, (m, i) =>
-          i === UNNAMED - 1
-            ? m._tag === "Sync"
-            : i % 3 === 0
-              ? m._tag === "Parse" && m.name === ""
-              : i % 3 === 1
-                ? m._tag === "Bind" && m.statement === ""
-                : m._tag === "Execute",
+        // The unlock is written into the simple query: nothing named is used.
+        resetSteps(later, 1, (m) =>
+          isRest(m, "BEGIN; ", (part) => part.startsWith("SELECT pg_catalog.pg_advisory_unlock_all()")),
         ),
-        MockBackend.sendAll(replies("unnamed")),
+        MockBackend.sendAll(replies("later")),
         MockBackend.expect({ _tag: "Query", sql: "SELECT 3" }),
         answer("SELECT 3"),
       ])

@@ -7,16 +7,19 @@
  * once and never waited for. The session's FIFO puts it ahead of whatever the next borrower sends,
  * so its answer arrives first and costs no round trip of its own.
  *
- * - It is extended-protocol messages ending in one Sync: each statement is prepared once per
- *   session under a name of its own (`pgfx_reset_<n>`; the statement cache's names are longer),
- *   so a release costs the server only Bind and Execute. Behind a proxy that may move the session
- *   to another server connection, or with `namedStatements: false`, each statement is parsed as
- *   the unnamed statement every time instead.
- * - It runs inside `BEGIN ... COMMIT` (after a `ROLLBACK` when the checkout may have left a
- *   transaction open), and `BEGIN` is parsed with it every time. If any later message fails (a
- *   statement, or a named statement the server no longer has), the server stays in the failed
- *   transaction, so requests already pipelined behind it fail without running; the reset's
- *   handler then closes the session before their replies are read.
+ * - It is one simple query, `BEGIN; EXECUTE pgfx_reset_<n>; CLOSE ALL; ...; COMMIT` (after a
+ *   `ROLLBACK` when the checkout may have left a transaction open): the statements that need no
+ *   planning run for less in a simple query than as Bind/Execute pairs, and the one that does,
+ *   the advisory unlock with the check below, is a statement prepared once per session that
+ *   `EXECUTE` runs (SQL-level and protocol-level prepared statements share one namespace). The
+ *   first reset of a session prepares it, with `BEGIN` and the process id, in extended-protocol
+ *   messages ending in a Sync, then sends the rest as the simple query. Behind a proxy that may
+ *   move the session to another server connection, or with `namedStatements: false`, the unlock
+ *   is written into the simple query instead. Measured in docs/benchmarks.md ("Pool reset cost").
+ * - If any statement fails (or the prepared one is gone), the rest of the query, `COMMIT`
+ *   included, does not run and the server stays in the failed transaction block, so requests
+ *   already pipelined behind the reset fail without running; the reset's handler closes the
+ *   session at the error.
  * - pgfx's own prepared statements (the statement cache) survive: no `DISCARD ALL`, no
  *   `DEALLOCATE ALL`. SQL-level prepared statements are deallocated by name (a `DO` block over
  *   `pg_prepared_statements WHERE from_sql`) when the session saw a `PREPARE` command complete;
@@ -43,7 +46,11 @@ import type { Handler, Session } from "../wire/Session.ts"
  */
 export type ResetScope = "full" | "noPreparedScan" | "transactionOnly"
 
-/** Deallocates the SQL-level prepared statements (`PREPARE`), leaving the protocol-level ones. */
+/**
+ * Deallocates the SQL-level prepared statements (`PREPARE`), leaving the protocol-level ones.
+ * Parsed each time it is used, not prepared: PL/pgSQL compiles a `DO` block on every run anyway,
+ * and one more prepared statement would be one more row for every check to read.
+ */
 const deallocateSqlPrepared =
   "DO $pgfx$DECLARE s text; BEGIN FOR s IN SELECT name FROM pg_catalog.pg_prepared_statements WHERE from_sql" +
   " LOOP EXECUTE pg_catalog.format('DEALLOCATE %I', s); END LOOP; END$pgfx$"
@@ -73,12 +80,13 @@ export const undone: ReadonlyArray<string> = [
 ]
 
 /** Statements prepared once per session, by index: `pgfx_reset_<index>`. */
-const named: ReadonlyArray<string> = [...undone.slice(0, -1), unlock, unlockChecked, deallocateSqlPrepared, "COMMIT"]
-const UNLOCK = named.indexOf(unlock)
-const UNLOCK_CHECKED = named.indexOf(unlockChecked)
-const DEALLOCATE = named.indexOf(deallocateSqlPrepared)
-const COMMIT = named.indexOf("COMMIT")
+const named: ReadonlyArray<string> = [unlock, unlockChecked]
+const UNLOCK = 0
+const UNLOCK_CHECKED = 1
 const nameOf = (index: number) => `pgfx_reset_${index}`
+
+/** What follows the unlock: the statements that need no planning, then `COMMIT`. */
+const rest: ReadonlyArray<string> = [...undone.slice(0, -1), "COMMIT"]
 
 /** What one reset sends. */
 interface Shape {
@@ -105,38 +113,53 @@ const unnamed = (w: Writer, sql: string) => {
   bindExecute(w, "")
 }
 
-/** The statements a shape executes after `BEGIN`, as indexes into {@link named}. */
-const executed = (shape: Shape): Array<number> => {
-  const list = shape.deallocate ? [DEALLOCATE] : []
-  for (let i = 0; i < UNLOCK; i++) list.push(i)
-  list.push(shape.check ? UNLOCK_CHECKED : UNLOCK, COMMIT)
-  return list
-}
+/** The statements a reset completes before its unlock: ROLLBACK, BEGIN, the process id, the deallocation. */
+const leading = (shape: Shape): number =>
+  (shape.rollback ? 2 : 1) + (shape.prepare ? 1 : 0) + (shape.deallocate ? 1 : 0)
 
-/** Writes a reset's messages, Sync included. */
+/** The statements a reset completes, each answered by a CommandComplete. */
+const statementCount = (shape: Shape): number =>
+  shape.rollbackOnly ? (shape.rollback ? 1 : 0) : leading(shape) + 1 + rest.length
+
+/** The ReadyForQuery cycles of a reset: a preparing one has two. */
+const cycleCount = (shape: Shape): number => (shape.prepare && !shape.rollbackOnly ? 2 : 1)
+
+/**
+ * Writes a reset's messages. Usually one simple query:
+ * `[ROLLBACK;] BEGIN; [DO ...;] EXECUTE pgfx_reset_<n>; CLOSE ALL; ...; COMMIT` (`EXECUTE` runs
+ * the protocol-level prepared statement: the two share one namespace). A preparing reset first
+ * sends `BEGIN`, the process id and the Parse messages as extended-protocol messages with a Sync
+ * of their own, then the simple query without `BEGIN`; with unnamed statements the unlock is
+ * written into the simple query.
+ */
 const write = (w: Writer, shape: Shape): void => {
-  if (shape.rollback) unnamed(w, "ROLLBACK")
-  if (!shape.rollbackOnly) {
-    // Parsed every time: were it a named statement the server lost, nothing after it would run in
-    // a transaction block, and a failure would not stop the requests behind the reset.
-    unnamed(w, "BEGIN")
-    if (shape.prepare) {
-      // A proxy that answered the startup itself (PgBouncer) gives a process id of its own: the
-      // session may then move to another server connection, where the names do not exist.
-      unnamed(w, "SELECT pg_catalog.pg_backend_pid()")
-      // Once per session. Close first: the name may still exist (e.g. after a `DEALLOCATE` of
-      // another statement, which makes the session prepare them all again).
-      for (let i = 0; i < named.length; i++) {
-        Frontend.close(w, "S", nameOf(i))
-        Frontend.parse(w, nameOf(i), named[i]!)
-      }
-    }
-    for (const i of executed(shape)) {
-      if (shape.named) bindExecute(w, nameOf(i))
-      else unnamed(w, named[i]!)
-    }
+  if (shape.rollbackOnly) {
+    if (shape.rollback) unnamed(w, "ROLLBACK")
+    Frontend.sync(w)
+    return
   }
-  Frontend.sync(w)
+  const list: Array<string> = []
+  if (shape.prepare) {
+    if (shape.rollback) unnamed(w, "ROLLBACK")
+    unnamed(w, "BEGIN")
+    // A proxy that answered the startup itself (PgBouncer) gives a process id of its own: the
+    // session may then move to another server connection, where the names do not exist.
+    unnamed(w, "SELECT pg_catalog.pg_backend_pid()")
+    // Once per session. Close first: the name may still exist (e.g. after a `DEALLOCATE` of
+    // another statement, which makes the session prepare them again).
+    for (let i = 0; i < named.length; i++) {
+      Frontend.close(w, "S", nameOf(i))
+      Frontend.parse(w, nameOf(i), named[i]!)
+    }
+    Frontend.sync(w)
+  } else {
+    if (shape.rollback) list.push("ROLLBACK")
+    list.push("BEGIN")
+  }
+  if (shape.deallocate) list.push(deallocateSqlPrepared)
+  const select = shape.check ? UNLOCK_CHECKED : UNLOCK
+  list.push(shape.named ? `EXECUTE ${nameOf(select)}` : named[select]!, ...rest)
+  Frontend.query(w, list.join("; "))
 }
 
 /** Frames by shape, built on first use (a handful of shapes ever occur). */
@@ -218,14 +241,16 @@ class ResetHandler implements Handler {
   private completed = 0
   /** Statements the reset runs: a ReadyForQuery before they all completed, without an error, is not its own. */
   private readonly statements: number
+  /** ReadyForQuery messages still to come. */
+  private cycles: number
 
   constructor(conn: ConnectionCore, shape: Shape, completion: Completion<void> | undefined) {
     this.conn = conn
     this.session = conn.session
     this.shape = shape
     this.completion = completion
-    this.statements =
-      (shape.rollback ? 1 : 0) + (shape.rollbackOnly ? 0 : 1 + (shape.prepare ? 1 : 0) + executed(shape).length)
+    this.statements = statementCount(shape)
+    this.cycles = cycleCount(shape)
   }
 
   sent(): void {
@@ -251,18 +276,30 @@ class ResetHandler implements Handler {
         if (this.shape.prepare && this.completed === (this.shape.rollback ? 2 : 1))
           this.checkProcessId(buf, view, start)
         return false
+      case Backend.Type.RowDescription:
       case Backend.Type.ParseComplete:
       case Backend.Type.BindComplete:
       case Backend.Type.CloseComplete:
         return false
       case Backend.Type.ErrorResponse: {
         const msg = Backend.decode(type, buf, view, start, end)
-        if (msg._tag === "ErrorResponse") this.error ??= PgServerError.fromFields(msg.fields)
-        return false
+        if (msg._tag === "ErrorResponse") this.error = PgServerError.fromFields(msg.fields)
+        // At once: after an error in its extended-protocol part, the server skips the reset's
+        // simple query, and the next ReadyForQuery would answer a later request's Sync.
+        this.fail()
+        return true
       }
       case Backend.Type.ReadyForQuery:
-        if (this.error === undefined && this.completed !== this.statements) return this.unexpected(type)
-        if (this.error !== undefined || this.session.transactionStatus !== "I") this.fail()
+        // A preparing reset's first cycle ends inside its transaction block.
+        if (--this.cycles > 0) {
+          if (this.completed !== leading(this.shape) - (this.shape.deallocate ? 1 : 0)) return this.unexpected(type)
+          if (this.session.transactionStatus !== "T") this.fail()
+          // The reset ends idle or closes the session (see `sent`), whoever reads the status now.
+          else this.session.transactionStatus = "I"
+          return this.session.closed
+        }
+        if (this.completed !== this.statements) return this.unexpected(type)
+        if (this.session.transactionStatus !== "I") this.fail()
         else this.completion?.succeed()
         return true
       default:
@@ -294,9 +331,7 @@ class ResetHandler implements Handler {
   /** Whether the error is the check's: a SQL-level prepared statement no command tag showed. */
   private isCheckFailure(error: PgServerError): boolean {
     if (!this.shape.check || error.code !== "22012") return false
-    // ROLLBACK, BEGIN and the process id complete before the statements of `executed`.
-    const before = (this.shape.rollback ? 2 : 1) + (this.shape.prepare ? 1 : 0)
-    return this.completed === before + executed(this.shape).indexOf(UNLOCK_CHECKED)
+    return this.completed === leading(this.shape)
   }
 
   private fail(): void {
