@@ -54,20 +54,57 @@ const shortUrl = (url: string) => {
   return pk >= 0 ? p.slice(pk + 1) : path.basename(p)
 }
 
+/**
+ * The stage of a W1 query a function belongs to, by its file (and, for native frames, its name).
+ * First match wins.
+ */
+const stages: ReadonlyArray<readonly [string, (name: string, file: string) => boolean]> = [
+  ["idle", (n) => n === "(idle)"],
+  ["GC", (n) => n === "(garbage collector)"],
+  ["socket write (system call)", (n, f) => f === "(native)" && /^write(Buffer|v|Latin1String|Utf8String)/.test(n)],
+  ["metrics", (n, f) => /effect\/dist\/Metric|PgMetrics|Instrument\.ts/.test(f) || (f === "(native)" && n === "now")],
+  ["Effect runtime", (_, f) => f.startsWith("effect/")],
+  [
+    "decoding (rows, values)",
+    (n, f) =>
+      /packages\/types\//.test(f) ||
+      /PgRecord|RowSchema/.test(f) ||
+      (f === "(native)" && /^(decodeRecord|utf8Slice|latin1Slice)$/.test(n)),
+  ],
+  [
+    "read path (session, reader, handlers, replies)",
+    (_, f) => /(Session|Reader|Handlers|Replies|Backend|Reset)\.ts$/.test(f),
+  ],
+  [
+    "write path (call, Bind, writer)",
+    (_, f) =>
+      /(FastQuery|Statement|StatementCache|Writer|Frontend|Connection|Gate|Interrupt|Outcome|PgSql)\.ts$/.test(f),
+  ],
+  ["pool", (_, f) => /(Pool|PgPool|Route|Lease)\.ts$/.test(f)],
+  ["other pgfx", (_, f) => f.startsWith("packages/")],
+  ["benchmark script", (_, f) => /profile-w1|hotpath/.test(f)],
+  ["Node (streams, timers, buffers)", (_, f) => f !== "(native)"],
+  ["other native", () => true],
+]
+const stageOf = (name: string, file: string): string => stages.find(([, test]) => test(name, file))![0]
+
 const byFunction = new Map<string, number>()
 const byFile = new Map<string, number>()
+const byStage = new Map<string, number>()
 for (const [id, us] of selfUs) {
   const { functionName, url, lineNumber } = byId.get(id)!.callFrame
   const where = shortUrl(url)
   const key = `${functionName || "(anonymous)"}  ${where}${url === "" ? "" : `:${lineNumber + 1}`}`
   byFunction.set(key, (byFunction.get(key) ?? 0) + us)
   byFile.set(where, (byFile.get(where) ?? 0) + us)
+  const stage = stageOf(functionName, where)
+  byStage.set(stage, (byStage.get(stage) ?? 0) + us)
 }
 
-const show = (title: string, entries: Map<string, number>) => {
+const show = (title: string, entries: Map<string, number>, limit = top) => {
   console.log(`\n${title}`)
   console.log(`${"self %".padStart(7)} ${queries > 0 ? "µs/query".padStart(9) : ""}  name`)
-  for (const [key, us] of [...entries].sort((a, b) => b[1] - a[1]).slice(0, top)) {
+  for (const [key, us] of [...entries].sort((a, b) => b[1] - a[1]).slice(0, limit)) {
     const pct = ((100 * us) / total).toFixed(1).padStart(6)
     const per = queries > 0 ? (us / queries).toFixed(2).padStart(9) : ""
     console.log(`${pct}% ${per}  ${key}`)
@@ -75,5 +112,6 @@ const show = (title: string, entries: Map<string, number>) => {
 }
 
 console.log(`${file}: ${(total / 1000).toFixed(0)} ms sampled${queries > 0 ? `, ${queries} queries` : ""}`)
+show("self time by stage", byStage, stages.length)
 show("top functions by self time", byFunction)
 show("self time by file", byFile)

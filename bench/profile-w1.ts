@@ -9,7 +9,8 @@
  *   node --conditions=@pgfx/source --cpu-prof --cpu-prof-dir=.tmp/prof bench/profile-w1.ts ...
  *
  * The first argument is the connection (JSON, as bench/src/protocol.ts's ConnInfo) of a server
- * holding the harness's bench_w1 table (bench/src/cluster.ts). Options:
+ * holding the harness's bench_w1 table (bench/src/cluster.ts), e.g. the one bench/profile-server.ts
+ * keeps running. Options:
  *
  * - `--pool`: through `PgClient`'s shortcuts (a checkout and a release per query);
  *   `--reset=transactionOnly` sets the pool's `sessionReset`.
