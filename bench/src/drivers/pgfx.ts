@@ -6,33 +6,41 @@
  * - `pgfx`: one `PgConnection` per connection, callers spread over them (caller i uses
  *   connection i mod n; W1p: all callers on one connection, which pipelines them);
  * - `pgfx-pool` (`--pool`): the shortcuts of one `PgClient` whose pool has `connections`
- *   connections, so every query is a checkout and a release, as in an application (W1p: a pool
- *   of one, so the ten callers take turns: a checkout is exclusive, nothing is pipelined).
+ *   connections, so every query is a checkout and a release, as in an application. It has no W1p:
+ *   a checkout is exclusive, so a pool of one cannot pipeline (the `pgfx` rows show W1p).
+ *
+ * Two call shapes: by default every caller is an Effect loop (`yield*` per query); with
+ * `--promise` the sessions are built once into a `ManagedRuntime` and plain async callers run
+ * each query with one `runtime.runPromise(...)`, as an application calling from Promise code does.
+ * W4, W6 and W8 are one call per run, so their promise shape is that one call through `runPromise`.
  */
 import * as PgClient from "@pgfx/client/PgClient"
 import * as PgConnection from "@pgfx/client/PgConnection"
 import * as PgCopy from "@pgfx/client/PgCopy"
 import type { CursorOptions } from "@pgfx/client/PgCursor"
 import type { PgRecord } from "@pgfx/client/PgRecord"
-import { Effect, Option, type Scope, Stream } from "effect"
+import { Context, Effect, Layer, ManagedRuntime, Option, type Scope, Stream } from "effect"
 import { performance } from "node:perf_hooks"
 import {
   type Driver,
   ingestCheckSql,
   ingestResult,
   ingestRows,
+  latencies,
   latencyResult,
   openWindow,
   pickId,
   RssProbe,
+  runCallers,
   runChild,
   selectColumns,
   streamResult,
   Tally,
 } from "../child.ts"
-import { type ConnInfo, type OkResult, type RunRequest, unsupported } from "../protocol.ts"
+import { type ConnInfo, type OkResult, type Spec, unsupported } from "../protocol.ts"
 
 const pooled = process.argv.includes("--pool")
+const promiseShape = process.argv.includes("--promise")
 
 /** What a caller needs: what PgConnection and PgClient both offer. */
 interface Session {
@@ -76,12 +84,33 @@ const openSessions = (
 const run = <A>(effect: Effect.Effect<A, unknown, Scope.Scope>): Promise<A> =>
   Effect.runPromise(Effect.scoped(effect) as Effect.Effect<A>)
 
+/** The promise shape's services: the sessions, built once as an application builds its layer. */
+class Sessions extends Context.Service<Sessions, ReadonlyArray<Session>>()("bench/Sessions") {}
+
+/** The promise shape: `count` sessions in a runtime built once, and one `runPromise` per call. */
+const promiseSessions = async (
+  conn: ConnInfo,
+  connections: number,
+  count: number,
+): Promise<{ sessions: ReadonlyArray<Session>; run: <A>(effect: Effect.Effect<A, unknown>) => Promise<A> }> => {
+  // Left open: the child process exits after the run.
+  const runtime = ManagedRuntime.make(Layer.effect(Sessions, openSessions(conn, connections, count)))
+  const sessions = Context.get(await runtime.context(), Sessions)
+  return { sessions, run: (effect) => runtime.runPromise(effect) }
+}
+
+/** One query of a caller and the check of its result: both shapes run exactly this. */
+interface Call<A> {
+  readonly query: (session: Session, caller: number, iteration: number) => Effect.Effect<A, unknown>
+  readonly check: (result: A, caller: number, iteration: number) => void
+}
+
 /** Duration-based: every caller loops `call` until the window closes; returns calls per second. */
-const callersFor = (
+const callersFor = <A>(
   sessions: ReadonlyArray<Session>,
   warmupMs: number,
   durationMs: number,
-  call: (session: Session, caller: number, iteration: number) => Effect.Effect<void, unknown>,
+  call: Call<A>,
 ): Effect.Effect<number, unknown> =>
   Effect.gen(function* () {
     const { window, done } = openWindow(warmupMs, durationMs)
@@ -90,7 +119,7 @@ const callersFor = (
       (session, caller) =>
         Effect.gen(function* () {
           for (let i = 0; !window.stop; i++) {
-            yield* call(session, caller, i)
+            call.check(yield* call.query(session, caller, i), caller, i)
             if (window.measuring) window.count++
           }
         }),
@@ -99,61 +128,104 @@ const callersFor = (
     return yield* Effect.promise(() => done)
   })
 
-const pointQueries = (req: RunRequest): Promise<OkResult> =>
-  run(
+/** W1, W1p, W2: `spec.callers` callers on `spec.connections` connections, in the shape asked for. */
+const concurrentCalls = async <A>(conn: ConnInfo, spec: Spec, call: Call<A>): Promise<number> => {
+  if (!promiseShape) {
+    return run(
+      Effect.flatMap(openSessions(conn, spec.connections, spec.callers), (sessions) =>
+        callersFor(sessions, spec.warmupMs, spec.durationMs, call),
+      ),
+    )
+  }
+  const { sessions, run: runOne } = await promiseSessions(conn, spec.connections, spec.callers)
+  return runCallers(spec.callers, spec.warmupMs, spec.durationMs, async (caller, i) =>
+    call.check(await runOne(call.query(sessions[caller], caller, i)), caller, i),
+  )
+}
+
+/** W5: serial calls on one connection, each timed, in the shape asked for. */
+const serialCalls = async <A>(conn: ConnInfo, spec: Spec, call: Call<A>): Promise<OkResult> => {
+  if (promiseShape) {
+    const { sessions, run: runOne } = await promiseSessions(conn, 1, 1)
+    return latencies(spec.warmupCount, spec.count, async (i) =>
+      call.check(await runOne(call.query(sessions[0], 0, i)), 0, i),
+    )
+  }
+  return run(
     Effect.gen(function* () {
-      const { spec } = req
-      const sessions = yield* openSessions(req.conn, spec.connections, spec.callers)
-      const rate = yield* callersFor(sessions, spec.warmupMs, spec.durationMs, (session, caller, i) => {
-        const id = pickId(caller, i, spec.idRange)
-        return Effect.map(session.fetch(spec.sql, [id]), (rows) => {
-          if (rows.length !== 1 || rows[0].id !== id) throw new Error(`W1: wrong row for id ${id}`)
-        })
-      })
-      return { status: "ok", value: rate, check: {} } satisfies OkResult
+      const [session] = yield* openSessions(conn, 1, 1)
+      for (let i = 0; i < spec.warmupCount; i++) call.check(yield* call.query(session, 0, i), 0, i)
+      const samples = new Float64Array(spec.count)
+      for (let i = 0; i < spec.count; i++) {
+        const t0 = performance.now()
+        const result = yield* call.query(session, 0, i)
+        samples[i] = (performance.now() - t0) * 1000
+        call.check(result, 0, i)
+      }
+      return latencyResult(samples)
     }),
   )
+}
+
+/**
+ * W3: `repeats` executions of one big query on one connection. In the promise shape each execution
+ * is one `runPromise` (awaited from the timing loop).
+ */
+const repeatedFetch = async (conn: ConnInfo, spec: Spec): Promise<OkResult> => {
+  const columns = selectColumns(spec.sql)
+  const measure = (fetch: (sql: string) => Effect.Effect<Array<PgRecord>, unknown>) =>
+    Effect.gen(function* () {
+      new Tally(columns).all(yield* fetch(spec.warmupSql))
+      let tally = new Tally(columns)
+      const t0 = performance.now()
+      for (let r = 0; r < spec.repeats; r++) {
+        tally = new Tally(columns)
+        tally.all(yield* fetch(spec.sql))
+      }
+      const seconds = (performance.now() - t0) / 1000
+      return { status: "ok", value: (spec.count * spec.repeats) / seconds, check: tally.check() } satisfies OkResult
+    })
+  if (!promiseShape)
+    return run(Effect.flatMap(openSessions(conn, 1, 1), ([session]) => measure((sql) => session.fetch(sql))))
+  const { sessions, run: runOne } = await promiseSessions(conn, 1, 1)
+  return run(measure((sql) => Effect.promise(() => runOne(sessions[0].fetch(sql)))))
+}
+
+const pointQuery = (spec: Spec): Call<Array<PgRecord>> => ({
+  query: (session, caller, i) => session.fetch(spec.sql, [pickId(caller, i, spec.idRange)]),
+  check: (rows, caller, i) => {
+    const id = pickId(caller, i, spec.idRange)
+    if (rows.length !== 1 || rows[0].id !== id) throw new Error(`W1: wrong row for id ${id}`)
+  },
+})
 
 const driver: Driver = {
-  W1: pointQueries,
-  W1p: pointQueries,
-  W2: (req) =>
-    run(
-      Effect.gen(function* () {
-        const { spec } = req
-        const sessions = yield* openSessions(req.catalogConn, spec.connections, spec.callers)
-        const tally = new Tally(selectColumns(spec.sql))
-        let rows = 0
-        const rate = yield* callersFor(sessions, spec.warmupMs, spec.durationMs, (session) =>
-          Effect.map(session.fetch(spec.sql), (result) => {
-            tally.all(result)
-            rows = result.length
-          }),
-        )
-        return { status: "ok", value: rate, check: { rows } } satisfies OkResult
+  W1: async (req) => ({
+    status: "ok",
+    value: await concurrentCalls(req.conn, req.spec, pointQuery(req.spec)),
+    check: {},
+  }),
+  W1p: pooled
+    ? unsupported("a PgClient checkout is exclusive: no pipelining on one connection (the pgfx rows show W1p)")
+    : async (req) => ({
+        status: "ok",
+        value: await concurrentCalls(req.conn, req.spec, pointQuery(req.spec)),
+        check: {},
       }),
-    ),
-  W3: (req) =>
-    run(
-      Effect.gen(function* () {
-        const { spec } = req
-        const [session] = yield* openSessions(req.conn, 1, 1)
-        const columns = selectColumns(spec.sql)
-        new Tally(columns).all(yield* session.fetch(spec.warmupSql))
-        let tally = new Tally(columns)
-        const t0 = performance.now()
-        for (let r = 0; r < spec.repeats; r++) {
-          tally = new Tally(columns)
-          tally.all(yield* session.fetch(spec.sql))
-        }
-        const seconds = (performance.now() - t0) / 1000
-        return {
-          status: "ok",
-          value: (spec.count * spec.repeats) / seconds,
-          check: tally.check(),
-        } satisfies OkResult
-      }),
-    ),
+  W2: async (req) => {
+    const { spec } = req
+    const tally = new Tally(selectColumns(spec.sql))
+    let rows = 0
+    const value = await concurrentCalls(req.catalogConn, spec, {
+      query: (session) => session.fetch(spec.sql),
+      check: (result) => {
+        tally.all(result)
+        rows = result.length
+      },
+    })
+    return { status: "ok", value, check: { rows } }
+  },
+  W3: (req) => repeatedFetch(req.conn, req.spec),
   W4: (req) =>
     run(
       Effect.gen(function* () {
@@ -176,21 +248,12 @@ const driver: Driver = {
       }),
     ),
   W5: (req) =>
-    run(
-      Effect.gen(function* () {
-        const { spec } = req
-        const [session] = yield* openSessions(req.conn, 1, 1)
-        for (let i = 0; i < spec.warmupCount; i++) Option.getOrThrow(yield* session.fetchVal(spec.sql, [i]))
-        const samples = new Float64Array(spec.count)
-        for (let i = 0; i < spec.count; i++) {
-          const t0 = performance.now()
-          const value = Option.getOrThrow(yield* session.fetchVal(spec.sql, [i]))
-          samples[i] = (performance.now() - t0) * 1000
-          if (value !== i) throw new Error(`W5: got ${String(value)} for ${i}`)
-        }
-        return latencyResult(samples)
-      }),
-    ),
+    serialCalls(req.conn, req.spec, {
+      query: (session, _, i) => session.fetchVal(req.spec.sql, [i]),
+      check: (value, _, i) => {
+        if (Option.getOrThrow(value) !== i) throw new Error(`W5: got ${String(value)} for ${i}`)
+      },
+    }),
   W6: (req) =>
     run(
       Effect.gen(function* () {
@@ -223,9 +286,18 @@ const driver: Driver = {
                 Effect.map(conn.fetchVal(spec.sql), Option.getOrThrow),
               ),
             )
-            for (let i = 0; i < spec.warmupCount; i++) yield* once
+            // The promise shape: one `runPromise` per connect, awaited in a plain loop.
+            const connects = (count: number) =>
+              promiseShape
+                ? Effect.promise(async () => {
+                    for (let i = 0; i < count; i++) await Effect.runPromise(once)
+                  })
+                : Effect.gen(function* () {
+                    for (let i = 0; i < count; i++) yield* once
+                  })
+            yield* connects(spec.warmupCount)
             const t0 = performance.now()
-            for (let i = 0; i < spec.count; i++) yield* once
+            yield* connects(spec.count)
             const seconds = (performance.now() - t0) / 1000
             return { status: "ok", value: spec.count / seconds, check: { connects: spec.count } } satisfies OkResult
           }),
