@@ -126,7 +126,7 @@ const runAll = async (server: Server, machine: Machine): Promise<Array<RunRecord
         const shown =
           result.status === "ok" ? formatValue(workload.unit, result.value) : `${result.status}: ${result.reason}`
         console.log(
-          `[round ${round}/${rounds}] ${workload.id.padEnd(4)} ${driver.label.padEnd(18)} ${shown}` +
+          `[round ${round}/${rounds}] ${workload.id.padEnd(4)} ${driver.label.padEnd(26)} ${shown}` +
             (wallMs > 0 ? `  (${(wallMs / 1000).toFixed(1)} s)` : ""),
         )
         if (result.status === "error" && log !== "") console.log(log.replace(/^/gm, "    | "))

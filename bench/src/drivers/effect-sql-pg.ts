@@ -7,10 +7,8 @@
  * With `--pgfx` the same `SqlClient` code runs on pgfx's drop-in layer (`PgSqlClient.layer`, a
  * pgfx pool of the same size): the one-Layer switch, measured.
  *
- * Two call shapes: by default every caller is an Effect loop (`yield*` per query); with
- * `--promise` the layer is built once into a `ManagedRuntime` and plain async callers run each
- * query with one `runtime.runPromise(...)`, as an application calling from Promise code does.
- * W6 and W8 are one call per run, so their promise shape is that one call through `runPromise`.
+ * Both call shapes (../calls.ts): Effect loops, or (`--promise`) the layer built once into a
+ * `ManagedRuntime` and one `runtime.runPromise(...)` per query.
  */
 import type * as PgClientModule from "@effect/sql-pg/PgClient"
 import type * as PgConnectionModule from "@effect/sql-pg/PgConnection"
@@ -19,17 +17,22 @@ import { Context, Effect, type Layer, ManagedRuntime, Redacted, type Scope, Stre
 import * as SqlClient from "effect/sql/SqlClient"
 import { performance } from "node:perf_hooks"
 import {
+  type Call,
+  concurrentCalls,
+  oneCall,
+  promiseShape,
+  type RunPromise,
+  serialCalls,
+  withoutServices,
+} from "../calls.ts"
+import {
   type Driver,
   ingestCheckSql,
   ingestResult,
   ingestRows,
-  latencies,
-  latencyResult,
   loadPeer,
-  openWindow,
   pickId,
   RssProbe,
-  runCallers,
   runChild,
   selectColumns,
   streamResult,
@@ -39,15 +42,8 @@ import { type ConnInfo, type OkResult, type Spec, unsupported } from "../protoco
 
 type Row = Readonly<Record<string, unknown>>
 
-/** One query of a caller and the check of its result: both shapes run exactly this. */
-interface Call {
-  readonly query: (
-    sql: SqlClient.SqlClient,
-    caller: number,
-    iteration: number,
-  ) => Effect.Effect<ReadonlyArray<Row>, unknown>
-  readonly check: (rows: ReadonlyArray<Row>, caller: number, iteration: number) => void
-}
+/** One `sql.unsafe` of a caller and the check of its rows. */
+type SqlCall = Call<SqlClient.SqlClient, ReadonlyArray<Row>>
 
 const makeDriver = async (): Promise<Driver> => {
   const PgClient: typeof PgClientModule = await loadPeer("@effect/sql-pg", () => import("@effect/sql-pg/PgClient"))
@@ -62,7 +58,6 @@ const makeDriver = async (): Promise<Driver> => {
   })
 
   const onPgfx = process.argv.includes("--pgfx")
-  const promiseShape = process.argv.includes("--promise")
 
   /** A SqlClient backed by a pool of `connections` (multiplexed when asked). */
   const layerOf = (
@@ -79,115 +74,45 @@ const makeDriver = async (): Promise<Driver> => {
           multiplex,
         })
 
-  /** Runs `body` with a SqlClient backed by a pool of `connections` (multiplexed when asked). */
-  const withClient = <A>(
+  /**
+   * Runs `body` with a SqlClient backed by a pool of `connections` (multiplexed when asked) and,
+   * in the promise shape, how to run one call: there the layer is built into a `ManagedRuntime`
+   * (left open: the child process exits after the run) and every call is one `runtime.runPromise`.
+   */
+  const withClient = async <A>(
     conn: ConnInfo,
     connections: number,
-    body: (sql: SqlClient.SqlClient) => Effect.Effect<A, unknown, Scope.Scope>,
+    body: (sql: SqlClient.SqlClient, run: RunPromise | undefined) => Effect.Effect<A, unknown, Scope.Scope>,
     multiplex = false,
   ): Promise<A> => {
-    const program = Effect.gen(function* () {
-      return yield* body(yield* SqlClient.SqlClient)
-    })
-    return Effect.runPromise(
-      Effect.scoped(program).pipe(Effect.provide(layerOf(conn, connections, multiplex))) as Effect.Effect<A>,
-    )
-  }
-
-  /** The promise shape: the layer built once into a runtime, and one `runPromise` per call. */
-  const promiseClient = async (conn: ConnInfo, connections: number, multiplex = false) => {
-    // Left open: the child process exits after the run.
-    const runtime = ManagedRuntime.make(layerOf(conn, connections, multiplex))
-    const sql = Context.get(await runtime.context(), SqlClient.SqlClient)
-    return { sql, run: <A>(effect: Effect.Effect<A, unknown>): Promise<A> => runtime.runPromise(effect) }
-  }
-
-  const callersFor = (
-    sql: SqlClient.SqlClient,
-    count: number,
-    warmupMs: number,
-    durationMs: number,
-    call: Call,
-  ): Effect.Effect<number, unknown> =>
-    Effect.gen(function* () {
-      const { window, done } = openWindow(warmupMs, durationMs)
-      yield* Effect.forEach(
-        Array.from({ length: count }, (_, c) => c),
-        (caller) =>
-          Effect.gen(function* () {
-            for (let i = 0; !window.stop; i++) {
-              call.check(yield* call.query(sql, caller, i), caller, i)
-              if (window.measuring) window.count++
-            }
-          }),
-        { concurrency: "unbounded", discard: true },
-      )
-      return yield* Effect.promise(() => done)
-    })
-
-  /** W1, W1p, W2: `spec.callers` callers on a pool of `spec.connections`, in the shape asked for. */
-  const concurrentCalls = async (conn: ConnInfo, spec: Spec, call: Call): Promise<number> => {
-    // W1p: @effect/sql-pg pipelines the callers on its one connection when multiplexed.
-    const multiplex = spec.connections === 1
-    if (!promiseShape) {
-      return withClient(
-        conn,
-        spec.connections,
-        (sql) => callersFor(sql, spec.callers, spec.warmupMs, spec.durationMs, call),
-        multiplex,
-      )
-    }
-    const { sql, run } = await promiseClient(conn, spec.connections, multiplex)
-    return runCallers(spec.callers, spec.warmupMs, spec.durationMs, async (caller, i) =>
-      call.check(await run(call.query(sql, caller, i)), caller, i),
-    )
-  }
-
-  /** W5: serial calls on one connection, each timed, in the shape asked for. */
-  const serialCalls = async (conn: ConnInfo, spec: Spec, call: Call): Promise<OkResult> => {
+    const layer = layerOf(conn, connections, multiplex)
     if (promiseShape) {
-      const { sql, run } = await promiseClient(conn, 1)
-      return latencies(spec.warmupCount, spec.count, async (i) => call.check(await run(call.query(sql, 0, i)), 0, i))
+      const runtime = ManagedRuntime.make(layer)
+      const sql = Context.get(await runtime.context(), SqlClient.SqlClient)
+      return Effect.runPromise(Effect.scoped(body(sql, (effect) => runtime.runPromise(effect))) as Effect.Effect<A>)
     }
-    return withClient(conn, 1, (sql) =>
-      Effect.gen(function* () {
-        for (let i = 0; i < spec.warmupCount; i++) call.check(yield* call.query(sql, 0, i), 0, i)
-        const samples = new Float64Array(spec.count)
-        for (let i = 0; i < spec.count; i++) {
-          const t0 = performance.now()
-          const rows = yield* call.query(sql, 0, i)
-          samples[i] = (performance.now() - t0) * 1000
-          call.check(rows, 0, i)
-        }
-        return latencyResult(samples)
-      }),
-    )
+    const program = Effect.gen(function* () {
+      return yield* body(yield* SqlClient.SqlClient, undefined)
+    })
+    return Effect.runPromise(Effect.scoped(program).pipe(Effect.provide(layer)) as Effect.Effect<A>)
   }
 
-  /**
-   * W3: `repeats` executions of one big query on one connection. In the promise shape each
-   * execution is one `runPromise` (awaited from the timing loop).
-   */
-  const repeatedFetch = async (conn: ConnInfo, spec: Spec): Promise<OkResult> => {
-    const columns = selectColumns(spec.sql)
-    const measure = (fetch: (text: string) => Effect.Effect<ReadonlyArray<Row>, unknown>) =>
-      Effect.gen(function* () {
-        new Tally(columns).all(yield* fetch(spec.warmupSql))
-        let tally = new Tally(columns)
-        const t0 = performance.now()
-        for (let r = 0; r < spec.repeats; r++) {
-          tally = new Tally(columns)
-          tally.all(yield* fetch(spec.sql))
-        }
-        const seconds = (performance.now() - t0) / 1000
-        return { status: "ok", value: (spec.count * spec.repeats) / seconds, check: tally.check() } satisfies OkResult
-      })
-    if (!promiseShape) return withClient(conn, 1, (sql) => measure((text) => sql.unsafe<Row>(text)))
-    const { sql, run } = await promiseClient(conn, 1)
-    return Effect.runPromise(
-      measure((text) => Effect.promise(() => run(sql.unsafe<Row>(text)))) as Effect.Effect<OkResult>,
+  /** W1, W1p, W2: `spec.callers` callers on one pool of `spec.connections`; calls per second. */
+  const callers = (conn: ConnInfo, spec: Spec, call: SqlCall): Promise<number> =>
+    withClient(
+      conn,
+      spec.connections,
+      (sql, run) =>
+        concurrentCalls(
+          Array.from({ length: spec.callers }, () => sql),
+          spec.warmupMs,
+          spec.durationMs,
+          call,
+          run,
+        ),
+      // W1p: @effect/sql-pg pipelines the callers on its one connection when multiplexed.
+      spec.connections === 1,
     )
-  }
 
   const ingestCheck = (sql: SqlClient.SqlClient, table: string) =>
     Effect.map(sql.unsafe<Row>(ingestCheckSql(table)), ([row]) => ({
@@ -197,7 +122,7 @@ const makeDriver = async (): Promise<Driver> => {
 
   const pointQueries: Driver["W1"] = async (req) => {
     const { spec } = req
-    const value = await concurrentCalls(req.conn, spec, {
+    const value = await callers(req.conn, spec, {
       query: (sql, caller, i) => sql.unsafe<Row>(spec.sql, [pickId(caller, i, spec.idRange)]),
       check: (rows, caller, i) => {
         const id = pickId(caller, i, spec.idRange)
@@ -214,7 +139,7 @@ const makeDriver = async (): Promise<Driver> => {
       const { spec } = req
       const tally = new Tally(selectColumns(spec.sql))
       let rows = 0
-      const value = await concurrentCalls(req.catalogConn, spec, {
+      const value = await callers(req.catalogConn, spec, {
         query: (sql) => sql.unsafe<Row>(spec.sql),
         check: (result) => {
           tally.all(result)
@@ -223,22 +148,49 @@ const makeDriver = async (): Promise<Driver> => {
       })
       return { status: "ok", value, check: { rows } }
     },
-    W3: (req) => repeatedFetch(req.conn, req.spec),
+    W3: (req) => {
+      const { spec } = req
+      return withClient(req.conn, 1, (sql, run) =>
+        Effect.gen(function* () {
+          const columns = selectColumns(spec.sql)
+          new Tally(columns).all(yield* oneCall(sql.unsafe<Row>(spec.warmupSql), run))
+          let tally = new Tally(columns)
+          const t0 = performance.now()
+          for (let r = 0; r < spec.repeats; r++) {
+            tally = new Tally(columns)
+            tally.all(yield* oneCall(sql.unsafe<Row>(spec.sql), run))
+          }
+          const seconds = (performance.now() - t0) / 1000
+          return { status: "ok", value: (spec.count * spec.repeats) / seconds, check: tally.check() } satisfies OkResult
+        }),
+      )
+    },
     W4: unsupported("@effect/sql-pg has no COPY API"),
     W5: (req) =>
-      serialCalls(req.conn, req.spec, {
-        query: (sql, _, i) => sql.unsafe<Row>(req.spec.sql, [i]),
-        check: ([row], _, i) => {
-          if (row.int4 !== i) throw new Error(`W5: got ${String(row.int4)} for ${i}`)
-        },
-      }),
+      withClient(req.conn, 1, (sql, run) =>
+        serialCalls(
+          sql,
+          req.spec.warmupCount,
+          req.spec.count,
+          {
+            query: (sql, _, i) => sql.unsafe<Row>(req.spec.sql, [i]),
+            check: ([row], _, i) => {
+              if (row.int4 !== i) throw new Error(`W5: got ${String(row.int4)} for ${i}`)
+            },
+          },
+          run,
+        ),
+      ),
     W6: (req) => {
       const { spec } = req
-      return withClient(req.conn, 1, (sql) =>
+      return withClient(req.conn, 1, (sql, run) =>
         Effect.gen(function* () {
           const columns = selectColumns(spec.sql)
           const stream = (text: string, tally: Tally) =>
-            Stream.runForEachArray(sql.unsafe<Row>(text).stream, (rows) => Effect.sync(() => tally.all(rows)))
+            oneCall(
+              Stream.runForEachArray(sql.unsafe<Row>(text).stream, (rows) => Effect.sync(() => tally.all(rows))),
+              run,
+            )
           yield* stream(spec.warmupSql, new Tally(columns))
           const tally = new Tally(columns)
           const probe = new RssProbe()
@@ -260,18 +212,9 @@ const makeDriver = async (): Promise<Driver> => {
           return Effect.runPromise(
             Effect.orDie(
               Effect.gen(function* () {
-                // The promise shape: one `runPromise` per connect, awaited in a plain loop.
-                const connects = (count: number) =>
-                  promiseShape
-                    ? Effect.promise(async () => {
-                        for (let i = 0; i < count; i++) await Effect.runPromise(once)
-                      })
-                    : Effect.gen(function* () {
-                        for (let i = 0; i < count; i++) yield* once
-                      })
-                yield* connects(spec.warmupCount)
+                for (let i = 0; i < spec.warmupCount; i++) yield* oneCall(once, withoutServices)
                 const t0 = performance.now()
-                yield* connects(spec.count)
+                for (let i = 0; i < spec.count; i++) yield* oneCall(once, withoutServices)
                 const seconds = (performance.now() - t0) / 1000
                 return { status: "ok", value: spec.count / seconds, check: { connects: spec.count } } satisfies OkResult
               }),
@@ -282,13 +225,16 @@ const makeDriver = async (): Promise<Driver> => {
       // No batch API: the inserts one after another inside withTransaction. (Forking them
       // concurrently, 10, 100 or unbounded at a time, measured slower here.)
       const { spec } = req
-      return withClient(req.conn, 1, (sql) =>
+      return withClient(req.conn, 1, (sql, run) =>
         Effect.gen(function* () {
           const many = (count: number) =>
             Effect.gen(function* () {
               const rows = ingestRows(count)
               const t0 = performance.now()
-              yield* sql.withTransaction(Effect.forEach(rows, (row) => sql.unsafe(spec.sql, row), { discard: true }))
+              yield* oneCall(
+                sql.withTransaction(Effect.forEach(rows, (row) => sql.unsafe(spec.sql, row), { discard: true })),
+                run,
+              )
               return (performance.now() - t0) / 1000
             })
           yield* sql.unsafe(`TRUNCATE ${spec.table}`)
