@@ -1,7 +1,8 @@
 /**
  * The benchmark harness (bench/, issue 10) is not part of the test suite, but its code must not
  * rot: this runs it end to end (parent, one fresh child per run, report, JSON) on the smallest
- * preset, for pgfx and pgfx-pool (PgClient) only, against the test cluster. It measures nothing.
+ * preset, for pgfx (an Effect loop on PgConnections) and pgfx-pool-promise (a PgClient in a
+ * ManagedRuntime, one runPromise per query) only, against the test cluster. It measures nothing.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
@@ -46,7 +47,7 @@ const runHarness = (args: ReadonlyArray<string>) =>
   })
 
 describe("bench harness", () => {
-  it.live("runs pgfx and pgfx-pool on the smoke preset and writes a report", () =>
+  it.live("runs pgfx in both call shapes on the smoke preset and writes a report", () =>
     Effect.gen(function* () {
       const pg = testCluster()
       const out = Fs.mkdtempSync(Path.join(Os.tmpdir(), "pgfx-bench-smoke-"))
@@ -54,7 +55,7 @@ describe("bench harness", () => {
         const result = yield* runHarness([
           "--smoke",
           "--drivers",
-          "pgfx,pgfx-pool",
+          "pgfx,pgfx-pool-promise",
           "--only",
           "W1,W5,W6,W8",
           "--url",
@@ -68,10 +69,10 @@ describe("bench harness", () => {
         const report = JSON.parse(Fs.readFileSync(Path.join(out, "latest.json"), "utf8")) as Report
         expect(report.preset).toBe("smoke")
         expect(report.runs.map((r) => `${r.driver}/${r.workload}/${r.result.status}`).sort()).toEqual([
-          "pgfx-pool/W1/ok",
-          "pgfx-pool/W5/ok",
-          "pgfx-pool/W6/ok",
-          "pgfx-pool/W8/ok",
+          "pgfx-pool-promise/W1/ok",
+          "pgfx-pool-promise/W5/ok",
+          "pgfx-pool-promise/W6/ok",
+          "pgfx-pool-promise/W8/ok",
           "pgfx/W1/ok",
           "pgfx/W5/ok",
           "pgfx/W6/ok",
@@ -87,7 +88,10 @@ describe("bench harness", () => {
           if (run.workload === "W8") expect(run.result.check?.rows).toBe(500)
         }
         expect(result.stdout).not.toContain("MISMATCH")
-        expect(Fs.readFileSync(Path.join(out, "latest.md"), "utf8")).toContain("| W1 point query")
+        const markdown = Fs.readFileSync(Path.join(out, "latest.md"), "utf8")
+        expect(markdown).toContain("| W1 point query")
+        expect(markdown).toContain("| client CPU per W1 query")
+        expect(markdown).toContain("| pgfx (PgClient, promise) |")
       } finally {
         Fs.rmSync(out, { recursive: true, force: true })
       }

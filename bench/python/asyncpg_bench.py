@@ -3,8 +3,8 @@
 Reads the run request (JSON) from PGFX_BENCH_REQUEST, runs one workload, prints one line
 "@@pgfx-bench-result {json}" (the protocol of bench/src/protocol.ts) and exits.
 
-asyncpg is used as its docs show: one connection per caller (W1, W2), prepared statements cached
-per connection, copy_records_to_table (binary COPY) for W4, a cursor in a transaction for W6,
+asyncpg is used as its docs show: a pool of 10 connections shared by the callers (W1, W2; one
+acquire and release per query, as the JavaScript pools), prepared statements cached per connection, copy_records_to_table (binary COPY) for W4, a cursor in a transaction for W6,
 executemany for W8. uvloop is used when installed (asyncpg's recommended event loop); the loop in
 use is reported in the result.
 """
@@ -147,12 +147,23 @@ def ok(value, check, extra=None):
     return {"status": "ok", "value": value, "check": check, "extra": {**EXTRA, **WINDOW_CPU, **(extra or {})}}
 
 
+async def pool(conn=None):
+    """A pool of `connections` (all opened up front), as the JavaScript drivers' pools: one
+    acquire and release per query."""
+    c = conn or REQ["conn"]
+    n = SPEC["connections"]
+    return await asyncpg.create_pool(
+        host=c["host"], port=c["port"], user=c["user"], password=c["password"], database=c["database"],
+        min_size=n, max_size=n,
+    )
+
+
 async def w1(req):
-    conns = [await connect() for _ in range(SPEC["connections"])]
+    p = await pool()
 
     async def call(caller, i):
         id_ = pick_id(caller, i, SPEC["idRange"])
-        rows = await conns[caller % len(conns)].fetch(SPEC["sql"], id_)
+        rows = await p.fetch(SPEC["sql"], id_)
         if len(rows) != 1 or rows[0]["id"] != id_:
             raise RuntimeError("W1: wrong row for id %d" % id_)
 
@@ -160,12 +171,12 @@ async def w1(req):
 
 
 async def w2(req):
-    conns = [await connect(REQ["catalogConn"]) for _ in range(SPEC["connections"])]
+    p = await pool(REQ["catalogConn"])
     tally = Tally(columns(SPEC["sql"]))
     seen = {"rows": 0}
 
     async def call(caller, i):
-        rows = await conns[caller % len(conns)].fetch(SPEC["sql"])
+        rows = await p.fetch(SPEC["sql"])
         tally.all(rows)
         seen["rows"] = len(rows)
 

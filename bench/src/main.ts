@@ -81,7 +81,7 @@ const machineInfo = (machine: Machine) => ({
   node: process.version,
   python:
     "path" in machine.python
-      ? `${machine.python.path}: python ${machine.python.version.replace(" ", ", asyncpg ")}`
+      ? `${machine.python.path}: python ${machine.python.version.replace(" ", ", asyncpg ")}${machine.python.note}`
       : machine.python.reason,
   pgbench: "dir" in machine.pgBin ? machine.pgBin.version : machine.pgBin.reason,
   peers: peerVersions(),
@@ -126,7 +126,7 @@ const runAll = async (server: Server, machine: Machine): Promise<Array<RunRecord
         const shown =
           result.status === "ok" ? formatValue(workload.unit, result.value) : `${result.status}: ${result.reason}`
         console.log(
-          `[round ${round}/${rounds}] ${workload.id.padEnd(4)} ${driver.label.padEnd(18)} ${shown}` +
+          `[round ${round}/${rounds}] ${workload.id.padEnd(4)} ${driver.label.padEnd(26)} ${shown}` +
             (wallMs > 0 ? `  (${(wallMs / 1000).toFixed(1)} s)` : ""),
         )
         if (result.status === "error" && log !== "") console.log(log.replace(/^/gm, "    | "))
@@ -137,7 +137,7 @@ const runAll = async (server: Server, machine: Machine): Promise<Array<RunRecord
 }
 
 const main = Effect.gen(function* () {
-  const machine = probeMachine()
+  const machine = probeMachine(drivers.some((d) => d.kind === "python"))
   const info = machineInfo(machine)
   const loadBefore = Os.loadavg()
   const startedAt = new Date()
@@ -145,6 +145,11 @@ const main = Effect.gen(function* () {
     `pgfx bench: preset ${preset}, ${rounds} round(s), workloads ${workloads.map((w) => w.id).join(",")}, drivers ${drivers.map((d) => d.id).join(",")}`,
   )
   console.log(`machine: ${info.nproc} cpus (${info.cpu}), ${info.memoryGiB} GiB, ${info.kernel}, node ${info.node}`)
+  console.log(
+    `peers: ${Object.entries(info.peers)
+      .map(([name, version]) => `${name} ${version}`)
+      .join(", ")}; asyncpg: ${info.python}`,
+  )
   console.log(`load average at start: ${loadBefore.map((l) => l.toFixed(2)).join(" ")}`)
   const server = yield* prepare({ url: args.url, w1Rows: sizes.w1Rows, w3Rows: sizes.w3Rows })
   console.log(`server: ${server.version} (${server.source}) at ${server.conn.host}:${server.conn.port}`)
@@ -152,7 +157,19 @@ const main = Effect.gen(function* () {
   const loadAfter = Os.loadavg()
   const summaries = summarize(workloads, drivers, records)
   const text = renderText(summaries)
-  const markdown = renderMarkdown(summaries, drivers)
+  const loads = (l: ReadonlyArray<number>) => l.map((x) => x.toFixed(2)).join(" ")
+  const markdown = [
+    `Run of ${startedAt.toISOString()}, preset ${preset}, ${rounds} round(s): ${server.version.split(" on ")[0]}, ` +
+      `node ${info.node}, ${info.nproc} cpus (${info.cpu}), load average ${loads(loadBefore)} at the start and ` +
+      `${loads(loadAfter)} at the end.`,
+    "",
+    `Peers: ${Object.entries(info.peers)
+      .filter(([, version]) => version !== "not installed")
+      .map(([name, version]) => `${name} ${version}`)
+      .join(", ")}; asyncpg: ${info.python}; C: ${info.pgbench}.`,
+    "",
+    renderMarkdown(summaries),
+  ].join("\n")
   console.log(text)
   console.log(`\nload average at end: ${loadAfter.map((l) => l.toFixed(2)).join(" ")}`)
 

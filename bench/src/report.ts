@@ -1,11 +1,12 @@
 /**
  * Turns the runs of one harness invocation into medians, ratios and targets, printed as text
- * tables, a Markdown table (for docs/benchmarks.md) and JSON.
+ * tables, Markdown (for docs/benchmarks.md) and JSON.
  *
- * Ratios are "pgfx's advantage": pgfx / other for throughput, other / pgfx for latency and memory,
- * so above 1.00x always means pgfx is better.
+ * Ratios are "advantages": x / other for throughput, other / x for latency, memory and CPU, so
+ * above 1.00x always means x is better. Every driver's ratio is against the best JavaScript peer;
+ * the targets are judged for pgfx in each call shape (an Effect loop, one `runPromise` per call).
  */
-import type { DriverInfo } from "./drivers.ts"
+import type { CallShape, DriverInfo } from "./drivers.ts"
 import type { RunResult, WorkloadId } from "./protocol.ts"
 import type { WorkloadInfo } from "./workloads.ts"
 
@@ -38,12 +39,26 @@ export interface Target {
   readonly met: boolean | undefined
 }
 
+/** pgfx in one call shape: the driver that stands for it, its number, its ratio and targets. */
+export interface ShapeSummary {
+  readonly shape: CallShape
+  readonly driver: string | undefined
+  readonly label: string | undefined
+  readonly value: number | undefined
+  readonly vsBestJs: number | undefined
+  /** Client CPU per query (W1, W1p, W2), and its advantage over the JS peer using the least. */
+  readonly cpuUsPerOp: number | undefined
+  readonly cpuVsBestJs: number | undefined
+  readonly targets: ReadonlyArray<Target>
+}
+
 export interface WorkloadSummary {
   readonly workload: WorkloadInfo
   readonly cells: ReadonlyArray<Cell>
   readonly bestJs: { readonly driver: string; readonly label: string; readonly value: number } | undefined
-  readonly pgfxVsBestJs: number | undefined
-  readonly targets: ReadonlyArray<Target>
+  /** The JS peer with the least client CPU per query (duration-based workloads). */
+  readonly bestJsCpu: { readonly driver: string; readonly label: string; readonly value: number } | undefined
+  readonly shapes: ReadonlyArray<ShapeSummary>
   /** Drivers whose checks (row counts, sums) disagree: a driver did not do the same work. */
   readonly mismatches: ReadonlyArray<string>
 }
@@ -54,31 +69,41 @@ const median = (values: ReadonlyArray<number>): number => {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
 }
 
-/** pgfx's advantage over `other` (above 1 = pgfx better). */
-export const advantage = (workload: WorkloadInfo, pgfx: number, other: number): number =>
-  workload.better === "higher" ? pgfx / other : other / pgfx
+/** pgfx's advantage over `other` (above 1 = pgfx better); undefined when a number is 0 (no ratio). */
+export const advantage = (workload: WorkloadInfo, pgfx: number, other: number): number | undefined => {
+  const value = workload.better === "higher" ? pgfx / other : other / pgfx
+  return Number.isFinite(value) && value > 0 ? value : undefined
+}
 
 type Condition =
-  | { readonly against: "bestJs"; readonly min: number }
-  | { readonly against: "driver"; readonly driver: string; readonly min: number }
-  | { readonly against: "absolute"; readonly max: number }
+  | { readonly against: "bestJs"; readonly min: number; readonly issue: number }
+  | { readonly against: "driver"; readonly driver: string; readonly min: number; readonly issue: number }
+  | { readonly against: "absolute"; readonly max: number; readonly issue: number }
+  | { readonly against: "bestJsCpu"; readonly min: number; readonly issue: number }
 
-/** The targets of issue 10. */
+/** The targets: issue 25's (the latest peers, both call shapes), and issue 10's for W6 and W8. */
 const targetsOf: Readonly<Partial<Record<WorkloadId, ReadonlyArray<Condition>>>> = {
   W1: [
-    { against: "bestJs", min: 1.2 },
-    { against: "driver", driver: "asyncpg", min: 1 },
+    { against: "bestJs", min: 1.2, issue: 25 },
+    // Client CPU per query at most 0.8x the best JS peer's: an advantage of 1 / 0.8.
+    { against: "bestJsCpu", min: 1.25, issue: 25 },
   ],
-  W1p: [{ against: "bestJs", min: 1.1 }],
-  W2: [
-    { against: "bestJs", min: 1.3 },
-    { against: "driver", driver: "asyncpg", min: 1 },
-  ],
-  W3: [{ against: "bestJs", min: 1.2 }],
-  W4: [{ against: "driver", driver: "asyncpg", min: 1 }],
-  W5: [{ against: "driver", driver: "libpq", min: 1 }],
-  W6: [{ against: "absolute", max: 64 }],
-  W8: [{ against: "bestJs", min: 3 }],
+  W1p: [{ against: "bestJs", min: 1.1, issue: 25 }],
+  W2: [{ against: "bestJs", min: 1.3, issue: 25 }],
+  W3: [{ against: "bestJs", min: 1.2, issue: 25 }],
+  W4: [{ against: "driver", driver: "asyncpg", min: 1, issue: 25 }],
+  W5: [{ against: "bestJs", min: 1, issue: 25 }],
+  W6: [{ against: "absolute", max: 64, issue: 10 }],
+  W8: [{ against: "bestJs", min: 3, issue: 10 }],
+}
+
+/**
+ * Which driver stands for pgfx in each shape: the application path (a `PgClient` pool) first; a
+ * `PgConnection` where the pool has no number (W1p: a checkout is exclusive; W7: the same connect).
+ */
+export const pgfxOfShape: Readonly<Record<CallShape, ReadonlyArray<string>>> = {
+  effect: ["pgfx-pool", "pgfx"],
+  promise: ["pgfx-pool-promise", "pgfx-promise"],
 }
 
 const summarizeCell = (driver: DriverInfo, runs: ReadonlyArray<RunRecord>): Cell => {
@@ -127,6 +152,63 @@ const mismatchesOf = (runs: ReadonlyArray<RunRecord>): Array<string> => {
   return out
 }
 
+type Best = { readonly driver: string; readonly label: string; readonly value: number }
+
+/** The best of `cells` by `valueOf`, in the workload's direction (or lowest, for CPU). */
+const bestOf = (cells: ReadonlyArray<Cell>, valueOf: (c: Cell) => number | undefined, higher: boolean) =>
+  cells.reduce<Best | undefined>((acc, c) => {
+    const value = valueOf(c)
+    if (value === undefined) return acc
+    return acc === undefined || (higher ? value > acc.value : value < acc.value)
+      ? { driver: c.driver, label: c.label, value }
+      : acc
+  }, undefined)
+
+const cpuOf = (c: Cell): number | undefined => (typeof c.extra.cpuUsPerOp === "number" ? c.extra.cpuUsPerOp : undefined)
+
+/** Lower is better for CPU: the advantage of `mine` over `other`. */
+const cpuAdvantage = (mine: number | undefined, other: Best | undefined) =>
+  mine === undefined || other === undefined || mine === 0 ? undefined : other.value / mine
+
+const judge = (
+  condition: Condition,
+  workload: WorkloadInfo,
+  value: number | undefined,
+  vsBestJs: number | undefined,
+  cpuVsBestJs: number | undefined,
+  valueOf: (id: string) => number | undefined,
+  labelOf: (id: string) => string,
+): Target => {
+  const issue = ` (issue ${condition.issue})`
+  switch (condition.against) {
+    case "bestJs":
+      return {
+        text: `>= ${condition.min.toFixed(1)}x best JS peer${issue}`,
+        met: vsBestJs === undefined ? undefined : vsBestJs >= condition.min,
+      }
+    case "bestJsCpu":
+      return {
+        text: `client CPU per query <= ${(1 / condition.min).toFixed(1)}x best JS peer's${issue}`,
+        met: cpuVsBestJs === undefined ? undefined : cpuVsBestJs >= condition.min,
+      }
+    case "driver": {
+      const other = valueOf(condition.driver)
+      return {
+        text: `>= ${condition.min.toFixed(1)}x ${labelOf(condition.driver)}${issue}`,
+        met:
+          value === undefined || other === undefined
+            ? undefined
+            : (advantage(workload, value, other) ?? 0) >= condition.min,
+      }
+    }
+    case "absolute":
+      return {
+        text: `< ${condition.max} ${workload.unit}${issue}`,
+        met: value === undefined ? undefined : value < condition.max,
+      }
+  }
+}
+
 export const summarize = (
   workloads: ReadonlyArray<WorkloadInfo>,
   drivers: ReadonlyArray<DriverInfo>,
@@ -140,48 +222,24 @@ export const summarize = (
         mine.filter((r) => r.driver === d.id),
       ),
     )
-    const valueOf = (id: string) => cells.find((c) => c.driver === id)?.median
-    const js = cells.filter(
-      (c) => drivers.find((d) => d.id === c.driver)?.kind === "js" && c.median !== undefined,
-    ) as Array<Cell & { median: number }>
-    const best = js.reduce<(Cell & { median: number }) | undefined>(
-      (acc, c) =>
-        acc === undefined || (workload.better === "higher" ? c.median > acc.median : c.median < acc.median) ? c : acc,
-      undefined,
-    )
-    const pgfx = valueOf("pgfx")
-    const pgfxVsBestJs = pgfx !== undefined && best !== undefined ? advantage(workload, pgfx, best.median) : undefined
-    const targets = (targetsOf[workload.id] ?? []).map((condition): Target => {
-      switch (condition.against) {
-        case "bestJs":
-          return {
-            text: `>= ${condition.min.toFixed(1)}x best JS peer`,
-            met: pgfxVsBestJs === undefined ? undefined : pgfxVsBestJs >= condition.min,
-          }
-        case "driver": {
-          const other = valueOf(condition.driver)
-          const label = drivers.find((d) => d.id === condition.driver)?.label ?? condition.driver
-          return {
-            text: `>= ${condition.min.toFixed(1)}x ${label}`,
-            met:
-              pgfx === undefined || other === undefined ? undefined : advantage(workload, pgfx, other) >= condition.min,
-          }
-        }
-        case "absolute":
-          return {
-            text: `< ${condition.max} ${workload.unit}`,
-            met: pgfx === undefined ? undefined : pgfx < condition.max,
-          }
-      }
+    const cellOf = (id: string) => cells.find((c) => c.driver === id)
+    const labelOf = (id: string) => drivers.find((d) => d.id === id)?.label ?? id
+    const js = cells.filter((c) => drivers.find((d) => d.id === c.driver)?.kind === "js")
+    const bestJs = bestOf(js, (c) => c.median, workload.better === "higher")
+    const bestJsCpu = bestOf(js, cpuOf, false)
+    const shapes = (["effect", "promise"] as const).map((shape): ShapeSummary => {
+      const cell = pgfxOfShape[shape].map(cellOf).find((c) => c?.median !== undefined)
+      const value = cell?.median
+      const vsBestJs =
+        value !== undefined && bestJs !== undefined ? advantage(workload, value, bestJs.value) : undefined
+      const cpuUsPerOp = cell === undefined ? undefined : cpuOf(cell)
+      const cpuVsBestJs = cpuAdvantage(cpuUsPerOp, bestJsCpu)
+      const targets = (targetsOf[workload.id] ?? []).map((condition) =>
+        judge(condition, workload, value, vsBestJs, cpuVsBestJs, (id) => cellOf(id)?.median, labelOf),
+      )
+      return { shape, driver: cell?.driver, label: cell?.label, value, vsBestJs, cpuUsPerOp, cpuVsBestJs, targets }
     })
-    return {
-      workload,
-      cells,
-      bestJs: best === undefined ? undefined : { driver: best.driver, label: best.label, value: best.median },
-      pgfxVsBestJs,
-      targets,
-      mismatches: mismatchesOf(mine),
-    }
+    return { workload, cells, bestJs, bestJsCpu, shapes, mismatches: mismatchesOf(mine) }
   })
 
 /** A number in the workload's unit, compact (34.1k, 1.05M, 76 us, 12.3 MiB). */
@@ -203,49 +261,63 @@ const statusLabel: Readonly<Record<RunResult["status"], string>> = {
 }
 
 const ratio = (r: number | undefined) => (r === undefined ? "-" : `${r.toFixed(2)}x`)
+const cpuText = (us: number | undefined) => (us === undefined ? "-" : us.toFixed(1))
 
 const pad = (s: string, n: number) => (s.length >= n ? s : s + " ".repeat(n - s.length))
 const padLeft = (s: string, n: number) => (s.length >= n ? s : " ".repeat(n - s.length) + s)
 
-const targetText = (targets: ReadonlyArray<Target>) =>
-  targets.length === 0
-    ? "no target"
-    : targets.map((t) => `${t.text}: ${t.met === undefined ? "not measurable" : t.met ? "met" : "MISSED"}`).join("; ")
+const verdict = (met: boolean | undefined, missed: string) =>
+  met === undefined ? "not measurable" : met ? "met" : missed
 
-const extraText = (extra: Readonly<Record<string, number | string>>) =>
+/** The advantage of a cell over the best JS peer (undefined without numbers). */
+const vsBest = (s: WorkloadSummary, c: Cell) =>
+  c.median === undefined || s.bestJs === undefined ? undefined : advantage(s.workload, c.median, s.bestJs.value)
+
+const hasCpu = (s: WorkloadSummary) => s.cells.some((c) => cpuOf(c) !== undefined)
+
+const notesOf = (extra: Readonly<Record<string, number | string>>) =>
   Object.entries(extra)
-    .filter(([key]) => key === "p99Us" || key === "rowsPerSec" || key === "cpuUsPerOp" || key === "loop")
+    .filter(([key]) => key === "p99Us" || key === "rowsPerSec" || key === "loop" || key === "asyncpg")
     .map(([key, v]) =>
       typeof v === "number"
-        ? `${key}=${key === "rowsPerSec" ? formatValue("rows/s", v) : v.toFixed(key === "cpuUsPerOp" && v < 100 ? 1 : 0)}`
+        ? `${key}=${key === "rowsPerSec" ? formatValue("rows/s", v) : v.toFixed(0)}`
         : `${key}=${v}`,
     )
     .join(" ")
 
-/** The text report: one block per workload, then the summary line per workload. */
+const shapeName: Readonly<Record<CallShape, string>> = { effect: "Effect loop", promise: "runPromise per call" }
+
+/** The text report: one block per workload (every driver, its ratio to the best JS peer), then pgfx per shape. */
 export const renderText = (summaries: ReadonlyArray<WorkloadSummary>): string => {
   const lines: Array<string> = []
   for (const s of summaries) {
     const w = s.workload
+    const cpu = hasCpu(s)
     lines.push("", `${w.id}  ${w.title}  [${w.unit}, ${w.better} is better]`)
     lines.push(
-      `  ${pad("driver", 18)}${padLeft("median", 12)}  ${pad("min..max", 22)}${pad("runs", 6)}${padLeft("pgfx adv.", 10)}  notes`,
+      `  ${pad("driver", 28)}${padLeft("median", 12)}  ${pad("min..max", 22)}${pad("runs", 6)}${padLeft("vs best JS", 11)}${cpu ? padLeft("CPU us/q", 10) : ""}  notes`,
     )
-    const pgfx = s.cells.find((c) => c.driver === "pgfx")?.median
     for (const c of s.cells) {
       if (c.median === undefined) {
-        lines.push(`  ${pad(c.label, 18)}${padLeft(statusLabel[c.status], 12)}  ${c.reason ?? ""}`)
+        lines.push(`  ${pad(c.label, 28)}${padLeft(statusLabel[c.status], 12)}  ${c.reason ?? ""}`)
         continue
       }
       const spread = `${formatValue(w.unit, c.min ?? 0)}..${formatValue(w.unit, c.max ?? 0)}`
-      const adv = pgfx === undefined ? undefined : advantage(w, pgfx, c.median)
       const failures = c.okRuns < c.runs ? ` ${c.runs - c.okRuns} FAILED: ${c.reason ?? ""}` : ""
       lines.push(
-        `  ${pad(c.label, 18)}${padLeft(formatValue(w.unit, c.median), 12)}  ${pad(spread, 22)}${pad(`${c.okRuns}/${c.runs}`, 6)}${padLeft(ratio(adv), 10)}  ${extraText(c.extra)}${failures}`,
+        `  ${pad(c.label, 28)}${padLeft(formatValue(w.unit, c.median), 12)}  ${pad(spread, 22)}${pad(`${c.okRuns}/${c.runs}`, 6)}${padLeft(ratio(vsBest(s, c)), 11)}${cpu ? padLeft(cpuText(cpuOf(c)), 10) : ""}  ${notesOf(c.extra)}${failures}`,
       )
     }
     const best = s.bestJs === undefined ? "no JS peer" : `${s.bestJs.label} ${formatValue(w.unit, s.bestJs.value)}`
-    lines.push(`  -> pgfx vs best JS peer (${best}): ${ratio(s.pgfxVsBestJs)}; ${targetText(s.targets)}`)
+    lines.push(`  -> best JS peer: ${best}`)
+    for (const shape of s.shapes) {
+      const targets = shape.targets.map((t) => `${t.text}: ${verdict(t.met, "MISSED")}`).join("; ")
+      lines.push(
+        `  -> pgfx, ${shapeName[shape.shape]} (${shape.label ?? "no number"}): ${ratio(shape.vsBestJs)}` +
+          (shape.cpuVsBestJs === undefined ? "" : `, CPU ${ratio(shape.cpuVsBestJs)}`) +
+          (targets === "" ? "" : `; ${targets}`),
+      )
+    }
     for (const m of s.mismatches) lines.push(`  !! CHECK MISMATCH (drivers did different work) ${m}`)
   }
   return lines.join("\n")
@@ -262,26 +334,132 @@ const mdCell = (unit: string, c: Cell): string => {
         : "error"
 }
 
-/** One Markdown table: workloads as rows, drivers as columns, then ratios and targets; reasons below. */
-export const renderMarkdown = (
-  summaries: ReadonlyArray<WorkloadSummary>,
-  drivers: ReadonlyArray<DriverInfo>,
-): string => {
-  const header = ["workload", "unit", ...drivers.map((d) => d.label), "pgfx vs best JS", "targets (issue 10)"]
-  const rows = summaries.map((s) => [
-    `${s.workload.id} ${s.workload.title}`,
-    s.workload.unit,
-    ...drivers.map((d) => {
-      const cell = s.cells.find((c) => c.driver === d.id)
-      return cell === undefined ? "" : mdCell(s.workload.unit, cell)
-    }),
-    s.pgfxVsBestJs === undefined ? "-" : `${ratio(s.pgfxVsBestJs)} (${s.bestJs?.label ?? ""})`,
-    s.targets.length === 0
-      ? "-"
-      : s.targets.map((t) => `${t.text}: ${t.met === undefined ? "-" : t.met ? "met" : "**missed**"}`).join("; "),
-  ])
-  const out = [`| ${header.join(" | ")} |`, `| ${header.map(() => "---").join(" | ")} |`]
-  for (const row of rows) out.push(`| ${row.join(" | ")} |`)
+/** A Markdown table; `align` has one letter per column, `l` or `r`. */
+const table = (
+  header: ReadonlyArray<string>,
+  align: string,
+  rows: ReadonlyArray<ReadonlyArray<string>>,
+): Array<string> => [
+  `| ${header.join(" | ")} |`,
+  `| ${header.map((_, i) => (align[i] === "r" ? "--:" : "---")).join(" | ")} |`,
+  ...rows.map((row) => `| ${row.join(" | ")} |`),
+]
+
+/** The targets table: per workload, pgfx in each shape against the best JS peer, asyncpg and C. */
+const targetsTable = (summaries: ReadonlyArray<WorkloadSummary>): Array<string> => {
+  const rows: Array<Array<string>> = []
+  const fallbacks = new Set<string>()
+  const pgfxValue = (s: WorkloadSummary, shape: ShapeSummary, unit: string, value: number | undefined) => {
+    if (value === undefined) return "-"
+    if (shape.driver !== pgfxOfShape[shape.shape][0]) fallbacks.add(`${s.workload.id}: ${shape.label}`)
+    return formatValue(unit, value) + (shape.driver !== pgfxOfShape[shape.shape][0] ? "*" : "")
+  }
+  const met = (targets: ReadonlyArray<Target>) =>
+    targets.length === 0 ? "-" : targets.map((t) => verdict(t.met, "**missed**")).join("; ")
+  for (const s of summaries) {
+    const w = s.workload
+    const [effect, promise] = s.shapes
+    const other = (id: string) => {
+      const cell = s.cells.find((c) => c.driver === id)
+      return cell?.median === undefined ? "-" : formatValue(w.unit, cell.median)
+    }
+    const plain = (shape: ShapeSummary) => shape.targets.filter((t) => !t.text.startsWith("client CPU"))
+    rows.push([
+      `${w.id} ${w.title} (${w.unit}${w.better === "lower" ? ", lower is better" : ""})`,
+      pgfxValue(s, effect, w.unit, effect.value),
+      pgfxValue(s, promise, w.unit, promise.value),
+      s.bestJs === undefined ? "-" : `${s.bestJs.label} ${formatValue(w.unit, s.bestJs.value)}`,
+      `**${ratio(effect.vsBestJs)}**`,
+      `**${ratio(promise.vsBestJs)}**`,
+      other("asyncpg"),
+      other("libpq"),
+      plain(effect)
+        .map((t) => t.text)
+        .join("; ") || "-",
+      met(plain(effect)),
+      met(plain(promise)),
+    ])
+    const cpuTargets = (shape: ShapeSummary) => shape.targets.filter((t) => t.text.startsWith("client CPU"))
+    if (cpuTargets(effect).length > 0) {
+      const cpuOfDriver = (id: string) => {
+        const cell = s.cells.find((c) => c.driver === id)
+        return cell === undefined ? "-" : cpuText(cpuOf(cell))
+      }
+      rows.push([
+        `client CPU per ${w.id} query (us, lower is better)`,
+        cpuText(effect.cpuUsPerOp),
+        cpuText(promise.cpuUsPerOp),
+        s.bestJsCpu === undefined ? "-" : `${s.bestJsCpu.label} ${cpuText(s.bestJsCpu.value)}`,
+        `**${ratio(effect.cpuVsBestJs)}**`,
+        `**${ratio(promise.cpuVsBestJs)}**`,
+        cpuOfDriver("asyncpg"),
+        cpuOfDriver("libpq"),
+        cpuTargets(effect)
+          .map((t) => t.text)
+          .join("; "),
+        met(cpuTargets(effect)),
+        met(cpuTargets(promise)),
+      ])
+    }
+  }
+  const header = [
+    "workload",
+    "pgfx, Effect loop",
+    "pgfx, runPromise per call",
+    "best JS peer",
+    "Effect ÷ best JS",
+    "promise ÷ best JS",
+    "asyncpg",
+    "C reference",
+    "target",
+    "Effect",
+    "promise",
+  ]
+  const out = table(header, "lrrlrrrrlll", rows)
+  if (fallbacks.size > 0) {
+    out.push("", `\\* no \`PgClient\` number, so the \`PgConnection\` row: ${[...fallbacks].join(", ")}.`)
+  }
+  return out
+}
+
+/** One table per workload: every driver's median, spread, ratio to the best JS peer (and CPU per query). */
+const workloadTables = (summaries: ReadonlyArray<WorkloadSummary>): Array<string> => {
+  const out: Array<string> = []
+  for (const s of summaries) {
+    const w = s.workload
+    const cpu = hasCpu(s)
+    const header = [
+      "driver",
+      `median (${w.unit})`,
+      "min..max",
+      "÷ best JS",
+      ...(cpu ? ["client CPU (us/query)"] : []),
+      "notes",
+    ]
+    const rows = s.cells.map((c) => [
+      c.label,
+      mdCell(w.unit, c),
+      c.median === undefined ? "-" : `${formatValue(w.unit, c.min ?? 0)}..${formatValue(w.unit, c.max ?? 0)}`,
+      c.driver === s.bestJs?.driver ? "1.00x (best JS)" : ratio(vsBest(s, c)),
+      ...(cpu ? [cpuText(cpuOf(c))] : []),
+      notesOf(c.extra) || "",
+    ])
+    out.push(
+      "",
+      `### ${w.id}: ${w.title} (${w.better} is better)`,
+      "",
+      ...table(header, cpu ? "lrrrrl" : "lrrrl", rows),
+    )
+  }
+  return out
+}
+
+/**
+ * The Markdown report: the targets table (pgfx in both call shapes against the best JS peer), then
+ * one table per workload with every driver; reasons and check mismatches below.
+ */
+export const renderMarkdown = (summaries: ReadonlyArray<WorkloadSummary>): string => {
+  const out = ["## Targets", "", ...targetsTable(summaries), "", "## Every driver", ...workloadTables(summaries)]
   const reasons = new Map<string, Set<string>>()
   for (const s of summaries) {
     for (const c of s.cells) {
@@ -294,7 +472,7 @@ export const renderMarkdown = (
     }
   }
   if (reasons.size > 0) {
-    out.push("")
+    out.push("", "Not run:", "")
     for (const [reason, ids] of reasons) out.push(`- ${[...ids].join(", ")} — ${reason}`)
   }
   const mismatches = summaries.flatMap((s) => s.mismatches.map((m) => `- **check mismatch** ${s.workload.id}: ${m}`))

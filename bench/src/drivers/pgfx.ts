@@ -6,23 +6,33 @@
  * - `pgfx`: one `PgConnection` per connection, callers spread over them (caller i uses
  *   connection i mod n; W1p: all callers on one connection, which pipelines them);
  * - `pgfx-pool` (`--pool`): the shortcuts of one `PgClient` whose pool has `connections`
- *   connections, so every query is a checkout and a release, as in an application (W1p: a pool
- *   of one, so the ten callers take turns: a checkout is exclusive, nothing is pipelined).
+ *   connections, so every query is a checkout and a release, as in an application. It has no W1p:
+ *   a checkout is exclusive, so a pool of one cannot pipeline (the `pgfx` rows show W1p).
+ *
+ * Both call shapes (../calls.ts): Effect loops, or (`--promise`) the sessions built once into a
+ * `ManagedRuntime` and one `runtime.runPromise(...)` per query. W4's COPY runs the same in both.
  */
 import * as PgClient from "@pgfx/client/PgClient"
 import * as PgConnection from "@pgfx/client/PgConnection"
 import * as PgCopy from "@pgfx/client/PgCopy"
 import type { CursorOptions } from "@pgfx/client/PgCursor"
 import type { PgRecord } from "@pgfx/client/PgRecord"
-import { Effect, Option, type Scope, Stream } from "effect"
+import { Context, Effect, Layer, ManagedRuntime, Option, type Scope, Stream } from "effect"
 import { performance } from "node:perf_hooks"
+import {
+  type Call,
+  concurrentCalls,
+  oneCall,
+  promiseShape,
+  type RunPromise,
+  serialCalls,
+  withoutServices,
+} from "../calls.ts"
 import {
   type Driver,
   ingestCheckSql,
   ingestResult,
   ingestRows,
-  latencyResult,
-  openWindow,
   pickId,
   RssProbe,
   runChild,
@@ -30,7 +40,7 @@ import {
   streamResult,
   Tally,
 } from "../child.ts"
-import { type ConnInfo, type OkResult, type RunRequest, unsupported } from "../protocol.ts"
+import { type ConnInfo, type OkResult, type RunRequest, type Spec, unsupported } from "../protocol.ts"
 
 const pooled = process.argv.includes("--pool")
 
@@ -73,78 +83,84 @@ const openSessions = (
         (opened) => Array.from({ length: count }, (_, i) => opened[i % opened.length]),
       )
 
-const run = <A>(effect: Effect.Effect<A, unknown, Scope.Scope>): Promise<A> =>
+/** Runs a scoped program (one run of a workload) to its result. */
+const scoped = <A>(effect: Effect.Effect<A, unknown, Scope.Scope>): Promise<A> =>
   Effect.runPromise(Effect.scoped(effect) as Effect.Effect<A>)
 
-/** Duration-based: every caller loops `call` until the window closes; returns calls per second. */
-const callersFor = (
-  sessions: ReadonlyArray<Session>,
-  warmupMs: number,
-  durationMs: number,
-  call: (session: Session, caller: number, iteration: number) => Effect.Effect<void, unknown>,
-): Effect.Effect<number, unknown> =>
-  Effect.gen(function* () {
-    const { window, done } = openWindow(warmupMs, durationMs)
-    yield* Effect.forEach(
-      sessions,
-      (session, caller) =>
-        Effect.gen(function* () {
-          for (let i = 0; !window.stop; i++) {
-            yield* call(session, caller, i)
-            if (window.measuring) window.count++
-          }
-        }),
-      { concurrency: "unbounded", discard: true },
-    )
-    return yield* Effect.promise(() => done)
-  })
+/** The promise shape's services: the sessions, built once as an application builds its layer. */
+class Sessions extends Context.Service<Sessions, ReadonlyArray<Session>>()("bench/Sessions") {}
 
-const pointQueries = (req: RunRequest): Promise<OkResult> =>
-  run(
-    Effect.gen(function* () {
-      const { spec } = req
-      const sessions = yield* openSessions(req.conn, spec.connections, spec.callers)
-      const rate = yield* callersFor(sessions, spec.warmupMs, spec.durationMs, (session, caller, i) => {
-        const id = pickId(caller, i, spec.idRange)
-        return Effect.map(session.fetch(spec.sql, [id]), (rows) => {
-          if (rows.length !== 1 || rows[0].id !== id) throw new Error(`W1: wrong row for id ${id}`)
-        })
+/**
+ * `count` sessions on `connections` connections and, in the promise shape, how to run one call:
+ * there the sessions are built into a `ManagedRuntime` (left open: the child process exits after
+ * the run) and every call is one `runtime.runPromise`.
+ */
+const sessionsFor = (
+  conn: ConnInfo,
+  connections: number,
+  count: number,
+): Effect.Effect<{ sessions: ReadonlyArray<Session>; run: RunPromise | undefined }, unknown, Scope.Scope> =>
+  promiseShape
+    ? Effect.promise(async () => {
+        const runtime = ManagedRuntime.make(Layer.effect(Sessions, openSessions(conn, connections, count)))
+        const sessions = Context.get(await runtime.context(), Sessions)
+        return { sessions, run: (effect) => runtime.runPromise(effect) }
       })
-      return { status: "ok", value: rate, check: {} } satisfies OkResult
-    }),
+    : Effect.map(openSessions(conn, connections, count), (sessions) => ({ sessions, run: undefined }))
+
+/** W1, W1p, W2: `spec.callers` callers on `spec.connections` connections; calls per second. */
+const callers = <A>(conn: ConnInfo, spec: Spec, call: Call<Session, A>): Promise<number> =>
+  scoped(
+    Effect.flatMap(sessionsFor(conn, spec.connections, spec.callers), ({ sessions, run }) =>
+      concurrentCalls(sessions, spec.warmupMs, spec.durationMs, call, run),
+    ),
   )
+
+const pointQueries = async (req: RunRequest): Promise<OkResult> => {
+  const { spec } = req
+  const value = await callers(req.conn, spec, {
+    query: (session, caller, i) => session.fetch(spec.sql, [pickId(caller, i, spec.idRange)]),
+    check: (rows, caller, i) => {
+      const id = pickId(caller, i, spec.idRange)
+      if (rows.length !== 1 || rows[0].id !== id) throw new Error(`W1: wrong row for id ${id}`)
+    },
+  })
+  return { status: "ok", value, check: {} }
+}
 
 const driver: Driver = {
   W1: pointQueries,
-  W1p: pointQueries,
-  W2: (req) =>
-    run(
-      Effect.gen(function* () {
-        const { spec } = req
-        const sessions = yield* openSessions(req.catalogConn, spec.connections, spec.callers)
-        const tally = new Tally(selectColumns(spec.sql))
-        let rows = 0
-        const rate = yield* callersFor(sessions, spec.warmupMs, spec.durationMs, (session) =>
-          Effect.map(session.fetch(spec.sql), (result) => {
-            tally.all(result)
-            rows = result.length
-          }),
-        )
-        return { status: "ok", value: rate, check: { rows } } satisfies OkResult
-      }),
-    ),
+  W1p: pooled
+    ? unsupported("a PgClient checkout is exclusive: no pipelining on one connection (the pgfx rows show W1p)")
+    : pointQueries,
+  W2: async (req) => {
+    const { spec } = req
+    const tally = new Tally(selectColumns(spec.sql))
+    let rows = 0
+    const value = await callers(req.catalogConn, spec, {
+      query: (session) => session.fetch(spec.sql),
+      check: (result) => {
+        tally.all(result)
+        rows = result.length
+      },
+    })
+    return { status: "ok", value, check: { rows } }
+  },
   W3: (req) =>
-    run(
+    scoped(
       Effect.gen(function* () {
         const { spec } = req
-        const [session] = yield* openSessions(req.conn, 1, 1)
+        const {
+          sessions: [session],
+          run,
+        } = yield* sessionsFor(req.conn, 1, 1)
         const columns = selectColumns(spec.sql)
-        new Tally(columns).all(yield* session.fetch(spec.warmupSql))
+        new Tally(columns).all(yield* oneCall(session.fetch(spec.warmupSql), run))
         let tally = new Tally(columns)
         const t0 = performance.now()
         for (let r = 0; r < spec.repeats; r++) {
           tally = new Tally(columns)
-          tally.all(yield* session.fetch(spec.sql))
+          tally.all(yield* oneCall(session.fetch(spec.sql), run))
         }
         const seconds = (performance.now() - t0) / 1000
         return {
@@ -155,7 +171,7 @@ const driver: Driver = {
       }),
     ),
   W4: (req) =>
-    run(
+    scoped(
       Effect.gen(function* () {
         const { spec } = req
         const conn = yield* PgConnection.make(options(req.conn))
@@ -176,31 +192,38 @@ const driver: Driver = {
       }),
     ),
   W5: (req) =>
-    run(
-      Effect.gen(function* () {
-        const { spec } = req
-        const [session] = yield* openSessions(req.conn, 1, 1)
-        for (let i = 0; i < spec.warmupCount; i++) Option.getOrThrow(yield* session.fetchVal(spec.sql, [i]))
-        const samples = new Float64Array(spec.count)
-        for (let i = 0; i < spec.count; i++) {
-          const t0 = performance.now()
-          const value = Option.getOrThrow(yield* session.fetchVal(spec.sql, [i]))
-          samples[i] = (performance.now() - t0) * 1000
-          if (value !== i) throw new Error(`W5: got ${String(value)} for ${i}`)
-        }
-        return latencyResult(samples)
-      }),
+    scoped(
+      Effect.flatMap(sessionsFor(req.conn, 1, 1), ({ sessions: [session], run }) =>
+        serialCalls(
+          session,
+          req.spec.warmupCount,
+          req.spec.count,
+          {
+            query: (session, _, i) => session.fetchVal(req.spec.sql, [i]),
+            check: (value, _, i) => {
+              if (Option.getOrThrow(value) !== i) throw new Error(`W5: got ${String(value)} for ${i}`)
+            },
+          },
+          run,
+        ),
+      ),
     ),
   W6: (req) =>
-    run(
+    scoped(
       Effect.gen(function* () {
         const { spec } = req
-        const [session] = yield* openSessions(req.conn, 1, 1)
+        const {
+          sessions: [session],
+          run,
+        } = yield* sessionsFor(req.conn, 1, 1)
         const columns = selectColumns(spec.sql)
         // The Stream's rows arrive in arrays of up to `prefetch`: tally them array by array.
         const stream = (sql: string, tally: Tally) =>
-          Stream.runForEachArray(session.cursor(sql, [], { prefetch: spec.fetchSize }), (rows) =>
-            Effect.sync(() => tally.all(rows)),
+          oneCall(
+            Stream.runForEachArray(session.cursor(sql, [], { prefetch: spec.fetchSize }), (rows) =>
+              Effect.sync(() => tally.all(rows)),
+            ),
+            run,
           )
         yield* stream(spec.warmupSql, new Tally(columns))
         const tally = new Tally(columns)
@@ -215,7 +238,7 @@ const driver: Driver = {
   W7: pooled
     ? unsupported("connection set-up is the same PgConnection.connect with or without the pool (see pgfx)")
     : (req) =>
-        run(
+        scoped(
           Effect.gen(function* () {
             const { spec } = req
             const once = Effect.scoped(
@@ -223,25 +246,28 @@ const driver: Driver = {
                 Effect.map(conn.fetchVal(spec.sql), Option.getOrThrow),
               ),
             )
-            for (let i = 0; i < spec.warmupCount; i++) yield* once
+            for (let i = 0; i < spec.warmupCount; i++) yield* oneCall(once, withoutServices)
             const t0 = performance.now()
-            for (let i = 0; i < spec.count; i++) yield* once
+            for (let i = 0; i < spec.count; i++) yield* oneCall(once, withoutServices)
             const seconds = (performance.now() - t0) / 1000
             return { status: "ok", value: spec.count / seconds, check: { connects: spec.count } } satisfies OkResult
           }),
         ),
   W8: (req) =>
-    run(
+    scoped(
       Effect.gen(function* () {
         // As the peers: every parameter set in one transaction (BEGIN; the batch; COMMIT). The
         // batch is one pipelined round trip (Bind/Execute per set, one Sync).
         const { spec } = req
-        const [session] = yield* openSessions(req.conn, 1, 1)
+        const {
+          sessions: [session],
+          run,
+        } = yield* sessionsFor(req.conn, 1, 1)
         const many = (count: number) =>
           Effect.gen(function* () {
             const rows = ingestRows(count)
             const t0 = performance.now()
-            yield* session.transaction(session.executeMany(spec.sql, rows))
+            yield* oneCall(session.transaction(session.executeMany(spec.sql, rows)), run)
             return (performance.now() - t0) / 1000
           })
         yield* session.execute(`TRUNCATE ${spec.table}`)

@@ -1,8 +1,8 @@
 /**
- * postgres.js (`postgres` 3.x) with its defaults (prepared statements, its own pool of `max`
- * connections, concurrent queries on one connection pipelined). SQL text comes from the spec, so
- * queries go through `sql.unsafe(text, params, { prepare: true })`, which is what the tagged
- * template does by default.
+ * postgres.js (`postgres` 4.x) with its defaults (prepared statements, its own pool of `max`
+ * connections, concurrent queries on one connection pipelined, parameters typed by the server:
+ * `infer: false`). SQL text comes from the spec, so queries go through
+ * `sql.unsafe(text, params, { prepare: true })`, which is what the tagged template does by default.
  */
 import type * as Postgres from "postgres"
 import { Readable } from "node:stream"
