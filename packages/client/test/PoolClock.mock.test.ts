@@ -12,6 +12,13 @@ import { failureOf } from "../../../test/support/failure.ts"
 import { eventually } from "../../../test/support/pool.ts"
 import { acceptingServer, hold, poolOn } from "./support/MockServer.ts"
 
+/**
+ * The scripted server answers simple queries only, not the default reset's first, extended-protocol
+ * part (packages/client/test/Reset.mock.test.ts scripts that): these tests are about time, so the
+ * pool only rolls back (and sends nothing to a session left idle).
+ */
+const noReset = { sessionReset: "transactionOnly" } as const
+
 /** Until an acquire waits in the pool's queue (polled on the real clock: the test clock stands still). */
 const queued = (pool: PgPool.PgPool) =>
   TestClock.withLive(eventually("an acquire waits", () => pool.stats.waiting === 1))
@@ -20,7 +27,7 @@ describe("the pool on Effect's clock", () => {
   it.effect("maxInactiveLifetime closes idle connections when the test clock says they are old", () =>
     Effect.gen(function* () {
       const mock = yield* acceptingServer
-      const pool = yield* poolOn(mock, { min: 2, max: 2, maxInactiveLifetime: "1 minute" })
+      const pool = yield* poolOn(mock, { min: 2, max: 2, maxInactiveLifetime: "1 minute", ...noReset })
       expect(pool.stats).toMatchObject({ size: 2, idle: 2 })
 
       yield* TestClock.adjust("30 seconds")
@@ -48,7 +55,7 @@ describe("the pool on Effect's clock", () => {
   it.effect("a checked-out connection is never closed for inactivity, however far the clock moves", () =>
     Effect.gen(function* () {
       const mock = yield* acceptingServer
-      const pool = yield* poolOn(mock, { min: 1, max: 1, maxInactiveLifetime: "1 second" })
+      const pool = yield* poolOn(mock, { min: 1, max: 1, maxInactiveLifetime: "1 second", ...noReset })
       const busy = yield* hold(pool)
       yield* TestClock.adjust("1 hour")
       expect(pool.stats).toMatchObject({ size: 1, inUse: 1 })
@@ -63,7 +70,7 @@ describe("the pool on Effect's clock", () => {
   it.effect("maxInactiveLifetime 0 keeps idle connections for good", () =>
     Effect.gen(function* () {
       const mock = yield* acceptingServer
-      const pool = yield* poolOn(mock, { min: 1, max: 1, maxInactiveLifetime: 0 })
+      const pool = yield* poolOn(mock, { min: 1, max: 1, maxInactiveLifetime: 0, ...noReset })
       yield* TestClock.adjust("1 day")
       const conn = yield* hold(pool)
       expect(conn.pid).toBe(1000)
@@ -75,7 +82,7 @@ describe("the pool on Effect's clock", () => {
     Effect.gen(function* () {
       const mock = yield* acceptingServer
       const waitTime = PgMetrics.connectionWaitTimeFor("clocked")
-      const pool = yield* poolOn(mock, { min: 1, max: 1, name: "clocked", acquireTimeout: "5 seconds" })
+      const pool = yield* poolOn(mock, { min: 1, max: 1, name: "clocked", acquireTimeout: "5 seconds", ...noReset })
       const busy = yield* hold(pool)
 
       // A waiter is served after 3 s of test time: the metric records 3 s.
