@@ -36,23 +36,18 @@
 import { Duration, Effect, Sink, Stream } from "effect"
 import * as fs from "node:fs"
 import * as Frontend from "@pgfx/protocol/Frontend"
-import { Connection } from "./internal/connection/Connection.ts"
+import type { ConnectionCore } from "./internal/connection/Core.ts"
+import { connectionBehind } from "./internal/connection/Internals.ts"
 import { copyIn, type CopyOutput, produceChunks, type Progress } from "./internal/copy/CopyIn.ts"
 import { copyOutStream } from "./internal/copy/CopyOut.ts"
 import { describeColumns, produceRecords, type Records } from "./internal/copy/CopyRecords.ts"
 import { copyInSql, copyOutSql, quoteIdent, tableTarget } from "./internal/copy/CopySql.ts"
 import { type Description, PrepareHandler } from "./internal/wire/Handlers.ts"
-import { unguard, usable } from "./internal/pool/Lease.ts"
+import { usable } from "./internal/pool/Lease.ts"
 import * as Route from "./internal/pool/Route.ts"
 import type { PgClientShape } from "./PgClient.ts"
 import type { PgConnection } from "./PgConnection.ts"
-import {
-  PgCopyFileError,
-  type PgCopyRecordError,
-  PgInterfaceError,
-  type PgQueryError,
-  PgTimeoutError,
-} from "./PgError.ts"
+import { PgCopyFileError, type PgCopyRecordError, PgInterfaceError, type PgQueryError } from "./PgError.ts"
 import type { PgPool, PgPoolError } from "./PgPool.ts"
 import { type CopyOptions } from "./internal/Options.ts"
 export type { CopyOptions } from "./internal/Options.ts"
@@ -104,10 +99,10 @@ export type PgCopyError = PgQueryError | PgPoolError | PgCopyFileError
 // ---------------------------------------------------------------------------------------------
 // Targets
 
-const resolve = (conn: PgConnection): Effect.Effect<Connection, PgInterfaceError> =>
+const resolve = (conn: PgConnection): Effect.Effect<ConnectionCore, PgInterfaceError> =>
   Effect.flatMap(usable(conn, "copy"), () => {
-    const target = unguard(conn)
-    return target instanceof Connection
+    const target = connectionBehind(conn)
+    return target !== undefined
       ? Effect.succeed(target)
       : Effect.fail(new PgInterfaceError({ message: "COPY needs a pgfx connection, pool or client" }))
   })
@@ -115,47 +110,23 @@ const resolve = (conn: PgConnection): Effect.Effect<Connection, PgInterfaceError
 /** Runs `f` where the copy runs (internal/pool/Route.ts: one checkout for a pool or client). */
 const onConnection = <A, E, R>(
   target: CopyTarget,
-  f: (conn: Connection) => Effect.Effect<A, E, R>,
+  f: (conn: ConnectionCore) => Effect.Effect<A, E, R>,
 ): Effect.Effect<A, E | PgQueryError | PgPoolError, R> =>
   Route.withConnection(target, (c) => Effect.flatMap(resolve(c), f))
 
 /** A stream where the copy runs (a pool or client checks one out for the stream's life). */
 const streamOnConnection = <A>(
   target: CopyTarget,
-  f: (conn: Connection) => Stream.Stream<A, PgQueryError>,
+  f: (conn: ConnectionCore) => Stream.Stream<A, PgQueryError>,
 ): Stream.Stream<A, PgQueryError | PgPoolError> => Route.stream(target, (c) => Stream.unwrap(Effect.map(resolve(c), f)))
 
 /** Counts the copy as a running operation of `conn` and applies the timeout. */
 const operation = <A, E, R>(
-  conn: Connection,
+  conn: ConnectionCore,
   timeout: Duration.Input | undefined,
   effect: Effect.Effect<A, E, R>,
 ): Effect.Effect<A, E | PgQueryError, R> =>
-  Effect.suspend((): Effect.Effect<A, E | PgQueryError, R> => {
-    if (conn.closing || conn.session.closed) return Effect.fail(conn.closedError())
-    const limit = timeout ?? conn.config.commandTimeoutMs
-    const timed =
-      limit === undefined
-        ? effect
-        : Effect.timeoutOrElse(effect, {
-            duration: limit,
-            orElse: () =>
-              Effect.fail(
-                new PgTimeoutError({
-                  message: "the COPY timed out and was aborted",
-                  timeoutMs: Duration.toMillis(Duration.fromInputUnsafe(limit)),
-                }),
-              ),
-          })
-    conn.active++
-    return Effect.ensuring(
-      timed,
-      Effect.sync(() => {
-        conn.active--
-        conn.onOperationEnd?.()
-      }),
-    )
-  })
+  conn.withTimeout(effect, timeout === undefined ? undefined : { timeout }, "the COPY timed out and was aborted")
 
 /** Runs `f` synchronously, turning a thrown PgInterfaceError (bad options) into a failure. */
 const build = <A>(f: () => A): Effect.Effect<A, PgInterfaceError> =>
@@ -188,7 +159,7 @@ const tableOutSql = (table: string, o: StreamFromTableOptions): string =>
 
 /** Inlines `args` into `query` as typed literals (COPY takes no parameters; asyncpg does the same). */
 const inlineArgs = (
-  conn: Connection,
+  conn: ConnectionCore,
   query: string,
   args: ReadonlyArray<unknown>,
 ): Effect.Effect<string, PgQueryError> => {

@@ -40,9 +40,8 @@
  */
 import { Effect, type Scope, Stream } from "effect"
 import { cacheSource } from "./internal/query/Execute.ts"
-import type { Connection } from "./internal/connection/Connection.ts"
+import { usableCore } from "./internal/connection/Internals.ts"
 import * as internal from "./internal/query/Cursor.ts"
-import { usable } from "./internal/pool/Lease.ts"
 import type { PgConnection, QueryOptions } from "./PgConnection.ts"
 import type { PgQueryError } from "./PgError.ts"
 import type { PgRecord } from "./PgRecord.ts"
@@ -62,9 +61,7 @@ export const cursor = (
   args: ReadonlyArray<unknown> = [],
   options?: CursorOptions,
 ): Stream.Stream<PgRecord, PgQueryError> =>
-  Stream.unwrap(
-    Effect.map(usable(conn as Connection, "cursor"), (c) => internal.stream(c, cacheSource(c, sql), args, options)),
-  )
+  Stream.unwrap(Effect.map(usableCore(conn, "cursor"), (c) => internal.stream(c, cacheSource(c, sql), args, options)))
 
 /**
  * An explicit cursor over `sql`, bound now (errors surface here) and closed when the Scope
@@ -77,4 +74,4 @@ export const open = (
   args: ReadonlyArray<unknown> = [],
   options?: QueryOptions,
 ): Effect.Effect<PgCursor, PgQueryError, Scope.Scope> =>
-  Effect.flatMap(usable(conn as Connection, "openCursor"), (c) => internal.open(c, cacheSource(c, sql), args, options))
+  Effect.flatMap(usableCore(conn, "openCursor"), (c) => internal.open(c, cacheSource(c, sql), args, options))

@@ -53,8 +53,9 @@ import {
   Semaphore,
   Stream,
 } from "effect"
-import type { ConnectionEvents } from "./internal/connection/ConnectionEvents.ts"
+import type { ConnectionCore } from "./internal/connection/Core.ts"
 import { invalidChannel } from "./internal/connection/ConnectionEvents.ts"
+import { coreOf } from "./internal/connection/Internals.ts"
 import { invalidBufferOptions, Subscriber } from "./internal/connection/Subscriber.ts"
 import * as PgConfig from "./PgConfig.ts"
 import * as PgConnection from "./PgConnection.ts"
@@ -161,7 +162,7 @@ interface ChannelState {
 
 type Reason = PgConnectionError | PgProtocolError
 
-type LiveConnection = ConnectionEvents & PgConnection.PgConnection
+type LiveConnection = ConnectionCore
 
 class Listener implements PgListenerShape {
   /** May hold a password: `Redacted`, so no inspection shows it. */
@@ -211,7 +212,7 @@ class Listener implements PgListenerShape {
   private readonly fanout: NotificationCallback = (connection, processId, channel, payload) => {
     const state = this.state.get(channel)
     if (state === undefined) return
-    const gate = (connection as unknown as ConnectionEvents).readGate
+    const gate = coreOf(connection).readGate
     const item: PgNotification = { _tag: "PgNotification", channel, payload, processId }
     for (const member of state.members) member.subscriber.offer(item, gate)
   }
@@ -231,7 +232,7 @@ class Listener implements PgListenerShape {
     { readonly conn: LiveConnection; readonly closed: Deferred.Deferred<Reason> },
     PgListenerError
   > = Effect.gen({ self: this }, function* () {
-    const conn = (yield* PgConnection.connect(Redacted.value(this.options))) as LiveConnection
+    const conn = coreOf(yield* PgConnection.connect(Redacted.value(this.options)))
     const closed = Deferred.makeUnsafe<Reason>()
     yield* conn.addTerminationListener((_, reason) => this.onDrop(conn, reason, closed))
     yield* this.lock

@@ -43,8 +43,8 @@
  * @since 0.1.0
  */
 import { Cause, Context, Duration, Effect, Exit, Redacted, Scope, Clock } from "effect"
-import { Connection } from "./internal/connection/Connection.ts"
-import { leaseOf, unguard, usable } from "./internal/pool/Lease.ts"
+import { connectionBehind } from "./internal/connection/Internals.ts"
+import { leaseOf, usable } from "./internal/pool/Lease.ts"
 import { causeOf, type Member, PoolCore, type PoolSettings, type Restore } from "./internal/pool/Pool.ts"
 import * as FastQuery from "./internal/query/FastQuery.ts"
 import * as Reset from "./internal/pool/Reset.ts"
@@ -202,8 +202,8 @@ export const resetSql: string = Reset.undone.join(";\n")
  */
 export const fullReset = (conn: PgConnection.PgConnection): Effect.Effect<void, PgQueryError> =>
   Effect.flatMap(usable(conn, "reset"), () => {
-    const target = unguard(conn)
-    if (!(target instanceof Connection)) {
+    const target = connectionBehind(conn)
+    if (target === undefined) {
       return Effect.fail(new PgInterfaceError({ message: "fullReset needs a connection made by PgConnection.connect" }))
     }
     const request = Reset.fullReset(target)

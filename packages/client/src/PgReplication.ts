@@ -56,7 +56,7 @@ import {
   PgServerError,
 } from "./PgError.ts"
 import { quoteIdentifier } from "./PgSql.ts"
-import { Connection } from "./internal/connection/Connection.ts"
+import { coreOf } from "./internal/connection/Internals.ts"
 import { ChangeDecoder, unchanged as unchangedValue } from "./internal/replication/ReplicationDecoder.ts"
 import { command, openReplicationSession, quoteLiteral } from "./internal/replication/ReplicationSession.ts"
 import {
@@ -248,10 +248,8 @@ export const stream = (options: StreamOptions): Stream.Stream<Change, PgReplicat
   Stream.unwrap(
     Effect.gen(function* () {
       const config = yield* resolveConfig(options.connection)
-      const companion = yield* PgConnection.make(options.connection)
-      if (!(companion instanceof Connection)) {
-        return yield* new PgInterfaceError({ message: "PgReplication needs a connection made by PgConnection.make" })
-      }
+      // The handle as it is: the scope keeps it (a debug-mode view is watched for leaks).
+      const companion = coreOf(yield* PgConnection.make(options.connection))
       const progress = new Progress()
       const bufferBytes = options.bufferSize ?? 8 << 20
       // A batch waits up to 1 ms for this much (never more than what pauses the socket).

@@ -27,8 +27,7 @@
  * @since 0.1.0
  */
 import { Effect, type Scope } from "effect"
-import type { Connection } from "./internal/connection/Connection.ts"
-import { usable } from "./internal/pool/Lease.ts"
+import { usableCore } from "./internal/connection/Internals.ts"
 import { PreparedStatement } from "./internal/query/Prepared.ts"
 import type { PgConnection, QueryOptions } from "./PgConnection.ts"
 import type { PgQueryError } from "./PgError.ts"
@@ -48,4 +47,4 @@ export const prepare = (
   sql: string,
   options?: QueryOptions,
 ): Effect.Effect<PgStatement, PgQueryError, Scope.Scope> =>
-  Effect.flatMap(usable(conn as Connection, "prepare"), (c) => PreparedStatement.make(c, sql, options))
+  Effect.flatMap(usableCore(conn, "prepare"), (c) => PreparedStatement.make(c, sql, options))

@@ -41,7 +41,7 @@
  * @since 0.1.0
  */
 import { Effect, Option, type Scope } from "effect"
-import type { Connection } from "./internal/connection/Connection.ts"
+import { coreOf } from "./internal/connection/Internals.ts"
 import * as internal from "./internal/query/Transaction.ts"
 import type { PgConnection } from "./PgConnection.ts"
 import type { PgQueryError, PgTransactionError } from "./PgError.ts"
@@ -51,8 +51,6 @@ import { PgTransaction, type Transaction, type TransactionLevel } from "./intern
 export type { Isolation, TransactionOptions } from "./internal/Options.ts"
 export type { Transaction, TransactionLevel, TransactionState } from "./internal/Handles.ts"
 export { PgTransaction } from "./internal/Handles.ts"
-
-const internalOf = (conn: PgConnection): Connection => conn as Connection
 
 /**
  * Runs `effect` in a transaction on `conn` (a savepoint when the fiber is already in a
@@ -101,7 +99,7 @@ export const transaction: {
 ): never => {
   // The connection comes first in both forms, so `dual` (which puts the data first) does not fit.
   const run = (effect: Effect.Effect<A, E, R>, opts: TransactionOptions | undefined) =>
-    internal.transaction(internalOf(conn), effect, opts)
+    internal.transaction(coreOf(conn), effect, opts)
   return (
     Effect.isEffect(effectOrOptions)
       ? run(effectOrOptions, options)
@@ -129,7 +127,7 @@ export const transaction: {
 export const scoped = (
   conn: PgConnection,
   options?: TransactionOptions,
-): Effect.Effect<TransactionLevel, PgQueryError, Scope.Scope> => internal.scoped(internalOf(conn), options)
+): Effect.Effect<TransactionLevel, PgQueryError, Scope.Scope> => internal.scoped(coreOf(conn), options)
 
 /**
  * A manual transaction on `conn`, not started yet (asyncpg's `connection.transaction()` used
@@ -147,7 +145,7 @@ export const scoped = (
  * @since 0.1.0
  */
 export const make = (conn: PgConnection, options: TransactionOptions = {}): Effect.Effect<Transaction> =>
-  Effect.sync(() => new internal.ManualTransaction(internalOf(conn), options))
+  Effect.sync(() => new internal.ManualTransaction(coreOf(conn), options))
 
 /**
  * The innermost active transaction level of the current fiber, on any connection.

@@ -6,7 +6,7 @@
  * @internal
  */
 import * as Frontend from "@pgfx/protocol/Frontend"
-import { MalformedString, Writer } from "@pgfx/protocol/Writer"
+import { Writer } from "@pgfx/protocol/Writer"
 import type { CodecRegistry } from "@pgfx/types/CodecRegistry"
 import type { TypeCodecOptions } from "@pgfx/types/SchemaCodec"
 import { Duration, Effect, type Fiber, type Scope, type Stream } from "effect"
@@ -26,6 +26,8 @@ import * as ServerVersion from "../../ServerVersion.ts"
 import type { CancelTls } from "../wire/Cancel.ts"
 import { ConnectionEvents } from "./ConnectionEvents.ts"
 import type { ConnectionCore } from "./Core.ts"
+import { Exchange } from "./Exchange.ts"
+import { CoreMarker } from "./Internals.ts"
 import { runMany } from "../query/Batch.ts"
 import * as Cursor from "../query/Cursor.ts"
 import { cacheSource, executeCached } from "../query/Execute.ts"
@@ -33,8 +35,8 @@ import * as FastQuery from "../query/FastQuery.ts"
 import { Gate, type Level } from "../wire/Gate.ts"
 import { type Completion, ExecuteHandler, type ExecuteResult, SimpleQueryHandler } from "../wire/Handlers.ts"
 import { observe } from "../observe/Instrument.ts"
-import { type CancelContext, interruptRequest, RequestState } from "../wire/Interrupt.ts"
-import { lost, roleOf, startStatus } from "../wire/Outcome.ts"
+import type { CancelContext } from "../wire/Interrupt.ts"
+import { lost, roleOf } from "../wire/Outcome.ts"
 import { type Handler, type Session, unsent } from "../wire/Session.ts"
 import { writeBindExecute } from "../wire/Statement.ts"
 import { closeGracefully, terminateNow } from "../wire/Close.ts"
@@ -53,6 +55,9 @@ const connectionStreams: ReadonlySet<string> = new Set(["cursor", "listen", "not
 export class Connection extends ConnectionEvents implements ConnectionCore {
   get [StreamMembers](): ReadonlySet<string> {
     return connectionStreams
+  }
+  get [CoreMarker](): true {
+    return true
   }
   readonly session: Session
   readonly config: ResolvedConfig
@@ -166,101 +171,9 @@ export class Connection extends ConnectionEvents implements ConnectionCore {
     make: (c: Completion<A>) => Handler,
     level?: Level,
   ): Effect.Effect<A, PgQueryError> {
-    return Effect.callback<A, PgQueryError>((resume) => this.exchange(build, make, level, undefined, resume))
-  }
-
-  /**
-   * Admits (internal/wire/Gate.ts: transactions are exclusive; without pipelining one request at a
-   * time), writes and awaits one request. Without a transaction on the connection this needs
-   * nothing from the fiber; otherwise (`fiber` undefined) it starts again with the fiber, whose
-   * Context says which transaction the request belongs to.
-   */
-  private exchange<A>(
-    build: (w: Writer) => void,
-    make: (c: Completion<A>) => Handler,
-    level: Level | undefined,
-    fiber: Fiber.Fiber<unknown, unknown> | undefined,
-    resume: (effect: Effect.Effect<A, PgQueryError>) => void,
-  ): Effect.Effect<void> | undefined {
-    const gate = this.gate
-    if (fiber === undefined && (gate.owner !== undefined || !gate.hasRoom)) {
-      resume(
-        Effect.withFiber((f) =>
-          Effect.callback<A, PgQueryError>((resume2) => this.exchange(build, make, level, f, resume2)),
-        ),
-      )
-      return undefined
-    }
-    let handler: Handler | undefined
-    const state = new RequestState()
-    // Admitted and not yet settled; a request withdrawn before it was written never completes,
-    // so its interruption returns the admission.
-    let admitted = false
-    const settleGate = () => {
-      if (!admitted) return
-      admitted = false
-      gate.settled()
-    }
-    const send = () => {
-      if (this.session.closed) {
-        resume(Effect.fail(this.closedError()))
-        return
-      }
-      const w = this.writer.reset()
-      let bytes: Uint8Array
-      try {
-        build(w)
-        // A Buffer copy (small ones come from Node's pooled slab, no ArrayBuffer per request),
-        // which the socket takes as is.
-        bytes = Buffer.from(w.finish())
-      } catch (e) {
-        // Parameters are checked by their encoder; a lone surrogate in the SQL text is caught here.
-        resume(
-          Effect.fail(
-            e instanceof MalformedString
-              ? new PgInterfaceError({ message: `cannot send the SQL text: ${e.message}` })
-              : (e as PgQueryError),
-          ),
-        )
-        return
-      }
-      gate.inFlight++
-      admitted = true
-      // What losing the connection under this request would mean (internal/wire/Outcome.ts).
-      const owner = gate.owner
-      const status = startStatus(this.session)
-      handler = make({
-        succeed: (a) => {
-          state.settle()
-          settleGate()
-          resume(Effect.succeed(a))
-        },
-        fail: (e) => {
-          state.settle()
-          settleGate()
-          resume(Effect.fail(lost(e, roleOf(handler!, owner), status)))
-        },
-      })
-      this.session.send(handler, bytes)
-    }
-    const waiter =
-      fiber === undefined
-        ? (send(), undefined)
-        : gate.enter(
-            () => this.session.closed || (gate.hasRoom && gate.owner === gate.levelOf(fiber, this, level)),
-            send,
-          )
-    return Effect.callback<void>((done) => {
-      if (handler === undefined) {
-        // Still waiting for admission: nothing was written.
-        gate.remove(waiter)
-        return done(Effect.void)
-      }
-      interruptRequest(this.cancelContext, handler, state, () => {
-        settleGate()
-        done(Effect.void)
-      })
-    })
+    return Effect.callback<A, PgQueryError>((resume) =>
+      new GeneralRequest(this, build, make, level, resume).admit(undefined),
+    )
   }
 
   /** The failure of a request refused because the connection is closed (it was never sent). */
@@ -269,10 +182,11 @@ export class Connection extends ConnectionEvents implements ConnectionCore {
     return unsent(error instanceof PgConnectionError ? error : undefined) as PgConnectionError
   }
 
-  withTimeout<A>(
-    effect: Effect.Effect<A, PgQueryError>,
+  withTimeout<A, E = PgQueryError, R = never>(
+    effect: Effect.Effect<A, E, R>,
     options: QueryOptions | undefined,
-  ): Effect.Effect<A, PgQueryError> {
+    timedOut = "the query timed out and was cancelled",
+  ): Effect.Effect<A, E | PgQueryError, R> {
     const timeout = options?.timeout ?? this.config.commandTimeoutMs
     const timed =
       timeout === undefined
@@ -282,7 +196,7 @@ export class Connection extends ConnectionEvents implements ConnectionCore {
             orElse: () =>
               Effect.fail(
                 new PgTimeoutError({
-                  message: "the query timed out and was cancelled",
+                  message: timedOut,
                   timeoutMs: Duration.toMillis(Duration.fromInputUnsafe(timeout)),
                 }),
               ),
@@ -290,19 +204,26 @@ export class Connection extends ConnectionEvents implements ConnectionCore {
     return this.operation(timed)
   }
 
-  /** Counts `effect` as a running operation (a graceful close waits for it); refused while closing. */
-  operation<A>(effect: Effect.Effect<A, PgQueryError>): Effect.Effect<A, PgQueryError> {
-    return Effect.suspend(() => {
+  operation<A, E = PgQueryError, R = never>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | PgQueryError, R> {
+    return Effect.suspend((): Effect.Effect<A, E | PgQueryError, R> => {
       if (this.closing || this.session.closed) return Effect.fail(this.closedError())
-      this.active++
-      return Effect.onExit(effect, this.endOperation)
+      this.beginOperation()
+      return Effect.onExit(effect, this.operationEnded)
     })
   }
 
-  /** Ends one {@link operation} (one closure per connection, not one Effect per query). */
-  private readonly endOperation = (): Effect.Effect<void> => {
+  beginOperation(): void {
+    this.active++
+  }
+
+  endOperation(): void {
     this.active--
     this.onOperationEnd?.()
+  }
+
+  /** Ends one {@link operation} (one closure per connection, not one Effect per query). */
+  private readonly operationEnded = (): Effect.Effect<void> => {
+    this.endOperation()
     return Effect.void
   }
 
@@ -460,3 +381,92 @@ const pickResult = (result: ExecuteResult): PgResult => ({
   rows: result.rows,
   columns: result.info.columns,
 })
+
+/**
+ * One request of the general path ({@link Connection.request}): admitted by the gate
+ * (internal/wire/Gate.ts: transactions are exclusive; without pipelining one request at a time),
+ * then written, awaited and settled as every request is (./Exchange.ts).
+ */
+class GeneralRequest<A> extends Exchange implements Completion<A> {
+  private readonly make: (c: Completion<A>) => Handler
+  private readonly writeRequest: (w: Writer) => void
+  private readonly level: Level | undefined
+  private readonly resume: (effect: Effect.Effect<A, PgQueryError>) => void
+  /** The level owning the connection when the request was written (internal/wire/Outcome.ts). */
+  private owner: Level | undefined = undefined
+
+  constructor(
+    conn: ConnectionCore,
+    build: (w: Writer) => void,
+    make: (c: Completion<A>) => Handler,
+    level: Level | undefined,
+    resume: (effect: Effect.Effect<A, PgQueryError>) => void,
+  ) {
+    super(conn)
+    this.writeRequest = build
+    this.make = make
+    this.level = level
+    this.resume = resume
+  }
+
+  /**
+   * Admits and writes the request, returning its interruption. Without a transaction on the
+   * connection this needs nothing from the fiber; otherwise (`fiber` undefined) it starts again
+   * with the fiber, whose Context says which transaction the request belongs to.
+   */
+  admit(fiber: Fiber.Fiber<unknown, unknown> | undefined): Effect.Effect<void> | undefined {
+    const conn = this.conn
+    const gate = conn.gate
+    if (fiber === undefined && (gate.owner !== undefined || !gate.hasRoom)) {
+      this.resume(
+        Effect.withFiber((f) =>
+          Effect.callback<A, PgQueryError>((resume) =>
+            new GeneralRequest(conn, this.writeRequest, this.make, this.level, resume).admit(f),
+          ),
+        ),
+      )
+      return undefined
+    }
+    const waiter =
+      fiber === undefined
+        ? (this.send(), undefined)
+        : gate.enter(
+            () => conn.session.closed || (gate.hasRoom && gate.owner === gate.levelOf(fiber, conn, this.level)),
+            () => this.send(),
+          )
+    return Effect.callback<void>((done) => {
+      const handler = this.handler
+      if (handler === undefined) {
+        // Still waiting for admission: nothing was written.
+        gate.remove(waiter)
+        return done(Effect.void)
+      }
+      this.interruptWritten(handler, () => done(Effect.void))
+    })
+  }
+
+  private send(): void {
+    if (this.conn.session.closed) return this.resume(Effect.fail(this.conn.closedError()))
+    const failure = this.write()
+    if (failure !== undefined) this.resume(Effect.fail(failure))
+  }
+
+  protected build(w: Writer): void {
+    this.writeRequest(w)
+  }
+
+  protected makeHandler(): Handler {
+    this.owner = this.conn.gate.owner
+    return this.make(this)
+  }
+
+  succeed(value: A): void {
+    this.settle()
+    this.resume(Effect.succeed(value))
+  }
+
+  fail(error: PgQueryError): void {
+    this.settle()
+    this.resume(Effect.fail(lost(error, roleOf(this.handler!, this.owner), this.status)))
+  }
+}

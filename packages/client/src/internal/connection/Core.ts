@@ -46,13 +46,26 @@ export interface ConnectionCore extends Omit<ConnectionEvents, keyof PgConnectio
   ): Effect.Effect<A, PgQueryError>
   /** The error an operation on the closed connection fails with. */
   closedError(): PgConnectionError
-  /** `effect` as one operation, bounded by `options.timeout` (default: the `commandTimeout`). */
-  withTimeout<A>(
-    effect: Effect.Effect<A, PgQueryError>,
+  /**
+   * `effect` as one {@link operation}, bounded by `options.timeout` (default: the
+   * `commandTimeout`); past it, the effect is interrupted and the call fails with a
+   * `PgTimeoutError` saying `timedOut` (default: the query was cancelled).
+   */
+  withTimeout<A, E = PgQueryError, R = never>(
+    effect: Effect.Effect<A, E, R>,
     options: QueryOptions | undefined,
-  ): Effect.Effect<A, PgQueryError>
-  /** Counts `effect` as a running operation (a graceful close waits for it); refused while closing. */
-  operation<A>(effect: Effect.Effect<A, PgQueryError>): Effect.Effect<A, PgQueryError>
+    timedOut?: string,
+  ): Effect.Effect<A, E | PgQueryError, R>
+  /**
+   * Counts `effect` as a running operation (a graceful close waits for it); refused while closing.
+   * The one operation count: the fast path, which cannot afford an Effect per query, counts with
+   * {@link beginOperation} and {@link endOperation} directly.
+   */
+  operation<A, E = PgQueryError, R = never>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | PgQueryError, R>
+  /** Counts one operation as started (the caller has checked that the connection is not closing). */
+  beginOperation(): void
+  /** Ends one operation started with {@link beginOperation} (wakes a graceful close waiting for it). */
+  endOperation(): void
   /** One cached-statement execution with at most `maxRows` rows (0: all). */
   run(sql: string, args: ReadonlyArray<unknown>, maxRows: number): Effect.Effect<ExecuteResult, PgQueryError>
 }

@@ -40,7 +40,8 @@ import {
   PgTimeoutError,
 } from "../../PgError.ts"
 import * as PgMetrics from "../../PgMetrics.ts"
-import { Connection } from "../connection/Connection.ts"
+import type { ConnectionCore } from "../connection/Core.ts"
+import { connectionBehind } from "../connection/Internals.ts"
 import {
   type Attempts,
   isConnectError,
@@ -51,7 +52,7 @@ import {
 } from "./ConnectRetry.ts"
 import type { Level } from "../wire/Gate.ts"
 import { unwatchLeak, watchLeak } from "../observe/Debug.ts"
-import { guard, Lease, unguard } from "./Lease.ts"
+import { guard, Lease } from "./Lease.ts"
 import { type ResetScope, sendReset } from "./Reset.ts"
 import type { Session } from "../wire/Session.ts"
 import { isTracing, withSpan } from "../observe/Tracing.ts"
@@ -75,7 +76,7 @@ export interface PoolSettings {
 
 /** One pooled connection. */
 export class Member {
-  readonly conn: Connection
+  readonly conn: ConnectionCore
   readonly session: Session
   readonly generation: number
   state: "idle" | "busy" | "closed" = "busy"
@@ -84,7 +85,7 @@ export class Member {
   noticeMark = 0
   notificationMark = 0
 
-  constructor(conn: Connection, generation: number) {
+  constructor(conn: ConnectionCore, generation: number) {
     this.conn = conn
     this.session = conn.session
     this.generation = generation
@@ -299,7 +300,7 @@ export class PoolCore {
     failed: Attempts | undefined,
     retry = true,
   ): Effect.Effect<Member, PgPoolError> {
-    const box: { conn: Connection | undefined } = { conn: undefined }
+    const box: { conn: ConnectionCore | undefined } = { conn: undefined }
     const generation = this.generation
     return Effect.flatMap(
       Effect.exit(restore(this.withinDeadline(this.establish(Redacted.value(this.connectOptions), box), deadline))),
@@ -347,17 +348,17 @@ export class PoolCore {
   /** Connect with the factory and run `init`; the connection lands in `box` once it is ready. */
   private establish(
     options: PgConnectionOptions,
-    box: { conn: Connection | undefined },
+    box: { conn: ConnectionCore | undefined },
   ): Effect.Effect<void, PgPoolError> {
     const { init, connect, hookError } = this.settings
     return Effect.uninterruptibleMask((restore) =>
       Effect.flatMap(restore(connect(options)), (handle): Effect.Effect<void, PgPoolError> => {
         // the pool owns the connection: it keeps the object behind a debug mode view
         unwatchLeak(handle)
-        const conn = unguard(handle)
-        if (!(conn instanceof Connection)) {
+        const conn = connectionBehind(handle)
+        if (conn === undefined) {
           return Effect.andThen(
-            conn.close(),
+            handle.close(),
             Effect.fail(
               new PgInterfaceError({
                 message: "the pool's connect function must return a connection made by PgConnection.connect",
@@ -814,7 +815,7 @@ export class PoolCore {
  * keep owning the connection's gate, so the reset and every later checkout would wait for it:
  * its levels end here (the reset rolls the server's transaction back).
  */
-const abandonLevels = (conn: Connection): void => {
+const abandonLevels = (conn: ConnectionCore): void => {
   const gate = conn.gate
   if (gate.owner === undefined) return
   for (let level: Level | undefined = gate.owner; level !== undefined; level = level.parent) {

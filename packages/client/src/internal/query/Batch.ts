@@ -18,14 +18,7 @@ import { executeCached } from "./Execute.ts"
 import { type Completion, firstError } from "../wire/Handlers.ts"
 import { ExtendedReplies } from "../wire/Replies.ts"
 import type { Handler, SessionError } from "../wire/Session.ts"
-import {
-  decodeRowInto,
-  parsesInBatch,
-  redescribe,
-  sameResultShape,
-  type StatementInfo,
-  writeBindExecute,
-} from "../wire/Statement.ts"
+import { decodeRowInto, describedBy, parsesInBatch, type StatementInfo, writeBindExecute } from "../wire/Statement.ts"
 
 /** Writes Bind + Execute for every argument set (Parse once for the unnamed statement), then Sync. */
 export const writeBatch = (w: Writer, info: StatementInfo, argsList: ReadonlyArray<ReadonlyArray<unknown>>): void => {
@@ -101,10 +94,10 @@ export class BatchHandler implements Handler {
         return false
       case Backend.Type.RowDescription:
       case Backend.Type.NoData: {
-        const msg = type === Backend.Type.NoData ? undefined : Backend.decode(type, buf, view, start, end)
-        const fields = msg?._tag === "RowDescription" ? msg.fields : []
-        if (!sameResultShape(this.info, fields)) {
-          this.info = redescribe(this.info, fields, this.registry)
+        // Never undefined: the batch always has a registry to re-describe with.
+        const described = describedBy(this.info, type, buf, view, start, end, this.registry)!
+        if (described !== this.info) {
+          this.info = described
           this.onStale()
         }
         return false

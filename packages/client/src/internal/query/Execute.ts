@@ -161,7 +161,7 @@ export const executeWith = <A>(
         (c) =>
           make(
             {
-              succeed: c.succeed,
+              succeed: (a) => c.succeed(a),
               fail: (e) => {
                 // The status of this request's own ReadyForQuery (read before anything else runs).
                 status = conn.session.transactionStatus

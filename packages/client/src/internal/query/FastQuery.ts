@@ -10,24 +10,27 @@
  * metrics, the stale-statement recovery, and for a pool the checkout and the release. Anything
  * else takes the general path (`Connection.run` under `observe` and `withTimeout`), which
  * behaves the same; a stale statement found by a fast call is retried through the general path.
+ * The bookkeeping is the general path's own, called synchronously: a fast call is an `Exchange`
+ * (internal/connection/Exchange.ts) like every request, and counts as an operation with the
+ * connection's `beginOperation`/`endOperation`.
  *
  * Measured with bench/hotpath.ts (client CPU per query, see docs/benchmarks.md).
  *
  * @internal
  */
-import type * as Backend from "@pgfx/protocol/Backend"
 import * as Frontend from "@pgfx/protocol/Frontend"
+import type { Writer } from "@pgfx/protocol/Writer"
 import { type Context, Effect, type Fiber, Option } from "effect"
 import type { QueryOptions } from "../Options.ts"
 import { PgInterfaceError, type PgPoolError, type PgQueryError, PgSchemaError } from "../../PgError.ts"
 import * as PgMetrics from "../../PgMetrics.ts"
 import type { PgRecord } from "../../PgRecord.ts"
 import type { ConnectionCore } from "../connection/Core.ts"
+import { Exchange } from "../connection/Exchange.ts"
 import { afterFailure, cacheSource } from "./Execute.ts"
 import { type Completion, ExecuteHandler, type ExecuteResult } from "../wire/Handlers.ts"
 import { recordMetrics } from "../observe/Instrument.ts"
-import { interruptRequest, RequestState } from "../wire/Interrupt.ts"
-import { lost, startStatus } from "../wire/Outcome.ts"
+import { lost } from "../wire/Outcome.ts"
 import { type StatementInfo, writeBindExecute } from "../wire/Statement.ts"
 import { isTracing } from "../observe/Tracing.ts"
 
@@ -75,17 +78,16 @@ export const metricsContext = (fiber: Fiber.Fiber<unknown, unknown>): Context.Co
   fiber.getRef(PgMetrics.Enabled) ? fiber.context : undefined
 
 /** One fast call in flight: the request's completion and its interruption. */
-export class FastCall<A, E = never, P extends PickError = PgInterfaceError> implements Completion<ExecuteResult> {
-  private readonly state = new RequestState()
-  private handler: ExecuteHandler | undefined = undefined
+export class FastCall<A, E = never, P extends PickError = PgInterfaceError>
+  extends Exchange
+  implements Completion<ExecuteResult>
+{
   /** The call has ended: `done` was called, or the interruption finished it. */
   private ended = false
-  private gateSettled = true
   private startedAt = 0
-  /** The transaction status the request started in, when known (internal/wire/Outcome.ts). */
-  private status: Backend.TransactionStatus | undefined = undefined
+  private args: ReadonlyArray<unknown> = []
+  private maxRows = 0
 
-  readonly conn: ConnectionCore
   readonly info: StatementInfo
   readonly pick: Pick<A, P>
   /** Where metrics are recorded; undefined when they are off. */
@@ -103,7 +105,7 @@ export class FastCall<A, E = never, P extends PickError = PgInterfaceError> impl
     retry: () => Effect.Effect<A, E | PgQueryError | P>,
     done: (result: Effect.Effect<A, E | PgQueryError | P>) => void,
   ) {
-    this.conn = conn
+    super(conn)
     this.info = info
     this.pick = pick
     this.metrics = metrics
@@ -114,27 +116,25 @@ export class FastCall<A, E = never, P extends PickError = PgInterfaceError> impl
   /** Builds and writes the request (or ends the call at once if `args` cannot be encoded). */
   send(args: ReadonlyArray<unknown>, maxRows: number): void {
     const conn = this.conn
-    conn.active++
+    conn.beginOperation()
     if (this.metrics !== undefined) {
       this.startedAt = performance.now()
       PgMetrics.pipelineDepth.updateUnsafe(conn.session.pending + 1, this.metrics)
     }
-    let bytes: Uint8Array
-    try {
-      const w = conn.writer.reset()
-      writeBindExecute(w, this.info, args, maxRows)
-      Frontend.sync(w)
-      // A Buffer copy from Node's pooled slab, which the socket takes as is.
-      bytes = Buffer.from(w.finish())
-    } catch (e) {
-      return this.end(Effect.fail(e as PgQueryError), e as PgQueryError)
-    }
-    conn.gate.inFlight++
-    this.gateSettled = false
-    this.status = startStatus(conn.session)
-    const info = this.info
-    this.handler = new ExecuteHandler(this, info, conn.cache.registry, () => conn.cache.forget(info.sql, info, true))
-    conn.session.send(this.handler, bytes)
+    this.args = args
+    this.maxRows = maxRows
+    const failure = this.write()
+    if (failure !== undefined) this.end(Effect.fail(failure), failure)
+  }
+
+  protected build(w: Writer): void {
+    writeBindExecute(w, this.info, this.args, this.maxRows)
+    Frontend.sync(w)
+  }
+
+  protected makeHandler(): ExecuteHandler {
+    const { conn, info } = this
+    return new ExecuteHandler(this, info, conn.cache.registry, () => conn.cache.forget(info.sql, info, true))
   }
 
   get hasEnded(): boolean {
@@ -154,20 +154,17 @@ export class FastCall<A, E = never, P extends PickError = PgInterfaceError> impl
   interrupt(onEnded: (byInterruption: boolean) => void): void {
     const handler = this.handler
     if (this.ended || handler === undefined) return onEnded(false)
-    interruptRequest(this.conn.cancelContext, handler, this.state, () => {
-      // A withdrawn request (never written) never completes: its admission is returned here.
-      this.settleGate()
+    this.interruptWritten(handler, () => {
       if (this.ended) return onEnded(false)
       this.ended = true
-      this.endOperation()
+      this.conn.endOperation()
       if (this.metrics !== undefined) recordMetrics(this.metrics, undefined, performance.now() - this.startedAt)
       onEnded(true)
     })
   }
 
   succeed(result: ExecuteResult): void {
-    this.state.settle()
-    this.settleGate()
+    this.settle()
     let value: A
     try {
       value = this.pick(result)
@@ -181,8 +178,7 @@ export class FastCall<A, E = never, P extends PickError = PgInterfaceError> impl
   fail(error: PgQueryError): void {
     // The status of this request's own ReadyForQuery (read before anything else runs).
     const status = this.conn.session.transactionStatus
-    this.state.settle()
-    this.settleGate()
+    this.settle()
     const { conn, info } = this
     const next = afterFailure(conn, cacheSource(conn, info.sql), info, error, status, false, false)
     // A stale statement the server did not run: prepare again and re-send (general path).
@@ -192,22 +188,11 @@ export class FastCall<A, E = never, P extends PickError = PgInterfaceError> impl
     this.end(Effect.fail(failure), failure)
   }
 
-  private settleGate(): void {
-    if (this.gateSettled) return
-    this.gateSettled = true
-    this.conn.gate.settled()
-  }
-
-  private endOperation(): void {
-    this.conn.active--
-    this.conn.onOperationEnd?.()
-  }
-
   /** Ends the call with `result` (undefined: retry through the general path). */
   private end(result: Effect.Effect<A, PgQueryError | P> | undefined, error: PgQueryError | P | undefined): void {
     if (this.ended) return
     this.ended = true
-    this.endOperation()
+    this.conn.endOperation()
     if (result === undefined) return this.done(this.retry())
     // A pick's failure counts by its tag, as on the general path (where `observe` sees it).
     if (this.metrics !== undefined)

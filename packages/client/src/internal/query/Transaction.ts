@@ -23,6 +23,7 @@ import {
 import type { Isolation, TransactionOptions } from "../Options.ts"
 import { PgTransaction, type Transaction, type TransactionState } from "../Handles.ts"
 import type { ConnectionCore } from "../connection/Core.ts"
+import { coreOf } from "../connection/Internals.ts"
 import { Level } from "../wire/Gate.ts"
 import { SimpleQueryHandler } from "../wire/Handlers.ts"
 import { leaseOf } from "../pool/Lease.ts"
@@ -155,7 +156,7 @@ export const endLevel = (
   nested: "fail" | "rollback",
 ): Effect.Effect<void, PgQueryError | PgTransactionError> =>
   Effect.suspend(() => {
-    const conn = level.connection as ConnectionCore
+    const conn = coreOf(level.connection)
     const gone = released(conn)
     if (gone !== undefined) {
       // The pooled handle was released (the pool's reset rolled the transaction back).

@@ -14,12 +14,15 @@ import { type PgLimitError, type PgQueryError, PgServerError } from "../../PgErr
 import type { PgRecord } from "../../PgRecord.ts"
 import { ExtendedReplies, SimpleReplies, unexpected } from "./Replies.ts"
 import type { Handler, Session, SessionError } from "./Session.ts"
-import { decodeRowInto, redescribe, sameResultShape, type StatementInfo } from "./Statement.ts"
+import { decodeRowInto, describedBy, type StatementInfo } from "./Statement.ts"
 
-/** How a handler reports its outcome. */
+/**
+ * How a handler reports its outcome. Called as methods: a request object (internal/connection/Exchange.ts)
+ * is its own completion, so `succeed` and `fail` are not to be detached from it.
+ */
 export interface Completion<A> {
-  readonly succeed: (value: A) => void
-  readonly fail: (error: PgQueryError) => void
+  succeed(value: A): void
+  fail(error: PgQueryError): void
 }
 
 /**
@@ -215,11 +218,10 @@ export class ExecuteHandler extends ExtendedHandler<ExecuteResult> {
       }
       case Backend.Type.RowDescription:
       case Backend.Type.NoData: {
-        const msg = type === Backend.Type.NoData ? undefined : Backend.decode(type, buf, view, start, end)
-        const fields = msg?._tag === "RowDescription" ? msg.fields : []
-        if (!sameResultShape(this.info, fields)) {
-          if (this.registry === undefined) return unexpected(type, "that does not match the statement's description")
-          this.info = redescribe(this.info, fields, this.registry)
+        const described = describedBy(this.info, type, buf, view, start, end, this.registry)
+        if (described === undefined) return unexpected(type, "that does not match the statement's description")
+        if (described !== this.info) {
+          this.info = described
           this.onStale?.()
         }
         return false

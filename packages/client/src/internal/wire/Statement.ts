@@ -10,6 +10,7 @@ import * as Frontend from "@pgfx/protocol/Frontend"
 import type { Writer } from "@pgfx/protocol/Writer"
 import { type Codec, DecodeError, EncodeError, jsTypeOf, parameterText } from "@pgfx/types/Codec"
 import type { CodecRegistry } from "@pgfx/types/CodecRegistry"
+import { textCodec } from "@pgfx/types/TextCodecs"
 import { PgDecodeError, PgEncodeError } from "../../PgError.ts"
 import { makeRecordShape, type PgColumn, type PgRecord, type RecordShape } from "../../PgRecord.ts"
 
@@ -22,7 +23,8 @@ export interface StatementInfo {
   readonly name: string
   readonly sql: string
   readonly paramOids: ReadonlyArray<number>
-  readonly paramCodecs: ReadonlyArray<Codec | undefined>
+  /** A codec per parameter: a type without one is sent as text (the types package's `textCodec`). */
+  readonly paramCodecs: ReadonlyArray<Codec>
   readonly columns: ReadonlyArray<PgColumn>
   readonly resultFormats: ReadonlyArray<Frontend.FormatCode>
   /** Decodes one DataRow body into a row. Throws PgDecodeError (or ProtocolViolation). */
@@ -60,7 +62,7 @@ export const makeStatementInfo = (
   /** The formats the server actually uses (a portal's description); default: binary where a codec can. */
   formats?: ReadonlyArray<Frontend.FormatCode>,
 ): StatementInfo => {
-  const paramCodecs = paramOids.map((oid) => registry.get(oid))
+  const paramCodecs = paramOids.map((oid) => registry.get(oid) ?? textCodec(oid, `oid ${oid}`))
   const codecs = fields.map((f) => registry.get(f.typeOid))
   const resultFormats: Array<Frontend.FormatCode> =
     formats !== undefined ? [...formats] : codecs.map((c) => (c !== undefined && c.binary ? 1 : 0))
@@ -85,7 +87,7 @@ export const makeStatementInfo = (
 }
 
 /** Whether a portal's description still matches the statement's cached one (names and types). */
-export const sameResultShape = (info: StatementInfo, fields: ReadonlyArray<Backend.FieldDescription>): boolean => {
+const sameResultShape = (info: StatementInfo, fields: ReadonlyArray<Backend.FieldDescription>): boolean => {
   const columns = info.columns
   if (columns.length !== fields.length) return false
   for (let i = 0; i < fields.length; i++) {
@@ -94,13 +96,27 @@ export const sameResultShape = (info: StatementInfo, fields: ReadonlyArray<Backe
   return true
 }
 
-/** The statement re-described from its portal's RowDescription (decoding the formats actually sent). */
-export const redescribe = (
+/**
+ * `info` read against its portal's description (the RowDescription or NoData of type `type` in
+ * `buf`, which a batch with the unnamed statement receives before the rows): `info` itself when
+ * the result has the shape it describes; else `info` re-described from the portal (decoding the
+ * formats actually sent), or undefined when there is no `registry` to re-describe with. A caller
+ * that gets a new description decodes the rows with it and drops the cached entry (DDL since).
+ */
+export const describedBy = (
   info: StatementInfo,
-  fields: ReadonlyArray<Backend.FieldDescription>,
-  registry: CodecRegistry,
-): StatementInfo =>
-  makeStatementInfo(
+  type: number,
+  buf: Uint8Array,
+  view: DataView,
+  start: number,
+  end: number,
+  registry: CodecRegistry | undefined,
+): StatementInfo | undefined => {
+  const msg = type === Backend.Type.NoData ? undefined : Backend.decode(type, buf, view, start, end)
+  const fields = msg?._tag === "RowDescription" ? msg.fields : []
+  if (sameResultShape(info, fields)) return info
+  if (registry === undefined) return undefined
+  return makeStatementInfo(
     info.name,
     info.sql,
     info.paramOids,
@@ -108,6 +124,7 @@ export const redescribe = (
     registry,
     fields.map((f) => (f.format === 1 ? 1 : 0)),
   )
+}
 
 /** One format code for all columns when they agree (shorter Bind). */
 const compactFormats = (formats: ReadonlyArray<Frontend.FormatCode>): ReadonlyArray<Frontend.FormatCode> => {
@@ -389,12 +406,11 @@ const writeBindMessage = (w: Writer, info: StatementInfo, args: ReadonlyArray<un
 }
 
 const encodeParam = (w: Writer, info: StatementInfo, i: number, value: unknown, format: Frontend.FormatCode): void => {
-  const codec = info.paramCodecs[i]
+  const codec = info.paramCodecs[i]!
   const oid = info.paramOids[i]!
   try {
-    if (format === 1) codec!.encodeBinary(value, w)
-    else if (codec !== undefined) w.string(parameterText(codec, value))
-    else w.string(textOfUnknown(value, oid))
+    if (format === 1) codec.encodeBinary(value, w)
+    else w.string(parameterText(codec, value))
   } catch (e) {
     if (e instanceof PgEncodeError) throw e
     throw new PgEncodeError({
@@ -407,24 +423,5 @@ const encodeParam = (w: Writer, info: StatementInfo, i: number, value: unknown, 
       actualType: e instanceof EncodeError ? e.actualType : jsTypeOf(value),
       cause: e,
     })
-  }
-}
-
-/** Text for a parameter whose type has no codec: strings as-is, plain scalars stringified. */
-const textOfUnknown = (value: unknown, oid: number): string => {
-  switch (typeof value) {
-    case "string":
-      return value
-    case "number":
-    case "bigint":
-    case "boolean":
-      return String(value)
-    default:
-      throw new EncodeError({
-        typeName: `oid ${oid}`,
-        expected: "a string (the type has no codec, so the value is sent as text)",
-        actualType: jsTypeOf(value),
-        message: `expected a string for a type with no codec, got ${jsTypeOf(value)}`,
-      })
   }
 }
