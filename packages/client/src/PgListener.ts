@@ -54,9 +54,9 @@ import {
   Stream,
 } from "effect"
 import type { ConnectionCore } from "./internal/connection/Core.ts"
-import { invalidChannel } from "./internal/connection/ConnectionEvents.ts"
+import { invalidSubscription } from "./internal/connection/ConnectionEvents.ts"
 import { coreOf } from "./internal/connection/Internals.ts"
-import { invalidBufferOptions, Subscriber } from "./internal/connection/Subscriber.ts"
+import { Subscriber } from "./internal/connection/Subscriber.ts"
 import * as PgConfig from "./PgConfig.ts"
 import * as PgConnection from "./PgConnection.ts"
 import {
@@ -414,10 +414,8 @@ class Listener implements PgListenerShape {
     options?: BufferOptions,
   ): Effect.Effect<Stream.Stream<ListenEvent, PgListenerError>, PgListenerError, Scope.Scope> {
     return Effect.gen({ self: this }, function* () {
-      const invalid = invalidChannel(channel)
+      const invalid = invalidSubscription(channel, options)
       if (invalid !== undefined) return yield* invalid
-      const badOptions = invalidBufferOptions(options)
-      if (badOptions !== undefined) return yield* new PgInterfaceError({ message: badOptions })
       const member: Member = {
         subscriber: yield* Subscriber.make<ListenEvent, PgListenerError>(options),
         generation: -1,

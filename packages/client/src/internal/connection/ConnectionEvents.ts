@@ -54,6 +54,17 @@ export const invalidChannel = (channel: unknown): PgInterfaceError | undefined =
   return undefined
 }
 
+/** Why a subscription to `channel` with `options` cannot start (a bad channel name or buffer size), if it cannot. */
+export const invalidSubscription = (
+  channel: unknown,
+  options: BufferOptions | undefined,
+): PgInterfaceError | undefined => {
+  const invalid = invalidChannel(channel)
+  if (invalid !== undefined) return invalid
+  const badOptions = invalidBufferOptions(options)
+  return badOptions === undefined ? undefined : new PgInterfaceError({ message: badOptions })
+}
+
 /** Quotes an identifier for LISTEN / UNLISTEN: always double-quoted, so the name is taken as is. */
 export const quoteIdentifier = (name: string): string => `"${name.replaceAll('"', '""')}"`
 
@@ -315,10 +326,8 @@ export abstract class ConnectionEvents implements PgConnectionEvents {
     options?: BufferOptions,
   ): Effect.Effect<Stream.Stream<PgNotification, PgQueryError>, PgQueryError, Scope.Scope> {
     return Effect.gen({ self: this }, function* () {
-      const invalid = invalidChannel(channel)
+      const invalid = invalidSubscription(channel, options)
       if (invalid !== undefined) return yield* invalid
-      const badOptions = invalidBufferOptions(options)
-      if (badOptions !== undefined) return yield* new PgInterfaceError({ message: badOptions })
       const subscriber = yield* Subscriber.make<PgNotification, PgQueryError>(options)
       const leave = Effect.suspend(() => {
         subscriber.end()
