@@ -2,7 +2,7 @@
  * The session core (internal/Session.ts) over a fake socket, without a server: how the server's
  * messages are dispatched (each to the request at the head of the queue, in order, across chunk
  * boundaries; ParameterStatus, notices and notifications to the session and its listeners, never
- * to a request), what it writes (requests sent while a chunk is dispatched go out in one write;
+ * to a request), what it writes (requests sent while a chunk is dispatched, or in one tick, go out in one write;
  * held-back requests wait for the release or are withdrawn), and how it ends (a FATAL outside any
  * request explains the close; an unexpected message or a refused setting poisons it; every queued
  * request fails, typed, saying whether the server may have read it).
@@ -57,6 +57,9 @@ const setup = () => {
 }
 
 const query = (sql: string) => Frontend.build((w) => Frontend.query(w, sql))
+
+/** Resolves after the current tick (its microtasks and `process.nextTick` callbacks) has ended. */
+const endOfTick = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 describe("Session: dispatch", () => {
   it("each request receives the messages of its own cycle, in queue order", () => {
@@ -123,13 +126,39 @@ describe("Session: dispatch", () => {
 })
 
 describe("Session: writes", () => {
-  it("outside dispatch a request is written at once", () => {
+  it("outside dispatch a request is written at the end of the tick, as it is", async () => {
     const { socket, session } = setup()
     session.send(new Recorder(), query("SELECT 1"))
+    expect(socket.writes).toEqual([])
+    await endOfTick()
     expect(socket.writes).toEqual([query("SELECT 1")])
   })
 
-  it("requests sent while a chunk is dispatched go out together in one write when it is done", () => {
+  it("requests sent in one tick, in later microtasks too (promise callers), go out in one write", async () => {
+    const { socket, session } = setup()
+    session.send(new Recorder(), query("SELECT 1"))
+    void Promise.resolve()
+      .then(() => session.send(new Recorder(), query("SELECT 2")))
+      .then(() => Promise.resolve())
+      .then(() => session.send(new Recorder(), query("SELECT 3")))
+    await endOfTick()
+    expect(socket.writes).toHaveLength(1)
+    expect(Buffer.from(socket.writes[0]!)).toEqual(
+      Buffer.concat([query("SELECT 1"), query("SELECT 2"), query("SELECT 3")]),
+    )
+    session.send(new Recorder(), query("SELECT 4"))
+    await endOfTick()
+    expect(socket.writes).toEqual([socket.writes[0], query("SELECT 4")])
+  })
+
+  it("bytes written outside any request go out after the requests queued before them", () => {
+    const { socket, session } = setup()
+    session.send(new Recorder(), query("SELECT 1"))
+    session.write(Frontend.build((w) => Frontend.copyDone(w)))
+    expect(socket.writes).toEqual([query("SELECT 1"), Frontend.build((w) => Frontend.copyDone(w))])
+  })
+
+  it("requests sent while a chunk is dispatched go out together in one write when it is done", async () => {
     const { socket, session, receive } = setup()
     const first = new Recorder(() => {
       session.send(new Recorder(), query("SELECT 2"))
@@ -137,14 +166,16 @@ describe("Session: writes", () => {
       expect(socket.writes).toHaveLength(1)
     })
     session.send(first, query("SELECT 1"))
+    await endOfTick()
     receive(complete("SELECT 1"), ready())
     expect(socket.writes).toHaveLength(2)
     expect(Buffer.from(socket.writes[1]!)).toEqual(Buffer.concat([query("SELECT 2"), query("SELECT 3")]))
   })
 
-  it("held-back requests are queued in order, written on release, and can be withdrawn until then", () => {
+  it("held-back requests are queued in order, written on release, and can be withdrawn until then", async () => {
     const { socket, session } = setup()
     session.send(new Recorder(), query("SELECT 1"))
+    await endOfTick()
     session.hold()
     const second = new Recorder()
     const third = new Recorder()
@@ -155,8 +186,9 @@ describe("Session: writes", () => {
     expect(session.withdraw(second)).toBe(true)
     expect(session.withdraw(second)).toBe(false)
     session.release()
-    expect(socket.writes).toEqual([query("SELECT 1"), query("SELECT 3")])
     expect(session.written).toBe(2)
+    await endOfTick()
+    expect(socket.writes).toEqual([query("SELECT 1"), query("SELECT 3")])
   })
 })
 
@@ -196,10 +228,11 @@ describe("Session: the end", () => {
     expect(a.failure?.message).toContain("DateStyle")
   })
 
-  it("destroy fails every request: written ones may have been read, held ones were not sent", () => {
+  it("destroy fails every request: written ones may have been read, held ones were not sent", async () => {
     const { session } = setup()
     const written = new Recorder()
     session.send(written, query("SELECT 1"))
+    await endOfTick()
     session.hold()
     const held = new Recorder()
     session.send(held, query("SELECT 2"))
@@ -213,11 +246,26 @@ describe("Session: the end", () => {
     expect(session.pending).toBe(0)
   })
 
+  it("a request still in the write queue when the session dies was not sent", async () => {
+    const { socket, session } = setup()
+    const written = new Recorder()
+    session.send(written, query("SELECT 1"))
+    await endOfTick()
+    const queued = new Recorder()
+    session.send(queued, query("SELECT 2"))
+    session.destroy(new PgConnectionError({ reason: "SocketError", message: "boom" }))
+    expect((written.failure as PgConnectionError).sent).not.toBe(false)
+    expect(queued.failure).toMatchObject({ reason: "SocketError", sent: false })
+    await endOfTick()
+    expect(socket.writes).toEqual([query("SELECT 1")])
+  })
+
   it("terminate writes what was queued, then Terminate, and fails the requests still waiting", () => {
     const { socket, session } = setup()
     const a = new Recorder()
     session.send(a, query("SELECT 1"))
     session.terminate()
+    expect(socket.writes).toEqual([query("SELECT 1")])
     expect(socket.ended).toEqual(Frontend.TERMINATE)
     expect(socket.destroyed).toBe(false)
     expect(session.closed).toBe(true)

@@ -201,22 +201,33 @@ export class Session {
   get isDispatching(): boolean {
     return this.dispatching
   }
-  /** Bytes written while dispatching, in order; flushed when the chunk is done. */
+  /** The bytes of requests not written yet, one entry per request, in queue order. */
   private readonly outbox: Array<Uint8Array> = []
   private outboxBytes = 0
+  /** Whether {@link flushAtTickEnd} is scheduled. */
+  private flushScheduled = false
 
   /**
-   * Writes `bytes`, or, while a chunk is being dispatched (callers resumed by their responses
-   * send their next query at once), queues them: everything written during one chunk goes out
-   * in one write system call when the chunk is done. Our own queue rather than `socket.cork()`:
-   * the common case of a single request then takes Node's direct write path, not the buffered
-   * one (which allocates per write).
+   * Queues a request's bytes: everything sent in one tick goes out in one write system call.
+   * While a chunk is being dispatched (callers resumed by their responses send their next query
+   * at once) the queue is written when the chunk is done; otherwise at the end of the tick
+   * (`process.nextTick`, which runs once the microtask queue is drained), which also catches
+   * callers resumed through promises — one `runPromise` per call — who send their next query a
+   * few microtasks after the chunk. A serial round trip waits for nothing: the end of the tick
+   * comes before the event loop polls again. Our own queue rather than `socket.cork()`: a single
+   * request takes Node's direct write path, not the buffered one (which allocates per write).
    */
-  private out(bytes: Uint8Array): boolean {
-    if (!this.dispatching) return this.socket.write(bytes)
+  private out(bytes: Uint8Array): void {
     this.outbox.push(bytes)
     this.outboxBytes += bytes.length
-    return true
+    if (this.dispatching || this.flushScheduled) return
+    this.flushScheduled = true
+    process.nextTick(this.flushAtTickEnd)
+  }
+
+  private readonly flushAtTickEnd = (): void => {
+    this.flushScheduled = false
+    this.flush()
   }
 
   private flush(): void {
@@ -238,7 +249,11 @@ export class Session {
     outbox.length = 0
   }
 
-  /** The number of queued requests whose bytes have been written (the current one included). */
+  /**
+   * The number of queued requests whose bytes have been written (the current one included),
+   * counting those waiting in the write queue for the end of the chunk or tick: they reach the
+   * socket before anything that can follow them (a cancel request, Terminate, COPY data).
+   */
   get written(): number {
     return this.pending - this.held.length
   }
@@ -450,11 +465,14 @@ export class Session {
     this.closeError = error
     const failed = this.queue.slice(this.head)
     // Requests whose bytes were written (the head of the queue) may have been read by the server,
-    // unless it had already ended the session with a FATAL error before they were sent.
-    const written = this.fatal === undefined ? this.written : 0
+    // unless it had already ended the session with a FATAL error before they were sent. Those
+    // still in the write queue (the last written ones) never reach the socket.
+    const written = this.fatal === undefined ? this.written - this.outbox.length : 0
     this.queue = []
     this.head = 0
     this.held = []
+    this.outbox.length = 0
+    this.outboxBytes = 0
     if (destroySocket) this.socket.destroy()
     const err = error ?? new PgConnectionError({ reason: "Closed", message: "the connection is closed" })
     for (let i = 0; i < failed.length; i++) failed[i]!.onFailure(i < written ? err : unsent(err))
