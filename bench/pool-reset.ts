@@ -21,9 +21,9 @@
  */
 import * as PgConnection from "@pgfx/client/PgConnection"
 import * as PgPool from "@pgfx/client/PgPool"
-import * as TempCluster from "@pgfx/testing/TempCluster"
 import { Effect } from "effect"
 import * as fs from "node:fs"
+import { benchServer, median } from "./server.ts"
 
 const total = Number(process.argv[2] ?? 10_000)
 const rounds = Number(process.env.ROUNDS ?? 5)
@@ -64,19 +64,8 @@ interface Row {
   readonly server: Array<number>
 }
 
-const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-
 const program = Effect.gen(function* () {
-  const url = process.env.PGFX_BENCH_URL
-  const options =
-    url !== undefined
-      ? { url }
-      : yield* Effect.map(TempCluster.make(), (c) => ({
-          host: c.host,
-          port: c.port,
-          user: c.user,
-          database: c.database,
-        }))
+  const options = yield* benchServer
   const admin = yield* PgConnection.make(options)
   const backends = (name: string) =>
     Effect.map(admin.fetch("SELECT pid FROM pg_stat_activity WHERE application_name = $1", [name]), (rows) =>

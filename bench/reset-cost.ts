@@ -24,9 +24,9 @@ import type { Handler } from "@pgfx/client/internal/wire/Session"
 import * as Backend from "@pgfx/protocol/Backend"
 import * as Frontend from "@pgfx/protocol/Frontend"
 import type { Writer } from "@pgfx/protocol/Writer"
-import * as TempCluster from "@pgfx/testing/TempCluster"
 import { Effect } from "effect"
 import * as fs from "node:fs"
+import { benchServer, median } from "./server.ts"
 
 const runs = Number(process.argv[2] ?? 5_000)
 const rounds = Number(process.env.ROUNDS ?? 5)
@@ -154,19 +154,8 @@ const roundTrip = (conn: Connection, frame: Uint8Array, cycles = 1): Promise<voi
 
 const cpu = (pid: number) => Number(fs.readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ")[0]) / 1000
 
-const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
-
 const program = Effect.gen(function* () {
-  const url = process.env.PGFX_BENCH_URL
-  const options =
-    url !== undefined
-      ? { url }
-      : yield* Effect.map(TempCluster.make(), (c) => ({
-          host: c.host,
-          port: c.port,
-          user: c.user,
-          database: c.database,
-        }))
+  const options = yield* benchServer
   const conn = unguard(yield* PgConnection.make(options)) as unknown as Connection
   const pid = conn.session.processId
   // The statement cache of a busy session: `cached` more prepared statements.

@@ -179,16 +179,25 @@ export class Session {
 
   /** Queues `handler` and writes its bytes. A closed session fails the handler at once. */
   send(handler: Handler, bytes: Uint8Array): void {
+    if (!this.admit(handler, bytes)) return
+    this.queue.push(handler)
+    if (this.holds > 0) this.held.push({ handler, bytes })
+    else this.out(bytes)
+  }
+
+  /**
+   * The first steps of {@link send} and {@link sendNext}: false (and `handler` failed, nothing
+   * sent) when the session is closed; otherwise the request is marked sent and traced.
+   */
+  private admit(handler: Handler, bytes: Uint8Array): boolean {
     if (this.closed) {
       handler.onFailure(unsent(this.closeError))
-      return
+      return false
     }
     this.sentSinceReset = true
     handler.sent?.(bytes)
     if (this.debug !== undefined) this.debug.frontend(bytes)
-    this.queue.push(handler)
-    if (this.holds > 0) this.held.push({ handler, bytes })
-    else this.out(bytes)
+    return true
   }
 
   /** True while {@link onData} hands messages to handlers. */
@@ -277,13 +286,7 @@ export class Session {
    * valid while the current request is the only one whose bytes are written.
    */
   sendNext(handler: Handler, bytes: Uint8Array): void {
-    if (this.closed) {
-      handler.onFailure(unsent(this.closeError))
-      return
-    }
-    this.sentSinceReset = true
-    handler.sent?.(bytes)
-    if (this.debug !== undefined) this.debug.frontend(bytes)
+    if (!this.admit(handler, bytes)) return
     this.queue.splice(this.head + 1, 0, handler)
     if (this.holds > 0) this.held.unshift({ handler, bytes })
     else this.out(bytes)
