@@ -10,7 +10,7 @@ import * as MockBackend from "@pgfx/testing/MockBackend"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber } from "effect"
 import { failureOf } from "../../../test/support/failure.ts"
-import { hold } from "./support/MockServer.ts"
+import { answerSimpleQueries, hold } from "./support/MockServer.ts"
 
 type Refusal = "57P03" | "53300" | "28P01" | "reset"
 
@@ -48,17 +48,7 @@ const server = (refusal: (connection: number) => Refusal | undefined) => {
           MockBackend.closeConnection,
         ]
       }
-      return [
-        MockBackend.acceptUnauthenticatedConnection({}, { processId: 1000 + i }),
-        MockBackend.respond((m) =>
-          m._tag === "Query"
-            ? [
-                { _tag: "CommandComplete", tag: "RESET" },
-                { _tag: "ReadyForQuery", status: "I" },
-              ]
-            : [],
-        ),
-      ]
+      return [MockBackend.acceptUnauthenticatedConnection({}, { processId: 1000 + i }), answerSimpleQueries]
     }),
     (mock) => ({ mock, served }),
   )

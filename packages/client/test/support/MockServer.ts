@@ -24,17 +24,20 @@ export const connectTo = (mock: MockBackend.MockBackend, extra: PgConnection.PgC
     ...extra,
   })
 
+/** A script step answering every simple query (e.g. a rollback-only reset) with one CommandComplete. */
+export const answerSimpleQueries = MockBackend.respond((m) =>
+  m._tag === "Query"
+    ? [
+        { _tag: "CommandComplete", tag: "RESET" },
+        { _tag: "ReadyForQuery", status: "I" },
+      ]
+    : [],
+)
+
 /** A server accepting every connection (process id 1000 + i) and answering every simple query. */
 export const acceptingServer = MockBackend.serve((i) => [
   MockBackend.acceptUnauthenticatedConnection({}, { processId: 1000 + i }),
-  MockBackend.respond((m) =>
-    m._tag === "Query"
-      ? [
-          { _tag: "CommandComplete", tag: "RESET" },
-          { _tag: "ReadyForQuery", status: "I" },
-        ]
-      : [],
-  ),
+  answerSimpleQueries,
 ])
 
 /** A pool on `mock`. */
