@@ -23,6 +23,8 @@ export interface DriverInfo {
   readonly kind: DriverKind
   /** Only for the Effect drivers. */
   readonly shape?: CallShape
+  /** Run only when `--drivers` lists it (a variant of another row, not a peer). */
+  readonly optIn?: boolean
   /** The command of one run, or why this machine cannot run the driver at all. */
   readonly command: (machine: Machine) => { readonly argv: ReadonlyArray<string> } | { readonly unavailable: string }
 }
@@ -54,6 +56,14 @@ const bothShapes = (
 export const drivers: ReadonlyArray<DriverInfo> = [
   ...bothShapes("pgfx", "pgfx", "pgfx", "pgfx.ts"),
   ...bothShapes("pgfx-pool", "pgfx (PgClient)", "pgfx", "pgfx.ts", "--pool"),
+  ...bothShapes(
+    "pgfx-pool-txonly",
+    "pgfx (PgClient, transactionOnly)",
+    "pgfx",
+    "pgfx.ts",
+    "--pool",
+    "--reset=transactionOnly",
+  ).map((driver) => ({ ...driver, optIn: true })),
   ...bothShapes("pgfx-sql", "pgfx (@pgfx/sql)", "pgfx", "effect-sql-pg.ts", "--pgfx"),
   { id: "pg", label: "pg", kind: "js", command: node("pg.ts") },
   { id: "pg-native", label: "pg-native", kind: "js", command: node("pg.ts", "--native") },

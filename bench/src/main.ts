@@ -25,7 +25,7 @@ import { type Preset, sizesOf, specs as specsOf, workloads as allWorkloads } fro
 const usage = `usage: node bench/src/main.ts [--quick | --smoke] [--rounds N] [--only W1,W3] [--drivers pgfx,pg]
                                 [--url postgres://...] [--out DIR]
   workloads: ${workloadIds.join(", ")}
-  drivers:   ${allDrivers.map((d) => d.id).join(", ")}`
+  drivers:   ${allDrivers.map((d) => (d.optIn === true ? `${d.id} (only when listed)` : d.id)).join(", ")}`
 
 const fail = (message: string): never => {
   console.error(`bench: ${message}\n${usage}`)
@@ -54,8 +54,12 @@ const sizes = sizesOf(preset)
 const rounds = args.rounds === undefined ? sizes.rounds : Number(args.rounds)
 if (!Number.isInteger(rounds) || rounds < 1) fail(`--rounds must be a positive integer, got ${args.rounds}`)
 
-const pick = <A extends { id: string }>(all: ReadonlyArray<A>, list: string | undefined, what: string): Array<A> => {
-  if (list === undefined) return [...all]
+const pick = <A extends { id: string; optIn?: boolean }>(
+  all: ReadonlyArray<A>,
+  list: string | undefined,
+  what: string,
+): Array<A> => {
+  if (list === undefined) return all.filter((a) => a.optIn !== true)
   const wanted = list
     .split(",")
     .map((s) => s.trim())

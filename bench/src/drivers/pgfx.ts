@@ -8,6 +8,9 @@
  * - `pgfx-pool` (`--pool`): the shortcuts of one `PgClient` whose pool has `connections`
  *   connections, so every query is a checkout and a release, as in an application. It has no W1p:
  *   a checkout is exclusive, so a pool of one cannot pipeline (the `pgfx` rows show W1p).
+ * - `pgfx-pool-txonly` (`--pool --reset=transactionOnly`, only when asked for): the same pool
+ *   with `sessionReset: "transactionOnly"`, which resets what the other JavaScript pools reset
+ *   (nothing but an open transaction): what the sound default reset costs, in the same run.
  *
  * Both call shapes (../calls.ts): Effect loops, or (`--promise`) the sessions built once into a
  * `ManagedRuntime` and one `runtime.runPromise(...)` per query. W4's COPY runs the same in both.
@@ -43,6 +46,9 @@ import {
 import { type ConnInfo, type OkResult, type RunRequest, type Spec, unsupported } from "../protocol.ts"
 
 const pooled = process.argv.includes("--pool")
+/** `--reset=<scope>`: the pool's `sessionReset` (default: the pool's default, `"full"`). */
+const sessionReset = process.argv.find((arg) => arg.startsWith("--reset="))?.slice("--reset=".length) as
+  PgClient.PgClientOptions["sessionReset"] | undefined
 
 /** What a caller needs: what PgConnection and PgClient both offer. */
 interface Session {
@@ -73,8 +79,14 @@ const openSessions = (
   count: number,
 ): Effect.Effect<Array<Session>, unknown, Scope.Scope> =>
   pooled
-    ? Effect.map(PgClient.make({ ...options(conn), min: connections, max: connections }), (client): Array<Session> =>
-        Array.from({ length: count }, () => client),
+    ? Effect.map(
+        PgClient.make({
+          ...options(conn),
+          min: connections,
+          max: connections,
+          ...(sessionReset === undefined ? {} : { sessionReset }),
+        }),
+        (client): Array<Session> => Array.from({ length: count }, () => client),
       )
     : Effect.map(
         Effect.forEach(Array.from({ length: connections }), () => PgConnection.make(options(conn)), {
