@@ -6,10 +6,12 @@
  */
 import { Connection } from "@pgfx/client/internal/connection/Connection"
 import { unguard } from "@pgfx/client/internal/pool/Lease"
+import * as PgPool from "@pgfx/client/PgPool"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Option } from "effect"
 import type * as net from "node:net"
 import { connect } from "./support/connect.ts"
+import { poolOptions } from "./support/pool.ts"
 
 const SQL = "SELECT $1::int4 + 1"
 
@@ -61,6 +63,28 @@ describe("write coalescing", () => {
       writes.stop()
       expect(values).toEqual([1, 2, 3, 4, 5])
       expect(writes.sizes).toHaveLength(5)
+    }),
+  )
+
+  it.live("serial runPromise calls through a pool: the release's reset and the next query share one write", () =>
+    Effect.gen(function* () {
+      const pool = yield* PgPool.make(poolOptions({ min: 1, max: 1 }))
+      // Prepares the statement and the reset's own statements.
+      for (let i = 0; i < 2; i++) Option.getOrThrow(yield* pool.fetchVal(SQL, [0]))
+      const writes = yield* pool.withConnection((conn) => Effect.sync(() => recordWrites(conn)))
+      const values = yield* Effect.promise(async () => {
+        const out: Array<unknown> = []
+        for (let i = 0; i < 5; i++) out.push(Option.getOrThrow(await Effect.runPromise(pool.fetchVal(SQL, [i]))))
+        return out
+      })
+      writes.stop()
+      expect(values).toEqual([1, 2, 3, 4, 5])
+      // withConnection's release wrote a reset before the first query: each query's write carries
+      // the reset of the release before it (two writes per query when they are written apart).
+      // The last release's reset may come after the recording stopped.
+      expect(writes.sizes.length).toBeGreaterThanOrEqual(5)
+      expect(writes.sizes.length).toBeLessThanOrEqual(6)
+      expect(new Set(writes.sizes.slice(0, 5)).size).toBe(1)
     }),
   )
 })

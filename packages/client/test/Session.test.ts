@@ -2,7 +2,8 @@
  * The session core (internal/Session.ts) over a fake socket, without a server: how the server's
  * messages are dispatched (each to the request at the head of the queue, in order, across chunk
  * boundaries; ParameterStatus, notices and notifications to the session and its listeners, never
- * to a request), what it writes (requests sent while a chunk is dispatched, or in one tick, go out in one write;
+ * to a request), what it writes (requests sent while a chunk is dispatched and in the promise jobs it started, or
+ * in one tick, go out in one write;
  * held-back requests wait for the release or are withdrawn), and how it ends (a FATAL outside any
  * request explains the close; an unexpected message or a refused setting poisons it; every queued
  * request fails, typed, saying whether the server may have read it).
@@ -158,16 +159,21 @@ describe("Session: writes", () => {
     expect(socket.writes).toEqual([query("SELECT 1"), Frontend.build((w) => Frontend.copyDone(w))])
   })
 
-  it("requests sent while a chunk is dispatched go out together in one write when it is done", async () => {
+  it("requests sent while a chunk is dispatched, and by the promise jobs it started, go out in one write", async () => {
     const { socket, session, receive } = setup()
     const first = new Recorder(() => {
       session.send(new Recorder(), query("SELECT 2"))
-      session.send(new Recorder(), query("SELECT 3"))
+      // A caller resumed through a promise sends a few jobs later (one runPromise per call).
+      void Promise.resolve()
+        .then(() => Promise.resolve())
+        .then(() => session.send(new Recorder(), query("SELECT 3")))
       expect(socket.writes).toHaveLength(1)
     })
     session.send(first, query("SELECT 1"))
     await endOfTick()
     receive(complete("SELECT 1"), ready())
+    expect(socket.writes).toHaveLength(1)
+    await endOfTick()
     expect(socket.writes).toHaveLength(2)
     expect(Buffer.from(socket.writes[1]!)).toEqual(Buffer.concat([query("SELECT 2"), query("SELECT 3")]))
   })

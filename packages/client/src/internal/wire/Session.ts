@@ -217,20 +217,35 @@ export class Session {
   private flushScheduled = false
 
   /**
-   * Queues a request's bytes: everything sent in one tick goes out in one write system call.
-   * While a chunk is being dispatched (callers resumed by their responses send their next query
-   * at once) the queue is written when the chunk is done; otherwise at the end of the tick
-   * (`process.nextTick`, which runs once the microtask queue is drained), which also catches
-   * callers resumed through promises — one `runPromise` per call — who send their next query a
-   * few microtasks after the chunk. A serial round trip waits for nothing: the end of the tick
-   * comes before the event loop polls again. Our own queue rather than `socket.cork()`: a single
-   * request takes Node's direct write path, not the buffered one (which allocates per write).
+   * Queues a request's bytes: everything sent in one tick goes out in one write system call, at
+   * the end of the tick (`process.nextTick` scheduled once the promise jobs have run), before
+   * the event loop polls again, so a serial round trip waits for nothing. That catches callers
+   * resumed through promises — one `runPromise` per call — who send their next query a few
+   * promise jobs after the reply that resumed them: their request shares the write with what the
+   * chunk's handlers sent (e.g. the pool's reset written as the previous borrower released the
+   * connection). Our own queue rather than `socket.cork()`: a single request takes Node's direct
+   * write path, not the buffered one (which allocates per write).
    */
   private out(bytes: Uint8Array): void {
     this.outbox.push(bytes)
     this.outboxBytes += bytes.length
     if (this.dispatching || this.flushScheduled) return
     this.flushScheduled = true
+    process.nextTick(this.flushAtTickEnd)
+  }
+
+  /**
+   * After a chunk: what its handlers sent is written once the promise jobs the chunk started
+   * have run. A tick scheduled from inside the chunk would run before them (Node runs the tick
+   * queue first), so the tick is scheduled from a promise job, which runs it after the rest.
+   */
+  private flushAfterChunk(): void {
+    if (this.outbox.length === 0 || this.flushScheduled) return
+    this.flushScheduled = true
+    queueMicrotask(this.flushAtTickEndLater)
+  }
+
+  private readonly flushAtTickEndLater = (): void => {
     process.nextTick(this.flushAtTickEnd)
   }
 
@@ -329,7 +344,7 @@ export class Session {
       this.dispatch(chunk)
     } finally {
       this.dispatching = false
-      this.flush()
+      this.flushAfterChunk()
     }
   }
 
