@@ -2,9 +2,9 @@
  * The session core (internal/Session.ts) over a fake socket, without a server: how the server's
  * messages are dispatched (each to the request at the head of the queue, in order, across chunk
  * boundaries; ParameterStatus, notices and notifications to the session and its listeners, never
- * to a request), what it writes (requests sent while a chunk is dispatched and in the promise jobs it started, or
- * in one tick, go out in one write;
- * held-back requests wait for the release or are withdrawn), and how it ends (a FATAL outside any
+ * to a request), what it writes (requests sent while a chunk is dispatched, or in one tick, go out in one
+ * write; an unhurried one waits for the promise jobs the chunk started; held-back requests wait for the
+ * release or are withdrawn), and how it ends (a FATAL outside any
  * request explains the close; an unexpected message or a refused setting poisons it; every queued
  * request fails, typed, saying whether the server may have read it).
  */
@@ -159,15 +159,29 @@ describe("Session: writes", () => {
     expect(socket.writes).toEqual([query("SELECT 1"), Frontend.build((w) => Frontend.copyDone(w))])
   })
 
-  it("requests sent while a chunk is dispatched, and by the promise jobs it started, go out in one write", async () => {
+  it("requests sent while a chunk is dispatched go out together in one write when it is done", async () => {
     const { socket, session, receive } = setup()
     const first = new Recorder(() => {
       session.send(new Recorder(), query("SELECT 2"))
-      // A caller resumed through a promise sends a few jobs later (one runPromise per call).
+      session.send(new Recorder(), query("SELECT 3"))
+      expect(socket.writes).toHaveLength(1)
+    })
+    session.send(first, query("SELECT 1"))
+    await endOfTick()
+    receive(complete("SELECT 1"), ready())
+    expect(socket.writes).toHaveLength(2)
+    expect(Buffer.from(socket.writes[1]!)).toEqual(Buffer.concat([query("SELECT 2"), query("SELECT 3")]))
+  })
+
+  it("an unhurried request sent while a chunk is dispatched shares the write of the promise jobs the chunk started", async () => {
+    const { socket, session, receive } = setup()
+    const first = new Recorder(() => {
+      // The pool's reset, as the borrower releases the connection ...
+      session.send(new Recorder(), query("RESET ALL"), true)
+      // ... and the next borrower, resumed through a promise a few jobs later (one runPromise per call).
       void Promise.resolve()
         .then(() => Promise.resolve())
-        .then(() => session.send(new Recorder(), query("SELECT 3")))
-      expect(socket.writes).toHaveLength(1)
+        .then(() => session.send(new Recorder(), query("SELECT 2")))
     })
     session.send(first, query("SELECT 1"))
     await endOfTick()
@@ -175,7 +189,7 @@ describe("Session: writes", () => {
     expect(socket.writes).toHaveLength(1)
     await endOfTick()
     expect(socket.writes).toHaveLength(2)
-    expect(Buffer.from(socket.writes[1]!)).toEqual(Buffer.concat([query("SELECT 2"), query("SELECT 3")]))
+    expect(Buffer.from(socket.writes[1]!)).toEqual(Buffer.concat([query("RESET ALL"), query("SELECT 2")]))
   })
 
   it("held-back requests are queued in order, written on release, and can be withdrawn until then", async () => {

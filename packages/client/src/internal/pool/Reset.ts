@@ -211,7 +211,8 @@ export const sendReset = (conn: ConnectionCore, scope: ResetScope): void => {
   if (session.closed || !session.sentSinceReset) return
   const shape = shapeOf(conn, scope, false)
   if (shape.rollbackOnly && !shape.rollback) return
-  session.send(new ResetHandler(conn, shape, undefined), frameOf(shape))
+  // Unhurried: nobody waits for its answer; the next borrower's query is queued behind it.
+  session.send(new ResetHandler(conn, shape, undefined), frameOf(shape), true)
 }
 
 /**

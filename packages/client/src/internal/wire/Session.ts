@@ -177,12 +177,16 @@ export class Session {
     return this.queue[this.head]
   }
 
-  /** Queues `handler` and writes its bytes. A closed session fails the handler at once. */
-  send(handler: Handler, bytes: Uint8Array): void {
+  /**
+   * Queues `handler` and writes its bytes. A closed session fails the handler at once.
+   * `unhurried`: nobody waits for this request's answer (the pool's reset), so when it is sent
+   * while a chunk is dispatched it may wait for the end of the tick (see {@link flushAfterChunk}).
+   */
+  send(handler: Handler, bytes: Uint8Array, unhurried = false): void {
     if (!this.admit(handler, bytes)) return
     this.queue.push(handler)
     if (this.holds > 0) this.held.push({ handler, bytes })
-    else this.out(bytes)
+    else this.out(bytes, !unhurried)
   }
 
   /**
@@ -213,34 +217,43 @@ export class Session {
   /** The bytes of requests not written yet, one entry per request, in queue order. */
   private readonly outbox: Array<Uint8Array> = []
   private outboxBytes = 0
+  /** Whether the outbox holds a request someone waits for (anything not sent `unhurried`). */
+  private outboxAwaited = false
   /** Whether {@link flushAtTickEnd} is scheduled. */
   private flushScheduled = false
 
   /**
-   * Queues a request's bytes: everything sent in one tick goes out in one write system call, at
-   * the end of the tick (`process.nextTick` scheduled once the promise jobs have run), before
-   * the event loop polls again, so a serial round trip waits for nothing. That catches callers
-   * resumed through promises — one `runPromise` per call — who send their next query a few
-   * promise jobs after the reply that resumed them: their request shares the write with what the
-   * chunk's handlers sent (e.g. the pool's reset written as the previous borrower released the
-   * connection). Our own queue rather than `socket.cork()`: a single request takes Node's direct
-   * write path, not the buffered one (which allocates per write).
+   * Queues a request's bytes: everything sent in one tick goes out in one write system call.
+   * While a chunk is being dispatched (callers resumed by their responses send their next query
+   * at once) the queue is written when the chunk is done (see {@link flushAfterChunk}); otherwise
+   * at the end of the tick (`process.nextTick`, which runs once the microtask queue is drained),
+   * which also catches callers resumed through promises — one `runPromise` per call — who send
+   * their next query a few microtasks after the chunk. A serial round trip waits for nothing:
+   * the end of the tick comes before the event loop polls again. Our own queue rather than
+   * `socket.cork()`: a single request takes Node's direct write path, not the buffered one
+   * (which allocates per write).
    */
-  private out(bytes: Uint8Array): void {
+  private out(bytes: Uint8Array, awaited = true): void {
     this.outbox.push(bytes)
     this.outboxBytes += bytes.length
+    if (awaited) this.outboxAwaited = true
     if (this.dispatching || this.flushScheduled) return
     this.flushScheduled = true
     process.nextTick(this.flushAtTickEnd)
   }
 
   /**
-   * After a chunk: what its handlers sent is written once the promise jobs the chunk started
-   * have run. A tick scheduled from inside the chunk would run before them (Node runs the tick
-   * queue first), so the tick is scheduled from a promise job, which runs it after the rest.
+   * After a chunk: what its handlers sent is written now when someone waits for it. When the
+   * chunk sent only unhurried requests (the pool's reset, written as the borrower released the
+   * connection), they wait for the promise jobs the chunk started, so that a caller resumed
+   * through a promise shares the write with its next query (one system call, and one wake-up of
+   * the server, per query through `PgClient`). A tick scheduled from inside the chunk would run
+   * before those jobs (Node runs the tick queue first), so it is scheduled from a promise job.
    */
   private flushAfterChunk(): void {
-    if (this.outbox.length === 0 || this.flushScheduled) return
+    if (this.outbox.length === 0) return
+    if (this.outboxAwaited) return this.flush()
+    if (this.flushScheduled) return
     this.flushScheduled = true
     queueMicrotask(this.flushAtTickEndLater)
   }
@@ -260,6 +273,7 @@ export class Session {
     if (n === 0) return
     const size = this.outboxBytes
     this.outboxBytes = 0
+    this.outboxAwaited = false
     if (!this.closed) {
       // socket.write never calls back into the session synchronously, so the array can be reused.
       if (n === 1) this.socket.write(outbox[0]!)
@@ -491,6 +505,7 @@ export class Session {
     this.held = []
     this.outbox.length = 0
     this.outboxBytes = 0
+    this.outboxAwaited = false
     if (destroySocket) this.socket.destroy()
     const err = error ?? new PgConnectionError({ reason: "Closed", message: "the connection is closed" })
     for (let i = 0; i < failed.length; i++) failed[i]!.onFailure(i < written ? err : unsent(err))
