@@ -29,6 +29,16 @@ const recordWrites = (conn: unknown): { readonly sizes: Array<number>; readonly 
   return { sizes, stop: () => (socket.write = write) }
 }
 
+/** Five serial calls from Promise code (one `runPromise` each, awaited in turn); their values. */
+const serialCalls = (target: {
+  fetchVal: (sql: string, args: ReadonlyArray<unknown>) => Effect.Effect<Option.Option<unknown>, unknown>
+}) =>
+  Effect.promise(async () => {
+    const out: Array<unknown> = []
+    for (let i = 0; i < 5; i++) out.push(Option.getOrThrow(await Effect.runPromise(target.fetchVal(SQL, [i]))))
+    return out
+  })
+
 describe("write coalescing", () => {
   it.live("concurrent runPromise calls on one connection, resumed at different promise depths, share one write", () =>
     Effect.gen(function* () {
@@ -55,11 +65,7 @@ describe("write coalescing", () => {
       const conn = yield* connect()
       Option.getOrThrow(yield* conn.fetchVal(SQL, [0]))
       const writes = recordWrites(conn)
-      const values = yield* Effect.promise(async () => {
-        const out: Array<unknown> = []
-        for (let i = 0; i < 5; i++) out.push(Option.getOrThrow(await Effect.runPromise(conn.fetchVal(SQL, [i]))))
-        return out
-      })
+      const values = yield* serialCalls(conn)
       writes.stop()
       expect(values).toEqual([1, 2, 3, 4, 5])
       expect(writes.sizes).toHaveLength(5)
@@ -72,11 +78,7 @@ describe("write coalescing", () => {
       // Prepares the statement and the reset's own statements.
       for (let i = 0; i < 2; i++) Option.getOrThrow(yield* pool.fetchVal(SQL, [0]))
       const writes = yield* pool.withConnection((conn) => Effect.sync(() => recordWrites(conn)))
-      const values = yield* Effect.promise(async () => {
-        const out: Array<unknown> = []
-        for (let i = 0; i < 5; i++) out.push(Option.getOrThrow(await Effect.runPromise(pool.fetchVal(SQL, [i]))))
-        return out
-      })
+      const values = yield* serialCalls(pool)
       writes.stop()
       expect(values).toEqual([1, 2, 3, 4, 5])
       // withConnection's release wrote a reset before the first query: each query's write carries
